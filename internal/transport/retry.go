@@ -1,0 +1,187 @@
+package transport
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// callState travels in the request context through go-retryablehttp's hooks, so the policy and
+// the log lines know which call an attempt belongs to. Attempts of one call are sequential; the
+// atomics only keep the race detector honest about hooks running on other goroutines.
+type callState struct {
+	safe   bool // retry after the request may have reached the server
+	method string
+	path   string
+
+	attempt atomic.Int64
+	start   atomic.Int64 // unix nanos of the current attempt
+	wait    atomic.Int64 // the backoff chosen before the next attempt
+	reason  atomic.Value // string: why the next attempt is a retry
+}
+
+type stateKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(stateKey{}).(*callState)
+	return st
+}
+
+// beforeAttempt runs before every attempt: it stamps the start time and logs retries at Info.
+func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
+	st := stateFrom(req.Context())
+	if st == nil {
+		return
+	}
+	st.attempt.Store(int64(i + 1))
+	st.start.Store(time.Now().UnixNano())
+	if i > 0 && c.logger != nil {
+		reason, _ := st.reason.Load().(string)
+		c.logger.LogAttrs(req.Context(), slog.LevelInfo, "paykit: retrying request",
+			slog.String("provider", c.provider), slog.String("method", st.method), slog.String("path", st.path),
+			slog.Int("attempt", i+1), slog.String("reason", reason), slog.Duration("waited", time.Duration(st.wait.Load())))
+	}
+}
+
+// checkRetry decides after every attempt whether to try again.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := stateFrom(ctx)
+	if st == nil {
+		return false, err
+	}
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	c.log(ctx, slog.LevelDebug, "paykit: request attempt", st, status, err, time.Since(time.Unix(0, st.start.Load())))
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		if permanent(err) {
+			return false, nil
+		}
+		if st.safe || neverReached(err) {
+			st.reason.Store("connection error")
+			return true, nil
+		}
+		return false, nil
+	}
+	if status != http.StatusTooManyRequests && (status < 500 || status == http.StatusNotImplemented) {
+		return false, nil
+	}
+	if !st.safe {
+		return false, nil // it reached the server, which may have acted on it
+	}
+	if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > c.maxRetryAt {
+		return false, nil // asked to wait longer than we are willing to block the caller
+	}
+	st.reason.Store("status " + strconv.Itoa(status))
+	return true, nil
+}
+
+// backoff honours Retry-After (seconds or HTTP-date) and otherwise backs off exponentially with
+// jitter in [d/2, d], d = min·2^attempt capped at max.
+func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	wait := time.Duration(-1)
+	if resp != nil {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			wait = d
+		}
+	}
+	if wait < 0 {
+		d := min
+		for i := 0; i < attempt && d < max; i++ {
+			d *= 2
+		}
+		if d > max {
+			d = max
+		}
+		wait = d/2 + rand.N(d/2+1)
+	}
+	if resp != nil {
+		if st := stateFrom(resp.Request.Context()); st != nil {
+			st.wait.Store(int64(wait))
+		}
+	}
+	return wait
+}
+
+// retryAfter parses a Retry-After value in delay-seconds or HTTP-date form.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		if n > int64(365*24*time.Hour/time.Second) {
+			n = int64(365 * 24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	if d := t.Sub(now); d > 0 {
+		return d, true
+	}
+	return 0, true
+}
+
+// neverReached reports whether err proves the request never reached the server: the dial
+// failed (refused, unreachable, DNS), so nothing was sent and even a non-idempotent write is
+// safe to send again.
+func neverReached(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// permanent reports transport errors a retry cannot fix: certificate problems, bad schemes,
+// redirect loops.
+func permanent(err error) bool {
+	var certErr *x509.CertificateInvalidError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "stopped after") && strings.Contains(msg, "redirects") ||
+		strings.Contains(msg, "unsupported protocol scheme")
+}
+
+// log writes one attempt line at the given level: method, path, status, attempt, duration.
+func (c *Client) log(ctx context.Context, level slog.Level, msg string, st *callState, status int, err error, d time.Duration) {
+	if c.logger == nil || !c.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("provider", c.provider), slog.String("method", st.method), slog.String("path", st.path),
+		slog.Int64("attempt", st.attempt.Load()), slog.Duration("duration", d),
+	}
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", c.Redact(err.Error())))
+	}
+	c.logger.LogAttrs(ctx, level, msg, attrs...)
+}
