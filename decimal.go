@@ -38,7 +38,8 @@ func NewDecimal(unscaled int64, scale int32) Decimal {
 }
 
 // ParseDecimal parses a decimal in plain ("-12.50") or exponent ("1.5e-7") notation. It refuses
-// NaN, infinities, hex, empty strings and more than 400 significant digits.
+// NaN, infinities, hex, empty strings, and values with more than 400 significant digits, more
+// than 400 digits before the point or more than 400 after it.
 func ParseDecimal(s string) (Decimal, error) {
 	d, err := parseDecimal(s)
 	if err != nil {
@@ -86,11 +87,14 @@ func parseDecimal(s string) (Decimal, error) {
 			return Decimal{}, errors.New("not a number")
 		}
 	}
-	if trimmed := strings.TrimLeft(digits, "0"); len(trimmed) > maxDecimalDigits {
+	trimmed := strings.TrimLeft(digits, "0")
+	if len(trimmed) > maxDecimalDigits {
 		return Decimal{}, errors.New("too many digits")
 	}
 	scale := int64(len(frac)) - exp
-	if scale > maxDecimalDigits || scale < -maxDecimalDigits {
+	// Bound the digits of the value itself, not only of the literal: "1…(400 digits)e400" would
+	// format as 800 digits that no longer parse, and "1e-999" as 999 zeros.
+	if scale > maxDecimalDigits || scale < 0 && int64(len(trimmed))-scale > maxDecimalDigits {
 		return Decimal{}, errors.New("exponent out of range")
 	}
 	u, ok := new(big.Int).SetString(digits, 10)
@@ -225,18 +229,28 @@ func (d Decimal) Round(places int32) Decimal {
 }
 
 // Int64Scaled returns d × 10^places as an integer, for APIs that count minor units
-// (NewDecimal(2599, 2).Int64Scaled(2) == 2599). ok is false when d has more digits than places
-// (the conversion would round) or the result overflows int64.
+// (NewDecimal(2599, 2).Int64Scaled(2) == 2599; a negative places divides). ok is false when the
+// result is not a whole number (the conversion would round) or overflows int64.
 func (d Decimal) Int64Scaled(places int32) (v int64, ok bool) {
-	if places < d.scale {
-		// Exact only if the dropped digits are zeros.
-		r := d.Round(places)
-		if r.Cmp(d) != 0 {
+	u := d.int()
+	if u.Sign() == 0 {
+		return 0, true
+	}
+	shift := int64(places) - int64(d.scale)
+	switch {
+	case shift > 19:
+		return 0, false // |u| >= 1, so |u|·10^20 > MaxInt64
+	case shift >= 0:
+		u = new(big.Int).Mul(u, pow10(int(shift)))
+	case -shift > int64(len(u.String())):
+		return 0, false // dividing by more than u's digits leaves a fraction
+	default:
+		q, r := new(big.Int).QuoRem(u, pow10(int(-shift)), new(big.Int))
+		if r.Sign() != 0 {
 			return 0, false
 		}
-		d = r
+		u = q
 	}
-	u := d.rescaled(max(places, d.scale))
 	if !u.IsInt64() {
 		return 0, false
 	}

@@ -5,6 +5,7 @@ package fakeserver
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
@@ -17,8 +18,12 @@ type Fault struct {
 	// RetryAfter, when positive, is sent as a Retry-After header in whole seconds.
 	RetryAfter time.Duration
 	// Drop reads the whole request and then closes the connection without answering, so the
-	// client cannot know whether the server acted on it.
+	// client cannot know whether the server acted on it. The server did not act on it.
 	Drop bool
+	// LoseResponse lets the server handle the request (a create really creates) and then closes
+	// the connection instead of sending the response: the case where a retry without an
+	// idempotency key would act twice. Status is ignored.
+	LoseResponse bool
 	// Match limits the fault to requests it returns true for (nil: any request).
 	Match func(*http.Request) bool
 }
@@ -42,6 +47,10 @@ func (f *Faults) FailNext(n, status int, retryAfter time.Duration) {
 // DropNext makes the next n requests be read in full and then answered by closing the
 // connection.
 func (f *Faults) DropNext(n int) { f.Add(n, Fault{Drop: true}) }
+
+// LoseResponseNext makes the next n requests be handled in full and then answered by closing
+// the connection, so the client never sees the response of a request the server acted on.
+func (f *Faults) LoseResponseNext(n int) { f.Add(n, Fault{LoseResponse: true}) }
 
 // Add queues n copies of fault.
 func (f *Faults) Add(n int, fault Fault) {
@@ -67,23 +76,30 @@ func (f *Faults) Reset() {
 }
 
 // next pops the first queued fault that matches r.
-func (f *Faults) next(r *http.Request) (Fault, time.Duration, bool) {
+func (f *Faults) next(r *http.Request) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, fault := range f.queue {
 		if fault.Match == nil || fault.Match(r) {
 			f.queue = append(f.queue[:i], f.queue[i+1:]...)
-			return fault, f.latency, true
+			return fault, true
 		}
 	}
-	return Fault{}, f.latency, false
+	return Fault{}, false
 }
 
-// Wrap returns next with the faults applied in front of it.
+func (f *Faults) currentLatency() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.latency
+}
+
+// Wrap returns next with the faults applied in front of it. The latency comes first; a fault is
+// taken from the queue only once the latency has passed, so a request its caller abandoned
+// during the wait does not use up a fault meant for the retry.
 func (f *Faults) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fault, latency, ok := f.next(r)
-		if latency > 0 {
+		if latency := f.currentLatency(); latency > 0 {
 			t := time.NewTimer(latency)
 			select {
 			case <-t.C:
@@ -92,11 +108,17 @@ func (f *Faults) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		fault, ok := f.next(r)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
 		if fault.Drop {
+			DropConnection(w, r)
+			return
+		}
+		if fault.LoseResponse {
+			next.ServeHTTP(httptest.NewRecorder(), r)
 			DropConnection(w, r)
 			return
 		}

@@ -7,7 +7,9 @@ import (
 
 // Auth puts credentials on an outgoing request. Implementations must be safe for concurrent use.
 type Auth interface {
-	// Apply sets the credential headers on req. It runs once per attempt.
+	// Apply sets the credential headers on req. It runs once per call, before the first
+	// attempt; retries resend the same headers, and a 401 re-authentication (see Refresher)
+	// runs it again.
 	Apply(ctx context.Context, req *http.Request) error
 }
 
@@ -26,25 +28,36 @@ type Redactor interface {
 	Secrets() []string
 }
 
-type headerAuth struct{ name, value string }
+// headerAuth and bearerAuth build their header value once: the slice is shared by every
+// request (net/http never modifies it), so applying a static key allocates nothing.
+type headerAuth struct {
+	name  string // canonical
+	value string
+	vals  []string
+}
 
 // Header returns an Auth that sends value in the named header (x-api-key).
-func Header(name, value string) Auth { return headerAuth{name: name, value: value} }
+func Header(name, value string) Auth {
+	return headerAuth{name: http.CanonicalHeaderKey(name), value: value, vals: []string{value}}
+}
 
 func (a headerAuth) Apply(_ context.Context, req *http.Request) error {
-	req.Header.Set(a.name, a.value)
+	req.Header[a.name] = a.vals
 	return nil
 }
 
 func (a headerAuth) Secrets() []string { return []string{a.value} }
 
-type bearerAuth struct{ token string }
+type bearerAuth struct {
+	token string
+	vals  []string
+}
 
 // Bearer returns an Auth that sends "Authorization: Bearer <token>".
-func Bearer(token string) Auth { return bearerAuth{token: token} }
+func Bearer(token string) Auth { return bearerAuth{token: token, vals: []string{"Bearer " + token}} }
 
 func (a bearerAuth) Apply(_ context.Context, req *http.Request) error {
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header["Authorization"] = a.vals
 	return nil
 }
 

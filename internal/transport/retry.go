@@ -1,13 +1,16 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,13 +19,28 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// callState travels in the request context through go-retryablehttp's hooks, so the policy and
-// the log lines know which call an attempt belongs to. Attempts of one call are sequential; the
-// atomics only keep the race detector honest about hooks running on other goroutines.
+// callState is one call on its way through go-retryablehttp. It is the request's context —
+// it embeds the caller's context and answers Value(stateKey{}) with itself — so the hooks
+// (which see only the request, its context or the response) find the call without a
+// context.WithValue, and it holds the request wrapper, body readers and the body limiter, so a
+// call costs one allocation here instead of six. go-retryablehttp runs the hooks on the
+// caller's goroutine, one attempt after another; the atomics only keep that assumption from
+// turning into a data race should it ever change.
 type callState struct {
-	safe   bool // retry after the request may have reached the server
-	method string
-	path   string
+	context.Context
+
+	req  Request
+	safe bool   // retry after the request may have reached the server
+	body []byte // the encoded body, sent on every attempt; nil for none
+
+	sent    *http.Request         // the request as sent (credential headers)
+	rreq    retryablehttp.Request // the wrapper handed to go-retryablehttp; its own body is unused
+	first   bytes.Reader          // the first attempt's body reader
+	limited io.LimitedReader      // the response body cap
+
+	// reached is set once an attempt may have reached the server (anything but a failed dial);
+	// read after the retrying client has returned.
+	reached bool
 
 	attempt atomic.Int64
 	start   atomic.Int64 // unix nanos of the current attempt
@@ -31,6 +49,24 @@ type callState struct {
 }
 
 type stateKey struct{}
+
+// Value makes callState a context carrying itself under stateKey{}.
+func (st *callState) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+// path is the request path as logged: without a query, with one leading slash.
+func (st *callState) path() string { return logPath(st.req.Path) }
+
+// newBody returns a fresh reader over the body, for a retry or net/http's GetBody. It is an
+// io.NopCloser around a *bytes.Reader on purpose: net/http recognises that pair as an
+// in-memory body and writes headers and body in one go instead of flushing them separately.
+func (st *callState) newBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(st.body)), nil
+}
 
 func stateFrom(ctx context.Context) *callState {
 	st, _ := ctx.Value(stateKey{}).(*callState)
@@ -48,7 +84,7 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int)
 	if i > 0 && c.logger != nil {
 		reason, _ := st.reason.Load().(string)
 		c.logger.LogAttrs(req.Context(), slog.LevelInfo, "paykit: retrying request",
-			slog.String("provider", c.provider), slog.String("method", st.method), slog.String("path", st.path),
+			slog.String("provider", c.provider), slog.String("method", st.req.Method), slog.String("path", st.path()),
 			slog.Int("attempt", i+1), slog.String("reason", reason), slog.Duration("waited", time.Duration(st.wait.Load())))
 	}
 }
@@ -63,9 +99,18 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if resp != nil {
 		status = resp.StatusCode
 	}
+	if err == nil || !neverReached(err) {
+		st.reached = true
+	}
 	c.log(ctx, slog.LevelDebug, "paykit: request attempt", st, status, err, time.Since(time.Unix(0, st.start.Load())))
 	if ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	if err == nil && st.attempt.Load() > int64(c.rc.RetryMax) {
+		// Out of retries: hand the response back as a plain result rather than letting
+		// go-retryablehttp treat it as a failure, which would close every idle connection of the
+		// shared pool.
+		return false, nil
 	}
 	if err != nil {
 		if permanent(err) {
@@ -83,7 +128,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if !st.safe {
 		return false, nil // it reached the server, which may have acted on it
 	}
-	if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > c.maxRetryAt {
+	if d, ok := retryAfter(resp.Header.Get("Retry-After"), c.now()); ok && d > c.maxRetryAt {
 		return false, nil // asked to wait longer than we are willing to block the caller
 	}
 	st.reason.Store("status " + strconv.Itoa(status))
@@ -95,7 +140,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	wait := time.Duration(-1)
 	if resp != nil {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 			wait = d
 		}
 	}
@@ -109,7 +154,7 @@ func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Respons
 		}
 		wait = d/2 + rand.N(d/2+1)
 	}
-	if resp != nil {
+	if resp != nil && resp.Request != nil {
 		if st := stateFrom(resp.Request.Context()); st != nil {
 			st.wait.Store(int64(wait))
 		}
@@ -174,14 +219,19 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, st *call
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("provider", c.provider), slog.String("method", st.method), slog.String("path", st.path),
+		slog.String("provider", c.provider), slog.String("method", st.req.Method), slog.String("path", st.path()),
 		slog.Int64("attempt", st.attempt.Load()), slog.Duration("duration", d),
 	}
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", c.Redact(err.Error())))
+		// A *url.Error repeats the full URL, query string included; the path is logged already.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		attrs = append(attrs, slog.String("error", redact(err.Error(), secretVariants(c.secretsFor(&st.req, st.sent)))))
 	}
 	c.logger.LogAttrs(ctx, level, msg, attrs...)
 }

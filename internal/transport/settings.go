@@ -59,20 +59,29 @@ func (s *Settings) SetBaseURL(raw string) error {
 	return nil
 }
 
-// ValidateBaseURL reports whether raw is usable as a base URL.
+// ValidateBaseURL reports whether raw is usable as a base URL: absolute http or https, a host
+// name, no user info, query or fragment (not even an empty "?" or "#"). The error never repeats
+// user info, which may hold a password.
 func ValidateBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // *url.Error repeats the whole input
+		}
 		return fmt.Errorf("invalid base URL: %w", err)
 	}
+	if u.User != nil {
+		return errors.New("invalid base URL: must not carry user info")
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("invalid base URL %q: scheme must be http or https", raw)
+		return fmt.Errorf("invalid base URL %q: scheme must be http or https", u.Redacted())
 	}
-	if u.Host == "" {
-		return fmt.Errorf("invalid base URL %q: no host", raw)
+	if u.Hostname() == "" {
+		return fmt.Errorf("invalid base URL %q: no host", u.Redacted())
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("invalid base URL: must not carry a query, fragment or user info")
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(raw, "?#") {
+		return fmt.Errorf("invalid base URL %q: must not carry a query or fragment", u.Redacted())
 	}
 	return nil
 }
@@ -127,15 +136,16 @@ func (s *Settings) SetMaxResponseBytes(n int64) error {
 
 // SetUserAgent overrides the User-Agent header.
 func (s *Settings) SetUserAgent(ua string) error {
-	if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
-		return errors.New("user agent must be non-empty and on one line")
+	if strings.TrimSpace(ua) == "" || strings.ContainsFunc(ua, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return errors.New("user agent must be non-empty and free of control characters")
 	}
 	s.UserAgent = ua
 	return nil
 }
 
-// SetLogger sets the logger (nil is refused; the default is silent). Lines never carry
-// credentials: only method, path, status, attempt and duration.
+// SetLogger sets the logger (nil is refused; the default is silent). One Debug line per attempt
+// (provider, method, path without query, attempt, duration, status or a redacted error) and one
+// Info line per retry (reason, wait). Lines never carry headers, query strings or credentials.
 func (s *Settings) SetLogger(l *slog.Logger) error {
 	if l == nil {
 		return errors.New("nil *slog.Logger")

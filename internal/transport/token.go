@@ -88,23 +88,32 @@ func (c *TokenCache) Token(ctx context.Context) (string, error) {
 }
 
 func (c *TokenCache) login(ctx context.Context, call *tokenCall) {
-	defer close(call.done)
-	tok, exp, err := c.fetch(ctx)
+	// Publish the result from a deferred function so that waiters are released (with an error)
+	// even if fetch panics.
+	var (
+		tok string
+		exp time.Time
+		err = errors.New("login did not return")
+	)
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		defer close(call.done)
+		c.inflight = nil
+		if err != nil {
+			call.err = err
+			return
+		}
+		if exp.IsZero() {
+			exp = c.now().Add(DefaultTokenLifetime)
+		}
+		c.token, c.expires = tok, exp
+		call.token = tok
+	}()
+	tok, exp, err = c.fetch(ctx)
 	if err == nil && tok == "" {
 		err = errors.New("login returned an empty token")
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.inflight = nil
-	if err != nil {
-		call.err = err
-		return
-	}
-	if exp.IsZero() {
-		exp = c.now().Add(DefaultTokenLifetime)
-	}
-	c.token, c.expires = tok, exp
-	call.token = tok
 }
 
 // Invalidate forgets token if it is still the cached one (a 401 said it is no longer valid), so

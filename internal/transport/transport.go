@@ -48,7 +48,11 @@ type Client struct {
 	maxRetryAt time.Duration
 	waitMin    time.Duration
 	waitMax    time.Duration
-	bufs       sync.Pool // *bytes.Buffer for response bodies that are decoded and dropped
+	now        func() time.Time // the clock for Retry-After dates; tests replace it
+
+	userAgentHdr []string // header values shared by every request; never modified
+	jsonHdr      []string
+	bufs         sync.Pool // *bytes.Buffer for response bodies that are decoded and dropped
 }
 
 // New returns a Client for cfg. The Settings should come from DefaultSettings plus setters.
@@ -83,6 +87,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetryAt: s.MaxRetryAfter,
 		waitMin:    s.RetryWaitMin,
 		waitMax:    s.RetryWaitMax,
+		now:        time.Now,
 	}
 	for _, v := range cfg.Secrets {
 		if v != "" {
@@ -92,6 +97,8 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "paykit-go/" + paykit.Version + " (" + cfg.Provider + ")"
 	}
+	c.userAgentHdr = []string{c.userAgent}
+	c.jsonHdr = []string{"application/json"}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:     hc,
 		Logger:         nil, // we log ourselves, without URLs' query strings or headers
@@ -102,6 +109,7 @@ func New(cfg Config) (*Client, error) {
 		Backoff:        c.backoff,
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: c.beforeAttempt,
+		PrepareRetry:   c.prepareRetry,
 	}
 	return c, nil
 }
@@ -166,15 +174,20 @@ func (r *Request) retrySafe() bool {
 }
 
 // URL joins the base URL, path and query. It never doubles or drops a slash between the base
-// URL's prefix and the path.
+// URL's prefix and the path. A path that already carries a query gets q appended with "&".
 func (c *Client) URL(path string, q url.Values) string {
+	path = strings.TrimLeft(path, "/")
 	var b strings.Builder
-	b.Grow(len(c.base) + len(path) + 2)
+	b.Grow(len(c.base) + len(path) + 1)
 	b.WriteString(c.base)
 	b.WriteByte('/')
-	b.WriteString(strings.TrimLeft(path, "/"))
+	b.WriteString(path)
 	if len(q) > 0 {
-		b.WriteByte('?')
+		if strings.IndexByte(path, '?') >= 0 {
+			b.WriteByte('&')
+		} else {
+			b.WriteByte('?')
+		}
 		b.WriteString(q.Encode())
 	}
 	return b.String()
@@ -185,8 +198,8 @@ func (c *Client) URL(path string, q url.Values) string {
 func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	buf := c.getBuffer()
 	defer c.putBuffer(buf)
-	resp, err := c.do(ctx, &req, buf)
-	if err != nil {
+	var resp Response
+	if err := c.do(ctx, req, buf, &resp); err != nil {
 		return err
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent || buf.Len() == 0 {
@@ -201,34 +214,38 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 // DoRaw sends req and returns the 2xx response with its body bytes.
 func (c *Client) DoRaw(ctx context.Context, req Request) (*Response, error) {
 	var buf bytes.Buffer
-	resp, err := c.do(ctx, &req, &buf)
-	if err != nil {
+	resp := new(Response)
+	if err := c.do(ctx, req, &buf, resp); err != nil {
 		return nil, err
 	}
 	resp.Body = buf.Bytes()
 	return resp, nil
 }
 
-func (c *Client) do(ctx context.Context, req *Request, buf *bytes.Buffer) (*Response, error) {
+// do runs one call: encode, send with retries and at most one re-authentication, read the body
+// into buf and fill resp's status and header.
+func (c *Client) do(ctx context.Context, req Request, buf *bytes.Buffer, resp *Response) error {
 	body, err := encodeBody(req.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encode request: %w", c.provider, err)
+		return fmt.Errorf("%s: encode request: %w", c.provider, err)
 	}
-	st := &callState{safe: req.retrySafe(), method: req.Method, path: logPath(req.Path)}
-	ctx = context.WithValue(ctx, stateKey{}, st)
+	// One allocation carries the call through go-retryablehttp's hooks: callState is the
+	// request's context (see callState.Value) and holds the request wrapper and body readers.
+	st := &callState{Context: ctx, req: req, body: body}
+	st.safe = st.req.retrySafe()
 	for reauth := false; ; reauth = true {
-		httpResp, hreq, err := c.send(ctx, req, body, st)
+		httpResp, err := c.send(st)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if httpResp.StatusCode == http.StatusUnauthorized && !reauth && !req.NoAuth {
-			if r, ok := c.authFor(req).(Refresher); ok && r.Refresh(hreq) {
+		if httpResp.StatusCode == http.StatusUnauthorized && !reauth && !st.req.NoAuth {
+			if r, ok := c.authFor(&st.req).(Refresher); ok && r.Refresh(st.sent) {
 				drain(httpResp.Body)
-				c.log(ctx, slog.LevelInfo, "paykit: credential refused, authenticating again", st, httpResp.StatusCode, nil, 0)
+				c.log(st, slog.LevelInfo, "paykit: credential refused, authenticating again", st, httpResp.StatusCode, nil, 0)
 				continue
 			}
 		}
-		return c.finish(req, st, httpResp, buf)
+		return c.finish(st, httpResp, buf, resp)
 	}
 }
 
@@ -239,88 +256,162 @@ func (c *Client) authFor(req *Request) Auth {
 	return c.auth
 }
 
-// send builds the request and runs it through the retrying client.
-func (c *Client) send(ctx context.Context, req *Request, body []byte, st *callState) (*http.Response, *http.Request, error) {
-	var raw any
-	if body != nil {
-		raw = body
-	}
-	rreq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, c.URL(req.Path, req.Query), raw)
+// send builds the request and runs it through the retrying client. The body is not handed to
+// go-retryablehttp (which would box it and allocate two readers per attempt): the first attempt
+// reads st.first, later ones get a fresh reader from prepareRetry, and GetBody lets net/http
+// replay it on a stale keep-alive connection.
+func (c *Client) send(st *callState) (*http.Response, error) {
+	req := &st.req
+	hreq, err := http.NewRequestWithContext(st, req.Method, c.URL(req.Path, req.Query), nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: build request: %w", c.provider, err)
+		return nil, fmt.Errorf("%s: build request: %w", c.provider, c.scrubErr(err, st))
 	}
-	h := rreq.Header
+	h := hreq.Header
 	for k, vs := range req.Header {
 		h[k] = vs
 	}
-	h.Set("User-Agent", c.userAgent)
-	h.Set("Accept", "application/json")
-	if body != nil {
-		h.Set("Content-Type", "application/json")
+	// Shared, never-modified value slices: no allocation per request.
+	h["User-Agent"] = c.userAgentHdr
+	h["Accept"] = c.jsonHdr
+	if st.body != nil {
+		h["Content-Type"] = c.jsonHdr
+		if st.sent == nil {
+			st.first.Reset(st.body)
+			hreq.Body = io.NopCloser(&st.first) // see callState.newBody
+		} else {
+			// Sending again after a re-authentication: the first reader may still be held by
+			// the previous attempt's connection writer.
+			hreq.Body, _ = st.newBody()
+		}
+		hreq.GetBody = st.newBody
+		hreq.ContentLength = int64(len(st.body))
 	}
 	if req.IdempotencyKey != "" && req.IdempotencyHeader != "" {
 		h.Set(req.IdempotencyHeader, req.IdempotencyKey)
 	}
+	st.sent = hreq
 	if a := c.authFor(req); a != nil && !req.NoAuth {
-		if err := a.Apply(ctx, rreq.Request); err != nil {
-			return nil, nil, fmt.Errorf("%s: authenticate: %w", c.provider, c.scrubErr(err))
+		if err := a.Apply(st, hreq); err != nil {
+			return nil, fmt.Errorf("%s: authenticate: %w", c.provider, c.scrubErr(err, st))
 		}
 	}
-	resp, err := c.rc.Do(rreq)
+	st.rreq = retryablehttp.Request{Request: hreq}
+	resp, err := c.rc.Do(&st.rreq)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, nil, fmt.Errorf("%s: %s %s: %w", c.provider, st.method, st.path, ctxErr)
+		if resp != nil {
+			// The context ended after the response arrived: give the connection back.
+			drain(resp.Body)
 		}
-		err = c.scrubErr(err)
+		if ctxErr := st.Err(); ctxErr != nil {
+			if !st.safe && st.reached {
+				// Cancelled while a write without an idempotency mechanism was in flight: the
+				// provider may have acted on it.
+				return nil, fmt.Errorf("%s: %s %s: %w: %w", c.provider, req.Method, st.path(), paykit.ErrUnknownOutcome, ctxErr)
+			}
+			return nil, fmt.Errorf("%s: %s %s: %w", c.provider, req.Method, st.path(), ctxErr)
+		}
+		err = c.scrubErr(err, st)
 		if !st.safe && !neverReached(err) {
-			return nil, nil, fmt.Errorf("%s: %s %s: %w: %w", c.provider, st.method, st.path, paykit.ErrUnknownOutcome, err)
+			return nil, fmt.Errorf("%s: %s %s: %w: %w", c.provider, req.Method, st.path(), paykit.ErrUnknownOutcome, err)
 		}
-		return nil, nil, fmt.Errorf("%s: %s %s: %w", c.provider, st.method, st.path, err)
+		return nil, fmt.Errorf("%s: %s %s: %w", c.provider, req.Method, st.path(), err)
 	}
-	return resp, rreq.Request, nil
+	return resp, nil
+}
+
+// prepareRetry gives every retry its own reader over the same body bytes: the previous
+// attempt's reader may still be held by net/http's connection writer.
+func (c *Client) prepareRetry(req *http.Request) error {
+	if st := stateFrom(req.Context()); st != nil && st.body != nil {
+		req.Body, _ = st.newBody()
+	}
+	return nil
 }
 
 // finish reads the body under the cap and turns non-2xx responses into *paykit.Error.
-func (c *Client) finish(req *Request, st *callState, resp *http.Response, buf *bytes.Buffer) (*Response, error) {
+func (c *Client) finish(st *callState, resp *http.Response, buf *bytes.Buffer, out *Response) error {
 	defer resp.Body.Close()
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
-	if n > c.maxBody {
-		return nil, fmt.Errorf("%s: %s %s: %w (more than %d bytes)", c.provider, st.method, st.path, paykit.ErrResponseTooLarge, c.maxBody)
-	}
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-	if err != nil {
+	st.limited = io.LimitedReader{R: resp.Body, N: c.maxBody + 1}
+	n, err := buf.ReadFrom(&st.limited)
+	if n > c.maxBody {
 		if ok {
-			return nil, fmt.Errorf("%s: %s %s: %w: reading body: %v", c.provider, st.method, st.path, paykit.ErrInvalidResponse, err)
+			return fmt.Errorf("%s: %s %s: %w (more than %d bytes)", c.provider, st.req.Method, st.path(), paykit.ErrResponseTooLarge, c.maxBody)
 		}
-		// An error status with a cut-off body is still an error status: decode what arrived.
+		// An error status is still an error status: decode the first maxBody bytes (an
+		// oversized proxy page must not hide the 502 behind a size error).
+		buf.Truncate(int(c.maxBody))
 	}
+	if err != nil && ok {
+		return fmt.Errorf("%s: %s %s: %w: reading body: %v", c.provider, st.req.Method, st.path(), paykit.ErrInvalidResponse, c.scrubErr(err, st))
+	}
+	// An error status with a cut-off body is still an error status: decode what arrived.
 	if ok {
-		return &Response{StatusCode: resp.StatusCode, Header: resp.Header}, nil
+		out.StatusCode, out.Header = resp.StatusCode, resp.Header
+		return nil
 	}
-	apiErr := decodeError(c.provider, resp, buf.Bytes(), c.secretsFor(req))
+	apiErr := decodeError(c.provider, resp, buf.Bytes(), c.secretsFor(&st.req, st.sent), c.now())
 	if !st.safe && apiErr.Status >= 500 {
-		return nil, fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, apiErr)
+		return fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, apiErr)
 	}
-	return nil, apiErr
+	return apiErr
 }
 
-// secretsFor lists every credential value that must not appear in an error.
-func (c *Client) secretsFor(req *Request) []string {
-	out := append([]string(nil), c.secrets...)
-	for _, a := range []Auth{c.auth, req.Auth} {
+// secretsFor lists every credential value that must not appear in an error or a log line: the
+// configured secrets, the Auths' current credentials, and the credential headers actually sent
+// on the request (a token replaced since by a new login is still the one a server may echo).
+func (c *Client) secretsFor(req *Request, sent *http.Request) []string {
+	out := make([]string, 0, len(c.secrets)+4)
+	out = append(out, c.secrets...)
+	for _, a := range [...]Auth{c.auth, req.Auth} {
 		if r, ok := a.(Redactor); ok {
 			out = append(out, r.Secrets()...)
+		}
+	}
+	if sent != nil {
+		for name, vs := range sent.Header {
+			if !credentialHeader(name) {
+				continue
+			}
+			for _, v := range vs {
+				out = append(out, v)
+				if _, tok, ok := strings.Cut(v, " "); ok { // "Bearer <token>"
+					out = append(out, strings.TrimSpace(tok))
+				}
+			}
 		}
 	}
 	return out
 }
 
-// Redact replaces every known credential in s with "[REDACTED]".
-func (c *Client) Redact(s string) string { return redact(s, c.secretsFor(&Request{})) }
+// credentialHeader reports whether a header carries a credential by its name.
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	if n == "authorization" || n == "proxy-authorization" || n == "cookie" {
+		return true
+	}
+	for _, part := range [...]string{"api-key", "apikey", "token", "secret", "password", "signature"} {
+		if strings.Contains(n, part) {
+			return true
+		}
+	}
+	return false
+}
 
-func (c *Client) scrubErr(err error) error {
+// Redact replaces every credential the client knows (its Auth's, Config.Secrets) in s with
+// "[REDACTED]", including their JSON- and URL-escaped forms.
+func (c *Client) Redact(s string) string {
+	return redact(s, secretVariants(c.secretsFor(&Request{}, nil)))
+}
+
+// scrubErr returns err with every known credential removed from its text. st may be nil.
+func (c *Client) scrubErr(err error, st *callState) error {
+	req, sent := &Request{}, (*http.Request)(nil)
+	if st != nil {
+		req, sent = &st.req, st.sent
+	}
 	msg := err.Error()
-	if red := c.Redact(msg); red != msg {
+	if red := redact(msg, secretVariants(c.secretsFor(req, sent))); red != msg {
 		return redactedError{msg: red, err: err}
 	}
 	return err

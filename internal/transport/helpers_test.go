@@ -1,0 +1,155 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// attempt is one request as the test server saw it.
+type attempt struct {
+	Method string
+	Path   string // escaped path
+	Query  string
+	Header http.Header
+	Body   []byte
+	At     time.Time
+}
+
+// recorder is an httptest server that records every request and answers it with the handler
+// for that attempt number (0-based); the last handler answers every later attempt.
+type recorder struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	attempts []attempt
+}
+
+func newRecorder(t *testing.T, handlers ...func(w http.ResponseWriter, r *http.Request)) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("server: reading body: %v", err)
+		}
+		rec.mu.Lock()
+		n := len(rec.attempts)
+		rec.attempts = append(rec.attempts, attempt{
+			Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
+			Header: r.Header.Clone(), Body: body, At: time.Now(),
+		})
+		rec.mu.Unlock()
+		if len(handlers) == 0 {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		handlers[min(n, len(handlers)-1)](w, r)
+	}))
+	t.Cleanup(rec.Close)
+	return rec
+}
+
+func (r *recorder) Attempts() []attempt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]attempt(nil), r.attempts...)
+}
+
+func (r *recorder) Count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.attempts)
+}
+
+// respond answers with status, optional headers (name, value pairs) and body.
+func respond(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		if body != "" && w.Header().Get("Content-Type") == "" {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// hangUp reads the request (the recorder already did) and drops the connection without
+// answering: the request reached the server, the outcome is unknown to the client.
+func hangUp(w http.ResponseWriter, _ *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	conn.Close()
+}
+
+// fastSettings are DefaultSettings with millisecond backoff, so retry tests run quickly.
+func fastSettings(t *testing.T, base string) Settings {
+	t.Helper()
+	s := DefaultSettings(base)
+	if err := s.SetRetryWait(time.Millisecond, 2*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func newTestClient(t *testing.T, cfg Config) *Client {
+	t.Helper()
+	if cfg.Provider == "" {
+		cfg.Provider = "jopay"
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+// logCapture collects slog JSON lines at Debug and above.
+type logCapture struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logCapture) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logCapture) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logCapture) Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Lines decodes every log line.
+func (l *logCapture) Lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,274 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paykit-go/paykit"
+)
+
+const (
+	secretAPIKey   = "jp_live_APIKEY_0123456789"
+	secretPassword = `hunter2<&>"\/pw`
+)
+
+// secretForms are the credential values and every escaped form a server might echo.
+func secretForms(tokens ...string) []string {
+	jsonEsc, _ := json.Marshal(secretPassword) // Go escapes <>& as \u003c…
+	plain := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(secretPassword)
+	out := []string{
+		secretAPIKey, secretPassword,
+		strings.Trim(string(jsonEsc), `"`),
+		plain,                                // JSON without HTML escaping
+		strings.ReplaceAll(plain, "/", `\/`), // PHP's json_encode
+		url.QueryEscape(secretPassword),
+	}
+	return append(out, tokens...)
+}
+
+// echo answers with every credential it received (and the password the test knows), raw and
+// escaped, in the given status and format: a careless provider or proxy.
+func echo(status int, format string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		seen := fmt.Sprintf("auth=%s key=%s password=%s", r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"), secretPassword)
+		var body string
+		switch format {
+		case "json":
+			b, _ := json.Marshal(map[string]string{"code": "INVALID_REQUEST_PARAMS", "message": seen})
+			body = string(b)
+		case "php":
+			b, _ := json.Marshal(map[string]string{"code": "INVALID_REQUEST_PARAMS", "message": seen, "echo": seen})
+			body = strings.ReplaceAll(string(b), "/", `\/`)
+		case "html":
+			w.Header().Set("Content-Type", "text/html")
+			body = "<html><body><h1>Bad gateway</h1><pre>" + seen + "</pre><p>" + url.QueryEscape(secretPassword) + "</p></body></html>"
+		case "text":
+			w.Header().Set("Content-Type", "text/plain")
+			body = seen + "\x00" + secretAPIKey[:10] + "\x00" + secretAPIKey[10:]
+		}
+		if status == 429 {
+			w.Header().Set("Retry-After", "0")
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+func assertNoSecret(t *testing.T, where, text string, forms []string) {
+	t.Helper()
+	for _, f := range forms {
+		if strings.Contains(text, f) {
+			t.Errorf("%s contains credential form %q:\n%s", where, f, text)
+		}
+	}
+}
+
+func TestRedaction(t *testing.T) {
+	rec := newRecorder(t,
+		echo(401, "json"), // first JWT refused: re-auth
+		echo(503, "json"),
+		echo(502, "html"),
+		echo(429, "text"),
+		echo(500, "php"),
+	)
+	var logins atomic.Int64
+	cache := NewTokenCache(func(context.Context) (string, time.Time, error) {
+		return fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.SECRET-%d.c2lnbmF0dXJl", logins.Add(1)), time.Time{}, nil
+	}, 0, nil)
+	var logs logCapture
+	s := fastSettings(t, rec.URL+"/v1")
+	s.Logger = logs.Logger()
+	c := newTestClient(t, Config{
+		Provider: "jovepay", Settings: s,
+		Auth:    Chain(Header("x-api-key", secretAPIKey), BearerToken(cache)),
+		Secrets: []string{secretPassword},
+	})
+	forms := secretForms("eyJhbGciOiJIUzI1NiJ9.SECRET-1.c2lnbmF0dXJl", "eyJhbGciOiJIUzI1NiJ9.SECRET-2.c2lnbmF0dXJl", "SECRET-1", "SECRET-2")
+	forms = forms[:len(forms)-2] // the bare middle parts are not credentials on their own
+
+	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "payment/", Query: url.Values{"limit": {"10"}}}, nil)
+	var apiErr *paykit.Error
+	if !errors.As(err, &apiErr) || apiErr.Status != 500 || apiErr.Code != "INVALID_REQUEST_PARAMS" {
+		t.Fatalf("got %v", err)
+	}
+	if rec.Count() != 5 || logins.Load() != 2 {
+		t.Fatalf("%d attempts, %d logins; want 5 and 2", rec.Count(), logins.Load())
+	}
+	// The provider did see the credentials (so the echo is real) …
+	if got := rec.Attempts()[4].Header.Get("Authorization"); got != "Bearer eyJhbGciOiJIUzI1NiJ9.SECRET-2.c2lnbmF0dXJl" {
+		t.Fatalf("last attempt sent %q", got)
+	}
+	// … but none of them comes back out.
+	assertNoSecret(t, "err.Error()", err.Error(), forms)
+	assertNoSecret(t, "Error.Body", string(apiErr.Body), forms)
+	assertNoSecret(t, "Error.Message", apiErr.Message, forms)
+	if !strings.Contains(apiErr.Message, "auth=[REDACTED] key=[REDACTED] password=[REDACTED]") {
+		t.Errorf("Message %q: expected the echo with placeholders", apiErr.Message)
+	}
+	assertNoSecret(t, "log", logs.String(), forms)
+
+	// The other shapes, one call each with retries off, so each error is inspected.
+	for _, format := range []string{"html", "text", "json"} {
+		rec := newRecorder(t, echo(400, format))
+		s := fastSettings(t, rec.URL)
+		s.Logger = logs.Logger()
+		c := newTestClient(t, Config{Provider: "jovepay", Settings: s, Auth: Chain(Header("x-api-key", secretAPIKey), BearerToken(cache)), Secrets: []string{secretPassword}})
+		err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "payment", Body: map[string]string{"password": secretPassword}}, nil)
+		if !errors.As(err, &apiErr) {
+			t.Fatalf("%s: %v", format, err)
+		}
+		assertNoSecret(t, format+" err.Error()", err.Error(), forms)
+		assertNoSecret(t, format+" Error.Body", string(apiErr.Body), forms)
+		if format == "html" && strings.ContainsAny(apiErr.Message, "<>") {
+			t.Errorf("html: Message keeps markup: %q", apiErr.Message)
+		}
+	}
+	assertNoSecret(t, "log", logs.String(), forms)
+}
+
+func TestRedactionOfTransportErrors(t *testing.T) {
+	// A dropped connection: net/http's error repeats the URL, query string included.
+	rec := newRecorder(t, hangUp)
+	var logs logCapture
+	s := fastSettings(t, rec.URL)
+	s.Logger = logs.Logger()
+	c := newTestClient(t, Config{Provider: "pepay", Settings: s, Auth: Header("x-api-key", secretAPIKey), Secrets: []string{secretPassword}})
+	q := url.Values{"api_key": {secretAPIKey}, "p": {secretPassword}}
+	for _, req := range []Request{
+		{Method: http.MethodGet, Path: "api/v1/invoices", Query: q},
+		{Method: http.MethodPost, Path: "api/v1/invoices", Query: q, Body: []byte(`{}`)},
+	} {
+		err := c.Do(context.Background(), req, nil)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		assertNoSecret(t, "err.Error()", err.Error(), secretForms())
+		var uerr *url.Error
+		if !errors.As(err, &uerr) {
+			t.Errorf("%v: the *url.Error is no longer reachable", err)
+		}
+	}
+	assertNoSecret(t, "log", logs.String(), secretForms())
+	if strings.Contains(logs.String(), "api_key=") {
+		t.Errorf("log carries the query string:\n%s", logs.String())
+	}
+	if got := c.Redact("key " + secretAPIKey + " pw " + secretPassword); got != "key [REDACTED] pw [REDACTED]" {
+		t.Errorf("Redact = %q", got)
+	}
+}
+
+func TestAttemptLogLines(t *testing.T) {
+	rec := newRecorder(t, respond(503, `{}`), respond(429, `{}`), respond(200, `{"id":"x"}`))
+	var logs logCapture
+	s := fastSettings(t, rec.URL+"/api/v1")
+	s.Logger = logs.Logger()
+	c := newTestClient(t, Config{Settings: s, Auth: Bearer("jo_live_logkey")})
+	if err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "requests/create", Query: url.Values{"email": {"a@b.c"}}, Body: []byte(`{}`), IdempotencyKey: "k-123456789", IdempotencyHeader: "Idempotency-Key"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var debug, info []map[string]any
+	for _, l := range logs.Lines(t) {
+		switch l["level"] {
+		case "DEBUG":
+			debug = append(debug, l)
+		case "INFO":
+			info = append(info, l)
+		default:
+			t.Errorf("unexpected line %v", l)
+		}
+	}
+	if len(debug) != 3 || len(info) != 2 {
+		t.Fatalf("%d debug and %d info lines, want 3 and 2:\n%s", len(debug), len(info), logs.String())
+	}
+	for i, l := range debug {
+		want := map[string]any{"msg": "paykit: request attempt", "provider": "jopay", "method": "POST", "path": "/requests/create", "attempt": float64(i + 1), "status": float64([]int{503, 429, 200}[i])}
+		for k, v := range want {
+			if l[k] != v {
+				t.Errorf("debug line %d: %s = %v, want %v", i+1, k, l[k], v)
+			}
+		}
+		if d, ok := l["duration"].(float64); !ok || d <= 0 {
+			t.Errorf("debug line %d: duration %v", i+1, l["duration"])
+		}
+	}
+	for i, l := range info {
+		if l["msg"] != "paykit: retrying request" || l["attempt"] != float64(i+2) || l["reason"] != []string{"status 503", "status 429"}[i] {
+			t.Errorf("info line %d: %v", i+1, l)
+		}
+	}
+	for _, bad := range []string{"jo_live_logkey", "a@b.c", "k-123456789", "Authorization"} {
+		if strings.Contains(logs.String(), bad) {
+			t.Errorf("log contains %q", bad)
+		}
+	}
+}
+
+func TestSilentByDefault(t *testing.T) {
+	// No logger configured: nothing to assert but that nothing panics on the log paths.
+	rec := newRecorder(t, respond(503, `{}`), hangUp, respond(200, `{}`))
+	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
+	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecretVariants(t *testing.T) {
+	got := secretVariants([]string{"abc", "", "key-1234", "a/b<c"})
+	want := map[string]bool{"key-1234": true, "a/b<c": true, `a\/b<c`: true, `a/b\u003cc`: true, "a%2Fb%3Cc": true, "a%2Fb%3Cc ": false}
+	for v, in := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == v
+		}
+		if found != in {
+			t.Errorf("variant %q present = %v, want %v (got %q)", v, found, in, got)
+		}
+	}
+	for i := 1; i < len(got); i++ {
+		if len(got[i]) > len(got[i-1]) {
+			t.Errorf("variants not longest first: %q", got)
+		}
+	}
+	// Short values are never replaced: they would mangle ordinary text.
+	if r := redact("abc abc", secretVariants([]string{"abc"})); r != "abc abc" {
+		t.Errorf("redact = %q", r)
+	}
+	// A credential containing another is replaced whole.
+	if r := redact("Bearer tok-12345", secretVariants([]string{"tok-12345", "Bearer tok-12345"})); r != "[REDACTED]" {
+		t.Errorf("redact = %q", r)
+	}
+}
+
+func TestRedactionOfReplacedToken(t *testing.T) {
+	// Another goroutine replaced the JWT while this call was in flight: the token the server
+	// echoes is no longer the cache's current one, but it was sent, so it is still redacted.
+	var logins atomic.Int64
+	var cache *TokenCache
+	cache = NewTokenCache(func(context.Context) (string, time.Time, error) {
+		return fmt.Sprintf("eyJ.replaced-token-%d.sig", logins.Add(1)), time.Time{}, nil
+	}, 0, nil)
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		sent := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		cache.Invalidate(sent)
+		if _, err := cache.Token(r.Context()); err != nil {
+			t.Error(err)
+		}
+		respond(400, `{"code":"BAD","message":"token `+sent+` not allowed here"}`)(w, r)
+	})
+	c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: BearerToken(cache)})
+	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "payment/"}, nil)
+	var apiErr *paykit.Error
+	if !errors.As(err, &apiErr) || apiErr.Message != "token [REDACTED] not allowed here" {
+		t.Fatalf("got %v", err)
+	}
+	assertNoSecret(t, "Error.Body", string(apiErr.Body), []string{"eyJ.replaced-token-1.sig"})
+}
