@@ -1,0 +1,150 @@
+package webhook
+
+import (
+	"slices"
+	"strconv"
+)
+
+// The Node reference (JovePay's "Getting Started" page) is
+//
+//	function sortObject(obj) {
+//	  return Object.keys(obj).sort().reduce((result, key) => {
+//	    result[key] = (obj[key] && typeof obj[key] === 'object') ? sortObject(obj[key]) : obj[key];
+//	    return result;
+//	  }, {});
+//	}
+//	hmac.update(JSON.stringify(sortObject(JSON.parse(body))));
+//
+// which, run as written, means:
+//   - arrays go through sortObject too and come out as objects keyed "0", "1", …;
+//   - the result's property order is JavaScript's: array-index keys ("0".."4294967294") first in
+//     numeric order, then the other keys in insertion order, which .sort() made UTF-16 order;
+//   - `result["__proto__"] = v` runs the Object.prototype.__proto__ setter instead of creating a
+//     property, so a "__proto__" member never appears in the output, whatever its value;
+//   - at the top level, Object.keys(5) and Object.keys(true) are empty ("{}"), a string splits
+//     into its UTF-16 code units, and null throws (no Node signature exists for it);
+//   - numbers are doubles printed by Number::toString; strings by JSON.stringify.
+
+// appendNodeRoot writes the Node form of the parsed document; false means the reference
+// program fails on it.
+func (c *canon) appendNodeRoot(dst []byte) ([]byte, bool) {
+	root := &c.doc.nodes[0]
+	switch root.kind {
+	case kindNull:
+		return dst, false // Object.keys(null) throws a TypeError
+	case kindObject, kindArray:
+		return c.appendNodeValue(dst, 0), true
+	case kindString:
+		dst = append(dst, '{')
+		it := utf16Iter{s: c.doc.text(root)}
+		for k := 0; ; k++ {
+			u, ok := it.next()
+			if !ok {
+				break
+			}
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '"')
+			dst = strconv.AppendInt(dst, int64(k), 10)
+			dst = append(dst, '"', ':')
+			dst = appendNodeUnit(dst, u)
+		}
+		return append(dst, '}'), true
+	}
+	return append(dst, '{', '}'), true // numbers and booleans have no own enumerable keys
+}
+
+func (c *canon) appendNodeValue(dst []byte, i int32) []byte {
+	d := &c.doc
+	n := &d.nodes[i]
+	switch n.kind {
+	case kindNull:
+		return append(dst, "null"...)
+	case kindTrue:
+		return append(dst, "true"...)
+	case kindFalse:
+		return append(dst, "false"...)
+	case kindNumber:
+		if n.flags&nNodeRaw != 0 {
+			return append(dst, d.src[n.off:n.off+n.n]...)
+		}
+		return c.num.appendNodeNumber(dst, d.text(n))
+	case kindString:
+		return appendNodeString(dst, d.text(n), n.flags)
+	case kindArray:
+		dst = append(dst, '{')
+		child := i + 1
+		for k := uint32(0); k < n.n; k++ {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '"')
+			dst = strconv.AppendUint(dst, uint64(k), 10)
+			dst = append(dst, '"', ':')
+			dst = c.appendNodeValue(dst, child)
+			child = int32(d.nodes[child].end)
+		}
+		return append(dst, '}')
+	}
+	// Object.
+	order := d.order[n.off : n.off+n.n]
+	mark := len(c.scratch)
+	if n.flags&oNodeOrder == 0 {
+		c.scratch = append(c.scratch, order...)
+		order = c.scratch[mark:]
+		slices.SortFunc(order, c.cmpNodeKeys)
+	}
+	dst = append(dst, '{')
+	first := true
+	src := d.src
+	for _, ki := range order {
+		kn := &d.nodes[ki]
+		if kn.n == 9 && string(d.text(kn)) == "__proto__" {
+			continue // the __proto__ setter swallows it (see above)
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		// Keys and scalar values that JavaScript prints as written are copied from the source
+		// with their quotes; the rest goes through the general path.
+		if kn.flags&(sArena|sEsc|sLone) == 0 {
+			dst = append(dst, src[kn.off-1:kn.off+kn.n+1]...)
+		} else {
+			dst = appendNodeString(dst, d.text(kn), kn.flags)
+		}
+		dst = append(dst, ':')
+		vn := &d.nodes[ki+1]
+		switch {
+		case vn.kind == kindString && vn.flags&(sArena|sEsc|sLone) == 0:
+			dst = append(dst, src[vn.off-1:vn.off+vn.n+1]...)
+		case vn.kind == kindNumber && vn.flags&nNodeRaw != 0:
+			dst = append(dst, src[vn.off:vn.off+vn.n]...)
+		default:
+			dst = c.appendNodeValue(dst, ki+1)
+		}
+	}
+	c.scratch = c.scratch[:mark]
+	return append(dst, '}')
+}
+
+// cmpNodeKeys orders keys as a JavaScript object built in .sort() order lists them: array
+// indexes first by value, then the rest by UTF-16 code units.
+func (c *canon) cmpNodeKeys(a, b int32) int {
+	d := &c.doc
+	ia, ib := d.nodes[a].flags&sIndex != 0, d.nodes[b].flags&sIndex != 0
+	ka, kb := d.str0(a), d.str0(b)
+	switch {
+	case ia && ib:
+		if len(ka) != len(kb) { // no leading zeros: the shorter index is the smaller
+			return len(ka) - len(kb)
+		}
+		return compareStrings(string(ka), string(kb))
+	case ia:
+		return -1
+	case ib:
+		return 1
+	}
+	return cmpUTF16(ka, kb)
+}

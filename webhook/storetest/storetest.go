@@ -1,0 +1,175 @@
+// Package storetest checks that a webhook.Store implementation keeps the contract the
+// webhook.Deduper relies on, in the spirit of testing/fstest.TestFS. Run it from your own store's
+// tests:
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.TestStore(t, func(t *testing.T) webhook.Store { return newMyStore(t) })
+//	}
+//
+// The suite uses ids unique to each run, so a store backed by a shared database table works.
+// Times are passed explicitly (a fixed base time plus offsets in whole seconds), so the store
+// must judge expiry by the times it is given, not by its own clock.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paykit-go/paykit/webhook"
+)
+
+// base is the fixed "now" of the suite; offsets are whole seconds so stores with microsecond
+// precision (PostgreSQL) compare exactly.
+func base() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+const (
+	lease     = time.Minute
+	retention = time.Hour
+)
+
+// TestStore runs the Store contract against stores made by newStore (called once per subtest).
+func TestStore(t *testing.T, newStore func(t *testing.T) webhook.Store) {
+	t.Helper()
+	prefix := randomPrefix(t)
+	id := func(t *testing.T) string { return prefix + t.Name() }
+	ctx := context.Background()
+
+	t.Run("ClaimAbsent", func(t *testing.T) {
+		s := newStore(t)
+		expectClaim(t, s, id(t), "a", base(), webhook.Claimed)
+	})
+	t.Run("ClaimHeldIsInFlight", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectClaim(t, s, k, "a", base(), webhook.Claimed)
+		expectClaim(t, s, k, "b", base().Add(lease-time.Second), webhook.InFlight)
+		// The refused claim changed nothing: a still owns it.
+		expectErr(t, "Complete(a)", s.Complete(ctx, k, "a", base(), retention), nil)
+	})
+	t.Run("ExpiredLeaseIsTakenOver", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectClaim(t, s, k, "a", base(), webhook.Claimed)
+		expectClaim(t, s, k, "b", base().Add(lease), webhook.Claimed) // lease end is exclusive
+		expectErr(t, "Complete(stale token)", s.Complete(ctx, k, "a", base().Add(lease), retention), webhook.ErrClaimLost)
+		expectErr(t, "Release(stale token)", s.Release(ctx, k, "a"), webhook.ErrClaimLost)
+		// The stale calls did not disturb the new owner.
+		expectClaim(t, s, k, "c", base().Add(lease+time.Second), webhook.InFlight)
+		expectErr(t, "Complete(b)", s.Complete(ctx, k, "b", base().Add(lease+time.Second), retention), nil)
+		expectClaim(t, s, k, "d", base().Add(lease+2*time.Second), webhook.Duplicate)
+	})
+	t.Run("CompletedIsDuplicateUntilRetentionEnds", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectClaim(t, s, k, "a", base(), webhook.Claimed)
+		done := base().Add(10 * time.Second)
+		expectErr(t, "Complete", s.Complete(ctx, k, "a", done, retention), nil)
+		expectClaim(t, s, k, "b", done, webhook.Duplicate)
+		expectClaim(t, s, k, "c", done.Add(retention-time.Second), webhook.Duplicate)
+		expectClaim(t, s, k, "d", done.Add(retention), webhook.Claimed)
+	})
+	t.Run("CompleteAfterLeaseEndWithoutTakeover", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectClaim(t, s, k, "a", base(), webhook.Claimed)
+		expectErr(t, "Complete", s.Complete(ctx, k, "a", base().Add(2*lease), retention), nil)
+		expectClaim(t, s, k, "b", base().Add(2*lease), webhook.Duplicate)
+	})
+	t.Run("ReleaseLetsTheNextClaimIn", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectClaim(t, s, k, "a", base(), webhook.Claimed)
+		expectErr(t, "Release", s.Release(ctx, k, "a"), nil)
+		expectClaim(t, s, k, "b", base().Add(time.Second), webhook.Claimed)
+		expectErr(t, "Release(a) again", s.Release(ctx, k, "a"), webhook.ErrClaimLost)
+	})
+	t.Run("CompleteAndReleaseNeedTheClaim", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectErr(t, "Complete(unknown id)", s.Complete(ctx, k, "a", base(), retention), webhook.ErrClaimLost)
+		expectErr(t, "Release(unknown id)", s.Release(ctx, k, "a"), webhook.ErrClaimLost)
+		expectClaim(t, s, k, "a", base(), webhook.Claimed)
+		expectErr(t, "Complete(other token)", s.Complete(ctx, k, "x", base(), retention), webhook.ErrClaimLost)
+		expectErr(t, "Release(other token)", s.Release(ctx, k, "x"), webhook.ErrClaimLost)
+		expectErr(t, "Complete", s.Complete(ctx, k, "a", base(), retention), nil)
+		expectErr(t, "Complete twice", s.Complete(ctx, k, "a", base(), retention), webhook.ErrClaimLost)
+		expectErr(t, "Release after Complete", s.Release(ctx, k, "a"), webhook.ErrClaimLost)
+		expectClaim(t, s, k, "b", base().Add(time.Second), webhook.Duplicate)
+	})
+	t.Run("IdsAreIndependent", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		expectClaim(t, s, k+"/1", "a", base(), webhook.Claimed)
+		expectClaim(t, s, k+"/2", "b", base(), webhook.Claimed)
+		expectErr(t, "Complete(1)", s.Complete(ctx, k+"/1", "a", base(), retention), nil)
+		expectClaim(t, s, k+"/2", "c", base(), webhook.InFlight)
+		expectClaim(t, s, k+"/3", "d", base(), webhook.Claimed)
+	})
+	t.Run("OpaqueIds", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		for _, suffix := range []string{"/ünïcødé-😀", "/quote'\"\\;--", "/" + strings.Repeat("x", 1000)} {
+			expectClaim(t, s, k+suffix, "a", base(), webhook.Claimed)
+			expectErr(t, "Complete", s.Complete(ctx, k+suffix, "a", base(), retention), nil)
+			expectClaim(t, s, k+suffix, "b", base(), webhook.Duplicate)
+		}
+	})
+	t.Run("ConcurrentClaimsHaveOneWinner", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		const n = 16
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			results = map[webhook.ClaimResult]int{}
+			errs    []error
+		)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				r, err := s.Claim(ctx, k, "token-"+string(rune('a'+i)), base(), lease)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				results[r]++
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		if len(errs) > 0 {
+			t.Fatalf("Claim errors: %v", errs)
+		}
+		if results[webhook.Claimed] != 1 || results[webhook.InFlight] != n-1 {
+			t.Fatalf("results = %v, want 1 claimed and %d in flight", results, n-1)
+		}
+	})
+}
+
+func expectClaim(t *testing.T, s webhook.Store, id, token string, now time.Time, want webhook.ClaimResult) {
+	t.Helper()
+	got, err := s.Claim(context.Background(), id, token, now, lease)
+	if err != nil {
+		t.Fatalf("Claim(%q, %q): %v", id, token, err)
+	}
+	if got != want {
+		t.Fatalf("Claim(%q, %q) at %v = %v, want %v", id, token, now.Sub(base()), got, want)
+	}
+}
+
+func expectErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if want == nil && err != nil || !errors.Is(err, want) {
+		t.Fatalf("%s = %v, want %v", what, err, want)
+	}
+}
+
+func randomPrefix(t *testing.T) string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "storetest-" + hex.EncodeToString(b[:]) + "/"
+}
