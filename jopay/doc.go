@@ -1,0 +1,38 @@
+// Package jopay is a client for the JoPay Partner API v1: payment requests (create, get,
+// cancel, list), merchants, and typed, signature-verified webhook events.
+//
+// # Client
+//
+//	client, err := jopay.NewClient(os.Getenv("JOPAY_API_KEY"), jopay.WithSlug("acme"))
+//
+// Keys start with jo_test_ (sandbox) or jo_live_ (production); see KeyMode. The client retries
+// reads, cancels and creates on connection errors, 429 and 5xx, honouring Retry-After. Every
+// create carries an idempotency key in its body — the caller's, or a generated one — that is
+// reused on each retry, so a retried create returns the original request instead of a second
+// pay link. Derive the key from your own record, idempotency.Key("checkout", orderID), and even
+// a create repeated after a crash is safe.
+//
+// Parameters are checked against the documented limits before anything is sent; a violation is
+// a *ValidationError naming the field. API failures are *Error (paykit.Error): switch on Code.
+//
+// # Payments
+//
+// CreateRequest returns a PaymentRequest with PayPageURL; send the customer there. A request is
+// paid only when its proof is verified (ProofStatusVerified); JoPay reports that with a
+// payment.proof_verified webhook. NewWebhookHandler verifies the X-JoPay-Signature header,
+// parses the Event, dedupes redeliveries (see DedupeKey) and calls your function; answer
+// errors make JoPay retry, bad signatures do not.
+//
+// # Reconciliation
+//
+// ListRequests iterates over requests with a moving since cursor, yielding each exactly once
+// even when many share a timestamp; ListRequestsFrom and RequestIterator.Cursor let a nightly
+// job continue where the previous run stopped.
+//
+// # Recurring charges
+//
+// Charges spawned by a merchant's recurring plan look like one-off payments; Event.Charge and
+// Event.SubscriptionID tell them apart by the plan metadata they echo.
+//
+// Package jopaytest provides an in-process fake of the API for tests and examples.
+package jopay

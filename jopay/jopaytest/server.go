@@ -1,0 +1,404 @@
+// Package jopaytest is an in-process fake of the JoPay Partner API v1 for tests and examples,
+// in the spirit of net/http/httptest.
+//
+// The fake is stateful and enforces the documented rules: Bearer auth with sandbox/production
+// isolation, scopes, the create-request validation codes in JoPay's {"ok":false,"error":…}
+// envelope, idempotent replay (same key and body → the original request; same key, other body
+// → 409 idempotency_conflict), expiry (pos 1 hour, invoice 7 days, expiry_minutes) on an
+// injectable clock, cancel, and GET /requests with filters, since/until, limit and has_more
+// (optionally next_cursor, optionally exclusive since). Lifecycle helpers (AttachProof,
+// VerifyProof, Pay, Expire) change state and deliver correctly signed webhooks to the URL set
+// with SetWebhook, retrying 5xx/429 the way JoPay does. Fault injection: FailNext, DropNext,
+// DropAfterNext, SetLatency.
+//
+//	srv := jopaytest.NewServer()
+//	defer srv.Close()
+//	client, _ := srv.Client()
+package jopaytest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paykit-go/paykit/internal/fakeserver"
+	"github.com/paykit-go/paykit/jopay"
+)
+
+// Credentials and ids every fake server starts with.
+const (
+	// TestAPIKey is a sandbox key with every scope.
+	TestAPIKey = "jo_test_fake_5f0c8a3e9b1d4c7a"
+	// LiveAPIKey is a production key with every scope; it sees production data only.
+	LiveAPIKey = "jo_live_fake_2b6e1f9d0a4c8e3b"
+	// DefaultMerchantID is an onboarded merchant present in both modes.
+	DefaultMerchantID = "b4d5c6e7-1f20-4a3b-8c4d-5e6f70819203"
+	// PartnerID is the partner all keys belong to; webhooks carry it.
+	PartnerID = "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"
+	// WebhookSecret is a 64-hex-character secret, as JoPay shows them, for SetWebhook.
+	WebhookSecret = "7d1e4f0a9c2b8d5e3f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e"
+)
+
+// Scopes of Partner API keys.
+const (
+	ScopeRequestsRead   = "requests:read"
+	ScopeRequestsWrite  = "requests:write"
+	ScopeMerchantsRead  = "merchants:read"
+	ScopeMerchantsWrite = "merchants:write"
+)
+
+// Server is a running fake Partner API on 127.0.0.1. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the API base URL, "http://127.0.0.1:<port>/api/v1": pass it to jopay.WithBaseURL.
+	URL string
+	// RootURL is the server root; pay pages live at RootURL + "/pay/<id>".
+	RootURL string
+
+	hs     *httptest.Server
+	faults fakeserver.Faults
+
+	mu          sync.Mutex
+	keys        map[string]*apiKey
+	spaces      map[jopay.Mode]*space
+	clock       func() time.Time
+	offset      time.Duration
+	currency    string
+	usdcPerUnit int64
+	nextCursor  bool
+	exclusive   bool
+	precision   time.Duration
+	generated   *generated
+	calls       []Call
+	noCallLog   bool
+	dropAfter   int
+	webhookURL  string
+	secret      string
+	deliverer   fakeserver.Deliverer
+	deliveries  []*Delivery
+	seq         int64
+}
+
+type apiKey struct {
+	mode    jopay.Mode
+	scopes  map[string]bool // nil: unrestricted
+	revoked bool
+}
+
+// Option configures NewServer.
+type Option func(*Server)
+
+// WithAPIKey accepts another key, restricted to scopes (none: unrestricted). Its mode follows
+// its prefix (jo_live_ → production data; anything else → sandbox data).
+func WithAPIKey(key string, scopes ...string) Option {
+	return func(s *Server) { s.addKey(key, scopes) }
+}
+
+// WithClock sets the clock for created_at, expiry and event timestamps (default time.Now).
+// Advance moves it forward.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) {
+		if now != nil {
+			s.clock = now
+		}
+	}
+}
+
+// WithCurrency sets the partner's currency (default "USD"): fiat_currency_code must match it.
+func WithCurrency(code string) Option {
+	return func(s *Server) { s.currency = strings.ToUpper(code) }
+}
+
+// WithNextCursor makes GET /requests send an opaque next_cursor (and honour cursor) instead of
+// leaving clients to advance since themselves. See also SetNextCursor.
+func WithNextCursor(on bool) Option {
+	return func(s *Server) { s.nextCursor = on }
+}
+
+// WithExclusiveSince makes the since filter exclusive (created_at > since); the default is
+// inclusive (>=). JoPay does not document which it is. See also SetExclusiveSince.
+func WithExclusiveSince(on bool) Option {
+	return func(s *Server) { s.exclusive = on }
+}
+
+// WithSincePrecision truncates the since and until parameters to d (time.Millisecond mimics a
+// server that parses timestamps with JavaScript's Date). The default keeps full precision.
+func WithSincePrecision(d time.Duration) Option {
+	return func(s *Server) { s.precision = d }
+}
+
+// WithDeliveryAttempts sets how many times a webhook is attempted before giving up (default 5)
+// and the wait before attempt n+1 (nil: 10ms·2^n).
+func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
+	return func(s *Server) {
+		s.deliverer.MaxAttempts = n
+		s.deliverer.Backoff = backoff
+	}
+}
+
+// WithoutCallLog stops the server from recording calls (see Calls), for benchmarks whose
+// memory figures should not include the log.
+func WithoutCallLog() Option {
+	return func(s *Server) { s.noCallLog = true }
+}
+
+// NewServer starts a fake Partner API on a loopback port. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		keys:        map[string]*apiKey{},
+		spaces:      map[jopay.Mode]*space{jopay.ModeTest: newSpace(), jopay.ModeLive: newSpace()},
+		clock:       time.Now,
+		currency:    "USD",
+		usdcPerUnit: 10_000, // one cent is 0.01 USDC = 10 000 micro-USDC
+		deliverer:   fakeserver.Deliverer{Retry: fakeserver.RetryServerErrors},
+	}
+	s.addKey(TestAPIKey, nil)
+	s.addKey(LiveAPIKey, nil)
+	for _, opt := range opts {
+		if opt != nil {
+			opt(s)
+		}
+	}
+	s.faults.ErrorBody = func(status int) []byte { return envelope(codeForStatus(status), nil) }
+	for _, sp := range s.spaces {
+		sp.addMerchant(&merchant{ID: DefaultMerchantID, DisplayName: "Fake Coffee", BusinessName: "Fake Coffee Ltd",
+			Country: "US", DisplayCurrency: s.currency, AccountType: "business", OnboardingStatus: "complete",
+			CreatedAt: msTime(s.clock())})
+	}
+	s.hs = httptest.NewServer(s.record(s.faults.Wrap(s.dropAfterHandler(s.routes()))))
+	s.RootURL = s.hs.URL
+	s.URL = s.hs.URL + "/api/v1"
+	return s
+}
+
+// Close shuts the server down and waits for its requests to finish.
+func (s *Server) Close() { s.hs.Close() }
+
+// Client returns a jopay client for TestAPIKey pointed at the fake, with short retry waits so
+// retry tests run fast. Further options are applied after those.
+func (s *Server) Client(opts ...jopay.Option) (*jopay.Client, error) {
+	return s.ClientFor(TestAPIKey, opts...)
+}
+
+// ClientFor is Client with another API key.
+func (s *Server) ClientFor(apiKey string, opts ...jopay.Option) (*jopay.Client, error) {
+	base := []jopay.Option{jopay.WithBaseURL(s.URL), jopay.WithRetryWait(time.Millisecond, 20*time.Millisecond)}
+	return jopay.NewClient(apiKey, append(base, opts...)...)
+}
+
+// HTTPClient returns an *http.Client that reaches the server (and nothing else special).
+func (s *Server) HTTPClient() *http.Client { return s.hs.Client() }
+
+func (s *Server) addKey(key string, scopes []string) {
+	k := &apiKey{mode: jopay.ModeTest}
+	if jopay.KeyMode(key) == jopay.ModeLive {
+		k.mode = jopay.ModeLive
+	}
+	if len(scopes) > 0 {
+		k.scopes = map[string]bool{}
+		for _, sc := range scopes {
+			k.scopes[sc] = true
+		}
+	}
+	s.keys[key] = k
+}
+
+// RevokeKey makes key fail with 401 unauthorized from now on (revocation is immediate).
+func (s *Server) RevokeKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.keys[key]; ok {
+		k.revoked = true
+	}
+}
+
+// Now returns the fake's current time (the clock plus any Advance).
+func (s *Server) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
+}
+
+func (s *Server) now() time.Time { return s.clock().Add(s.offset) }
+
+// Advance moves the fake's clock forward by d: requests past their expires_at become expired.
+func (s *Server) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset += d
+}
+
+// SetNextCursor switches next_cursor pagination on or off (see WithNextCursor).
+func (s *Server) SetNextCursor(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextCursor = on
+}
+
+// SetExclusiveSince switches the since filter between exclusive and inclusive.
+func (s *Server) SetExclusiveSince(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.exclusive = on
+}
+
+// Fault is one injected failure (status with optional Retry-After, or a dropped connection),
+// optionally limited to matching requests.
+type Fault = fakeserver.Fault
+
+// FailNext makes the next n API calls fail with status in JoPay's envelope (and a Retry-After
+// of retryAfter, rounded up to whole seconds, when positive). Nothing is processed.
+func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
+	s.faults.FailNext(n, status, retryAfter)
+}
+
+// DropNext makes the next n calls be read in full and then closes the connection without
+// processing them or answering.
+func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
+
+// DropAfterNext makes the next n calls be processed (a create creates the request) and then
+// answered by closing the connection: the client cannot know the outcome, the case idempotency
+// keys exist for.
+func (s *Server) DropAfterNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfter += n
+}
+
+// AddFault queues n copies of f.
+func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
+
+// SetLatency delays every call by d.
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
+
+// ResetFaults removes queued faults and latency.
+func (s *Server) ResetFaults() {
+	s.faults.Reset()
+	s.mu.Lock()
+	s.dropAfter = 0
+	s.mu.Unlock()
+}
+
+// Call is one HTTP request the server received (including ones failed by injected faults).
+type Call struct {
+	Method string
+	Path   string
+	Query  string
+	Header http.Header
+	Body   []byte
+}
+
+// maxCalls bounds the call log; older calls are dropped.
+const maxCalls = 10_000
+
+// Calls returns the requests received so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// ResetCalls empties the call log.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// record logs every request with its body, then restores the body for the handlers.
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		off := s.noCallLog
+		s.mu.Unlock()
+		if off {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.mu.Lock()
+		if len(s.calls) >= maxCalls {
+			s.calls = append(s.calls[:0], s.calls[len(s.calls)-maxCalls/2:]...)
+		}
+		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// dropAfterHandler serves the request into a recorder and then drops the connection, when a
+// DropAfterNext is pending.
+func (s *Server) dropAfterHandler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		drop := s.dropAfter > 0
+		if drop {
+			s.dropAfter--
+		}
+		s.mu.Unlock()
+		if !drop {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(httptest.NewRecorder(), r)
+		fakeserver.DropConnection(w, r)
+	})
+}
+
+// envelope renders {"ok":false,"error":code} plus helper fields.
+func envelope(code string, extra map[string]string) []byte {
+	m := map[string]any{"ok": false, "error": code}
+	for k, v := range extra {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func codeForStatus(status int) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status == http.StatusUnauthorized:
+		return "unauthorized"
+	case status == http.StatusForbidden:
+		return "insufficient_scope"
+	case status == http.StatusNotFound:
+		return "not_found"
+	case status >= 500:
+		return "internal_error"
+	}
+	return "bad_request"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code string, extra map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(envelope(code, extra))
+}
+
+// msTime truncates t to milliseconds in UTC, the precision JoPay's timestamps carry.
+func msTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// formatTime writes RFC 3339 with milliseconds, as JoPay does.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// ctxKey carries the caller's key info from auth to the handlers.
+type ctxKey struct{}
+
+func keyFrom(ctx context.Context) *apiKey {
+	k, _ := ctx.Value(ctxKey{}).(*apiKey)
+	return k
+}

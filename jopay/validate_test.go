@@ -1,0 +1,148 @@
+package jopay_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/paykit-go/paykit/idempotency"
+	"github.com/paykit-go/paykit/jopay"
+)
+
+func TestCreateRequestValidation(t *testing.T) {
+	ok := func() jopay.CreateRequestParams {
+		return jopay.CreateRequestParams{MerchantID: "m1", FiatAmountInt: 100}
+	}
+	many := map[string]string{}
+	for i := 0; i < 21; i++ {
+		many[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	exactly20 := map[string]string{}
+	for i := 0; i < 20; i++ {
+		exactly20[fmt.Sprintf("k%02d", i)] = strings.Repeat("é", 500)
+	}
+	cases := []struct {
+		name      string
+		edit      func(p *jopay.CreateRequestParams)
+		field     string // "" = valid
+		sentinel  error
+		inMessage string
+	}{
+		{"valid", func(p *jopay.CreateRequestParams) {}, "", nil, ""},
+		{"no merchant", func(p *jopay.CreateRequestParams) { p.MerchantID = " " }, "merchant_id", nil, "required"},
+		{"zero amount", func(p *jopay.CreateRequestParams) { p.FiatAmountInt = 0 }, "fiat_amount_int", nil, "between 1 and 2147483647"},
+		{"negative amount", func(p *jopay.CreateRequestParams) { p.FiatAmountInt = -5 }, "fiat_amount_int", nil, "got -5"},
+		{"max amount", func(p *jopay.CreateRequestParams) { p.FiatAmountInt = 2147483647 }, "", nil, ""},
+		{"amount over int32", func(p *jopay.CreateRequestParams) { p.FiatAmountInt = 2147483648 }, "fiat_amount_int", nil, ""},
+		{"currency ok", func(p *jopay.CreateRequestParams) { p.FiatCurrencyCode = "EUR" }, "", nil, ""},
+		{"currency short", func(p *jopay.CreateRequestParams) { p.FiatCurrencyCode = "EU" }, "fiat_currency_code", nil, "three-letter"},
+		{"currency digits", func(p *jopay.CreateRequestParams) { p.FiatCurrencyCode = "E1R" }, "fiat_currency_code", nil, ""},
+		{"memo 500 runes", func(p *jopay.CreateRequestParams) { p.Memo = strings.Repeat("ü", 500) }, "", nil, ""},
+		{"memo 501", func(p *jopay.CreateRequestParams) { p.Memo = strings.Repeat("a", 501) }, "memo", nil, "501 characters"},
+		{"memo bad utf8", func(p *jopay.CreateRequestParams) { p.Memo = "a\xffb" }, "memo", nil, "UTF-8"},
+		{"mode unknown", func(p *jopay.CreateRequestParams) { p.PaymentMode = "subscription" }, "payment_mode", nil, ""},
+		{"invoice no name", func(p *jopay.CreateRequestParams) { p.PaymentMode = jopay.PaymentModeInvoice }, "customer_name", nil, "invoice"},
+		{"invoice blank name", func(p *jopay.CreateRequestParams) {
+			p.PaymentMode, p.CustomerName = jopay.PaymentModeInvoice, "  "
+		}, "customer_name", nil, ""},
+		{"invoice ok", func(p *jopay.CreateRequestParams) {
+			p.PaymentMode, p.CustomerName = jopay.PaymentModeInvoice, "Acme"
+		}, "", nil, ""},
+		{"email bad", func(p *jopay.CreateRequestParams) { p.CustomerEmail = "not-an-email" }, "customer_email", nil, ""},
+		{"email with name", func(p *jopay.CreateRequestParams) { p.CustomerEmail = "Bob <bob@x.example>" }, "customer_email", nil, ""},
+		{"email long", func(p *jopay.CreateRequestParams) { p.CustomerEmail = strings.Repeat("a", 250) + "@x.io" }, "customer_email", nil, ""},
+		{"expiry negative", func(p *jopay.CreateRequestParams) { p.ExpiryMinutes = -1 }, "expiry_minutes", nil, ""},
+		{"key short", func(p *jopay.CreateRequestParams) { p.IdempotencyKey = "abc" }, "idempotency_key", idempotency.ErrInvalidKey, "length 3"},
+		{"key bad char", func(p *jopay.CreateRequestParams) { p.IdempotencyKey = strings.Repeat("a", 40) + "!" }, "idempotency_key", idempotency.ErrInvalidKey, "index 40"},
+		{"key derived", func(p *jopay.CreateRequestParams) { p.IdempotencyKey = idempotency.Key("checkout", "A-1") }, "", nil, ""},
+		{"metadata 21 keys", func(p *jopay.CreateRequestParams) { p.Metadata = many }, "metadata", nil, "21 keys"},
+		{"metadata 20 keys at limits", func(p *jopay.CreateRequestParams) { p.Metadata = exactly20 }, "", nil, ""},
+		{"metadata key 41", func(p *jopay.CreateRequestParams) {
+			p.Metadata = map[string]string{strings.Repeat("k", 41): "v"}
+		}, "metadata", nil, "41 characters"},
+		{"metadata empty key", func(p *jopay.CreateRequestParams) { p.Metadata = map[string]string{"": "v"} }, "metadata", nil, "empty"},
+		{"metadata value 501", func(p *jopay.CreateRequestParams) {
+			p.Metadata = map[string]string{"order_id": strings.Repeat("v", 501)}
+		}, "metadata.order_id", nil, "501"},
+	}
+	var calls atomic.Int32
+	c, mux := setup(t)
+	mux.HandleFunc("/api/v1/requests/create", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		serveFixture(t, w, http.StatusOK, "request_object.json")
+	})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ok()
+			tc.edit(&p)
+			before := calls.Load()
+			_, err := c.CreateRequest(context.Background(), p)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var ve *jopay.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v, want *ValidationError", err)
+			}
+			if ve.Field != tc.field {
+				t.Errorf("Field = %q, want %q (%v)", ve.Field, tc.field, err)
+			}
+			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
+				t.Errorf("err %v does not wrap %v", err, tc.sentinel)
+			}
+			if !strings.Contains(err.Error(), tc.inMessage) {
+				t.Errorf("message %q lacks %q", err.Error(), tc.inMessage)
+			}
+			if calls.Load() != before {
+				t.Errorf("an invalid request was sent")
+			}
+		})
+	}
+}
+
+func TestMerchantValidation(t *testing.T) {
+	cases := []struct {
+		p     jopay.CreateMerchantParams
+		field string
+	}{
+		{jopay.CreateMerchantParams{}, ""},
+		{jopay.CreateMerchantParams{Email: "x"}, "email"},
+		{jopay.CreateMerchantParams{BusinessName: strings.Repeat("b", 121)}, "business_name"},
+		{jopay.CreateMerchantParams{Country: "USA"}, "country"},
+		{jopay.CreateMerchantParams{Phone: strings.Repeat("1", 33)}, "phone"},
+		{jopay.CreateMerchantParams{Instagram: strings.Repeat("i", 201)}, "instagram"},
+		{jopay.CreateMerchantParams{Industry: strings.Repeat("i", 81)}, "industry"},
+		{jopay.CreateMerchantParams{DisplayCurrency: "EURO"}, "display_currency"},
+		{jopay.CreateMerchantParams{DisplayName: "\xff"}, "display_name"},
+		{jopay.CreateMerchantParams{Email: "a@b.example", Country: "us", DisplayCurrency: "usd", BusinessName: strings.Repeat("b", 120)}, ""},
+	}
+	for _, tc := range cases {
+		err := tc.p.Validate()
+		var ve *jopay.ValidationError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: unexpected %v", tc.p, err)
+		case tc.field != "" && (!errors.As(err, &ve) || ve.Field != tc.field):
+			t.Errorf("%+v: err = %v, want field %s", tc.p, err, tc.field)
+		}
+	}
+}
+
+func TestListParamsValidation(t *testing.T) {
+	c, _ := setup(t)
+	for _, p := range []jopay.ListRequestsParams{{Limit: -1}, {Limit: 101}} {
+		for _, err := range c.ListRequests(context.Background(), p) {
+			var ve *jopay.ValidationError
+			if !errors.As(err, &ve) || ve.Field != "limit" {
+				t.Errorf("Limit %d: err = %v", p.Limit, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,269 @@
+package jopay_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paykit-go/paykit/jopay"
+	"github.com/paykit-go/paykit/jopay/jopaytest"
+	"github.com/paykit-go/paykit/webhook"
+)
+
+// receiver records the events a webhook handler function was called with.
+type receiver struct {
+	mu     sync.Mutex
+	events []*jopay.Event
+	fail   int // fail this many calls first
+}
+
+func (r *receiver) handle(_ context.Context, e *jopay.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail > 0 {
+		r.fail--
+		return errors.New("database unavailable")
+	}
+	r.events = append(r.events, e)
+	return nil
+}
+
+func (r *receiver) got() []*jopay.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*jopay.Event(nil), r.events...)
+}
+
+// webhookRig is a fake JoPay delivering to a real local endpoint running NewWebhookHandler.
+func webhookRig(t *testing.T, rcv *receiver, opts ...jopay.WebhookOption) (*jopaytest.Server, *jopay.Client, string) {
+	t.Helper()
+	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := httptest.NewServer(h)
+	t.Cleanup(endpoint.Close)
+	srv := jopaytest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.SetWebhook(endpoint.URL+"/webhooks/jopay", jopaytest.WebhookSecret)
+	c, err := srv.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, endpoint.URL
+}
+
+func statuses(d *jopaytest.Delivery) []int {
+	var out []int
+	for _, a := range d.Attempts {
+		out = append(out, a.Status)
+	}
+	return out
+}
+
+func TestWebhookEndToEnd(t *testing.T) {
+	rcv := &receiver{}
+	srv, c, _ := webhookRig(t, rcv)
+	ctx := context.Background()
+	req, err := c.CreateRequest(ctx, checkoutParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AttachProof(ctx, req.ID, "0xfeed"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := srv.VerifyProof(ctx, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Delivered || len(d.Attempts) != 1 {
+		t.Fatalf("delivery = %+v", d)
+	}
+	sig := d.Header.Get(jopay.SignatureHeader)
+	if !strings.HasPrefix(sig, "v1=") || !strings.Contains(sig, ",t=") {
+		t.Errorf("JoPay sends v1 first: %q", sig)
+	}
+	events := rcv.got()
+	if len(events) != 2 || events[0].Type != jopay.EventProofAttached || events[1].Type != jopay.EventProofVerified {
+		t.Fatalf("events = %v", events)
+	}
+	paid := events[1]
+	if !paid.IsPaid() || events[0].IsPaid() || paid.RequestID != req.ID || paid.TxHash != "0xfeed" ||
+		paid.OrderID() != "A-1001" || paid.PartnerID != jopaytest.PartnerID {
+		t.Errorf("paid event = %+v", paid)
+	}
+	if r, _ := c.GetRequest(ctx, req.ID); !r.IsPaid() {
+		t.Errorf("request not paid: %+v", r)
+	}
+
+	// JoPay redelivers with a new delivery_id: deduped on request+event, fn not run again.
+	again, err := srv.Redeliver(ctx, req.ID, jopay.EventProofVerified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.DeliveryID == d.DeliveryID || !again.Delivered {
+		t.Fatalf("redelivery = %+v", again)
+	}
+	if n := len(rcv.got()); n != 2 {
+		t.Errorf("handler ran %d times, want 2 (redelivery deduped)", n)
+	}
+}
+
+func TestWebhookBadSignatureAbandoned(t *testing.T) {
+	rcv := &receiver{}
+	srv, c, url := webhookRig(t, rcv)
+	srv.SetWebhook(url, "a-different-secret")
+	req, _ := c.CreateRequest(context.Background(), checkoutParams())
+	d, err := srv.Pay(context.Background(), req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Abandoned || len(d.Attempts) != 1 || d.Attempts[0].Status != http.StatusBadRequest {
+		t.Fatalf("delivery %v abandoned=%v, want one 400 and abandoned", statuses(d), d.Abandoned)
+	}
+	if len(rcv.got()) != 0 {
+		t.Error("handler ran for a forged delivery")
+	}
+}
+
+func TestWebhookHandlerErrorRetried(t *testing.T) {
+	rcv := &receiver{fail: 2}
+	srv, c, _ := webhookRig(t, rcv)
+	req, _ := c.CreateRequest(context.Background(), checkoutParams())
+	if _, err := srv.AttachProof(context.Background(), req.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	// attach: 500, 500, 200. The verified event then goes through at once.
+	d, err := srv.VerifyProof(context.Background(), req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attach := srv.Deliveries()[0]
+	if got := statuses(attach); len(got) != 3 || got[0] != 500 || got[1] != 500 || got[2] != 200 || !attach.Delivered {
+		t.Errorf("attach attempts = %v", got)
+	}
+	if got := statuses(d); len(got) != 1 || got[0] != 200 {
+		t.Errorf("verify attempts = %v", got)
+	}
+	if events := rcv.got(); len(events) != 2 {
+		t.Errorf("handled %d events, want 2 (each once)", len(events))
+	}
+}
+
+func TestWebhookSecretRotation(t *testing.T) {
+	const newSecret = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	rcv := &receiver{}
+	h, err := jopay.NewWebhookHandler(newSecret, rcv.handle,
+		jopay.WithVerifyOptions(webhook.WithPreviousSecrets(jopaytest.WebhookSecret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := httptest.NewServer(h)
+	defer endpoint.Close()
+	srv := jopaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	srv.SetWebhook(endpoint.URL, jopaytest.WebhookSecret) // still signing with the old one
+	req, _ := c.CreateRequest(context.Background(), checkoutParams())
+	if d, _ := srv.Pay(context.Background(), req.ID); !d.Delivered {
+		t.Fatalf("old secret refused during rotation: %v", statuses(d))
+	}
+	srv.SetWebhook(endpoint.URL, newSecret)
+	req2, _ := c.CreateRequest(context.Background(), checkoutParams())
+	if d, _ := srv.Pay(context.Background(), req2.ID); !d.Delivered {
+		t.Fatalf("new secret refused: %v", statuses(d))
+	}
+	if n := len(rcv.got()); n != 4 {
+		t.Errorf("handled %d", n)
+	}
+}
+
+func TestWebhookHandlerStatuses(t *testing.T) {
+	rcv := &receiver{}
+	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle,
+		jopay.WithVerifyOptions(webhook.WithMaxPayloadBytes(2048)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fixture(t, "webhook_proof_verified.json")
+	now := time.Now()
+	send := func(method string, body []byte, sig string) (int, string) {
+		r := httptest.NewRequest(method, "/webhooks/jopay", bytes.NewReader(body))
+		if sig != "" {
+			r.Header.Set("x-jopay-signature", sig) // lower case, as the docs also write it
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code, strings.TrimSpace(w.Body.String())
+	}
+	sign := func(b []byte, at time.Time) string { return jopaytest.SignatureHeader(jopaytest.WebhookSecret, at, b) }
+	big := append(bytes.TrimSuffix(bytes.TrimSpace(body), []byte("}")), []byte(`,"pad":"`+strings.Repeat("x", 4096)+`"}`)...)
+	notJSON := []byte("not json")
+	cases := []struct {
+		name   string
+		method string
+		body   []byte
+		sig    string
+		status int
+		text   string
+	}{
+		{"ok", "POST", body, sign(body, now), 200, "ok"},
+		{"duplicate", "POST", body, sign(body, now.Add(-time.Second)), 200, "duplicate"},
+		{"no signature", "POST", body, "", 400, "invalid_signature"},
+		{"tampered", "POST", append(bytes.Clone(body), ' '), sign(body, now), 400, "invalid_signature"},
+		{"stale", "POST", body, sign(body, now.Add(-10*time.Minute)), 400, "timestamp_out_of_range"},
+		{"signed garbage", "POST", notJSON, sign(notJSON, now), 400, "invalid_payload"},
+		{"too large", "POST", big, sign(big, now), 413, "payload_too_large"},
+		{"GET", "GET", nil, "", 405, "method_not_allowed"},
+	}
+	for _, tc := range cases {
+		code, text := send(tc.method, tc.body, tc.sig)
+		if code != tc.status || text != tc.text {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, code, text, tc.status, tc.text)
+		}
+	}
+	if n := len(rcv.got()); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
+	}
+}
+
+func TestWebhookVerifier(t *testing.T) {
+	if _, err := jopay.NewWebhookVerifier(""); !errors.Is(err, webhook.ErrEmptySecret) {
+		t.Errorf("empty secret: %v", err)
+	}
+	if _, err := jopay.NewWebhookHandler("s", nil); err == nil {
+		t.Error("nil fn accepted")
+	}
+	v, err := jopay.NewWebhookVerifier(jopaytest.WebhookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fixture(t, "webhook_proof_verified.json")
+	r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+	r.Header.Set(jopay.SignatureHeader, jopaytest.SignatureHeader(jopaytest.WebhookSecret, time.Now(), body))
+	e, err := v.ParseRequest(r)
+	if err != nil || !e.IsPaid() {
+		t.Fatalf("ParseRequest = %v, %v", e, err)
+	}
+	if err := v.Verify(body, "v1=00,t=1"); !errors.Is(err, webhook.ErrSignatureMismatch) {
+		t.Errorf("Verify bad = %v", err)
+	}
+}
+
+// TestWebhookNoDedupe: WithDeduper(nil) runs every verified delivery.
+func TestWebhookNoDedupe(t *testing.T) {
+	rcv := &receiver{}
+	srv, c, _ := webhookRig(t, rcv, jopay.WithDeduper(nil))
+	req, _ := c.CreateRequest(context.Background(), checkoutParams())
+	_, _ = srv.Pay(context.Background(), req.ID)
+	_, _ = srv.Redeliver(context.Background(), req.ID, jopay.EventProofVerified)
+	if n := len(rcv.got()); n != 3 {
+		t.Errorf("handled %d, want 3", n)
+	}
+}

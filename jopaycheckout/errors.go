@@ -1,0 +1,30 @@
+package jopaycheckout
+
+import (
+	"errors"
+
+	"github.com/paykit-go/paykit"
+)
+
+// Error is the API error type: every non-2xx answer from JoPay Checkout is a *Error (the same
+// type as *paykit.Error), carrying the status, JoPay's error code ("missing_success_url") and
+// message.
+type Error = paykit.Error
+
+// ValidationError reports a request refused before anything was sent: Field names the JSON
+// field ("success_url", "line_items[1].quantity") and Reason the rule it breaks.
+type ValidationError = paykit.ValidationError
+
+// Sentinel errors, wrapped with detail; test with errors.Is.
+var (
+	// ErrMissingSessionID means a success redirect carried no session_id query parameter.
+	ErrMissingSessionID = errors.New("jopaycheckout: no session_id in the redirect URL")
+	// ErrInvalidSessionID means a session id is empty, too long or has characters JoPay does
+	// not use in ids. Session ids in redirects come from the buyer's browser: treat them as
+	// untrusted input.
+	ErrInvalidSessionID = errors.New("jopaycheckout: invalid session id")
+	// ErrInvalidEvent means a webhook payload is not a checkout event (not a JSON object, no
+	// "event", or a known event without a session id). ParseEvent's errors wrap both it and
+	// webhook.ErrInvalidPayload, so a webhook handler answers 400 for them.
+	ErrInvalidEvent = errors.New("jopaycheckout: invalid event payload")
+)
