@@ -1,0 +1,210 @@
+package jovepay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestTokenExpiry(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	skew := 30 * time.Second
+	unix := func(d time.Duration) int64 { return now.Add(d).Unix() }
+	cases := []struct {
+		name  string
+		token string
+		want  time.Time // zero: unknown, the cache assumes 5 minutes
+	}{
+		{"exp", makeJWT(map[string]any{"exp": unix(5 * time.Minute)}), now.Add(5 * time.Minute)},
+		{"exp and iat agree", makeJWT(map[string]any{"iat": unix(0), "exp": unix(5 * time.Minute)}), now.Add(5 * time.Minute)},
+		// Our clock is 10 minutes behind JovePay's: exp looks 15 minutes away, but the token
+		// only lives 5.
+		{"local clock behind", makeJWT(map[string]any{"iat": unix(10 * time.Minute), "exp": unix(15 * time.Minute)}), now.Add(5 * time.Minute)},
+		// Our clock is ahead: exp already passed by our clock, the lifetime still applies.
+		{"local clock ahead", makeJWT(map[string]any{"iat": unix(-10 * time.Minute), "exp": unix(-5 * time.Minute)}), now.Add(5 * time.Minute)},
+		{"short token renews at half life", makeJWT(map[string]any{"exp": unix(40 * time.Second)}), now.Add(skew + 20*time.Second)},
+		{"fractional exp", makeJWT(map[string]any{"exp": float64(unix(time.Minute)) + 0.5}), now.Add(time.Minute + 500*time.Millisecond)},
+		{"exp as string", makeJWT(map[string]any{"exp": "1700000300"}), now.Add(5 * time.Minute)},
+		{"no exp", makeJWT(map[string]any{"sub": "x"}), time.Time{}},
+		{"exp in the past, no iat", makeJWT(map[string]any{"exp": unix(-time.Minute)}), time.Time{}},
+		{"not a JWT", "opaque-token", time.Time{}},
+		{"bad base64", "a.!!!.c", time.Time{}},
+		{"payload not JSON", "a." + "bm90IGpzb24" + ".c", time.Time{}},
+		{"padded segment", strings.Replace(makeJWT(map[string]any{"exp": unix(time.Hour)}), ".c2ln", "==.c2ln", 1), now.Add(time.Hour)},
+	}
+	for _, tc := range cases {
+		if got := tokenExpiry(tc.token, now, skew); !got.Equal(tc.want) {
+			t.Errorf("%s: expiry = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSingleLogin: 100 goroutines that all need a token at once cause exactly one POST /auth.
+func TestSingleLogin(t *testing.T) {
+	c, mux := setup(t, WithCredentials(testEmail, testPassword))
+	var logins atomic.Int64
+	release := make(chan struct{})
+	mux.HandleFunc("/v1/auth", func(w http.ResponseWriter, r *http.Request) {
+		<-release // hold the login until every goroutine is waiting for it
+		authHandler(t, &logins, func(int64) string {
+			return makeJWT(map[string]any{"exp": time.Now().Add(5 * time.Minute).Unix()})
+		})(w, r)
+	})
+	var tokens sync.Map
+	mux.HandleFunc("/v1/payment/", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testHeader(t, r, "x-api-key", testKey)
+		tokens.Store(r.Header.Get("Authorization"), true)
+		serveJSON(w, 200, []byte(`{"data":[],"limit":10,"page":0,"pagesCount":0,"total":0}`))
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.ListPaymentsPage(context.Background(), ListPaymentsParams{})
+			errs <- err
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the goroutines pile up behind the one login
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := logins.Load(); n != 1 {
+		t.Errorf("logins = %d, want 1", n)
+	}
+	n := 0
+	tokens.Range(func(k, _ any) bool { n++; return strings.HasPrefix(k.(string), "Bearer ey") })
+	if n != 1 {
+		t.Errorf("%d distinct Authorization values, want 1", n)
+	}
+}
+
+// TestUnauthorizedRelogsInOnce: a 401 makes the client log in again and repeat the call once;
+// a second 401 is returned, not looped on.
+func TestUnauthorizedRelogsInOnce(t *testing.T) {
+	c, mux := setup(t, WithCredentials(testEmail, testPassword))
+	var logins, lists atomic.Int64
+	mux.HandleFunc("/v1/auth", authHandler(t, &logins, func(n int64) string {
+		return makeJWT(map[string]any{"n": n, "exp": time.Now().Add(time.Hour).Unix()})
+	}))
+	accept := atomic.Int64{} // the login number whose token the list accepts
+	mux.HandleFunc("/v1/payment/", func(w http.ResponseWriter, r *http.Request) {
+		lists.Add(1)
+		if !tokenNumberIs(r, accept.Load()) {
+			serveJSON(w, 401, []byte(`{"statusCode":401,"code":"AUTH_REQUIRED","message":"jwt expired"}`))
+			return
+		}
+		serveJSON(w, 200, []byte(`{"data":[],"limit":10,"page":0,"pagesCount":0,"total":0}`))
+	})
+	ctx := context.Background()
+	accept.Store(1)
+	if _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	accept.Store(2) // the server revokes token 1
+	if _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if logins.Load() != 2 || lists.Load() != 3 {
+		t.Errorf("logins = %d, lists = %d; want 2 and 3 (one 401, one re-login, one retry)", logins.Load(), lists.Load())
+	}
+	accept.Store(-1) // nothing is accepted any more
+	_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{})
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.Code != CodeAuthRequired {
+		t.Fatalf("err = %v, want AUTH_REQUIRED", err)
+	}
+	if logins.Load() != 3 || lists.Load() != 5 {
+		t.Errorf("logins = %d, lists = %d; want exactly one more login and one retry", logins.Load(), lists.Load())
+	}
+}
+
+// tokenNumberIs reports whether the request's Bearer JWT carries the claim n == want.
+func tokenNumberIs(r *http.Request, want int64) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	parts := strings.Split(tok, ".")
+	if !ok || len(parts) != 3 {
+		return false
+	}
+	var claims struct{ N int64 }
+	return json.Unmarshal([]byte(decodeSeg(parts[1])), &claims) == nil && claims.N == want
+}
+
+func TestJWTEndpointsNeedCredentials(t *testing.T) {
+	c, _ := setup(t) // no credentials; the mux fails the test on any request
+	ctx := context.Background()
+	_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{})
+	if !errors.Is(err, ErrCredentialsRequired) || !strings.Contains(err.Error(), "WithCredentials") {
+		t.Errorf("ListPaymentsPage: %v", err)
+	}
+	for _, err := range c.ListPayments(ctx, ListPaymentsParams{}) {
+		if !errors.Is(err, ErrCredentialsRequired) {
+			t.Errorf("ListPayments: %v", err)
+		}
+	}
+	if _, err := c.FindPaymentByOrderID(ctx, "A-1", time.Time{}); !errors.Is(err, ErrCredentialsRequired) {
+		t.Errorf("FindPaymentByOrderID: %v", err)
+	}
+	_, err = c.CreatePaymentOnce(ctx, CreatePaymentParams{PriceAmount: dec("1"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "A-1"}, OnceOptions{})
+	if !errors.Is(err, ErrCredentialsRequired) {
+		t.Errorf("CreatePaymentOnce: %v", err)
+	}
+}
+
+// TestSecretsNeverLeak: a server that echoes every credential back in its error bodies must
+// not get the password, the API key or the JWT into an error string or a log line.
+func TestSecretsNeverLeak(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mux := setup(t, WithCredentials(testEmail, testPassword), WithLogger(logger), WithMaxRetries(1))
+	token := makeJWT(map[string]any{"exp": time.Now().Add(time.Hour).Unix()})
+	deny := true
+	mux.HandleFunc("/v1/auth", func(w http.ResponseWriter, r *http.Request) {
+		if deny {
+			serveJSON(w, 403, []byte(`{"statusCode":403,"code":"ACCESS_DENIED","message":"wrong password `+testPassword+` for `+testEmail+`"}`))
+			return
+		}
+		serveJSON(w, 200, []byte(`{"token":"`+token+`"}`))
+	})
+	mux.HandleFunc("/v1/payment/", func(w http.ResponseWriter, r *http.Request) {
+		serveJSON(w, 500, []byte(`{"statusCode":500,"code":"INTERNAL","message":"headers: `+
+			r.Header.Get("x-api-key")+` `+r.Header.Get("Authorization")+`"}`))
+	})
+	ctx := context.Background()
+	_, err1 := c.ListPaymentsPage(ctx, ListPaymentsParams{})
+	var apiErr *Error
+	if !errors.As(err1, &apiErr) || apiErr.Code != CodeAccessDenied {
+		t.Fatalf("bad login: err = %v, want ACCESS_DENIED", err1)
+	}
+	deny = false
+	_, err2 := c.ListPaymentsPage(ctx, ListPaymentsParams{})
+	if !errors.As(err2, &apiErr) || apiErr.Status != 500 {
+		t.Fatalf("err = %v, want the 500", err2)
+	}
+	for _, secret := range []string{testPassword, testKey, token} {
+		for name, text := range map[string]string{"bad-login error": err1.Error(), "500 error": err2.Error(),
+			"error body": string(apiErr.Body), "logs": logs.String()} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains a secret (%.12s…):\n%s", name, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(err2.Error(), "[REDACTED]") {
+		t.Errorf("expected redaction marker in %q", err2)
+	}
+}

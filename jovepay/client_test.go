@@ -1,0 +1,431 @@
+package jovepay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestNewClientValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		key  string
+		opts []Option
+		want string
+	}{
+		{"empty key", "", nil, "empty API key"},
+		{"key with space", "ab cd", nil, "whitespace"},
+		{"bad base URL", testKey, []Option{WithBaseURL("ftp://x")}, "option 1: invalid base URL"},
+		{"empty email", testKey, []Option{WithCredentials("", "pw")}, "invalid email"},
+		{"empty password", testKey, []Option{WithCredentials("a@b.c", "")}, "invalid password"},
+		{"nil clock", testKey, []Option{WithSandbox(), WithClock(nil)}, "option 2: nil clock"},
+		{"bad skew", testKey, []Option{WithTokenRefreshSkew(0)}, "skew"},
+		{"retries", testKey, []Option{WithMaxRetries(11)}, "max retries"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewClient(tc.key, tc.opts...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	c, err := NewClient(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL() != DefaultBaseURL || c.HasCredentials() {
+		t.Errorf("defaults: base %q, credentials %v", c.BaseURL(), c.HasCredentials())
+	}
+	c, _ = NewClient(testKey, WithSandbox(), WithCredentials(testEmail, testPassword))
+	if c.BaseURL() != SandboxBaseURL || !c.HasCredentials() {
+		t.Errorf("sandbox: base %q, credentials %v", c.BaseURL(), c.HasCredentials())
+	}
+}
+
+func TestStatus(t *testing.T) {
+	c, mux := setup(t)
+	msg := `{"message":"OK"}`
+	mux.HandleFunc("/v1/status", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testHeader(t, r, "x-api-key", "") // /status is the one call without the key
+		testHeader(t, r, "Authorization", "")
+		serveJSON(w, 200, []byte(msg))
+	})
+	if err := c.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msg = `{"message":"maintenance"}`
+	if err := c.Status(context.Background()); !errors.Is(err, ErrNotOK) || !strings.Contains(err.Error(), "maintenance") {
+		t.Fatalf("err = %v, want ErrNotOK with the message", err)
+	}
+}
+
+func TestCurrencies(t *testing.T) {
+	c, mux := setup(t)
+	var wantQuery map[string]string
+	mux.HandleFunc("/v1/currencies", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testAPIKeyOnly(t, r)
+		testQuery(t, r, wantQuery)
+		serveJSON(w, 200, fixture(t, "currencies_response.json"))
+	})
+	for _, fixed := range []bool{false, true} {
+		wantQuery = map[string]string{}
+		if fixed {
+			wantQuery["fixed_rate"] = "true"
+		}
+		got, err := c.Currencies(context.Background(), CurrenciesParams{FixedRate: fixed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"btc", "eth", "trx", "usdttrc20", "xmr"}, got); diff != "" {
+			t.Errorf("currencies (-want +got):\n%s", diff)
+		}
+	}
+}
+
+func TestFullCurrencies(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/full-currencies", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testAPIKeyOnly(t, r)
+		serveJSON(w, 200, fixture(t, "full_currencies_response.json"))
+	})
+	got, err := c.FullCurrencies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Currency{
+		{ID: "6", Code: "BTC", Name: "Bitcoin", Enable: true, WalletRegex: "^(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,62}$",
+			Priority: 1, LogoURL: "/images/coins/btc.svg", Network: "btc"},
+		// The second entry sends id, enable, priority, extra_id_exists and precision as strings
+		// or 0/1: the same values must come out.
+		{ID: "87", Code: "XRP", Name: "Ripple", Enable: true, WalletRegex: "^r[1-9A-HJ-NP-Za-km-z]{25,34}$",
+			Priority: 12, ExtraIDExists: true, ExtraIDRegex: "^[0-9]{1,10}$", LogoURL: "/images/coins/xrp.svg",
+			Network: "xrp", NetworkPrecision: 6},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("full currencies (-want +got):\n%s", diff)
+	}
+}
+
+func TestMerchantCurrencies(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		want    []string
+	}{
+		{"merchant_coins_documented.json", []string{"btc", "eth"}},
+		{"merchant_coins_live.json", []string{"BTC", "ETH", "USDTTRC20"}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			c, mux := setup(t)
+			mux.HandleFunc("/v1/merchant/coins", func(w http.ResponseWriter, r *http.Request) {
+				testMethod(t, r, "GET")
+				testAPIKeyOnly(t, r)
+				serveJSON(w, 200, fixture(t, tc.fixture))
+			})
+			got, err := c.MerchantCurrencies(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMinAmount(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/min-amount", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testAPIKeyOnly(t, r)
+		testQuery(t, r, map[string]string{"currency_from": "eth", "currency_to": "trx", "fiat_equivalent": "usd", "is_fixed_rate": "true", "is_fee_paid_by_user": "true"})
+		serveJSON(w, 200, fixture(t, "min_amount_response.json"))
+	})
+	got, err := c.MinAmount(context.Background(), MinAmountParams{CurrencyFrom: "eth", CurrencyTo: "trx", FiatEquivalent: "usd", IsFixedRate: true, IsFeePaidByUser: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &MinAmount{CurrencyFrom: "eth", CurrencyTo: "trx", MinAmount: dec("0.0078999"), FiatEquivalent: dec("35.40626584")}
+	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestEstimate(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/estimate", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testAPIKeyOnly(t, r)
+		// The amount goes out with the caller's digits, never through float64.
+		testQuery(t, r, map[string]string{"amount": "3999.50", "currency_from": "usd", "currency_to": "btc"})
+		serveJSON(w, 200, fixture(t, "estimate_response.json"))
+	})
+	got, err := c.Estimate(context.Background(), EstimateParams{Amount: dec("3999.50"), CurrencyFrom: "usd", CurrencyTo: "btc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Estimate{CurrencyFrom: "usd", AmountFrom: dec("3999.5"), CurrencyTo: "btc", EstimatedAmount: dec("0.17061637")}
+	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if !got.AtLeast(&MinAmount{MinAmount: dec("0.0001")}) || got.AtLeast(&MinAmount{MinAmount: dec("0.17061638")}) {
+		t.Error("AtLeast compares wrongly")
+	}
+}
+
+func TestCreatePayment(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/payment", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "POST")
+		testAPIKeyOnly(t, r)
+		testHeader(t, r, "Content-Type", "application/json")
+		testHeader(t, r, "Origin-Ip", "203.0.113.9")
+		testHeader(t, r, "Idempotency-Key", "") // JovePay has none; none is invented
+		testBody(t, r, `{"price_amount":3999.50,"price_currency":"usd","pay_currency":"btc",
+			"ipn_callback_url":"https://nowpayments.io","order_id":"RGDBP-21314",
+			"order_description":"Apple Macbook Pro 2019 x 1","is_fixed_rate":true}`)
+		serveJSON(w, 201, fixture(t, "create_payment_response.json"))
+	})
+	got, err := c.CreatePayment(context.Background(), CreatePaymentParams{
+		PriceAmount: dec("3999.50"), PriceCurrency: "usd", PayCurrency: "btc",
+		IPNCallbackURL: "https://nowpayments.io", OrderID: "RGDBP-21314",
+		OrderDescription: "Apple Macbook Pro 2019 x 1", IsFixedRate: true, OriginIP: "203.0.113.9",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Payment{
+		ID: "5745459419", Status: StatusWaiting, PayAddress: "3EZ2uTdVDAMFXTfc6uLDDKR6o8qKBZXVkj",
+		PriceAmount: dec("3999.5"), PriceCurrency: "usd", PayAmount: dec("0.17070286"), PayCurrency: "btc",
+		OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1", IPNCallbackURL: "https://nowpayments.io",
+		PurchaseID: "5837122679", Network: "btc",
+		CreatedAt: mustTime("2020-12-22T15:00:22.742Z"), UpdatedAt: mustTime("2020-12-22T15:00:22.742Z"),
+		ExpirationEstimateDate: mustTime("2020-12-23T15:00:22.742Z"),
+	}
+	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestGetPaymentNumericIDs(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/payment/5524759814", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testAPIKeyOnly(t, r)
+		serveJSON(w, 200, fixture(t, "payment_status_response.json"))
+	})
+	got, err := c.GetPayment(context.Background(), "5524759814")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Payment{
+		ID: "5524759814", Status: StatusFinished, PayAddress: "TNDFkiSmBQorNFacb3735q8MnT29sn8BLn",
+		PriceAmount: dec("5"), PriceCurrency: "usd", PayAmount: dec("165.652609"), ActuallyPaid: dec("180"),
+		PayCurrency: "trx", OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1",
+		PurchaseID: "4944856743", OutcomeAmount: dec("178.9005"), OutcomeCurrency: "trx",
+		CreatedAt: mustTime("2023-07-28T15:06:09.932Z"), UpdatedAt: mustTime("2023-07-28T15:08:12.215Z"),
+	}
+	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestGetPaymentEscapesID(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/payment/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") != "a/b?c" || !strings.Contains(r.URL.RawPath+r.URL.EscapedPath(), "a%2Fb%3Fc") {
+			t.Errorf("id not escaped: %q", r.URL.EscapedPath())
+		}
+		serveJSON(w, 200, []byte(`{"payment_id":"a/b?c","payment_status":"waiting"}`))
+	})
+	if _, err := c.GetPayment(context.Background(), "a/b?c"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpdateMerchantEstimate(t *testing.T) {
+	c, mux := setup(t)
+	calls := 0
+	mux.HandleFunc("/v1/payment/4455667788/update-merchant-estimate", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "POST")
+		testAPIKeyOnly(t, r)
+		if calls++; calls == 1 {
+			serveJSON(w, 502, []byte(`{"statusCode":502,"code":"BAD_GATEWAY","message":"upstream"}`))
+			return
+		}
+		serveJSON(w, 200, fixture(t, "update_estimate_response.json"))
+	})
+	got, err := c.UpdateMerchantEstimate(context.Background(), "4455667788")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &MerchantEstimate{ID: "4455667788", TokenID: "5566778899", PayAmount: dec("0.04671013"), ExpirationEstimateDate: mustTime("2022-08-12T13:14:28.536Z")}
+	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if calls != 2 {
+		t.Errorf("calls = %d: refreshing an estimate is safe to retry after a 502", calls)
+	}
+}
+
+func TestCreateInvoice(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/invoice", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "POST")
+		testAPIKeyOnly(t, r)
+		testBody(t, r, `{"price_amount":1000,"price_currency":"usd","ipn_callback_url":"https://nowpayments.io",
+			"order_id":"RGDBP-21314","order_description":"Apple Macbook Pro 2019 x 1",
+			"success_url":"https://nowpayments.io","cancel_url":"https://nowpayments.io"}`)
+		serveJSON(w, 201, fixture(t, "invoice_response.json"))
+	})
+	got, err := c.CreateInvoice(context.Background(), CreateInvoiceParams{
+		PriceAmount: dec("1000"), PriceCurrency: "usd", IPNCallbackURL: "https://nowpayments.io",
+		OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1",
+		SuccessURL: "https://nowpayments.io", CancelURL: "https://nowpayments.io",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Invoice{
+		ID: "4522625843", TokenID: "6215482014", InvoiceURL: "https://nowpayments.io/payment/?iid=4522625843",
+		PriceAmount: dec("1000"), PriceCurrency: "usd", IPNCallbackURL: "https://nowpayments.io",
+		OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1",
+		SuccessURL: "https://nowpayments.io", CancelURL: "https://nowpayments.io",
+		CreatedAt: mustTime("2020-12-22T15:05:58.290Z"), UpdatedAt: mustTime("2020-12-22T15:05:58.290Z"),
+	}
+	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCreateInvoicePayment(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/invoice-payment", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "POST")
+		testAPIKeyOnly(t, r)
+		// iid goes out as a number, as in the documented example.
+		testBody(t, r, `{"iid":4522625843,"pay_currency":"btc","customer_email":"buyer@example.com"}`)
+		serveJSON(w, 201, fixture(t, "create_payment_response.json"))
+	})
+	got, err := c.CreateInvoicePayment(context.Background(), CreateInvoicePaymentParams{InvoiceID: "4522625843", PayCurrency: "btc", CustomerEmail: "buyer@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "5745459419" || got.PayAddress == "" {
+		t.Errorf("payment = %+v", got)
+	}
+}
+
+func TestValidationSendsNothing(t *testing.T) {
+	c, _ := setup(t, WithCredentials(testEmail, testPassword)) // any request fails the test
+	ctx := context.Background()
+	ok := CreatePaymentParams{PriceAmount: dec("10"), PriceCurrency: "usd", PayCurrency: "btc"}
+	with := func(f func(*CreatePaymentParams)) CreatePaymentParams { p := ok; f(&p); return p }
+	cases := []struct {
+		field string
+		call  func() error
+	}{
+		{"price_amount", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PriceAmount = dec("0") }))
+			return err
+		}},
+		{"price_amount", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PriceAmount = dec("-1") }))
+			return err
+		}},
+		{"price_currency", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PriceCurrency = " " }))
+			return err
+		}},
+		{"pay_currency", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PayCurrency = "" }))
+			return err
+		}},
+		{"pay_amount", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PayAmount = dec("-0.1") }))
+			return err
+		}},
+		{"ipn_callback_url", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.IPNCallbackURL = "ftp://x" }))
+			return err
+		}},
+		{"payout_currency", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PayoutAddress = "bc1q" }))
+			return err
+		}},
+		{"origin-ip", func() error {
+			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.OriginIP = "1\r\nX: y" }))
+			return err
+		}},
+		{"payment_id", func() error { _, err := c.GetPayment(ctx, ""); return err }},
+		{"payment_id", func() error { _, err := c.UpdateMerchantEstimate(ctx, ""); return err }},
+		{"currency_from", func() error { _, err := c.MinAmount(ctx, MinAmountParams{}); return err }},
+		{"amount", func() error {
+			_, err := c.Estimate(ctx, EstimateParams{CurrencyFrom: "usd", CurrencyTo: "btc"})
+			return err
+		}},
+		{"currency_to", func() error {
+			_, err := c.Estimate(ctx, EstimateParams{Amount: dec("1"), CurrencyFrom: "usd"})
+			return err
+		}},
+		{"price_amount", func() error { _, err := c.CreateInvoice(ctx, CreateInvoiceParams{PriceCurrency: "usd"}); return err }},
+		{"success_url", func() error {
+			_, err := c.CreateInvoice(ctx, CreateInvoiceParams{PriceAmount: dec("1"), PriceCurrency: "usd", SuccessURL: "/relative"})
+			return err
+		}},
+		{"iid", func() error {
+			_, err := c.CreateInvoicePayment(ctx, CreateInvoicePaymentParams{PayCurrency: "btc"})
+			return err
+		}},
+		{"pay_currency", func() error {
+			_, err := c.CreateInvoicePayment(ctx, CreateInvoicePaymentParams{InvoiceID: "1"})
+			return err
+		}},
+		{"limit", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{Limit: 501}); return err }},
+		{"page", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{Page: -1}); return err }},
+		{"orderBy", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{OrderBy: "up"}); return err }},
+		{"dateTo", func() error {
+			_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{DateFrom: time.Now(), DateTo: time.Now().Add(-time.Hour)})
+			return err
+		}},
+		{"order_id", func() error { _, err := c.FindPaymentByOrderID(ctx, "", time.Time{}); return err }},
+		{"order_id", func() error { _, err := c.CreatePaymentOnce(ctx, ok, OnceOptions{}); return err }},
+	}
+	for _, tc := range cases {
+		err := tc.call()
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != tc.field {
+			t.Errorf("%s: err = %v, want ValidationError on that field", tc.field, err)
+		}
+	}
+}
+
+func TestErrorEnvelope(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/v1/payment", func(w http.ResponseWriter, r *http.Request) {
+		serveJSON(w, 400, fixture(t, "error_invalid_request.json"))
+	})
+	_, err := c.CreatePayment(context.Background(), CreatePaymentParams{PriceAmount: dec("1"), PriceCurrency: "usd", PayCurrency: "btc"})
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v, want *jovepay.Error", err)
+	}
+	if apiErr.Provider != "jovepay" || apiErr.Status != 400 || apiErr.Code != CodeInvalidRequestParams ||
+		apiErr.Message != "price_amount must be a number" || apiErr.Retryable() {
+		t.Errorf("error = %+v", apiErr)
+	}
+	if errors.Is(err, ErrUnknownOutcome) {
+		t.Error("a 400 is a definite answer, not an unknown outcome")
+	}
+	if got := err.Error(); got != "jovepay: 400 INVALID_REQUEST_PARAMS: price_amount must be a number" {
+		t.Errorf("Error() = %q", got)
+	}
+}
