@@ -1,0 +1,195 @@
+package pepay_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/pepay"
+	"github.com/paykit-go/paykit/pepay/pepaytest"
+)
+
+var sessionHeaders = pepay.PaymentSessionHeaders{SessionToken: "pst_9a8b7c6d5e4f", Signature: "sig_4f1e2d3c4b5a.1767225600123"}
+
+func payorSetup(t *testing.T) (*pepay.PayorClient, *http.ServeMux) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p, err := pepay.NewPayorClient(sessionHeaders, pepay.WithBaseURL(srv.URL), pepay.WithRetryWait(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, mux
+}
+
+func testSessionAuth(t *testing.T, r *http.Request) {
+	t.Helper()
+	testHeader(t, r, "x-session-token", sessionHeaders.SessionToken)
+	testHeader(t, r, "x-signature", sessionHeaders.Signature)
+	if r.Header.Get("x-api-key") != "" || r.Header.Get("Authorization") != "" {
+		t.Error("payor request carried merchant credentials")
+	}
+}
+
+func TestPayor_requestsAndFixtures(t *testing.T) {
+	p, mux := payorSetup(t)
+	mux.HandleFunc("GET /api/v1/payments/session-details", func(w http.ResponseWriter, r *http.Request) {
+		testSessionAuth(t, r)
+		testQuery(t, r, nil)
+		writeFixture(t, w, 200, "session_details.json")
+	})
+	mux.HandleFunc("GET /api/v1/payments/available-tokens", func(w http.ResponseWriter, r *http.Request) {
+		testSessionAuth(t, r)
+		testQuery(t, r, map[string]string{"mode": "network", "network": "base", "available_only": "true"})
+		writeFixture(t, w, 200, "available_tokens.json")
+	})
+	mux.HandleFunc("POST /api/v1/payments/payment-addresses", func(w http.ResponseWriter, r *http.Request) {
+		testSessionAuth(t, r)
+		testJSONBody(t, r, []byte(`{"network":"base","tokenId":1}`))
+		writeFixture(t, w, 200, "payment_address.json")
+	})
+	mux.HandleFunc("GET /api/v1/payments/payment-status", func(w http.ResponseWriter, r *http.Request) {
+		testSessionAuth(t, r)
+		fmt.Fprint(w, `{"success":true,"data":{"status":"cancelled","paid_at":null}}`)
+	})
+	mux.HandleFunc("POST /api/v1/payments/customer-email", func(w http.ResponseWriter, r *http.Request) {
+		testSessionAuth(t, r)
+		testJSONBody(t, r, []byte(`{"email":"buyer@example.com"}`))
+		fmt.Fprint(w, `{"success":true}`)
+	})
+	ctx := context.Background()
+
+	sd, err := p.SessionDetails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSD := &pepay.SessionDetails{
+		InvoiceID: "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43", AmountUSD: paykit.MustDecimal("25.000"),
+		AmountRemainingUSD: paykit.MustDecimal("15.000"), Description: "Order #1001", ExpiresAt: mustTime(t, "2026-01-01T12:00:00Z"),
+		InvoiceStatus: pepay.StatusUnderpaid, RemainingTime: time.Hour, RemainingSeconds: 3600, MerchantName: "Acme",
+		NetworkEnvironment: "devnet", LockedNetwork: "base", LockedTokenID: 1, LockedPaymentAddress: "0xdeposit",
+	}
+	if diff := cmp.Diff(wantSD, sd, cmpOpts...); diff != "" {
+		t.Errorf("SessionDetails (-want +got):\n%s", diff)
+	}
+
+	toks, err := p.AvailableTokens(ctx, pepay.AvailableTokensParams{Mode: pepay.TokenModeNetwork, Network: "base", AvailableOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantToks := []pepay.Token{
+		{ID: 1, TokenSymbol: "USDC", TokenType: "erc20", Network: "base", TokenDecimals: 6, TokenAddress: "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913", AvailabilityStatus: "AVAILABLE"},
+		{ID: 3, TokenSymbol: "SOL", TokenType: "native", Network: "solana", TokenDecimals: 9, AvailabilityStatus: "NO_LIQUIDITY", UnavailableReason: "no liquidity"},
+	}
+	if diff := cmp.Diff(wantToks, toks); diff != "" {
+		t.Errorf("AvailableTokens (-want +got):\n%s", diff)
+	}
+
+	addr, err := p.CreatePaymentAddress(ctx, "base", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAddr := &pepay.PaymentAddress{
+		TempAddress: "0xdeposit", Network: "base", SupportedTokenID: 1, EstimatedTokenAmount: paykit.MustDecimal("15.000000"),
+		ExchangeRate: paykit.MustDecimal("1.0001"), USDAmount: paykit.MustDecimal("15"), QuoteStatus: "active", StatusCode: "200",
+		QuoteValidUntil: time.Unix(1767226200, 0).UTC(), QuoteExpiresIn: 300 * time.Second,
+		WSConnection: pepay.WSConnection{Token: "eyJwYXlvciJ9.e30.c2ln", Endpoint: "/ws/payment", Format: "event_v1", WSURL: "wss://api-beta.pepay.io/ws/payment"},
+	}
+	if diff := cmp.Diff(wantAddr, addr, cmpOpts...); diff != "" {
+		t.Errorf("CreatePaymentAddress (-want +got):\n%s", diff)
+	}
+
+	st, err := p.PaymentStatus(ctx)
+	if err != nil || st.Status != pepay.StatusCanceled || !st.PaidAt.IsZero() {
+		t.Errorf("PaymentStatus = %+v, %v", st, err)
+	}
+	if err := p.SetCustomerEmail(ctx, "buyer@example.com"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPayor_validation(t *testing.T) {
+	p, mux := payorSetup(t)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"mode": func() error { _, err := p.AvailableTokens(ctx, pepay.AvailableTokensParams{Mode: "cheap"}); return err }(),
+		"network": func() error {
+			_, err := p.AvailableTokens(ctx, pepay.AvailableTokensParams{Mode: pepay.TokenModeNetwork})
+			return err
+		}(),
+		"address": func() error { _, err := p.CreatePaymentAddress(ctx, "", 1); return err }(),
+		"token":   func() error { _, err := p.CreatePaymentAddress(ctx, "base", 0); return err }(),
+		"email":   p.SetCustomerEmail(ctx, "not an email"),
+	} {
+		if !errors.As(err, new(*pepay.ValidationError)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, h := range []pepay.PaymentSessionHeaders{{}, {SessionToken: "pst_x"}, {SessionToken: "pst x", Signature: "sig"}} {
+		if _, err := pepay.NewPayorClient(h); err == nil {
+			t.Errorf("headers %+v accepted", h)
+		}
+	}
+}
+
+// Against the fake, which answers 403 to any payor request carrying x-api-key: both ways of
+// making a payor client stay browser-safe.
+func TestPayor_againstFake(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	ctx := context.Background()
+	created, err := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("25")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	standalone, err := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := c.PayorSession(created.PaymentSessionHeaders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*pepay.PayorClient{"NewPayorClient": standalone, "Client.PayorSession": shared} {
+		sd, err := p.SessionDetails(ctx)
+		if err != nil || sd.InvoiceID != created.InvoiceID || sd.InvoiceStatus != pepay.StatusUnpaid || sd.AmountUSD.String() != "25.000" {
+			t.Errorf("%s: SessionDetails = %+v, %v", name, sd, err)
+		}
+	}
+	toks, err := shared.AvailableTokens(ctx, pepay.AvailableTokensParams{Mode: pepay.TokenModeAll, AvailableOnly: true})
+	if err != nil || len(toks) != 2 {
+		t.Fatalf("tokens = %+v, %v", toks, err)
+	}
+	addr, err := standalone.CreatePaymentAddress(ctx, toks[0].Network, toks[0].ID)
+	if err != nil || addr.TempAddress == "" || addr.QuoteExpiresIn != 300*time.Second || addr.USDAmount.String() != "25.000" {
+		t.Fatalf("address = %+v, %v", addr, err)
+	}
+	if err := standalone.SetCustomerEmail(ctx, "buyer@example.com"); err != nil || srv.CustomerEmail(created.InvoiceID) != "buyer@example.com" {
+		t.Errorf("email: %v, stored %q", err, srv.CustomerEmail(created.InvoiceID))
+	}
+	_ = srv.Cancel(created.InvoiceID)
+	st, err := standalone.PaymentStatus(ctx)
+	if err != nil || st.Status != pepay.StatusCanceled { // the fake spells it "cancelled"
+		t.Errorf("status = %+v, %v", st, err)
+	}
+	for _, r := range srv.Requests() {
+		if len(r.Path) > 17 && r.Path[:17] == "/api/v1/payments/" && r.Header.Get("x-api-key") != "" {
+			t.Errorf("payor request %s carried x-api-key", r.Path)
+		}
+	}
+	// A wrong signature is refused.
+	bad, _ := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: created.SessionToken, Signature: "sig_forged"}, pepay.WithBaseURL(srv.URL))
+	if _, err := bad.SessionDetails(ctx); !paykit.IsStatus(err, http.StatusForbidden) || !errors.As(err, new(*pepay.Error)) {
+		t.Errorf("forged signature: %v", err)
+	}
+}

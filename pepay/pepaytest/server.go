@@ -1,0 +1,347 @@
+package pepaytest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/paykit-go/paykit/internal/fakeserver"
+	"github.com/paykit-go/paykit/pepay"
+)
+
+// DefaultAPIKey is the merchant key the fake accepts unless WithAPIKey sets another.
+const DefaultAPIKey = "pk_test_pepaytest_0123456789abcdef"
+
+// DefaultReplayWindow is how many of the latest events a stream resume (since=) can replay.
+const DefaultReplayWindow = 1000
+
+// Server is an in-process fake of Pepay's merchant API, payor API and merchant WebSocket. It
+// keeps invoices and an event log in memory, enforces the documented rules (x-api-key,
+// Idempotency-Key UUIDs with replay and 409 on conflicting reuse, body limits with
+// VALIDATION_ERROR envelopes, cursor pagination, environment filters), delivers signed webhooks
+// with retries, streams events with since-replay and resync, and injects faults. It listens on
+// 127.0.0.1 only. All methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL to give pepay.WithBaseURL ("http://127.0.0.1:port").
+	URL string
+	// APIKey is the merchant key the server accepts.
+	APIKey string
+
+	srv        *httptest.Server
+	faults     fakeserver.Faults
+	now        func() time.Time
+	env        pepay.Environment
+	merchantID int64
+
+	mu        sync.Mutex
+	invoices  map[string]*invoice
+	order     []*invoice // creation order, oldest first
+	idem      map[string]idemEntry
+	sessions  map[string]*invoice // session token → invoice
+	events    []*eventRec         // chronological
+	eventIdx  map[string]int
+	changed   chan struct{} // closed and replaced on every append: wakes the streams
+	seq       int64
+	invSeq    int
+	paySeq    int
+	reqSeq    int
+	tokens    map[string]time.Time // ws_token → expiry
+	requests  []Request
+	dropResp  int
+	closed    bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	streamCfg streamConfig
+	conns     map[*streamConn]struct{}
+	hook      hookConfig
+}
+
+// Option configures NewServer.
+type Option func(*Server)
+
+// WithAPIKey sets the merchant key the server accepts (default DefaultAPIKey).
+func WithAPIKey(key string) Option { return func(s *Server) { s.APIKey = key } }
+
+// WithClock sets the server's clock, used for timestamps, event ids, expiry and token lifetime.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithEnvironment sets the environment of the fake account (default devnet).
+func WithEnvironment(env pepay.Environment) Option { return func(s *Server) { s.env = env } }
+
+// WithReplayWindow sets how many of the latest events a stream resume can replay (default
+// DefaultReplayWindow). A since older than that, or unknown, gets a ws_control
+// {"object":"ws_control","type":"resync_required"} frame and the stream goes live from there.
+func WithReplayWindow(n int) Option { return func(s *Server) { s.streamCfg.replayWindow = n } }
+
+// WithWebhookRetry sets how webhook deliveries are retried: attempts per event (default 5) and
+// the wait before attempt n+1 (default 10 ms·2^n).
+func WithWebhookRetry(attempts int, backoff func(n int) time.Duration) Option {
+	return func(s *Server) { s.hook.attempts, s.hook.backoff = attempts, backoff }
+}
+
+// NewServer starts a fake Pepay on 127.0.0.1. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		APIKey:     DefaultAPIKey,
+		now:        time.Now,
+		env:        pepay.EnvironmentDevnet,
+		merchantID: 4242,
+		invoices:   map[string]*invoice{},
+		idem:       map[string]idemEntry{},
+		sessions:   map[string]*invoice{},
+		eventIdx:   map[string]int{},
+		changed:    make(chan struct{}),
+		tokens:     map[string]time.Time{},
+		stop:       make(chan struct{}),
+		conns:      map[*streamConn]struct{}{},
+	}
+	s.streamCfg.replayWindow = DefaultReplayWindow
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.faults.ErrorBody = func(status int) []byte {
+		return errorBody(faultCode(status), "injected fault: "+http.StatusText(status))
+	}
+	s.hook.init(s)
+	rest := http.NewServeMux()
+	s.routes(rest)
+	root := http.NewServeMux()
+	root.HandleFunc("GET "+pepay.StreamPath, s.serveStream)
+	root.Handle("/", s.faults.Wrap(s.dropResponses(rest)))
+	s.srv = httptest.NewServer(s.record(root))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close closes every stream, stops webhook delivery and shuts the server down.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.stop)
+	for c := range s.conns {
+		c.kill()
+	}
+	s.mu.Unlock()
+	s.hook.close()
+	s.srv.Close()
+	s.wg.Wait()
+}
+
+// Client returns a pepay.Client for this server with its API key and fast retries, plus opts.
+func (s *Server) Client(opts ...pepay.Option) (*pepay.Client, error) {
+	base := []pepay.Option{pepay.WithBaseURL(s.URL), pepay.WithRetryWait(time.Millisecond, 10*time.Millisecond)}
+	return pepay.NewClient(s.APIKey, append(base, opts...)...)
+}
+
+// FailNext makes the next n REST requests fail with status (and Retry-After when retryAfter > 0),
+// answered with Pepay's error envelope.
+func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
+	s.faults.FailNext(n, status, retryAfter)
+}
+
+// DropNext makes the next n REST requests be read and then answered by closing the connection,
+// without acting on them.
+func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
+
+// DropResponseNext makes the next n REST requests be processed in full (an invoice is created)
+// and then answered by closing the connection: the client cannot know it succeeded. Only a
+// keyed retry is safe after that, which is what it lets you test.
+func (s *Server) DropResponseNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropResp += n
+}
+
+// SetLatency delays every REST request by d.
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
+
+// Faults gives direct access to the REST fault queue (for Add with a Match).
+func (s *Server) Faults() *fakeserver.Faults { return &s.faults }
+
+// ResetFaults clears REST faults, dropped responses and stream faults.
+func (s *Server) ResetFaults() {
+	s.faults.Reset()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropResp = 0
+	s.streamCfg.dropEvery, s.streamCfg.refuseResumes, s.streamCfg.silent = 0, 0, false
+	s.streamCfg.errors = nil
+}
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Requests returns the requests received so far (REST and WebSocket upgrades), oldest first,
+// including those answered by an injected fault.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// maxRecorded bounds the request log.
+const maxRecorded = 10000
+
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Body != nil && r.Method != http.MethodGet {
+			body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		s.mu.Lock()
+		if len(s.requests) < maxRecorded {
+			s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+		}
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// dropResponses runs the request and then hangs up instead of answering, when armed.
+func (s *Server) dropResponses(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		drop := s.dropResp > 0
+		if drop {
+			s.dropResp--
+		}
+		s.mu.Unlock()
+		if !drop {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(httptest.NewRecorder(), r)
+		fakeserver.DropConnection(w, r)
+	})
+}
+
+// errorBody renders Pepay's current error envelope.
+func errorBody(code, msg string) []byte {
+	b, _ := json.Marshal(map[string]any{"success": false, "error": map[string]string{"code": code, "message": msg}})
+	return b
+}
+
+func faultCode(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "RATE_LIMIT_EXCEEDED"
+	case http.StatusUnauthorized:
+		return "API_KEY_INVALID"
+	case http.StatusNotFound:
+		return "NOT_FOUND"
+	}
+	if status >= 500 {
+		return "INTERNAL_SERVER_ERROR"
+	}
+	return "VALIDATION_ERROR"
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(errorBody(code, msg))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "encode: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeWrapped answers {"success":true,"data":v}, the envelope of events, ws-token and payor
+// responses.
+func writeWrapped(w http.ResponseWriter, status int, v any) {
+	writeJSON(w, status, map[string]any{"success": true, "data": v})
+}
+
+// merchant wraps a handler with x-api-key authentication.
+func (s *Server) merchant(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if code, msg := s.checkKey(r.Header); code != "" {
+			writeError(w, http.StatusUnauthorized, code, msg)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) checkKey(h http.Header) (code, msg string) {
+	key := h.Get("x-api-key")
+	switch {
+	case key == "":
+		return "API_KEY_REQUIRED", "x-api-key header is required"
+	case key != s.APIKey:
+		return "API_KEY_INVALID", "Invalid API key"
+	}
+	return "", ""
+}
+
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/invoices", s.merchant(s.createInvoice))
+	mux.HandleFunc("GET /api/v1/invoices", s.merchant(s.listInvoices))
+	mux.HandleFunc("GET /api/v1/invoices/totals", s.merchant(s.totals))
+	mux.HandleFunc("GET /api/v1/invoices/{invoiceId}", s.merchant(s.getInvoice))
+	// One pattern for both two-segment routes: the mux cannot rank customer/{id} against {id}/status.
+	mux.HandleFunc("GET /api/v1/invoices/{first}/{second}", s.merchant(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("first") == "customer":
+			r.SetPathValue("customerId", r.PathValue("second"))
+			s.listInvoices(w, r)
+		case r.PathValue("second") == "status":
+			r.SetPathValue("invoiceId", r.PathValue("first"))
+			s.getInvoiceStatus(w, r)
+		default:
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "no route "+r.URL.Path)
+		}
+	}))
+	mux.HandleFunc("GET /api/v1/events", s.merchant(s.listEvents))
+	mux.HandleFunc("GET /api/v1/events/{eventId}", s.merchant(s.getEvent))
+	mux.HandleFunc("POST /api/v1/ws/token", s.merchant(s.mintToken))
+	mux.HandleFunc("GET /api/v1/payments/session-details", s.payor(s.sessionDetails))
+	mux.HandleFunc("GET /api/v1/payments/available-tokens", s.payor(s.availableTokens))
+	mux.HandleFunc("POST /api/v1/payments/payment-addresses", s.payor(s.paymentAddress))
+	mux.HandleFunc("GET /api/v1/payments/payment-status", s.payor(s.paymentStatus))
+	mux.HandleFunc("POST /api/v1/payments/customer-email", s.payor(s.customerEmail))
+	mux.HandleFunc("GET /pay/{invoiceId}", s.hostedPage)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route "+r.Method+" "+r.URL.Path)
+	})
+}
+
+// errClosed is returned by lifecycle helpers after Close.
+var errClosed = errors.New("pepaytest: server closed")
+
+// waitCtx waits for ch or ctx.
+func waitCtx(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

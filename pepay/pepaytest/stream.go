@@ -1,0 +1,321 @@
+package pepaytest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/paykit-go/paykit/pepay"
+)
+
+// ResyncControlType is the ws_control type the fake sends when a resume's since is outside the
+// replay window: {"object":"ws_control","type":"resync_required","since":…,"message":…}.
+// (Pepay documents replay/resync hints without naming them; this shape is the SDK's
+// assumption.)
+const ResyncControlType = "resync_required"
+
+// streamConfig holds the stream fault settings (guarded by Server.mu).
+type streamConfig struct {
+	replayWindow  int
+	dropEvery     int
+	refuseResumes int
+	silent        bool
+	errors        []wsError
+	connects      int
+	resyncs       int
+	drops         int
+}
+
+type wsError struct {
+	Object  string `json:"object"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// streamConn is one open merchant stream.
+type streamConn struct {
+	conn *websocket.Conn
+	once sync.Once
+	dead chan struct{}
+}
+
+func (c *streamConn) kill() {
+	c.once.Do(func() {
+		close(c.dead)
+		_ = c.conn.CloseNow()
+	})
+}
+
+// DropStreams closes every open stream connection abruptly (no close frame), as a network
+// failure would, and returns how many it closed. Clients reconnect and resume with since.
+func (s *Server) DropStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		c.kill()
+		n++
+	}
+	s.streamCfg.drops += n
+	return n
+}
+
+// DropStreamEvery makes the server cut each stream connection after it has sent n events
+// (0 turns it off).
+func (s *Server) DropStreamEvery(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streamCfg.dropEvery = n
+}
+
+// RefuseResumes makes the next n stream connections that ask for since=<id> get a
+// resync_required ws_control frame instead of a replay, as if the id had aged out of the replay
+// window.
+func (s *Server) RefuseResumes(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streamCfg.refuseResumes += n
+}
+
+// InjectStreamError makes the next stream connection receive a ws_error frame
+// {"object":"ws_error","code":code,"message":message}, after which the server closes it.
+func (s *Server) InjectStreamError(code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streamCfg.errors = append(s.streamCfg.errors, wsError{Object: "ws_error", Code: code, Message: message})
+}
+
+// SetStreamsSilent makes new stream connections go silent: the server neither sends frames nor
+// answers pings, like a half-open connection. Clients detect it by their idle timeout.
+func (s *Server) SetStreamsSilent(silent bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streamCfg.silent = silent
+}
+
+// StreamStats counts stream connections since the server started.
+type StreamStats struct {
+	// Connects is how many stream connections were accepted.
+	Connects int
+	// Resyncs is how many resumes were answered with a resync_required control frame.
+	Resyncs int
+	// Drops is how many connections the server cut (DropStreams, DropStreamEvery).
+	Drops int
+}
+
+// StreamStats returns the stream counters.
+func (s *Server) StreamStats() StreamStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return StreamStats{Connects: s.streamCfg.connects, Resyncs: s.streamCfg.resyncs, Drops: s.streamCfg.drops}
+}
+
+// OpenStreams returns how many stream connections are open.
+func (s *Server) OpenStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) streamAuth(r *http.Request) (code, msg string) {
+	if tok := r.URL.Query().Get("token"); tok != "" {
+		s.mu.Lock()
+		exp, ok := s.tokens[tok]
+		s.mu.Unlock()
+		switch {
+		case !ok:
+			return "INVALID_TOKEN", "ws token is not valid"
+		case !s.now().Before(exp):
+			return "TOKEN_EXPIRED", "ws token has expired"
+		}
+		return "", ""
+	}
+	return s.checkKey(r.Header)
+}
+
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
+	if code, msg := s.streamAuth(r); code != "" {
+		writeError(w, http.StatusUnauthorized, code, msg)
+		return
+	}
+	q := r.URL.Query()
+	if f := q.Get("format"); f != "" && f != pepay.StreamFormat {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "format must be event_v1")
+		return
+	}
+	filter := eventFilter{
+		types: splitTypes(q.Get("types")), invoiceID: q.Get("invoice_id"), customerID: q.Get("customer_id"),
+		invoiceType: q.Get("invoice_type"), env: q.Get("environment"),
+	}
+	// The subscription starts when the upgrade request arrives, before the 101 answer: a client
+	// that saw its connection open must not miss an event logged a moment later.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, "INTERNAL_SERVER_ERROR", "shutting down")
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	s.streamCfg.connects++
+	cfg := s.streamCfg
+	var injected *wsError
+	if len(s.streamCfg.errors) > 0 {
+		injected = &s.streamCfg.errors[0]
+		s.streamCfg.errors = s.streamCfg.errors[1:]
+	}
+	since := q.Get("since")
+	pos, resync := len(s.events), false
+	if since != "" && injected == nil && !cfg.silent {
+		i, ok := s.eventIdx[since]
+		switch {
+		case !ok, i < len(s.events)-cfg.replayWindow, s.streamCfg.refuseResumes > 0:
+			resync = true
+			s.streamCfg.resyncs++
+			if s.streamCfg.refuseResumes > 0 {
+				s.streamCfg.refuseResumes--
+			}
+		default:
+			pos = i + 1
+		}
+	}
+	s.mu.Unlock()
+
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return // Accept has answered
+	}
+	sc := &streamConn{conn: conn, dead: make(chan struct{})}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = conn.CloseNow()
+		return
+	}
+	s.conns[sc] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, sc)
+		s.mu.Unlock()
+		sc.kill()
+	}()
+
+	if cfg.silent {
+		select { // read nothing, write nothing: pings go unanswered
+		case <-sc.dead:
+		case <-s.stop:
+		case <-r.Context().Done():
+		}
+		return
+	}
+	ctx := conn.CloseRead(r.Context()) // answers pings; ends when the client goes away
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sc.dead:
+		case <-s.stop:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+
+	if injected != nil {
+		_ = writeFrame(ctx, conn, injected)
+		_ = conn.Close(websocket.StatusPolicyViolation, injected.Code)
+		return
+	}
+	if resync {
+		_ = writeFrame(ctx, conn, map[string]string{
+			"object": "ws_control", "type": ResyncControlType, "since": since,
+			"message": "since is outside the replay window; backfill with GET /api/v1/events?ending_before=" + since,
+		})
+	}
+	sent := 0
+	for {
+		s.mu.Lock()
+		var batch [][]byte
+		for pos < len(s.events) && len(batch) < 256 {
+			if e := s.events[pos]; filter.match(e) {
+				batch = append(batch, e.body)
+			}
+			pos++
+		}
+		wake := s.changed
+		dropEvery := s.streamCfg.dropEvery
+		s.mu.Unlock()
+		for _, b := range batch {
+			if err := writeRaw(ctx, conn, b); err != nil {
+				return
+			}
+			sent++
+			if dropEvery > 0 && sent%dropEvery == 0 {
+				s.mu.Lock()
+				s.streamCfg.drops++
+				s.mu.Unlock()
+				sc.kill()
+				return
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func writeFrame(ctx context.Context, conn *websocket.Conn, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeRaw(ctx, conn, b)
+}
+
+func writeRaw(ctx context.Context, conn *websocket.Conn, b []byte) error {
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return conn.Write(wctx, websocket.MessageText, b)
+}
+
+// mintToken answers POST /api/v1/ws/token.
+func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Scope      string `json:"scope"`
+		TTLSeconds int64  `json:"ttl_seconds"`
+	}
+	raw, err := readBody(r)
+	if err == nil {
+		err = json.Unmarshal(raw, &req)
+	}
+	switch {
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "body must be {\"scope\",\"ttl_seconds\"}")
+		return
+	case req.Scope != string(pepay.ScopeMerchant):
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "scope must match the API key type (merchant)")
+		return
+	case req.TTLSeconds < 1 || req.TTLSeconds > 3600:
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "ttl_seconds must be between 1 and 3600")
+		return
+	}
+	exp := s.now().Add(time.Duration(req.TTLSeconds) * time.Second)
+	s.mu.Lock()
+	s.reqSeq++
+	tok := "ws_" + newPaymentID(1_000_000 + s.reqSeq)[:8] + newInvoiceID(2_000_000 + s.reqSeq)[:8]
+	s.tokens[tok] = exp
+	s.mu.Unlock()
+	writeWrapped(w, http.StatusOK, map[string]any{
+		"token": tok, "scope": req.Scope, "merchant_id": s.merchantID, "network_environment": s.env,
+		"expires_at": rfc3339(exp), "ws_url": "ws" + s.URL[len("http"):] + pepay.StreamPath,
+	})
+}

@@ -1,0 +1,33 @@
+package pepay
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func FuzzObjectField(f *testing.F) {
+	for _, s := range []string{
+		`{"object":"invoice","id":"x"}`, `{"id":{"object":"nested"},"object":"invoice_payment"}`,
+		` { "a" : [1,"]",{"object":"no"}] , "object" : "ping" } `, `{"object":1}`, `{"object":"a","object":"b"}`,
+		`{"obj\u0065ct":"escaped"}`, `{"s":"\"object\":\"x\""}`, `[]`, `{`, `{"object":"x"`, `{}`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := objectField(raw) // must not panic on anything
+		if !json.Valid(raw) {
+			return
+		}
+		var probe struct {
+			Object *string `json:"object"`
+		}
+		want := ""
+		var top map[string]json.RawMessage
+		if json.Unmarshal(raw, &top) == nil && json.Unmarshal(raw, &probe) == nil && probe.Object != nil {
+			want = *probe.Object
+		}
+		if got != want {
+			t.Fatalf("objectField(%q) = %q, encoding/json says %q", raw, got, want)
+		}
+	})
+}

@@ -1,0 +1,632 @@
+package pepay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/webhook"
+)
+
+// Stream defaults.
+const (
+	DefaultPingInterval    = 25 * time.Second
+	DefaultIdleTimeout     = 60 * time.Second
+	DefaultMinBackoff      = 500 * time.Millisecond
+	DefaultMaxBackoff      = 30 * time.Second
+	DefaultDedupeWindow    = 10000
+	DefaultHandlerAttempts = 5
+	// StreamPath is the merchant event stream's path on the WebSocket host.
+	StreamPath = "/ws/merchant/events"
+	// StreamFormat is the frame format the SDK asks for (the documented event envelope).
+	StreamFormat = "event_v1"
+	// maxFrameBytes bounds one frame; events are a few KiB.
+	maxFrameBytes = 1 << 20
+)
+
+// ErrStreamIdle is reported (to StreamParams.OnStatus) when the stream heard nothing, not even a
+// pong, for StreamParams.IdleTimeout; the connection is then replaced.
+var ErrStreamIdle = errors.New("pepay: stream silent for too long")
+
+// StreamParams configures Stream. Only the filters reach Pepay; the rest tunes the client.
+type StreamParams struct {
+	// Types keeps events whose type matches any entry (exact names or "invoice.*" wildcards).
+	Types []string
+	// InvoiceID, CustomerID and InvoiceType narrow the stream to one invoice, customer or type.
+	InvoiceID   string
+	CustomerID  string
+	InvoiceType InvoiceType
+	// Environment overrides the client's WithEnvironment.
+	Environment Environment
+	// Since resumes after this event id (the last one you processed). Empty starts live.
+	Since string
+	// UseToken authenticates each connection with a fresh ws_token (?token=, minted with
+	// NewWSToken) instead of the x-api-key upgrade header, for networks that strip headers.
+	UseToken bool
+
+	// Deduper, when set, runs the handler through Deduper.Do keyed by event id. Share it with
+	// NewWebhookHandler (WithDeduper) so an event arriving by webhook and by stream is processed
+	// once. While the other channel holds the claim (ErrInFlight) the stream waits for it.
+	Deduper *webhook.Deduper
+	// DedupeWindow is how many recent event ids the stream itself remembers to drop repeats
+	// (replays after a reconnect, backfill overlap). Default 10 000.
+	DedupeWindow int
+
+	// PingInterval is how often the client pings (default 25 s); IdleTimeout is how long it
+	// tolerates silence — no frame and no pong — before reconnecting (default 60 s).
+	PingInterval time.Duration
+	IdleTimeout  time.Duration
+	// MinBackoff and MaxBackoff bound the jittered exponential wait between reconnects and
+	// between handler retries (defaults 500 ms and 30 s).
+	MinBackoff, MaxBackoff time.Duration
+	// HandlerAttempts is how often the handler runs for one event before Stream gives up with a
+	// *HandlerError (default 5).
+	HandlerAttempts int
+
+	// OnStatus, when set, is told about connections, disconnects, resyncs and handler retries.
+	// It runs on Stream's goroutine; keep it quick.
+	OnStatus func(StreamStatus)
+}
+
+// StreamState names what happened to the stream.
+type StreamState string
+
+// Stream states reported to StreamParams.OnStatus.
+const (
+	// StreamConnected: a connection is open (Since is the resume point it asked for).
+	StreamConnected StreamState = "connected"
+	// StreamDisconnected: the connection ended (Err says why); Stream reconnects after a backoff.
+	StreamDisconnected StreamState = "disconnected"
+	// StreamResyncing: Pepay said Since is too old to replay (Control names its ws_control
+	// frame); the stream backfills through the events API.
+	StreamResyncing StreamState = "resyncing"
+	// StreamBackfilled: the backfill finished; Backfilled events were delivered.
+	StreamBackfilled StreamState = "backfilled"
+	// StreamHandlerRetry: the handler failed (Err) for EventID; it runs again after a backoff.
+	StreamHandlerRetry StreamState = "handler_retry"
+	// StreamBadFrame: a frame could not be parsed (Err) and was skipped.
+	StreamBadFrame StreamState = "bad_frame"
+)
+
+// StreamStatus is one report to StreamParams.OnStatus.
+type StreamStatus struct {
+	State      StreamState
+	Since      string // the resume point at the time of the report
+	EventID    string // StreamHandlerRetry
+	Attempt    int    // consecutive failed connections, or handler attempts
+	Err        error
+	Control    string // the ws_control type that triggered a resync
+	Backfilled int
+}
+
+// Stream connects to the merchant WebSocket (/ws/merchant/events, format=event_v1) and calls
+// handler for each event, in the order Pepay sends them, one at a time. It returns only when
+// ctx ends (ctx.Err()), when Pepay refuses the stream for good (a terminal *StreamError: bad
+// key, forbidden, invalid query) or when the handler keeps failing for an event (*HandlerError).
+//
+// Delivery is at-least-once and each event id reaches the handler once per Stream (and once
+// overall with a shared Deduper):
+//
+//   - Reconnects: a dropped connection, a ws_error that is not terminal, or IdleTimeout of
+//     silence (the client pings every PingInterval) leads to a reconnect after a jittered
+//     exponential backoff, with since=<id of the last event handled>.
+//   - Resync: when Pepay answers a resume with a ws_control frame saying since is too old
+//     (types containing "resync", "snapshot", "too_old", "truncated" or "gap"; the fake sends
+//     "resync_required"), the stream backfills with EventsAfter(since) — the events API,
+//     oldest first — and then goes on with the live frames; events seen twice are dropped.
+//     The events API cannot filter by customer or invoice type, so backfilled invoice events
+//     are filtered locally and payment events of other customers may get through.
+//   - Handler errors: the handler is retried in place (HandlerAttempts, with backoff); the
+//     resume point never moves past an event whose handler has not succeeded.
+func (c *Client) Stream(ctx context.Context, p StreamParams, handler func(ctx context.Context, e *Event) error) error {
+	if handler == nil {
+		return errors.New("pepay: nil stream handler")
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	s := &streamer{c: c, p: p, handler: handler, since: p.Since, seen: newIDWindow(p.DedupeWindow)}
+	return s.run(ctx)
+}
+
+func (p *StreamParams) validate() error {
+	for _, t := range p.Types {
+		if t == "" || strings.ContainsAny(t, ", ") {
+			return &ValidationError{Field: "types", Reason: "event types must be non-empty and contain no comma or space"}
+		}
+	}
+	if p.PingInterval < 0 || p.IdleTimeout < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 || p.DedupeWindow < 0 || p.HandlerAttempts < 0 {
+		return &ValidationError{Field: "StreamParams", Reason: "durations and counts must not be negative"}
+	}
+	if p.Environment != "" && p.Environment != EnvironmentDevnet && p.Environment != EnvironmentMainnet {
+		return &ValidationError{Field: "environment", Reason: "must be devnet or mainnet"}
+	}
+	if p.PingInterval == 0 {
+		p.PingInterval = DefaultPingInterval
+	}
+	if p.IdleTimeout == 0 {
+		p.IdleTimeout = DefaultIdleTimeout
+	}
+	if p.MinBackoff == 0 {
+		p.MinBackoff = DefaultMinBackoff
+	}
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = DefaultMaxBackoff
+	}
+	if p.MaxBackoff < p.MinBackoff {
+		p.MaxBackoff = p.MinBackoff
+	}
+	if p.DedupeWindow == 0 {
+		p.DedupeWindow = DefaultDedupeWindow
+	}
+	if p.HandlerAttempts == 0 {
+		p.HandlerAttempts = DefaultHandlerAttempts
+	}
+	return nil
+}
+
+type streamer struct {
+	c       *Client
+	p       StreamParams
+	handler func(context.Context, *Event) error
+	since   string // id of the last event handled (or skipped as a duplicate)
+	seen    *idWindow
+}
+
+func (s *streamer) notify(st StreamStatus) {
+	st.Since = s.since
+	if s.p.OnStatus != nil {
+		s.p.OnStatus(st)
+	}
+}
+
+func (s *streamer) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	if l := s.c.logger; l != nil && l.Enabled(ctx, level) {
+		l.LogAttrs(ctx, level, msg, append(attrs, slog.String("provider", Provider))...)
+	}
+}
+
+func (s *streamer) run(ctx context.Context) error {
+	failures := 0
+	tokenRetried := false
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		delivered, err := s.session(ctx)
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		var herr *HandlerError
+		if errors.As(err, &herr) {
+			return err
+		}
+		var serr *StreamError
+		if errors.As(err, &serr) && serr.Terminal() {
+			// A ws_token may simply have expired between mint and use: one fresh try.
+			if !(s.p.UseToken && serr.tokenProblem() && !tokenRetried) {
+				s.log(ctx, slog.LevelError, "pepay: stream refused", slog.String("error", err.Error()))
+				return err
+			}
+			tokenRetried = true
+		} else {
+			tokenRetried = false
+		}
+		if delivered > 0 {
+			failures = 0
+		}
+		failures++
+		s.log(ctx, slog.LevelInfo, "pepay: stream disconnected, reconnecting",
+			slog.String("since", s.since), slog.Int("attempt", failures), slog.String("error", errText(err)))
+		s.notify(StreamStatus{State: StreamDisconnected, Attempt: failures, Err: err})
+		if err := sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, failures)); err != nil {
+			return err
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// backoff returns a wait in [d/2, d], d = min·2^(attempt-1) capped at max.
+func backoff(min, max time.Duration, attempt int) time.Duration {
+	d := min
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// session runs one connection until it fails; it reports how many events it delivered.
+func (s *streamer) session(ctx context.Context) (delivered int, err error) {
+	resumeFrom := s.since
+	var lastActive atomic.Int64 // unix nanos of the last frame or pong
+	lastActive.Store(time.Now().UnixNano())
+	conn, secrets, err := s.dial(ctx, &lastActive)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(maxFrameBytes)
+	s.notify(StreamStatus{State: StreamConnected})
+	s.log(ctx, slog.LevelDebug, "pepay: stream connected", slog.String("since", resumeFrom))
+
+	connCtx, cancel := context.WithCancel(ctx)
+	var (
+		wg      sync.WaitGroup
+		reading atomic.Bool
+		idle    atomic.Bool
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.watchdog(connCtx, conn, &reading, &lastActive, &idle)
+	}()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+
+	for {
+		lastActive.Store(time.Now().UnixNano())
+		reading.Store(true)
+		_, data, rerr := conn.Read(connCtx)
+		reading.Store(false)
+		if rerr != nil {
+			if idle.Load() {
+				return delivered, ErrStreamIdle
+			}
+			return delivered, scrub(fmt.Errorf("pepay: stream read: %w", rerr), secrets)
+		}
+		lastActive.Store(time.Now().UnixNano())
+		// Almost every frame is an event: parse it as one first, and look at what else it
+		// might be only when that fails (one JSON pass per event instead of two).
+		ev, perr := ParseEvent(data)
+		if perr == nil {
+			n, derr := s.deliver(ctx, ev)
+			delivered += n
+			if derr != nil {
+				return delivered, derr
+			}
+			continue
+		}
+		var probe struct {
+			Object  string `json:"object"`
+			Type    string `json:"type"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(data, &probe); err != nil {
+			s.badFrame(ctx, err)
+			continue
+		}
+		switch probe.Object {
+		case "event", "":
+			s.badFrame(ctx, perr)
+		case "ws_control":
+			if !isResyncHint(probe.Type) {
+				s.log(ctx, slog.LevelDebug, "pepay: stream control frame", slog.String("type", probe.Type))
+				continue
+			}
+			n, berr := s.backfill(ctx, resumeFrom, probe.Type)
+			delivered += n
+			if berr != nil {
+				return delivered, berr
+			}
+		case "ws_error":
+			return delivered, &StreamError{Code: probe.Code, Message: redactText(probe.Message, secrets)}
+		default:
+			s.log(ctx, slog.LevelDebug, "pepay: stream frame of unknown object ignored", slog.String("object", probe.Object))
+		}
+	}
+}
+
+func (s *streamer) badFrame(ctx context.Context, err error) {
+	s.log(ctx, slog.LevelWarn, "pepay: stream frame skipped", slog.String("error", err.Error()))
+	s.notify(StreamStatus{State: StreamBadFrame, Err: err})
+}
+
+// isResyncHint reports whether a ws_control type says the requested since cannot be replayed.
+// Pepay documents replay/resync hints without their names, so the match is deliberately broad.
+func isResyncHint(typ string) bool {
+	t := strings.ToLower(typ)
+	for _, k := range []string{"resync", "snapshot", "too_old", "truncated", "gap"} {
+		if strings.Contains(t, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// dial opens the WebSocket: x-api-key in the upgrade headers, or a fresh ws_token in the query.
+// It returns the credential values that must be scrubbed from errors.
+func (s *streamer) dial(ctx context.Context, lastActive *atomic.Int64) (*websocket.Conn, []string, error) {
+	q := url.Values{}
+	q.Set("format", StreamFormat)
+	if len(s.p.Types) > 0 {
+		q.Set("types", strings.Join(s.p.Types, ","))
+	}
+	setIf(q, "invoice_id", s.p.InvoiceID)
+	setIf(q, "customer_id", s.p.CustomerID)
+	setIf(q, "invoice_type", string(s.p.InvoiceType))
+	if env := s.c.envOr(s.p.Environment); env != "" {
+		q.Set("environment", string(env))
+	}
+	setIf(q, "since", s.since)
+	h := http.Header{}
+	h.Set("User-Agent", s.c.userAgent())
+	secrets := []string{s.c.apiKey}
+	if s.p.UseToken {
+		tok, err := s.c.NewWSToken(ctx, ScopeMerchant, DefaultWSTokenTTL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pepay: stream token: %w", err)
+		}
+		q.Set("token", tok.Token)
+		secrets = append(secrets, tok.Token, url.QueryEscape(tok.Token))
+	} else {
+		h.Set("x-api-key", s.c.apiKey)
+	}
+	opts := &websocket.DialOptions{
+		HTTPClient:     s.c.http,
+		HTTPHeader:     h,
+		OnPongReceived: func(context.Context, []byte) { lastActive.Store(time.Now().UnixNano()) },
+	}
+	conn, resp, err := websocket.Dial(ctx, s.c.wsBase+StreamPath+"?"+q.Encode(), opts)
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return nil, secrets, upgradeError(resp, secrets)
+		}
+		return nil, secrets, scrub(fmt.Errorf("pepay: stream dial: %w", err), secrets)
+	}
+	return conn, secrets, nil
+}
+
+// upgradeError turns a refused handshake into a *StreamError with Pepay's code and message.
+func upgradeError(resp *http.Response, secrets []string) error {
+	e := &StreamError{HTTPStatus: resp.StatusCode, Code: fmt.Sprintf("HTTP_%d", resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
+	if resp.Body != nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		var env struct {
+			Error   json.RawMessage `json:"error"`
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+		}
+		if json.Unmarshal(body, &env) == nil {
+			var nested struct{ Code, Message string }
+			var text string
+			switch {
+			case json.Unmarshal(env.Error, &nested) == nil && nested.Code != "":
+				e.Code, e.Message = nested.Code, nested.Message
+			case env.Code != "":
+				e.Code = env.Code
+				if json.Unmarshal(env.Error, &text) == nil && text != "" {
+					e.Message = text
+				}
+				if env.Message != "" {
+					e.Message = env.Message
+				}
+			}
+		}
+	}
+	e.Message = redactText(e.Message, secrets)
+	return e
+}
+
+// watchdog pings every PingInterval and closes the connection when it has been silent for
+// IdleTimeout while the stream waits for frames (time spent in the handler does not count).
+func (s *streamer) watchdog(ctx context.Context, conn *websocket.Conn, reading *atomic.Bool, last *atomic.Int64, idle *atomic.Bool) {
+	check := max(s.p.IdleTimeout/4, time.Millisecond)
+	checkT := time.NewTicker(check)
+	defer checkT.Stop()
+	pingT := time.NewTicker(s.p.PingInterval)
+	defer pingT.Stop()
+	var pinging atomic.Bool
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pingT.C:
+			if pinging.CompareAndSwap(false, true) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer pinging.Store(false)
+					pctx, cancel := context.WithTimeout(ctx, s.p.IdleTimeout)
+					defer cancel()
+					_ = conn.Ping(pctx) // the pong updates last via OnPongReceived
+				}()
+			}
+		case <-checkT.C:
+			if reading.Load() && time.Since(time.Unix(0, last.Load())) > s.p.IdleTimeout {
+				idle.Store(true)
+				_ = conn.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// deliver hands one event to the handler unless it was seen before, retrying a failing
+// handler in place; it advances the resume point only past handled (or duplicate) events.
+func (s *streamer) deliver(ctx context.Context, ev *Event) (int, error) {
+	if s.seen.has(ev.ID) {
+		return 0, nil
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.handleOnce(ctx, ev)
+		if err == nil {
+			break
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return 0, cerr
+		}
+		if attempt >= s.p.HandlerAttempts {
+			return 0, &HandlerError{EventID: ev.ID, Resume: s.since, Attempts: attempt, Err: err}
+		}
+		s.log(ctx, slog.LevelWarn, "pepay: stream handler failed, retrying",
+			slog.String("event_id", ev.ID), slog.Int("attempt", attempt), slog.String("error", err.Error()))
+		s.notify(StreamStatus{State: StreamHandlerRetry, EventID: ev.ID, Attempt: attempt, Err: err})
+		if err := sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, attempt)); err != nil {
+			return 0, err
+		}
+	}
+	s.seen.add(ev.ID)
+	s.since = ev.ID
+	return 1, nil
+}
+
+// handleOnce runs the handler, through the shared Deduper when there is one. While another
+// channel (the webhook handler) holds the event's claim, it waits: that handler may still fail
+// and release the event, and skipping would then lose it here.
+func (s *streamer) handleOnce(ctx context.Context, ev *Event) error {
+	if s.p.Deduper == nil {
+		return s.handler(ctx, ev)
+	}
+	wait := 5 * time.Millisecond
+	for {
+		err := s.p.Deduper.Do(ctx, ev.ID, func(ctx context.Context) error { return s.handler(ctx, ev) })
+		switch {
+		case err == nil, errors.Is(err, webhook.ErrDuplicate):
+			return nil
+		case errors.Is(err, webhook.ErrInFlight):
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			wait = min(wait*2, time.Second)
+		default:
+			return err
+		}
+	}
+}
+
+// backfill recovers the events after from through the events API, oldest first.
+func (s *streamer) backfill(ctx context.Context, from, control string) (int, error) {
+	if from == "" {
+		// Nothing was asked to be replayed; the stream is live from here.
+		return 0, nil
+	}
+	s.log(ctx, slog.LevelInfo, "pepay: stream resync, backfilling from the events API",
+		slog.String("since", from), slog.String("control", control))
+	s.notify(StreamStatus{State: StreamResyncing, Control: control})
+	n := 0
+	params := ListEventsParams{Types: s.p.Types, InvoiceID: s.p.InvoiceID, Environment: s.p.Environment}
+	for ev, err := range s.c.EventsAfter(ctx, from, params) {
+		if err != nil {
+			return n, fmt.Errorf("pepay: stream backfill: %w", err)
+		}
+		if !s.matchesLocal(ev) {
+			continue
+		}
+		d, err := s.deliver(ctx, ev)
+		n += d
+		if err != nil {
+			return n, err
+		}
+	}
+	s.notify(StreamStatus{State: StreamBackfilled, Backfilled: n})
+	return n, nil
+}
+
+// matchesLocal applies the stream filters the events API does not take.
+func (s *streamer) matchesLocal(ev *Event) bool {
+	inv := ev.Invoice()
+	if inv == nil {
+		return true
+	}
+	if s.p.CustomerID != "" && inv.CustomerID != "" && inv.CustomerID != s.p.CustomerID {
+		return false
+	}
+	if s.p.InvoiceType != "" && inv.InvoiceType != "" && inv.InvoiceType != s.p.InvoiceType {
+		return false
+	}
+	return true
+}
+
+// idWindow remembers the most recent n ids.
+type idWindow struct {
+	ids  []string
+	next int
+	set  map[string]struct{}
+}
+
+func newIDWindow(n int) *idWindow {
+	if n <= 0 {
+		n = DefaultDedupeWindow
+	}
+	return &idWindow{ids: make([]string, n), set: make(map[string]struct{}, n)}
+}
+
+func (w *idWindow) has(id string) bool {
+	_, ok := w.set[id]
+	return ok
+}
+
+func (w *idWindow) add(id string) {
+	if old := w.ids[w.next]; old != "" {
+		delete(w.set, old)
+	}
+	w.ids[w.next] = id
+	w.set[id] = struct{}{}
+	w.next = (w.next + 1) % len(w.ids)
+}
+
+// userAgent is the User-Agent for the WebSocket handshake.
+func (c *Client) userAgent() string {
+	if c.settings.UserAgent != "" {
+		return c.settings.UserAgent
+	}
+	return "paykit-go/" + paykit.Version + " (" + Provider + ")"
+}
+
+// scrub replaces credentials in err's text (a dial error quotes the URL, which may hold a
+// ws_token) while keeping errors.Is/As working.
+func scrub(err error, secrets []string) error {
+	msg := err.Error()
+	red := redactText(msg, secrets)
+	if red == msg {
+		return err
+	}
+	return redactedError{msg: red, err: err}
+}
+
+func redactText(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,631 @@
+package pepay_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/pepay"
+	"github.com/paykit-go/paykit/pepay/pepaytest"
+	"github.com/paykit-go/paykit/webhook"
+)
+
+// fast makes reconnects and retries quick for tests.
+func fast(p pepay.StreamParams) pepay.StreamParams {
+	p.MinBackoff, p.MaxBackoff = time.Millisecond, 5*time.Millisecond
+	return p
+}
+
+// statusRecord is one OnStatus report.
+type statusRecord struct {
+	State      pepay.StreamState
+	Err        error
+	Since      string
+	Backfilled int
+}
+
+// recorder collects what a stream handler saw and what OnStatus reported.
+type recorder struct {
+	mu       sync.Mutex
+	ids      []string
+	byID     map[string]int
+	statuses []statusRecord
+	notify   chan struct{}
+}
+
+func newRecorder() *recorder {
+	return &recorder{byID: map[string]int{}, notify: make(chan struct{}, 1)}
+}
+
+func (r *recorder) handle(_ context.Context, e *pepay.Event) error {
+	r.mu.Lock()
+	r.ids = append(r.ids, e.ID)
+	r.byID[e.ID]++
+	r.mu.Unlock()
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (r *recorder) status(s pepay.StreamStatus) {
+	r.mu.Lock()
+	r.statuses = append(r.statuses, statusRecord{State: s.State, Err: s.Err, Since: s.Since, Backfilled: s.Backfilled})
+	r.mu.Unlock()
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.ids)
+}
+
+func (r *recorder) states(s pepay.StreamState) []statusRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []statusRecord
+	for _, st := range r.statuses {
+		if st.State == s {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			var buf bytes.Buffer
+			_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+			_ = os.WriteFile(filepath.Join(os.TempDir(), "pepay-stream-timeout.txt"), buf.Bytes(), 0o600)
+			t.Fatalf("timed out waiting for %s (goroutines in %s)", what, filepath.Join(os.TempDir(), "pepay-stream-timeout.txt"))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// startStream runs Stream in the background; stop cancels it and returns its error.
+func startStream(t *testing.T, c *pepay.Client, p pepay.StreamParams, fn func(context.Context, *pepay.Event) error) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Stream(ctx, p, fn) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("Stream did not return after cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// The issue's figure: 10,000 events, the server cutting the stream every 100 events (at least
+// 100 disconnects), every event handled exactly once and in order.
+func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	const invoices = 2500 // × 4 events (created, payment.created, invoice.updated, payment.updated)
+	srv := pepaytest.NewServer(pepaytest.WithReplayWindow(20000))
+	defer srv.Close()
+	c, _ := srv.Client()
+	srv.DropStreamEvery(100)
+	rec := newRecorder()
+	start := time.Now()
+	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
+	waitFor(t, 5*time.Second, "first connection", func() bool { return len(rec.states(pepay.StreamConnected)) > 0 })
+
+	ids := make([]string, invoices)
+	for i := range ids {
+		id, err := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(100+i), 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	for _, id := range ids {
+		if err := srv.Pay(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := srv.EventLog()
+	if len(log) != 4*invoices {
+		t.Fatalf("server logged %d events", len(log))
+	}
+	waitFor(t, 30*time.Second, "10,000 events", func() bool { return rec.count() >= len(log) })
+	elapsed := time.Since(start)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Stream returned %v, want context.Canceled", err)
+	}
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := make([]string, len(log))
+	for i, e := range log {
+		want[i] = e.ID
+	}
+	// Exactly once, in the server's order (so in order per invoice too).
+	if diff := cmp.Diff(want, rec.ids); diff != "" {
+		t.Fatalf("handler saw a different sequence (-want +got):\n%.2000s", diff)
+	}
+	perInvoice := map[string][]pepay.EventType{}
+	for _, e := range log {
+		perInvoice[e.InvoiceID] = append(perInvoice[e.InvoiceID], e.Type)
+	}
+	wantTypes := []pepay.EventType{pepay.EventInvoiceCreated, pepay.EventInvoicePaymentCreated, pepay.EventInvoiceUpdated, pepay.EventInvoicePaymentUpdated}
+	for id, types := range perInvoice {
+		if diff := cmp.Diff(wantTypes, types); diff != "" {
+			t.Fatalf("invoice %s order (-want +got):\n%s", id, diff)
+		}
+	}
+	stats := srv.StreamStats()
+	reconnects := 0
+	for _, st := range rec.statuses {
+		if st.State == pepay.StreamConnected {
+			reconnects++
+		}
+	}
+	reconnects-- // the first connection
+	if stats.Drops < 100 || reconnects < 99 {
+		t.Errorf("server drops = %d, client reconnects = %d; want ≥ 100 and ≥ 99", stats.Drops, reconnects)
+	}
+	t.Logf("10,000 events, %d forced disconnects, %d reconnects, handled exactly once in order in %v", stats.Drops, reconnects, elapsed.Round(time.Millisecond))
+}
+
+// When the resume point is outside the replay window, Pepay says so with a ws_control frame and
+// the stream backfills through the events API, oldest first, without gaps or repeats.
+func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
+	srv := pepaytest.NewServer(pepaytest.WithReplayWindow(5))
+	defer srv.Close()
+	c, _ := srv.Client()
+	seed, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	processed := srv.LastEventID() // the consumer has handled everything up to here
+
+	// While the consumer is down, 20 events happen: more than the replay window.
+	for i := range 5 {
+		id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+2), 0)})
+		_ = srv.Pay(id)
+	}
+	_ = srv.Cancel(seed)
+	missed := srv.EventCount() - 1
+
+	rec := newRecorder()
+	p := fast(pepay.StreamParams{Since: processed, OnStatus: func(s pepay.StreamStatus) {
+		rec.status(s)
+		if s.State == pepay.StreamResyncing {
+			// An event in the gap between connecting and backfilling: it arrives on both paths.
+			id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("99")})
+			_ = id
+		}
+	}})
+	stop := startStream(t, c, p, rec.handle)
+	waitFor(t, 5*time.Second, "backfill", func() bool { return len(rec.states(pepay.StreamBackfilled)) > 0 })
+	live, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("7")})
+	total := srv.EventCount() - 1
+	waitFor(t, 5*time.Second, "live event after backfill", func() bool { return rec.count() >= total })
+	time.Sleep(20 * time.Millisecond) // a duplicate would arrive now
+	stop()
+
+	var want []string
+	for _, e := range srv.Events()[1:] {
+		want = append(want, e.ID)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if diff := cmp.Diff(want, rec.ids); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	bf := rec.statuses
+	var backfilled int
+	for _, s := range bf {
+		if s.State == pepay.StreamBackfilled {
+			backfilled = s.Backfilled
+		}
+	}
+	if backfilled < missed {
+		t.Errorf("backfilled %d, want at least the %d missed events", backfilled, missed)
+	}
+	if st := srv.StreamStats(); st.Resyncs != 1 {
+		t.Errorf("resyncs = %d", st.Resyncs)
+	}
+	_ = live
+}
+
+// A resume refused mid-stream (RefuseResumes after a drop) also backfills.
+func TestStream_refusedResumeAfterDrop(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	rec := newRecorder()
+	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("3")})
+	waitFor(t, 5*time.Second, "first event", func() bool { return rec.count() == 1 })
+	srv.RefuseResumes(1)
+	srv.DropStreams()
+	_ = srv.Pay(id) // happens while disconnected
+	waitFor(t, 5*time.Second, "all events", func() bool { return rec.count() == 4 })
+	time.Sleep(10 * time.Millisecond)
+	stop()
+	if rec.count() != 4 || len(rec.states(pepay.StreamResyncing)) != 1 {
+		t.Errorf("events = %d, resyncs = %d", rec.count(), len(rec.states(pepay.StreamResyncing)))
+	}
+}
+
+func TestStream_wsErrorTerminalIsTyped(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	srv.InjectStreamError("API_KEY_INVALID", "Invalid API key")
+	err := c.Stream(context.Background(), fast(pepay.StreamParams{}), func(context.Context, *pepay.Event) error { return nil })
+	var se *pepay.StreamError
+	if !errors.As(err, &se) || se.Code != "API_KEY_INVALID" || se.Message != "Invalid API key" || !se.Terminal() {
+		t.Fatalf("err = %#v", err)
+	}
+	if st := srv.StreamStats(); st.Connects != 1 {
+		t.Errorf("reconnected after a terminal error: %d connections", st.Connects)
+	}
+}
+
+func TestStream_wsErrorTransientReconnects(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	srv.InjectStreamError("INTERNAL_ERROR", "try again")
+	rec := newRecorder()
+	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
+	waitFor(t, 5*time.Second, "reconnect", func() bool { return srv.OpenStreams() == 1 && len(rec.states(pepay.StreamConnected)) == 2 })
+	srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
+	stop()
+	d := rec.states(pepay.StreamDisconnected)
+	var se *pepay.StreamError
+	if len(d) != 1 || !errors.As(d[0].Err, &se) || se.Code != "INTERNAL_ERROR" || se.Terminal() {
+		t.Errorf("disconnects = %+v", d)
+	}
+}
+
+func TestStream_refusedUpgrade(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, err := pepay.NewClient("pk_wrong_key_that_must_not_leak", pepay.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Stream(context.Background(), fast(pepay.StreamParams{}), func(context.Context, *pepay.Event) error { return nil })
+	var se *pepay.StreamError
+	if !errors.As(err, &se) || se.HTTPStatus != 401 || se.Code != "API_KEY_INVALID" || !se.Terminal() {
+		t.Fatalf("err = %#v", err)
+	}
+	if strings.Contains(err.Error(), "pk_wrong_key") {
+		t.Errorf("key in error: %v", err)
+	}
+}
+
+// Filters and auth reach the upgrade request; other invoices' events are not delivered.
+func TestStream_queryHeadersAndFilters(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client(pepay.WithEnvironment(pepay.EnvironmentDevnet))
+	mine, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5"), CustomerID: "cus_1"})
+	other, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("6"), CustomerID: "cus_1"})
+	since := srv.LastEventID()
+	rec := newRecorder()
+	stop := startStream(t, c, fast(pepay.StreamParams{
+		Types: []string{"invoice.*"}, InvoiceID: mine, CustomerID: "cus_1", InvoiceType: pepay.InvoiceTypeStandard, Since: since,
+	}), rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	_ = srv.Pay(other)
+	_ = srv.Pay(mine)
+	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	if rec.count() != 1 {
+		t.Errorf("got %d events, want only the invoice.updated of %s", rec.count(), mine)
+	}
+	var upgrade *pepaytest.Request
+	for _, r := range srv.Requests() {
+		if r.Path == pepay.StreamPath {
+			upgrade = &r
+		}
+	}
+	if upgrade == nil {
+		t.Fatal("no upgrade request")
+	}
+	if upgrade.Header.Get("x-api-key") != srv.APIKey || upgrade.Query.Get("token") != "" {
+		t.Error("upgrade not authenticated by x-api-key header")
+	}
+	wantQ := map[string]string{"format": "event_v1", "types": "invoice.*", "invoice_id": mine, "customer_id": "cus_1",
+		"invoice_type": "standard", "environment": "devnet", "since": since}
+	gotQ := map[string]string{}
+	for k := range upgrade.Query {
+		gotQ[k] = upgrade.Query.Get(k)
+	}
+	if diff := cmp.Diff(wantQ, gotQ); diff != "" {
+		t.Errorf("query (-want +got):\n%s", diff)
+	}
+}
+
+// With UseToken every connection mints a ws_token and authenticates with ?token=, never with
+// the key; neither the key nor a token appears in logs.
+func TestStream_useTokenAndNoSecretsInLogs(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, _ := srv.Client(pepay.WithLogger(logger))
+	rec := newRecorder()
+	stop := startStream(t, c, fast(pepay.StreamParams{UseToken: true, OnStatus: rec.status}), rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	srv.DropStreams()
+	waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == 2 })
+	_, _ = srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
+	stop()
+
+	var tokens []string
+	mints, upgrades := 0, 0
+	for _, r := range srv.Requests() {
+		switch r.Path {
+		case "/api/v1/ws/token":
+			mints++
+			testJSONBodyBytes(t, r.Body, []byte(`{"scope":"merchant","ttl_seconds":60}`))
+		case pepay.StreamPath:
+			upgrades++
+			if r.Header.Get("x-api-key") != "" {
+				t.Error("upgrade sent x-api-key with UseToken")
+			}
+			tokens = append(tokens, r.Query.Get("token"))
+		}
+	}
+	if mints != 2 || upgrades != 2 || tokens[0] == "" || tokens[0] == tokens[1] {
+		t.Errorf("mints %d, upgrades %d, tokens %q", mints, upgrades, tokens)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	out := logs.String()
+	for _, secret := range append(tokens, srv.APIKey) {
+		if strings.Contains(out, secret) {
+			t.Errorf("log leaks %q:\n%s", secret, out)
+		}
+	}
+	for _, st := range rec.statuses {
+		if st.Err != nil && strings.Contains(st.Err.Error(), tokens[0]) {
+			t.Errorf("status error leaks the token: %v", st.Err)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func testJSONBodyBytes(t *testing.T, got, want []byte) {
+	t.Helper()
+	if diff := cmp.Diff(decodeJSON(t, want), decodeJSON(t, got)); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+}
+
+// A half-open connection (no frames, no pongs) is replaced after IdleTimeout; a quiet but
+// healthy one (pongs arrive) is kept.
+func TestStream_idleTimeout(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+
+	rec := newRecorder()
+	quiet := fast(pepay.StreamParams{PingInterval: 20 * time.Millisecond, IdleTimeout: 100 * time.Millisecond, OnStatus: rec.status})
+	stop := startStream(t, c, quiet, rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	time.Sleep(400 * time.Millisecond) // four idle timeouts without a single event
+	if d := rec.states(pepay.StreamDisconnected); len(d) != 0 {
+		t.Errorf("healthy quiet stream reconnected: %+v", d)
+	}
+	stop()
+
+	srv.SetStreamsSilent(true)
+	rec = newRecorder()
+	p := quiet
+	p.OnStatus = func(s pepay.StreamStatus) {
+		rec.status(s)
+		if s.State == pepay.StreamDisconnected {
+			srv.SetStreamsSilent(false)
+		}
+	}
+	stop = startStream(t, c, p, rec.handle)
+	waitFor(t, 5*time.Second, "idle reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == 2 })
+	_, _ = srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	waitFor(t, 5*time.Second, "event after reconnect", func() bool { return rec.count() == 1 })
+	stop()
+	d := rec.states(pepay.StreamDisconnected)
+	if len(d) == 0 || !errors.Is(d[0].Err, pepay.ErrStreamIdle) {
+		t.Errorf("disconnect = %+v, want ErrStreamIdle", d)
+	}
+}
+
+// A failing handler is retried in place; the stream never moves past the event, and gives up
+// with a *HandlerError naming the resume point.
+func TestStream_handlerErrors(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	a, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	start := srv.Events()[0].ID
+	_ = srv.Pay(a) // 3 events after start
+	log := srv.Events()
+
+	var mu sync.Mutex
+	var seen []string
+	failures := map[string]int{log[2].ID: 2} // the second event after start fails twice
+	fn := func(_ context.Context, e *pepay.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if failures[e.ID] > 0 {
+			failures[e.ID]--
+			return errors.New("transient")
+		}
+		seen = append(seen, e.ID)
+		return nil
+	}
+	rec := newRecorder()
+	stop := startStream(t, c, fast(pepay.StreamParams{Since: start, OnStatus: rec.status}), fn)
+	waitFor(t, 5*time.Second, "events", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 3 })
+	stop()
+	if diff := cmp.Diff([]string{log[1].ID, log[2].ID, log[3].ID}, seen); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := len(rec.states(pepay.StreamHandlerRetry)); n != 2 {
+		t.Errorf("retries reported = %d", n)
+	}
+
+	boom := errors.New("poison")
+	err := c.Stream(context.Background(), fast(pepay.StreamParams{Since: start, HandlerAttempts: 3}), func(_ context.Context, e *pepay.Event) error {
+		if e.ID == log[2].ID {
+			return boom
+		}
+		return nil
+	})
+	var he *pepay.HandlerError
+	if !errors.As(err, &he) || !errors.Is(err, boom) || he.EventID != log[2].ID || he.Resume != log[1].ID || he.Attempts != 3 {
+		t.Fatalf("err = %#v", err)
+	}
+}
+
+// One Deduper for both channels: an event that arrives by webhook and by stream is handled once.
+func TestStream_sharedDeduperWithWebhook(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	d := webhook.NewDeduper(webhook.NewMemoryStore())
+	var mu sync.Mutex
+	handled := map[string][]string{}
+	record := func(channel string) func(context.Context, *pepay.Event) error {
+		return func(_ context.Context, e *pepay.Event) error {
+			mu.Lock()
+			handled[e.ID] = append(handled[e.ID], channel)
+			mu.Unlock()
+			time.Sleep(time.Millisecond) // widen the window in which both channels race
+			return nil
+		}
+	}
+	h, err := pepay.NewWebhookHandler("whsec_shared", record("webhook"), pepay.WithDeduper(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := httptest.NewServer(h)
+	defer endpoint.Close()
+	srv.SetWebhook(endpoint.URL, "whsec_shared")
+	stop := startStream(t, c, fast(pepay.StreamParams{Deduper: d}), record("stream"))
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	for i := range 10 {
+		id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
+		_ = srv.Pay(id)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "all handled", func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 40 })
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	channels := map[string]int{}
+	for id, by := range handled {
+		if len(by) != 1 {
+			t.Errorf("event %s handled %d times: %v", id, len(by), by)
+		}
+		channels[by[0]]++
+	}
+	for _, del := range srv.Deliveries() {
+		if !del.Delivered {
+			t.Errorf("webhook not acknowledged: %+v", del.Attempts)
+		}
+	}
+	t.Logf("40 events, each handled once: %v", channels)
+}
+
+func TestStream_invalidParams(t *testing.T) {
+	c, _ := setup(t)
+	ok := func(context.Context, *pepay.Event) error { return nil }
+	for _, p := range []pepay.StreamParams{{Types: []string{"a,b"}}, {IdleTimeout: -1}, {Environment: "prod"}} {
+		if err := c.Stream(context.Background(), p, ok); !errors.As(err, new(*pepay.ValidationError)) {
+			t.Errorf("%+v: %v", p, err)
+		}
+	}
+	if err := c.Stream(context.Background(), pepay.StreamParams{}, nil); err == nil {
+		t.Error("nil handler accepted")
+	}
+}
+
+// An event logged right after the stream reports it is connected is delivered: the
+// subscription exists before the upgrade completes.
+func TestStream_eventRightAfterConnect(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	for range 20 {
+		rec := newRecorder()
+		p := fast(pepay.StreamParams{OnStatus: func(s pepay.StreamStatus) {
+			if s.State == pepay.StreamConnected {
+				srv.Ping()
+			}
+		}})
+		stop := startStream(t, c, p, rec.handle)
+		waitFor(t, 5*time.Second, "event logged at connect", func() bool { return rec.count() == 1 })
+		stop()
+	}
+}
+
+// Bad frames and unknown control frames are skipped without losing the connection.
+func TestStream_unknownFramesSkipped(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.Client()
+	rec := newRecorder()
+	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	srv.Ping() // test.ping with a non-invoice object: passes through
+	waitFor(t, 5*time.Second, "ping", func() bool { return rec.count() == 1 })
+	stop()
+	if len(rec.states(pepay.StreamDisconnected)) != 0 {
+		t.Error("reconnected")
+	}
+}
