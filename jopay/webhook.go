@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/paykit-go/paykit/internal/hookpreset"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -54,31 +55,24 @@ func (v *WebhookVerifier) ParseRequest(r *http.Request) (*Event, error) {
 }
 
 // WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*webhookConfig)
-
-type webhookConfig struct {
-	verify  []webhook.Option
-	deduper *webhook.Deduper
-	dedupe  bool
-	logger  *slog.Logger
-}
+type WebhookOption func(*hookpreset.Config)
 
 // WithVerifyOptions passes options to the signature verifier (webhook.WithPreviousSecrets,
 // webhook.WithTolerance, webhook.WithClock, webhook.WithMaxPayloadBytes).
 func WithVerifyOptions(opts ...webhook.Option) WebhookOption {
-	return func(c *webhookConfig) { c.verify = append(c.verify, opts...) }
+	return func(c *hookpreset.Config) { c.Verify = append(c.Verify, opts...) }
 }
 
 // WithDeduper sets the deduper (default: one over a webhook.MemoryStore, which dedupes within
 // this process only; give replicas a shared store such as webhook/sqlstore). nil turns dedupe
 // off: every verified delivery then runs the handler function.
 func WithDeduper(d *webhook.Deduper) WebhookOption {
-	return func(c *webhookConfig) { c.deduper, c.dedupe = d, d != nil }
+	return func(c *hookpreset.Config) { c.Deduper, c.DedupeSet = d, true }
 }
 
 // WithWebhookLogger logs rejected deliveries and handler failures (never bodies or secrets).
 func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(c *webhookConfig) { c.logger = l }
+	return func(c *hookpreset.Config) { c.Logger = l }
 }
 
 // NewWebhookHandler returns the http.Handler for your JoPay webhook URL. For each POST it reads
@@ -98,26 +92,12 @@ func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) err
 	if fn == nil {
 		return nil, errors.New("jopay: nil webhook handler function")
 	}
-	cfg := webhookConfig{dedupe: true}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&cfg)
-		}
-	}
-	v, err := NewWebhookVerifier(secret, cfg.verify...)
+	cfg := hookpreset.Apply(opts)
+	v, err := NewWebhookVerifier(secret, cfg.Verify...)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.dedupe && cfg.deduper == nil {
-		cfg.deduper = webhook.NewDeduper(webhook.NewMemoryStore())
-	}
-	hopts := []webhook.HandlerOption{webhook.WithHandlerMaxPayloadBytes(v.v.MaxPayloadBytes())}
-	if cfg.deduper != nil {
-		hopts = append(hopts, webhook.WithDeduper(cfg.deduper))
-	}
-	if cfg.logger != nil {
-		hopts = append(hopts, webhook.WithHandlerLogger(cfg.logger))
-	}
+	hopts := cfg.HandlerOptions(v.v.MaxPayloadBytes())
 	ep := webhook.Endpoint[*Event]{
 		Verify: func(h http.Header, body []byte) error { return v.Verify(body, h.Get(SignatureHeader)) },
 		Parse:  ParseEvent,

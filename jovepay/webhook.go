@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/paykit-go/paykit/internal/hookpreset"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -234,17 +235,8 @@ func NewIPNHandler(secret string, fn func(ctx context.Context, ipn *IPN) error, 
 	if err != nil {
 		return nil, err
 	}
-	d := cfg.deduper
-	if !cfg.dedupeSet {
-		d = webhook.NewDeduper(webhook.NewMemoryStore())
-	}
-	hopts := []webhook.HandlerOption{webhook.WithHandlerMaxPayloadBytes(cfg.maxBytes)}
-	if d != nil {
-		hopts = append(hopts, webhook.WithDeduper(d))
-	}
-	if cfg.logger != nil {
-		hopts = append(hopts, webhook.WithHandlerLogger(cfg.logger))
-	}
+	hopts := hookpreset.Config{Deduper: cfg.deduper, DedupeSet: cfg.dedupeSet, Logger: cfg.logger}.
+		HandlerOptions(cfg.maxBytes)
 	return webhook.NewHandler(webhook.Endpoint[*IPN]{
 		Verify:  v.Verify,
 		Parse:   ParseIPN,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/paykit-go/paykit/internal/hookpreset"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -113,31 +114,24 @@ func SignWebhookPrevious(h http.Header, previousSecret string, body []byte) {
 }
 
 // WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*webhookConfig)
-
-type webhookConfig struct {
-	verify  []webhook.Option
-	deduper *webhook.Deduper
-	dedupe  bool
-	logger  *slog.Logger
-}
+type WebhookOption func(*hookpreset.Config)
 
 // WithVerifyOptions passes options to the signature verifier (webhook.WithPreviousSecrets,
 // webhook.WithTolerance, webhook.WithClock, webhook.WithMaxPayloadBytes).
 func WithVerifyOptions(opts ...webhook.Option) WebhookOption {
-	return func(c *webhookConfig) { c.verify = append(c.verify, opts...) }
+	return func(c *hookpreset.Config) { c.Verify = append(c.Verify, opts...) }
 }
 
 // WithDeduper sets the deduper (default: one over a webhook.MemoryStore, in-process only). Give
 // the same Deduper to StreamParams.Deduper so an event that arrives by webhook and by WebSocket
 // is processed once; give replicas a shared store (webhook/sqlstore). nil turns dedupe off.
 func WithDeduper(d *webhook.Deduper) WebhookOption {
-	return func(c *webhookConfig) { c.deduper, c.dedupe = d, d != nil }
+	return func(c *hookpreset.Config) { c.Deduper, c.DedupeSet = d, true }
 }
 
 // WithWebhookLogger logs rejected deliveries and handler failures (never bodies or secrets).
 func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(c *webhookConfig) { c.logger = l }
+	return func(c *hookpreset.Config) { c.Logger = l }
 }
 
 // NewWebhookHandler returns the http.Handler for your Pepay webhook endpoint. For each POST it
@@ -157,26 +151,12 @@ func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) err
 	if fn == nil {
 		return nil, errors.New("pepay: nil webhook handler function")
 	}
-	cfg := webhookConfig{dedupe: true}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&cfg)
-		}
-	}
-	v, err := NewWebhookVerifier(secret, cfg.verify...)
+	cfg := hookpreset.Apply(opts)
+	v, err := NewWebhookVerifier(secret, cfg.Verify...)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.dedupe && cfg.deduper == nil {
-		cfg.deduper = webhook.NewDeduper(webhook.NewMemoryStore())
-	}
-	hopts := []webhook.HandlerOption{webhook.WithHandlerMaxPayloadBytes(v.v.MaxPayloadBytes())}
-	if cfg.deduper != nil {
-		hopts = append(hopts, webhook.WithDeduper(cfg.deduper))
-	}
-	if cfg.logger != nil {
-		hopts = append(hopts, webhook.WithHandlerLogger(cfg.logger))
-	}
+	hopts := cfg.HandlerOptions(v.v.MaxPayloadBytes())
 	ep := webhook.Endpoint[*Event]{
 		Verify: v.Verify,
 		Parse:  ParseEvent,
