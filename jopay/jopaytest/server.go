@@ -76,7 +76,6 @@ type Server struct {
 	generated   *generated
 	calls       []Call
 	noCallLog   bool
-	dropAfter   int
 	webhookURL  string
 	secret      string
 	deliverer   fakeserver.Deliverer
@@ -170,7 +169,7 @@ func NewServer(opts ...Option) *Server {
 			Country: "US", DisplayCurrency: s.currency, AccountType: "business", OnboardingStatus: "complete",
 			CreatedAt: msTime(s.clock())})
 	}
-	s.hs = httptest.NewServer(s.record(s.faults.Wrap(s.dropAfterHandler(s.routes()))))
+	s.hs = httptest.NewServer(s.record(s.faults.Wrap(s.routes())))
 	s.RootURL = s.hs.URL
 	s.URL = s.hs.URL + "/api/v1"
 	return s
@@ -264,11 +263,7 @@ func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 // DropAfterNext makes the next n calls be processed (a create creates the request) and then
 // answered by closing the connection: the client cannot know the outcome, the case idempotency
 // keys exist for.
-func (s *Server) DropAfterNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dropAfter += n
-}
+func (s *Server) DropAfterNext(n int) { s.faults.LoseResponseNext(n) }
 
 // AddFault queues n copies of f.
 func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
@@ -279,9 +274,6 @@ func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 // ResetFaults removes queued faults and latency.
 func (s *Server) ResetFaults() {
 	s.faults.Reset()
-	s.mu.Lock()
-	s.dropAfter = 0
-	s.mu.Unlock()
 }
 
 // Call is one HTTP request the server received (including ones failed by injected faults).
@@ -329,25 +321,6 @@ func (s *Server) record(next http.Handler) http.Handler {
 		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 		s.mu.Unlock()
 		next.ServeHTTP(w, r)
-	})
-}
-
-// dropAfterHandler serves the request into a recorder and then drops the connection, when a
-// DropAfterNext is pending.
-func (s *Server) dropAfterHandler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		drop := s.dropAfter > 0
-		if drop {
-			s.dropAfter--
-		}
-		s.mu.Unlock()
-		if !drop {
-			next.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(httptest.NewRecorder(), r)
-		fakeserver.DropConnection(w, r)
 	})
 }
 

@@ -54,7 +54,6 @@ type Server struct {
 	reqSeq    int
 	tokens    map[string]time.Time // ws_token → expiry
 	requests  []Request
-	dropResp  int
 	closed    bool
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -116,7 +115,7 @@ func NewServer(opts ...Option) *Server {
 	s.routes(rest)
 	root := http.NewServeMux()
 	root.HandleFunc("GET "+pepay.StreamPath, s.serveStream)
-	root.Handle("/", s.faults.Wrap(s.dropResponses(rest)))
+	root.Handle("/", s.faults.Wrap(rest))
 	s.srv = httptest.NewServer(s.record(root))
 	s.URL = s.srv.URL
 	return s
@@ -159,11 +158,7 @@ func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 // DropResponseNext makes the next n REST requests be processed in full (an invoice is created)
 // and then answered by closing the connection: the client cannot know it succeeded. Only a
 // keyed retry is safe after that, which is what it lets you test.
-func (s *Server) DropResponseNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dropResp += n
-}
+func (s *Server) DropResponseNext(n int) { s.faults.LoseResponseNext(n) }
 
 // SetLatency delays every REST request by d.
 func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
@@ -176,7 +171,6 @@ func (s *Server) ResetFaults() {
 	s.faults.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.dropResp = 0
 	s.streamCfg.dropEvery, s.streamCfg.refuseResumes, s.streamCfg.silent = 0, 0, false
 	s.streamCfg.errors = nil
 }
@@ -214,24 +208,6 @@ func (s *Server) record(next http.Handler) http.Handler {
 		}
 		s.mu.Unlock()
 		next.ServeHTTP(w, r)
-	})
-}
-
-// dropResponses runs the request and then hangs up instead of answering, when armed.
-func (s *Server) dropResponses(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		drop := s.dropResp > 0
-		if drop {
-			s.dropResp--
-		}
-		s.mu.Unlock()
-		if !drop {
-			next.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(httptest.NewRecorder(), r)
-		fakeserver.DropConnection(w, r)
 	})
 }
 
