@@ -129,7 +129,7 @@ func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams) (*Inv
 	}
 	var out Invoice
 	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "invoice", Body: &p}, &out); err != nil {
-		return nil, ambiguous(ctx, err)
+		return nil, err
 	}
 	return &out, nil
 }
@@ -212,7 +212,7 @@ func (c *Client) CreateInvoicePayment(ctx context.Context, p CreateInvoicePaymen
 	}
 	var out Payment
 	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "invoice-payment", Body: p}, &out); err != nil {
-		return nil, ambiguous(ctx, err)
+		return nil, err
 	}
 	return &out, nil
 }

@@ -242,7 +242,7 @@ func (c *Client) CreatePayment(ctx context.Context, p CreatePaymentParams) (*Pay
 	}
 	var out Payment
 	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "payment", Body: &p, Header: h}, &out); err != nil {
-		return nil, ambiguous(ctx, err)
+		return nil, err
 	}
 	return &out, nil
 }

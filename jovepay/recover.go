@@ -138,12 +138,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-// ambiguous marks an unkeyed write that failed because its context ended: the request may have
-// been sent, so the outcome is as unknown as after a dropped connection.
-func ambiguous(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrUnknownOutcome) {
-		return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
-	}
-	return err
-}

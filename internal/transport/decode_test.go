@@ -290,6 +290,50 @@ func TestInvalidResponses(t *testing.T) {
 	}
 }
 
+// TestUnreadableAnswerToUnkeyedWrite: a 2xx whose body is cut off, not JSON, of the wrong
+// shape or over the cap means the provider acted on the write; for a write with no idempotency
+// mechanism the caller must look the object up, so the error wraps ErrUnknownOutcome as well as
+// the reason. A keyed write can simply be sent again, so its error does not.
+func TestUnreadableAnswerToUnkeyedWrite(t *testing.T) {
+	big := strings.Repeat("x", 2048)
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/truncated":
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(201)
+			_, _ = w.Write([]byte(`{"id":"pay_1","status":"wai`))
+		case "/html":
+			respond(201, "<html><body>Created</body></html>", "Content-Type", "text/html")(w, r)
+		case "/wrong-shape":
+			respond(201, `{"id":["not","a","string"]}`)(w, r)
+		case "/oversized":
+			respond(201, `{"id":"`+big+`"}`)(w, r)
+		}
+	})
+	s := fastSettings(t, rec.URL)
+	if err := s.SetMaxResponseBytes(1024); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestClient(t, Config{Provider: "jovepay", Settings: s})
+	reasons := map[string]error{
+		"truncated":   paykit.ErrInvalidResponse,
+		"html":        paykit.ErrInvalidResponse,
+		"wrong-shape": paykit.ErrInvalidResponse,
+		"oversized":   paykit.ErrResponseTooLarge,
+	}
+	for path, reason := range reasons {
+		var out struct{ ID string }
+		err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`)}, &out)
+		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, reason) {
+			t.Errorf("unkeyed POST /%s: got %v, want ErrUnknownOutcome and %v", path, err, reason)
+		}
+		err = c.Do(context.Background(), Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`), IdempotencyKey: "key-0123456789abcdef0123456789abcdef"}, &out)
+		if errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, reason) {
+			t.Errorf("keyed POST /%s: got %v, want %v without ErrUnknownOutcome", path, err, reason)
+		}
+	}
+}
+
 func TestDecodeErrorUnit(t *testing.T) {
 	// Edge cases of the decoder that are awkward to produce over HTTP.
 	resp := &http.Response{StatusCode: 418, Header: http.Header{}}

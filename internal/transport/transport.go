@@ -206,7 +206,13 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
-		return fmt.Errorf("%s: %s %s: %w: %v", c.provider, req.Method, logPath(req.Path), paykit.ErrInvalidResponse, err)
+		err = fmt.Errorf("%s: %s %s: %w: %v", c.provider, req.Method, logPath(req.Path), paykit.ErrInvalidResponse, err)
+		if !req.retrySafe() {
+			// The provider accepted the write but its answer is unreadable: the object exists
+			// and the caller does not know it, exactly as after a lost response.
+			return fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, err)
+		}
+		return err
 	}
 	return nil
 }
@@ -336,14 +342,14 @@ func (c *Client) finish(st *callState, resp *http.Response, buf *bytes.Buffer, o
 	n, err := buf.ReadFrom(&st.limited)
 	if n > c.maxBody {
 		if ok {
-			return fmt.Errorf("%s: %s %s: %w (more than %d bytes)", c.provider, st.req.Method, st.path(), paykit.ErrResponseTooLarge, c.maxBody)
+			return c.unreadable(st, fmt.Errorf("%s: %s %s: %w (more than %d bytes)", c.provider, st.req.Method, st.path(), paykit.ErrResponseTooLarge, c.maxBody))
 		}
 		// An error status is still an error status: decode the first maxBody bytes (an
 		// oversized proxy page must not hide the 502 behind a size error).
 		buf.Truncate(int(c.maxBody))
 	}
 	if err != nil && ok {
-		return fmt.Errorf("%s: %s %s: %w: reading body: %v", c.provider, st.req.Method, st.path(), paykit.ErrInvalidResponse, c.scrubErr(err, st))
+		return c.unreadable(st, fmt.Errorf("%s: %s %s: %w: reading body: %v", c.provider, st.req.Method, st.path(), paykit.ErrInvalidResponse, c.scrubErr(err, st)))
 	}
 	// An error status with a cut-off body is still an error status: decode what arrived.
 	if ok {
@@ -355,6 +361,15 @@ func (c *Client) finish(st *callState, resp *http.Response, buf *bytes.Buffer, o
 		return fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, apiErr)
 	}
 	return apiErr
+}
+
+// unreadable marks the error for a 2xx answer whose body could not be read: after a write with
+// no idempotency mechanism the provider has acted, so the outcome is unknown to the caller.
+func (c *Client) unreadable(st *callState, err error) error {
+	if !st.safe {
+		return fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, err)
+	}
+	return err
 }
 
 // secretsFor lists every credential value that must not appear in an error or a log line: the
