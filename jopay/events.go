@@ -77,17 +77,11 @@ type wireEvent struct {
 	Metadata     wireMetadata `json:"metadata"`
 }
 
-// maxEventBytes bounds ParseEvent's input; the webhook handler refuses larger bodies earlier.
-const maxEventBytes = webhook.DefaultMaxPayloadBytes
-
 // ParseEvent decodes a webhook payload. Verify the signature first (NewWebhookVerifier): the
 // payload is only trustworthy after that. Unknown event types and unknown fields are accepted.
 // Errors wrap webhook.ErrInvalidPayload: not a JSON object, invalid UTF-8, no "event" name, or
 // a field of the wrong type.
 func ParseEvent(payload []byte) (*Event, error) {
-	if len(payload) > int(maxEventBytes) {
-		return nil, fmt.Errorf("%w: jopay event larger than %d bytes", webhook.ErrInvalidPayload, maxEventBytes)
-	}
 	trimmed := bytes.TrimSpace(payload)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: jopay event is not a JSON object", webhook.ErrInvalidPayload)

@@ -77,8 +77,8 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption {
 
 // NewWebhookHandler returns the http.Handler for your JoPay webhook URL. For each POST it reads
 // the body (1 MiB limit), verifies X-JoPay-Signature against secret, parses the Event, skips
-// events already handled (DedupeKey: request id + event, because JoPay's delivery_id changes
-// between attempts), calls fn, and answers:
+// events already handled (DedupeKey: request id + event + tx hash, because JoPay's delivery_id
+// changes between attempts), calls fn, and answers:
 //
 //   - 200 when fn returned nil, or for a duplicate: JoPay stops delivering;
 //   - 400 for a bad signature, a stale timestamp or a malformed payload, 413 for an oversized

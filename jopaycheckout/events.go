@@ -85,9 +85,6 @@ const MetadataOrderID = "order_id"
 // OrderID returns the session's metadata.order_id, the usual correlation key, or "".
 func (e *Event) OrderID() string { return e.Data.Metadata[MetadataOrderID] }
 
-// maxEventBytes bounds ParseEvent's input; the webhook handler refuses larger bodies earlier.
-const maxEventBytes = webhook.DefaultMaxPayloadBytes
-
 // eventJSON is the wire form of an event.
 type eventJSON struct {
 	Event     *string         `json:"event"`
@@ -100,12 +97,9 @@ type eventJSON struct {
 //
 // Unknown event types pass through with whatever session data decodes. Errors wrap both
 // ErrInvalidEvent and webhook.ErrInvalidPayload: a body that is not a JSON object, an empty or
-// missing "event", invalid UTF-8, more than 1 MiB, or a documented event whose data is not a
+// missing "event", invalid UTF-8, or a documented event whose data is not a
 // session with an id.
 func ParseEvent(payload []byte) (*Event, error) {
-	if len(payload) > int(maxEventBytes) {
-		return nil, invalidEvent("larger than %d bytes", maxEventBytes)
-	}
 	if !utf8.Valid(payload) {
 		return nil, invalidEvent("not valid UTF-8")
 	}

@@ -11,11 +11,11 @@
 //
 // # Authentication
 //
-// Every call but Status sends the API key as x-api-key. ListPayments (and the helpers built on
-// it) also need a JWT: build the client WithCredentials(email, password) and the client logs
-// in with POST /auth, caches the token until 30 s before its exp, lets one login serve every
-// goroutine waiting for a token, and logs in again once if JovePay answers 401. The password,
-// the API key and tokens never appear in errors or logs.
+// Every call but Status and the login itself sends the API key as x-api-key. ListPayments (and
+// the helpers built on it) also need a JWT: build the client WithCredentials(email, password)
+// and the client logs in with POST /auth, caches the token until 30 s before its exp, lets one
+// login serve every goroutine waiting for a token, and logs in again once if JovePay answers
+// 401. The password, the API key and tokens never appear in errors or logs.
 //
 // # Money and ids
 //

@@ -225,9 +225,9 @@ func isSyntaxError(err error) bool {
 // DedupeKey is the key NewIPNHandler dedupes on. IPNs carry no event id, and JovePay re-sends
 // the same body on retries and manual re-triggers, so the key is what identifies one state
 // change: "jovepay:payment:<payment_id>:<status>:<actually_paid>" (the amount normalised, so
-// 15 and "15.0" agree: a second partial deposit is a new event), "jovepay:withdrawal:<id>:
-// <status>", "jovepay:recurring:<id>:<status>", and for unknown shapes or a missing id
-// "jovepay:sha256:<hex of the raw body>".
+// 15 and "15.0" agree: a second partial deposit is a new event),
+// "jovepay:withdrawal:<id>:<status>", "jovepay:recurring:<id>:<status>", and for unknown
+// shapes or a missing id "jovepay:sha256:<hex of the raw body>".
 func (i *IPN) DedupeKey() string {
 	switch {
 	case i.Payment != nil && !i.Payment.ID.IsZero():

@@ -64,12 +64,14 @@ func ExampleNewHandler() {
 	now := time.Unix(1767225600, 0)
 	v, _ := webhook.NewTimestampVerifier(secret, webhook.WithClock(func() time.Time { return now }))
 
+	// A provider whose events carry a stable id (for JoPay, whose delivery_id changes per
+	// attempt, use jopay.NewWebhookHandler and its DedupeKey instead).
 	type event struct {
-		ID    string `json:"delivery_id"`
-		Event string `json:"event"`
+		ID   string `json:"id"`
+		Type string `json:"type"`
 	}
 	endpoint := webhook.Endpoint[event]{
-		Verify: func(h http.Header, body []byte) error { return v.Verify(body, h.Get("X-JoPay-Signature")) },
+		Verify: func(h http.Header, body []byte) error { return v.Verify(body, h.Get("X-Acme-Signature")) },
 		Parse: func(body []byte) (event, error) {
 			var e event
 			return e, json.Unmarshal(body, &e)
@@ -77,7 +79,7 @@ func ExampleNewHandler() {
 		EventID: func(_ http.Header, _ []byte, e event) string { return e.ID },
 	}
 	handler := webhook.NewHandler(endpoint, func(ctx context.Context, e event) error {
-		fmt.Println("processing", e.Event, e.ID)
+		fmt.Println("processing", e.Type, e.ID)
 		return nil
 	}, webhook.WithDeduper(webhook.NewDeduper(webhook.NewMemoryStore())))
 
@@ -85,7 +87,7 @@ func ExampleNewHandler() {
 	defer srv.Close()
 	deliver := func(body []byte, signature string) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
-		req.Header.Set("X-JoPay-Signature", signature)
+		req.Header.Set("X-Acme-Signature", signature)
 		resp, err := srv.Client().Do(req)
 		if err != nil {
 			panic(err)
@@ -94,12 +96,12 @@ func ExampleNewHandler() {
 		text, _ := io.ReadAll(resp.Body)
 		fmt.Printf("%d %s", resp.StatusCode, text)
 	}
-	body := []byte(`{"event":"payment.proof_verified","delivery_id":"del_1"}`)
+	body := []byte(`{"id":"evt_1","type":"invoice.paid"}`)
 	deliver(body, webhook.SignTimestamp(secret, now, body))
 	deliver(body, webhook.SignTimestamp(secret, now, body)) // the provider retries
 	deliver(body, webhook.SignTimestamp("forged", now, body))
 	// Output:
-	// processing payment.proof_verified del_1
+	// processing invoice.paid evt_1
 	// 200 ok
 	// 200 duplicate
 	// 400 invalid_signature
