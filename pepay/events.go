@@ -39,16 +39,22 @@ const (
 // (format=event_v1). Delivery is at-least-once on every channel: dedupe on ID (see
 // webhook.Deduper, shared by NewWebhookHandler and Stream).
 type Event struct {
-	ID         string    `json:"id"` // "evt_<ms>-<seq>"
-	Object     string    `json:"object"`
+	ID string `json:"id"` // "evt_<ms>-<seq>"
+	// Object is the object type, "event" (or empty when Pepay omits it).
+	Object string `json:"object"`
+	// APIVersion is the API version as sent by Pepay, e.g. "2025-12-16".
 	APIVersion string    `json:"api_version,omitempty"`
 	Created    time.Time `json:"created"` // unix seconds on the wire
-	Type       EventType `json:"type"`
+	// Type is the event type, e.g. EventInvoiceUpdated; unknown types pass through.
+	Type EventType `json:"type"`
 	// Livemode is true for mainnet events.
-	Livemode        bool         `json:"livemode"`
-	PendingWebhooks int          `json:"pending_webhooks"`
-	Request         EventRequest `json:"request"`
-	Data            EventData    `json:"data"`
+	Livemode bool `json:"livemode"`
+	// PendingWebhooks is pending_webhooks as sent by Pepay (a number or string on the wire).
+	PendingWebhooks int `json:"pending_webhooks"`
+	// Request is the API request that caused the event; zero when there was none.
+	Request EventRequest `json:"request"`
+	// Data holds the resource the event is about (data.object) and what changed.
+	Data EventData `json:"data"`
 
 	objType string // data.object's "object", set by UnmarshalJSON
 	invoice *Invoice
@@ -57,7 +63,9 @@ type Event struct {
 
 // EventRequest identifies the API request that caused the event, when there was one.
 type EventRequest struct {
-	ID             string `json:"id,omitempty"`
+	// ID is the request's id; "" when absent.
+	ID string `json:"id,omitempty"`
+	// IdempotencyKey is the Idempotency-Key the request was sent with; "" when absent.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
@@ -65,7 +73,10 @@ type EventRequest struct {
 // Event.InvoicePayment for the typed view), and the attributes that changed with their previous
 // values.
 type EventData struct {
-	Object             json.RawMessage `json:"object"`
+	// Object is the resource as raw JSON, with its own "object" field (see Event.ObjectType).
+	Object json.RawMessage `json:"object"`
+	// PreviousAttributes maps changed attributes to their previous values, as raw JSON; empty
+	// when absent (see Event.PreviousAttributes).
 	PreviousAttributes json.RawMessage `json:"previous_attributes,omitempty"`
 }
 

@@ -35,10 +35,14 @@ type ListEventsParams struct {
 
 // EventList is one page of events. Pepay lists newest first.
 type EventList struct {
-	Object  string  `json:"object"` // "list"
-	Data    []Event `json:"data"`
-	HasMore bool    `json:"has_more"`
-	URL     string  `json:"url,omitempty"`
+	Object string `json:"object"` // "list"
+	// Data holds the page's events, newest first.
+	Data []Event `json:"data"`
+	// HasMore reports whether more events exist past this page in the direction of the cursor
+	// (older, or newer with EndingBefore).
+	HasMore bool `json:"has_more"`
+	// URL is the list's url as sent by Pepay; "" when absent.
+	URL string `json:"url,omitempty"`
 }
 
 // ListEventsPage returns one page of events, newest first.

@@ -16,36 +16,56 @@ import (
 // strings of the same amounts ("25.000"). Timestamps decode from RFC 3339 or unix seconds.
 // Fields Pepay leaves null are zero values.
 type Invoice struct {
-	Object          string      `json:"object"`
-	ID              string      `json:"id"`
-	MerchantID      string      `json:"merchant_id,omitempty"`
-	Status          Status      `json:"status"`
-	InvoiceType     InvoiceType `json:"invoice_type,omitempty"`
-	Currency        string      `json:"currency,omitempty"` // "usd"
-	Amount          USDMillis   `json:"amount"`
-	AmountPaid      USDMillis   `json:"amount_paid"`
-	AmountRemaining USDMillis   `json:"amount_remaining"`
+	// Object is the object type, "invoice".
+	Object string `json:"object"`
+	// ID is the invoice id (a UUID), the canonical id for reconciliation.
+	ID string `json:"id"`
+	// MerchantID is the owning merchant's id (a number or string on the wire).
+	MerchantID string `json:"merchant_id,omitempty"`
+	// Status is unpaid, underpaid, paid, expired or canceled (see the Status constants).
+	Status Status `json:"status"`
+	// InvoiceType is standard or commerce.
+	InvoiceType InvoiceType `json:"invoice_type,omitempty"`
+	Currency    string      `json:"currency,omitempty"` // "usd"
+	// Amount is the invoiced amount in usd_millis.
+	Amount USDMillis `json:"amount"`
+	// AmountPaid is the amount received so far in usd_millis.
+	AmountPaid USDMillis `json:"amount_paid"`
+	// AmountRemaining is the amount still due in usd_millis.
+	AmountRemaining USDMillis `json:"amount_remaining"`
 	// AmountDecimal, AmountPaidDecimal and AmountRemainingDecimal are filled from the integer
 	// amounts when Pepay omits them.
-	AmountDecimal          paykit.Decimal `json:"amount_decimal"`
-	AmountPaidDecimal      paykit.Decimal `json:"amount_paid_decimal"`
-	AmountRemainingDecimal paykit.Decimal `json:"amount_remaining_decimal"`
-	AmountUnit             string         `json:"amount_unit,omitempty"` // "usd_millis"
-	Description            string         `json:"description,omitempty"`
-	CustomerID             string         `json:"customer_id,omitempty"`
-	CustomerEmail          string         `json:"customer_email,omitempty"`
-	PayerWalletAddress     string         `json:"payer_wallet_address,omitempty"`
-	PayerWalletNetwork     string         `json:"payer_wallet_network,omitempty"`
-	CommerceOrderID        string         `json:"commerce_order_id,omitempty"`
-	Environment            Environment    `json:"environment,omitempty"`
-	ExpiresAt              time.Time      `json:"expires_at"`
-	CreatedAt              time.Time      `json:"created_at"`
-	PaidAt                 time.Time      `json:"paid_at"`
-	LastPaymentAt          time.Time      `json:"last_payment_at"`
-	Metadata               Metadata       `json:"metadata,omitempty"`
-	// LatestPayment and Payments are present when requested with GetInvoiceParams.Expand.
+	AmountDecimal          paykit.Decimal `json:"amount_decimal"`           // Amount in dollars ("25.000")
+	AmountPaidDecimal      paykit.Decimal `json:"amount_paid_decimal"`      // AmountPaid in dollars
+	AmountRemainingDecimal paykit.Decimal `json:"amount_remaining_decimal"` // AmountRemaining in dollars
+	AmountUnit             string         `json:"amount_unit,omitempty"`    // "usd_millis"
+	// Description is the description given at creation, when Pepay includes it.
+	Description string `json:"description,omitempty"`
+	// CustomerID is your customer reference given at creation; "" when null.
+	CustomerID string `json:"customer_id,omitempty"`
+	// CustomerEmail is the payor's email, when Pepay includes it.
+	CustomerEmail string `json:"customer_email,omitempty"`
+	// PayerWalletAddress and PayerWalletNetwork identify the wallet that paid; "" when null.
+	PayerWalletAddress string `json:"payer_wallet_address,omitempty"`
+	PayerWalletNetwork string `json:"payer_wallet_network,omitempty"` // see PayerWalletAddress
+	// CommerceOrderID is the commerce order the invoice belongs to; "" when null.
+	CommerceOrderID string `json:"commerce_order_id,omitempty"`
+	// Environment is devnet or mainnet.
+	Environment Environment `json:"environment,omitempty"`
+	// ExpiresAt is when the invoice stops being payable.
+	ExpiresAt time.Time `json:"expires_at"`
+	// CreatedAt is when the invoice was created.
+	CreatedAt time.Time `json:"created_at"`
+	// PaidAt is when the invoice was paid; zero while it is not (null).
+	PaidAt time.Time `json:"paid_at"`
+	// LastPaymentAt is when the latest payment was received; zero when there is none (null).
+	LastPaymentAt time.Time `json:"last_payment_at"`
+	// Metadata is the metadata given at creation; nil when none.
+	Metadata Metadata `json:"metadata,omitempty"`
+	// LatestPayment and Payments are present when requested with Expand (GetInvoice) or
+	// ListInvoicesParams.Expand.
 	LatestPayment *InvoicePayment  `json:"latest_payment,omitempty"`
-	Payments      []InvoicePayment `json:"payments,omitempty"`
+	Payments      []InvoicePayment `json:"payments,omitempty"` // at most payments_limit (default 10)
 }
 
 // UnmarshalJSON decodes tolerantly: merchant_id as string or number, timestamps as RFC 3339 or
@@ -82,13 +102,21 @@ func fillDecimal(d *paykit.Decimal, m USDMillis) {
 // InvoicePayment is one payment receipt on an invoice ("object": "invoice_payment"), with the
 // status of the merchant's settlement.
 type InvoicePayment struct {
-	Object           string           `json:"object"`
-	ID               string           `json:"id"`
-	InvoiceID        string           `json:"invoice_id"`
-	MerchantID       string           `json:"merchant_id,omitempty"`
-	Status           PaymentStatus    `json:"status"`
+	// Object is the object type, "invoice_payment".
+	Object string `json:"object"`
+	// ID is the payment receipt's id (a number or string on the wire).
+	ID string `json:"id"`
+	// InvoiceID is the id of the invoice the payment is for.
+	InvoiceID string `json:"invoice_id"`
+	// MerchantID is the owning merchant's id (a number or string on the wire).
+	MerchantID string `json:"merchant_id,omitempty"`
+	// Status is pending, underpaid, confirmed or manual_retry (see the PaymentStatus constants).
+	Status PaymentStatus `json:"status"`
+	// SettlementStatus is the merchant payout's status: pending, processing, manual, failed or
+	// settled.
 	SettlementStatus SettlementStatus `json:"settlement_status,omitempty"`
-	Settlement       *Settlement      `json:"settlement,omitempty"`
+	// Settlement holds the payout details; nil when Pepay sends none.
+	Settlement *Settlement `json:"settlement,omitempty"`
 	// Amount is the USD value received, when Pepay includes it. [assumed field]
 	Amount USDMillis `json:"amount,omitempty"`
 	// CreatedAt is when the payment was seen, when Pepay includes it. [assumed field]
@@ -114,12 +142,17 @@ func (p *InvoicePayment) UnmarshalJSON(b []byte) error {
 
 // Settlement describes the payout of a payment to the merchant.
 type Settlement struct {
-	SummaryStatus        SettlementStatus `json:"summary_status,omitempty"`
-	Stage                string           `json:"stage,omitempty"` // "final" once done
-	MerchantSettlementID string           `json:"merchant_settlement_id,omitempty"`
-	SettlementTxHash     string           `json:"settlement_tx_hash,omitempty"`
-	Network              string           `json:"network,omitempty"`
-	Status               SettlementStatus `json:"status,omitempty"`
+	// SummaryStatus is summary_status, the settlement's overall status as sent by Pepay.
+	SummaryStatus SettlementStatus `json:"summary_status,omitempty"`
+	Stage         string           `json:"stage,omitempty"` // "final" once done
+	// MerchantSettlementID is Pepay's id of the settlement (a number or string on the wire).
+	MerchantSettlementID string `json:"merchant_settlement_id,omitempty"`
+	// SettlementTxHash is the hash of the payout transaction; "" when absent.
+	SettlementTxHash string `json:"settlement_tx_hash,omitempty"`
+	// Network is the network of the payout, as sent by Pepay.
+	Network string `json:"network,omitempty"`
+	// Status is the settlement's status field as sent by Pepay (same values as SummaryStatus).
+	Status SettlementStatus `json:"status,omitempty"`
 }
 
 // UnmarshalJSON accepts merchant_settlement_id as a string or a number.
@@ -140,8 +173,11 @@ func (s *Settlement) UnmarshalJSON(b []byte) error {
 // InvoiceStatus is the answer of GetInvoiceStatus ("object": "invoice_status"): the invoice and
 // its latest payment with settlement details.
 type InvoiceStatus struct {
-	Object        string          `json:"object"`
-	Invoice       Invoice         `json:"invoice"`
+	// Object is the object type, "invoice_status".
+	Object string `json:"object"`
+	// Invoice is the invoice, with its current Status.
+	Invoice Invoice `json:"invoice"`
+	// LatestPayment is the invoice's most recent payment with its settlement; nil when none.
 	LatestPayment *InvoicePayment `json:"latest_payment,omitempty"`
 }
 
@@ -153,12 +189,15 @@ type CreatedInvoice struct {
 	// InvoiceID is the canonical id for reconciliation.
 	InvoiceID string `json:"invoice_id"`
 	// PaymentURL is the hosted checkout link, valid until ExpiresAt.
-	PaymentURL string    `json:"payment_url"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	PaymentURL string `json:"payment_url"`
+	// ExpiresAt is when the invoice expires (RFC 3339 or unix seconds on the wire).
+	ExpiresAt time.Time `json:"expires_at"`
 	// SessionToken (pst_…) and Signature (sig_…) authorize the payor endpoints for embedded
 	// checkout; they are safe to hand to the payor's browser (see NewPayorClient).
-	SessionToken          string                `json:"session_token"`
-	Signature             string                `json:"signature"`
+	SessionToken string `json:"session_token"`
+	Signature    string `json:"signature"` // see SessionToken
+	// PaymentSessionHeaders holds the same two credentials as payment_session_headers; each
+	// form is filled from the other when Pepay sends only one.
 	PaymentSessionHeaders PaymentSessionHeaders `json:"payment_session_headers"`
 	// IdempotencyKey is the Idempotency-Key the invoice was created with (given, derived from
 	// OrderRef, or generated). Sending it again with the same body returns this invoice.

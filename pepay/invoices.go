@@ -35,7 +35,7 @@ type CreateInvoiceParams struct {
 	ExpiresIn time.Duration
 	// InvoiceTitle and InvoiceFooter default to the company name (≤ 255 each).
 	InvoiceTitle  string
-	InvoiceFooter string
+	InvoiceFooter string // invoice_footer; see InvoiceTitle
 	// PaymentReturnURL is where the payor is sent after paying: an https URL of at most 2048
 	// characters.
 	PaymentReturnURL string
@@ -44,7 +44,7 @@ type CreateInvoiceParams struct {
 	// ReceiverOverrideEnable settles this invoice to ReceiverOverrideAddress instead of the
 	// account's settlement address; the address is then required.
 	ReceiverOverrideEnable  bool
-	ReceiverOverrideAddress string
+	ReceiverOverrideAddress string // the settlement address used with ReceiverOverrideEnable
 	// Questions are asked to the payor at checkout: at most 5, at most 512 bytes serialized.
 	Questions []Question
 
@@ -61,14 +61,18 @@ type CreateInvoiceParams struct {
 
 // Question is one checkout question.
 type Question struct {
-	ID         string             `json:"id"`
-	Question   string             `json:"question"`
-	Type       string             `json:"type,omitempty"` // e.g. "text"
+	// ID is your identifier for the question.
+	ID string `json:"id"`
+	// Question is the text shown to the payor.
+	Question string `json:"question"`
+	Type     string `json:"type,omitempty"` // e.g. "text"
+	// Validation holds the answer's validation rules.
 	Validation QuestionValidation `json:"validation"`
 }
 
 // QuestionValidation holds a question's validation rules.
 type QuestionValidation struct {
+	// Required makes an answer mandatory.
 	Required bool `json:"required"`
 }
 
@@ -244,7 +248,7 @@ type ListInvoicesParams struct {
 	Limit int
 	// Status and InvoiceType keep invoices with any of the given values.
 	Status      []Status
-	InvoiceType []InvoiceType
+	InvoiceType []InvoiceType // standard or commerce
 	// CustomerID keeps one customer's invoices (ListInvoices only).
 	CustomerID string
 	// Environment overrides the client's WithEnvironment.
@@ -253,7 +257,7 @@ type ListInvoicesParams struct {
 	CreatedGTE, CreatedLTE time.Time
 	// Expand and PaymentsLimit embed payments as in GetInvoice.
 	Expand        []ExpandField
-	PaymentsLimit int
+	PaymentsLimit int // payments_limit, 1–100 (Pepay's default is 10)
 	// PayerWalletAddress and PayerWalletNetwork keep invoices paid from one wallet.
 	PayerWalletAddress, PayerWalletNetwork string
 	// StartingAfter starts after this invoice id (older invoices: lists are newest first);
@@ -263,10 +267,14 @@ type ListInvoicesParams struct {
 
 // InvoiceList is one page of invoices, newest first.
 type InvoiceList struct {
-	Object  string    `json:"object"` // "list"
-	Data    []Invoice `json:"data"`
-	HasMore bool      `json:"has_more"`
-	URL     string    `json:"url,omitempty"`
+	Object string `json:"object"` // "list"
+	// Data holds the page's invoices, newest first.
+	Data []Invoice `json:"data"`
+	// HasMore reports whether more invoices exist past this page in the direction of the
+	// cursor (older, or newer with EndingBefore).
+	HasMore bool `json:"has_more"`
+	// URL is the list's url as sent by Pepay; "" when absent.
+	URL string `json:"url,omitempty"`
 }
 
 // ListInvoicesPage returns one page of invoices.
@@ -367,10 +375,15 @@ func (c *Client) invoiceQuery(p ListInvoicesParams) (url.Values, error) {
 
 // InvoiceTotalsParams filters InvoiceTotals. All fields are optional.
 type InvoiceTotalsParams struct {
-	Environment            Environment
-	CustomerID             string
-	Status                 []Status
-	InvoiceType            []InvoiceType
+	// Environment overrides the client's WithEnvironment.
+	Environment Environment
+	// CustomerID keeps one customer's invoices.
+	CustomerID string
+	// Status keeps invoices with any of the given statuses.
+	Status []Status
+	// InvoiceType keeps invoices of any of the given types (standard, commerce).
+	InvoiceType []InvoiceType
+	// CreatedGTE and CreatedLTE bound the creation time (inclusive); zero means unbounded.
 	CreatedGTE, CreatedLTE time.Time
 }
 

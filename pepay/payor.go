@@ -83,22 +83,31 @@ const paymentsPath = apiPrefix + "payments/"
 
 // SessionDetails is the payor's view of the invoice.
 type SessionDetails struct {
-	InvoiceID          string         `json:"invoice_id"`
-	AmountUSD          paykit.Decimal `json:"amount_usd"`
+	// InvoiceID is the id of the invoice the session pays.
+	InvoiceID string `json:"invoice_id"`
+	// AmountUSD is the invoice amount in US dollars (a decimal, not usd_millis).
+	AmountUSD paykit.Decimal `json:"amount_usd"`
+	// AmountRemainingUSD is the amount still due in US dollars.
 	AmountRemainingUSD paykit.Decimal `json:"amount_remaining_usd"`
-	Description        string         `json:"description,omitempty"`
-	ExpiresAt          time.Time      `json:"expires_at"`
-	InvoiceStatus      Status         `json:"invoice_status"`
+	// Description is the invoice description; "" when none.
+	Description string `json:"description,omitempty"`
+	// ExpiresAt is when the invoice stops being payable (RFC 3339 or unix seconds on the wire).
+	ExpiresAt time.Time `json:"expires_at"`
+	// InvoiceStatus is the invoice's status (see the Status constants).
+	InvoiceStatus Status `json:"invoice_status"`
 	// RemainingTime is how long the invoice stays payable (remaining_time, milliseconds).
-	RemainingTime      time.Duration `json:"-"`
-	RemainingSeconds   int64         `json:"remaining_seconds"`
-	MerchantName       string        `json:"merchant_name,omitempty"`
-	NetworkEnvironment string        `json:"network_environment,omitempty"`
+	RemainingTime time.Duration `json:"-"`
+	// RemainingSeconds is remaining_seconds as sent by Pepay (a number or string on the wire).
+	RemainingSeconds int64 `json:"remaining_seconds"`
+	// MerchantName is the merchant's name as sent by Pepay; "" when absent.
+	MerchantName string `json:"merchant_name,omitempty"`
+	// NetworkEnvironment is the environment as sent by Pepay ("devnet" or "mainnet").
+	NetworkEnvironment string `json:"network_environment,omitempty"`
 	// LockedNetwork, LockedTokenID and LockedPaymentAddress are set once the invoice is
 	// underpaid: the remainder must be paid with that network and token, to that address.
 	LockedNetwork        string `json:"locked_network,omitempty"`
-	LockedTokenID        int64  `json:"locked_token_id,omitempty"`
-	LockedPaymentAddress string `json:"locked_payment_address,omitempty"`
+	LockedTokenID        int64  `json:"locked_token_id,omitempty"`        // a Token.ID; 0 when not locked
+	LockedPaymentAddress string `json:"locked_payment_address,omitempty"` // "" when not locked
 }
 
 // UnmarshalJSON decodes times in either form, remaining_time in milliseconds and ids as
@@ -143,22 +152,30 @@ const (
 
 // AvailableTokensParams filters AvailableTokens. All fields are optional.
 type AvailableTokensParams struct {
-	Mode          TokenMode
-	Network       string
+	// Mode is monitored, all or network (mode); empty leaves Pepay's default.
+	Mode TokenMode
+	// Network is the network to list (e.g. "base"); required with TokenModeNetwork.
+	Network string
+	// AvailableOnly sends available_only=true.
 	AvailableOnly bool
 }
 
 // Token is a token the payor can pay with.
 type Token struct {
 	// ID is the token id to pass to CreatePaymentAddress.
-	ID                 int64  `json:"id"`
-	TokenSymbol        string `json:"token_symbol"`
-	TokenType          string `json:"token_type"` // native, erc20, spl, sui, ton
-	Network            string `json:"network"`
-	TokenDecimals      int    `json:"token_decimals"`
+	ID int64 `json:"id"`
+	// TokenSymbol is the token's symbol.
+	TokenSymbol string `json:"token_symbol"`
+	TokenType   string `json:"token_type"` // native, erc20, spl, sui, ton
+	// Network is the network the token is on (e.g. "base").
+	Network string `json:"network"`
+	// TokenDecimals is the token's number of decimals (a number or string on the wire).
+	TokenDecimals int `json:"token_decimals"`
+	// TokenAddress is the token's address on its network; "" when Pepay sends none.
 	TokenAddress       string `json:"token_address,omitempty"`
 	AvailabilityStatus string `json:"availability_status,omitempty"` // DEVNET, AVAILABLE, STALE, NO_LIQUIDITY, QUOTE_REQUIRED
-	UnavailableReason  string `json:"unavailable_reason,omitempty"`
+	// UnavailableReason is why the token is unavailable, as sent by Pepay; "" when absent.
+	UnavailableReason string `json:"unavailable_reason,omitempty"`
 }
 
 // UnmarshalJSON accepts the numeric fields as numbers or strings.
@@ -223,15 +240,24 @@ func (l *tokenList) UnmarshalJSON(b []byte) error {
 
 // PaymentAddress is a deposit address with a price quote for one network and token.
 type PaymentAddress struct {
-	TempAddress          string         `json:"temp_address"`
-	Network              string         `json:"network"`
-	SupportedTokenID     int64          `json:"supported_token_id"`
+	// TempAddress is the deposit address the payor sends the token to.
+	TempAddress string `json:"temp_address"`
+	// Network is the network of the address.
+	Network string `json:"network"`
+	// SupportedTokenID is the Token.ID the quote is for.
+	SupportedTokenID int64 `json:"supported_token_id"`
+	// EstimatedTokenAmount is the estimated amount of the token to send, as Pepay's decimal.
 	EstimatedTokenAmount paykit.Decimal `json:"estimated_token_amount"`
-	ExchangeRate         paykit.Decimal `json:"exchange_rate"`
-	USDAmount            paykit.Decimal `json:"usd_amount"`
-	QuoteStatus          string         `json:"quote_status,omitempty"`
-	StatusCode           string         `json:"status_code,omitempty"`
-	QuoteValidUntil      time.Time      `json:"quote_valid_until"`
+	// ExchangeRate is the quote's exchange rate, as Pepay's decimal.
+	ExchangeRate paykit.Decimal `json:"exchange_rate"`
+	// USDAmount is the quoted amount in US dollars (usd_amount).
+	USDAmount paykit.Decimal `json:"usd_amount"`
+	// QuoteStatus is the quote's status as sent by Pepay.
+	QuoteStatus string `json:"quote_status,omitempty"`
+	// StatusCode is status_code as sent by Pepay (a string or number on the wire).
+	StatusCode string `json:"status_code,omitempty"`
+	// QuoteValidUntil is when the quote expires (RFC 3339 or unix seconds on the wire).
+	QuoteValidUntil time.Time `json:"quote_valid_until"`
 	// QuoteExpiresIn is quote_expires_in_seconds (Pepay documents 300).
 	QuoteExpiresIn time.Duration `json:"-"`
 	// WSConnection is the payor stream (/ws/payment) for this quote; Token is a credential.
@@ -240,10 +266,13 @@ type PaymentAddress struct {
 
 // WSConnection describes the payor WebSocket returned with a payment address.
 type WSConnection struct {
+	// Token is the payment session JWT for ?token= on the payor stream; a credential.
 	Token    string `json:"token"`
 	Endpoint string `json:"endpoint"` // "/ws/payment"
-	Format   string `json:"format"`
-	WSURL    string `json:"ws_url"`
+	// Format is the frame format as sent by Pepay (event_v1 is the payor stream's only one).
+	Format string `json:"format"`
+	// WSURL is the WebSocket URL as sent by Pepay.
+	WSURL string `json:"ws_url"`
 }
 
 // UnmarshalJSON decodes numbers and times tolerantly.
@@ -289,7 +318,9 @@ func (p *PayorClient) CreatePaymentAddress(ctx context.Context, network string, 
 
 // PayorStatus is the answer of PayorClient.PaymentStatus.
 type PayorStatus struct {
-	Status Status    `json:"status"`
+	// Status is the invoice's status (see the Status constants).
+	Status Status `json:"status"`
+	// PaidAt is when the invoice was paid; zero while it is not (null).
 	PaidAt time.Time `json:"paid_at"`
 }
 

@@ -47,8 +47,8 @@ type StreamParams struct {
 	Types []string
 	// InvoiceID, CustomerID and InvoiceType narrow the stream to one invoice, customer or type.
 	InvoiceID   string
-	CustomerID  string
-	InvoiceType InvoiceType
+	CustomerID  string      // customer_id
+	InvoiceType InvoiceType // invoice_type: standard or commerce
 	// Environment overrides the client's WithEnvironment.
 	Environment Environment
 	// Since resumes after this event id (the last one you processed). Empty starts live.
@@ -68,7 +68,7 @@ type StreamParams struct {
 	// PingInterval is how often the client pings (default 25 s); IdleTimeout is how long it
 	// tolerates silence — no frame and no pong — before reconnecting (default 60 s).
 	PingInterval time.Duration
-	IdleTimeout  time.Duration
+	IdleTimeout  time.Duration // see PingInterval
 	// MinBackoff and MaxBackoff bound the jittered exponential wait between reconnects and
 	// between handler retries (defaults 500 ms and 30 s).
 	MinBackoff, MaxBackoff time.Duration
@@ -103,13 +103,13 @@ const (
 
 // StreamStatus is one report to StreamParams.OnStatus.
 type StreamStatus struct {
-	State      StreamState
-	Since      string // the resume point at the time of the report
-	EventID    string // StreamHandlerRetry
-	Attempt    int    // consecutive failed connections, or handler attempts
-	Err        error
-	Control    string // the ws_control type that triggered a resync
-	Backfilled int
+	State      StreamState // what happened (see the StreamState constants)
+	Since      string      // the resume point at the time of the report
+	EventID    string      // StreamHandlerRetry
+	Attempt    int         // consecutive failed connections, or handler attempts
+	Err        error       // why, for StreamDisconnected, StreamHandlerRetry and StreamBadFrame
+	Control    string      // the ws_control type that triggered a resync
+	Backfilled int         // StreamBackfilled: events the backfill delivered to the handler
 }
 
 // Stream connects to the merchant WebSocket (/ws/merchant/events, format=event_v1) and calls

@@ -24,12 +24,18 @@ const (
 // WSToken is a short-lived token for a WebSocket connection (?token=), for clients that cannot
 // set headers (browsers, mobile). Treat Token as a credential: it is opaque (a JWT or ws_…).
 type WSToken struct {
-	Token              string    `json:"token"`
-	Scope              WSScope   `json:"scope"`
-	MerchantID         string    `json:"merchant_id,omitempty"`
-	NetworkEnvironment string    `json:"network_environment,omitempty"`
-	ExpiresAt          time.Time `json:"expires_at"`
-	WSURL              string    `json:"ws_url,omitempty"`
+	// Token is the ws_token to send as ?token=; a credential.
+	Token string `json:"token"`
+	// Scope is the scope the token was minted for, merchant or commerce.
+	Scope WSScope `json:"scope"`
+	// MerchantID is the merchant's id (a number or string on the wire).
+	MerchantID string `json:"merchant_id,omitempty"`
+	// NetworkEnvironment is the environment as sent by Pepay ("devnet" or "mainnet").
+	NetworkEnvironment string `json:"network_environment,omitempty"`
+	// ExpiresAt is when the token expires (RFC 3339 or unix seconds on the wire).
+	ExpiresAt time.Time `json:"expires_at"`
+	// WSURL is the WebSocket URL as sent by Pepay; "" when absent.
+	WSURL string `json:"ws_url,omitempty"`
 }
 
 // UnmarshalJSON accepts expires_at as RFC 3339 or unix seconds and merchant_id as string or number.
