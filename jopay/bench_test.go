@@ -46,7 +46,7 @@ func BenchmarkListRequests(b *testing.B) {
 			srv := jopaytest.NewServer(jopaytest.WithGeneratedRequests(rows, generatedAt),
 				jopaytest.WithNextCursor(bc.cursor), jopaytest.WithoutCallLog())
 			defer srv.Close()
-			c, _ := srv.Client()
+			c, _ := srv.NewClient()
 			var heap10k, heap100k uint64
 			b.ResetTimer()
 			for n := 0; n < b.N; n++ {
@@ -95,7 +95,7 @@ func handRolled(b *testing.B, srv *jopaytest.Server, onRow func()) {
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/requests?"+q.Encode(), nil)
+		req, _ := http.NewRequest(http.MethodGet, srv.BaseURL+"/requests?"+q.Encode(), nil)
 		req.Header.Set("Authorization", "Bearer "+jopaytest.TestAPIKey)
 		resp, err := hc.Do(req)
 		if err != nil {
@@ -144,7 +144,7 @@ func TestListMemoryFlat(t *testing.T) {
 	const rows = 15_000
 	srv := jopaytest.NewServer(jopaytest.WithGeneratedRequests(rows, generatedAt), jopaytest.WithoutCallLog())
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	var at5k, atEnd uint64
 	n := 0
 	for r, err := range c.ListRequests(context.Background(), jopay.ListRequestsParams{Limit: 100}) {

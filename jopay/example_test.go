@@ -33,7 +33,7 @@ func ExampleKeyMode() {
 func ExampleClient_CreateRequest() {
 	srv := jopaytest.NewServer() // a fake JoPay; use jopay.NewClient(key, jopay.WithSlug(…)) for real
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	ctx := context.Background()
 
 	order := struct {
@@ -78,7 +78,7 @@ func ExampleCreateRequestParams_Validate() {
 func ExampleClient_ListRequests() {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	at := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < 25; i++ { // five requests per millisecond: page boundaries split ties
 		srv.Seed(jopaytest.SeedRequest{CreatedAt: at.Add(time.Duration(i/5) * time.Millisecond),
@@ -102,7 +102,7 @@ func ExampleClient_ListRequests() {
 func ExampleClient_ListRequestsFrom() {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	at := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
 	seed := func(n int) {
 		for i := 0; i < n; i++ {
@@ -152,7 +152,7 @@ func ExampleNewWebhookHandler() {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	srv.SetWebhook(endpoint.URL, jopaytest.WebhookSecret)
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	req, _ := client.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 2750,
 		Metadata: map[string]string{jopay.MetadataOrderID: "A-1001"},

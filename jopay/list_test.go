@@ -95,7 +95,7 @@ func TestListTiesAcrossPages(t *testing.T) {
 			srv := jopaytest.NewServer(v.opts...)
 			defer srv.Close()
 			want := seedTies(srv, 250, 7, t0)
-			c, _ := srv.Client()
+			c, _ := srv.NewClient()
 			got, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}))
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +126,7 @@ func TestListStuckPage(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	seedTies(srv, 150, 150, t0)
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	done := make(chan struct{})
 	var got []string
 	var err error
@@ -160,7 +160,7 @@ func TestListStuckPageRecoversWithBiggerPage(t *testing.T) {
 	defer srv.Close()
 	want := seedTies(srv, 60, 60, t0)
 	want = append(want, seedTies(srv, 5, 1, t0.Add(time.Second))...)
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	got, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}))
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func TestListPicksUpRowsInsertedMidIteration(t *testing.T) {
 			srv := jopaytest.NewServer(jopaytest.WithExclusiveSince(excl))
 			defer srv.Close()
 			want := seedTies(srv, 40, 3, t0) // verified row i at t0 + (i/3) ms
-			c, _ := srv.Client()
+			c, _ := srv.NewClient()
 			var got []string
 			seen := map[string]bool{}
 			for r, err := range c.ListRequests(context.Background(), jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}) {
@@ -209,7 +209,7 @@ func TestListResumeFromCursor(t *testing.T) {
 	srv := jopaytest.NewServer(jopaytest.WithExclusiveSince(true))
 	defer srv.Close()
 	want := seedTies(srv, 100, 6, t0)
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	p := jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 8}
 	var got []string
 	stored := ""
@@ -253,7 +253,7 @@ func TestListContinueAfterBreak(t *testing.T) {
 	srv := jopaytest.NewServer(jopaytest.WithNextCursor(true))
 	defer srv.Close()
 	want := seedTies(srv, 30, 4, t0)
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	it := c.ListRequestsFrom(jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 7}, jopay.Cursor{})
 	var got []string
 	for len(got) < len(want)+1 {
@@ -280,7 +280,7 @@ func TestListErrorThenRetry(t *testing.T) {
 	srv2 := jopaytest.NewServer()
 	defer srv2.Close()
 	want2 := seedTies(srv2, 35, 5, t0)
-	c2, _ := srv2.Client(jopay.WithMaxRetries(0))
+	c2, _ := srv2.NewClient(jopay.WithMaxRetries(0))
 	it2 := c2.ListRequestsFrom(jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}, jopay.Cursor{})
 	var got2 []string
 	n := 0

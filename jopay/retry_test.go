@@ -49,8 +49,8 @@ func TestCreateRetriedOnceCreated(t *testing.T) {
 		{"500", func(s *jopaytest.Server) { s.FailNext(1, http.StatusInternalServerError, 0) }, 2},
 		{"503 twice", func(s *jopaytest.Server) { s.FailNext(2, http.StatusServiceUnavailable, 0) }, 3},
 		{"dropped before processing", func(s *jopaytest.Server) { s.DropNext(1) }, 2},
-		{"dropped after processing", func(s *jopaytest.Server) { s.DropAfterNext(1) }, 2},
-		{"processed, dropped twice", func(s *jopaytest.Server) { s.DropAfterNext(2) }, 3},
+		{"dropped after processing", func(s *jopaytest.Server) { s.LoseResponseNext(1) }, 2},
+		{"processed, dropped twice", func(s *jopaytest.Server) { s.LoseResponseNext(2) }, 3},
 	}
 	for _, tc := range cases {
 		for _, keyed := range []bool{false, true} {
@@ -58,7 +58,7 @@ func TestCreateRetriedOnceCreated(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				srv := jopaytest.NewServer()
 				defer srv.Close()
-				c, _ := srv.Client()
+				c, _ := srv.NewClient()
 				p := checkoutParams()
 				if keyed {
 					p.IdempotencyKey = idempotency.Key("checkout", "A-1001")
@@ -93,7 +93,7 @@ func TestCreateRetriedOnceCreated(t *testing.T) {
 func TestCreateRetryAfter(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	srv.FailNext(1, http.StatusTooManyRequests, time.Second)
 	start := time.Now()
 	if _, err := c.CreateRequest(context.Background(), checkoutParams()); err != nil {
@@ -112,8 +112,8 @@ func TestCreateRetryAfter(t *testing.T) {
 func TestCreateGiveUpThenResume(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client(jopay.WithMaxRetries(2))
-	srv.DropAfterNext(3)
+	c, _ := srv.NewClient(jopay.WithMaxRetries(2))
+	srv.LoseResponseNext(3)
 	_, err := c.CreateRequest(context.Background(), checkoutParams())
 	var ce *jopay.CreateError
 	if !errors.As(err, &ce) {
@@ -133,7 +133,7 @@ func TestCreateGiveUpThenResume(t *testing.T) {
 func TestIdempotencyConflict(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	p := checkoutParams()
 	p.IdempotencyKey = idempotency.Key("checkout", "A-1001")
 	first, err := c.CreateRequest(context.Background(), p)
@@ -156,7 +156,7 @@ func TestIdempotencyConflict(t *testing.T) {
 func TestReadsRetried(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	r, err := c.CreateRequest(context.Background(), checkoutParams())
 	if err != nil {
 		t.Fatal(err)
@@ -165,13 +165,13 @@ func TestReadsRetried(t *testing.T) {
 	if _, err := c.GetRequest(context.Background(), r.ID); err != nil {
 		t.Fatalf("GetRequest after 2×502: %v", err)
 	}
-	srv.DropAfterNext(1)
+	srv.LoseResponseNext(1)
 	got, err := c.CancelRequest(context.Background(), r.ID)
 	if err != nil || got.Status != jopay.StatusCancelled {
 		t.Fatalf("CancelRequest after a lost answer: %v, %v", got, err)
 	}
 
-	srv.DropAfterNext(1)
+	srv.LoseResponseNext(1)
 	_, err = c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{DisplayName: "Tea"})
 	if !errors.Is(err, paykit.ErrUnknownOutcome) {
 		t.Fatalf("err = %v, want ErrUnknownOutcome", err)

@@ -52,7 +52,7 @@ func webhookRig(t *testing.T, rcv *receiver, opts ...jopay.WebhookOption) (*jopa
 	srv := jopaytest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.SetWebhook(endpoint.URL+"/webhooks/jopay", jopaytest.WebhookSecret)
-	c, err := srv.Client()
+	c, err := srv.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	defer endpoint.Close()
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	srv.SetWebhook(endpoint.URL, jopaytest.WebhookSecret) // still signing with the old one
 	req, _ := c.CreateRequest(context.Background(), checkoutParams())
 	if d, _ := srv.Pay(context.Background(), req.ID); !d.Delivered {

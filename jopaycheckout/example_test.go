@@ -19,7 +19,7 @@ import (
 func ExampleClient_CreateSession() {
 	fake := jopaycheckouttest.NewServer() // in production: NewClient("sk_live_…")
 	defer fake.Close()
-	client, err := jopaycheckout.NewClient(jopaycheckouttest.DefaultAPIKey, jopaycheckout.WithBaseURL(fake.BaseURL()))
+	client, err := jopaycheckout.NewClient(jopaycheckouttest.DefaultAPIKey, jopaycheckout.WithBaseURL(fake.BaseURL))
 	if err != nil {
 		panic(err)
 	}

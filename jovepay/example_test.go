@@ -168,7 +168,8 @@ func ExampleClient_CreatePaymentOnce() {
 	srv := jovepaytest.NewServer()
 	defer srv.Close()
 	client, _ := srv.NewClient()
-	srv.DropResponseNext(1, jovepaytest.Match("POST", "/v1/payment")) // created, but the answer is lost
+	// The payment is created, but the answer is lost.
+	srv.AddFault(1, jovepaytest.Fault{LoseResponse: true, Match: jovepaytest.Match("POST", "/v1/payment")})
 
 	pay, err := client.CreatePaymentOnce(context.Background(), jovepay.CreatePaymentParams{
 		PriceAmount: paykit.MustDecimal("49.99"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "A-1004",

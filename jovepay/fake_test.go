@@ -121,7 +121,7 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 		{"500", func(s *jovepaytest.Server) { s.FailNext(1, http.StatusInternalServerError, 0) }},
 		{"503 with Retry-After", func(s *jovepaytest.Server) { s.FailNext(1, http.StatusServiceUnavailable, time.Second) }},
 		{"dropped after read", func(s *jovepaytest.Server) { s.DropNext(1) }},
-		{"processed, answer lost", func(s *jovepaytest.Server) { s.DropResponseNext(1, nil) }},
+		{"processed, answer lost", func(s *jovepaytest.Server) { s.LoseResponseNext(1) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c := newFake(t)
@@ -195,7 +195,7 @@ func TestCreatePaymentOnce(t *testing.T) {
 	}
 	t.Run("answer lost: found by order id, not created twice", func(t *testing.T) {
 		srv, c := newFake(t)
-		srv.DropResponseNext(1, jovepaytest.Match("POST", "/v1/payment"))
+		srv.AddFault(1, jovepaytest.Fault{LoseResponse: true, Match: jovepaytest.Match("POST", "/v1/payment")})
 		p, err := c.CreatePaymentOnce(ctx, order("B-1"), fast)
 		if err != nil {
 			t.Fatal(err)

@@ -100,7 +100,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 func TestAuthErrorFromFake(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := pepay.NewClient("pk_wrong", pepay.WithBaseURL(srv.URL))
+	c, _ := pepay.NewClient("pk_wrong", pepay.WithBaseURL(srv.BaseURL))
 	_, err := c.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	if !paykit.IsCode(err, "API_KEY_INVALID") || !paykit.IsStatus(err, 401) {
 		t.Errorf("err = %v", err)

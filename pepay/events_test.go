@@ -227,7 +227,7 @@ func TestSuccessFalseIsAPIError(t *testing.T) {
 func TestEventsAfter_againstFake(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	var ids []string
 	for i := range 9 {
 		id, err := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})

@@ -19,7 +19,7 @@ import (
 func ExampleClient_CreateInvoice() {
 	srv := pepaytest.NewServer() // in production: pepay.NewClient(os.Getenv("PEPAY_API_KEY"))
 	defer srv.Close()
-	client, err := pepay.NewClient(srv.APIKey, pepay.WithBaseURL(srv.URL), pepay.WithEnvironment(pepay.EnvironmentDevnet))
+	client, err := pepay.NewClient(srv.APIKey, pepay.WithBaseURL(srv.BaseURL), pepay.WithEnvironment(pepay.EnvironmentDevnet))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func ExampleCreateInvoiceParams_validation() {
 func ExampleClient_WaitForInvoice() {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	ctx := context.Background()
 	created, _ := client.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("25")})
 
@@ -77,7 +77,7 @@ func ExampleClient_WaitForInvoice() {
 func ExampleClient_Stream() {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -117,7 +117,7 @@ func ExampleClient_Stream() {
 func ExampleClient_EventsAfter() {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("10")})
 	lastProcessed := srv.LastEventID() // persisted by your consumer before it went down
 	_ = srv.Pay(id)                    // happened while it was down
@@ -201,12 +201,12 @@ func ExampleNewWebhookHandler() {
 func ExampleNewPayorClient() {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	merchant, _ := srv.Client()
+	merchant, _ := srv.NewClient()
 	ctx := context.Background()
 	created, _ := merchant.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("25")})
 
 	// In the payor's browser or app: only the session headers, never the API key.
-	payor, err := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.URL))
+	payor, err := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -221,7 +221,7 @@ func TestCreateInvoice_conflict(t *testing.T) {
 func TestCreateInvoice_retryAfter500IsKeyed(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, err := srv.Client()
+	c, err := srv.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,8 +243,8 @@ func TestCreateInvoice_retryAfter500IsKeyed(t *testing.T) {
 func TestCreateInvoice_droppedResponseRetriedSafely(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
-	srv.DropResponseNext(1)
+	c, _ := srv.NewClient()
+	srv.LoseResponseNext(1)
 	ctx := context.Background()
 	got, err := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("30"), OrderRef: "B-7"})
 	if err != nil {
@@ -275,7 +275,7 @@ func TestCreateInvoice_droppedResponseRetriedSafely(t *testing.T) {
 func TestCreateInvoice_concurrentSameOrder(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	var wg sync.WaitGroup
 	ids := make([]string, 8)
 	for i := range ids {
@@ -483,7 +483,7 @@ func TestListInvoices_pagesAndQuery(t *testing.T) {
 func TestListInvoices_againstFake(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	ctx := context.Background()
 	var created []string
 	for i := range 7 {

@@ -146,13 +146,13 @@ func TestPayor_validation(t *testing.T) {
 func TestPayor_againstFake(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	ctx := context.Background()
 	created, err := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("25")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	standalone, err := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.URL))
+	standalone, err := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestPayor_againstFake(t *testing.T) {
 		}
 	}
 	// A wrong signature is refused.
-	bad, _ := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: created.SessionToken, Signature: "sig_forged"}, pepay.WithBaseURL(srv.URL))
+	bad, _ := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: created.SessionToken, Signature: "sig_forged"}, pepay.WithBaseURL(srv.BaseURL))
 	if _, err := bad.SessionDetails(ctx); !paykit.IsStatus(err, http.StatusForbidden) || !errors.As(err, new(*pepay.Error)) {
 		t.Errorf("forged signature: %v", err)
 	}

@@ -136,7 +136,7 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 	const invoices = 2500 // × 4 events (created, payment.created, invoice.updated, payment.updated)
 	srv := pepaytest.NewServer(pepaytest.WithReplayWindow(20000))
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	srv.DropStreamEvery(100)
 	rec := newRecorder()
 	start := time.Now()
@@ -205,7 +205,7 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
 	srv := pepaytest.NewServer(pepaytest.WithReplayWindow(5))
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	seed, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	processed := srv.LastEventID() // the consumer has handled everything up to here
 
@@ -263,7 +263,7 @@ func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
 func TestStream_refusedResumeAfterDrop(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
@@ -283,7 +283,7 @@ func TestStream_refusedResumeAfterDrop(t *testing.T) {
 func TestStream_wsErrorTerminalIsTyped(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	srv.InjectStreamError("API_KEY_INVALID", "Invalid API key")
 	err := c.Stream(context.Background(), fast(pepay.StreamParams{}), func(context.Context, *pepay.Event) error { return nil })
 	var se *pepay.StreamError
@@ -298,7 +298,7 @@ func TestStream_wsErrorTerminalIsTyped(t *testing.T) {
 func TestStream_wsErrorTransientReconnects(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	srv.InjectStreamError("INTERNAL_ERROR", "try again")
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
@@ -316,7 +316,7 @@ func TestStream_wsErrorTransientReconnects(t *testing.T) {
 func TestStream_refusedUpgrade(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, err := pepay.NewClient("pk_wrong_key_that_must_not_leak", pepay.WithBaseURL(srv.URL))
+	c, err := pepay.NewClient("pk_wrong_key_that_must_not_leak", pepay.WithBaseURL(srv.BaseURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestStream_refusedUpgrade(t *testing.T) {
 func TestStream_queryHeadersAndFilters(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client(pepay.WithEnvironment(pepay.EnvironmentDevnet))
+	c, _ := srv.NewClient(pepay.WithEnvironment(pepay.EnvironmentDevnet))
 	mine, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5"), CustomerID: "cus_1"})
 	other, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("6"), CustomerID: "cus_1"})
 	since := srv.LastEventID()
@@ -382,7 +382,7 @@ func TestStream_useTokenAndNoSecretsInLogs(t *testing.T) {
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, _ := srv.Client(pepay.WithLogger(logger))
+	c, _ := srv.NewClient(pepay.WithLogger(logger))
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{UseToken: true, OnStatus: rec.status}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
@@ -448,7 +448,7 @@ func testJSONBodyBytes(t *testing.T, got, want []byte) {
 func TestStream_idleTimeout(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 
 	rec := newRecorder()
 	quiet := fast(pepay.StreamParams{PingInterval: 20 * time.Millisecond, IdleTimeout: 100 * time.Millisecond, OnStatus: rec.status})
@@ -485,7 +485,7 @@ func TestStream_idleTimeout(t *testing.T) {
 func TestStream_handlerErrors(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	a, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	start := srv.Events()[0].ID
 	_ = srv.Pay(a) // 3 events after start
@@ -532,7 +532,7 @@ func TestStream_handlerErrors(t *testing.T) {
 func TestStream_sharedDeduperWithWebhook(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	d := webhook.NewDeduper(webhook.NewMemoryStore())
 	var mu sync.Mutex
 	handled := map[string][]string{}
@@ -600,7 +600,7 @@ func TestStream_invalidParams(t *testing.T) {
 func TestStream_eventRightAfterConnect(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	for range 20 {
 		rec := newRecorder()
 		p := fast(pepay.StreamParams{OnStatus: func(s pepay.StreamStatus) {
@@ -618,7 +618,7 @@ func TestStream_eventRightAfterConnect(t *testing.T) {
 func TestStream_unknownFramesSkipped(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })

@@ -19,7 +19,7 @@ func newFakeInvoice(t *testing.T) (*pepaytest.Server, *pepay.Client, string) {
 	t.Helper()
 	srv := pepaytest.NewServer()
 	t.Cleanup(srv.Close)
-	c, err := srv.Client()
+	c, err := srv.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestWaitForInvoice_cancellation(t *testing.T) {
 
 func TestWaitForInvoice_transientErrorsRetriedInLoop(t *testing.T) {
 	srv, _, id := newFakeInvoice(t)
-	c, err := srv.Client(pepay.WithMaxRetries(0)) // so every 503 reaches the wait loop
+	c, err := srv.NewClient(pepay.WithMaxRetries(0)) // so every 503 reaches the wait loop
 	if err != nil {
 		t.Fatal(err)
 	}

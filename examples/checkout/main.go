@@ -167,8 +167,8 @@ func run(ctx context.Context, w io.Writer) error {
 	} else {
 		fake = jopaytest.NewServer()
 		defer fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.URL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
-		out.printf("JoPay checkout example against an in-process fake JoPay at %s\n", fake.URL)
+		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.BaseURL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
+		out.printf("JoPay checkout example against an in-process fake JoPay at %s\n", fake.BaseURL)
 		out.printf("(set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to use a real endpoint)\n\n")
 	}
 	client, err := jopay.NewClient(cfg.apiKey, jopay.WithBaseURL(cfg.baseURL), jopay.WithRetryWait(50*time.Millisecond, 2*time.Second))
@@ -216,7 +216,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	out.printf("3. Creating the payment request, idempotency key sha256(\"checkout:%s\") = %s…\n", o.ID, params.IdempotencyKey[:16])
 	if fake != nil {
-		fake.DropAfterNext(1)
+		fake.LoseResponseNext(1)
 		out.printf("   (fake: JoPay creates the request but the answer is lost on the way back; the client retries with the same key)\n")
 	}
 	req, err := client.CreateRequest(ctx, params)

@@ -82,7 +82,7 @@ func run(ctx context.Context, out io.Writer) error {
 	} else {
 		fake = jopaycheckouttest.NewServer()
 		defer fake.Close()
-		cfg = config{baseURL: fake.BaseURL(), apiKey: jopaycheckouttest.DefaultAPIKey, webhookSecret: "whsec_hostedcheckout_demo"}
+		cfg = config{baseURL: fake.BaseURL, apiKey: jopaycheckouttest.DefaultAPIKey, webhookSecret: "whsec_hostedcheckout_demo"}
 		w.printf("JoPay Checkout: in-process fake at %s (set JOPAY_CHECKOUT_* to use a real endpoint)\n", fake.URL)
 	}
 	client, err := jopaycheckout.NewClient(cfg.apiKey, jopaycheckout.WithBaseURL(cfg.baseURL))

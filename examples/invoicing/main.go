@@ -108,8 +108,8 @@ func run(ctx context.Context, w io.Writer) error {
 	} else {
 		fake = jopaytest.NewServer()
 		defer fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.URL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
-		out.printf("JoPay invoicing example against an in-process fake JoPay at %s\n", fake.URL)
+		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.BaseURL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
+		out.printf("JoPay invoicing example against an in-process fake JoPay at %s\n", fake.BaseURL)
 		out.printf("(set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to use a real endpoint)\n\n")
 	}
 	client, err := jopay.NewClient(cfg.apiKey, jopay.WithBaseURL(cfg.baseURL))

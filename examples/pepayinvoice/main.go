@@ -93,7 +93,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if cfg.baseURL == "" {
 		cfg.fake = pepaytest.NewServer()
 		defer cfg.fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.secret, cfg.wait = cfg.fake.URL, cfg.fake.APIKey, "whsec_pepayinvoice_demo", 20*time.Second
+		cfg.baseURL, cfg.apiKey, cfg.secret, cfg.wait = cfg.fake.BaseURL, cfg.fake.APIKey, "whsec_pepayinvoice_demo", 20*time.Second
 		out.printf("Using an in-process fake Pepay at %s (set PEPAY_BASE_URL, PEPAY_API_KEY, PEPAY_WEBHOOK_SECRET for a real one)", cfg.baseURL)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.wait+30*time.Second)

@@ -89,7 +89,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	clearEnv(t)
-	t.Setenv("PEPAY_BASE_URL", srv.URL)
+	t.Setenv("PEPAY_BASE_URL", srv.BaseURL)
 	t.Setenv("PEPAY_API_KEY", srv.APIKey)
 	t.Setenv("PEPAY_WEBHOOK_SECRET", "whsec_configured")
 	t.Setenv("PEPAY_WAIT", "10s")

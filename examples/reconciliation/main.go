@@ -132,9 +132,9 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fake := jopaytest.NewServer()
 	defer fake.Close()
-	fmt.Fprintf(w, "JoPay reconciliation example against an in-process fake JoPay at %s\n", fake.URL)
+	fmt.Fprintf(w, "JoPay reconciliation example against an in-process fake JoPay at %s\n", fake.BaseURL)
 	fmt.Fprintf(w, "(set JOPAY_BASE_URL, JOPAY_API_KEY and JOPAY_MERCHANT_ID to use a real endpoint)\n\n")
-	client, err := fake.Client()
+	client, err := fake.NewClient()
 	if err != nil {
 		return err
 	}

@@ -184,7 +184,7 @@ func (s *Server) newRequest(p createParams, key string, created time.Time) *requ
 		CustomerName: p.CustomerName, Email: p.CustomerEmail, Metadata: p.Metadata,
 		Status: jopay.StatusRequested, ProofStatus: jopay.ProofStatusNone,
 		CreatedAt: created, ExpiresAt: created.Add(expiry), IdemKey: key, params: p,
-		payPage: s.RootURL + "/pay/" + id,
+		payPage: s.URL + "/pay/" + id,
 	}
 }
 

@@ -25,7 +25,7 @@ func ExampleServer_Pay() {
 	defer endpoint.Close()
 	srv.SetWebhook(endpoint.URL, jopaytest.WebhookSecret)
 
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	req, err := client.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 500,
 	})
@@ -41,11 +41,11 @@ func ExampleServer_Pay() {
 }
 
 // Test your retry path: the first create's answer is lost after JoPay made the request.
-func ExampleServer_DropAfterNext() {
+func ExampleServer_LoseResponseNext() {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
-	srv.DropAfterNext(1)
+	client, _ := srv.NewClient()
+	srv.LoseResponseNext(1)
 	req, err := client.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 500,
 	})
@@ -56,7 +56,7 @@ func ExampleServer_DropAfterNext() {
 func ExampleServer_FailNext() {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client(jopay.WithMaxRetries(0))
+	client, _ := srv.NewClient(jopay.WithMaxRetries(0))
 	srv.FailNext(1, http.StatusTooManyRequests, 30*time.Second)
 	_, err := client.GetRequest(context.Background(), "any")
 	fmt.Println(err)
@@ -66,7 +66,7 @@ func ExampleServer_FailNext() {
 func ExampleServer_Advance() {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
+	client, _ := srv.NewClient()
 	ctx := context.Background()
 	req, _ := client.CreateRequest(ctx, jopay.CreateRequestParams{MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 500})
 	srv.Advance(jopaytest.POSExpiry)

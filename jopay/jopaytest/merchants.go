@@ -102,7 +102,7 @@ func (s *Server) handleCreateMerchant(w http.ResponseWriter, r *http.Request, sp
 	m := &merchant{ID: id, Email: in.Email, DisplayName: in.DisplayName, BusinessName: in.BusinessName,
 		Country: in.Country, Phone: in.Phone, Website: in.Website, Instagram: in.Instagram, Industry: in.Industry,
 		DisplayCurrency: in.DisplayCurrency, AccountType: in.AccountType, OnboardingStatus: "incomplete",
-		OnboardingURL: s.RootURL + "/onboarding/" + id, CreatedAt: msTime(s.now())}
+		OnboardingURL: s.URL + "/onboarding/" + id, CreatedAt: msTime(s.now())}
 	sp.addMerchant(m)
 	writeJSON(w, http.StatusOK, okMerchant{OK: true, wireMerchant: toWireMerchant(m)})
 }

@@ -9,11 +9,11 @@
 // (optionally next_cursor, optionally exclusive since). Lifecycle helpers (AttachProof,
 // VerifyProof, Pay, Expire) change state and deliver correctly signed webhooks to the URL set
 // with SetWebhook, retrying 5xx/429 the way JoPay does. Fault injection: FailNext, DropNext,
-// DropAfterNext, SetLatency.
+// LoseResponseNext, SetLatency, AddFault.
 //
 //	srv := jopaytest.NewServer()
 //	defer srv.Close()
-//	client, _ := srv.Client()
+//	client, _ := srv.NewClient() // or jopay.NewClient(key, jopay.WithBaseURL(srv.BaseURL))
 package jopaytest
 
 import (
@@ -55,10 +55,10 @@ const (
 
 // Server is a running fake Partner API on 127.0.0.1. Its methods are safe for concurrent use.
 type Server struct {
-	// URL is the API base URL, "http://127.0.0.1:<port>/api/v1": pass it to jopay.WithBaseURL.
+	// URL is the server's root, "http://127.0.0.1:<port>"; pay pages live at URL + "/pay/<id>".
 	URL string
-	// RootURL is the server root; pay pages live at RootURL + "/pay/<id>".
-	RootURL string
+	// BaseURL is the API base URL, URL + "/api/v1": pass it to jopay.WithBaseURL.
+	BaseURL string
 
 	hs     *httptest.Server
 	faults fakeserver.Faults
@@ -131,8 +131,8 @@ func WithSincePrecision(d time.Duration) Option {
 	return func(s *Server) { s.precision = d }
 }
 
-// WithDeliveryAttempts sets how many times a webhook is attempted before giving up (default 5)
-// and the wait before attempt n+1 (nil: 10ms·2^n).
+// WithDeliveryAttempts sets how many times a webhook is attempted before giving up (0: the
+// default 5) and the wait before attempt n+1 (nil: 10ms·2^n).
 func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
 	return func(s *Server) {
 		s.deliverer.MaxAttempts = n
@@ -170,23 +170,23 @@ func NewServer(opts ...Option) *Server {
 			CreatedAt: msTime(s.clock())})
 	}
 	s.hs = httptest.NewServer(s.record(s.faults.Wrap(s.routes())))
-	s.RootURL = s.hs.URL
-	s.URL = s.hs.URL + "/api/v1"
+	s.URL = s.hs.URL
+	s.BaseURL = s.hs.URL + "/api/v1"
 	return s
 }
 
 // Close shuts the server down and waits for its requests to finish.
 func (s *Server) Close() { s.hs.Close() }
 
-// Client returns a jopay client for TestAPIKey pointed at the fake, with short retry waits so
+// NewClient returns a jopay client for TestAPIKey pointed at the fake, with short retry waits so
 // retry tests run fast. Further options are applied after those.
-func (s *Server) Client(opts ...jopay.Option) (*jopay.Client, error) {
-	return s.ClientFor(TestAPIKey, opts...)
+func (s *Server) NewClient(opts ...jopay.Option) (*jopay.Client, error) {
+	return s.NewClientFor(TestAPIKey, opts...)
 }
 
-// ClientFor is Client with another API key.
-func (s *Server) ClientFor(apiKey string, opts ...jopay.Option) (*jopay.Client, error) {
-	base := []jopay.Option{jopay.WithBaseURL(s.URL), jopay.WithRetryWait(time.Millisecond, 20*time.Millisecond)}
+// NewClientFor is NewClient with another API key.
+func (s *Server) NewClientFor(apiKey string, opts ...jopay.Option) (*jopay.Client, error) {
+	base := []jopay.Option{jopay.WithBaseURL(s.BaseURL), jopay.WithRetryWait(time.Millisecond, 20*time.Millisecond)}
 	return jopay.NewClient(apiKey, append(base, opts...)...)
 }
 
@@ -246,8 +246,8 @@ func (s *Server) SetExclusiveSince(on bool) {
 	s.exclusive = on
 }
 
-// Fault is one injected failure (status with optional Retry-After, or a dropped connection),
-// optionally limited to matching requests.
+// Fault is one injected failure (status with optional Retry-After, a dropped connection, or a
+// lost response), optionally limited to matching requests.
 type Fault = fakeserver.Fault
 
 // FailNext makes the next n API calls fail with status in JoPay's envelope (and a Retry-After
@@ -260,10 +260,10 @@ func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
 // processing them or answering.
 func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 
-// DropAfterNext makes the next n calls be processed (a create creates the request) and then
+// LoseResponseNext makes the next n calls be processed (a create creates the request) and then
 // answered by closing the connection: the client cannot know the outcome, the case idempotency
 // keys exist for.
-func (s *Server) DropAfterNext(n int) { s.faults.LoseResponseNext(n) }
+func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
 
 // AddFault queues n copies of f.
 func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }

@@ -28,7 +28,7 @@ func call(t *testing.T, srv *jopaytest.Server, key, method, path string, body an
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, srv.URL+path, rd)
+	req, _ := http.NewRequest(method, srv.BaseURL+path, rd)
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
@@ -143,7 +143,7 @@ func TestCreateResponseShape(t *testing.T) {
 	id := body["request_id"].(string)
 	want := map[string]any{
 		"ok": true, "request_id": id, "status": "requested", "proof_status": "none",
-		"pay_page_url": srv.RootURL + "/pay/" + id,
+		"pay_page_url": srv.URL + "/pay/" + id,
 		"created_at":   "2026-05-02T09:00:00.123Z", "expires_at": "2026-05-02T10:00:00.123Z",
 		"amount":      map[string]any{"fiat_int": float64(2750), "fiat_code": "USD", "usdc_micro": "27500000"},
 		"merchant_id": jopaytest.DefaultMerchantID, "metadata": map[string]any{"order_id": "A-1"},
@@ -194,7 +194,7 @@ func TestModeIsolation(t *testing.T) {
 func TestExpiryAndCancel(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	ctx := context.Background()
 	pos, _ := c.CreateRequest(ctx, jopay.CreateRequestParams{MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 100})
 	inv, _ := c.CreateRequest(ctx, jopay.CreateRequestParams{MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 100,
@@ -301,7 +301,7 @@ func TestFaults(t *testing.T) {
 	srv.DropNext(1)
 	// A POST with a body: net/http would transparently resend a GET on a dropped keep-alive
 	// connection.
-	req, _ := http.NewRequest("POST", srv.URL+"/requests/create", strings.NewReader(`{"fiat_amount_int":1}`))
+	req, _ := http.NewRequest("POST", srv.BaseURL+"/requests/create", strings.NewReader(`{"fiat_amount_int":1}`))
 	if _, err := srv.HTTPClient().Do(req); err == nil {
 		t.Error("dropped connection answered")
 	}
@@ -399,7 +399,7 @@ func TestMerchants(t *testing.T) {
 			t.Errorf("%s: %d %v", body, status, got)
 		}
 	}
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	m, err := c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{BusinessName: "Tea House", Country: "de"})
 	if err != nil {
 		t.Fatal(err)

@@ -58,9 +58,11 @@ type Fault = fakeserver.Fault
 
 // Server is a running fake JoPay Checkout. It is safe for concurrent use.
 type Server struct {
-	// URL is the server's root, "http://127.0.0.1:<port>". The API is under URL+APIPath
-	// (BaseURL) and the hosted checkout pages under URL+"/checkout/".
+	// URL is the server's root, "http://127.0.0.1:<port>"; the hosted checkout pages are under
+	// URL+"/checkout/".
 	URL string
+	// BaseURL is the API base URL, URL + APIPath: pass it to jopaycheckout.WithBaseURL.
+	BaseURL string
 
 	srv    *httptest.Server
 	faults fakeserver.Faults
@@ -130,14 +132,13 @@ func WithIdempotencyHeader(name string) Option {
 	return func(c *config) { c.idemHeader = name }
 }
 
-// WithDeliveryAttempts sets how many times a webhook is attempted (default 5).
-func WithDeliveryAttempts(n int) Option {
-	return func(c *config) { c.deliverer.MaxAttempts = n }
-}
-
-// WithDeliveryBackoff sets the wait before delivery attempt n+1 (default 10 ms doubling).
-func WithDeliveryBackoff(backoff func(n int) time.Duration) Option {
-	return func(c *config) { c.deliverer.Backoff = backoff }
+// WithDeliveryAttempts sets how many times a webhook is attempted (0: the default 5) and the
+// wait before attempt n+1 (nil: 10 ms doubling).
+func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
+	return func(c *config) {
+		c.deliverer.MaxAttempts = n
+		c.deliverer.Backoff = backoff
+	}
 }
 
 // WithDeliveryClient sets the *http.Client used to deliver webhooks (default: 8 s timeout).
@@ -169,21 +170,19 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("/checkout/", s.serveHostedPage)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
+	s.BaseURL = s.srv.URL + APIPath
 	return s
 }
 
 // Close shuts the server down, waiting for requests in progress.
 func (s *Server) Close() { s.srv.Close() }
 
-// BaseURL is the API base URL to give jopaycheckout.WithBaseURL.
-func (s *Server) BaseURL() string { return s.URL + APIPath }
-
 // NewClient returns a jopaycheckout client for this server: base URL set, authenticated with
 // DefaultAPIKey (or, after WithAPIKeys without it, the alphabetically first accepted key), retry
 // waits of a few milliseconds. opts are applied after those and may override them.
 func (s *Server) NewClient(opts ...jopaycheckout.Option) (*jopaycheckout.Client, error) {
 	base := []jopaycheckout.Option{
-		jopaycheckout.WithBaseURL(s.BaseURL()),
+		jopaycheckout.WithBaseURL(s.BaseURL),
 		jopaycheckout.WithRetryWait(time.Millisecond, 5*time.Millisecond),
 	}
 	return jopaycheckout.NewClient(s.anyKey(), append(base, opts...)...)

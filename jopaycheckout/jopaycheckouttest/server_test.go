@@ -23,7 +23,7 @@ import (
 // post sends a raw create request and returns status and decoded JSON body.
 func post(t *testing.T, fake *jopaycheckouttest.Server, key, body string, header ...string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, fake.BaseURL()+"/sessions", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, fake.BaseURL+"/sessions", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestAuthAndRoutes(t *testing.T) {
 		t.Fatalf("create: %d %v", status, out)
 	}
 	get := func(method, path string) (int, map[string]any) {
-		req, _ := http.NewRequest(method, fake.BaseURL()+path, nil)
+		req, _ := http.NewRequest(method, fake.BaseURL+path, nil)
 		req.Header.Set("Authorization", "Bearer sk_test_a")
 		return do(t, req)
 	}
@@ -165,7 +165,7 @@ func TestFaultsApplyToAPIOnly(t *testing.T) {
 	key := jopaycheckouttest.DefaultAPIKey
 	fake.AddFault(1, jopaycheckouttest.Fault{Status: 502, Match: func(r *http.Request) bool { return r.Method == http.MethodGet }})
 	fake.FailNext(1, 429, 3*time.Second)
-	req, _ := http.NewRequest(http.MethodPost, fake.BaseURL()+"/sessions", strings.NewReader(validBody))
+	req, _ := http.NewRequest(http.MethodPost, fake.BaseURL+"/sessions", strings.NewReader(validBody))
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -187,7 +187,7 @@ func TestFaultsApplyToAPIOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	req, _ = http.NewRequest(http.MethodGet, fake.BaseURL()+"/sessions/"+out["id"].(string), nil)
+	req, _ = http.NewRequest(http.MethodGet, fake.BaseURL+"/sessions/"+out["id"].(string), nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	if status, out := do(t, req); status != 502 || out["error"] != "internal_error" {
 		t.Errorf("GET fault: %d %v", status, out)
@@ -221,8 +221,8 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestLifecycleDeliversSignedWebhooks(t *testing.T) {
 	ctx := context.Background()
-	fake := jopaycheckouttest.NewServer(jopaycheckouttest.WithDeliveryAttempts(3),
-		jopaycheckouttest.WithDeliveryBackoff(func(int) time.Duration { return time.Millisecond }))
+	fake := jopaycheckouttest.NewServer(
+		jopaycheckouttest.WithDeliveryAttempts(3, func(int) time.Duration { return time.Millisecond }))
 	defer fake.Close()
 	v, err := jopaycheckout.NewWebhookVerifier("whsec_test")
 	if err != nil {

@@ -14,6 +14,6 @@
 // invoice) and ResendIPN. Each status change is delivered as an IPN to the payment's
 // ipn_callback_url, signed with the IPN secret in the reference form chosen with
 // WithSignatureForm or SetSignatureForm (Node, PHP or Python), retried on any non-2xx answer,
-// and recorded (Deliveries). FailNext, DropNext, AddFault and SetLatency inject faults; every
-// request is recorded (Requests, Count), including failed and dropped ones.
+// and recorded (Deliveries). FailNext, DropNext, LoseResponseNext, AddFault and SetLatency
+// inject faults; every request is recorded (Requests, Count), including failed and dropped ones.
 package jovepaytest

@@ -38,15 +38,31 @@ func ExampleNewServer() {
 }
 
 // Inject the failure an unkeyed create must survive: processed, answer lost.
-func ExampleServer_DropResponseNext() {
+func ExampleServer_LoseResponseNext() {
 	srv := jovepaytest.NewServer()
 	defer srv.Close()
 	client, _ := srv.NewClient()
-	srv.DropResponseNext(1, jovepaytest.Match("POST", "/v1/payment"))
+	srv.LoseResponseNext(1)
 	_, err := client.CreatePayment(context.Background(), jovepay.CreatePaymentParams{
 		PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "T-2",
 	})
 	fmt.Println(err != nil, srv.Count("POST", "/v1/payment"))
 	// Output:
 	// true 1
+}
+
+// Lose only the answer of one endpoint: other requests go through untouched.
+func ExampleServer_AddFault() {
+	srv := jovepaytest.NewServer()
+	defer srv.Close()
+	client, _ := srv.NewClient()
+	srv.AddFault(1, jovepaytest.Fault{LoseResponse: true, Match: jovepaytest.Match("POST", "/v1/payment")})
+	ctx := context.Background()
+	errStatus := client.Status(ctx) // not matched: answered
+	_, err := client.CreatePayment(ctx, jovepay.CreatePaymentParams{
+		PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "T-3",
+	})
+	fmt.Println(errStatus == nil, err != nil, srv.Count("POST", "/v1/payment"))
+	// Output:
+	// true true 1
 }

@@ -33,9 +33,9 @@ const (
 // helpers (Pay, Complete, Advance, Redeposit…) move them along and deliver signed IPNs. It is
 // safe for concurrent use.
 type Server struct {
-	// URL is the server's root, "http://127.0.0.1:port"; hosted invoice pages live under it.
+	// URL is the server's root, "http://127.0.0.1:<port>"; hosted invoice pages live under it.
 	URL string
-	// BaseURL is the API base to give a client, URL + "/v1".
+	// BaseURL is the API base URL, URL + "/v1": pass it to jovepay.WithBaseURL.
 	BaseURL string
 
 	srv    *httptest.Server
@@ -53,7 +53,6 @@ type Server struct {
 	requests   []Request
 	deliveries []fakeserver.Delivery
 	form       webhook.SortedJSONForm
-	lose       []func(*http.Request) bool // DropResponseNext queue
 }
 
 type config struct {
@@ -185,8 +184,14 @@ func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
 // so the client cannot know whether the fake acted on them (it does not).
 func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 
-// Fault is one injected failure: a status (with Retry-After), or a dropped connection, for the
-// requests Match accepts (nil: any). See Match.
+// LoseResponseNext makes the next n requests be processed in full — a payment really is
+// created — and then answered by closing the connection: the ambiguous failure an unkeyed
+// create must survive without creating twice. To lose only the answer of one endpoint, use
+// AddFault(n, Fault{LoseResponse: true, Match: Match("POST", "/v1/payment")}).
+func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
+
+// Fault is one injected failure: a status (with Retry-After), a dropped connection, or a lost
+// response, for the requests Match accepts (nil: any). See Match.
 type Fault = fakeserver.Fault
 
 // Delivery is the record of one IPN delivery and its attempts.
@@ -201,13 +206,8 @@ func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
 // SetLatency delays every request by d.
 func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
-// ResetFaults removes queued faults, lost responses and latency.
-func (s *Server) ResetFaults() {
-	s.faults.Reset()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lose = nil
-}
+// ResetFaults removes queued faults and latency.
+func (s *Server) ResetFaults() { s.faults.Reset() }
 
 // Request is one request the fake received (recorded before fault injection, so failed and
 // dropped requests are counted too).
@@ -251,36 +251,12 @@ func (s *Server) record(next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-		lose := false
-		for i, m := range s.lose {
-			if m == nil || m(r) {
-				s.lose = append(s.lose[:i], s.lose[i+1:]...)
-				lose = true
-				break
-			}
-		}
 		s.mu.Unlock()
-		if lose {
-			next.ServeHTTP(httptest.NewRecorder(), r) // acted on…
-			fakeserver.DropConnection(w, r)           // …but the answer never arrives
-			return
-		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// DropResponseNext makes the next n requests that match (nil: any) be processed in full — a
-// payment really is created — and then answered by closing the connection: the ambiguous
-// failure an unkeyed create must survive without creating twice.
-func (s *Server) DropResponseNext(n int, match func(*http.Request) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < n; i++ {
-		s.lose = append(s.lose, match)
-	}
-}
-
-// Match returns a request matcher for AddFault and DropResponseNext: method and URL path
+// Match returns a request matcher for Fault.Match (see AddFault): method and URL path
 // ("POST", "/v1/payment").
 func Match(method, path string) func(*http.Request) bool {
 	return func(r *http.Request) bool { return r.Method == method && r.URL.Path == path }

@@ -389,7 +389,7 @@ func TestFaults(t *testing.T) {
 	if status, _ := call(t, "GET", srv.BaseURL+"/currencies", key, ""); status != 200 || time.Since(start) < 30*time.Millisecond {
 		t.Errorf("latency: %d after %v", status, time.Since(start))
 	}
-	srv.DropResponseNext(1, jovepaytest.Match("POST", "/v1/payment"))
+	srv.AddFault(1, jovepaytest.Fault{LoseResponse: true, Match: jovepaytest.Match("POST", "/v1/payment")})
 	srv.ResetFaults()
 	if status, _ := call(t, "POST", srv.BaseURL+"/payment", key, `{"price_amount":100,"price_currency":"usd","pay_currency":"btc"}`); status != 201 {
 		t.Errorf("after reset: %d", status)

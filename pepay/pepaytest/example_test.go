@@ -13,7 +13,7 @@ import (
 func ExampleServer() {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	client, err := srv.Client() // aimed at srv, with its API key
+	client, err := srv.NewClient() // aimed at srv, with its API key
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -40,11 +40,11 @@ func ExampleServer() {
 	// invoice_payment.updated
 }
 
-func ExampleServer_faults() {
+func ExampleServer_LoseResponseNext() {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
-	client, _ := srv.Client()
-	srv.DropResponseNext(1) // the invoice is created, the answer is lost
+	client, _ := srv.NewClient()
+	srv.LoseResponseNext(1) // the invoice is created, the answer is lost
 	created, err := client.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5"), OrderRef: "o-2"})
 	fmt.Println(err, created.InvoiceID != "", srv.InvoiceCount(), "invoice")
 	// Output: <nil> true 1 invoice

@@ -29,8 +29,12 @@ const DefaultReplayWindow = 1000
 // with retries, streams events with since-replay and resync, and injects faults. It listens on
 // 127.0.0.1 only. All methods are safe for concurrent use.
 type Server struct {
-	// URL is the base URL to give pepay.WithBaseURL ("http://127.0.0.1:port").
+	// URL is the server's root, "http://127.0.0.1:<port>"; hosted pages live at
+	// URL + "/pay/<invoice id>".
 	URL string
+	// BaseURL is the API base URL to give pepay.WithBaseURL. Pepay's paths start at the host
+	// (/api/v1/…, /ws/merchant/events), so it equals URL.
+	BaseURL string
 	// APIKey is the merchant key the server accepts.
 	APIKey string
 
@@ -79,10 +83,10 @@ func WithEnvironment(env pepay.Environment) Option { return func(s *Server) { s.
 // {"object":"ws_control","type":"resync_required"} frame and the stream goes live from there.
 func WithReplayWindow(n int) Option { return func(s *Server) { s.streamCfg.replayWindow = n } }
 
-// WithWebhookRetry sets how webhook deliveries are retried: attempts per event (default 5) and
-// the wait before attempt n+1 (default 10 ms·2^n).
-func WithWebhookRetry(attempts int, backoff func(n int) time.Duration) Option {
-	return func(s *Server) { s.hook.attempts, s.hook.backoff = attempts, backoff }
+// WithDeliveryAttempts sets how many times a webhook is attempted (0: the default 5) and the
+// wait before attempt n+1 (nil: 10 ms·2^n).
+func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
+	return func(s *Server) { s.hook.attempts, s.hook.backoff = n, backoff }
 }
 
 // NewServer starts a fake Pepay on 127.0.0.1. Close it when done.
@@ -118,6 +122,7 @@ func NewServer(opts ...Option) *Server {
 	root.Handle("/", s.faults.Wrap(rest))
 	s.srv = httptest.NewServer(s.record(root))
 	s.URL = s.srv.URL
+	s.BaseURL = s.srv.URL
 	return s
 }
 
@@ -139,9 +144,9 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// Client returns a pepay.Client for this server with its API key and fast retries, plus opts.
-func (s *Server) Client(opts ...pepay.Option) (*pepay.Client, error) {
-	base := []pepay.Option{pepay.WithBaseURL(s.URL), pepay.WithRetryWait(time.Millisecond, 10*time.Millisecond)}
+// NewClient returns a pepay.NewClient for this server with its API key and fast retries, plus opts.
+func (s *Server) NewClient(opts ...pepay.Option) (*pepay.Client, error) {
+	base := []pepay.Option{pepay.WithBaseURL(s.BaseURL), pepay.WithRetryWait(time.Millisecond, 10*time.Millisecond)}
 	return pepay.NewClient(s.APIKey, append(base, opts...)...)
 }
 
@@ -155,18 +160,22 @@ func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
 // without acting on them.
 func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 
-// DropResponseNext makes the next n REST requests be processed in full (an invoice is created)
+// LoseResponseNext makes the next n REST requests be processed in full (an invoice is created)
 // and then answered by closing the connection: the client cannot know it succeeded. Only a
 // keyed retry is safe after that, which is what it lets you test.
-func (s *Server) DropResponseNext(n int) { s.faults.LoseResponseNext(n) }
+func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
 
 // SetLatency delays every REST request by d.
 func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
-// Faults gives direct access to the REST fault queue (for Add with a Match).
-func (s *Server) Faults() *fakeserver.Faults { return &s.faults }
+// Fault is one injected REST failure: a status (with Retry-After), a dropped connection, or a
+// lost response, for the requests Match accepts (nil: any).
+type Fault = fakeserver.Fault
 
-// ResetFaults clears REST faults, dropped responses and stream faults.
+// AddFault queues n copies of a REST fault; Fault.Match limits it to some requests.
+func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
+
+// ResetFaults clears REST faults (lost responses included), the latency and stream faults.
 func (s *Server) ResetFaults() {
 	s.faults.Reset()
 	s.mu.Lock()

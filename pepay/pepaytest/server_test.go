@@ -28,7 +28,7 @@ type envelope struct {
 
 func do(t *testing.T, srv *pepaytest.Server, method, path string, hdr map[string]string, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, srv.BaseURL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestListPagingSemantics(t *testing.T) {
 
 // Webhooks are signed over "<ms>.<body>", verified by the pepay verifier, and retried on non-2xx.
 func TestWebhookDelivery(t *testing.T) {
-	srv := pepaytest.NewServer(pepaytest.WithWebhookRetry(4, func(int) time.Duration { return time.Millisecond }))
+	srv := pepaytest.NewServer(pepaytest.WithDeliveryAttempts(4, func(int) time.Duration { return time.Millisecond }))
 	defer srv.Close()
 	v, err := pepay.NewWebhookVerifier("whsec_new")
 	if err != nil {
@@ -219,7 +219,7 @@ func TestFaults(t *testing.T) {
 	defer srv.Close()
 	auth := map[string]string{"x-api-key": srv.APIKey}
 	srv.FailNext(1, http.StatusTooManyRequests, 2*time.Second)
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/events", nil)
+	req, _ := http.NewRequest("GET", srv.BaseURL+"/api/v1/events", nil)
 	req.Header.Set("x-api-key", srv.APIKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -232,7 +232,7 @@ func TestFaults(t *testing.T) {
 	}
 	srv.DropNext(1)
 	// A POST: net/http would silently resend a GET on a fresh connection.
-	post, _ := http.NewRequest("POST", srv.URL+"/api/v1/ws/token", strings.NewReader(`{"scope":"merchant","ttl_seconds":60}`))
+	post, _ := http.NewRequest("POST", srv.BaseURL+"/api/v1/ws/token", strings.NewReader(`{"scope":"merchant","ttl_seconds":60}`))
 	post.Header.Set("x-api-key", srv.APIKey)
 	if resp, err := http.DefaultClient.Do(post); err == nil {
 		resp.Body.Close()
@@ -255,7 +255,7 @@ func TestExpiredWSTokenRefused(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	srv := pepaytest.NewServer(pepaytest.WithClock(clock))
 	defer srv.Close()
-	c, _ := srv.Client()
+	c, _ := srv.NewClient()
 	tok, err := c.NewWSToken(context.Background(), pepay.ScopeMerchant, time.Minute)
 	if err != nil || !tok.ExpiresAt.Equal(now.Add(time.Minute)) {
 		t.Fatalf("token = %v, %v", tok, err)

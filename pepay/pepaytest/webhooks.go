@@ -110,11 +110,17 @@ func (h *hookConfig) close() {
 	}
 }
 
+// Delivery is the record of one webhook delivery and its attempts.
+type Delivery = fakeserver.Delivery
+
+// Attempt is one attempt of a Delivery.
+type Attempt = fakeserver.Attempt
+
 // Deliveries returns the finished webhook deliveries, in order, with every attempt's status.
-func (s *Server) Deliveries() []fakeserver.Delivery {
+func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]fakeserver.Delivery(nil), s.hook.deliveries...)
+	return append([]Delivery(nil), s.hook.deliveries...)
 }
 
 // WaitWebhooks blocks until every queued webhook has been delivered (or given up on), or ctx
