@@ -60,7 +60,8 @@ func (e *MismatchError) Unwrap() error { return e.Err }
 
 // CheckIPN checks a verified payment IPN against the order it claims to pay, as the seed asks
 // ("always validate amount and asset type from IPN"): the order id, the price, the pay asset,
-// that actually_paid reaches the expected pay amount, and that it is not a repeated deposit. It
+// that actually_paid reaches the expected pay amount (in the expected asset; not compared after
+// a wrong-asset deposit, which is a mismatch already), and that it is not a repeated deposit. It
 // returns nil or every mismatch found (errors.Join of *MismatchError; test with errors.Is and
 // the sentinels, or errors.As). It does not look at the status: fulfil only when this returns
 // nil AND Status.IsPaid().
@@ -90,10 +91,13 @@ func CheckPayment(p *Payment, exp Expected) error {
 	if !exp.PriceAmount.IsZero() && !p.PriceAmount.Equal(exp.PriceAmount) {
 		add("price_amount", exp.PriceAmount.String(), p.PriceAmount.String(), ErrAmountMismatch)
 	}
-	if exp.PayCurrency != "" && p.IsWrongAsset(exp.PayCurrency) {
+	wrongAsset := exp.PayCurrency != "" && p.IsWrongAsset(exp.PayCurrency)
+	if wrongAsset {
 		add("pay_currency", exp.PayCurrency, p.PayCurrency, ErrAssetMismatch)
 	}
-	if !exp.PayAmount.IsZero() && p.ActuallyPaid.LessThan(exp.PayAmount) {
+	// actually_paid is counted in the asset received: after a wrong-asset deposit it is not
+	// comparable with the expected pay amount, and the asset mismatch already rejects the IPN.
+	if !wrongAsset && !exp.PayAmount.IsZero() && p.ActuallyPaid.LessThan(exp.PayAmount) {
 		add("actually_paid", ">= "+exp.PayAmount.String(), p.ActuallyPaid.String(), ErrAmountMismatch)
 	}
 	if p.IsRepeatedDeposit() {

@@ -67,9 +67,13 @@ func TestCheckIPN(t *testing.T) {
 		{"other fiat", Expected{PriceCurrency: "eur"}, map[string]error{"price_currency": ErrAssetMismatch}},
 		{"wrong asset", Expected{PayCurrency: "usdterc20"}, map[string]error{"pay_currency": ErrAssetMismatch}},
 		{"underpaid", Expected{PayAmount: dec("25.32")}, map[string]error{"actually_paid": ErrAmountMismatch}},
-		{"everything", Expected{OrderID: "x", PriceAmount: dec("1"), PriceCurrency: "eur", PayCurrency: "btc", PayAmount: dec("30")},
+		{"everything", Expected{OrderID: "x", PriceAmount: dec("1"), PriceCurrency: "eur", PayCurrency: "usdttrc20", PayAmount: dec("30")},
 			map[string]error{"order_id": ErrOrderMismatch, "price_amount": ErrAmountMismatch, "price_currency": ErrAssetMismatch,
-				"pay_currency": ErrAssetMismatch, "actually_paid": ErrAmountMismatch}},
+				"actually_paid": ErrAmountMismatch}},
+		// actually_paid is in the asset received: after a wrong-asset deposit it is not compared
+		// with the expected pay amount (the units differ); the asset mismatch rejects the IPN.
+		{"wrong asset, amount in another unit", Expected{PayCurrency: "btc", PayAmount: dec("30")},
+			map[string]error{"pay_currency": ErrAssetMismatch}},
 	}
 	for _, tc := range cases {
 		err := CheckIPN(good, tc.exp)

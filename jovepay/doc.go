@@ -38,6 +38,9 @@
 // custodial-recurring IPN, drops duplicates and calls your function. Fulfil an order only when
 // the status IsPaid (finished) and CheckIPN finds the amount and asset right: partially_paid
 // is never paid, repeated deposits (parent_payment_id) and wrong-asset deposits need a human.
+// The fake in jovepaytest reproduces each of these (Pay short of pay_amount, Redeposit,
+// PayWrongAsset with or without auto-processing) with signed IPNs, so the checks can be tested
+// end to end.
 //
 // [assumed] points, kept configurable or tolerant: the sandbox host (SandboxBaseURL), the
 // x-nowpayments-sig header (also accepted), the raw-body HMAC-SHA256 signature (opt-in), the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paykit-go/paykit"
@@ -71,7 +72,11 @@ func (s *Server) setStatus(p *payment, status jovepay.PaymentStatus) error {
 		p.payinHash = "payin" + strconv.FormatInt(p.id, 16)
 	}
 	if status == jovepay.StatusFinished {
-		p.outcomeAmount = trim(p.actuallyPaid.Mul(serviceFee).Round(8))
+		paid := p.actuallyPaid
+		if p.payCurrency != p.outcomeCurrency { // a wrong-asset deposit, valued in the payout asset
+			paid = s.convert(paid, p.payCurrency, p.outcomeCurrency)
+		}
+		p.outcomeAmount = trim(paid.Mul(serviceFee).Round(8))
 		p.payoutHash = "payout" + strconv.FormatInt(p.id, 16)
 	}
 	p.status = status
@@ -136,7 +141,8 @@ func (s *Server) Refund(ctx context.Context, id jovepay.ID) error {
 
 // Redeposit plays the customer sending amount again to an existing payment's address: JovePay
 // records a child payment (parent_payment_id = the original, origin_type "REPEATED") in the
-// original asset, finished, and delivers its IPN. It returns the child's id.
+// original asset (the order's, even after a wrong-asset deposit), finished, and delivers its
+// IPN. It returns the child's id.
 func (s *Server) Redeposit(ctx context.Context, parent jovepay.ID, amount paykit.Decimal) (jovepay.ID, error) {
 	if amount.Sign() <= 0 {
 		return "", fmt.Errorf("jovepaytest: amount must be positive")
@@ -151,8 +157,9 @@ func (s *Server) Redeposit(ctx context.Context, parent jovepay.ID, amount paykit
 	s.nextID++
 	child := *orig
 	child.id, child.parentID, child.originType = s.nextID, orig.id, jovepay.OriginRepeated
+	child.payCurrency, child.askedCurrency = orig.ordered(), ""
 	child.payAmount, child.actuallyPaid = amount, amount
-	child.priceAmount = s.convert(amount, orig.payCurrency, orig.priceCurrency)
+	child.priceAmount = s.convert(amount, child.payCurrency, orig.priceCurrency)
 	child.payinHash, child.payoutHash, child.status = "", "", jovepay.StatusConfirming
 	child.createdAt, child.updatedAt = now, now
 	if err := s.setStatus(&child, jovepay.StatusFinished); err != nil {
@@ -164,6 +171,118 @@ func (s *Server) Redeposit(ctx context.Context, parent jovepay.ID, amount paykit
 	id := jovepay.ID(strconv.FormatInt(child.id, 10))
 	s.mu.Unlock()
 	return id, s.ResendIPN(ctx, id)
+}
+
+// WrongAssetDeposit is a customer's transfer to a payment's deposit address in a supported
+// asset, or on a network, other than the payment's pay_currency: the seed's "wrong-asset
+// deposit" (see PayWrongAsset).
+type WrongAssetDeposit struct {
+	// Currency is the asset actually sent (required): one the fake supports other than the
+	// payment's pay_currency, e.g. "eth" for a btc payment. For the right token on the wrong
+	// network, add the other network's ticker first: WithRate("usdterc20", …) for a usdttrc20
+	// payment.
+	Currency string
+	// Amount is what arrived, in Currency (required, > 0).
+	Amount paykit.Decimal
+	// AutoProcess plays the dashboard setting that processes wrong-asset deposits automatically
+	// (which the seed says to use with caution): the deposit is valued in the payment's asset at
+	// the fake's rates and the payment goes on through confirmed and sending to finished when
+	// that covers pay_amount, or to partially_paid when it does not. Off (the default), the
+	// deposit waits for manual resolution in HoldStatus.
+	AutoProcess bool
+	// HoldStatus is the status a deposit awaiting manual resolution is reported in: confirming
+	// (the default), confirmed, sending or partially_paid. [assumed: the docs do not say which
+	// status JovePay reports for it.] Ignored with AutoProcess.
+	HoldStatus jovepay.PaymentStatus
+}
+
+// PayWrongAsset plays the customer sending a supported but wrong asset, or the right asset on
+// a wrong network, to a payment's deposit address. The seed ("Handling Repeated & Wrong-Asset
+// Deposits") says JovePay labels such a deposit "Wrong Asset", that it usually needs manual
+// resolution unless auto-processing is enabled, and that merchants must always validate the
+// amount and asset an IPN reports — which jovepay.CheckIPN does.
+//
+// On a waiting payment the deposit is recorded on the payment itself, and its IPNs report it as
+// received [assumed: the seed implies the IPN carries the deposit's asset and amount; the exact
+// fields are undocumented]: pay_currency (and network, fee.currency) name the asset sent and
+// actually_paid (and actually_paid_at_fiat) its amount, while price_amount, pay_amount and
+// outcome_currency keep what the order asked for. The payment goes to confirming, then on to
+// dep.HoldStatus (through confirmed for sending) — left there until you resolve it "manually"
+// with Advance (to finished, failed, refunded…) — or, with dep.AutoProcess, through confirmed
+// and sending to finished (or straight to partially_paid). Each step delivers an IPN. Once
+// finished, outcome_amount is the deposit valued in the outcome currency, less the fake's fee.
+//
+// On a payment that is no longer waiting, the deposit is a repeated one. As the seed notes, all
+// repeated deposits are converted to the payment's original asset: it is recorded as Redeposit
+// records it, with Amount converted at the fake's rates, so its IPN shows parent_payment_id but
+// not the wrong asset.
+//
+// It returns the id of the payment the deposit was recorded on: id itself, or the child. It
+// fails with ErrTransition for a Currency equal to the order's pay_currency (use Pay or
+// Redeposit) or an invalid HoldStatus.
+func (s *Server) PayWrongAsset(ctx context.Context, id jovepay.ID, dep WrongAssetDeposit) (jovepay.ID, error) {
+	if dep.Amount.Sign() <= 0 {
+		return "", fmt.Errorf("jovepaytest: amount must be positive")
+	}
+	cur := strings.ToLower(strings.TrimSpace(dep.Currency))
+	if !s.isCrypto(cur) {
+		return "", fmt.Errorf("jovepaytest: wrong-asset currency %q is not one the fake supports (add it WithRate)", dep.Currency)
+	}
+	hold := dep.HoldStatus
+	switch hold {
+	case "":
+		hold = jovepay.StatusConfirming
+	case jovepay.StatusConfirming, jovepay.StatusConfirmed, jovepay.StatusSending, jovepay.StatusPartiallyPaid:
+	default:
+		return "", fmt.Errorf("%w: a wrong-asset deposit cannot be held in %s", ErrTransition, hold)
+	}
+
+	s.mu.Lock()
+	p, apiErr := s.lookup(string(id))
+	if apiErr != nil {
+		s.mu.Unlock()
+		return "", apiErr
+	}
+	asked, waiting := p.ordered(), p.status == jovepay.StatusWaiting
+	s.mu.Unlock()
+	if cur == asked {
+		return "", fmt.Errorf("%w: payment %s asks for %s already (use Pay or Redeposit)", ErrTransition, id, cur)
+	}
+	if !waiting {
+		return s.Redeposit(ctx, id, s.convert(dep.Amount, cur, asked))
+	}
+
+	covers := false
+	err := s.update(ctx, id, func(p *payment) error {
+		if p.status != jovepay.StatusWaiting {
+			return fmt.Errorf("%w: payment %d is %s, not waiting", ErrTransition, p.id, p.status)
+		}
+		covers = !s.convert(dep.Amount, cur, p.payCurrency).LessThan(p.payAmount)
+		p.askedCurrency, p.payCurrency, p.actuallyPaid = p.payCurrency, cur, dep.Amount
+		return s.setStatus(p, jovepay.StatusConfirming)
+	})
+	if err != nil {
+		return "", err
+	}
+	var steps []jovepay.PaymentStatus
+	switch {
+	case dep.AutoProcess && covers:
+		steps = []jovepay.PaymentStatus{jovepay.StatusConfirmed, jovepay.StatusSending, jovepay.StatusFinished}
+	case dep.AutoProcess:
+		steps = []jovepay.PaymentStatus{jovepay.StatusPartiallyPaid}
+	case hold == jovepay.StatusConfirmed:
+		steps = []jovepay.PaymentStatus{jovepay.StatusConfirmed}
+	case hold == jovepay.StatusSending:
+		steps = []jovepay.PaymentStatus{jovepay.StatusConfirmed, jovepay.StatusSending}
+	case hold == jovepay.StatusPartiallyPaid:
+		steps = []jovepay.PaymentStatus{jovepay.StatusPartiallyPaid}
+	}
+	for _, st := range steps {
+		if err := s.Advance(ctx, id, st); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
 }
 
 // ChooseCurrency plays the customer picking a pay currency on an invoice's hosted page: it

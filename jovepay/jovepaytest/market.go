@@ -55,6 +55,9 @@ var knownCurrencies = map[string]currencyInfo{
 	"ltc":       {ID: 3, Code: "LTC", Name: "Litecoin", WalletRegex: "^(L|M|3|ltc1)[a-zA-HJ-NP-Z0-9]{26,40}$", Network: "ltc", CGID: "litecoin"},
 	"trx":       {ID: 4, Code: "TRX", Name: "Tron", WalletRegex: "^T[1-9A-HJ-NP-Za-km-z]{33}$", Network: "trx", CGID: "tron"},
 	"usdttrc20": {ID: 5, Code: "USDTTRC20", Name: "Tether USD (Tron)", WalletRegex: "^T[1-9A-HJ-NP-Za-km-z]{33}$", Network: "trx", CGID: "tether", SmartContract: "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", NetworkPrec: 6},
+	// Not offered by default (add it WithRate): USDT on Ethereum, the usual wrong network for a
+	// usdttrc20 payment.
+	"usdterc20": {ID: 7, Code: "USDTERC20", Name: "Tether USD (Ethereum)", WalletRegex: "^(0x)[0-9A-Fa-f]{40}$", Network: "eth", CGID: "tether", SmartContract: "0xdAC17F958D2ee523a2206206994597C13D831ec7", NetworkPrec: 6},
 	"xrp":       {ID: 6, Code: "XRP", Name: "Ripple", WalletRegex: "^r[1-9A-HJ-NP-Za-km-z]{25,34}$", ExtraIDExists: true, ExtraIDRegex: "^[0-9]{1,10}$", Network: "xrp", CGID: "ripple"},
 }
 

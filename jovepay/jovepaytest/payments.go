@@ -25,11 +25,20 @@ type payment struct {
 	actuallyPaid, outcomeAmount         paykit.Decimal
 	priceCurrency, payCurrency          string
 	outcomeCurrency                     string
+	askedCurrency                       string // the order's pay_currency, once a wrong-asset deposit replaced it
 	orderID, orderDescription           string
 	ipnURL                              string
 	fixedRate, feePaidByUser            bool
 	payinHash, payoutHash               string
 	createdAt, updatedAt, expiresAt     time.Time
+}
+
+// ordered returns the asset the order asked the customer to pay in.
+func (p *payment) ordered() string {
+	if p.askedCurrency != "" {
+		return p.askedCurrency
+	}
+	return p.payCurrency
 }
 
 // idText is a JSON id that is a string (create responses) or a number (everywhere else).
