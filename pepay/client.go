@@ -30,12 +30,14 @@ const (
 	EnvironmentMainnet Environment = "mainnet"
 )
 
-// Client talks to the Pepay merchant API with an x-api-key. It is safe for concurrent use; build
-// one per key and share it. Never use it in a browser: payor-side code uses NewPayorClient.
+// Client talks to the Pepay merchant API with an x-api-key, a dashboard JWT
+// (WithDashboardToken), or both. It is safe for concurrent use; build one per key and share it.
+// Never use it in a browser: payor-side code uses NewPayorClient.
 type Client struct {
 	t        *transport.Client
 	env      Environment
-	apiKey   string // for the WebSocket upgrade header; never logged or put in an error
+	apiKey   string // for the WebSocket upgrade header; never logged or put in an error; "" with a JWT only
+	auth     *merchantAuth
 	wsBase   string // ws(s)://host without a trailing slash
 	http     *http.Client
 	logger   *slog.Logger // nil: silent
@@ -48,8 +50,10 @@ type Option func(*options) error
 
 type options struct {
 	transport.Settings
-	env    Environment
-	wsBase string
+	env       Environment
+	wsBase    string
+	dashToken string      // WithDashboardToken
+	dashSrc   TokenSource // WithDashboardTokenSource
 }
 
 // WithBaseURL sets the REST host (default DefaultBaseURL), for a fake server (pepaytest) or a
@@ -134,29 +138,35 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error { return o.SetLogger(l) }
 }
 
-// NewClient returns a merchant client that sends apiKey as x-api-key. The key must not be empty;
-// its prefix (pk_…, sk_live_… both appear in Pepay's docs) is not checked. Errors never contain
-// the key.
+// NewClient returns a merchant client that sends apiKey as x-api-key. The key's prefix (pk_…,
+// sk_live_… both appear in Pepay's docs) is not checked. The key may be empty only when a
+// dashboard JWT is configured (WithDashboardToken, WithDashboardTokenSource): the client then
+// sends the JWT on every call, which Pepay accepts on the invoice routes; the events API, ws
+// tokens and a Stream without UseToken need the key. Errors never contain a credential.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
-	if strings.TrimSpace(apiKey) == "" {
-		return nil, errors.New("pepay: empty API key")
-	}
-	if strings.ContainsAny(apiKey, " \t\r\n") {
-		return nil, errors.New("pepay: API key contains whitespace")
-	}
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	hasDash := o.dashToken != "" || o.dashSrc != nil
+	switch {
+	case strings.TrimSpace(apiKey) == "" && !hasDash:
+		return nil, errors.New("pepay: empty API key")
+	case apiKey != "" && strings.TrimSpace(apiKey) == "":
+		return nil, errors.New("pepay: empty API key")
+	case strings.ContainsAny(apiKey, " \t\r\n"):
+		return nil, errors.New("pepay: API key contains whitespace")
+	}
+	auth := newMerchantAuth(apiKey, o.dashToken, o.dashSrc)
 	t, err := transport.New(transport.Config{
 		Provider: Provider,
 		Settings: o.Settings,
-		Auth:     transport.Header("x-api-key", apiKey),
+		Auth:     auth,
 	})
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{t: t, env: o.env, apiKey: apiKey, wsBase: o.wsBase, http: o.HTTPClient, logger: o.Logger, settings: o.Settings}
+	c := &Client{t: t, env: o.env, apiKey: apiKey, auth: auth, wsBase: o.wsBase, http: o.HTTPClient, logger: o.Logger, settings: o.Settings}
 	if c.wsBase == "" {
 		c.wsBase = wsScheme(t.BaseURL())
 	}

@@ -1,6 +1,7 @@
 // Package pepay is a client for Pepay's merchant API (docs-alpha.pepay.io): invoices, invoice
-// status polling, event history and recovery, the realtime merchant WebSocket, webhook
-// verification, and the payor session endpoints for embedded checkout.
+// status polling, event history and recovery, the realtime merchant, commerce and payor
+// WebSockets, webhook verification, the payor session endpoints for embedded checkout, and the
+// account's mainnet access.
 //
 // It follows Pepay's integration checklist:
 //
@@ -15,6 +16,31 @@
 //     first.
 //  4. Reconcile on the invoice itself (Client.GetInvoice, Client.GetInvoiceStatus): it is the
 //     source of truth.
+//  5. Go live: Client.MainnetAccessStatus says whether mainnet is enabled and what is left to do
+//     (MainnetAccess.NextStep); then switch to a mainnet API key.
+//
+// Credentials: the merchant API key (x-api-key, NewClient); the dashboard JWT
+// (WithDashboardToken or WithDashboardTokenSource: Authorization: Bearer), required on the
+// account routes and accepted on the invoice routes; the commerce key (x-commerce-api-key,
+// NewCommerceClient) for the commerce stream and commerce ws_tokens; the payment session headers
+// and the ws_connection token for the payor (NewPayorClient, PayorClient.Stream), which never
+// carry a key. No credential ever appears in an error or a log line.
+//
+// The three streams share one engine (reconnects with backoff, pings and an idle timeout, typed
+// ws_error, each event id handled once). Client.Stream and CommerceClient.Stream resume with
+// since= after a reconnect and backfill through the events API when Pepay cannot replay;
+// PayorClient.Stream has no documented resume and goes on live (poll PaymentStatus after a
+// reconnect).
+//
+// Assumptions where Pepay's docs are silent: the body of PUT /api/v1/user/environment is
+// {"environment":…}; the verify helper's answer (InvoiceVerification) and the commerce order
+// object (commerce.order.* data.object) are undocumented and kept as raw JSON; ws_control and
+// ws_error frame shapes and the terminal ws_error codes are the SDK's reading.
+//
+// Not covered: API key management and settlement preferences (dashboard JWT routes Pepay lists
+// without documenting them), webhook endpoint management (made in the dashboard), the POST form
+// of the verify helper (its body is undocumented; VerifyInvoice uses GET), and commerce REST
+// endpoints other than ws tokens.
 //
 // Amounts on invoices are integers in USDMillis (1/1000 USD) with an exact decimal view; the
 // amount you invoice is a paykit.Decimal in dollars. Timestamps decode from RFC 3339 or unix

@@ -31,10 +31,10 @@ var (
 	ErrPaginationStuck = errors.New("pepay: pagination did not advance")
 )
 
-// StreamError is a failure reported by the merchant WebSocket: a ws_error frame
-// ({"object":"ws_error","code":…,"message":…}) or a refused upgrade (HTTPStatus set). Stream
-// returns it when it is terminal (bad credentials, forbidden, invalid query); other stream errors
-// only cause a reconnect and are reported to StreamParams.OnStatus.
+// StreamError is a failure reported by a Pepay WebSocket (merchant, commerce or payor): a
+// ws_error frame ({"object":"ws_error","code":…,"message":…}) or a refused upgrade (HTTPStatus
+// set). The Stream methods return it when it is terminal (bad credentials, forbidden, invalid
+// query); other stream errors only cause a reconnect and are reported to OnStatus.
 type StreamError struct {
 	// Code is Pepay's error code ("API_KEY_INVALID", "INTERNAL_ERROR"), or "HTTP_<status>" for a
 	// refused upgrade without a JSON body.

@@ -27,6 +27,9 @@ const (
 	EventCommerceOrderCreated  EventType = "commerce.order.created"
 	EventCommerceOrderUpdated  EventType = "commerce.order.updated"
 	EventTestPing              EventType = "test.ping"
+	// EventPaymentQuoteUpdated is sent on the payor stream (PayorClient.Stream) when the quote
+	// of a payment address changes; its data.object is not documented (raw JSON).
+	EventPaymentQuoteUpdated EventType = "payment_quote.updated"
 )
 
 // Object types found in data.object.

@@ -2,6 +2,7 @@ package pepay_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -224,4 +225,112 @@ func ExampleUSDMillis() {
 	var amount pepay.USDMillis = 25000 // "amount": 25000, "amount_unit": "usd_millis"
 	fmt.Println(amount, amount.Decimal().StringFixed(2))
 	// Output: 25.000 25.00
+}
+
+func ExampleClient_MainnetAccessStatus() {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	// The account routes take the dashboard's JWT (in production: a TokenSource that logs in).
+	client, _ := srv.NewClient(pepay.WithDashboardToken(srv.DashboardToken))
+	ctx := context.Background()
+	show := func() {
+		st, err := client.MainnetAccessStatus(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(st.CurrentEnvironment, st.CanGoLive(), st.NextStep())
+	}
+	show()
+	srv.SetMainnetAccess(true) // Pepay approved the request
+	show()
+	if err := client.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet); err != nil {
+		log.Fatal(err)
+	}
+	show()
+	// Output:
+	// devnet false request_mainnet_access
+	// devnet true switch_environment
+	// mainnet true use_mainnet_key
+}
+
+func ExamplePayorClient_Stream() {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	client, _ := srv.NewClient()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	created, _ := client.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("12")})
+
+	// In the browser: only the payment session headers and the ws_connection token.
+	payor, _ := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
+	addr, err := payor.CreatePaymentAddress(ctx, "base", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	connected := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	handled := 0
+	go func() {
+		done <- payor.Stream(ctx, addr.WSConnection, pepay.PayorStreamParams{
+			OnStatus: func(s pepay.StreamStatus) { once.Do(func() { close(connected) }) },
+		}, func(ctx context.Context, e *pepay.Event) error {
+			fmt.Println(e.Type, e.ObjectType())
+			if handled++; handled == 3 {
+				cancel()
+			}
+			return nil
+		})
+	}()
+	<-connected
+	_ = srv.Pay(created.InvoiceID)
+	fmt.Println(<-done)
+	v, _ := payor.VerifyInvoice(context.Background(), created.InvoiceID)
+	fmt.Println("verified:", *v.Verified, v.Status)
+	// Output:
+	// invoice_payment.created invoice_payment
+	// invoice.updated invoice
+	// invoice_payment.updated invoice_payment
+	// context canceled
+	// verified: true paid
+}
+
+func ExampleCommerceClient_Stream() {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	commerce, err := pepay.NewCommerceClient(srv.CommerceKey, pepay.WithBaseURL(srv.BaseURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	connected := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	handled := 0
+	go func() {
+		done <- commerce.Stream(ctx, pepay.CommerceStreamParams{
+			Types:    []string{"commerce.order.*"},
+			OnStatus: func(s pepay.StreamStatus) { once.Do(func() { close(connected) }) },
+		}, func(ctx context.Context, e *pepay.Event) error {
+			// The order object is undocumented: decode the fields you rely on yourself.
+			var order struct {
+				Status string `json:"status"`
+			}
+			_ = json.Unmarshal(e.Data.Object, &order)
+			fmt.Println(e.Type, e.ObjectType(), order.Status)
+			if handled++; handled == 2 {
+				cancel()
+			}
+			return nil
+		})
+	}()
+	<-connected
+	id, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_1"})
+	_ = srv.UpdateCommerceOrder(id, "completed")
+	fmt.Println(<-done)
+	// Output:
+	// commerce.order.created commerce_order pending
+	// commerce.order.updated commerce_order completed
+	// context canceled
 }

@@ -1,6 +1,7 @@
 package pepay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,8 +21,11 @@ import (
 // the client to use where the key must not be: a browser (via WebAssembly), a mobile app, a
 // kiosk. It is safe for concurrent use.
 type PayorClient struct {
-	t    *transport.Client
-	auth transport.Auth // nil when the transport carries the session itself
+	t       *transport.Client
+	auth    transport.Auth // nil when the transport carries the session itself
+	secrets []string       // the session headers, scrubbed from stream errors
+	ws      streamEnv      // for PayorClient.Stream
+	wsBase  string         // ws(s)://host without a trailing slash
 }
 
 // sessionAuth sends the payor session headers.
@@ -61,7 +65,11 @@ func NewPayorClient(h PaymentSessionHeaders, opts ...Option) (*PayorClient, erro
 	if err != nil {
 		return nil, err
 	}
-	return &PayorClient{t: t}, nil
+	p := &PayorClient{t: t, secrets: sessionAuth(h).Secrets(), ws: newStreamEnv(o.Settings), wsBase: o.wsBase}
+	if p.wsBase == "" {
+		p.wsBase = wsScheme(t.BaseURL())
+	}
+	return p, nil
 }
 
 // PayorSession returns a payor client that shares c's connection pool and settings but
@@ -71,7 +79,7 @@ func (c *Client) PayorSession(h PaymentSessionHeaders) (*PayorClient, error) {
 	if err := h.check(); err != nil {
 		return nil, err
 	}
-	return &PayorClient{t: c.t, auth: sessionAuth(h)}, nil
+	return &PayorClient{t: c.t, auth: sessionAuth(h), secrets: sessionAuth(h).Secrets(), ws: c.streamEnv(), wsBase: c.wsBase}, nil
 }
 
 func (p *PayorClient) do(ctx context.Context, req transport.Request, out any) error {
@@ -361,4 +369,164 @@ func (p *PayorClient) SetCustomerEmail(ctx context.Context, email string) error 
 		Email string `json:"email"`
 	}{email}
 	return p.do(ctx, transport.Request{Method: http.MethodPost, Path: paymentsPath + "customer-email", Body: body, Idempotent: true}, nil)
+}
+
+// InvoiceVerification is the answer of PayorClient.VerifyInvoice. Pepay documents the verify
+// route but not its response, so the SDK keeps the whole answer in Raw and fills the other
+// fields only from the obvious names when they are present.
+type InvoiceVerification struct {
+	// InvoiceID is invoice_id (or id); "" when the answer has neither.
+	InvoiceID string `json:"-"`
+	// Status is status (or invoice_status); "" when the answer has neither.
+	Status Status `json:"-"`
+	// Verified is verified (or valid, is_valid, or a bare true/false answer); nil when the
+	// answer says neither.
+	Verified *bool `json:"-"`
+	// PaidAt is paid_at when present; zero otherwise.
+	PaidAt time.Time `json:"-"`
+	// Raw is the answer as Pepay sent it (inside its {"success","data"} envelope, if any).
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON keeps the raw answer and picks out the fields it recognizes. It never fails on a
+// valid JSON value: an answer of an unexpected shape leaves the typed fields empty.
+func (v *InvoiceVerification) UnmarshalJSON(b []byte) error {
+	*v = InvoiceVerification{Raw: append(json.RawMessage(nil), b...)}
+	switch t := string(bytes.TrimSpace(b)); t {
+	case "true", "false":
+		ok := t == "true"
+		v.Verified = &ok
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m == nil {
+		if !json.Valid(b) {
+			return errors.New("invoice verification is not JSON")
+		}
+		return nil
+	}
+	for _, k := range [...]string{"invoice_id", "id"} {
+		var id jsonx.ID
+		if raw, ok := m[k]; ok && json.Unmarshal(raw, &id) == nil && id != "" {
+			v.InvoiceID = string(id)
+			break
+		}
+	}
+	for _, k := range [...]string{"status", "invoice_status"} {
+		var st Status
+		if raw, ok := m[k]; ok && json.Unmarshal(raw, &st) == nil && st != "" {
+			v.Status = st
+			break
+		}
+	}
+	for _, k := range [...]string{"verified", "valid", "is_valid"} {
+		var ok jsonx.Bool
+		if raw, found := m[k]; found && string(raw) != "null" && json.Unmarshal(raw, &ok) == nil {
+			verified := bool(ok)
+			v.Verified = &verified
+			break
+		}
+	}
+	var paid jsonx.Time
+	if raw, ok := m["paid_at"]; ok && json.Unmarshal(raw, &paid) == nil {
+		v.PaidAt = paid.Time
+	}
+	return nil
+}
+
+// VerifyInvoice calls Pepay's verification helper for the session's invoice (GET
+// /api/v1/invoice/{invoiceId}/verify; invoiceID is CreatedInvoice.InvoiceID or
+// SessionDetails.InvoiceID). Pepay also accepts POST on the route, with an undocumented body; the
+// SDK uses GET, which is a read and is retried. The response is decoded tolerantly (see
+// InvoiceVerification); for decisions use the invoice status.
+func (p *PayorClient) VerifyInvoice(ctx context.Context, invoiceID string) (*InvoiceVerification, error) {
+	if err := checkID("invoice_id", invoiceID); err != nil {
+		return nil, err
+	}
+	var out InvoiceVerification
+	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: apiPrefix + "invoice/" + url.PathEscape(invoiceID) + "/verify"}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PayorStreamParams tunes PayorClient.Stream; every field is optional and means what it means in
+// StreamParams. The payor stream takes no filters: it carries the events of one payment session.
+type PayorStreamParams struct {
+	// DedupeWindow is how many recent event ids the stream remembers (default 10 000).
+	DedupeWindow int
+	// PingInterval (default 25 s) and IdleTimeout (default 60 s): see StreamParams.
+	PingInterval time.Duration
+	IdleTimeout  time.Duration // see PingInterval
+	// MinBackoff and MaxBackoff bound reconnect and handler-retry waits (500 ms, 30 s).
+	MinBackoff, MaxBackoff time.Duration
+	// HandlerAttempts is how often the handler runs for one event (default 5).
+	HandlerAttempts int
+	// OnStatus is told about connections, disconnects and handler retries.
+	OnStatus func(StreamStatus)
+}
+
+// Stream follows one payment session on the payor WebSocket (/ws/payment?token=<payment
+// session JWT>&format=event_v1), calling handler for each event (invoice.*, invoice_payment.*,
+// payment_quote.updated, …) one at a time. conn is PaymentAddress.WSConnection: its Token
+// authenticates (no API key or session header is sent, so it is browser-safe) and its WSURL,
+// when present, is where the stream connects; otherwise the client's WebSocket host and
+// conn.Endpoint (default PayorStreamPath).
+//
+// It shares Client.Stream's engine: reconnects with jittered backoff, pings and an idle timeout,
+// a terminal ws_error or refused upgrade returned as *StreamError, each event id delivered once,
+// handler retries and *HandlerError. One difference: Pepay documents no since= resume for the
+// payor stream, so a reconnect goes on live and events sent while disconnected are not replayed.
+// After a StreamConnected report that follows a StreamDisconnected, call PaymentStatus to catch
+// up. The token belongs to the quote: when Pepay refuses it (401, TOKEN_EXPIRED), Stream returns
+// the *StreamError; CreatePaymentAddress again for a fresh WSConnection.
+func (p *PayorClient) Stream(ctx context.Context, conn WSConnection, params PayorStreamParams, handler func(ctx context.Context, e *Event) error) error {
+	if handler == nil {
+		return errors.New("pepay: nil stream handler")
+	}
+	if strings.TrimSpace(conn.Token) == "" {
+		return &ValidationError{Field: "ws_connection.token", Reason: "must not be empty"}
+	}
+	t := streamTuning{
+		DedupeWindow: params.DedupeWindow, PingInterval: params.PingInterval, IdleTimeout: params.IdleTimeout,
+		MinBackoff: params.MinBackoff, MaxBackoff: params.MaxBackoff, HandlerAttempts: params.HandlerAttempts, OnStatus: params.OnStatus,
+	}
+	if err := t.validate("PayorStreamParams"); err != nil {
+		return err
+	}
+	target, q, err := p.payorStreamURL(conn)
+	if err != nil {
+		return err
+	}
+	spec := streamSpec{
+		kind:    "payor",
+		url:     target,
+		query:   q,
+		secrets: p.secrets,
+		auth:    staticTokenAuth(conn.Token),
+	}
+	return runStream(ctx, p.ws, spec, t, "", handler)
+}
+
+// payorStreamURL returns the stream URL without its query, and the query ws_url carried.
+func (p *PayorClient) payorStreamURL(conn WSConnection) (string, url.Values, error) {
+	if conn.WSURL == "" {
+		path := conn.Endpoint
+		if path == "" {
+			path = PayorStreamPath
+		}
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
+			return "", nil, &ValidationError{Field: "ws_connection.endpoint", Reason: "must be a path such as /ws/payment"}
+		}
+		return p.wsBase + path, url.Values{}, nil
+	}
+	u, err := url.Parse(wsScheme(conn.WSURL))
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.User != nil {
+		return "", nil, &ValidationError{Field: "ws_connection.ws_url", Reason: "must be a ws:// or wss:// URL"}
+	}
+	q := u.Query()
+	q.Del("token")
+	q.Del("format")
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), q, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/transport"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -31,6 +33,10 @@ const (
 	DefaultHandlerAttempts = 5
 	// StreamPath is the merchant event stream's path on the WebSocket host.
 	StreamPath = "/ws/merchant/events"
+	// CommerceStreamPath is the commerce event stream's path (commerce.order.* events).
+	CommerceStreamPath = "/ws/commerce/events"
+	// PayorStreamPath is the payor stream's path (one payment session).
+	PayorStreamPath = "/ws/payment"
 	// StreamFormat is the frame format the SDK asks for (the documented event envelope).
 	StreamFormat = "event_v1"
 	// maxFrameBytes bounds one frame; events are a few KiB.
@@ -40,6 +46,11 @@ const (
 // ErrStreamIdle is reported (to StreamParams.OnStatus) when the stream heard nothing, not even a
 // pong, for StreamParams.IdleTimeout; the connection is then replaced.
 var ErrStreamIdle = errors.New("pepay: stream silent for too long")
+
+// ErrStreamGap is reported (to OnStatus, with StreamGap) when Pepay cannot replay a resume's since
+// and the stream has no events API to backfill from (a commerce stream without
+// CommerceStreamParams.EventsClient): events in the gap were not delivered.
+var ErrStreamGap = errors.New("pepay: stream could not replay the events missed while disconnected")
 
 // StreamParams configures Stream. Only the filters reach Pepay; the rest tunes the client.
 type StreamParams struct {
@@ -99,6 +110,9 @@ const (
 	StreamHandlerRetry StreamState = "handler_retry"
 	// StreamBadFrame: a frame could not be parsed (Err) and was skipped.
 	StreamBadFrame StreamState = "bad_frame"
+	// StreamGap: Pepay could not replay since (Control names its ws_control frame) and there is
+	// nothing to backfill from; Err is ErrStreamGap. The stream goes on live.
+	StreamGap StreamState = "gap"
 )
 
 // StreamStatus is one report to StreamParams.OnStatus.
@@ -135,52 +149,202 @@ func (c *Client) Stream(ctx context.Context, p StreamParams, handler func(ctx co
 	if handler == nil {
 		return errors.New("pepay: nil stream handler")
 	}
-	if err := p.validate(); err != nil {
+	t, err := p.validate()
+	if err != nil {
 		return err
 	}
-	s := &streamer{c: c, p: p, handler: handler, since: p.Since, seen: newIDWindow(p.DedupeWindow)}
-	return s.run(ctx)
+	if c.apiKey == "" && !p.UseToken {
+		return &ValidationError{Field: "UseToken", Reason: "a client without an API key streams only with a ws_token"}
+	}
+	q := url.Values{}
+	if len(p.Types) > 0 {
+		q.Set("types", strings.Join(p.Types, ","))
+	}
+	setIf(q, "invoice_id", p.InvoiceID)
+	setIf(q, "customer_id", p.CustomerID)
+	setIf(q, "invoice_type", string(p.InvoiceType))
+	if env := c.envOr(p.Environment); env != "" {
+		q.Set("environment", string(env))
+	}
+	spec := streamSpec{
+		kind:    "merchant",
+		url:     c.wsBase + StreamPath,
+		query:   q,
+		resume:  true,
+		secrets: c.secrets(),
+		backfill: func(ctx context.Context, from string) iter.Seq2[*Event, error] {
+			return c.EventsAfter(ctx, from, ListEventsParams{Types: p.Types, InvoiceID: p.InvoiceID, Environment: p.Environment})
+		},
+		keep: func(ev *Event) bool { return p.matchesLocal(ev) },
+	}
+	if p.UseToken {
+		spec.freshTokens = true
+		spec.auth = tokenAuth(func(ctx context.Context) (*WSToken, error) {
+			return c.NewWSToken(ctx, ScopeMerchant, DefaultWSTokenTTL)
+		})
+	} else {
+		spec.auth = headerAuth("x-api-key", c.apiKey)
+	}
+	return runStream(ctx, c.streamEnv(), spec, t, p.Since, handler)
 }
 
-func (p *StreamParams) validate() error {
-	for _, t := range p.Types {
+// validate checks the filters and returns the tuning with its defaults filled in.
+func (p *StreamParams) validate() (streamTuning, error) {
+	if err := checkTypes(p.Types); err != nil {
+		return streamTuning{}, err
+	}
+	if p.Environment != "" && p.Environment != EnvironmentDevnet && p.Environment != EnvironmentMainnet {
+		return streamTuning{}, &ValidationError{Field: "environment", Reason: "must be devnet or mainnet"}
+	}
+	t := p.tuning()
+	return t, t.validate("StreamParams")
+}
+
+func (p *StreamParams) tuning() streamTuning {
+	return streamTuning{
+		Deduper: p.Deduper, DedupeWindow: p.DedupeWindow, PingInterval: p.PingInterval, IdleTimeout: p.IdleTimeout,
+		MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, HandlerAttempts: p.HandlerAttempts, OnStatus: p.OnStatus,
+	}
+}
+
+// matchesLocal applies the stream filters the events API does not take to backfilled events.
+func (p *StreamParams) matchesLocal(ev *Event) bool {
+	inv := ev.Invoice()
+	if inv == nil {
+		return true
+	}
+	if p.CustomerID != "" && inv.CustomerID != "" && inv.CustomerID != p.CustomerID {
+		return false
+	}
+	if p.InvoiceType != "" && inv.InvoiceType != "" && inv.InvoiceType != p.InvoiceType {
+		return false
+	}
+	return true
+}
+
+func checkTypes(types []string) error {
+	for _, t := range types {
 		if t == "" || strings.ContainsAny(t, ", ") {
 			return &ValidationError{Field: "types", Reason: "event types must be non-empty and contain no comma or space"}
 		}
 	}
-	if p.PingInterval < 0 || p.IdleTimeout < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 || p.DedupeWindow < 0 || p.HandlerAttempts < 0 {
-		return &ValidationError{Field: "StreamParams", Reason: "durations and counts must not be negative"}
+	return nil
+}
+
+// streamTuning is the client-side behaviour every stream shares (the tuning fields of
+// StreamParams, CommerceStreamParams and PayorStreamParams).
+type streamTuning struct {
+	Deduper                   *webhook.Deduper
+	DedupeWindow              int
+	PingInterval, IdleTimeout time.Duration
+	MinBackoff, MaxBackoff    time.Duration
+	HandlerAttempts           int
+	OnStatus                  func(StreamStatus)
+}
+
+// validate refuses negative values and fills in the defaults; field names the params struct.
+func (t *streamTuning) validate(field string) error {
+	if t.PingInterval < 0 || t.IdleTimeout < 0 || t.MinBackoff < 0 || t.MaxBackoff < 0 || t.DedupeWindow < 0 || t.HandlerAttempts < 0 {
+		return &ValidationError{Field: field, Reason: "durations and counts must not be negative"}
 	}
-	if p.Environment != "" && p.Environment != EnvironmentDevnet && p.Environment != EnvironmentMainnet {
-		return &ValidationError{Field: "environment", Reason: "must be devnet or mainnet"}
+	if t.PingInterval == 0 {
+		t.PingInterval = DefaultPingInterval
 	}
-	if p.PingInterval == 0 {
-		p.PingInterval = DefaultPingInterval
+	if t.IdleTimeout == 0 {
+		t.IdleTimeout = DefaultIdleTimeout
 	}
-	if p.IdleTimeout == 0 {
-		p.IdleTimeout = DefaultIdleTimeout
+	if t.MinBackoff == 0 {
+		t.MinBackoff = DefaultMinBackoff
 	}
-	if p.MinBackoff == 0 {
-		p.MinBackoff = DefaultMinBackoff
+	if t.MaxBackoff == 0 {
+		t.MaxBackoff = DefaultMaxBackoff
 	}
-	if p.MaxBackoff == 0 {
-		p.MaxBackoff = DefaultMaxBackoff
+	if t.MaxBackoff < t.MinBackoff {
+		t.MaxBackoff = t.MinBackoff
 	}
-	if p.MaxBackoff < p.MinBackoff {
-		p.MaxBackoff = p.MinBackoff
+	if t.DedupeWindow == 0 {
+		t.DedupeWindow = DefaultDedupeWindow
 	}
-	if p.DedupeWindow == 0 {
-		p.DedupeWindow = DefaultDedupeWindow
-	}
-	if p.HandlerAttempts == 0 {
-		p.HandlerAttempts = DefaultHandlerAttempts
+	if t.HandlerAttempts == 0 {
+		t.HandlerAttempts = DefaultHandlerAttempts
 	}
 	return nil
 }
 
+// streamEnv is what a stream needs from its client: the HTTP client for the handshake, the
+// User-Agent and the logger.
+type streamEnv struct {
+	http      *http.Client // nil: the websocket package's default
+	userAgent string
+	logger    *slog.Logger // nil: silent
+}
+
+func newStreamEnv(s transport.Settings) streamEnv {
+	return streamEnv{http: s.HTTPClient, userAgent: userAgentFor(s), logger: s.Logger}
+}
+
+func (c *Client) streamEnv() streamEnv { return newStreamEnv(c.settings) }
+
+// streamSpec is what differs between the merchant, commerce and payor streams; runStream is
+// the engine they share (reconnects, pings, idle detection, ws_error, dedupe, handler retries,
+// resume and backfill).
+type streamSpec struct {
+	kind  string     // "merchant", "commerce" or "payor", for logs
+	url   string     // ws(s)://host/path, without a query
+	query url.Values // the filters; format, since and token are added per connection
+	// resume sends since=<last event handled> on every connection.
+	resume bool
+	// auth prepares one connection (an upgrade header or a ?token=) and returns the credential
+	// values to scrub from errors.
+	auth func(ctx context.Context, q url.Values, h http.Header) (secrets []string, err error)
+	// freshTokens: auth mints a new token per connection, so a refused token is worth one more try.
+	freshTokens bool
+	// backfill lists the events after an id, oldest first, when Pepay cannot replay a resume;
+	// nil: there is no events API to ask (StreamGap).
+	backfill func(ctx context.Context, from string) iter.Seq2[*Event, error]
+	// keep filters backfilled events locally; nil keeps all.
+	keep func(*Event) bool
+	// secrets are the client's credentials, scrubbed from every error.
+	secrets []string
+}
+
+// headerAuth authenticates the upgrade with a header (x-api-key, x-commerce-api-key).
+func headerAuth(name, value string) func(context.Context, url.Values, http.Header) ([]string, error) {
+	return func(_ context.Context, _ url.Values, h http.Header) ([]string, error) {
+		h.Set(name, value)
+		return nil, nil
+	}
+}
+
+// tokenAuth authenticates each connection with a fresh ws_token in ?token=.
+func tokenAuth(mint func(context.Context) (*WSToken, error)) func(context.Context, url.Values, http.Header) ([]string, error) {
+	return func(ctx context.Context, q url.Values, _ http.Header) ([]string, error) {
+		tok, err := mint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("pepay: stream token: %w", err)
+		}
+		q.Set("token", tok.Token)
+		return []string{tok.Token, url.QueryEscape(tok.Token)}, nil
+	}
+}
+
+// staticTokenAuth sends a token the stream was given (the payor's payment session JWT).
+func staticTokenAuth(token string) func(context.Context, url.Values, http.Header) ([]string, error) {
+	return func(_ context.Context, q url.Values, _ http.Header) ([]string, error) {
+		q.Set("token", token)
+		return []string{token, url.QueryEscape(token)}, nil
+	}
+}
+
+func runStream(ctx context.Context, env streamEnv, spec streamSpec, t streamTuning, since string, handler func(context.Context, *Event) error) error {
+	s := &streamer{env: env, spec: spec, p: t, handler: handler, since: since, seen: newIDWindow(t.DedupeWindow)}
+	return s.run(ctx)
+}
+
 type streamer struct {
-	c       *Client
-	p       StreamParams
+	env     streamEnv
+	spec    streamSpec
+	p       streamTuning
 	handler func(context.Context, *Event) error
 	since   string // id of the last event handled (or skipped as a duplicate)
 	seen    *idWindow
@@ -194,8 +358,8 @@ func (s *streamer) notify(st StreamStatus) {
 }
 
 func (s *streamer) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
-	if l := s.c.logger; l != nil && l.Enabled(ctx, level) {
-		l.LogAttrs(ctx, level, msg, append(attrs, slog.String("provider", Provider))...)
+	if l := s.env.logger; l != nil && l.Enabled(ctx, level) {
+		l.LogAttrs(ctx, level, msg, append(attrs, slog.String("stream", s.spec.kind), slog.String("provider", Provider))...)
 	}
 }
 
@@ -217,7 +381,7 @@ func (s *streamer) run(ctx context.Context) error {
 		var serr *StreamError
 		if errors.As(err, &serr) && serr.Terminal() {
 			// A ws_token may simply have expired between mint and use: one fresh try.
-			if !(s.p.UseToken && serr.tokenProblem() && !tokenRetried) {
+			if !(s.spec.freshTokens && serr.tokenProblem() && !tokenRetried) {
 				s.log(ctx, slog.LevelError, "pepay: stream refused", slog.String("error", err.Error()))
 				return err
 			}
@@ -262,7 +426,10 @@ func backoff(min, max time.Duration, attempt int) time.Duration {
 
 // session runs one connection until it fails; it reports how many events it delivered.
 func (s *streamer) session(ctx context.Context) (delivered int, err error) {
-	resumeFrom := s.since
+	resumeFrom := ""
+	if s.spec.resume {
+		resumeFrom = s.since
+	}
 	var lastActive atomic.Int64 // unix nanos of the last frame or pong
 	lastActive.Store(time.Now().UnixNano())
 	conn, secrets, err := s.dial(ctx, &lastActive)
@@ -361,40 +528,31 @@ func isResyncHint(typ string) bool {
 	return false
 }
 
-// dial opens the WebSocket: x-api-key in the upgrade headers, or a fresh ws_token in the query.
-// It returns the credential values that must be scrubbed from errors.
+// dial opens the WebSocket with the stream's filters, format=event_v1, since (when the stream
+// resumes) and its credential. It returns the credential values that must be scrubbed from errors.
 func (s *streamer) dial(ctx context.Context, lastActive *atomic.Int64) (*websocket.Conn, []string, error) {
 	q := url.Values{}
+	for k, v := range s.spec.query {
+		q[k] = v
+	}
 	q.Set("format", StreamFormat)
-	if len(s.p.Types) > 0 {
-		q.Set("types", strings.Join(s.p.Types, ","))
+	if s.spec.resume {
+		setIf(q, "since", s.since)
 	}
-	setIf(q, "invoice_id", s.p.InvoiceID)
-	setIf(q, "customer_id", s.p.CustomerID)
-	setIf(q, "invoice_type", string(s.p.InvoiceType))
-	if env := s.c.envOr(s.p.Environment); env != "" {
-		q.Set("environment", string(env))
-	}
-	setIf(q, "since", s.since)
 	h := http.Header{}
-	h.Set("User-Agent", s.c.userAgent())
-	secrets := []string{s.c.apiKey}
-	if s.p.UseToken {
-		tok, err := s.c.NewWSToken(ctx, ScopeMerchant, DefaultWSTokenTTL)
-		if err != nil {
-			return nil, nil, fmt.Errorf("pepay: stream token: %w", err)
-		}
-		q.Set("token", tok.Token)
-		secrets = append(secrets, tok.Token, url.QueryEscape(tok.Token))
-	} else {
-		h.Set("x-api-key", s.c.apiKey)
+	h.Set("User-Agent", s.env.userAgent)
+	secrets := s.spec.secrets
+	more, err := s.spec.auth(ctx, q, h)
+	if err != nil {
+		return nil, nil, scrub(err, secrets)
 	}
+	secrets = append(append([]string(nil), secrets...), more...)
 	opts := &websocket.DialOptions{
-		HTTPClient:     s.c.http,
+		HTTPClient:     s.env.http,
 		HTTPHeader:     h,
 		OnPongReceived: func(context.Context, []byte) { lastActive.Store(time.Now().UnixNano()) },
 	}
-	conn, resp, err := websocket.Dial(ctx, s.c.wsBase+StreamPath+"?"+q.Encode(), opts)
+	conn, resp, err := websocket.Dial(ctx, s.spec.url+"?"+q.Encode(), opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return nil, secrets, upgradeError(resp, secrets)
@@ -530,16 +688,21 @@ func (s *streamer) backfill(ctx context.Context, from, control string) (int, err
 		// Nothing was asked to be replayed; the stream is live from here.
 		return 0, nil
 	}
+	if s.spec.backfill == nil {
+		s.log(ctx, slog.LevelWarn, "pepay: stream cannot replay since and has nothing to backfill from",
+			slog.String("since", from), slog.String("control", control))
+		s.notify(StreamStatus{State: StreamGap, Control: control, Err: ErrStreamGap})
+		return 0, nil
+	}
 	s.log(ctx, slog.LevelInfo, "pepay: stream resync, backfilling from the events API",
 		slog.String("since", from), slog.String("control", control))
 	s.notify(StreamStatus{State: StreamResyncing, Control: control})
 	n := 0
-	params := ListEventsParams{Types: s.p.Types, InvoiceID: s.p.InvoiceID, Environment: s.p.Environment}
-	for ev, err := range s.c.EventsAfter(ctx, from, params) {
+	for ev, err := range s.spec.backfill(ctx, from) {
 		if err != nil {
 			return n, fmt.Errorf("pepay: stream backfill: %w", err)
 		}
-		if !s.matchesLocal(ev) {
+		if s.spec.keep != nil && !s.spec.keep(ev) {
 			continue
 		}
 		d, err := s.deliver(ctx, ev)
@@ -550,21 +713,6 @@ func (s *streamer) backfill(ctx context.Context, from, control string) (int, err
 	}
 	s.notify(StreamStatus{State: StreamBackfilled, Backfilled: n})
 	return n, nil
-}
-
-// matchesLocal applies the stream filters the events API does not take.
-func (s *streamer) matchesLocal(ev *Event) bool {
-	inv := ev.Invoice()
-	if inv == nil {
-		return true
-	}
-	if s.p.CustomerID != "" && inv.CustomerID != "" && inv.CustomerID != s.p.CustomerID {
-		return false
-	}
-	if s.p.InvoiceType != "" && inv.InvoiceType != "" && inv.InvoiceType != s.p.InvoiceType {
-		return false
-	}
-	return true
 }
 
 // idWindow remembers the most recent n ids.
@@ -595,10 +743,10 @@ func (w *idWindow) add(id string) {
 	w.next = (w.next + 1) % len(w.ids)
 }
 
-// userAgent is the User-Agent for the WebSocket handshake.
-func (c *Client) userAgent() string {
-	if c.settings.UserAgent != "" {
-		return c.settings.UserAgent
+// userAgentFor is the User-Agent for the WebSocket handshake.
+func userAgentFor(s transport.Settings) string {
+	if s.UserAgent != "" {
+		return s.UserAgent
 	}
 	return "paykit-go/" + paykit.Version + " (" + Provider + ")"
 }

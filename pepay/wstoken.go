@@ -66,8 +66,13 @@ func (t WSToken) GoString() string { return t.String() }
 const DefaultWSTokenTTL = 60 * time.Second
 
 // NewWSToken mints a ws_token (POST /api/v1/ws/token). ttl is rounded up to whole seconds and
-// must be positive; scope must match the key type (a merchant key gets 400 for commerce).
+// must be positive; scope must match the key type (a merchant key gets 400 for commerce: mint
+// commerce tokens with CommerceClient.NewWSToken).
 func (c *Client) NewWSToken(ctx context.Context, scope WSScope, ttl time.Duration) (*WSToken, error) {
+	return mintWSToken(ctx, c.t, scope, ttl)
+}
+
+func mintWSToken(ctx context.Context, t *transport.Client, scope WSScope, ttl time.Duration) (*WSToken, error) {
 	if scope != ScopeMerchant && scope != ScopeCommerce {
 		return nil, &ValidationError{Field: "scope", Reason: "must be merchant or commerce"}
 	}
@@ -81,7 +86,7 @@ func (c *Client) NewWSToken(ctx context.Context, scope WSScope, ttl time.Duratio
 	}{scope, secs}
 	var out WSToken
 	// Minting twice is harmless, so the call is retried like a read.
-	err := doRequest(ctx, c.t, transport.Request{Method: http.MethodPost, Path: apiPrefix + "ws/token", Body: body, Idempotent: true}, &out)
+	err := doRequest(ctx, t, transport.Request{Method: http.MethodPost, Path: apiPrefix + "ws/token", Body: body, Idempotent: true}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,11 @@
 // Package pepaytest is an in-process fake of Pepay for tests and examples: the merchant REST API
-// (invoices with idempotent creation, status, lists with cursors, totals, events, ws tokens), the
-// payor session endpoints, the merchant WebSocket (/ws/merchant/events with since-replay and
-// resync), and signed webhook delivery with retries.
+// (invoices with idempotent creation, status, lists with cursors, totals, events, ws tokens for
+// merchant and commerce keys), the dashboard-JWT account routes (mainnet access status and
+// environment switch; the JWT is also accepted on the invoice routes), the payor session
+// endpoints (with the invoice verify helper), the three WebSockets — merchant
+// (/ws/merchant/events) and commerce (/ws/commerce/events) with since-replay and resync, payor
+// (/ws/payment, the events of one invoice, authenticated by the ws_connection token of
+// CreatePaymentAddress) — and signed webhook delivery with retries.
 //
 //	srv := pepaytest.NewServer()
 //	defer srv.Close()
@@ -9,10 +13,17 @@
 //	srv.SetWebhook(endpointURL, secret)  // signed deliveries of every later event
 //	created, _ := client.CreateInvoice(ctx, params)
 //	srv.Pay(created.InvoiceID)           // payment.created, invoice.updated (paid), payment.updated
+//	orderID, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_1"}) // commerce.order.created
+//	srv.UpdateCommerceOrder(orderID, "completed")                               // commerce.order.updated
+//	srv.SetMainnetAccess(true)           // Pepay approved the mainnet request
+//
+// Credentials: APIKey, DashboardToken and CommerceKey (WithAPIKey, WithDashboardToken,
+// WithCommerceKey). The commerce order object and the verify answer are the fake's own shapes:
+// Pepay does not document them.
 //
 // Faults: FailNext, DropNext, LoseResponseNext (the request is processed, the answer lost),
 // AddFault and SetLatency for REST; DropStreams, DropStreamEvery, RefuseResumes,
-// InjectStreamError and SetStreamsSilent for the WebSocket.
+// InjectStreamError and SetStreamsSilent for the WebSockets (all three streams).
 //
 // Ids are deterministic (invoice n always has the same UUID); event ids follow Pepay's
 // "evt_<ms>-<seq>" form. The server listens on 127.0.0.1 only.

@@ -22,7 +22,11 @@ type eventRec struct {
 	customerID  string
 	invoiceType pepay.InvoiceType
 	env         pepay.Environment
-	body        []byte // the event JSON, as sent on every channel
+	// orderID, wallet and walletNetwork are set on commerce.order.* events.
+	orderID       string
+	wallet        string
+	walletNetwork string
+	body          []byte // the event JSON, as sent on every channel
 }
 
 type eventRequest struct {
@@ -126,15 +130,34 @@ func (s *Server) EventPayload(id string) ([]byte, bool) {
 
 // eventFilter is a parsed events query or stream filter.
 type eventFilter struct {
+	stream      streamKind // which WebSocket, or streamNone for the events API
 	types       []string
 	gte, lte    int64 // 0: unbounded
 	invoiceID   string
 	customerID  string
 	invoiceType string
 	env         string
+	// commerce stream filters
+	orderID       string
+	wallet        string
+	walletNetwork string
 }
 
+// commerceEvent reports whether e belongs on the commerce stream rather than the merchant and
+// payor streams.
+func commerceEvent(e *eventRec) bool { return pepay.MatchEventType("commerce.order.*", string(e.typ)) }
+
 func (f *eventFilter) match(e *eventRec) bool {
+	switch f.stream {
+	case streamMerchant, streamPayor:
+		if commerceEvent(e) {
+			return false
+		}
+	case streamCommerce:
+		if !commerceEvent(e) {
+			return false
+		}
+	}
 	if len(f.types) > 0 {
 		ok := false
 		for _, t := range f.types {
@@ -153,7 +176,10 @@ func (f *eventFilter) match(e *eventRec) bool {
 		f.invoiceID != "" && e.invoiceID != f.invoiceID,
 		f.customerID != "" && e.customerID != f.customerID,
 		f.invoiceType != "" && string(e.invoiceType) != f.invoiceType,
-		f.env != "" && string(e.env) != f.env:
+		f.env != "" && string(e.env) != f.env,
+		f.orderID != "" && e.orderID != f.orderID,
+		f.wallet != "" && e.wallet != f.wallet,
+		f.walletNetwork != "" && e.walletNetwork != f.walletNetwork:
 		return false
 	}
 	return true

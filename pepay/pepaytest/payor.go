@@ -133,6 +133,9 @@ func (s *Server) paymentAddress(w http.ResponseWriter, r *http.Request, inv *inv
 		return
 	}
 	inv.addresses++
+	sum := sha256.Sum256([]byte("payor-ws:" + inv.id + ":" + strconv.Itoa(inv.addresses)))
+	wsToken := "eyJwYXlvciI6InBlcGF5dGVzdCJ9." + hex.EncodeToString(sum[:12]) + "." + strconv.Itoa(inv.addresses)
+	s.payorToks[wsToken] = inv.id
 	now := s.now()
 	remaining := inv.amount - inv.paid
 	rate := "1.00"
@@ -145,8 +148,8 @@ func (s *Server) paymentAddress(w http.ResponseWriter, r *http.Request, inv *inv
 		"quote_status": "active", "status_code": "QUOTE_OK", "quote_valid_until": rfc3339(now.Add(300 * time.Second)),
 		"quote_expires_in_seconds": 300,
 		"ws_connection": map[string]any{
-			"token": "eyJwYXlvciI6IiIsInNlc3Npb24iOiIi" + strconv.Itoa(inv.addresses), "endpoint": "/ws/payment",
-			"format": "event_v1", "ws_url": "ws" + s.URL[len("http"):] + "/ws/payment",
+			"token": wsToken, "endpoint": pepay.PayorStreamPath,
+			"format": "event_v1", "ws_url": "ws" + s.URL[len("http"):] + pepay.PayorStreamPath,
 		},
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,14 @@ import (
 
 // DefaultAPIKey is the merchant key the fake accepts unless WithAPIKey sets another.
 const DefaultAPIKey = "pk_test_pepaytest_0123456789abcdef"
+
+// DefaultDashboardToken is the dashboard JWT the fake accepts (Authorization: Bearer) unless
+// WithDashboardToken sets another. It is opaque to the fake: any string works.
+const DefaultDashboardToken = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwZXBheXRlc3QifQ.ZGFzaGJvYXJk"
+
+// DefaultCommerceKey is the commerce key (x-commerce-api-key) the fake accepts unless
+// WithCommerceKey sets another.
+const DefaultCommerceKey = "ck_test_pepaytest_0123456789abcdef"
 
 // DefaultReplayWindow is how many of the latest events a stream resume (since=) can replay.
 const DefaultReplayWindow = 1000
@@ -37,6 +46,12 @@ type Server struct {
 	BaseURL string
 	// APIKey is the merchant key the server accepts.
 	APIKey string
+	// DashboardToken is the dashboard JWT the server accepts as "Authorization: Bearer": on the
+	// invoice routes (instead of x-api-key) and, only it, on the account routes.
+	DashboardToken string
+	// CommerceKey is the commerce key the server accepts (x-commerce-api-key) on the commerce
+	// stream and for minting commerce-scope ws tokens.
+	CommerceKey string
 
 	srv        *httptest.Server
 	faults     fakeserver.Faults
@@ -56,7 +71,12 @@ type Server struct {
 	invSeq    int
 	paySeq    int
 	reqSeq    int
-	tokens    map[string]time.Time // ws_token → expiry
+	tokens    map[string]wsTokenRec // ws_token → scope and expiry
+	payorToks map[string]string     // payment session JWT (ws_connection.token) → invoice id
+	orders    map[string]*order
+	orderSeq  int
+	mainnet   bool              // the account has mainnet access
+	userEnv   pepay.Environment // the dashboard user's environment
 	requests  []Request
 	closed    bool
 	stop      chan struct{}
@@ -71,6 +91,15 @@ type Option func(*Server)
 
 // WithAPIKey sets the merchant key the server accepts (default DefaultAPIKey).
 func WithAPIKey(key string) Option { return func(s *Server) { s.APIKey = key } }
+
+// WithDashboardToken sets the dashboard JWT the server accepts (default DefaultDashboardToken).
+func WithDashboardToken(jwt string) Option { return func(s *Server) { s.DashboardToken = jwt } }
+
+// WithCommerceKey sets the commerce key the server accepts (default DefaultCommerceKey).
+func WithCommerceKey(key string) Option { return func(s *Server) { s.CommerceKey = key } }
+
+// WithMainnetAccess sets whether the fake account starts with mainnet access (default false).
+func WithMainnetAccess(enabled bool) Option { return func(s *Server) { s.mainnet = enabled } }
 
 // WithClock sets the server's clock, used for timestamps, event ids, expiry and token lifetime.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
@@ -92,18 +121,22 @@ func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
 // NewServer starts a fake Pepay on 127.0.0.1. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		APIKey:     DefaultAPIKey,
-		now:        time.Now,
-		env:        pepay.EnvironmentDevnet,
-		merchantID: 4242,
-		invoices:   map[string]*invoice{},
-		idem:       map[string]idemEntry{},
-		sessions:   map[string]*invoice{},
-		eventIdx:   map[string]int{},
-		changed:    make(chan struct{}),
-		tokens:     map[string]time.Time{},
-		stop:       make(chan struct{}),
-		conns:      map[*streamConn]struct{}{},
+		APIKey:         DefaultAPIKey,
+		DashboardToken: DefaultDashboardToken,
+		CommerceKey:    DefaultCommerceKey,
+		now:            time.Now,
+		env:            pepay.EnvironmentDevnet,
+		merchantID:     4242,
+		invoices:       map[string]*invoice{},
+		idem:           map[string]idemEntry{},
+		sessions:       map[string]*invoice{},
+		eventIdx:       map[string]int{},
+		changed:        make(chan struct{}),
+		tokens:         map[string]wsTokenRec{},
+		payorToks:      map[string]string{},
+		orders:         map[string]*order{},
+		stop:           make(chan struct{}),
+		conns:          map[*streamConn]struct{}{},
 	}
 	s.streamCfg.replayWindow = DefaultReplayWindow
 	for _, o := range opts {
@@ -111,6 +144,7 @@ func NewServer(opts ...Option) *Server {
 			o(s)
 		}
 	}
+	s.userEnv = s.env
 	s.faults.ErrorBody = func(status int) []byte {
 		return errorBody(faultCode(status), "injected fault: "+http.StatusText(status))
 	}
@@ -118,7 +152,9 @@ func NewServer(opts ...Option) *Server {
 	rest := http.NewServeMux()
 	s.routes(rest)
 	root := http.NewServeMux()
-	root.HandleFunc("GET "+pepay.StreamPath, s.serveStream)
+	root.HandleFunc("GET "+pepay.StreamPath, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, streamMerchant) })
+	root.HandleFunc("GET "+pepay.CommerceStreamPath, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, streamCommerce) })
+	root.HandleFunc("GET "+pepay.PayorStreamPath, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, streamPayor) })
 	root.Handle("/", s.faults.Wrap(rest))
 	s.srv = httptest.NewServer(s.record(root))
 	s.URL = s.srv.URL
@@ -148,6 +184,13 @@ func (s *Server) Close() {
 func (s *Server) NewClient(opts ...pepay.Option) (*pepay.Client, error) {
 	base := []pepay.Option{pepay.WithBaseURL(s.BaseURL), pepay.WithRetryWait(time.Millisecond, 10*time.Millisecond)}
 	return pepay.NewClient(s.APIKey, append(base, opts...)...)
+}
+
+// NewCommerceClient returns a pepay.NewCommerceClient for this server with its commerce key and
+// fast retries, plus opts.
+func (s *Server) NewCommerceClient(opts ...pepay.Option) (*pepay.CommerceClient, error) {
+	base := []pepay.Option{pepay.WithBaseURL(s.BaseURL), pepay.WithRetryWait(time.Millisecond, 10*time.Millisecond)}
+	return pepay.NewCommerceClient(s.CommerceKey, append(base, opts...)...)
 }
 
 // FailNext makes the next n REST requests fail with status (and Retry-After when retryAfter > 0),
@@ -275,6 +318,48 @@ func (s *Server) merchant(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// invoiceRoute wraps an invoice route: x-api-key or a dashboard JWT (Authorization: Bearer).
+func (s *Server) invoiceRoute(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			if code, msg := s.checkBearer(r.Header); code != "" {
+				writeError(w, http.StatusUnauthorized, code, msg)
+				return
+			}
+			h(w, r)
+			return
+		}
+		s.merchant(h)(w, r)
+	}
+}
+
+// dashboard wraps an account route: only the dashboard JWT is accepted; an API key alone is
+// the wrong auth mode (403).
+func (s *Server) dashboard(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" && r.Header.Get("x-api-key") != "" {
+			writeError(w, http.StatusForbidden, "AUTH_MODE_MISMATCH", "account routes need a dashboard token, not an API key")
+			return
+		}
+		if code, msg := s.checkBearer(r.Header); code != "" {
+			writeError(w, http.StatusUnauthorized, code, msg)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) checkBearer(h http.Header) (code, msg string) {
+	tok, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
+	switch {
+	case h.Get("Authorization") == "":
+		return "UNAUTHORIZED", "Authorization: Bearer <token> is required"
+	case !ok || tok == "" || s.DashboardToken == "" || tok != s.DashboardToken:
+		return "TOKEN_INVALID", "Invalid or expired token"
+	}
+	return "", ""
+}
+
 func (s *Server) checkKey(h http.Header) (code, msg string) {
 	key := h.Get("x-api-key")
 	switch {
@@ -287,12 +372,12 @@ func (s *Server) checkKey(h http.Header) (code, msg string) {
 }
 
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/invoices", s.merchant(s.createInvoice))
-	mux.HandleFunc("GET /api/v1/invoices", s.merchant(s.listInvoices))
-	mux.HandleFunc("GET /api/v1/invoices/totals", s.merchant(s.totals))
-	mux.HandleFunc("GET /api/v1/invoices/{invoiceId}", s.merchant(s.getInvoice))
+	mux.HandleFunc("POST /api/v1/invoices", s.invoiceRoute(s.createInvoice))
+	mux.HandleFunc("GET /api/v1/invoices", s.invoiceRoute(s.listInvoices))
+	mux.HandleFunc("GET /api/v1/invoices/totals", s.invoiceRoute(s.totals))
+	mux.HandleFunc("GET /api/v1/invoices/{invoiceId}", s.invoiceRoute(s.getInvoice))
 	// One pattern for both two-segment routes: the mux cannot rank customer/{id} against {id}/status.
-	mux.HandleFunc("GET /api/v1/invoices/{first}/{second}", s.merchant(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /api/v1/invoices/{first}/{second}", s.invoiceRoute(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.PathValue("first") == "customer":
 			r.SetPathValue("customerId", r.PathValue("second"))
@@ -306,7 +391,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	}))
 	mux.HandleFunc("GET /api/v1/events", s.merchant(s.listEvents))
 	mux.HandleFunc("GET /api/v1/events/{eventId}", s.merchant(s.getEvent))
-	mux.HandleFunc("POST /api/v1/ws/token", s.merchant(s.mintToken))
+	mux.HandleFunc("POST /api/v1/ws/token", s.mintToken) // merchant or commerce key, checked inside
+	mux.HandleFunc("GET /api/v1/user/mainnet-access/status", s.dashboard(s.mainnetStatus))
+	mux.HandleFunc("PUT /api/v1/user/environment", s.dashboard(s.switchEnvironment))
+	mux.HandleFunc("GET /api/v1/invoice/{invoiceId}/verify", s.payor(s.verifyInvoice))
+	mux.HandleFunc("POST /api/v1/invoice/{invoiceId}/verify", s.payor(s.verifyInvoice))
 	mux.HandleFunc("GET /api/v1/payments/session-details", s.payor(s.sessionDetails))
 	mux.HandleFunc("GET /api/v1/payments/available-tokens", s.payor(s.availableTokens))
 	mux.HandleFunc("POST /api/v1/payments/payment-addresses", s.payor(s.paymentAddress))

@@ -36,7 +36,7 @@ type wsError struct {
 	Message string `json:"message"`
 }
 
-// streamConn is one open merchant stream.
+// streamConn is one open stream (merchant, commerce or payor).
 type streamConn struct {
 	conn *websocket.Conn
 	once sync.Once
@@ -121,25 +121,87 @@ func (s *Server) OpenStreams() int {
 	return len(s.conns)
 }
 
-func (s *Server) streamAuth(r *http.Request) (code, msg string) {
-	if tok := r.URL.Query().Get("token"); tok != "" {
+// streamKind names the fake's WebSockets.
+type streamKind int
+
+const (
+	streamNone     streamKind = iota // the events API: no stream restriction
+	streamMerchant                   // /ws/merchant/events: invoice.*, invoice_payment.*, test.ping
+	streamCommerce                   // /ws/commerce/events: commerce.order.*
+	streamPayor                      // /ws/payment: one invoice's events, no since resume
+)
+
+// wsTokenRec is a minted ws_token.
+type wsTokenRec struct {
+	scope pepay.WSScope
+	exp   time.Time
+}
+
+// streamAuth checks the upgrade's credential for kind; it returns the HTTP status and error for
+// a refusal, and for the payor stream the invoice the token belongs to.
+func (s *Server) streamAuth(r *http.Request, kind streamKind) (status int, code, msg, invoiceID string) {
+	tok := r.URL.Query().Get("token")
+	if kind == streamPayor {
 		s.mu.Lock()
-		exp, ok := s.tokens[tok]
+		id, ok := s.payorToks[tok]
+		s.mu.Unlock()
+		switch {
+		case tok == "":
+			return http.StatusUnauthorized, "TOKEN_REQUIRED", "token (the payment session JWT) is required", ""
+		case !ok:
+			return http.StatusUnauthorized, "INVALID_TOKEN", "payment session token is not valid", ""
+		}
+		return 0, "", "", id
+	}
+	want := pepay.ScopeMerchant
+	if kind == streamCommerce {
+		want = pepay.ScopeCommerce
+	}
+	if tok != "" {
+		s.mu.Lock()
+		rec, ok := s.tokens[tok]
 		s.mu.Unlock()
 		switch {
 		case !ok:
-			return "INVALID_TOKEN", "ws token is not valid"
-		case !s.now().Before(exp):
-			return "TOKEN_EXPIRED", "ws token has expired"
+			return http.StatusUnauthorized, "INVALID_TOKEN", "ws token is not valid", ""
+		case !s.now().Before(rec.exp):
+			return http.StatusUnauthorized, "TOKEN_EXPIRED", "ws token has expired", ""
+		case rec.scope != want:
+			return http.StatusForbidden, "SCOPE_MISMATCH", "ws token scope is " + string(rec.scope) + ", this stream needs " + string(want), ""
 		}
-		return "", ""
+		return 0, "", "", ""
 	}
-	return s.checkKey(r.Header)
+	if kind == streamCommerce {
+		code, msg := s.checkCommerceKey(r.Header)
+		if code != "" {
+			return http.StatusUnauthorized, code, msg, ""
+		}
+		return 0, "", "", ""
+	}
+	if code, msg := s.checkKey(r.Header); code != "" {
+		return http.StatusUnauthorized, code, msg, ""
+	}
+	return 0, "", "", ""
 }
 
-func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
-	if code, msg := s.streamAuth(r); code != "" {
-		writeError(w, http.StatusUnauthorized, code, msg)
+func (s *Server) checkCommerceKey(h http.Header) (code, msg string) {
+	key := h.Get("x-commerce-api-key")
+	switch {
+	case key == "":
+		return "API_KEY_REQUIRED", "x-commerce-api-key header is required"
+	case key != s.CommerceKey:
+		return "API_KEY_INVALID", "Invalid commerce API key"
+	}
+	return "", ""
+}
+
+// serveStream serves the three WebSockets: the merchant and commerce streams resume with since
+// (replay, or resync_required when since is outside the window), the payor stream carries one
+// invoice's events from the moment it connects. Stream faults apply to all three.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, kind streamKind) {
+	status, code, msg, payorInvoice := s.streamAuth(r, kind)
+	if code != "" {
+		writeError(w, status, code, msg)
 		return
 	}
 	q := r.URL.Query()
@@ -147,9 +209,16 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "format must be event_v1")
 		return
 	}
-	filter := eventFilter{
-		types: splitTypes(q.Get("types")), invoiceID: q.Get("invoice_id"), customerID: q.Get("customer_id"),
-		invoiceType: q.Get("invoice_type"), env: q.Get("environment"),
+	filter := eventFilter{stream: kind, types: splitTypes(q.Get("types"))}
+	switch kind {
+	case streamMerchant:
+		filter.invoiceID, filter.customerID = q.Get("invoice_id"), q.Get("customer_id")
+		filter.invoiceType, filter.env = q.Get("invoice_type"), q.Get("environment")
+	case streamCommerce:
+		filter.invoiceID, filter.customerID, filter.orderID = q.Get("invoice_id"), q.Get("customer_id"), q.Get("order_id")
+		filter.wallet, filter.walletNetwork = q.Get("wallet_address"), q.Get("wallet_network")
+	case streamPayor:
+		filter = eventFilter{stream: kind, invoiceID: payorInvoice}
 	}
 	// The subscription starts when the upgrade request arrives, before the 101 answer: a client
 	// that saw its connection open must not miss an event logged a moment later.
@@ -169,6 +238,9 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		s.streamCfg.errors = s.streamCfg.errors[1:]
 	}
 	since := q.Get("since")
+	if kind == streamPayor {
+		since = "" // Pepay documents no resume on the payor stream
+	}
 	pos, resync := len(s.events), false
 	if since != "" && injected == nil && !cfg.silent {
 		i, ok := s.eventIdx[since]
@@ -287,8 +359,20 @@ func writeRaw(ctx context.Context, conn *websocket.Conn, b []byte) error {
 	return conn.Write(wctx, websocket.MessageText, b)
 }
 
-// mintToken answers POST /api/v1/ws/token.
+// mintToken answers POST /api/v1/ws/token: a merchant key mints merchant-scope tokens and a
+// commerce key commerce-scope ones; any other scope is 400 VALIDATION_ERROR.
 func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
+	keyScope, path := pepay.ScopeMerchant, pepay.StreamPath
+	if r.Header.Get("x-api-key") == "" && r.Header.Get("x-commerce-api-key") != "" {
+		if code, msg := s.checkCommerceKey(r.Header); code != "" {
+			writeError(w, http.StatusUnauthorized, code, msg)
+			return
+		}
+		keyScope, path = pepay.ScopeCommerce, pepay.CommerceStreamPath
+	} else if code, msg := s.checkKey(r.Header); code != "" {
+		writeError(w, http.StatusUnauthorized, code, msg)
+		return
+	}
 	var req struct {
 		Scope      string `json:"scope"`
 		TTLSeconds int64  `json:"ttl_seconds"`
@@ -301,8 +385,8 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "body must be {\"scope\",\"ttl_seconds\"}")
 		return
-	case req.Scope != string(pepay.ScopeMerchant):
-		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "scope must match the API key type (merchant)")
+	case req.Scope != string(keyScope):
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "scope must match the API key type ("+string(keyScope)+")")
 		return
 	case req.TTLSeconds < 1 || req.TTLSeconds > 3600:
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "ttl_seconds must be between 1 and 3600")
@@ -312,10 +396,10 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.reqSeq++
 	tok := "ws_" + newPaymentID(1_000_000 + s.reqSeq)[:8] + newInvoiceID(2_000_000 + s.reqSeq)[:8]
-	s.tokens[tok] = exp
+	s.tokens[tok] = wsTokenRec{scope: keyScope, exp: exp}
 	s.mu.Unlock()
 	writeWrapped(w, http.StatusOK, map[string]any{
 		"token": tok, "scope": req.Scope, "merchant_id": s.merchantID, "network_environment": s.env,
-		"expires_at": rfc3339(exp), "ws_url": "ws" + s.URL[len("http"):] + pepay.StreamPath,
+		"expires_at": rfc3339(exp), "ws_url": "ws" + s.URL[len("http"):] + path,
 	})
 }

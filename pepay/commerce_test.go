@@ -1,0 +1,312 @@
+package pepay_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paykit-go/paykit/pepay"
+	"github.com/paykit-go/paykit/pepay/pepaytest"
+)
+
+const testCommerceKey = "ck_test_commerce_key_that_must_never_leak"
+
+func TestNewCommerceClient(t *testing.T) {
+	for _, key := range []string{"", " ", "ck_a b"} {
+		if _, err := pepay.NewCommerceClient(key); err == nil {
+			t.Errorf("key %q accepted", key)
+		}
+	}
+	if _, err := pepay.NewCommerceClient(testCommerceKey, pepay.WithBaseURL("ftp://x")); err == nil || strings.Contains(err.Error(), testCommerceKey) {
+		t.Errorf("bad option: %v", err)
+	}
+}
+
+func TestCommerceClient_NewWSToken(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := pepay.NewCommerceClient(testCommerceKey, pepay.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("/api/v1/ws/token", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, http.MethodPost)
+		testHeader(t, r, "x-commerce-api-key", testCommerceKey)
+		if r.Header.Get("x-api-key") != "" || r.Header.Get("Authorization") != "" {
+			t.Error("commerce mint carried merchant credentials")
+		}
+		testJSONBody(t, r, []byte(`{"scope":"commerce","ttl_seconds":30}`))
+		w.Write([]byte(`{"success":true,"data":{"token":"ws_commerce_tok","scope":"commerce","merchant_id":"4242","expires_at":1767225660,"ws_url":"wss://api-beta.pepay.io/ws/commerce/events"}}`))
+	})
+	tok, err := c.NewWSToken(context.Background(), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &pepay.WSToken{Token: "ws_commerce_tok", Scope: pepay.ScopeCommerce, MerchantID: "4242",
+		ExpiresAt: time.Unix(1767225660, 0).UTC(), WSURL: "wss://api-beta.pepay.io/ws/commerce/events"}
+	if diff := cmp.Diff(want, tok); diff != "" {
+		t.Errorf("token (-want +got):\n%s", diff)
+	}
+}
+
+// commerceStream runs CommerceClient.Stream in the background; stop cancels it.
+func commerceStream(t *testing.T, c *pepay.CommerceClient, p pepay.CommerceStreamParams, fn func(context.Context, *pepay.Event) error) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Stream(ctx, p, fn) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("Stream did not return after cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// Filters and the commerce key reach the upgrade; only matching commerce.order.* events arrive,
+// with the order passed through as raw JSON; the merchant stream never sees them.
+func TestCommerceStream_filtersAndHeaders(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	cc, err := srv.NewCommerceClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, _ := srv.NewClient()
+	merchantRec := newRecorder()
+	stopMerchant := startStream(t, mc, fast(pepay.StreamParams{}), merchantRec.handle)
+	rec := newRecorder()
+	var mu sync.Mutex
+	var objects []string
+	stop := commerceStream(t, cc, pepay.CommerceStreamParams{
+		Types: []string{"commerce.order.*"}, CustomerID: "cus_1", WalletAddress: "0xabc", WalletNetwork: "base",
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+	}, func(ctx context.Context, e *pepay.Event) error {
+		mu.Lock()
+		objects = append(objects, string(e.Type)+" "+e.ObjectType())
+		mu.Unlock()
+		return rec.handle(ctx, e)
+	})
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 2 })
+	mine, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_1", WalletAddress: "0xabc", WalletNetwork: "base"})
+	_, _ = srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_2", WalletAddress: "0xabc", WalletNetwork: "base"})
+	if err := srv.UpdateCommerceOrder(mine, "paid"); err != nil {
+		t.Fatal(err)
+	}
+	marker := srv.Ping() // reaches the merchant stream, not the commerce one
+	waitFor(t, 5*time.Second, "events", func() bool { return rec.count() == 2 && merchantRec.count() == 1 })
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	stopMerchant()
+	if rec.count() != 2 || merchantRec.ids[0] != marker {
+		t.Errorf("commerce got %v, merchant got %v", rec.ids, merchantRec.ids)
+	}
+	if diff := cmp.Diff([]string{"commerce.order.created commerce_order", "commerce.order.updated commerce_order"}, objects); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	var upgrade *pepaytest.Request
+	for _, r := range srv.Requests() {
+		if r.Path == pepay.CommerceStreamPath {
+			upgrade = &r
+		}
+	}
+	if upgrade == nil {
+		t.Fatal("no upgrade")
+	}
+	if upgrade.Header.Get("x-commerce-api-key") != srv.CommerceKey || upgrade.Header.Get("x-api-key") != "" || upgrade.Query.Get("token") != "" {
+		t.Errorf("upgrade auth headers: %v", upgrade.Header)
+	}
+	gotQ := map[string]string{}
+	for k := range upgrade.Query {
+		gotQ[k] = upgrade.Query.Get(k)
+	}
+	wantQ := map[string]string{"format": "event_v1", "types": "commerce.order.*", "customer_id": "cus_1", "wallet_address": "0xabc", "wallet_network": "base"}
+	if diff := cmp.Diff(wantQ, gotQ); diff != "" {
+		t.Errorf("query (-want +got):\n%s", diff)
+	}
+}
+
+// Connections cut every 3 events: the stream resumes with since and every order event arrives
+// once, in order.
+func TestCommerceStream_reconnectsEachEventOnce(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	cc, _ := srv.NewCommerceClient()
+	srv.DropStreamEvery(3)
+	rec := newRecorder()
+	stop := commerceStream(t, cc, pepay.CommerceStreamParams{OnStatus: rec.status, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	for i := range 20 {
+		id, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{InvoiceID: "inv_" + string(rune('a'+i))})
+		_ = srv.UpdateCommerceOrder(id, "paid")
+	}
+	waitFor(t, 10*time.Second, "40 events", func() bool { return rec.count() >= 40 })
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	var want []string
+	for _, e := range srv.EventLog() {
+		want = append(want, e.ID)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if diff := cmp.Diff(want, rec.ids); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if srv.StreamStats().Drops < 10 {
+		t.Errorf("drops = %d", srv.StreamStats().Drops)
+	}
+	sinces := 0
+	for _, r := range srv.Requests() {
+		if r.Path == pepay.CommerceStreamPath && r.Query.Get("since") != "" {
+			sinces++
+		}
+	}
+	if sinces < 10 {
+		t.Errorf("%d resumes with since", sinces)
+	}
+}
+
+// A resume Pepay cannot replay is a StreamGap without an events client, and is backfilled
+// through the merchant events API with one.
+func TestCommerceStream_gapAndBackfill(t *testing.T) {
+	for _, withEvents := range []bool{false, true} {
+		srv := pepaytest.NewServer()
+		cc, _ := srv.NewCommerceClient()
+		params := pepay.CommerceStreamParams{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+		if withEvents {
+			params.EventsClient, _ = srv.NewClient()
+		}
+		rec := newRecorder()
+		params.OnStatus = rec.status
+		stop := commerceStream(t, cc, params, rec.handle)
+		waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+		first, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{})
+		waitFor(t, 5*time.Second, "first event", func() bool { return rec.count() == 1 })
+		srv.SetStreamsSilent(true) // hold the reconnect off while events pile up
+		srv.DropStreams()
+		waitFor(t, 5*time.Second, "silent reconnect", func() bool { return srv.OpenStreams() == 1 })
+		_ = srv.UpdateCommerceOrder(first, "paid")
+		srv.RefuseResumes(1)
+		srv.SetStreamsSilent(false)
+		srv.DropStreams()
+		second, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{})
+		_ = second
+		if withEvents {
+			waitFor(t, 5*time.Second, "all events", func() bool { return rec.count() == 3 })
+			if b := rec.states(pepay.StreamBackfilled); len(b) != 1 || b[0].Backfilled < 1 {
+				t.Errorf("backfill reports %+v", b)
+			}
+		} else {
+			waitFor(t, 5*time.Second, "gap", func() bool { return len(rec.states(pepay.StreamGap)) == 1 })
+			if g := rec.states(pepay.StreamGap)[0]; !errors.Is(g.Err, pepay.ErrStreamGap) {
+				t.Errorf("gap err = %v", g.Err)
+			}
+		}
+		stop()
+		srv.Close()
+		rec.mu.Lock()
+		for id, n := range rec.byID {
+			if n != 1 {
+				t.Errorf("withEvents=%v: %s handled %d times", withEvents, id, n)
+			}
+		}
+		rec.mu.Unlock()
+	}
+}
+
+// With UseToken every connection mints a commerce-scope token; neither the key nor a token is
+// logged. A merchant-scope token is refused on the commerce stream.
+func TestCommerceStream_useTokenAndScope(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cc, _ := srv.NewCommerceClient(pepay.WithLogger(logger))
+	rec := newRecorder()
+	stop := commerceStream(t, cc, pepay.CommerceStreamParams{UseToken: true, OnStatus: rec.status, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	srv.DropStreams()
+	waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == 2 })
+	_, _ = srv.AddCommerceOrder(pepaytest.CommerceOrder{})
+	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
+	stop()
+	var tokens []string
+	for _, r := range srv.Requests() {
+		switch r.Path {
+		case "/api/v1/ws/token":
+			testJSONBodyBytes(t, r.Body, []byte(`{"scope":"commerce","ttl_seconds":60}`))
+			if r.Header.Get("x-commerce-api-key") != srv.CommerceKey || r.Header.Get("x-api-key") != "" {
+				t.Error("mint not authenticated by the commerce key alone")
+			}
+		case pepay.CommerceStreamPath:
+			if r.Header.Get("x-commerce-api-key") != "" {
+				t.Error("upgrade sent the commerce key with UseToken")
+			}
+			tokens = append(tokens, r.Query.Get("token"))
+		}
+	}
+	if len(tokens) != 2 || tokens[0] == "" || tokens[0] == tokens[1] {
+		t.Errorf("tokens %q", tokens)
+	}
+	logMu.Lock()
+	out := logs.String()
+	logMu.Unlock()
+	for _, secret := range append(tokens, srv.CommerceKey) {
+		if strings.Contains(out, secret) {
+			t.Errorf("log leaks %q", secret)
+		}
+	}
+
+	// A merchant token on the commerce stream: SCOPE_MISMATCH, terminal. A merchant key cannot
+	// mint commerce tokens.
+	mc, _ := srv.NewClient()
+	mtok, err := mc.NewWSToken(context.Background(), pepay.ScopeMerchant, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mc.NewWSToken(context.Background(), pepay.ScopeCommerce, time.Minute); err == nil {
+		t.Error("merchant key minted a commerce token")
+	}
+	p, _ := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: "pst_x", Signature: "sig_x"}, pepay.WithBaseURL(srv.BaseURL))
+	err = p.Stream(context.Background(), pepay.WSConnection{Token: mtok.Token, WSURL: srv.URL + pepay.CommerceStreamPath}, fastPayor(), rec.handle)
+	var serr *pepay.StreamError
+	if !errors.As(err, &serr) || serr.Code != "SCOPE_MISMATCH" || !serr.Terminal() {
+		t.Errorf("merchant token on the commerce stream: %v", err)
+	}
+}
+
+func TestCommerceStream_invalidParams(t *testing.T) {
+	cc, _ := pepay.NewCommerceClient(testCommerceKey, pepay.WithBaseURL("http://127.0.0.1:1"))
+	h := func(context.Context, *pepay.Event) error { return nil }
+	for name, p := range map[string]pepay.CommerceStreamParams{
+		"types":   {Types: []string{"a,b"}},
+		"backoff": {MinBackoff: -1},
+	} {
+		if err := cc.Stream(context.Background(), p, h); !errors.As(err, new(*pepay.ValidationError)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := cc.Stream(context.Background(), pepay.CommerceStreamParams{}, nil); err == nil {
+		t.Error("nil handler accepted")
+	}
+}

@@ -1,0 +1,248 @@
+package pepay_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/pepay"
+	"github.com/paykit-go/paykit/pepay/pepaytest"
+)
+
+func TestPayor_verifyInvoiceRequest(t *testing.T) {
+	p, mux := payorSetup(t)
+	mux.HandleFunc("/api/v1/invoice/{id}/verify", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, http.MethodGet)
+		testSessionAuth(t, r)
+		testQuery(t, r, nil)
+		if got := r.PathValue("id"); got != "inv/1" {
+			t.Errorf("invoice id = %q", got)
+		}
+		fmt.Fprint(w, `{"success":true,"data":{"id":"inv/1","invoice_status":"paid","valid":"true","paid_at":1767225600,"extra":{"x":1}}}`)
+	})
+	got, err := p.VerifyInvoice(context.Background(), "inv/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &pepay.InvoiceVerification{
+		InvoiceID: "inv/1", Status: pepay.StatusPaid, Verified: ptr(true), PaidAt: time.Unix(1767225600, 0).UTC(),
+		Raw: json.RawMessage(`{"id":"inv/1","invoice_status":"paid","valid":"true","paid_at":1767225600,"extra":{"x":1}}`),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("VerifyInvoice (-want +got):\n%s", diff)
+	}
+	if _, err := p.VerifyInvoice(context.Background(), ""); !errors.As(err, new(*pepay.ValidationError)) {
+		t.Errorf("empty id: %v", err)
+	}
+}
+
+// The verify answer is undocumented: whatever JSON comes back is kept, and the obvious fields are
+// picked out when present.
+func TestInvoiceVerification_tolerant(t *testing.T) {
+	for in, want := range map[string]pepay.InvoiceVerification{
+		`true`:  {Verified: ptr(true)},
+		`false`: {Verified: ptr(false)},
+		`{"invoice_id":"a","status":"cancelled","verified":false}`: {InvoiceID: "a", Status: pepay.StatusCanceled, Verified: ptr(false)},
+		`{"invoice_id":7,"verified":null,"paid_at":null}`:          {InvoiceID: "7"},
+		`{"is_valid":1,"status":42}`:                               {Verified: ptr(true)},
+		`[1,2]`:                                                    {},
+		`"ok"`:                                                     {},
+		`null`:                                                     {},
+	} {
+		var got pepay.InvoiceVerification
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		want.Raw = json.RawMessage(in)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", in, diff)
+		}
+	}
+}
+
+func FuzzInvoiceVerification(f *testing.F) {
+	for _, s := range []string{`true`, `{"invoice_id":"a","status":"paid","verified":true,"paid_at":"2026-01-01T00:00:00Z"}`,
+		`{"id":1,"invoice_status":null,"valid":"1"}`, `[]`, `null`, `{"verified":{}}`, `{"paid_at":"soon"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v pepay.InvoiceVerification
+		err := v.UnmarshalJSON(b)
+		if json.Valid(b) && err != nil {
+			t.Fatalf("valid JSON refused: %v", err)
+		}
+		if err == nil && string(v.Raw) != string(b) {
+			t.Fatalf("Raw = %q, want the input", v.Raw)
+		}
+	})
+}
+
+func TestPayor_verifyAgainstFake(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.NewClient()
+	ctx := context.Background()
+	a, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5")})
+	b, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("6")})
+	p, _ := pepay.NewPayorClient(a.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
+	_ = srv.Pay(a.InvoiceID)
+	v, err := p.VerifyInvoice(ctx, a.InvoiceID)
+	if err != nil || v.InvoiceID != a.InvoiceID || v.Status != pepay.StatusPaid || v.Verified == nil || !*v.Verified || v.PaidAt.IsZero() {
+		t.Errorf("verify = %+v, %v", v, err)
+	}
+	if _, err := p.VerifyInvoice(ctx, b.InvoiceID); !paykit.IsStatus(err, http.StatusForbidden) {
+		t.Errorf("other invoice: %v", err)
+	}
+}
+
+// payorStream runs PayorClient.Stream in the background; stop cancels it and returns its error.
+func payorStream(t *testing.T, p *pepay.PayorClient, conn pepay.WSConnection, params pepay.PayorStreamParams, fn func(context.Context, *pepay.Event) error) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Stream(ctx, conn, params, fn) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("Stream did not return after cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func fastPayor() pepay.PayorStreamParams {
+	return pepay.PayorStreamParams{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+}
+
+// The payor stream follows one invoice with the payment session JWT only, reconnects after
+// dropped connections, and hands each event over once.
+func TestPayorStream_againstFake(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.NewClient()
+	ctx := context.Background()
+	mine, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("40")})
+	other, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("7")})
+	p, err := c.PayorSession(mine.PaymentSessionHeaders) // shares the merchant client: must still not send the key
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := p.CreatePaymentAddress(ctx, "base", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	params := fastPayor()
+	params.OnStatus = rec.status
+	stop := payorStream(t, p, addr.WSConnection, params, rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+
+	_ = srv.Pay(other.InvoiceID) // not this session's invoice
+	if err := srv.Underpay(mine.InvoiceID, 15_000); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "underpayment events", func() bool { return rec.count() == 2 })
+	for range 3 { // drop, wait for the reconnect, drop again
+		n := len(rec.states(pepay.StreamConnected))
+		srv.DropStreams()
+		waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == n+1 && srv.OpenStreams() == 1 })
+	}
+	if err := srv.Pay(mine.InvoiceID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "payment events", func() bool { return rec.count() == 5 })
+	time.Sleep(20 * time.Millisecond)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Stream returned %v", err)
+	}
+
+	var want []string
+	for _, e := range srv.EventLog() {
+		if e.InvoiceID == mine.InvoiceID && e.Type != pepay.EventInvoiceCreated {
+			want = append(want, e.ID)
+		}
+	}
+	rec.mu.Lock()
+	if diff := cmp.Diff(want, rec.ids); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	rec.mu.Unlock()
+	upgrades := 0
+	for _, r := range srv.Requests() {
+		if r.Path != pepay.PayorStreamPath {
+			continue
+		}
+		upgrades++
+		for _, h := range []string{"x-api-key", "x-session-token", "x-signature", "Authorization"} {
+			if r.Header.Get(h) != "" {
+				t.Errorf("payor stream upgrade sent %s", h)
+			}
+		}
+		got := map[string]string{}
+		for k := range r.Query {
+			got[k] = r.Query.Get(k)
+		}
+		if diff := cmp.Diff(map[string]string{"token": addr.WSConnection.Token, "format": "event_v1"}, got); diff != "" {
+			t.Errorf("query (-want +got):\n%s", diff)
+		}
+	}
+	if upgrades != 4 {
+		t.Errorf("%d upgrades, want 4", upgrades)
+	}
+}
+
+// Without ws_url the stream uses the client's WebSocket host and the endpoint; a refused token
+// is a terminal *StreamError that does not leak the token.
+func TestPayorStream_endpointAndRefusedToken(t *testing.T) {
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.NewClient()
+	ctx := context.Background()
+	created, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("9")})
+	p, _ := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
+	addr, _ := p.CreatePaymentAddress(ctx, "base", 1)
+
+	rec := newRecorder()
+	stop := payorStream(t, p, pepay.WSConnection{Token: addr.WSConnection.Token, Endpoint: "/ws/payment"}, fastPayor(), rec.handle)
+	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
+	_ = srv.Cancel(created.InvoiceID)
+	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
+	stop()
+
+	forged := "eyJwYXlvciJ9.forged.token-value"
+	err := p.Stream(ctx, pepay.WSConnection{Token: forged, WSURL: srv.URL + "/ws/payment"}, fastPayor(), rec.handle)
+	var serr *pepay.StreamError
+	if !errors.As(err, &serr) || serr.HTTPStatus != 401 || serr.Code != "INVALID_TOKEN" || strings.Contains(err.Error(), forged) {
+		t.Errorf("forged token: %v", err)
+	}
+	for name, conn := range map[string]pepay.WSConnection{
+		"no token":     {WSURL: "wss://x/ws/payment"},
+		"bad ws_url":   {Token: "t", WSURL: "ftp://x/ws/payment"},
+		"bad endpoint": {Token: "t", Endpoint: "ws/payment?x=1"},
+	} {
+		if err := p.Stream(ctx, conn, fastPayor(), rec.handle); !errors.As(err, new(*pepay.ValidationError)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := p.Stream(ctx, addr.WSConnection, pepay.PayorStreamParams{IdleTimeout: -1}, rec.handle); !errors.As(err, new(*pepay.ValidationError)) {
+		t.Errorf("negative idle timeout: %v", err)
+	}
+}

@@ -1,0 +1,57 @@
+package pepaytest_test
+
+import (
+	"testing"
+
+	"github.com/paykit-go/paykit/pepay/pepaytest"
+)
+
+// The fake's auth rules for the dashboard JWT, the account routes and commerce tokens.
+func TestDashboardAndCommerceAuth(t *testing.T) {
+	srv := pepaytest.NewServer(pepaytest.WithDashboardToken("jwt_custom"), pepaytest.WithCommerceKey("ck_custom"), pepaytest.WithMainnetAccess(true))
+	defer srv.Close()
+	key := map[string]string{"x-api-key": srv.APIKey}
+	jwt := map[string]string{"Authorization": "Bearer jwt_custom"}
+	ck := map[string]string{"x-commerce-api-key": "ck_custom"}
+	for _, tc := range []struct {
+		name, method, path string
+		hdr                map[string]string
+		body               string
+		status             int
+		code               string
+	}{
+		{"invoice list with JWT", "GET", "/api/v1/invoices", jwt, "", 200, ""},
+		{"invoice list with wrong JWT", "GET", "/api/v1/invoices", map[string]string{"Authorization": "Bearer nope"}, "", 401, "TOKEN_INVALID"},
+		{"status with key", "GET", "/api/v1/user/mainnet-access/status", key, "", 403, "AUTH_MODE_MISMATCH"},
+		{"status without auth", "GET", "/api/v1/user/mainnet-access/status", nil, "", 401, "UNAUTHORIZED"},
+		{"status with JWT", "GET", "/api/v1/user/mainnet-access/status", jwt, "", 200, ""},
+		{"bad environment", "PUT", "/api/v1/user/environment", jwt, `{"environment":"testnet"}`, 400, "VALIDATION_ERROR"},
+		{"wrong field name", "PUT", "/api/v1/user/environment", jwt, `{"env":"mainnet"}`, 400, "VALIDATION_ERROR"},
+		{"switch", "PUT", "/api/v1/user/environment", jwt, `{"environment":"mainnet"}`, 200, ""},
+		{"commerce token with commerce key", "POST", "/api/v1/ws/token", ck, `{"scope":"commerce","ttl_seconds":60}`, 200, ""},
+		{"merchant token with commerce key", "POST", "/api/v1/ws/token", ck, `{"scope":"merchant","ttl_seconds":60}`, 400, "VALIDATION_ERROR"},
+		{"commerce token with merchant key", "POST", "/api/v1/ws/token", key, `{"scope":"commerce","ttl_seconds":60}`, 400, "VALIDATION_ERROR"},
+		{"wrong commerce key", "POST", "/api/v1/ws/token", map[string]string{"x-commerce-api-key": "ck_x"}, `{"scope":"commerce","ttl_seconds":60}`, 401, "API_KEY_INVALID"},
+		{"events with JWT", "GET", "/api/v1/events", jwt, "", 401, "API_KEY_REQUIRED"},
+		{"commerce stream without key", "GET", "/ws/commerce/events", nil, "", 401, "API_KEY_REQUIRED"},
+		{"payor stream without token", "GET", "/ws/payment", nil, "", 401, "TOKEN_REQUIRED"},
+	} {
+		status, body := do(t, srv, tc.method, tc.path, tc.hdr, tc.body)
+		if status != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, status, tc.status, body)
+			continue
+		}
+		if tc.code != "" {
+			if got := code(t, body); got != tc.code {
+				t.Errorf("%s: code %s, want %s", tc.name, got, tc.code)
+			}
+		}
+	}
+	if srv.AccountEnvironment() != "mainnet" {
+		t.Errorf("environment %s", srv.AccountEnvironment())
+	}
+	srv.SetMainnetAccess(false)
+	if srv.AccountEnvironment() != "devnet" {
+		t.Errorf("environment after withdrawal %s", srv.AccountEnvironment())
+	}
+}
