@@ -103,25 +103,37 @@ func (c *canon) appendNodeValue(dst []byte, i int32) []byte {
 		if kn.n == 9 && string(d.text(kn)) == "__proto__" {
 			continue // the __proto__ setter swallows it (see above)
 		}
+		if cap(dst)-len(dst) < spanRoom {
+			dst = slices.Grow(dst, spanRoom+len(dst)/2)
+		}
 		if !first {
 			dst = append(dst, ',')
 		}
 		first = false
 		// Keys and scalar values that JavaScript prints as written are copied from the source
-		// with their quotes; the rest goes through the general path.
+		// with their quotes (and the ':' between them when the source has no whitespace
+		// there); the rest goes through the general path.
+		vs, ve := d.nodeSpan(&d.nodes[ki+1])
 		if kn.flags&(sArena|sEsc|sLone) == 0 {
-			dst = append(dst, src[kn.off-1:kn.off+kn.n+1]...)
+			ks, ke := int(kn.off)-1, int(kn.off+kn.n)+1
+			if src[ke] == ':' { // a parsed key is always followed by its ':' somewhere
+				ke++
+				if vs == ke {
+					dst = appendSpan(dst, src, ks, ve)
+					continue
+				}
+				dst = appendSpan(dst, src, ks, ke)
+			} else {
+				dst = appendSpan(dst, src, ks, ke)
+				dst = append(dst, ':')
+			}
 		} else {
 			dst = appendNodeString(dst, d.text(kn), kn.flags)
+			dst = append(dst, ':')
 		}
-		dst = append(dst, ':')
-		vn := &d.nodes[ki+1]
-		switch {
-		case vn.kind == kindString && vn.flags&(sArena|sEsc|sLone) == 0:
-			dst = append(dst, src[vn.off-1:vn.off+vn.n+1]...)
-		case vn.kind == kindNumber && vn.flags&nNodeRaw != 0:
-			dst = append(dst, src[vn.off:vn.off+vn.n]...)
-		default:
+		if vs < ve {
+			dst = appendSpan(dst, src, vs, ve)
+		} else {
 			dst = c.appendNodeValue(dst, ki+1)
 		}
 	}
@@ -147,4 +159,38 @@ func (c *canon) cmpNodeKeys(a, b int32) int {
 		return 1
 	}
 	return cmpUTF16(ka, kb)
+}
+
+// nodeSpan returns the source span [start, end) of a scalar value that JavaScript prints
+// exactly as written (a string with its quotes), or start >= end for any other value.
+func (d *sjDoc) nodeSpan(n *jnode) (start, end int) {
+	switch n.kind {
+	case kindString:
+		if n.flags&(sArena|sEsc|sLone) == 0 {
+			return int(n.off) - 1, int(n.off+n.n) + 1
+		}
+	case kindNumber:
+		if n.flags&nNodeRaw != 0 {
+			return int(n.off), int(n.off + n.n)
+		}
+	case kindNull, kindTrue, kindFalse:
+		return int(n.off), int(n.off + n.n)
+	}
+	return 0, 0
+}
+
+// spanRoom is the spare capacity appendSpan wants in dst for its fixed-size moves.
+const spanRoom = 64
+
+// appendSpan appends src[a:b] to dst. A span of up to 32 bytes, with 32 bytes readable in src
+// and as much spare capacity in dst, is copied as one fixed-size 32-byte move and dst is then
+// cut to the span's length: for the short keys and values of a webhook body, the call and size
+// dispatch of runtime.memmove cost more than the copy. The bytes past len(dst) are scratch.
+func appendSpan(dst, src []byte, a, b int) []byte {
+	n := len(dst)
+	if b-a <= 32 && a+32 <= len(src) && n+32 <= cap(dst) {
+		*(*[32]byte)(dst[n : n+32]) = *(*[32]byte)(src[a : a+32])
+		return dst[:n+b-a]
+	}
+	return append(dst, src[a:b]...)
 }

@@ -66,10 +66,10 @@ const (
 type jnode struct {
 	kind  jkind
 	flags uint8
-	// string, number: start of the text in src (or arena for sArena strings).
+	// string, number, literal: start of the text in src (or arena for sArena strings).
 	// object: start of its members' key-node indexes in doc.order, sorted by key bytes.
 	off uint32
-	// string, number: length of the text. array: element count. object: member count.
+	// string, number, literal: length of the text. array: element count. object: member count.
 	n   uint32
 	end uint32
 }
@@ -201,7 +201,7 @@ func (d *sjDoc) parseValue(src []byte, nodes []jnode, stack []frame) (_ []jnode,
 				return nodes, stack, d.fail("invalid literal, not JSON", pos)
 			}
 			n := newNode(&nodes)
-			n.kind, n.end = k, uint32(len(nodes))
+			n.kind, n.off, n.n, n.end = k, uint32(pos), uint32(len(word)), uint32(len(nodes))
 			pos += len(word)
 		default:
 			return nodes, stack, d.fail(fmt.Sprintf("unexpected character %q, not JSON", c), pos)
@@ -281,7 +281,24 @@ func (d *sjDoc) key(nodes []jnode, f *frame, pos int) ([]jnode, int, error) {
 	}
 	kidx := len(nodes)
 	start := pos + 1
-	i := skipSafe(src, start)
+	// Most keys are short plain words: look at their first eight bytes inline, and take the
+	// sort prefix from the same load.
+	var i int
+	var pre uint64
+	if start+8 <= len(src) {
+		w := binary.LittleEndian.Uint64(src[start:])
+		pre = bits.ReverseBytes64(w)
+		if m := strSpecial(w); m != 0 {
+			t := bits.TrailingZeros64(m) >> 3
+			i = start + t
+			pre &= ^uint64(0) << (64 - 8*t) // zero padded, as keyPrefix does (t = 0: no bytes)
+		} else {
+			i = skipSafe(src, start+8)
+		}
+	} else {
+		i = skipSafe(src, start)
+		pre = keyPrefix(src[start:i])
+	}
 	var key []byte
 	if i < len(src) && src[i] == '"' {
 		n := newNode(&nodes)
@@ -292,6 +309,7 @@ func (d *sjDoc) key(nodes []jnode, f *frame, pos int) ([]jnode, int, error) {
 		if nodes, pos, key, err = d.str(nodes, start, i); err != nil {
 			return nodes, pos, err
 		}
+		pre = keyPrefix(key) // the decoded key's
 	}
 	kf := keyFlags(key)
 	kn := &nodes[kidx]
@@ -304,7 +322,7 @@ func (d *sjDoc) key(nodes []jnode, f *frame, pos int) ([]jnode, int, error) {
 	}
 	d.keys = append(d.keys, keyRef{})
 	kr := &d.keys[len(d.keys)-1]
-	kr.pre, kr.idx = keyPrefix(key), int32(kidx)
+	kr.pre, kr.idx = pre, int32(kidx)
 	pos = skipWS(src, pos)
 	if pos >= len(src) || src[pos] != ':' {
 		return nodes, pos, d.fail("expected ':' after object key", pos)
@@ -466,24 +484,29 @@ const safeByte = "" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
+// strSpecial flags with 0x80 the bytes of the little-endian word w that strSafe refuses, and
+// possibly bytes above such a byte: the borrows and carries of the word arithmetic only ever
+// flag bytes above a genuinely special one, so the lowest flagged byte is the first special
+// byte.
+func strSpecial(w uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, b := w^('"'*lo), w^('\\'*lo)
+	return ((w-0x20*lo)&^w | // a byte < 0x20
+		(q-lo)&^q | // a '"'
+		(b-lo)&^b | // a '\\'
+		(w + lo) | w) & hi // a byte >= 0x7f
+}
+
 // skipSafe returns the index of the first byte at or after i that is not strSafe. It tests
 // eight bytes at a time (SWAR), since webhook strings are mostly plain ASCII. The borrows and
 // carries of the word arithmetic only ever flag bytes above a genuinely special one, so the
 // lowest flagged byte is the first special byte.
 func skipSafe(src []byte, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	special := func(w uint64) uint64 {
-		q, b := w^('"'*lo), w^('\\'*lo)
-		return ((w-0x20*lo)&^w | // a byte < 0x20
-			(q-lo)&^q | // a '"'
-			(b-lo)&^b | // a '\\'
-			(w + lo) | w) & hi // a byte >= 0x7f
-	}
 	for i+16 <= len(src) {
 		// Two words at a time, and the first special byte of the sixteen picked without a
 		// branch: most keys and values end within them, so the loop rarely turns.
-		m1 := special(binary.LittleEndian.Uint64(src[i:]))
-		m2 := special(binary.LittleEndian.Uint64(src[i+8:]))
+		m1 := strSpecial(binary.LittleEndian.Uint64(src[i:]))
+		m2 := strSpecial(binary.LittleEndian.Uint64(src[i+8:]))
 		t := bits.TrailingZeros64(m1)
 		if m1 == 0 {
 			t = 64 + bits.TrailingZeros64(m2)
@@ -494,7 +517,7 @@ func skipSafe(src []byte, i int) int {
 		i += 16
 	}
 	for i+8 <= len(src) {
-		if m := special(binary.LittleEndian.Uint64(src[i:])); m != 0 {
+		if m := strSpecial(binary.LittleEndian.Uint64(src[i:])); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
@@ -648,6 +671,19 @@ func (d *sjDoc) strEscaped(nodes []jnode, start, i int, flags uint8) ([]jnode, i
 	}
 }
 
+// digitsValue returns the value of the decimal digits of a followed by those of b (at most
+// 19 digits in all).
+func digitsValue(a, b []byte) uint64 {
+	var v uint64
+	for _, c := range a {
+		v = v*10 + uint64(c-'0')
+	}
+	for _, c := range b {
+		v = v*10 + uint64(c-'0')
+	}
+	return v
+}
+
 func hex4(src []byte, i int) (rune, bool) {
 	if i+4 > len(src) {
 		return 0, false
@@ -703,14 +739,16 @@ func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 	}
 	// Decide once whether JavaScript prints this number as written, so the Node form (tried
 	// first by Verify) can copy it: at most 15 significant digits (such a decimal is the
-	// shortest round-trip form of its double), no exponent, no trailing fraction zero, not
-	// -0, and inside the decimal layout of Number::toString (1e-6 <= |x| < 1e21).
+	// shortest round-trip form of its double) or 16 or 17 that shortestIsExact vouches for,
+	// no exponent, no trailing fraction zero, not -0, and inside the decimal layout of
+	// Number::toString (1e-6 <= |x| < 1e21).
 	if i >= len(src) || (src[i] != 'e' && src[i] != 'E') {
 		frac := src[min(fracStart, i):i]
 		switch {
 		case len(frac) > 0 && frac[len(frac)-1] == '0':
 		case src[intStart] != '0':
-			if intLen+len(frac) <= 15 {
+			if n := intLen + len(frac); n <= 15 ||
+				n <= 17 && len(frac) > 0 && shortestIsExact(digitsValue(src[intStart:intStart+intLen], frac), len(frac)) {
 				flags |= nNodeRaw
 			}
 		case len(frac) == 0:
@@ -722,7 +760,8 @@ func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 			for lead < len(frac) && frac[lead] == '0' {
 				lead++
 			}
-			if lead <= 5 && len(frac)-lead <= 15 {
+			if n := len(frac) - lead; lead <= 5 && (n <= 15 ||
+				n <= 17 && shortestIsExact(digitsValue(nil, frac[lead:]), len(frac))) {
 				flags |= nNodeRaw
 			}
 		}
