@@ -113,7 +113,11 @@ func (c *canon) appendNodeValue(dst []byte, i int32) []byte {
 		// Keys and scalar values that JavaScript prints as written are copied from the source
 		// with their quotes (and the ':' between them when the source has no whitespace
 		// there); the rest goes through the general path.
-		vs, ve := d.nodeSpan(&d.nodes[ki+1])
+		vs, ve := 0, 0 // the value's span if it is printed as written
+		if vn := &d.nodes[ki+1]; vn.raw != 0 {
+			q := int(vn.raw >> 1)
+			vs, ve = int(vn.off)-q, int(vn.off+vn.n)+q
+		}
 		if kn.flags&(sArena|sEsc|sLone) == 0 {
 			ks, ke := int(kn.off)-1, int(kn.off+kn.n)+1
 			if src[ke] == ':' { // a parsed key is always followed by its ':' somewhere
@@ -162,7 +166,9 @@ func (c *canon) cmpNodeKeys(a, b int32) int {
 }
 
 // nodeSpan returns the source span [start, end) of a scalar value that JavaScript prints
-// exactly as written (a string with its quotes), or start >= end for any other value.
+// exactly as written (a string with its quotes), or start >= end for any other value. It is
+// the definition of the raw mark the parser sets on value nodes (and the emitter reads
+// instead); TestNodeRawMatchesNodeSpan holds the two together.
 func (d *sjDoc) nodeSpan(n *jnode) (start, end int) {
 	switch n.kind {
 	case kindString:

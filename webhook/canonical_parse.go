@@ -66,6 +66,11 @@ const (
 type jnode struct {
 	kind  jkind
 	flags uint8
+	// raw is set on the scalar values whose Node form is their source text, to spare the Node
+	// emitter a switch on kind and flags: 1 for a number or literal (the text is [off, off+n)),
+	// 2 for a string (with its quotes, [off-1, off+n+1)). 0 for any other node: the emitter
+	// then takes its general path, so leaving it 0 is always safe.
+	raw uint8
 	// string, number, literal: start of the text in src (or arena for sArena strings).
 	// object: start of its members' key-node indexes in doc.order, sorted by key bytes.
 	off uint32
@@ -74,11 +79,12 @@ type jnode struct {
 	end uint32
 }
 
-// keyRef is a sort entry: the key's first 8 bytes as a big-endian word (zero padded) and its
-// node index. Comparing the words orders most keys without touching their bytes.
+// keyRef is a sort entry: the key's first 16 bytes as two big-endian words (zero padded) and
+// its node index. Comparing the words orders most keys without touching their bytes; webhook
+// keys often share their first eight bytes ("payment_id", "payment_status"), rarely sixteen.
 type keyRef struct {
-	pre uint64
-	idx int32
+	pre, pre2 uint64
+	idx       int32
 }
 
 // sjDoc is a parsed document plus the scratch space reused from one parse to the next.
@@ -181,7 +187,7 @@ func (d *sjDoc) parseValue(src []byte, nodes []jnode, stack []frame) (_ []jnode,
 			i := skipSafe(src, start)
 			if i < len(src) && src[i] == '"' { // plain ASCII string
 				n := newNode(&nodes)
-				n.kind, n.off, n.n, n.end = kindString, uint32(start), uint32(i-start), uint32(len(nodes))
+				n.kind, n.raw, n.off, n.n, n.end = kindString, 2, uint32(start), uint32(i-start), uint32(len(nodes))
 				pos = i + 1
 			} else if nodes, pos, _, err = d.str(nodes, start, i); err != nil {
 				return nodes, stack, err
@@ -201,7 +207,7 @@ func (d *sjDoc) parseValue(src []byte, nodes []jnode, stack []frame) (_ []jnode,
 				return nodes, stack, d.fail("invalid literal, not JSON", pos)
 			}
 			n := newNode(&nodes)
-			n.kind, n.off, n.n, n.end = k, uint32(pos), uint32(len(word)), uint32(len(nodes))
+			n.kind, n.raw, n.off, n.n, n.end = k, 1, uint32(pos), uint32(len(word)), uint32(len(nodes))
 			pos += len(word)
 		default:
 			return nodes, stack, d.fail(fmt.Sprintf("unexpected character %q, not JSON", c), pos)
@@ -281,23 +287,30 @@ func (d *sjDoc) key(nodes []jnode, f *frame, pos int) ([]jnode, int, error) {
 	}
 	kidx := len(nodes)
 	start := pos + 1
-	// Most keys are short plain words: look at their first eight bytes inline, and take the
-	// sort prefix from the same load.
+	// Most keys are short plain words: look at their first sixteen bytes inline, and take the
+	// sort prefix from the same loads. No branch depends on the key's length, which varies
+	// from key to key and would be mispredicted.
 	var i int
-	var pre uint64
-	if start+8 <= len(src) {
-		w := binary.LittleEndian.Uint64(src[start:])
-		pre = bits.ReverseBytes64(w)
-		if m := strSpecial(w); m != 0 {
-			t := bits.TrailingZeros64(m) >> 3
-			i = start + t
-			pre &= ^uint64(0) << (64 - 8*t) // zero padded, as keyPrefix does (t = 0: no bytes)
-		} else {
-			i = skipSafe(src, start+8)
+	var pre, pre2 uint64
+	if start+16 <= len(src) {
+		w1, w2 := binary.LittleEndian.Uint64(src[start:]), binary.LittleEndian.Uint64(src[start+8:])
+		m1, m2 := strSpecial(w1), strSpecial(w2)
+		// The first special byte's bit: in m1, or 64 + its bit in m2 when m1 is 0 (and t1 is
+		// 64), without a branch.
+		t1 := bits.TrailingZeros64(m1)
+		t := t1 + bits.TrailingZeros64(m2)&-(t1>>6)
+		n := uint(t >> 3) // plain bytes before the first special one, 0..16 (16: none seen)
+		// Keep the first n bytes of the two words, zero padded as keyPrefix does (Go shifts
+		// of 64 or more give 0).
+		pre = bits.ReverseBytes64(w1) &^ (^uint64(0) >> (8 * n))
+		pre2 = bits.ReverseBytes64(w2) &^ (^uint64(0) >> (max(8*n, 64) - 64))
+		i = start + int(n)
+		if n == 16 {
+			i = skipSafe(src, i)
 		}
 	} else {
 		i = skipSafe(src, start)
-		pre = keyPrefix(src[start:i])
+		pre, pre2 = keyPrefix(src[start:i])
 	}
 	var key []byte
 	if i < len(src) && src[i] == '"' {
@@ -309,20 +322,35 @@ func (d *sjDoc) key(nodes []jnode, f *frame, pos int) ([]jnode, int, error) {
 		if nodes, pos, key, err = d.str(nodes, start, i); err != nil {
 			return nodes, pos, err
 		}
-		pre = keyPrefix(key) // the decoded key's
+		pre, pre2 = keyPrefix(key) // the decoded key's
+		if nodes[kidx].flags&sHigh != 0 {
+			f.flags &^= oNodeOrder
+		}
 	}
-	kf := keyFlags(key)
-	kn := &nodes[kidx]
-	kn.flags |= kf
-	if kf&sIndex != 0 || kn.flags&sHigh != 0 {
-		f.flags &^= oNodeOrder
-	}
-	if kf&sPHPNum != 0 {
-		f.flags &^= oPHPOrder
+	// Only a key starting with a byte up to '9' (or empty) can be an index or numeric key;
+	// the first byte is the top byte of the prefix.
+	if pre>>56 <= '9' {
+		kf := keyFlags(key)
+		nodes[kidx].flags |= kf
+		if kf&sIndex != 0 {
+			f.flags &^= oNodeOrder
+		}
+		if kf&sPHPNum != 0 {
+			f.flags &^= oPHPOrder
+		}
 	}
 	d.keys = append(d.keys, keyRef{})
 	kr := &d.keys[len(d.keys)-1]
-	kr.pre, kr.idx = pre, int32(kidx)
+	kr.pre, kr.pre2, kr.idx = pre, pre2, int32(kidx)
+	// The ':' usually follows the key directly, and the value it directly or after one
+	// space: test those layouts before the general whitespace skipping.
+	if pos+2 < len(src) && src[pos] == ':' {
+		if c := src[pos+1]; c > ' ' {
+			return nodes, pos + 1, nil
+		} else if c == ' ' && src[pos+2] > ' ' {
+			return nodes, pos + 2, nil
+		}
+	}
 	pos = skipWS(src, pos)
 	if pos >= len(src) || src[pos] != ':' {
 		return nodes, pos, d.fail("expected ':' after object key", pos)
@@ -338,7 +366,7 @@ func (d *sjDoc) closeContainer(nodes []jnode, f *frame, end int) ([]jnode, error
 		d.sortKeys(nodes, keys)
 		for i := 1; i < len(keys); i++ {
 			a, b := &keys[i-1], &keys[i]
-			if a.pre == b.pre && bytes.Equal(d.textIn(nodes, a.idx), d.textIn(nodes, b.idx)) {
+			if a.pre == b.pre && a.pre2 == b.pre2 && bytes.Equal(d.textIn(nodes, a.idx), d.textIn(nodes, b.idx)) {
 				// Parsers disagree on duplicates (first wins, last wins, error), so two readers
 				// of the same signed body could act on different values: refuse it.
 				return nodes, d.fail("duplicate object key in the object ending", end)
@@ -374,6 +402,9 @@ func (d *sjDoc) sortKeys(nodes []jnode, keys []keyRef) {
 			if a.pre != b.pre {
 				return cmp.Compare(a.pre, b.pre)
 			}
+			if a.pre2 != b.pre2 {
+				return cmp.Compare(a.pre2, b.pre2)
+			}
 			return bytes.Compare(d.textIn(nodes, a.idx), d.textIn(nodes, b.idx))
 		})
 		return
@@ -386,7 +417,15 @@ func (d *sjDoc) sortKeys(nodes []jnode, keys []keyRef) {
 		j := i
 		for ; j > 0; j-- {
 			p := &keys[j-1]
-			if k.pre > p.pre || (k.pre == p.pre && bytes.Compare(d.textIn(nodes, k.idx), d.textIn(nodes, p.idx)) >= 0) {
+			if k.pre != p.pre {
+				if k.pre > p.pre {
+					break
+				}
+			} else if k.pre2 != p.pre2 {
+				if k.pre2 > p.pre2 {
+					break
+				}
+			} else if bytes.Compare(d.textIn(nodes, k.idx), d.textIn(nodes, p.idx)) >= 0 {
 				break
 			}
 			keys[j] = *p
@@ -395,17 +434,16 @@ func (d *sjDoc) sortKeys(nodes []jnode, keys []keyRef) {
 	}
 }
 
-// keyPrefix packs the first 8 bytes of s big-endian, zero padded. Comparing prefixes gives
-// the byte order whenever they differ; equal prefixes fall back to a full comparison.
-func keyPrefix(s []byte) uint64 {
-	if len(s) >= 8 {
-		return binary.BigEndian.Uint64(s)
+// keyPrefix packs the first 16 bytes of s big-endian into two words, zero padded. Comparing
+// prefixes gives the byte order whenever they differ (a zero pad can only tie with a real
+// zero byte); equal prefixes fall back to a full comparison.
+func keyPrefix(s []byte) (pre, pre2 uint64) {
+	if len(s) >= 16 {
+		return binary.BigEndian.Uint64(s), binary.BigEndian.Uint64(s[8:])
 	}
-	var p uint64
-	for i, c := range s {
-		p |= uint64(c) << (56 - 8*i)
-	}
-	return p
+	var b [16]byte
+	copy(b[:], s)
+	return binary.BigEndian.Uint64(b[:]), binary.BigEndian.Uint64(b[8:])
 }
 
 // keyFlags classifies a decoded key for the Node and PHP orderings.
@@ -543,7 +581,8 @@ func (d *sjDoc) str(nodes []jnode, start, i int) ([]jnode, int, []byte, error) {
 		switch {
 		case c == '"':
 			n := newNode(&nodes)
-			n.kind, n.flags, n.off, n.n, n.end = kindString, flags, uint32(start), uint32(i-start), uint32(len(nodes))
+			// No escapes (strEscaped handles those), so no sEsc or sLone: printed as written.
+			n.kind, n.flags, n.raw, n.off, n.n, n.end = kindString, flags, 2, uint32(start), uint32(i-start), uint32(len(nodes))
 			return nodes, i + 1, src[start:i], nil
 		case c == '\\':
 			return d.strEscaped(nodes, start, i, flags)
@@ -707,6 +746,23 @@ func hex4(src []byte, i int) (rune, bool) {
 // number parses a JSON number at pos, keeping its raw text.
 func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 	src := d.src
+	// Fast path for the ids, counts and whole amounts of webhook bodies: a non-negative
+	// integer of at most 15 digits with no fraction or exponent. It is the shortest form of
+	// its double, so JavaScript prints it as written; the general path below decides the same
+	// for it with more branches. (A leading zero ends the number at that zero there too.)
+	if c := src[pos]; c-'0' < 10 {
+		i := pos + 1
+		if c != '0' {
+			for i < len(src) && src[i]-'0' < 10 {
+				i++
+			}
+		}
+		if i-pos <= 15 && (i >= len(src) || src[i] != '.' && src[i] != 'e' && src[i] != 'E') {
+			n := newNode(&nodes)
+			n.kind, n.flags, n.raw, n.off, n.n, n.end = kindNumber, nNodeRaw, 1, uint32(pos), uint32(i-pos), uint32(len(nodes))
+			return nodes, i, nil
+		}
+	}
 	start := pos
 	i := start
 	var flags uint8
@@ -787,6 +843,6 @@ func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 		}
 	}
 	n := newNode(&nodes)
-	n.kind, n.flags, n.off, n.n, n.end = kindNumber, flags, uint32(start), uint32(i-start), uint32(len(nodes))
+	n.kind, n.flags, n.raw, n.off, n.n, n.end = kindNumber, flags, flags/nNodeRaw&1, uint32(start), uint32(i-start), uint32(len(nodes))
 	return nodes, i, nil
 }
