@@ -764,8 +764,27 @@ func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 		}
 	}
 	start := pos
-	i := start
-	var flags uint8
+	i, flags, ok := scanNumber(src, pos)
+	if !ok {
+		return nodes, i, d.fail("invalid number", start)
+	}
+	// A number that overflows float64 has no faithful form: Node signs it as null, PHP cannot
+	// encode it at all (and signs the empty string), Python writes the non-JSON Infinity.
+	if flags&nExp != 0 || i-start > 300 {
+		if f, _ := strconv.ParseFloat(string(src[start:i]), 64); math.IsInf(f, 0) {
+			return nodes, i, d.fail("number outside the float64 range", start)
+		}
+	}
+	n := newNode(&nodes)
+	n.kind, n.flags, n.raw, n.off, n.n, n.end = kindNumber, flags, flags/nNodeRaw&1, uint32(start), uint32(i-start), uint32(len(nodes))
+	return nodes, i, nil
+}
+
+// scanNumber reads the JSON number at pos and returns its end and flags: nNeg, nFrac, nExp,
+// and nNodeRaw when JavaScript prints it exactly as written. ok is false for text that is not
+// a number by RFC 8259's grammar (end is then where it stopped).
+func scanNumber(src []byte, pos int) (end int, flags uint8, ok bool) {
+	i := pos
 	if src[i] == '-' {
 		flags |= nNeg
 		i++
@@ -779,14 +798,14 @@ func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 			i++
 		}
 	default:
-		return nodes, i, d.fail("invalid number", start)
+		return i, flags, false
 	}
 	intLen := i - intStart
 	fracStart := i + 1
 	if i < len(src) && src[i] == '.' {
 		i++
 		if i >= len(src) || src[i] < '0' || src[i] > '9' {
-			return nodes, i, d.fail("invalid number", start)
+			return i, flags, false
 		}
 		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
 			i++
@@ -828,21 +847,12 @@ func (d *sjDoc) number(nodes []jnode, pos int) ([]jnode, int, error) {
 			i++
 		}
 		if i >= len(src) || src[i] < '0' || src[i] > '9' {
-			return nodes, i, d.fail("invalid number", start)
+			return i, flags, false
 		}
 		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
 			i++
 		}
 		flags |= nExp
 	}
-	// A number that overflows float64 has no faithful form: Node signs it as null, PHP cannot
-	// encode it at all (and signs the empty string), Python writes the non-JSON Infinity.
-	if flags&nExp != 0 || i-start > 300 {
-		if f, _ := strconv.ParseFloat(string(src[start:i]), 64); math.IsInf(f, 0) {
-			return nodes, i, d.fail("number outside the float64 range", start)
-		}
-	}
-	n := newNode(&nodes)
-	n.kind, n.flags, n.raw, n.off, n.n, n.end = kindNumber, flags, flags/nNodeRaw&1, uint32(start), uint32(i-start), uint32(len(nodes))
-	return nodes, i, nil
+	return i, flags, true
 }

@@ -50,10 +50,13 @@ type sjSecret struct {
 // HMAC per key, created on first use and Reset afterwards (cheaper than re-keying).
 type sjState struct {
 	c    canon
-	out  [3][]byte
-	ok   [3]bool
-	macs []hash.Hash
-	sum  [sha512.Size]byte
+	fast fastNode
+	// fastOut is the fast path's Node form.
+	fastOut []byte
+	out     [3][]byte
+	ok      [3]bool
+	macs    []hash.Hash
+	sum     [sha512.Size]byte
 }
 
 // maxPooledBytes bounds the buffers a pooled state may keep, so one huge body does not pin
@@ -127,13 +130,25 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 	}
 	st := v.pool.Get().(*sjState)
 	defer v.release(st)
+	// JovePay signs the Node form, and most bodies are in the subset the one-pass fast path
+	// handles: try that first. Only a mismatch, or a body outside the subset, pays for the
+	// general parse and the other two forms.
+	var nodeTried bool
+	st.fastOut, nodeTried = st.fast.appendNode(st.fastOut[:0], payload)
+	if nodeTried {
+		for _, s := range v.secrets {
+			if st.match(v.keys, s.raw, st.fastOut, &want) {
+				return nil
+			}
+		}
+	}
 	if err := st.c.doc.parse(payload); err != nil {
 		return err
 	}
 	forms := [3]SortedJSONForm{FormNode, FormPython, FormPHP}
 	for fi, f := range forms {
 		st.out[fi], st.ok[fi] = st.c.appendForm(st.out[fi][:0], f)
-		if !st.ok[fi] {
+		if !st.ok[fi] || f == FormNode && nodeTried { // the fast path's form is this one
 			continue
 		}
 		for _, s := range v.secrets {
@@ -184,7 +199,8 @@ func (st *sjState) match(keys [][]byte, k int, msg []byte, want *[sha512.Size]by
 func (v *SortedJSONVerifier) release(st *sjState) {
 	d := &st.c.doc
 	d.src = nil // do not keep the caller's body alive
-	if cap(st.out[0])+cap(st.out[1])+cap(st.out[2])+cap(d.arena) > maxPooledBytes ||
+	if cap(st.out[0])+cap(st.out[1])+cap(st.out[2])+cap(d.arena)+cap(st.fastOut)+cap(st.fast.out) > maxPooledBytes ||
+		cap(st.fast.mem) > maxPooledBytes/32 ||
 		cap(d.nodes) > maxPooledBytes/16 {
 		return
 	}

@@ -141,9 +141,9 @@ func checkAgainstReference(t *testing.T, cases []refCase, refs map[SortedJSONFor
 // byte for byte on the edge-case vectors and thousands of random documents.
 func TestSortedJSONDifferential(t *testing.T) {
 	requireReferenceTools(t)
-	n, nKeys := 4000, 800
+	n, nKeys, nIPN := 4000, 800, 1000
 	if testing.Short() {
-		n, nKeys = 800, 150
+		n, nKeys, nIPN = 800, 150, 200
 	}
 	start := time.Now()
 	var cases []refCase
@@ -157,12 +157,18 @@ func TestSortedJSONDifferential(t *testing.T) {
 	for i := 0; i < nKeys; i++ {
 		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.keyStressDoc()})
 	}
+	// IPN-shaped documents, mostly inside the subset Verify's one-pass Node fast path takes:
+	// the real Node program's signatures on them must verify through that path.
+	ig := ipnGen{newJSONGen(diffSeed(t) ^ 0x1f), false}
+	for i := 0; i < nIPN; i++ {
+		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: ig.doc()})
+	}
 	refs := runAllBatches(t, cases)
 	refTime := time.Since(start)
 	var st diffStats
 	checkAgainstReference(t, cases, refs, &st)
-	t.Logf("seed %d: %d documents (%d edge cases, %d refused on purpose, %d key-order stress); compared node %d, php %d, python %d; reference refused node %d, php %d, python %d; %d signatures verified; %d mismatches; reference runs %v, total %v",
-		diffSeed(t), st.docs, len(cases)-n-nKeys, st.rejected, nKeys, st.compared[FormNode], st.compared[FormPHP], st.compared[FormPython],
+	t.Logf("seed %d: %d documents (%d edge cases, %d refused on purpose, %d key-order stress, %d IPN-shaped); compared node %d, php %d, python %d; reference refused node %d, php %d, python %d; %d signatures verified; %d mismatches; reference runs %v, total %v",
+		diffSeed(t), st.docs, len(cases)-n-nKeys-nIPN, st.rejected, nKeys, nIPN, st.compared[FormNode], st.compared[FormPHP], st.compared[FormPython],
 		st.refFailed[FormNode], st.refFailed[FormPHP], st.refFailed[FormPython], st.verified, st.mismatches,
 		refTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if *updateVectors && st.mismatches == 0 {

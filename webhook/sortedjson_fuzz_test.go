@@ -58,6 +58,15 @@ func FuzzSortedJSONCanonical(f *testing.F) {
 		if accepted && !json.Valid(body) {
 			t.Fatalf("accepted a body encoding/json calls invalid: %q", body)
 		}
+		// The verifier's one-pass fast path must agree with the general Node form wherever it
+		// takes a body.
+		var fn fastNode
+		if fast, ok := fn.appendNode(nil, body); ok {
+			general, err := CanonicalSortedJSON(body, FormNode)
+			if err != nil || !bytes.Equal(fast, general) {
+				t.Fatalf("fast path took %q as %q; general Node form %q, %v", body, fast, general, err)
+			}
+		}
 	})
 }
 

@@ -279,6 +279,9 @@ type parsedHeader struct {
 // v1, every v1 value hex. v1 values of a length other than a SHA-256 digest cannot match and are
 // only validated. It is a single pass without callbacks: it runs on every delivery.
 func (p *parsedHeader) parse(header string) error {
+	if p.parseCommon(header) {
+		return nil
+	}
 	if trimSpace(header) == "" {
 		return ErrMissingSignature
 	}
@@ -335,6 +338,37 @@ func (p *parsedHeader) parse(header string) error {
 	}
 	p.unix = unix
 	return nil
+}
+
+// parseCommon reads the two layouts providers actually send — "t=<digits>,v1=<64 hex>" (JoPay
+// Checkout) and "v1=<64 hex>,t=<digits>" (JoPay), no spaces, one signature — without the
+// general loop's splitting and trimming, which would otherwise be a tenth of Verify's cost. It
+// reports false, having set nothing parse relies on, for anything else, and parse then runs
+// the general loop, which accepts every layout this does with the same result.
+func (p *parsedHeader) parseCommon(h string) bool {
+	const sigLen = 2 * sha256.Size
+	var ts, sig string
+	switch {
+	case len(h) > 2+1+4+sigLen && h[0] == 't' && h[1] == '=':
+		i := 2
+		for i < len(h) && h[i]-'0' < 10 {
+			i++
+		}
+		if len(h) != i+4+sigLen || h[i:i+4] != ",v1=" {
+			return false
+		}
+		ts, sig = h[2:i], h[i+4:]
+	case len(h) > 3+sigLen+3 && h[0] == 'v' && h[1] == '1' && h[2] == '=' && h[3+sigLen:3+sigLen+3] == ",t=":
+		ts, sig = h[3+sigLen+3:], h[3:3+sigLen]
+	default:
+		return false
+	}
+	unix, ok := parseDigits(ts)
+	if !ok || !decodeSig(&p.sigs[0], sig) {
+		return false
+	}
+	p.ts, p.unix, p.n = ts, unix, 1
+	return true
 }
 
 // forEachEntry calls fn(key, value) for every non-empty comma-separated entry of header, with
