@@ -46,20 +46,31 @@ const (
 // appendNode appends the Node form of src to dst, or returns ok false when src is outside the
 // subset (see fastNode).
 func (f *fastNode) appendNode(dst, src []byte) (_ []byte, ok bool) {
-	if len(src) >= maxFastBody {
+	form, ok := f.nodeForm(src)
+	if !ok {
 		return dst, false
+	}
+	return append(dst, form...), true
+}
+
+// nodeForm returns the Node form of src, in f's buffer (valid until the next call), or ok
+// false when src is outside the subset. Verify hashes it in place.
+func (f *fastNode) nodeForm(src []byte) (_ []byte, ok bool) {
+	if len(src) >= maxFastBody {
+		return nil, false
 	}
 	f.src, f.out, f.mem = src, f.out[:0], f.mem[:0]
-	defer func() { f.src = nil }() // do not keep the caller's body alive in a pooled state
 	pos := skipWS(src, 0)
 	if pos >= len(src) || src[pos] != '{' {
-		return dst, false
+		f.src = nil
+		return nil, false
 	}
 	end, start, stop, ok := f.object(pos, 1)
+	f.src = nil // do not keep the caller's body alive in a pooled state
 	if !ok || skipWS(src, end) != len(src) {
-		return dst, false
+		return nil, false
 	}
-	return append(dst, f.out[start:stop]...), true
+	return f.out[start:stop], true
 }
 
 // object parses the object opening at pos, depth levels deep, and appends its Node form to

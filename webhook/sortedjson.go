@@ -51,12 +51,10 @@ type sjSecret struct {
 type sjState struct {
 	c    canon
 	fast fastNode
-	// fastOut is the fast path's Node form.
-	fastOut []byte
-	out     [3][]byte
-	ok      [3]bool
-	macs    []hash.Hash
-	sum     [sha512.Size]byte
+	out  [3][]byte
+	ok   [3]bool
+	macs []hash.Hash
+	sum  [sha512.Size]byte
 }
 
 // maxPooledBytes bounds the buffers a pooled state may keep, so one huge body does not pin
@@ -133,11 +131,10 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 	// JovePay signs the Node form, and most bodies are in the subset the one-pass fast path
 	// handles: try that first. Only a mismatch, or a body outside the subset, pays for the
 	// general parse and the other two forms.
-	var nodeTried bool
-	st.fastOut, nodeTried = st.fast.appendNode(st.fastOut[:0], payload)
+	form, nodeTried := st.fast.nodeForm(payload)
 	if nodeTried {
 		for _, s := range v.secrets {
-			if st.match(v.keys, s.raw, st.fastOut, &want) {
+			if st.match(v.keys, s.raw, form, &want) {
 				return nil
 			}
 		}
@@ -199,7 +196,7 @@ func (st *sjState) match(keys [][]byte, k int, msg []byte, want *[sha512.Size]by
 func (v *SortedJSONVerifier) release(st *sjState) {
 	d := &st.c.doc
 	d.src = nil // do not keep the caller's body alive
-	if cap(st.out[0])+cap(st.out[1])+cap(st.out[2])+cap(d.arena)+cap(st.fastOut)+cap(st.fast.out) > maxPooledBytes ||
+	if cap(st.out[0])+cap(st.out[1])+cap(st.out[2])+cap(d.arena)+cap(st.fast.out) > maxPooledBytes ||
 		cap(st.fast.mem) > maxPooledBytes/32 ||
 		cap(d.nodes) > maxPooledBytes/16 {
 		return
