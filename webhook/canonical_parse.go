@@ -260,6 +260,11 @@ func skipWS(src []byte, pos int) int {
 	if pos < len(src) && src[pos] > ' ' { // the usual case: no whitespace at all
 		return pos
 	}
+	// Pretty-printed bodies put exactly one space or newline before most tokens. Bits 9, 10,
+	// 13 and 32 of the mask are '\t', '\n', '\r' and ' ' (src[pos] <= ' ' here).
+	if pos+1 < len(src) && src[pos+1] > ' ' && (uint64(0x100002600)>>src[pos])&1 != 0 {
+		return pos + 1
+	}
 	for pos < len(src) {
 		switch src[pos] {
 		case ' ', '\t', '\n', '\r':
