@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/paykit-go/paykit/internal/transport"
 )
 
 // Recovering from an ambiguous create.
@@ -113,7 +115,7 @@ func (c *Client) CreatePaymentOnce(ctx context.Context, p CreatePaymentParams, o
 		if err == nil || !errors.Is(err, ErrUnknownOutcome) {
 			return pay, err
 		}
-		if werr := sleep(ctx, o.LookupDelay); werr != nil {
+		if werr := transport.Sleep(ctx, o.LookupDelay); werr != nil {
 			return nil, fmt.Errorf("%w (lookup not made: %w)", err, werr)
 		}
 		found, lerr := c.findPayment(ctx, since, same)
@@ -125,16 +127,5 @@ func (c *Client) CreatePaymentOnce(ctx context.Context, p CreatePaymentParams, o
 		case attempt >= o.MaxCreates:
 			return nil, fmt.Errorf("%w (no payment found for the order id after %d create(s))", err, attempt)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

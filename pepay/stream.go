@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -396,7 +395,7 @@ func (s *streamer) run(ctx context.Context) error {
 		s.log(ctx, slog.LevelInfo, "pepay: stream disconnected, reconnecting",
 			slog.String("since", s.since), slog.Int("attempt", failures), slog.String("error", errText(err)))
 		s.notify(StreamStatus{State: StreamDisconnected, Attempt: failures, Err: err})
-		if err := sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, failures)); err != nil {
+		if err := transport.Sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, failures)); err != nil {
 			return err
 		}
 	}
@@ -409,19 +408,9 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// backoff returns a wait in [d/2, d], d = min·2^(attempt-1) capped at max.
+// backoff is the wait before reconnect attempt (counted from 1).
 func backoff(min, max time.Duration, attempt int) time.Duration {
-	d := min
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
+	return transport.Backoff(min, max, attempt-1)
 }
 
 // session runs one connection until it fails; it reports how many events it delivered.
@@ -649,7 +638,7 @@ func (s *streamer) deliver(ctx context.Context, ev *Event) (int, error) {
 		s.log(ctx, slog.LevelWarn, "pepay: stream handler failed, retrying",
 			slog.String("event_id", ev.ID), slog.Int("attempt", attempt), slog.String("error", err.Error()))
 		s.notify(StreamStatus{State: StreamHandlerRetry, EventID: ev.ID, Attempt: attempt, Err: err})
-		if err := sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, attempt)); err != nil {
+		if err := transport.Sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, attempt)); err != nil {
 			return 0, err
 		}
 	}
@@ -672,7 +661,7 @@ func (s *streamer) handleOnce(ctx context.Context, ev *Event) error {
 		case err == nil, errors.Is(err, webhook.ErrDuplicate):
 			return nil
 		case errors.Is(err, webhook.ErrInFlight):
-			if err := sleep(ctx, wait); err != nil {
+			if err := transport.Sleep(ctx, wait); err != nil {
 				return err
 			}
 			wait = min(wait*2, time.Second)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/transport"
 )
 
 // Polling defaults of WaitForInvoice.
@@ -95,7 +96,7 @@ func (c *Client) WaitForInvoice(ctx context.Context, id string, opts ...WaitOpti
 				wait = apiErr.RetryAfter
 			}
 		}
-		if err := sleep(ctx, jitter(wait)); err != nil {
+		if err := transport.Sleep(ctx, jitter(wait)); err != nil {
 			return last, fmt.Errorf("pepay: waiting for invoice %s: %w", id, err)
 		}
 		interval = min(interval*3/2, cfg.max)
@@ -125,16 +126,4 @@ func jitter(d time.Duration) time.Duration {
 	}
 	spread := int64(d) * 2 / 5
 	return time.Duration(int64(d) - spread/2 + rand.Int64N(spread+1))
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

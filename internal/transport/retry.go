@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -145,14 +144,7 @@ func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Respons
 		}
 	}
 	if wait < 0 {
-		d := min
-		for i := 0; i < attempt && d < max; i++ {
-			d *= 2
-		}
-		if d > max {
-			d = max
-		}
-		wait = d/2 + rand.N(d/2+1)
+		wait = Backoff(min, max, attempt)
 	}
 	if resp != nil && resp.Request != nil {
 		if st := stateFrom(resp.Request.Context()); st != nil {
