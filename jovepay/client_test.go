@@ -328,43 +328,27 @@ func TestValidationSendsNothing(t *testing.T) {
 	c, _ := setup(t, WithCredentials(testEmail, testPassword)) // any request fails the test
 	ctx := context.Background()
 	ok := CreatePaymentParams{PriceAmount: dec("10"), PriceCurrency: "usd", PayCurrency: "btc"}
-	with := func(f func(*CreatePaymentParams)) CreatePaymentParams { p := ok; f(&p); return p }
+	// create calls CreatePayment with ok changed by f.
+	create := func(f func(*CreatePaymentParams)) func() error {
+		return func() error {
+			p := ok
+			f(&p)
+			_, err := c.CreatePayment(ctx, p)
+			return err
+		}
+	}
 	cases := []struct {
 		field string
 		call  func() error
 	}{
-		{"price_amount", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PriceAmount = dec("0") }))
-			return err
-		}},
-		{"price_amount", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PriceAmount = dec("-1") }))
-			return err
-		}},
-		{"price_currency", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PriceCurrency = " " }))
-			return err
-		}},
-		{"pay_currency", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PayCurrency = "" }))
-			return err
-		}},
-		{"pay_amount", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PayAmount = dec("-0.1") }))
-			return err
-		}},
-		{"ipn_callback_url", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.IPNCallbackURL = "ftp://x" }))
-			return err
-		}},
-		{"payout_currency", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.PayoutAddress = "bc1q" }))
-			return err
-		}},
-		{"origin-ip", func() error {
-			_, err := c.CreatePayment(ctx, with(func(p *CreatePaymentParams) { p.OriginIP = "1\r\nX: y" }))
-			return err
-		}},
+		{"price_amount", create(func(p *CreatePaymentParams) { p.PriceAmount = dec("0") })},
+		{"price_amount", create(func(p *CreatePaymentParams) { p.PriceAmount = dec("-1") })},
+		{"price_currency", create(func(p *CreatePaymentParams) { p.PriceCurrency = " " })},
+		{"pay_currency", create(func(p *CreatePaymentParams) { p.PayCurrency = "" })},
+		{"pay_amount", create(func(p *CreatePaymentParams) { p.PayAmount = dec("-0.1") })},
+		{"ipn_callback_url", create(func(p *CreatePaymentParams) { p.IPNCallbackURL = "ftp://x" })},
+		{"payout_currency", create(func(p *CreatePaymentParams) { p.PayoutAddress = "bc1q" })},
+		{"origin-ip", create(func(p *CreatePaymentParams) { p.OriginIP = "1\r\nX: y" })},
 		{"payment_id", func() error { _, err := c.GetPayment(ctx, ""); return err }},
 		{"payment_id", func() error { _, err := c.UpdateMerchantEstimate(ctx, ""); return err }},
 		{"currency_from", func() error { _, err := c.MinAmount(ctx, MinAmountParams{}); return err }},
