@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 )
 
@@ -73,21 +72,6 @@ func checkRequest(t *testing.T, r *http.Request, method string, wantBody map[str
 	if diff := cmp.Diff(wantBody, got); diff != "" {
 		t.Errorf("body mismatch (-want +got):\n%s", diff)
 	}
-}
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func serveFixture(t *testing.T, w http.ResponseWriter, status int, name string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(fixture(t, name))
 }
 
 // documentedRequest is testdata/request_object.json decoded by hand.
@@ -183,7 +167,7 @@ func TestCreateRequest(t *testing.T) {
 		if r.Header.Get("Idempotency-Key") != "" {
 			t.Error("JoPay takes the key in the body, not a header")
 		}
-		serveFixture(t, w, http.StatusOK, "request_object.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	got, err := c.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: "b4d5c6e7-1f20-4a3b-8c4d-5e6f70819203", FiatAmountInt: 275, FiatCurrencyCode: "usd",
@@ -219,7 +203,7 @@ func TestCreateRequestInvoiceBody(t *testing.T) {
 		if diff := cmp.Diff(want, m); diff != "" {
 			t.Errorf("body (-want +got):\n%s", diff)
 		}
-		serveFixture(t, w, http.StatusOK, "request_object.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	got, err := c.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: "m1", FiatAmountInt: 125000, PaymentMode: jopay.PaymentModeInvoice,
@@ -243,7 +227,7 @@ func TestGetRequest(t *testing.T) {
 		if got := r.PathValue("id"); got != documentedRequest.ID {
 			t.Errorf("id = %q", got)
 		}
-		serveFixture(t, w, http.StatusOK, "request_object.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	got, err := c.GetRequest(context.Background(), documentedRequest.ID)
 	if err != nil {
@@ -260,7 +244,7 @@ func TestGetRequestEscapesID(t *testing.T) {
 		if got, want := r.URL.EscapedPath(), "/api/v1/requests/a%2Fb%3Fc"; got != want {
 			t.Errorf("path = %q, want %q", got, want)
 		}
-		serveFixture(t, w, http.StatusOK, "request_object.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	if _, err := c.GetRequest(context.Background(), "a/b?c"); err != nil {
 		t.Fatal(err)
@@ -282,7 +266,7 @@ func TestCancelRequest(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway) // cancel is idempotent: the client retries it
 			return
 		}
-		b := bytes.Replace(fixture(t, "request_object.json"), []byte(`"status": "requested"`), []byte(`"status": "cancelled"`), 1)
+		b := bytes.Replace(apitest.Fixture(t, "request_object.json"), []byte(`"status": "requested"`), []byte(`"status": "cancelled"`), 1)
 		_, _ = w.Write(b)
 	})
 	got, err := c.CancelRequest(context.Background(), documentedRequest.ID)
@@ -308,7 +292,7 @@ func TestListRequestsPageQuery(t *testing.T) {
 		if diff := cmp.Diff(want, map[string][]string(r.URL.Query())); diff != "" {
 			t.Errorf("query (-want +got):\n%s", diff)
 		}
-		serveFixture(t, w, http.StatusOK, "request_list_page.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_list_page.json")
 	})
 	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{
 		MerchantID: "m1", Status: jopay.StatusOpened, ProofStatus: jopay.ProofStatusVerified,
@@ -333,7 +317,7 @@ func TestCreateMerchant(t *testing.T) {
 			"email": "owner@tea.example", "business_name": "Tea House", "country": "DE",
 			"display_currency": "EUR", "account_type": "business",
 		})
-		serveFixture(t, w, http.StatusOK, "merchant_created.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "merchant_created.json")
 	})
 	got, err := c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{
 		Email: "owner@tea.example", BusinessName: "Tea House", Country: "de", DisplayCurrency: "eur", AccountType: "business",
@@ -352,14 +336,14 @@ func TestMerchantsListAndGet(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("GET /api/v1/merchants", func(w http.ResponseWriter, r *http.Request) {
 		checkRequest(t, r, http.MethodGet, nil)
-		serveFixture(t, w, http.StatusOK, "merchant_list.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "merchant_list.json")
 	})
 	mux.HandleFunc("GET /api/v1/merchants/{id}", func(w http.ResponseWriter, r *http.Request) {
 		checkRequest(t, r, http.MethodGet, nil)
 		if r.PathValue("id") != "3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812" {
 			t.Errorf("id = %q", r.PathValue("id"))
 		}
-		serveFixture(t, w, http.StatusOK, "merchant_created.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "merchant_created.json")
 	})
 	list, err := c.ListMerchants(context.Background())
 	if err != nil {

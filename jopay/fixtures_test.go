@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestFixtureTolerantDecoding(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/api/v1/requests/{id}", func(w http.ResponseWriter, r *http.Request) {
-		serveFixture(t, w, http.StatusOK, "request_object_variant.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_object_variant.json")
 	})
 	got, err := c.GetRequest(context.Background(), "req_01HZX3K9")
 	if err != nil {
@@ -66,7 +67,7 @@ func TestFixtureErrors(t *testing.T) {
 				if tc.retryAfter != "" {
 					w.Header().Set("Retry-After", tc.retryAfter)
 				}
-				serveFixture(t, w, tc.status, tc.fixture)
+				apitest.ServeFixture(t, w, tc.status, tc.fixture)
 			})
 			_, err := c.CreateRequest(context.Background(), jopay.CreateRequestParams{MerchantID: "m1", FiatAmountInt: 100})
 			var ce *jopay.CreateError
@@ -80,7 +81,7 @@ func TestFixtureErrors(t *testing.T) {
 			if diff := cmp.Diff(tc.want, apiErr, cmpopts.IgnoreFields(paykit.Error{}, "Body")); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if string(apiErr.Body) != string(fixture(t, tc.fixture)) {
+			if string(apiErr.Body) != string(apitest.Fixture(t, tc.fixture)) {
 				t.Errorf("Body = %s", apiErr.Body)
 			}
 			if tc.detail != nil {
@@ -129,7 +130,7 @@ func TestInvalidResponse(t *testing.T) {
 
 // TestFixtureWebhooks parses the documented webhook payloads.
 func TestFixtureWebhooks(t *testing.T) {
-	verified, err := jopay.ParseEvent(fixture(t, "webhook_proof_verified.json"))
+	verified, err := jopay.ParseEvent(apitest.Fixture(t, "webhook_proof_verified.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestFixtureWebhooks(t *testing.T) {
 	if !verified.IsPaid() || verified.OrderID() != "A-1001" {
 		t.Errorf("IsPaid/OrderID wrong")
 	}
-	attached, err := jopay.ParseEvent(fixture(t, "webhook_proof_attached.json"))
+	attached, err := jopay.ParseEvent(apitest.Fixture(t, "webhook_proof_attached.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +162,8 @@ func TestFixtureWebhooks(t *testing.T) {
 func TestListPageMixedShapes(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/api/v1/requests", func(w http.ResponseWriter, r *http.Request) {
-		doc := fixture(t, "request_object.json")
-		variant := fixture(t, "request_object_variant.json")
+		doc := apitest.Fixture(t, "request_object.json")
+		variant := apitest.Fixture(t, "request_object_variant.json")
 		_, _ = w.Write([]byte(`{"ok":true,"has_more":false,"next_cursor":null,"requests":[` + string(doc) + `,` + string(variant) + `]}`))
 	})
 	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{}, "")
@@ -184,7 +185,7 @@ func TestListPageMixedShapes(t *testing.T) {
 func TestWrappedRequestObject(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/api/v1/requests/{id}", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"ok":true,"request":` + string(fixture(t, "request_object.json")) + `}`))
+		_, _ = w.Write([]byte(`{"ok":true,"request":` + string(apitest.Fixture(t, "request_object.json")) + `}`))
 	})
 	got, err := c.GetRequest(context.Background(), documentedRequest.ID)
 	if err != nil {

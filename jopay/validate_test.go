@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paykit-go/paykit/idempotency"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 )
 
@@ -73,7 +74,7 @@ func TestCreateRequestValidation(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/api/v1/requests/create", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		serveFixture(t, w, http.StatusOK, "request_object.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

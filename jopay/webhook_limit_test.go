@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -24,7 +25,7 @@ func TestWebhookRaisedPayloadLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := fixture(t, "webhook_proof_verified.json")
+	body := apitest.Fixture(t, "webhook_proof_verified.json")
 	body = append(bytes.TrimSuffix(bytes.TrimSpace(body), []byte("}")), []byte(`,"pad":"`+strings.Repeat("x", 2<<20)+`"}`)...)
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/jopay", bytes.NewReader(body))
 	r.Header.Set(jopay.SignatureHeader, webhook.SignTimestamp(secret, time.Now(), body))

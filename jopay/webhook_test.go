@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
 	"github.com/paykit-go/paykit/webhook"
@@ -191,7 +192,7 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := fixture(t, "webhook_proof_verified.json")
+	body := apitest.Fixture(t, "webhook_proof_verified.json")
 	now := time.Now()
 	send := func(method string, body []byte, sig string) (int, string) {
 		r := httptest.NewRequest(method, "/webhooks/jopay", bytes.NewReader(body))
@@ -244,7 +245,7 @@ func TestWebhookVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := fixture(t, "webhook_proof_verified.json")
+	body := apitest.Fixture(t, "webhook_proof_verified.json")
 	r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 	r.Header.Set(jopay.SignatureHeader, jopaytest.SignatureHeader(jopaytest.WebhookSecret, time.Now(), body))
 	e, err := v.ParseRequest(r)

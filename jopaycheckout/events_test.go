@@ -7,13 +7,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/webhook"
 )
 
 // The seed's webhook payload, decoded field by field.
 func TestParseEventSeedPayload(t *testing.T) {
-	payload := readFixture(t, "webhook_session_completed.json")
+	payload := apitest.Fixture(t, "webhook_session_completed.json")
 	got, err := jopaycheckout.ParseEvent(payload)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func TestParseEventTable(t *testing.T) {
 		id      string
 		wantErr bool
 	}{
-		{name: "spec example without created_at", payload: string(readFixture(t, "webhook_spec_example.json")), typ: jopaycheckout.EventSessionCompleted, paid: true, known: true, id: "cs_9f3b2a"},
+		{name: "spec example without created_at", payload: string(apitest.Fixture(t, "webhook_spec_example.json")), typ: jopaycheckout.EventSessionCompleted, paid: true, known: true, id: "cs_9f3b2a"},
 		{name: "expired", payload: `{"event":"checkout.session.expired","data":{"id":"cs_1","status":"expired"}}`, typ: jopaycheckout.EventSessionExpired, known: true, id: "cs_1"},
 		{name: "payment failed, session still pending", payload: `{"event":"checkout.payment.failed","data":{"id":"cs_1","status":"pending"}}`, typ: jopaycheckout.EventPaymentFailed, known: true, id: "cs_1"},
 		{name: "completed without status", payload: `{"event":"checkout.session.completed","data":{"id":"cs_1"}}`, typ: jopaycheckout.EventSessionCompleted, paid: true, known: true, id: "cs_1"},
@@ -143,8 +144,8 @@ func TestEventDedupeKey(t *testing.T) {
 }
 
 func FuzzParseEvent(f *testing.F) {
-	f.Add(readFixture(f, "webhook_session_completed.json"))
-	f.Add(readFixture(f, "webhook_spec_example.json"))
+	f.Add(apitest.Fixture(f, "webhook_session_completed.json"))
+	f.Add(apitest.Fixture(f, "webhook_spec_example.json"))
 	f.Add([]byte(`{"event":"checkout.payment.failed","data":{"id":"cs_1","status":"pending","amount_cents":"100","metadata":{"a":1}},"created_at":1736510701}`))
 	f.Add([]byte(`{"event":"checkout.session.expired","data":{"id":12,"expires_at":"2025-01-10"}}`))
 	f.Add([]byte(`{"event":"x","data":null}`))

@@ -2,16 +2,10 @@ package jopaycheckout_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
@@ -55,48 +49,6 @@ func testHeaders(t *testing.T, r *http.Request, withBody bool) {
 	if ua := r.Header.Get("User-Agent"); !bytes.HasPrefix([]byte(ua), []byte("paykit-go/")) {
 		t.Errorf("User-Agent = %q", ua)
 	}
-}
-
-func testMethod(t *testing.T, r *http.Request, want string) {
-	t.Helper()
-	if r.Method != want {
-		t.Errorf("method = %s, want %s", r.Method, want)
-	}
-}
-
-// testJSONBody compares the request body with the fixture as JSON values.
-func testJSONBody(t *testing.T, r *http.Request, fixture string) {
-	t.Helper()
-	got, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("body is not JSON: %v: %s", err, got)
-	}
-	if err := json.Unmarshal(readFixture(t, fixture), &w); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(w, g); diff != "" {
-		t.Errorf("request body mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func serveFixture(t *testing.T, w http.ResponseWriter, status int, name string) {
-	t.Helper()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(readFixture(t, name))
 }
 
 func mustTime(t testing.TB, s string) time.Time {

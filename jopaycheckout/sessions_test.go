@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
 
@@ -18,13 +19,13 @@ import (
 func TestCreateSessionLineItems(t *testing.T) {
 	mux, c := setup(t)
 	mux.HandleFunc("/api/checkout/v1/sessions", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodPost)
+		apitest.Method(t, r, http.MethodPost)
 		testHeaders(t, r, true)
 		if v := r.Header.Get("Idempotency-Key"); v != "" {
 			t.Errorf("undocumented Idempotency-Key sent: %q", v)
 		}
-		testJSONBody(t, r, "create_request_line_items.json")
-		serveFixture(t, w, http.StatusOK, "create_response_version_b.json")
+		apitest.JSONBody(t, r, apitest.Fixture(t, "create_request_line_items.json"))
+		apitest.ServeFixture(t, w, http.StatusOK, "create_response_version_b.json")
 	})
 	got, err := c.CreateSession(context.Background(), jopaycheckout.CreateSessionParams{
 		LineItems:     []jopaycheckout.LineItem{{Name: "Premium Coffee Beans", Amount: 2500, Currency: "EUR", Quantity: 1}},
@@ -54,10 +55,10 @@ func TestCreateSessionLineItems(t *testing.T) {
 func TestCreateSessionAmount(t *testing.T) {
 	mux, c := setup(t)
 	mux.HandleFunc("/api/checkout/v1/sessions", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodPost)
+		apitest.Method(t, r, http.MethodPost)
 		testHeaders(t, r, true)
-		testJSONBody(t, r, "create_request_amount.json")
-		serveFixture(t, w, http.StatusCreated, "create_response_version_a.json")
+		apitest.JSONBody(t, r, apitest.Fixture(t, "create_request_amount.json"))
+		apitest.ServeFixture(t, w, http.StatusCreated, "create_response_version_a.json")
 	})
 	got, err := c.CreateSession(context.Background(), jopaycheckout.CreateSessionParams{
 		AmountCents:    4200,
@@ -88,12 +89,12 @@ func TestCreateSessionAmount(t *testing.T) {
 func TestGetSession(t *testing.T) {
 	mux, c := setup(t)
 	mux.HandleFunc("/api/checkout/v1/sessions/cs_a1b2c3d4e5f6", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
+		apitest.Method(t, r, http.MethodGet)
 		testHeaders(t, r, false)
 		if b, _ := io.ReadAll(r.Body); len(b) != 0 {
 			t.Errorf("GET carried a body: %s", b)
 		}
-		serveFixture(t, w, http.StatusOK, "get_session_completed.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "get_session_completed.json")
 	})
 	got, err := c.GetSession(context.Background(), "cs_a1b2c3d4e5f6")
 	if err != nil {
@@ -288,7 +289,7 @@ func TestCreateSessionIdempotencyHeader(t *testing.T) {
 	var keys []string
 	mux.HandleFunc("/api/checkout/v1/sessions", func(w http.ResponseWriter, r *http.Request) {
 		keys = append(keys, r.Header.Get("Idempotency-Key"))
-		serveFixture(t, w, http.StatusOK, "create_response_version_b.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "create_response_version_b.json")
 	})
 	p := validParams()
 	p.IdempotencyKey = "order-12345-0123456789abcdef0123456789"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jopaycheckout/jopaycheckouttest"
 	"github.com/paykit-go/paykit/webhook"
@@ -18,7 +19,7 @@ import (
 const whSecret = "whsec_3b9f1c0d7e2a4f6b8c1d3e5f7a9b0c2d"
 
 func TestWebhookVerifier(t *testing.T) {
-	payload := readFixture(t, "webhook_session_completed.json")
+	payload := apitest.Fixture(t, "webhook_session_completed.json")
 	now := time.Unix(1736510701, 0)
 	clock := func() time.Time { return now }
 	v, err := jopaycheckout.NewWebhookVerifier(whSecret, webhook.WithClock(clock), webhook.WithPreviousSecrets("whsec_old"))

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit/internal/apitest"
 )
 
 func TestTokenExpiry(t *testing.T) {
@@ -60,10 +62,10 @@ func TestSingleLogin(t *testing.T) {
 	})
 	var tokens sync.Map
 	mux.HandleFunc("/v1/payment/", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
-		testHeader(t, r, "x-api-key", testKey)
+		apitest.Method(t, r, "GET")
+		apitest.Header(t, r, "x-api-key", testKey)
 		tokens.Store(r.Header.Get("Authorization"), true)
-		serveJSON(w, 200, []byte(`{"data":[],"limit":10,"page":0,"pagesCount":0,"total":0}`))
+		apitest.ServeJSON(w, 200, []byte(`{"data":[],"limit":10,"page":0,"pagesCount":0,"total":0}`))
 	})
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -106,10 +108,10 @@ func TestUnauthorizedRelogsInOnce(t *testing.T) {
 	mux.HandleFunc("/v1/payment/", func(w http.ResponseWriter, r *http.Request) {
 		lists.Add(1)
 		if !tokenNumberIs(r, accept.Load()) {
-			serveJSON(w, 401, []byte(`{"statusCode":401,"code":"AUTH_REQUIRED","message":"jwt expired"}`))
+			apitest.ServeJSON(w, 401, []byte(`{"statusCode":401,"code":"AUTH_REQUIRED","message":"jwt expired"}`))
 			return
 		}
-		serveJSON(w, 200, []byte(`{"data":[],"limit":10,"page":0,"pagesCount":0,"total":0}`))
+		apitest.ServeJSON(w, 200, []byte(`{"data":[],"limit":10,"page":0,"pagesCount":0,"total":0}`))
 	})
 	ctx := context.Background()
 	accept.Store(1)
@@ -176,13 +178,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	deny := true
 	mux.HandleFunc("/v1/auth", func(w http.ResponseWriter, r *http.Request) {
 		if deny {
-			serveJSON(w, 403, []byte(`{"statusCode":403,"code":"ACCESS_DENIED","message":"wrong password `+testPassword+` for `+testEmail+`"}`))
+			apitest.ServeJSON(w, 403, []byte(`{"statusCode":403,"code":"ACCESS_DENIED","message":"wrong password `+testPassword+` for `+testEmail+`"}`))
 			return
 		}
-		serveJSON(w, 200, []byte(`{"token":"`+token+`"}`))
+		apitest.ServeJSON(w, 200, []byte(`{"token":"`+token+`"}`))
 	})
 	mux.HandleFunc("/v1/payment/", func(w http.ResponseWriter, r *http.Request) {
-		serveJSON(w, 500, []byte(`{"statusCode":500,"code":"INTERNAL","message":"headers: `+
+		apitest.ServeJSON(w, 500, []byte(`{"statusCode":500,"code":"INTERNAL","message":"headers: `+
 			r.Header.Get("x-api-key")+` `+r.Header.Get("Authorization")+`"}`))
 	})
 	ctx := context.Background()

@@ -3,6 +3,8 @@ package jovepay
 import (
 	"errors"
 	"testing"
+
+	"github.com/paykit-go/paykit/internal/apitest"
 )
 
 func TestPaymentStatus(t *testing.T) {
@@ -45,7 +47,7 @@ func mismatches(err error) map[string]error {
 }
 
 func TestCheckIPN(t *testing.T) {
-	good, err := ParseIPN(fixture(t, "ipn_payment_providers.json"))
+	good, err := ParseIPN(apitest.Fixture(t, "ipn_payment_providers.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestCheckIPN(t *testing.T) {
 
 	// The seed's payment webhook is a finished repeated deposit: paid in status, but not to be
 	// fulfilled automatically.
-	seed, _ := ParseIPN(fixture(t, "ipn_payment_seed.json"))
+	seed, _ := ParseIPN(apitest.Fixture(t, "ipn_payment_seed.json"))
 	err = CheckIPN(seed, Expected{PayCurrency: "trx", PayAmount: dec("15")})
 	if !errors.Is(err, ErrRepeatedDeposit) || !seed.Payment.IsRepeatedDeposit() || !seed.Payment.Status.IsPaid() {
 		t.Errorf("seed payment: err = %v", err)
@@ -111,7 +113,7 @@ func TestCheckIPN(t *testing.T) {
 		t.Errorf("mismatch text: %v", err)
 	}
 
-	w, _ := ParseIPN(fixture(t, "ipn_withdrawal_seed.json"))
+	w, _ := ParseIPN(apitest.Fixture(t, "ipn_withdrawal_seed.json"))
 	if err := CheckIPN(w, exp); !errors.Is(err, ErrNotPaymentIPN) {
 		t.Errorf("withdrawal: %v", err)
 	}

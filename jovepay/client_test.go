@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/paykit-go/paykit/internal/apitest"
 )
 
 func TestNewClientValidation(t *testing.T) {
@@ -52,10 +54,10 @@ func TestStatus(t *testing.T) {
 	c, mux := setup(t)
 	msg := `{"message":"OK"}`
 	mux.HandleFunc("/v1/status", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
-		testHeader(t, r, "x-api-key", "") // /status is the one call without the key
-		testHeader(t, r, "Authorization", "")
-		serveJSON(w, 200, []byte(msg))
+		apitest.Method(t, r, "GET")
+		apitest.Header(t, r, "x-api-key", "") // /status is the one call without the key
+		apitest.Header(t, r, "Authorization", "")
+		apitest.ServeJSON(w, 200, []byte(msg))
 	})
 	if err := c.Status(context.Background()); err != nil {
 		t.Fatal(err)
@@ -70,10 +72,10 @@ func TestCurrencies(t *testing.T) {
 	c, mux := setup(t)
 	var wantQuery map[string]string
 	mux.HandleFunc("/v1/currencies", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
+		apitest.Method(t, r, "GET")
 		testAPIKeyOnly(t, r)
-		testQuery(t, r, wantQuery)
-		serveJSON(w, 200, fixture(t, "currencies_response.json"))
+		apitest.Query(t, r, wantQuery)
+		apitest.ServeJSON(w, 200, apitest.Fixture(t, "currencies_response.json"))
 	})
 	for _, fixed := range []bool{false, true} {
 		wantQuery = map[string]string{}
@@ -93,9 +95,9 @@ func TestCurrencies(t *testing.T) {
 func TestFullCurrencies(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/full-currencies", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
+		apitest.Method(t, r, "GET")
 		testAPIKeyOnly(t, r)
-		serveJSON(w, 200, fixture(t, "full_currencies_response.json"))
+		apitest.ServeJSON(w, 200, apitest.Fixture(t, "full_currencies_response.json"))
 	})
 	got, err := c.FullCurrencies(context.Background())
 	if err != nil {
@@ -126,9 +128,9 @@ func TestMerchantCurrencies(t *testing.T) {
 		t.Run(tc.fixture, func(t *testing.T) {
 			c, mux := setup(t)
 			mux.HandleFunc("/v1/merchant/coins", func(w http.ResponseWriter, r *http.Request) {
-				testMethod(t, r, "GET")
+				apitest.Method(t, r, "GET")
 				testAPIKeyOnly(t, r)
-				serveJSON(w, 200, fixture(t, tc.fixture))
+				apitest.ServeJSON(w, 200, apitest.Fixture(t, tc.fixture))
 			})
 			got, err := c.MerchantCurrencies(context.Background())
 			if err != nil {
@@ -144,10 +146,10 @@ func TestMerchantCurrencies(t *testing.T) {
 func TestMinAmount(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/min-amount", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
+		apitest.Method(t, r, "GET")
 		testAPIKeyOnly(t, r)
-		testQuery(t, r, map[string]string{"currency_from": "eth", "currency_to": "trx", "fiat_equivalent": "usd", "is_fixed_rate": "true", "is_fee_paid_by_user": "true"})
-		serveJSON(w, 200, fixture(t, "min_amount_response.json"))
+		apitest.Query(t, r, map[string]string{"currency_from": "eth", "currency_to": "trx", "fiat_equivalent": "usd", "is_fixed_rate": "true", "is_fee_paid_by_user": "true"})
+		apitest.ServeJSON(w, 200, apitest.Fixture(t, "min_amount_response.json"))
 	})
 	got, err := c.MinAmount(context.Background(), MinAmountParams{CurrencyFrom: "eth", CurrencyTo: "trx", FiatEquivalent: "usd", IsFixedRate: true, IsFeePaidByUser: true})
 	if err != nil {
@@ -162,11 +164,11 @@ func TestMinAmount(t *testing.T) {
 func TestEstimate(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/estimate", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
+		apitest.Method(t, r, "GET")
 		testAPIKeyOnly(t, r)
 		// The amount goes out with the caller's digits, never through float64.
-		testQuery(t, r, map[string]string{"amount": "3999.50", "currency_from": "usd", "currency_to": "btc"})
-		serveJSON(w, 200, fixture(t, "estimate_response.json"))
+		apitest.Query(t, r, map[string]string{"amount": "3999.50", "currency_from": "usd", "currency_to": "btc"})
+		apitest.ServeJSON(w, 200, apitest.Fixture(t, "estimate_response.json"))
 	})
 	got, err := c.Estimate(context.Background(), EstimateParams{Amount: dec("3999.50"), CurrencyFrom: "usd", CurrencyTo: "btc"})
 	if err != nil {
@@ -184,15 +186,15 @@ func TestEstimate(t *testing.T) {
 func TestCreatePayment(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/payment", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
+		apitest.Method(t, r, "POST")
 		testAPIKeyOnly(t, r)
-		testHeader(t, r, "Content-Type", "application/json")
-		testHeader(t, r, "Origin-Ip", "203.0.113.9")
-		testHeader(t, r, "Idempotency-Key", "") // JovePay has none; none is invented
-		testBody(t, r, `{"price_amount":3999.50,"price_currency":"usd","pay_currency":"btc",
+		apitest.Header(t, r, "Content-Type", "application/json")
+		apitest.Header(t, r, "Origin-Ip", "203.0.113.9")
+		apitest.Header(t, r, "Idempotency-Key", "") // JovePay has none; none is invented
+		apitest.JSONBody(t, r, `{"price_amount":3999.50,"price_currency":"usd","pay_currency":"btc",
 			"ipn_callback_url":"https://nowpayments.io","order_id":"RGDBP-21314",
 			"order_description":"Apple Macbook Pro 2019 x 1","is_fixed_rate":true}`)
-		serveJSON(w, 201, fixture(t, "create_payment_response.json"))
+		apitest.ServeJSON(w, 201, apitest.Fixture(t, "create_payment_response.json"))
 	})
 	got, err := c.CreatePayment(context.Background(), CreatePaymentParams{
 		PriceAmount: dec("3999.50"), PriceCurrency: "usd", PayCurrency: "btc",
@@ -218,9 +220,9 @@ func TestCreatePayment(t *testing.T) {
 func TestGetPaymentNumericIDs(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/payment/5524759814", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "GET")
+		apitest.Method(t, r, "GET")
 		testAPIKeyOnly(t, r)
-		serveJSON(w, 200, fixture(t, "payment_status_response.json"))
+		apitest.ServeJSON(w, 200, apitest.Fixture(t, "payment_status_response.json"))
 	})
 	got, err := c.GetPayment(context.Background(), "5524759814")
 	if err != nil {
@@ -244,7 +246,7 @@ func TestGetPaymentEscapesID(t *testing.T) {
 		if r.PathValue("id") != "a/b?c" || !strings.Contains(r.URL.RawPath+r.URL.EscapedPath(), "a%2Fb%3Fc") {
 			t.Errorf("id not escaped: %q", r.URL.EscapedPath())
 		}
-		serveJSON(w, 200, []byte(`{"payment_id":"a/b?c","payment_status":"waiting"}`))
+		apitest.ServeJSON(w, 200, []byte(`{"payment_id":"a/b?c","payment_status":"waiting"}`))
 	})
 	if _, err := c.GetPayment(context.Background(), "a/b?c"); err != nil {
 		t.Fatal(err)
@@ -255,13 +257,13 @@ func TestUpdateMerchantEstimate(t *testing.T) {
 	c, mux := setup(t)
 	calls := 0
 	mux.HandleFunc("/v1/payment/4455667788/update-merchant-estimate", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
+		apitest.Method(t, r, "POST")
 		testAPIKeyOnly(t, r)
 		if calls++; calls == 1 {
-			serveJSON(w, 502, []byte(`{"statusCode":502,"code":"BAD_GATEWAY","message":"upstream"}`))
+			apitest.ServeJSON(w, 502, []byte(`{"statusCode":502,"code":"BAD_GATEWAY","message":"upstream"}`))
 			return
 		}
-		serveJSON(w, 200, fixture(t, "update_estimate_response.json"))
+		apitest.ServeJSON(w, 200, apitest.Fixture(t, "update_estimate_response.json"))
 	})
 	got, err := c.UpdateMerchantEstimate(context.Background(), "4455667788")
 	if err != nil {
@@ -279,12 +281,12 @@ func TestUpdateMerchantEstimate(t *testing.T) {
 func TestCreateInvoice(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/invoice", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
+		apitest.Method(t, r, "POST")
 		testAPIKeyOnly(t, r)
-		testBody(t, r, `{"price_amount":1000,"price_currency":"usd","ipn_callback_url":"https://nowpayments.io",
+		apitest.JSONBody(t, r, `{"price_amount":1000,"price_currency":"usd","ipn_callback_url":"https://nowpayments.io",
 			"order_id":"RGDBP-21314","order_description":"Apple Macbook Pro 2019 x 1",
 			"success_url":"https://nowpayments.io","cancel_url":"https://nowpayments.io"}`)
-		serveJSON(w, 201, fixture(t, "invoice_response.json"))
+		apitest.ServeJSON(w, 201, apitest.Fixture(t, "invoice_response.json"))
 	})
 	got, err := c.CreateInvoice(context.Background(), CreateInvoiceParams{
 		PriceAmount: dec("1000"), PriceCurrency: "usd", IPNCallbackURL: "https://nowpayments.io",
@@ -309,11 +311,11 @@ func TestCreateInvoice(t *testing.T) {
 func TestCreateInvoicePayment(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/invoice-payment", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
+		apitest.Method(t, r, "POST")
 		testAPIKeyOnly(t, r)
 		// iid goes out as a number, as in the documented example.
-		testBody(t, r, `{"iid":4522625843,"pay_currency":"btc","customer_email":"buyer@example.com"}`)
-		serveJSON(w, 201, fixture(t, "create_payment_response.json"))
+		apitest.JSONBody(t, r, `{"iid":4522625843,"pay_currency":"btc","customer_email":"buyer@example.com"}`)
+		apitest.ServeJSON(w, 201, apitest.Fixture(t, "create_payment_response.json"))
 	})
 	got, err := c.CreateInvoicePayment(context.Background(), CreateInvoicePaymentParams{InvoiceID: "4522625843", PayCurrency: "btc", CustomerEmail: "buyer@example.com"})
 	if err != nil {
@@ -395,7 +397,7 @@ func TestValidationSendsNothing(t *testing.T) {
 func TestErrorEnvelope(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/payment", func(w http.ResponseWriter, r *http.Request) {
-		serveJSON(w, 400, fixture(t, "error_invalid_request.json"))
+		apitest.ServeJSON(w, 400, apitest.Fixture(t, "error_invalid_request.json"))
 	})
 	_, err := c.CreatePayment(context.Background(), CreatePaymentParams{PriceAmount: dec("1"), PriceCurrency: "usd", PayCurrency: "btc"})
 	var apiErr *Error

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -46,7 +47,7 @@ func TestParseIPNFixtures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.fixture, func(t *testing.T) {
-			body := fixture(t, tc.fixture)
+			body := apitest.Fixture(t, tc.fixture)
 			got, err := ParseIPN(body)
 			if err != nil {
 				t.Fatal(err)
@@ -176,7 +177,7 @@ func TestDedupeKeyNormalisesAmount(t *testing.T) {
 
 func FuzzParseIPN(f *testing.F) {
 	for _, name := range []string{"ipn_payment_seed.json", "ipn_payment_providers.json", "ipn_withdrawal_seed.json", "ipn_recurring_seed.json"} {
-		f.Add(fixture(f, name))
+		f.Add(apitest.Fixture(f, name))
 	}
 	f.Add([]byte(`{"payment_id":1e400}`))
 	f.Add([]byte(`{"id":"1","status":"X","amount":"-0.000"}`))
@@ -211,7 +212,7 @@ func FuzzParseIPN(f *testing.F) {
 // BenchmarkParseIPN parses the seed's payment webhook; the baseline is what a hand-rolled
 // handler does, json.Unmarshal into map[string]any (which also loses amount digits to float64).
 func BenchmarkParseIPN(b *testing.B) {
-	body := fixture(b, "ipn_payment_seed.json")
+	body := apitest.Fixture(b, "ipn_payment_seed.json")
 	b.Run("ParseIPN", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))

@@ -3,11 +3,8 @@ package jovepay
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 )
 
 const (
@@ -42,72 +40,11 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 	return c, mux
 }
 
-func testMethod(t *testing.T, r *http.Request, want string) {
-	t.Helper()
-	if r.Method != want {
-		t.Errorf("method = %s, want %s", r.Method, want)
-	}
-}
-
-// testHeader checks a request header; want "" means the header must be absent.
-func testHeader(t *testing.T, r *http.Request, name, want string) {
-	t.Helper()
-	if got := r.Header.Get(name); got != want {
-		t.Errorf("header %s = %q, want %q", name, got, want)
-	}
-}
-
 // testAPIKeyOnly checks the headers of an x-api-key endpoint.
 func testAPIKeyOnly(t *testing.T, r *http.Request) {
 	t.Helper()
-	testHeader(t, r, "x-api-key", testKey)
-	testHeader(t, r, "Authorization", "")
-}
-
-// testQuery checks the whole query string.
-func testQuery(t *testing.T, r *http.Request, want map[string]string) {
-	t.Helper()
-	got := map[string]string{}
-	for k, v := range r.URL.Query() {
-		got[k] = v[0]
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("query (-want +got):\n%s", diff)
-	}
-}
-
-// testBody compares the request body with want as JSON values.
-func testBody(t *testing.T, r *http.Request, want string) {
-	t.Helper()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got, exp any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatalf("body %q is not JSON: %v", b, err)
-	}
-	if err := json.Unmarshal([]byte(want), &exp); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(exp, got); diff != "" {
-		t.Errorf("body (-want +got):\n%s\nraw: %s", diff, b)
-	}
-}
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func serveJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	apitest.Header(t, r, "x-api-key", testKey)
+	apitest.Header(t, r, "Authorization", "")
 }
 
 // decimalExact compares Decimals digit for digit: 15 and 15.0 differ, which is the point of
@@ -126,13 +63,13 @@ func makeJWT(claims map[string]any) string {
 // authHandler answers POST /v1/auth with tokens from mint and counts logins.
 func authHandler(t *testing.T, logins *atomic.Int64, mint func(n int64) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
-		testHeader(t, r, "x-api-key", "")
-		testHeader(t, r, "Authorization", "")
-		testBody(t, r, `{"email":"`+testEmail+`","password":"`+testPassword+`"}`)
+		apitest.Method(t, r, "POST")
+		apitest.Header(t, r, "x-api-key", "")
+		apitest.Header(t, r, "Authorization", "")
+		apitest.JSONBody(t, r, `{"email":"`+testEmail+`","password":"`+testPassword+`"}`)
 		n := logins.Add(1)
 		b, _ := json.Marshal(map[string]string{"token": mint(n)})
-		serveJSON(w, 200, b)
+		apitest.ServeJSON(w, 200, b)
 	}
 }
 

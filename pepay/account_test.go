@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
@@ -28,7 +29,7 @@ const testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtZXJjaGFudCJ9.c2VjcmV0LWp3dC1za
 // testDashboardAuth checks the JWT is sent as a Bearer token and the API key is not sent.
 func testDashboardAuth(t *testing.T, r *http.Request) {
 	t.Helper()
-	testHeader(t, r, "Authorization", "Bearer "+testJWT)
+	apitest.Header(t, r, "Authorization", "Bearer "+testJWT)
 	if r.Header.Get("x-api-key") != "" {
 		t.Error("account route carried x-api-key")
 	}
@@ -38,21 +39,21 @@ func testDashboardAuth(t *testing.T, r *http.Request) {
 func TestDashboardToken_requests(t *testing.T) {
 	c, mux := setup(t, pepay.WithDashboardToken(testJWT))
 	mux.HandleFunc("/api/v1/invoices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
+		apitest.Method(t, r, http.MethodGet)
 		testMerchantAuth(t, r)
-		writeFixture(t, w, 200, "invoice_status.json")
+		apitest.ServeFixture(t, w, 200, "invoice_status.json")
 	})
 	mux.HandleFunc("/api/v1/user/mainnet-access/status", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
+		apitest.Method(t, r, http.MethodGet)
 		testDashboardAuth(t, r)
-		testQuery(t, r, nil)
+		apitest.Query(t, r, nil)
 		fmt.Fprint(w, `{"success":true,"data":{"has_mainnet_access":true,"current_environment":"devnet"}}`)
 	})
 	mux.HandleFunc("/api/v1/user/environment", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodPut)
+		apitest.Method(t, r, http.MethodPut)
 		testDashboardAuth(t, r)
-		testHeader(t, r, "Content-Type", "application/json")
-		testJSONBody(t, r, []byte(`{"environment":"mainnet"}`))
+		apitest.Header(t, r, "Content-Type", "application/json")
+		apitest.JSONBody(t, r, []byte(`{"environment":"mainnet"}`))
 		fmt.Fprint(w, `{"success":true,"data":{"has_mainnet_access":true,"current_environment":"mainnet"}}`)
 	})
 	ctx := context.Background()
@@ -85,7 +86,7 @@ func TestDashboardToken_only(t *testing.T) {
 	}
 	mux.HandleFunc("GET /api/v1/invoices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
 		testDashboardAuth(t, r)
-		writeFixture(t, w, 200, "invoice_status.json")
+		apitest.ServeFixture(t, w, 200, "invoice_status.json")
 	})
 	if _, err := c.GetInvoiceStatus(context.Background(), "inv_1"); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 )
 
@@ -13,7 +14,7 @@ import (
 // checks nothing and types nothing. The ratio metric is ParseEvent's time per op over the
 // baseline's, measured in the same run.
 func BenchmarkParseEvent(b *testing.B) {
-	payload := fixture(b, "webhook_event.json")
+	payload := apitest.Fixture(b, "webhook_event.json")
 	parse := func() {
 		if _, err := pepay.ParseEvent(payload); err != nil {
 			b.Fatal(err)
@@ -54,7 +55,7 @@ func BenchmarkParseEvent(b *testing.B) {
 // BenchmarkWebhookVerify compares verifying a delivery (header parsing, ms timestamp, HMAC with
 // constant-time compare, tolerance) with the bare HMAC-SHA256 a hand-rolled check computes.
 func BenchmarkWebhookVerify(b *testing.B) {
-	body := fixture(b, "webhook_event.json")
+	body := apitest.Fixture(b, "webhook_event.json")
 	now := time.UnixMilli(1767225600123)
 	h := pepay.SignWebhook("whsec_bench", now, body)
 	v, err := pepay.NewWebhookVerifier("whsec_bench", clockAt(now))

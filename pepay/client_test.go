@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
@@ -63,9 +64,9 @@ func TestNewClient(t *testing.T) {
 func TestUserAgentAndBasePathPrefix(t *testing.T) {
 	c, mux := setup(t, pepay.WithUserAgent("shop/1.0"))
 	mux.HandleFunc("GET /api/v1/invoices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
-		testHeader(t, r, "User-Agent", "shop/1.0")
-		testHeader(t, r, "Accept", "application/json")
-		writeFixture(t, w, 200, "invoice_status.json")
+		apitest.Header(t, r, "User-Agent", "shop/1.0")
+		apitest.Header(t, r, "Accept", "application/json")
+		apitest.ServeFixture(t, w, 200, "invoice_status.json")
 	})
 	if _, err := c.GetInvoiceStatus(context.Background(), "x"); err != nil {
 		t.Fatal(err)
@@ -114,8 +115,8 @@ func TestNewWSToken(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("POST /api/v1/ws/token", func(w http.ResponseWriter, r *http.Request) {
 		testMerchantAuth(t, r)
-		testJSONBody(t, r, []byte(`{"scope":"merchant","ttl_seconds":2}`))
-		writeFixture(t, w, 200, "ws_token.json")
+		apitest.JSONBody(t, r, []byte(`{"scope":"merchant","ttl_seconds":2}`))
+		apitest.ServeFixture(t, w, 200, "ws_token.json")
 	})
 	tok, err := c.NewWSToken(context.Background(), pepay.ScopeMerchant, 1500*time.Millisecond)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
@@ -40,12 +41,12 @@ func TestCommerceClient_NewWSToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux.HandleFunc("/api/v1/ws/token", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodPost)
-		testHeader(t, r, "x-commerce-api-key", testCommerceKey)
+		apitest.Method(t, r, http.MethodPost)
+		apitest.Header(t, r, "x-commerce-api-key", testCommerceKey)
 		if r.Header.Get("x-api-key") != "" || r.Header.Get("Authorization") != "" {
 			t.Error("commerce mint carried merchant credentials")
 		}
-		testJSONBody(t, r, []byte(`{"scope":"commerce","ttl_seconds":30}`))
+		apitest.JSONBody(t, r, []byte(`{"scope":"commerce","ttl_seconds":30}`))
 		w.Write([]byte(`{"success":true,"data":{"token":"ws_commerce_tok","scope":"commerce","merchant_id":"4242","expires_at":1767225660,"ws_url":"wss://api-beta.pepay.io/ws/commerce/events"}}`))
 	})
 	tok, err := c.NewWSToken(context.Background(), 30*time.Second)

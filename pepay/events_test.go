@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 	"github.com/paykit-go/paykit/webhook"
@@ -19,7 +20,7 @@ import (
 
 // The documented webhook example (PROVIDERS.md §4.6).
 func TestParseEvent_documentedExample(t *testing.T) {
-	e, err := pepay.ParseEvent(fixture(t, "webhook_event.json"))
+	e, err := pepay.ParseEvent(apitest.Fixture(t, "webhook_event.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestParseEvent_invalid(t *testing.T) {
 }
 
 func FuzzParseEvent(f *testing.F) {
-	f.Add(fixture(f, "webhook_event.json"))
+	f.Add(apitest.Fixture(f, "webhook_event.json"))
 	f.Add([]byte(`{"id":"evt_1-2","data":{"object":{"object":"invoice_payment","id":1}}}`))
 	f.Add([]byte(`{"id":7,"created":"1767225600","livemode":1,"data":{"object":{"object":"invoice","status":"cancelled","metadata":"{\"a\":1}"}}}`))
 	f.Add([]byte(`{"id":"x","data":{"object":null,"previous_attributes":null}}`))
@@ -168,12 +169,12 @@ func TestListEvents_wrappedListAndQuery(t *testing.T) {
 			"created[lte]": "1767229999", "limit": "3", "invoice_id": "inv_1", "environment": "mainnet"}
 		if calls == 2 {
 			want["starting_after"] = "evt_1767225000000-1"
-			testQuery(t, r, want)
+			apitest.Query(t, r, want)
 			fmt.Fprint(w, `{"success":true,"data":{"object":"list","data":[],"has_more":false}}`)
 			return
 		}
-		testQuery(t, r, want)
-		writeFixture(t, w, http.StatusOK, "events_list.json")
+		apitest.Query(t, r, want)
+		apitest.ServeFixture(t, w, http.StatusOK, "events_list.json")
 	})
 	var got []string
 	for e, err := range c.ListEvents(context.Background(), pepay.ListEventsParams{
@@ -202,7 +203,7 @@ func TestGetEvent_wrapped(t *testing.T) {
 		if r.PathValue("id") != "evt_1767225600120-7" {
 			t.Errorf("id = %s", r.PathValue("id"))
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "data": json.RawMessage(fixture(t, "webhook_event.json"))})
+		_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "data": json.RawMessage(apitest.Fixture(t, "webhook_event.json"))})
 	})
 	e, err := c.GetEvent(context.Background(), "evt_1767225600120-7")
 	if err != nil || e.ID != "evt_1767225600120-7" || e.Invoice().Status != pepay.StatusPaid {

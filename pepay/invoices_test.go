@@ -15,6 +15,7 @@ import (
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
@@ -41,14 +42,14 @@ func fullParams() pepay.CreateInvoiceParams {
 func TestCreateInvoice_request(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/api/v1/invoices", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodPost)
+		apitest.Method(t, r, http.MethodPost)
 		testMerchantAuth(t, r)
-		testHeader(t, r, "Content-Type", "application/json")
-		testHeader(t, r, "Idempotency-Key", idempotency.UUID("pepay-invoice", "order-1001"))
-		testHeader(t, r, "User-Agent", "paykit-go/"+paykit.Version+" (pepay)")
-		testQuery(t, r, nil)
-		testJSONBody(t, r, fixture(t, "create_invoice_request.json"))
-		writeFixture(t, w, http.StatusCreated, "create_invoice_response.json")
+		apitest.Header(t, r, "Content-Type", "application/json")
+		apitest.Header(t, r, "Idempotency-Key", idempotency.UUID("pepay-invoice", "order-1001"))
+		apitest.Header(t, r, "User-Agent", "paykit-go/"+paykit.Version+" (pepay)")
+		apitest.Query(t, r, nil)
+		apitest.JSONBody(t, r, apitest.Fixture(t, "create_invoice_request.json"))
+		apitest.ServeFixture(t, w, http.StatusCreated, "create_invoice_response.json")
 	})
 	got, err := c.CreateInvoice(context.Background(), fullParams())
 	if err != nil {
@@ -74,8 +75,8 @@ func TestCreateInvoice_minimalBodyAndKeys(t *testing.T) {
 	var keys []string
 	mux.HandleFunc("POST /api/v1/invoices", func(w http.ResponseWriter, r *http.Request) {
 		keys = append(keys, r.Header.Get("Idempotency-Key"))
-		testJSONBody(t, r, []byte(`{"amount_usd":0.01}`))
-		writeFixture(t, w, http.StatusOK, "create_invoice_response.json")
+		apitest.JSONBody(t, r, []byte(`{"amount_usd":0.01}`))
+		apitest.ServeFixture(t, w, http.StatusOK, "create_invoice_response.json")
 	})
 	ctx := context.Background()
 	given := "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -184,7 +185,7 @@ func TestCreateInvoice_boundsAccepted(t *testing.T) {
 			t.Errorf("expires_in = %d", body.ExpiresIn)
 		}
 		sent = append(sent, body.Amount.String())
-		writeFixture(t, w, http.StatusCreated, "create_invoice_response.json")
+		apitest.ServeFixture(t, w, http.StatusCreated, "create_invoice_response.json")
 	})
 	for _, amt := range []string{"0.01", "1000000", "999999.999", "12.3450"} {
 		p := pepay.CreateInvoiceParams{
@@ -338,11 +339,11 @@ func wantInvoice(t *testing.T) *pepay.Invoice {
 func TestGetInvoice(t *testing.T) {
 	c, mux := setup(t, pepay.WithEnvironment(pepay.EnvironmentMainnet))
 	mux.HandleFunc("/api/v1/invoices/3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
+		apitest.Method(t, r, http.MethodGet)
 		testMerchantAuth(t, r)
-		testHeader(t, r, "Idempotency-Key", "")
-		testQuery(t, r, map[string]string{"expand": "latest_payment,payments", "payments_limit": "20", "environment": "mainnet"})
-		writeFixture(t, w, http.StatusOK, "invoice.json")
+		apitest.Header(t, r, "Idempotency-Key", "")
+		apitest.Query(t, r, map[string]string{"expand": "latest_payment,payments", "payments_limit": "20", "environment": "mainnet"})
+		apitest.ServeFixture(t, w, http.StatusOK, "invoice.json")
 	})
 	got, err := c.GetInvoice(context.Background(), "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43",
 		pepay.Expand(pepay.ExpandLatestPayment, pepay.ExpandPayments), pepay.PaymentsLimit(20))
@@ -356,7 +357,7 @@ func TestGetInvoice(t *testing.T) {
 
 func TestGetInvoice_tolerantDecoding(t *testing.T) {
 	var inv pepay.Invoice
-	if err := json.Unmarshal(fixture(t, "invoice_legacy.json"), &inv); err != nil {
+	if err := json.Unmarshal(apitest.Fixture(t, "invoice_legacy.json"), &inv); err != nil {
 		t.Fatal(err)
 	}
 	want := pepay.Invoice{
@@ -406,7 +407,7 @@ func TestGetInvoice_pathEscaped(t *testing.T) {
 		if r.URL.EscapedPath() != "/api/v1/invoices/a%2Fb%3Fc/status" {
 			t.Errorf("path = %s", r.URL.EscapedPath())
 		}
-		writeFixture(t, w, http.StatusOK, "invoice_status.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "invoice_status.json")
 	})
 	if _, err := c.GetInvoiceStatus(context.Background(), "a/b?c"); err != nil {
 		t.Fatal(err)
@@ -417,11 +418,11 @@ func TestGetInvoiceStatus(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("GET /api/v1/invoices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
 		testMerchantAuth(t, r)
-		testQuery(t, r, nil)
+		apitest.Query(t, r, nil)
 		if r.PathValue("id") != "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43" {
 			t.Errorf("id = %s", r.PathValue("id"))
 		}
-		writeFixture(t, w, http.StatusOK, "invoice_status.json")
+		apitest.ServeFixture(t, w, http.StatusOK, "invoice_status.json")
 	})
 	got, err := c.GetInvoiceStatus(context.Background(), "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43")
 	if err != nil {
@@ -455,11 +456,11 @@ func TestListInvoices_pagesAndQuery(t *testing.T) {
 		calls++
 		switch calls {
 		case 1:
-			testQuery(t, r, want)
+			apitest.Query(t, r, want)
 			fmt.Fprint(w, `{"object":"list","data":[{"object":"invoice","id":"i3"},{"object":"invoice","id":"i2"}],"has_more":true}`)
 		case 2:
 			want["starting_after"] = "i2"
-			testQuery(t, r, want)
+			apitest.Query(t, r, want)
 			fmt.Fprint(w, `{"object":"list","data":[{"object":"invoice","id":"i1"}],"has_more":false}`)
 		default:
 			t.Error("extra page fetched")

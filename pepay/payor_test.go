@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
@@ -32,8 +33,8 @@ func payorSetup(t *testing.T) (*pepay.PayorClient, *http.ServeMux) {
 
 func testSessionAuth(t *testing.T, r *http.Request) {
 	t.Helper()
-	testHeader(t, r, "x-session-token", sessionHeaders.SessionToken)
-	testHeader(t, r, "x-signature", sessionHeaders.Signature)
+	apitest.Header(t, r, "x-session-token", sessionHeaders.SessionToken)
+	apitest.Header(t, r, "x-signature", sessionHeaders.Signature)
 	if r.Header.Get("x-api-key") != "" || r.Header.Get("Authorization") != "" {
 		t.Error("payor request carried merchant credentials")
 	}
@@ -43,18 +44,18 @@ func TestPayor_requestsAndFixtures(t *testing.T) {
 	p, mux := payorSetup(t)
 	mux.HandleFunc("GET /api/v1/payments/session-details", func(w http.ResponseWriter, r *http.Request) {
 		testSessionAuth(t, r)
-		testQuery(t, r, nil)
-		writeFixture(t, w, 200, "session_details.json")
+		apitest.Query(t, r, nil)
+		apitest.ServeFixture(t, w, 200, "session_details.json")
 	})
 	mux.HandleFunc("GET /api/v1/payments/available-tokens", func(w http.ResponseWriter, r *http.Request) {
 		testSessionAuth(t, r)
-		testQuery(t, r, map[string]string{"mode": "network", "network": "base", "available_only": "true"})
-		writeFixture(t, w, 200, "available_tokens.json")
+		apitest.Query(t, r, map[string]string{"mode": "network", "network": "base", "available_only": "true"})
+		apitest.ServeFixture(t, w, 200, "available_tokens.json")
 	})
 	mux.HandleFunc("POST /api/v1/payments/payment-addresses", func(w http.ResponseWriter, r *http.Request) {
 		testSessionAuth(t, r)
-		testJSONBody(t, r, []byte(`{"network":"base","tokenId":1}`))
-		writeFixture(t, w, 200, "payment_address.json")
+		apitest.JSONBody(t, r, []byte(`{"network":"base","tokenId":1}`))
+		apitest.ServeFixture(t, w, 200, "payment_address.json")
 	})
 	mux.HandleFunc("GET /api/v1/payments/payment-status", func(w http.ResponseWriter, r *http.Request) {
 		testSessionAuth(t, r)
@@ -62,7 +63,7 @@ func TestPayor_requestsAndFixtures(t *testing.T) {
 	})
 	mux.HandleFunc("POST /api/v1/payments/customer-email", func(w http.ResponseWriter, r *http.Request) {
 		testSessionAuth(t, r)
-		testJSONBody(t, r, []byte(`{"email":"buyer@example.com"}`))
+		apitest.JSONBody(t, r, []byte(`{"email":"buyer@example.com"}`))
 		fmt.Fprint(w, `{"success":true}`)
 	})
 	ctx := context.Background()

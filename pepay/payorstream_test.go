@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
@@ -21,9 +22,9 @@ import (
 func TestPayor_verifyInvoiceRequest(t *testing.T) {
 	p, mux := payorSetup(t)
 	mux.HandleFunc("/api/v1/invoice/{id}/verify", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
+		apitest.Method(t, r, http.MethodGet)
 		testSessionAuth(t, r)
-		testQuery(t, r, nil)
+		apitest.Query(t, r, nil)
 		if got := r.PathValue("id"); got != "inv/1" {
 			t.Errorf("invoice id = %q", got)
 		}

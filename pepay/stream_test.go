@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 	"github.com/paykit-go/paykit/webhook"
@@ -438,7 +439,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func testJSONBodyBytes(t *testing.T, got, want []byte) {
 	t.Helper()
-	if diff := cmp.Diff(decodeJSON(t, want), decodeJSON(t, got)); diff != "" {
+	if diff := cmp.Diff(apitest.DecodeJSON(t, want), apitest.DecodeJSON(t, got)); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
 }

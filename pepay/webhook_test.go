@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -27,7 +28,7 @@ var docTime = time.UnixMilli(1767225600123)
 func clockAt(t time.Time) webhook.Option { return webhook.WithClock(func() time.Time { return t }) }
 
 func TestWebhookVerifier(t *testing.T) {
-	body := fixture(t, "webhook_event.json")
+	body := apitest.Fixture(t, "webhook_event.json")
 	h := pepay.SignWebhook(hookSecret, docTime, body)
 	if h.Get(pepay.TimestampHeader) != "1767225600123" {
 		t.Fatalf("timestamp header = %q", h.Get(pepay.TimestampHeader))
@@ -91,7 +92,7 @@ func TestWebhookVerifier_tolerance(t *testing.T) {
 
 // During a rotation Pepay signs with both secrets; a receiver on either secret accepts.
 func TestWebhookVerifier_rotation(t *testing.T) {
-	body := fixture(t, "webhook_event.json")
+	body := apitest.Fixture(t, "webhook_event.json")
 	h := pepay.SignWebhook(hookSecret, docTime, body)
 	pepay.SignWebhookPrevious(h, oldSecret, body)
 	if h.Get(pepay.PreviousSignatureHeader) == h.Get(pepay.SignatureHeader) {
@@ -132,7 +133,7 @@ func TestWebhookHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := fixture(t, "webhook_event.json")
+	body := apitest.Fixture(t, "webhook_event.json")
 	post := func(hdr http.Header, b []byte) (int, string) {
 		r := httptest.NewRequest(http.MethodPost, "/hooks/pepay", bytes.NewReader(b))
 		for k, v := range hdr {
@@ -187,7 +188,7 @@ func TestWebhookHandler_dedupeKeyIsBodyID(t *testing.T) {
 	store := webhook.NewMemoryStore()
 	d := webhook.NewDeduper(store)
 	h, _ := pepay.NewWebhookHandler(hookSecret, func(context.Context, *pepay.Event) error { return nil }, pepay.WithDeduper(d))
-	body := fixture(t, "webhook_event.json")
+	body := apitest.Fixture(t, "webhook_event.json")
 	for i := range 2 {
 		hdr := pepay.SignWebhook(hookSecret, time.Now(), body)
 		hdr.Set(pepay.EventIDHeader, "evt_forged_"+strconv.Itoa(i))
