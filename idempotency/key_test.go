@@ -55,7 +55,7 @@ func TestKeyDistinguishesRequests(t *testing.T) {
 	if Key("checkout", "1001") == Key("invoice", "1001") {
 		t.Error("different namespaces gave the same key")
 	}
-	if Key("checkout", "1001") != Key("checkout", "1001") {
+	if first, again := Key("checkout", "1001"), Key("checkout", "1001"); first != again {
 		t.Error("Key is not deterministic")
 	}
 	// Documented caveat: parts are joined, not escaped.

@@ -130,11 +130,10 @@ func TestIPNVerifierOptions(t *testing.T) {
 // receiver is an IPN endpoint on 127.0.0.1 built with NewIPNHandler that records what the
 // application function saw.
 type receiver struct {
-	mu    sync.Mutex
-	seen  []string // "id:status"
-	fail  int      // fail the next n calls
-	url   string
-	close func()
+	mu   sync.Mutex
+	seen []string // "id:status"
+	fail int      // fail the next n calls
+	url  string
 }
 
 func newReceiver(t *testing.T, ipnSecret string) *receiver {

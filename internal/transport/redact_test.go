@@ -252,8 +252,7 @@ func TestRedactionOfReplacedToken(t *testing.T) {
 	// Another goroutine replaced the JWT while this call was in flight: the token the server
 	// echoes is no longer the cache's current one, but it was sent, so it is still redacted.
 	var logins atomic.Int64
-	var cache *TokenCache
-	cache = NewTokenCache(func(context.Context) (string, time.Time, error) {
+	cache := NewTokenCache(func(context.Context) (string, time.Time, error) {
 		return fmt.Sprintf("eyJ.replaced-token-%d.sig", logins.Add(1)), time.Time{}, nil
 	}, 0, nil)
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package pepaytest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -409,13 +408,3 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 // errClosed is returned by lifecycle helpers after Close.
 var errClosed = errors.New("pepaytest: server closed")
-
-// waitCtx waits for ch or ctx.
-func waitCtx(ctx context.Context, ch <-chan struct{}) error {
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
