@@ -154,26 +154,8 @@ func (f *fastNode) key(pos int, m *fastMember) (int, bool) {
 		return 0, false
 	}
 	start := pos + 1
-	var end int
-	if start+16 <= len(src) {
-		// Most keys are short words: find their end in the first sixteen bytes, and take the
-		// sort prefix from the same two loads, with the bytes past the key cleared.
-		w0 := binary.LittleEndian.Uint64(src[start:])
-		w1 := binary.LittleEndian.Uint64(src[start+8:])
-		if s0 := strSpecial(w0); s0 != 0 {
-			end = start + bits.TrailingZeros64(s0)>>3
-		} else if s1 := strSpecial(w1); s1 != 0 {
-			end = start + 8 + bits.TrailingZeros64(s1)>>3
-		} else {
-			end = skipSafe(src, start+16)
-		}
-		n := end - start
-		m.pre[0] = bits.ReverseBytes64(w0) & prefixMask(n)
-		m.pre[1] = bits.ReverseBytes64(w1) & prefixMask(n-8)
-	} else {
-		end = skipSafe(src, start)
-		m.pre = keyPrefix16(src[start:end])
-	}
+	end, pre, pre2 := scanKey(src, start)
+	m.pre = [2]uint64{pre, pre2}
 	if end >= len(src) || src[end] != '"' {
 		return 0, false // an escape, a control or non-ASCII byte, or no closing quote
 	}
@@ -278,29 +260,4 @@ func (f *fastNode) sortMembers(members []fastMember) {
 		}
 		members[j] = m
 	}
-}
-
-// prefixMask keeps the first n bytes (0..8, clamped) of a big-endian word.
-func prefixMask(n int) uint64 {
-	if n <= 0 {
-		return 0
-	}
-	if n >= 8 {
-		return ^uint64(0)
-	}
-	return ^uint64(0) << (64 - 8*n)
-}
-
-// keyPrefix16 packs the first 16 bytes of s big-endian into two words, zero padded. Keys here
-// have no NUL bytes, so equal prefixes of different keys mean both are at least 16 bytes long.
-func keyPrefix16(s []byte) [2]uint64 {
-	var p [2]uint64
-	if len(s) >= 16 {
-		p[0], p[1] = binary.BigEndian.Uint64(s), binary.BigEndian.Uint64(s[8:])
-		return p
-	}
-	var buf [16]byte
-	copy(buf[:], s)
-	p[0], p[1] = binary.BigEndian.Uint64(buf[:]), binary.BigEndian.Uint64(buf[8:])
-	return p
 }

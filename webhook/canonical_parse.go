@@ -292,31 +292,7 @@ func (d *sjDoc) key(nodes []jnode, f *frame, pos int) ([]jnode, int, error) {
 	}
 	kidx := len(nodes)
 	start := pos + 1
-	// Most keys are short plain words: look at their first sixteen bytes inline, and take the
-	// sort prefix from the same loads. No branch depends on the key's length, which varies
-	// from key to key and would be mispredicted.
-	var i int
-	var pre, pre2 uint64
-	if start+16 <= len(src) {
-		w1, w2 := binary.LittleEndian.Uint64(src[start:]), binary.LittleEndian.Uint64(src[start+8:])
-		m1, m2 := strSpecial(w1), strSpecial(w2)
-		// The first special byte's bit: in m1, or 64 + its bit in m2 when m1 is 0 (and t1 is
-		// 64), without a branch.
-		t1 := bits.TrailingZeros64(m1)
-		t := t1 + bits.TrailingZeros64(m2)&-(t1>>6)
-		n := uint(t >> 3) // plain bytes before the first special one, 0..16 (16: none seen)
-		// Keep the first n bytes of the two words, zero padded as keyPrefix does (Go shifts
-		// of 64 or more give 0).
-		pre = bits.ReverseBytes64(w1) &^ (^uint64(0) >> (8 * n))
-		pre2 = bits.ReverseBytes64(w2) &^ (^uint64(0) >> (max(8*n, 64) - 64))
-		i = start + int(n)
-		if n == 16 {
-			i = skipSafe(src, i)
-		}
-	} else {
-		i = skipSafe(src, start)
-		pre, pre2 = keyPrefix(src[start:i])
-	}
+	i, pre, pre2 := scanKey(src, start)
 	var key []byte
 	if i < len(src) && src[i] == '"' {
 		n := newNode(&nodes)
@@ -437,6 +413,35 @@ func (d *sjDoc) sortKeys(nodes []jnode, keys []keyRef) {
 		}
 		keys[j] = k
 	}
+}
+
+// scanKey returns the end of the plain ASCII text of the key starting at start — the first
+// quote, backslash, control or non-ASCII byte — and the sort prefix of that text (keyPrefix).
+// Most keys are short plain words: it looks at their first sixteen bytes inline and takes the
+// prefix from the same loads. No branch depends on the key's length, which varies from key
+// to key and would be mispredicted. Both the general parser and the Node fast path use it.
+func scanKey(src []byte, start int) (i int, pre, pre2 uint64) {
+	if start+16 > len(src) {
+		i = skipSafe(src, start)
+		pre, pre2 = keyPrefix(src[start:i])
+		return i, pre, pre2
+	}
+	w1, w2 := binary.LittleEndian.Uint64(src[start:]), binary.LittleEndian.Uint64(src[start+8:])
+	m1, m2 := strSpecial(w1), strSpecial(w2)
+	// The first special byte's bit: in m1, or 64 + its bit in m2 when m1 is 0 (and t1 is
+	// 64), without a branch.
+	t1 := bits.TrailingZeros64(m1)
+	t := t1 + bits.TrailingZeros64(m2)&-(t1>>6)
+	n := uint(t >> 3) // plain bytes before the first special one, 0..16 (16: none seen)
+	// Keep the first n bytes of the two words, zero padded as keyPrefix does (Go shifts of 64
+	// or more give 0).
+	pre = bits.ReverseBytes64(w1) &^ (^uint64(0) >> (8 * n))
+	pre2 = bits.ReverseBytes64(w2) &^ (^uint64(0) >> (max(8*n, 64) - 64))
+	i = start + int(n)
+	if n == 16 {
+		i = skipSafe(src, i)
+	}
+	return i, pre, pre2
 }
 
 // keyPrefix packs the first 16 bytes of s big-endian into two words, zero padded. Comparing
