@@ -2,11 +2,18 @@ package webhook
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strings"
 )
+
+// preGrowMax bounds the buffer ReadBody allocates up front for a declared Content-Length.
+const preGrowMax = 1 << 20
 
 // ReadBody reads the whole request body, refusing bodies larger than max bytes (max <= 0 means
 // DefaultMaxPayloadBytes) with an error wrapping ErrPayloadTooLarge. It never returns a
@@ -25,10 +32,17 @@ func ReadBody(r *http.Request, max int64) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // +1: room to detect a body longer than declared
+		// +1: room to detect a body longer than declared. A declaration costs the sender
+		// nothing, so beyond preGrowMax the buffer grows as the bytes actually arrive.
+		buf.Grow(int(min(r.ContentLength, preGrowMax)) + 1)
 	}
-	// Read one byte past the limit: a body of exactly max bytes is fine, max+1 is too large.
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
+	// Read one byte past the limit: a body of exactly max bytes is fine, max+1 is too large
+	// (no byte can follow math.MaxInt64 of them, and max+1 would overflow).
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit))
 	if err != nil {
 		return nil, fmt.Errorf("webhook: reading request body: %w", err)
 	}
@@ -54,8 +68,52 @@ func (v *TimestampVerifier) VerifyRequest(r *http.Request, header string) ([]byt
 
 // VerifyFunc returns an Endpoint.Verify function that checks the signature header named
 // header (for example "X-JoPay-Signature") with Verify.
-func (v *TimestampVerifier) VerifyFunc(header string) func(h http.Header, body []byte) error {
-	return func(h http.Header, body []byte) error { return v.Verify(body, h.Get(header)) }
+func (v *TimestampVerifier) VerifyFunc(header string) func(payload []byte, h http.Header) error {
+	return func(payload []byte, h http.Header) error { return v.Verify(payload, h.Get(header)) }
+}
+
+// VerifyHeader checks the signature carried in h against payload with Verify. It reads the
+// headers set with WithSignatureHeaders (default SortedJSONHeader, then
+// SortedJSONHeaderNOWPayments): each one present is tried, and any one that verifies is
+// enough, so a wrong value in one does not hide a right one in another. With none present it
+// returns ErrMissingSignature; otherwise the first header's error. It has the shape of
+// Endpoint.Verify.
+func (v *SortedJSONVerifier) VerifyHeader(payload []byte, h http.Header) error {
+	var first error
+	for _, name := range v.headers {
+		sig := h.Get(name)
+		if sig == "" {
+			continue
+		}
+		err := v.Verify(payload, sig)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		return fmt.Errorf("%w: no %s header", ErrMissingSignature, strings.Join(v.headers, " or "))
+	}
+	return first
+}
+
+// matchRawBody reports whether signature is the hex HMAC-SHA256 of the raw payload under one
+// of the WithRawBodyFallback keys, compared in constant time.
+func (v *SortedJSONVerifier) matchRawBody(payload []byte, signature string) bool {
+	var want [sha256.Size]byte
+	if !decodeSig(&want, strings.TrimSpace(signature)) {
+		return false
+	}
+	for _, key := range v.rawKeys {
+		m := hmac.New(sha256.New, key)
+		m.Write(payload)
+		if hmac.Equal(m.Sum(nil), want[:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // StatusCode maps an error from verification, parsing, Deduper.Do or a handler to the HTTP

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -100,6 +102,29 @@ func TestReadBody(t *testing.T) {
 			t.Fatalf("got (%q, %v), want empty", got, err)
 		}
 	})
+	t.Run("the largest max reads the whole body", func(t *testing.T) {
+		// max+1 would overflow: the body must still be read, not returned empty.
+		for _, cl := range []int64{int64(len(exact)), -1} {
+			got, err := webhook.ReadBody(newRequest(bytes.NewReader(exact), cl), math.MaxInt64)
+			if err != nil || !bytes.Equal(got, exact) {
+				t.Fatalf("Content-Length %d: got (%q, %v), want the whole body", cl, got, err)
+			}
+		}
+	})
+	t.Run("a declared length is not allocated before it arrives", func(t *testing.T) {
+		// A sender declaring 256 MiB and sending 5 bytes must not cost 256 MiB.
+		const declared, limit = 256 << 20, 1 << 30
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got, err := webhook.ReadBody(newRequest(strings.NewReader("hello"), declared), limit)
+		runtime.ReadMemStats(&after)
+		if err != nil || string(got) != "hello" {
+			t.Fatalf("got (%q, %v), want the 5 bytes sent", got, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+			t.Errorf("allocated %d bytes for a 5-byte body declaring %d", alloc, declared)
+		}
+	})
 	t.Run("non-positive max means the default", func(t *testing.T) {
 		big := bytes.Repeat([]byte("c"), 1<<20)
 		if got, err := webhook.ReadBody(newRequest(bytes.NewReader(big), -1), 0); err != nil || len(got) != 1<<20 {
@@ -139,10 +164,10 @@ func TestVerifyRequest(t *testing.T) {
 	verify := v.VerifyFunc("X-JoPay-Signature")
 	h := http.Header{}
 	h.Set("x-jopay-signature", "t=1767225600,v1="+webhook.Sign("s3cret", "1767225600", body))
-	if err := verify(h, body); err != nil {
+	if err := verify(body, h); err != nil {
 		t.Fatalf("VerifyFunc: %v", err)
 	}
-	if err := verify(http.Header{}, body); !errors.Is(err, webhook.ErrMissingSignature) {
+	if err := verify(body, http.Header{}); !errors.Is(err, webhook.ErrMissingSignature) {
 		t.Fatalf("VerifyFunc without header: %v", err)
 	}
 

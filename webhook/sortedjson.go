@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/paykit-go/paykit/internal/sortedjson"
 )
 
 // Headers carrying a sorted-JSON (JovePay / NOWPayments IPN) signature.
@@ -29,7 +31,9 @@ const (
 // Bodies are parsed with a strict JSON tokenizer rather than encoding/json, whose map
 // decoding would lose number text and silently merge duplicate keys. Refused with
 // ErrInvalidPayload: text that is not a single JSON value, invalid UTF-8, duplicate object
-// keys, nesting deeper than MaxSortedJSONDepth, numbers beyond the float64 range.
+// keys, nesting deeper than MaxSortedJSONDepth, numbers beyond the float64 range, and, unless
+// the Node or Python form matches, an object mixing integer and string keys in an order whose
+// PHP ksort() result would take more than linear time to reproduce.
 //
 // A SortedJSONVerifier is safe for concurrent use; parse trees, output buffers and keyed
 // HMAC states are pooled.
@@ -37,6 +41,8 @@ type SortedJSONVerifier struct {
 	secrets         []sjSecret // current secret first, then previous secrets
 	keys            [][]byte   // distinct HMAC keys the secrets map to
 	maxPayloadBytes int64
+	headers         []string  // where VerifyHeader reads the signature (WithSignatureHeaders)
+	rawKeys         [][]byte  // keys of the raw-body HMAC-SHA256 fallback; nil when off (WithRawBodyFallback)
 	pool            sync.Pool // of *sjState
 }
 
@@ -49,8 +55,8 @@ type sjSecret struct {
 // sjState is the per-call scratch space: parse tree, one output buffer per form, and a keyed
 // HMAC per key, created on first use and Reset afterwards (cheaper than re-keying).
 type sjState struct {
-	c    canon
-	fast fastNode
+	c    sortedjson.Canon
+	fast sortedjson.FastNode
 	out  [3][]byte
 	ok   [3]bool
 	macs []hash.Hash
@@ -67,18 +73,20 @@ func phpTrim(s string) string { return strings.Trim(s, " \t\n\r\x00\x0b") }
 // NewSortedJSONVerifier returns a verifier for the IPN secret. It fails with ErrEmptySecret
 // for an empty secret, and also for a secret made only of whitespace (PHP's reference trims
 // the secret, so its signatures would use an empty, public HMAC key), and with a descriptive
-// error for an invalid option. WithPreviousSecrets adds secrets accepted during rotation;
-// WithMaxPayloadBytes bounds VerifyRequest; the tolerance and clock options do not apply
-// (IPNs carry no signed timestamp) and are ignored.
+// error for an invalid option (all of them *ConfigErrors). WithPreviousSecrets adds secrets
+// accepted during rotation; WithMaxPayloadBytes bounds VerifyRequest; WithSignatureHeaders and
+// WithRawBodyFallback apply; the tolerance and clock options do not apply (IPNs carry no signed
+// timestamp) and are ignored; handler options (WithDeduper, WithLogger) are refused.
 func NewSortedJSONVerifier(secret string, opts ...Option) (*SortedJSONVerifier, error) {
-	if secret == "" {
-		return nil, ErrEmptySecret
-	}
-	o, err := applyOptions(opts)
+	const fn = "NewSortedJSONVerifier"
+	o, err := verifierOptions(fn, secret, opts)
 	if err != nil {
 		return nil, err
 	}
-	v := &SortedJSONVerifier{maxPayloadBytes: o.maxPayloadBytes}
+	v := &SortedJSONVerifier{maxPayloadBytes: o.maxPayloadBytes, headers: o.headers}
+	if v.headers == nil {
+		v.headers = []string{SortedJSONHeader, SortedJSONHeaderNOWPayments}
+	}
 	keyIndex := func(k string) int {
 		for i, have := range v.keys {
 			if string(have) == k {
@@ -92,11 +100,14 @@ func NewSortedJSONVerifier(secret string, opts ...Option) (*SortedJSONVerifier, 
 		if phpTrim(s) == "" {
 			which := "secret"
 			if i > 0 {
-				which = "previous secret"
+				which = "WithPreviousSecrets"
 			}
-			return nil, fmt.Errorf("%w: %s is only whitespace", ErrEmptySecret, which)
+			return nil, &ConfigError{Package: "webhook", Func: fn, Arg: which, Err: fmt.Errorf("%w: only whitespace", ErrEmptySecret)}
 		}
 		v.secrets = append(v.secrets, sjSecret{raw: keyIndex(s), php: keyIndex(phpTrim(s))})
+		if o.rawFallback {
+			v.rawKeys = append(v.rawKeys, []byte(s))
+		}
 	}
 	nkeys := len(v.keys)
 	v.pool.New = func() any { return &sjState{macs: make([]hash.Hash, nkeys)} }
@@ -112,8 +123,18 @@ func (v *SortedJSONVerifier) MaxPayloadBytes() int64 { return v.maxPayloadBytes 
 // previous secret; ErrMissingSignature for an empty signature; ErrMalformedSignature for one
 // that is not 128 hex digits; ErrInvalidPayload (wrapped with the reason) for a body it
 // refuses; ErrSignatureMismatch otherwise. Forms are tried Node first, and each is only
-// computed if the ones before it did not match.
+// computed if the ones before it did not match. A body whose PHP form would take more than
+// linear time to reproduce (an object mixing integer and string keys in an adversarial order,
+// see CanonicalSortedJSON) is refused with ErrInvalidPayload when no other form matches.
+//
+// Verify costs time linear in the size of payload (times the number of secrets) whatever
+// the body: that is what lets it run before the sender is authenticated.
+//
+// With WithRawBodyFallback, a hex HMAC-SHA256 of the raw payload under any secret verifies too.
 func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
+	if v.rawKeys != nil && v.matchRawBody(payload, signature) {
+		return nil
+	}
 	signature = strings.TrimSpace(signature)
 	if signature == "" {
 		return ErrMissingSignature
@@ -131,7 +152,7 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 	// JovePay signs the Node form, and most bodies are in the subset the one-pass fast path
 	// handles: try that first. Only a mismatch, or a body outside the subset, pays for the
 	// general parse and the other two forms.
-	form, nodeTried := st.fast.nodeForm(payload)
+	form, nodeTried := st.fast.NodeForm(payload)
 	if nodeTried {
 		for _, s := range v.secrets {
 			if st.match(v.keys, s.raw, form, &want) {
@@ -139,21 +160,30 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 			}
 		}
 	}
-	if err := st.c.doc.parse(payload); err != nil {
+	if err := st.c.Parse(payload); err != nil {
 		return err
 	}
 	forms := [3]SortedJSONForm{FormNode, FormPython, FormPHP}
+	var refused error // why a form was abandoned as too costly to reproduce
 	for fi, f := range forms {
-		st.out[fi], st.ok[fi] = st.c.appendForm(st.out[fi][:0], f)
+		st.out[fi], st.ok[fi] = st.c.AppendForm(st.out[fi][:0], sortedjson.Form(f))
+		if err := st.c.Err(); err != nil && refused == nil {
+			refused = err
+		}
 		if !st.ok[fi] || f == FormNode && nodeTried { // the fast path's form is this one
 			continue
+		}
+		// Which earlier forms have the same text: compared once, not once per secret.
+		var same [3]bool
+		for fj := 0; fj < fi; fj++ {
+			same[fj] = st.ok[fj] && bytes.Equal(st.out[fj], st.out[fi])
 		}
 		for _, s := range v.secrets {
 			k := s.raw
 			if f == FormPHP {
 				k = s.php
 			}
-			if v.alreadyTried(st, &forms, fi, k) {
+			if v.alreadyTried(&same, &forms, fi, k) {
 				continue
 			}
 			if st.match(v.keys, k, st.out[fi], &want) {
@@ -161,14 +191,19 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 			}
 		}
 	}
+	if refused != nil {
+		// A form could not be computed, so the signature may be one of it: the body, not the
+		// signature, is what is refused.
+		return refused
+	}
 	return ErrSignatureMismatch
 }
 
-// alreadyTried reports whether an earlier form produced the same text and was checked with
-// the same key: most bodies have identical Node and Python forms, for instance.
-func (v *SortedJSONVerifier) alreadyTried(st *sjState, forms *[3]SortedJSONForm, fi, k int) bool {
+// alreadyTried reports whether an earlier form produced the same text (same[fj]) and was
+// checked with the same key: most bodies have identical Node and Python forms, for instance.
+func (v *SortedJSONVerifier) alreadyTried(same *[3]bool, forms *[3]SortedJSONForm, fi, k int) bool {
 	for fj := 0; fj < fi; fj++ {
-		if !st.ok[fj] || !bytes.Equal(st.out[fj], st.out[fi]) {
+		if !same[fj] {
 			continue
 		}
 		for _, s := range v.secrets {
@@ -194,11 +229,12 @@ func (st *sjState) match(keys [][]byte, k int, msg []byte, want *[sha512.Size]by
 }
 
 func (v *SortedJSONVerifier) release(st *sjState) {
-	d := &st.c.doc
-	d.src = nil // do not keep the caller's body alive
-	if cap(st.out[0])+cap(st.out[1])+cap(st.out[2])+cap(d.arena)+cap(st.fast.out) > maxPooledBytes ||
-		cap(st.fast.mem) > maxPooledBytes/32 ||
-		cap(d.nodes) > maxPooledBytes/16 {
+	st.c.Forget() // do not keep the caller's body alive
+	text, nodes := st.c.Retained()
+	fastOut, members := st.fast.Retained()
+	if cap(st.out[0])+cap(st.out[1])+cap(st.out[2])+text+fastOut > maxPooledBytes ||
+		members > maxPooledBytes/32 ||
+		nodes > maxPooledBytes/16 {
 		return
 	}
 	v.pool.Put(st)
@@ -240,20 +276,20 @@ const hexDigitValue = "" +
 
 // VerifyRequest reads r's body (limited by WithMaxPayloadBytes, see ReadBody), verifies the
 // signature in the named header and returns the raw body for parsing. An empty header name
-// means SortedJSONHeader, falling back to SortedJSONHeaderNOWPayments. Errors are those of
-// ReadBody and Verify; map them to a response with StatusCode.
+// means the headers VerifyHeader reads (WithSignatureHeaders; default SortedJSONHeader, then
+// SortedJSONHeaderNOWPayments). Errors are those of ReadBody and Verify; map them to a
+// response with StatusCode.
 func (v *SortedJSONVerifier) VerifyRequest(r *http.Request, header string) ([]byte, error) {
-	var sig string
-	if header != "" {
-		sig = r.Header.Get(header)
-	} else if sig = r.Header.Get(SortedJSONHeader); sig == "" {
-		sig = r.Header.Get(SortedJSONHeaderNOWPayments)
-	}
 	body, err := ReadBody(r, v.maxPayloadBytes)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Verify(body, sig); err != nil {
+	if header == "" {
+		err = v.VerifyHeader(body, r.Header)
+	} else {
+		err = v.Verify(body, r.Header.Get(header))
+	}
+	if err != nil {
 		return nil, err
 	}
 	return body, nil

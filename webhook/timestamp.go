@@ -71,12 +71,10 @@ func (st *macState) mac(timestamp string, payload []byte) {
 }
 
 // NewTimestampVerifier returns a verifier for secret (used as the HMAC key as-is). It fails with
-// ErrEmptySecret for an empty secret and with a descriptive error for an invalid option.
+// a *ConfigError wrapping ErrEmptySecret for an empty secret, and with a *ConfigError naming
+// the option for an invalid option or a handler option (WithDeduper, WithLogger).
 func NewTimestampVerifier(secret string, opts ...Option) (*TimestampVerifier, error) {
-	if secret == "" {
-		return nil, ErrEmptySecret
-	}
-	o, err := applyOptions(opts)
+	o, err := verifierOptions("NewTimestampVerifier", secret, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +91,7 @@ func NewTimestampVerifier(secret string, opts ...Option) (*TimestampVerifier, er
 }
 
 // MaxPayloadBytes reports the body size limit configured with WithMaxPayloadBytes, so a handler
-// built around this verifier can use the same limit (WithHandlerMaxPayloadBytes).
+// built around this verifier can use the same limit.
 func (v *TimestampVerifier) MaxPayloadBytes() int64 { return v.maxPayloadBytes }
 
 // Tolerance reports how far a signed timestamp may lie from the clock, in either direction.

@@ -1,4 +1,4 @@
-package webhook
+package sortedjson_test
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit/internal/sortedjson"
+	. "github.com/paykit-go/paykit/webhook"
 )
 
 var updateVectors = flag.Bool("sortedjson.update", false,
@@ -150,18 +153,18 @@ func TestSortedJSONDifferential(t *testing.T) {
 	for i, e := range sortedJSONEdgeCases(t) {
 		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: e.body, Reject: e.reject})
 	}
-	g := newJSONGen(diffSeed(t))
+	g := sortedjson.NewDocGen(diffSeed(t))
 	for i := 0; i < n; i++ {
-		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.doc()})
+		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.Doc()})
 	}
 	for i := 0; i < nKeys; i++ {
-		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.keyStressDoc()})
+		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.KeyStressDoc()})
 	}
 	// IPN-shaped documents, mostly inside the subset Verify's one-pass Node fast path takes:
 	// the real Node program's signatures on them must verify through that path.
-	ig := ipnGen{newJSONGen(diffSeed(t) ^ 0x1f), false}
+	ig := sortedjson.NewIPNDocGen(diffSeed(t) ^ 0x1f)
 	for i := 0; i < nIPN; i++ {
-		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: ig.doc()})
+		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: ig.Doc()})
 	}
 	refs := runAllBatches(t, cases)
 	refTime := time.Since(start)
@@ -205,9 +208,9 @@ func TestSortedJSONReferenceScripts(t *testing.T) {
 			cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: e.body, Reject: e.reject})
 		}
 	}
-	g := newJSONGen(diffSeed(t) + 1)
+	g := sortedjson.NewDocGen(diffSeed(t) + 1)
 	for i := len(cases); i < n; i++ {
-		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.doc()})
+		cases = append(cases, refCase{Secret: diffSecrets[i%len(diffSecrets)], Body: g.Doc()})
 	}
 	batch := runAllBatches(t, cases)
 
@@ -300,7 +303,7 @@ func writeVectors(t *testing.T) {
 	doc := vectorsDoc{
 		Comment: "Canonical forms and HMAC-SHA512 signatures produced by JovePay's three reference IPN signers " +
 			"(testdata/sortedjson/reference) for edge-case bodies. Generated from the programs, not from our code: " +
-			"go test ./webhook -run TestSortedJSONDifferential -sortedjson.update",
+			"go test ./internal/sortedjson -run TestSortedJSONDifferential -sortedjson.update",
 		Versions: toolVersions(),
 	}
 	for i, e := range edges {
@@ -470,9 +473,9 @@ func TestSortedJSONVectors(t *testing.T) {
 
 // Ensure the generator's documents are what the differential test claims: valid and accepted.
 func TestSortedJSONGeneratorDocsAreAccepted(t *testing.T) {
-	g := newJSONGen(diffSeed(t))
+	g := sortedjson.NewDocGen(diffSeed(t))
 	for i := 0; i < 2000; i++ {
-		d := g.doc()
+		d := g.Doc()
 		if !json.Valid(d) {
 			t.Fatalf("generator wrote invalid JSON %q", d)
 		}

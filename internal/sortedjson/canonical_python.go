@@ -1,4 +1,4 @@
-package webhook
+package sortedjson
 
 // The Python reference is
 //

@@ -1,4 +1,4 @@
-package webhook
+package sortedjson
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func checkFastNode(t *testing.T, f *fastNode, body []byte) bool {
 	if !ok {
 		return false
 	}
-	general, err := CanonicalSortedJSON(body, FormNode)
+	general, err := Canonical(body, FormNode)
 	if err != nil {
 		t.Fatalf("fast path accepted %q, the general parser refuses it: %v", body, err)
 	}
@@ -189,6 +189,9 @@ func TestFastNodeMatchesGeneral(t *testing.T) {
 			t.Fatalf("%s: the seed's payment IPN should take the fast path", name)
 		}
 	}
+	if !checkFastNode(t, &f, nestedBody()) {
+		t.Fatal("the nested document (arrays, decimals like 9.10) should take the fast path")
+	}
 	if accepted < total/3 {
 		t.Fatalf("fast path accepted only %d of %d documents: the test no longer exercises it", accepted, total)
 	}
@@ -197,11 +200,13 @@ func TestFastNodeMatchesGeneral(t *testing.T) {
 
 func TestFastNodeDeclines(t *testing.T) {
 	var f fastNode
-	deep := strings.Repeat(`{"a":`, MaxSortedJSONDepth+1) + "1" + strings.Repeat("}", MaxSortedJSONDepth+1)
+	deep := strings.Repeat(`{"a":`, MaxDepth+1) + "1" + strings.Repeat("}", MaxDepth+1)
 	for _, body := range []string{
-		``, ` `, `[]`, `1`, `"s"`, `null`, `{"a":[1]}`, `{"a":"\n"}`, `{"a":"\u00e9"}`, `{"é":1}`,
+		``, ` `, `[]`, `1`, `"s"`, `null`, `{"a":"\n"}`, `{"a":"\u00e9"}`, `{"é":1}`,
 		`{"a":"é"}`, `{"0":1}`, `{"10":1,"9":2}`, `{"__proto__":1}`, `{"a":1,"a":2}`, `{"a":1e3}`,
-		`{"a":1.0}`, `{"a":-0}`, `{"a":1.50}`, `{"a":0.0000001}`, `{"a":12345678901234567890}`,
+		`{"a":-0}`, `{"a":-0.0}`, `{"a":-0.000}`, `{"a":0.0000001}`, `{"a":0.00000010}`,
+		`{"a":[1,"\n"]}`, `{"a":[0,-0]}`, `{"a":[{"0":1}]}`, `{"a":[1,]}`, `{"a":[1}`, `{"a":[,1]}`,
+		`{"a":[1 2]}`, `{"a":12345678901234567.0}`, `{"a":0.12345678901234567890}`, `{"a":12345678901234567890}`,
 		`{"a":01}`, `{"a":+1}`, `{"a":.5}`, `{"a":1.}`, `{"a":tru}`, `{"a":truex}`, `{"a" 1}`,
 		`{"a":1,}`, `{"a":1}x`, `{"a":1}{}`, `{a:1}`, `{"a":1`, `{"a":"x`, `{"a":"x\"y"}`, deep,
 	} {
@@ -209,10 +214,48 @@ func TestFastNodeDeclines(t *testing.T) {
 			t.Errorf("fast path accepted %q as %q; want it to leave the body to the general parser", body, out)
 		}
 	}
-	// Depth MaxSortedJSONDepth is still inside the subset.
-	ok := strings.Repeat(`{"a":`, MaxSortedJSONDepth-1) + "1" + strings.Repeat("}", MaxSortedJSONDepth-1)
+	// Arrays, and decimals JavaScript prints without their trailing zeros, are inside it.
+	for _, body := range []string{
+		`{"a":[1]}`, `{"a":[]}`, `{"a":[[],{}],"b":[ [ 1 ] , { "x" : 2 } ]}`,
+		`{"a":[1,2,3,4,5,6,7,8,9,10,11,12,"x",null,true,false,1.50]}`,
+		`{"a":1.0}`, `{"a":1.50}`, `{"a":9.10,"b":2.00,"c":0.0,"d":0.000,"e":0.20,"f":100.00}`,
+		`{"a":0.0123000,"b":-1.10,"c":-0.50,"d":0.0000010,"e":123456789012345.0000}`,
+		`{"a":1234567890123.450,"b":0.09853637216235617000,"c":1.000000000000000000000}`,
+	} {
+		if !checkFastNode(t, &f, []byte(body)) {
+			t.Errorf("fast path declined %q", body)
+		}
+	}
+	for _, n := range []int{9, 10, 11, 99, 100, 101, 1000, 1001, 12345} {
+		var sb strings.Builder
+		sb.WriteString(`{"a":[`)
+		for i := range n {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString([]string{`1`, `"x"`, `[]`, `{"b":2.50}`, `[0.0]`}[i%5])
+		}
+		sb.WriteString(`]}`)
+		if !checkFastNode(t, &f, []byte(sb.String())) {
+			t.Errorf("fast path declined an array of %d elements", n)
+		}
+	}
+	// Depth MaxDepth is still inside the subset, arrays counting as levels.
+	ok := strings.Repeat(`{"a":`, MaxDepth-1) + "1" + strings.Repeat("}", MaxDepth-1)
 	if !checkFastNode(t, &f, []byte(ok)) {
-		t.Errorf("fast path declined %d levels of nesting", MaxSortedJSONDepth-1)
+		t.Errorf("fast path declined %d levels of nesting", MaxDepth-1)
+	}
+	okArr := strings.Repeat(`{"a":[`, (MaxDepth-1)/2) + "1" + strings.Repeat("]}", (MaxDepth-1)/2)
+	if !checkFastNode(t, &f, []byte(okArr)) {
+		t.Errorf("fast path declined %d levels of nesting with arrays", MaxDepth-1)
+	}
+	edgeArr := `{"a":` + strings.Repeat(`[`, MaxDepth-1) + "1" + strings.Repeat("]", MaxDepth-1) + `}`
+	if !checkFastNode(t, &f, []byte(edgeArr)) {
+		t.Errorf("fast path declined %d levels of nesting with arrays", MaxDepth)
+	}
+	deepArr := `{"a":` + strings.Repeat(`[`, MaxDepth) + "1" + strings.Repeat("]", MaxDepth) + `}`
+	if out, ok := f.appendNode(nil, []byte(deepArr)); ok {
+		t.Errorf("fast path accepted %d levels of nesting as %q", MaxDepth+1, out)
 	}
 }
 

@@ -1,4 +1,4 @@
-package webhook
+package sortedjson
 
 import (
 	"math"
@@ -52,8 +52,8 @@ func TestCanonicalNumbers(t *testing.T) {
 	} {
 		body := []byte("[" + tc.in + "]")
 		got := map[string]string{}
-		for _, f := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
-			out, err := CanonicalSortedJSON(body, f)
+		for _, f := range []Form{FormNode, FormPHP, FormPython} {
+			out, err := Canonical(body, f)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.in, err)
 			}
@@ -109,8 +109,8 @@ func TestCanonicalStrings(t *testing.T) {
 		{`"\u0000"`, `"\u0000"`, `"\u0000"`, `"\u0000"`},
 	} {
 		body := []byte(`{"k":` + tc.in + `}`)
-		for f, want := range map[SortedJSONForm]string{FormNode: tc.node, FormPHP: tc.php, FormPython: tc.python} {
-			out, err := CanonicalSortedJSON(body, f)
+		for f, want := range map[Form]string{FormNode: tc.node, FormPHP: tc.php, FormPython: tc.python} {
+			out, err := Canonical(body, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,8 +137,8 @@ func TestCanonicalStructures(t *testing.T) {
 		{`{"x":{"__proto__":null,"b":1}}`, `{"x":{"b":1}}`, `{"x":{"__proto__":null,"b":1}}`, `{"x":{"__proto__":null,"b":1}}`},
 	} {
 		got := map[string]string{}
-		for _, f := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
-			out, err := CanonicalSortedJSON([]byte(tc.in), f)
+		for _, f := range []Form{FormNode, FormPHP, FormPython} {
+			out, err := Canonical([]byte(tc.in), f)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.in, err)
 			}
@@ -159,11 +159,11 @@ func TestCanonicalTopLevelScalars(t *testing.T) {
 		{`"ab"`, `{"0":"a","1":"b"}`, `"ab"`},
 		{`"\ud83d\ude00é"`, `{"0":"\ud83d","1":"\ude00","2":"é"}`, `"\ud83d\ude00\u00e9"`},
 	} {
-		node, err := CanonicalSortedJSON([]byte(tc.in), FormNode)
+		node, err := Canonical([]byte(tc.in), FormNode)
 		if err != nil || string(node) != tc.node {
 			t.Errorf("node form of %s: %q, %v; want %q", tc.in, node, err, tc.node)
 		}
-		python, err := CanonicalSortedJSON([]byte(tc.in), FormPython)
+		python, err := Canonical([]byte(tc.in), FormPython)
 		if err != nil || string(python) != tc.python {
 			t.Errorf("python form of %s: %q, %v; want %q", tc.in, python, err, tc.python)
 		}

@@ -1,4 +1,4 @@
-package webhook
+package sortedjson
 
 import (
 	"bytes"
@@ -268,8 +268,11 @@ func smartStrcmp(a, b *phpKey) int {
 	return normalizeInt(bytes.Compare(a.key, b.key))
 }
 
-// compareLongToString mirrors compare_longs_to_string (zend_compare of an int and a string).
-func compareLongToString(l int64, s *phpKey) int {
+// compareLongToString mirrors compare_longs_to_string (zend_compare of an int and a string)
+// for the int key li and the string key s. PHP compares a non-numeric s with the int's
+// decimal text, which is li's own key text (phpIntKey accepts only the canonical form).
+func compareLongToString(li, s *phpKey) int {
+	l := li.ival
 	switch s.typ {
 	case phpLong:
 		switch {
@@ -282,8 +285,7 @@ func compareLongToString(l int64, s *phpKey) int {
 	case phpDouble:
 		return normalizeFloat(float64(l) - s.dval)
 	}
-	var buf [24]byte
-	return normalizeInt(bytes.Compare(strconv.AppendInt(buf[:0], l, 10), s.key))
+	return normalizeInt(bytes.Compare(li.key, s.key))
 }
 
 // phpKeyCompare mirrors php_array_key_compare (ksort's SORT_REGULAR comparator), including
@@ -299,9 +301,9 @@ func phpKeyCompare(a, b *phpKey) int {
 	case !a.isInt && !b.isInt:
 		r = smartStrcmp(a, b)
 	case a.isInt:
-		r = compareLongToString(a.ival, b)
+		r = compareLongToString(a, b)
 	default:
-		r = -compareLongToString(b.ival, a)
+		r = -compareLongToString(b, a)
 	}
 	if r != 0 {
 		return r
@@ -315,21 +317,51 @@ func phpKeyCompare(a, b *phpKey) int {
 	return 0
 }
 
-// zendSorter runs Zend/zend_sort.c on a slice; indexes stand in for the C pointers.
-type zendSorter []phpKey
+// zendOps is what the zend_sort port needs of the sequence it sorts: compare and swap by
+// index (standing in for the C pointers), and whether it has run out of comparisons. The
+// port is generic so that a test can run the very same algorithm against McIlroy's
+// "antiquicksort" adversary, which answers comparisons as it goes.
+type zendOps interface {
+	// cmp returns > 0 when the element at i sorts after the one at j.
+	cmp(i, j int) int
+	swp(i, j int)
+	// spent reports that the comparison budget is exhausted: the sort then returns at once
+	// and its result is meaningless.
+	spent() bool
+}
 
-func (s zendSorter) cmp(i, j int) int { return phpKeyCompare(&s[i], &s[j]) }
-func (s zendSorter) swp(i, j int)     { s[i], s[j] = s[j], s[i] }
+// zendSorter sorts PHP keys with a comparison budget.
+type zendSorter struct {
+	keys []phpKey
+	left int // comparisons still allowed; negative once the budget is exceeded
+}
 
-func zendSort(keys []phpKey) { zendSorter(keys).sort(0, len(keys)) }
+func (s *zendSorter) cmp(i, j int) int {
+	if s.left--; s.left < 0 {
+		return 0 // over budget: any answer will do, the sort is abandoned
+	}
+	return phpKeyCompare(&s.keys[i], &s.keys[j])
+}
 
-func (s zendSorter) sort2(a, b int) {
+func (s *zendSorter) swp(i, j int) { s.keys[i], s.keys[j] = s.keys[j], s.keys[i] }
+func (s *zendSorter) spent() bool  { return s.left < 0 }
+
+// zendSort sorts keys as ksort() does, unless that takes more than budget comparisons. It
+// returns the comparisons left, negative when the budget ran out (keys are then in some
+// unspecified order).
+func zendSort(keys []phpKey, budget int) int {
+	s := zendSorter{keys: keys, left: budget}
+	zsort(&s, 0, len(keys))
+	return s.left
+}
+
+func zsort2[S zendOps](s S, a, b int) {
 	if s.cmp(a, b) > 0 {
 		s.swp(a, b)
 	}
 }
 
-func (s zendSorter) sort3(a, b, c int) {
+func zsort3[S zendOps](s S, a, b, c int) {
 	if !(s.cmp(a, b) > 0) {
 		if !(s.cmp(b, c) > 0) {
 			return
@@ -350,8 +382,8 @@ func (s zendSorter) sort3(a, b, c int) {
 	}
 }
 
-func (s zendSorter) sort4(a, b, c, d int) {
-	s.sort3(a, b, c)
+func zsort4[S zendOps](s S, a, b, c, d int) {
+	zsort3(s, a, b, c)
 	if s.cmp(c, d) > 0 {
 		s.swp(c, d)
 		if s.cmp(b, c) > 0 {
@@ -363,8 +395,8 @@ func (s zendSorter) sort4(a, b, c, d int) {
 	}
 }
 
-func (s zendSorter) sort5(a, b, c, d, e int) {
-	s.sort4(a, b, c, d)
+func zsort5[S zendOps](s S, a, b, c, d, e int) {
+	zsort4(s, a, b, c, d)
 	if s.cmp(d, e) > 0 {
 		s.swp(d, e)
 		if s.cmp(c, d) > 0 {
@@ -379,22 +411,23 @@ func (s zendSorter) sort5(a, b, c, d, e int) {
 	}
 }
 
-// insertSort is zend_insert_sort.
-func (s zendSorter) insertSort(base, nmemb int) {
+// zinsertSort is zend_insert_sort. It only ever sorts up to 16 elements (zsort hands it
+// nothing longer), so its element moves are bounded too.
+func zinsertSort[S zendOps](s S, base, nmemb int) {
 	switch nmemb {
 	case 0, 1:
 		return
 	case 2:
-		s.sort2(base, base+1)
+		zsort2(s, base, base+1)
 		return
 	case 3:
-		s.sort3(base, base+1, base+2)
+		zsort3(s, base, base+1, base+2)
 		return
 	case 4:
-		s.sort4(base, base+1, base+2, base+3)
+		zsort4(s, base, base+1, base+2, base+3)
 		return
 	case 5:
-		s.sort5(base, base+1, base+2, base+3, base+4)
+		zsort5(s, base, base+1, base+2, base+3, base+4)
 		return
 	}
 	start, end := base, base+nmemb
@@ -446,11 +479,12 @@ func (s zendSorter) insertSort(base, nmemb int) {
 	}
 }
 
-// sort is zend_sort (derived from libc++'s std::sort).
-func (s zendSorter) sort(base, nmemb int) {
-	for {
+// zsort is zend_sort (derived from libc++'s std::sort). Without a budget its quicksort has
+// no worst-case guard: an adversarial key order makes it quadratic.
+func zsort[S zendOps](s S, base, nmemb int) {
+	for !s.spent() {
 		if nmemb <= 16 {
-			s.insertSort(base, nmemb)
+			zinsertSort(s, base, nmemb)
 			return
 		}
 		start, end := base, base+nmemb
@@ -458,9 +492,9 @@ func (s zendSorter) sort(base, nmemb int) {
 		pivot := start + offset
 		if nmemb>>10 != 0 {
 			delta := offset >> 1
-			s.sort5(start, start+delta, pivot, pivot+delta, end-1)
+			zsort5(s, start, start+delta, pivot, pivot+delta, end-1)
 		} else {
-			s.sort3(start, pivot, end-1)
+			zsort3(s, start, pivot, end-1)
 		}
 		s.swp(start+1, pivot)
 		pivot = start + 1
@@ -491,10 +525,10 @@ func (s zendSorter) sort(base, nmemb int) {
 		}
 		s.swp(pivot, i-1)
 		if (i-1)-start < end-i {
-			s.sort(start, i-start-1)
+			zsort(s, start, i-start-1)
 			base, nmemb = i, end-i
 		} else {
-			s.sort(i, end-i)
+			zsort(s, i, end-i)
 			base, nmemb = start, i-start-1
 		}
 	}

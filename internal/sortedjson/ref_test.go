@@ -1,4 +1,4 @@
-package webhook
+package sortedjson_test
 
 import (
 	"bufio"
@@ -16,10 +16,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit/internal/testenv"
+	. "github.com/paykit-go/paykit/webhook"
 )
 
 // Helpers that run JovePay's three reference signers (testdata/sortedjson/reference, copied
-// unmodified from the seed's examples) so tests can compare our canonical forms with them.
+// unmodified from JovePay's documentation) so tests can compare our canonical forms with them.
 //
 // Spawning three interpreters per document would take minutes, so the differential test uses
 // one batch process per language. The batch programs are generated from the reference
@@ -59,13 +62,12 @@ type refResult struct {
 	Err       string // why it failed, when it did
 }
 
-// requireReferenceTools skips the test when an interpreter is missing (CI installs all three).
+// requireReferenceTools skips the test when an interpreter is missing, or fails it where
+// external tools are required (CI installs all three).
 func requireReferenceTools(t testing.TB) {
 	t.Helper()
 	for _, l := range refLangs {
-		if _, err := exec.LookPath(l.tool); err != nil {
-			t.Skipf("reference signer needs %s, not installed (%v): apt-get install php-cli nodejs python3", l.tool, err)
-		}
+		testenv.LookPath(t, l.tool, "apt-get install php-cli nodejs python3")
 	}
 }
 

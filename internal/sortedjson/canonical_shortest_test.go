@@ -1,4 +1,4 @@
-package webhook
+package sortedjson
 
 import (
 	"math"
@@ -108,7 +108,7 @@ func TestNodeRawNumbersAgree(t *testing.T) {
 		if r.IntN(2) == 0 {
 			raw = "-" + raw
 		}
-		out, err := CanonicalSortedJSON([]byte(`{"a":`+raw+`}`), FormNode)
+		out, err := Canonical([]byte(`{"a":`+raw+`}`), FormNode)
 		if err != nil {
 			t.Fatal(err)
 		}

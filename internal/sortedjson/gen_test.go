@@ -1,4 +1,4 @@
-package webhook
+package sortedjson
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 // disagree: every string escape, control chars, DEL, U+2028/2029, chars around the UTF-16 vs
 // code point ordering boundary, non-BMP text, lone surrogates, numbers of every shape, empty
 // and nested containers, numeric-looking keys, __proto__. Every document is valid JSON without
-// duplicate keys, nested at most MaxSortedJSONDepth, with numbers inside the float64 range.
+// duplicate keys, nested at most MaxDepth, with numbers inside the float64 range.
 type jsonGen struct {
 	r   *rand.Rand
 	buf []byte
@@ -94,10 +94,10 @@ func (g *jsonGen) keyStressDoc() []byte {
 	return append([]byte(nil), g.buf...)
 }
 
-// deep writes a chain of containers exactly MaxSortedJSONDepth levels deep.
+// deep writes a chain of containers exactly MaxDepth levels deep.
 func (g *jsonGen) deep() {
 	var closers []byte
-	for i := 0; i < MaxSortedJSONDepth; i++ {
+	for i := 0; i < MaxDepth; i++ {
 		if g.pct(50) {
 			g.buf = append(g.buf, `{"k":`...)
 			closers = append(closers, '}')

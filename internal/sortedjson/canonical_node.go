@@ -1,8 +1,8 @@
-package webhook
+package sortedjson
 
 import (
+	"bytes"
 	"slices"
-	"strconv"
 )
 
 // The Node reference (JovePay's "Getting Started" page) is
@@ -37,18 +37,20 @@ func (c *canon) appendNodeRoot(dst []byte) ([]byte, bool) {
 	case kindString:
 		dst = append(dst, '{')
 		it := utf16Iter{s: c.doc.text(root)}
-		for k := 0; ; k++ {
+		var k indexKey
+		for {
 			u, ok := it.next()
 			if !ok {
 				break
 			}
-			if k > 0 {
+			dst = growSpan(dst)
+			if !k.first() {
 				dst = append(dst, ',')
 			}
-			dst = append(dst, '"')
-			dst = strconv.AppendInt(dst, int64(k), 10)
-			dst = append(dst, '"', ':')
+			dst = k.appendQuoted(dst)
+			dst = append(dst, ':')
 			dst = appendNodeUnit(dst, u)
+			k.next()
 		}
 		return append(dst, '}'), true
 	}
@@ -75,15 +77,17 @@ func (c *canon) appendNodeValue(dst []byte, i int32) []byte {
 	case kindArray:
 		dst = append(dst, '{')
 		child := i + 1
-		for k := uint32(0); k < n.n; k++ {
-			if k > 0 {
+		var k indexKey
+		for range n.n {
+			dst = growSpan(dst)
+			if !k.first() {
 				dst = append(dst, ',')
 			}
-			dst = append(dst, '"')
-			dst = strconv.AppendUint(dst, uint64(k), 10)
-			dst = append(dst, '"', ':')
+			dst = k.appendQuoted(dst)
+			dst = append(dst, ':')
 			dst = c.appendNodeValue(dst, child)
 			child = int32(d.nodes[child].end)
+			k.next()
 		}
 		return append(dst, '}')
 	}
@@ -103,9 +107,7 @@ func (c *canon) appendNodeValue(dst []byte, i int32) []byte {
 		if kn.n == 9 && string(d.text(kn)) == "__proto__" {
 			continue // the __proto__ setter swallows it (see above)
 		}
-		if cap(dst)-len(dst) < spanRoom {
-			dst = slices.Grow(dst, spanRoom+len(dst)/2)
-		}
+		dst = growSpan(dst)
 		if !first {
 			dst = append(dst, ',')
 		}
@@ -145,9 +147,44 @@ func (c *canon) appendNodeValue(dst []byte, i int32) []byte {
 	return append(dst, '}')
 }
 
+// indexKey is the quoted decimal key "0", "1", ... of the elements of an array (or the units
+// of a top-level string) in the Node form, counted up in place: a body can have a million
+// elements, and an increment is cheaper than formatting each index anew.
+type indexKey struct {
+	buf   [13]byte // '"', up to ten digits, '"', right-aligned (buf[0] stays unused)
+	start int      // the opening quote is buf[start]; 0 before the first key
+}
+
+func (k *indexKey) first() bool { return k.start == 0 }
+
+// appendQuoted appends the current key with its quotes; the first call starts at "0".
+func (k *indexKey) appendQuoted(dst []byte) []byte {
+	if k.start == 0 {
+		k.buf[10], k.buf[11], k.buf[12], k.start = '"', '0', '"', 10
+	}
+	return append(dst, k.buf[k.start:]...)
+}
+
+// next moves to the following index (at most 2^32 - 1: element counts are uint32).
+func (k *indexKey) next() {
+	i := len(k.buf) - 2
+	for k.buf[i] == '9' {
+		k.buf[i] = '0'
+		i--
+	}
+	if k.buf[i] == '"' { // all nines: one digit more
+		k.buf[i] = '1'
+		k.start--
+		k.buf[k.start] = '"'
+		return
+	}
+	k.buf[i]++
+}
+
 // cmpNodeKeys orders keys as a JavaScript object built in .sort() order lists them: array
 // indexes first by value, then the rest by UTF-16 code units.
 func (c *canon) cmpNodeKeys(a, b int32) int {
+	c.cmps++
 	d := &c.doc
 	ia, ib := d.nodes[a].flags&sIndex != 0, d.nodes[b].flags&sIndex != 0
 	ka, kb := d.str0(a), d.str0(b)
@@ -156,7 +193,7 @@ func (c *canon) cmpNodeKeys(a, b int32) int {
 		if len(ka) != len(kb) { // no leading zeros: the shorter index is the smaller
 			return len(ka) - len(kb)
 		}
-		return compareStrings(string(ka), string(kb))
+		return bytes.Compare(ka, kb)
 	case ia:
 		return -1
 	case ib:
@@ -187,6 +224,17 @@ func (d *sjDoc) nodeSpan(n *jnode) (start, end int) {
 
 // spanRoom is the spare capacity appendSpan wants in dst for its fixed-size moves.
 const spanRoom = 64
+
+// growSpan makes sure dst has spanRoom bytes of spare capacity, doubling it when it has not.
+// The Node form can be several times longer than the body (an array of n elements gains n
+// index keys; a top-level string of n characters becomes n members), and append's own growth
+// (a quarter at a time for large slices) would copy such a form about four times over.
+func growSpan(dst []byte) []byte {
+	if cap(dst)-len(dst) < spanRoom {
+		dst = slices.Grow(dst, spanRoom+len(dst))
+	}
+	return dst
+}
 
 // appendSpan appends src[a:b] to dst. A span of up to 32 bytes, with 32 bytes readable in src
 // and as much spare capacity in dst, is copied as one fixed-size 32-byte move and dst is then

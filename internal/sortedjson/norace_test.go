@@ -1,0 +1,5 @@
+//go:build !race
+
+package sortedjson
+
+const raceEnabled = false
