@@ -2,11 +2,18 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Dedupe defaults.
@@ -58,10 +65,16 @@ func (r ClaimResult) String() string {
 }
 
 // Store persists dedupe state for a Deduper. MemoryStore keeps it in process; the sqlstore
-// package keeps it in PostgreSQL so several replicas share it. Implement it to use another
-// database. Each id is in one of three states: absent, claimed (token, lease end) or completed
-// (retention end). All three methods must be atomic per id and safe for concurrent use; times
-// come from the Deduper's clock so that every replica judges expiry the same way.
+// package keeps it in PostgreSQL and the redisstore package in Redis, so several replicas share
+// it. Implement it to use another database. Each id is in one of three states: absent, claimed
+// (token, lease end) or completed (retention end). All three methods must be atomic per id and
+// safe for concurrent use; times come from the Deduper's clock so that every replica judges
+// expiry the same way.
+//
+// Ids are opaque: a Store must accept any non-empty id, of any length and any bytes (NUL,
+// invalid UTF-8), since it comes from the provider's payload. A store whose keys must be short
+// text persists StoreKey(id) instead of id. Durations may be as large as math.MaxInt64 (meaning
+// "forever"): now+lease and now+retention must saturate rather than overflow.
 type Store interface {
 	// Claim atomically claims id for token until now+lease and reports Claimed when id is
 	// absent, claimed with a lease ending at or before now (a crashed worker: take it over), or
@@ -85,49 +98,69 @@ type Store interface {
 // Delivery stays at-least-once: if a handler succeeds but the Store cannot record it, or a
 // handler outlives its lease and another worker takes over, the handler may run again. Make
 // handler side effects idempotent (keyed on the event id) where running twice would hurt.
+//
+// Over a MemoryStore with the default clock, Do takes the time from a clock that a timer
+// refreshes every 10 ms while Do is in use, instead of reading the system clock (which can cost
+// more than the whole lookup) on every call. The reading errs on the safe side: it may lag by
+// about a tick, so an id can be judged in flight or a duplicate for that much longer, never
+// claimed early, and leases are padded by a tick so that they are not shorter than asked.
+// Retention may start up to a tick early. Over other stores, or with WithDedupeClock, every
+// decision reads the clock.
 type Deduper struct {
 	store     Store
+	mem       *MemoryStore // store, when it is one: Do then uses its allocation-free claims
 	lease     time.Duration
 	retention time.Duration
 	now       func() time.Time
+	custom    bool         // now was set by WithDedupeClock
+	coarse    *coarseClock // the clock Do reads over mem unless custom
 }
 
-// DedupeOption configures NewDeduper.
+// DedupeOption configures NewDeduper. An invalid value makes NewDeduper panic with a message
+// naming the option ("webhook: NewDeduper: WithLease: must be positive, got 0s"): like a nil
+// Store, it is a programming error, reported at construction the way regexp.MustCompile
+// reports a bad pattern.
 type DedupeOption func(*Deduper)
 
 // WithLease sets how long a claim protects a running handler before another worker may take the
-// event over (default DefaultLease). Non-positive values keep the default.
+// event over (default DefaultLease). It must be positive. Durations too large to add to the
+// current time saturate, so math.MaxInt64 means a crashed claim is never taken over.
 func WithLease(d time.Duration) DedupeOption {
 	return func(dd *Deduper) {
-		if d > 0 {
-			dd.lease = d
+		if d <= 0 {
+			panic(fmt.Sprintf("webhook: NewDeduper: WithLease: must be positive, got %v", d))
 		}
+		dd.lease = d
 	}
 }
 
-// WithRetention sets how long completed ids are remembered (default DefaultRetention).
-// Non-positive values keep the default.
+// WithRetention sets how long completed ids are remembered (default DefaultRetention). It must
+// be positive. Durations too large to add to the current time saturate, so math.MaxInt64
+// remembers ids for as long as the store keeps them.
 func WithRetention(d time.Duration) DedupeOption {
 	return func(dd *Deduper) {
-		if d > 0 {
-			dd.retention = d
+		if d <= 0 {
+			panic(fmt.Sprintf("webhook: NewDeduper: WithRetention: must be positive, got %v", d))
 		}
+		dd.retention = d
 	}
 }
 
-// WithDedupeClock injects the clock used for leases and retention (tests). nil keeps time.Now.
+// WithDedupeClock injects the clock used for leases and retention (tests). It must not be nil.
 func WithDedupeClock(now func() time.Time) DedupeOption {
 	return func(dd *Deduper) {
-		if now != nil {
-			dd.now = now
+		if now == nil {
+			panic("webhook: NewDeduper: WithDedupeClock: nil clock")
 		}
+		dd.now, dd.custom = now, true
 	}
 }
 
-// NewDeduper returns a Deduper over store. It panics if store is nil.
+// NewDeduper returns a Deduper over store. It panics if store is nil or an option is invalid
+// (see DedupeOption).
 func NewDeduper(store Store, opts ...DedupeOption) *Deduper {
 	if store == nil {
-		panic("webhook: NewDeduper with nil Store")
+		panic("webhook: NewDeduper: store: nil Store")
 	}
 	d := &Deduper{
 		store:     store,
@@ -138,6 +171,12 @@ func NewDeduper(store Store, opts ...DedupeOption) *Deduper {
 	for _, opt := range opts {
 		if opt != nil {
 			opt(d)
+		}
+	}
+	if m, ok := store.(*MemoryStore); ok {
+		d.mem = m
+		if !d.custom {
+			d.coarse = new(coarseClock)
 		}
 	}
 	return d
@@ -157,7 +196,35 @@ func NewDeduper(store Store, opts ...DedupeOption) *Deduper {
 // If fn panics, the claim is released and the panic continues. Complete and Release run with a
 // context that ignores ctx's cancellation (bounded by a short timeout), so a provider hanging up
 // does not leave the outcome unrecorded.
-func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Context) error) (err error) {
+func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Context) error) error {
+	if d.mem == nil || eventID == "" {
+		return d.doStore(ctx, eventID, fn)
+	}
+	// Over a MemoryStore: claim inline, so a duplicate costs little more than one map lookup.
+	var n int64
+	lease := d.lease
+	if c := d.coarse; c != nil {
+		if n = c.now.Load(); n == 0 || !c.used.Load() {
+			n = c.mark()
+		}
+		lease = satDuration(lease, coarseTick) // the reading may be a tick old
+	} else {
+		n = d.customNow()
+	}
+	res, ref := d.mem.claim(eventID, n, lease)
+	switch res {
+	case Duplicate:
+		return ErrDuplicate
+	case InFlight:
+		return ErrInFlight
+	}
+	return d.runClaimed(ctx, eventID, ref, fn)
+}
+
+// doStore is Do over any Store. Its defers stay out of Do: a function with that many returns
+// and defers goes through the runtime's defer handling on every return, which would cost the
+// MemoryStore path as much as its map lookup.
+func (d *Deduper) doStore(ctx context.Context, eventID string, fn func(context.Context) error) error {
 	if eventID == "" {
 		return ErrEmptyEventID
 	}
@@ -203,6 +270,100 @@ func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Contex
 	return nil
 }
 
+// runClaimed runs fn under the MemoryStore claim ref that Do made on eventID and records the
+// outcome: the same outcomes as doStore, without tokens to format, contexts to derive or Store
+// errors other than ErrClaimLost.
+func (d *Deduper) runClaimed(ctx context.Context, eventID string, ref memRef, fn func(context.Context) error) error {
+	finished := false
+	defer func() {
+		if !finished { // fn panicked: give the event back before the panic continues
+			_ = d.mem.release(eventID, ref)
+		}
+	}()
+	fnErr := fn(ctx)
+	finished = true
+	if fnErr != nil {
+		_ = d.mem.release(eventID, ref) // ErrClaimLost: the claim is no longer ours to give back
+		return fnErr
+	}
+	if cerr := d.mem.complete(eventID, ref, d.memNow(), d.retention); cerr != nil {
+		return fmt.Errorf("webhook: handler succeeded but dedupe completion failed: %w", cerr)
+	}
+	return nil
+}
+
+// memNow returns the time (unix ns) for a MemoryStore decision.
+func (d *Deduper) memNow() int64 {
+	if d.coarse != nil {
+		return d.coarse.read()
+	}
+	return d.customNow()
+}
+
+func (d *Deduper) customNow() int64 { return unixNano(d.now()) }
+
+// satDuration returns a+b (both positive) saturated at math.MaxInt64.
+func satDuration(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// coarseTick is how often a busy coarseClock is refreshed: rarely enough that the timer costs
+// well under 1% of a core, often enough to be negligible against leases and retention.
+const coarseTick = 10 * time.Millisecond
+
+// coarseClock is a wall clock read with an atomic load. A timer refreshes it every coarseTick
+// while it is read, and stops after a tick without reads; the next read then takes the time
+// from the system clock and starts the timer again. Each Deduper has its own, so the timer
+// lives where the Deduper was first used (a testing/synctest bubble, say).
+type coarseClock struct {
+	now  atomic.Int64 // latest reading, unix ns; 0 while stopped
+	used atomic.Bool  // read since the last refresh
+	mu   sync.Mutex   // orders starting against stopping
+}
+
+// read returns the latest reading: at most about a tick old while the timer keeps up. Do
+// repeats its fast path inline.
+func (c *coarseClock) read() int64 {
+	if n := c.now.Load(); n != 0 && c.used.Load() {
+		return n
+	}
+	return c.mark()
+}
+
+// mark is read's slow path: the first read after a refresh flags the clock as used (so only
+// it writes the shared flag), and a read of a stopped clock starts it.
+func (c *coarseClock) mark() int64 {
+	c.used.Store(true)
+	if n := c.now.Load(); n != 0 {
+		return n
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.used.Store(true)
+	if n := c.now.Load(); n != 0 {
+		return n
+	}
+	n := max(unixNano(time.Now()), 1) // 0 means stopped
+	c.now.Store(n)
+	time.AfterFunc(coarseTick, c.tick)
+	return n
+}
+
+// tick refreshes the reading and re-arms the timer, or stops it if nothing read it.
+func (c *coarseClock) tick() {
+	if !c.used.Swap(false) {
+		c.mu.Lock()
+		c.now.Store(0)
+		c.mu.Unlock()
+		return
+	}
+	c.now.Store(max(unixNano(time.Now()), 1))
+	time.AfterFunc(coarseTick, c.tick)
+}
+
 func (d *Deduper) release(ctx context.Context, id, token string) error {
 	fctx, cancel := finishContext(ctx)
 	defer cancel()
@@ -235,3 +396,35 @@ func newToken() string {
 }
 
 const tokenHexDigits = "0123456789abcdef"
+
+// StoreKeyDigestPrefix starts every key StoreKey derives by hashing an id.
+const StoreKeyDigestPrefix = "paykit:sha256:"
+
+// maxVerbatimStoreKey is the longest id StoreKey keeps as is: far below PostgreSQL's B-tree
+// entry limit (about 2.7 kB) and longer than any provider's event ids.
+const maxVerbatimStoreKey = 1024
+
+// StoreKey returns the key under which a Store persists event id: short, valid text for any id,
+// and distinct for distinct ids.
+//
+// An id that is valid UTF-8, at most 1024 bytes long, free of NUL bytes and not starting with
+// StoreKeyDigestPrefix is its own key, so rows stored by versions that kept ids verbatim still
+// match. Any other id (long, binary, or one that looks like a digest) maps to
+// StoreKeyDigestPrefix followed by the lowercase hex SHA-256 of the id: 78 bytes of ASCII. No
+// verbatim key starts with the prefix and every digested one does, so two distinct ids share a
+// key only if they collide under SHA-256. The cost is linear in len(id), and a verbatim id is
+// returned without copying.
+//
+// The sqlstore and redisstore packages key their rows by StoreKey(id); MemoryStore needs no key
+// mapping and uses ids as they are.
+func StoreKey(id string) string {
+	if len(id) <= maxVerbatimStoreKey && !strings.HasPrefix(id, StoreKeyDigestPrefix) &&
+		strings.IndexByte(id, 0) < 0 && utf8.ValidString(id) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	var b [len(StoreKeyDigestPrefix) + 2*sha256.Size]byte
+	copy(b[:], StoreKeyDigestPrefix)
+	hex.Encode(b[len(StoreKeyDigestPrefix):], sum[:])
+	return string(b[:])
+}

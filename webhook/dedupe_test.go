@@ -2,13 +2,19 @@ package webhook_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -149,9 +155,52 @@ func TestDeduperConcurrentSameID(t *testing.T) {
 
 // Redelivery loop: every worker keeps retrying (as a provider would) until the event is
 // acknowledged; handlers fail at random. The event must be processed successfully exactly once.
+// The retries are bounded by a deadline, so a Deduper that never frees a failed claim fails the
+// test with a message instead of spinning until the test binary's timeout.
 func TestDeduperConcurrentRedeliveryWithFailures(t *testing.T) {
-	ctx := context.Background()
-	d := webhook.NewDeduper(webhook.NewMemoryStore())
+	testConcurrentRedelivery(t, webhook.NewMemoryStore())
+}
+
+// A store whose Release reports success without releasing (release-on-failure broken): the
+// redelivery loop must end at its deadline with a clear failure.
+func TestRedeliveryLoopEndsAtDeadline(t *testing.T) {
+	ft := &fakeT{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		redeliver(ft, webhook.NewDeduper(noReleaseStore{webhook.NewMemoryStore()}), "evt", 200*time.Millisecond,
+			func(context.Context) error { return errors.New("transient") })
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("redeliver did not stop at its deadline")
+	}
+	if len(ft.errs) != 1 || !strings.Contains(ft.errs[0], "not acknowledged") {
+		t.Fatalf("errors = %q, want one about the event not being acknowledged", ft.errs)
+	}
+}
+
+// fakeT records Errorf calls.
+type fakeT struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Errorf(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+
+// noReleaseStore claims and completes normally but never frees a failed claim.
+type noReleaseStore struct{ webhook.Store }
+
+func (noReleaseStore) Release(context.Context, string, string) error { return nil }
+
+func testConcurrentRedelivery(t *testing.T, store webhook.Store) {
+	d := webhook.NewDeduper(store)
 	for ev := 0; ev < 50; ev++ {
 		id := fmt.Sprintf("evt_%d", ev)
 		var successes, attempts atomic.Int32
@@ -160,24 +209,45 @@ func TestDeduperConcurrentRedeliveryWithFailures(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for {
-					err := d.Do(ctx, id, func(context.Context) error {
-						if attempts.Add(1)%3 != 0 { // two of three attempts fail
-							return errors.New("transient")
-						}
-						successes.Add(1)
-						return nil
-					})
-					if webhook.StatusCode(err) == http.StatusOK {
-						return
+				redeliver(t, d, id, 10*time.Second, func(context.Context) error {
+					if attempts.Add(1)%3 != 0 { // two of three attempts fail
+						return errors.New("transient")
 					}
-				}
+					successes.Add(1)
+					return nil
+				})
 			}()
 		}
 		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
 		if successes.Load() != 1 {
 			t.Fatalf("%s: handler succeeded %d times, want exactly 1", id, successes.Load())
 		}
+	}
+}
+
+// redeliver calls d.Do like a provider redelivering id until it is acknowledged (200), and
+// reports an error if that has not happened by the deadline.
+func redeliver(t interface {
+	Helper()
+	Errorf(string, ...any)
+}, d *webhook.Deduper, id string, within time.Duration, fn func(context.Context) error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last error
+	for tries := 1; ; tries++ {
+		last = d.Do(context.Background(), id, fn)
+		if webhook.StatusCode(last) == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s not acknowledged after %d deliveries in %v; last result: %v (status %d)",
+				id, tries, within, last, webhook.StatusCode(last))
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -409,4 +479,79 @@ func TestClaimResultString(t *testing.T) {
 			t.Errorf("%d.String() = %q, want %q", int(r), got, want)
 		}
 	}
+}
+
+// The regressions behind "saturate huge durations": WithRetention(math.MaxInt64) forgot an id at
+// once and WithLease(math.MaxInt64) let a concurrent delivery in.
+func TestDeduperHugeDurations(t *testing.T) {
+	ctx := context.Background()
+	d := webhook.NewDeduper(webhook.NewMemoryStore(), webhook.WithRetention(math.MaxInt64), webhook.WithLease(math.MaxInt64))
+	if err := d.Do(ctx, "evt", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Do(ctx, "evt", func(context.Context) error { return nil }); !errors.Is(err, webhook.ErrDuplicate) {
+		t.Fatalf("after completion with retention forever = %v, want ErrDuplicate", err)
+	}
+	err := d.Do(ctx, "evt2", func(context.Context) error {
+		inner := d.Do(ctx, "evt2", func(context.Context) error { t.Error("ran concurrently"); return nil })
+		if !errors.Is(inner, webhook.ErrInFlight) {
+			t.Errorf("concurrent delivery under a lease of forever = %v, want ErrInFlight", inner)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreKey(t *testing.T) {
+	long := strings.Repeat("x", 1025)
+	verbatim := []string{"evt_1", "ünïcødé 😀", "quote'\"\\;--", strings.Repeat("x", 1024), "sha256:abc", "paykit:sha256"}
+	for _, id := range verbatim {
+		if got := webhook.StoreKey(id); got != id {
+			t.Errorf("StoreKey(%.40q) = %.40q, want the id itself", id, got)
+		}
+	}
+	digested := []string{long, "a\x00b", "\xff", "ok\xc3", webhook.StoreKeyDigestPrefix, webhook.StoreKeyDigestPrefix + "evt_1",
+		webhook.StoreKey(long)}
+	seen := map[string]string{}
+	for _, id := range digested {
+		got := webhook.StoreKey(id)
+		sum := sha256.Sum256([]byte(id))
+		if want := webhook.StoreKeyDigestPrefix + hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("StoreKey(%.40q) = %q, want %q", id, got, want)
+		}
+		if prev, dup := seen[got]; dup {
+			t.Errorf("StoreKey(%.40q) = StoreKey(%.40q)", id, prev)
+		}
+		seen[got] = id
+		if len(got) != 78 || !utf8.ValidString(got) {
+			t.Errorf("StoreKey(%.40q) = %q: want 78 bytes of text", id, got)
+		}
+	}
+	// A literal id equal to another id's digest key is digested again, so the two differ.
+	if k := webhook.StoreKey(long); webhook.StoreKey(k) == k {
+		t.Errorf("StoreKey(StoreKey(long)) = StoreKey(long): a literal id collides with a digest")
+	}
+}
+
+func FuzzStoreKey(f *testing.F) {
+	for _, s := range []string{"evt_1", "", "a\x00b", "\xff", webhook.StoreKeyDigestPrefix, strings.Repeat("é", 513)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		k := webhook.StoreKey(id)
+		if !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 || len(k) > 1024 {
+			t.Fatalf("StoreKey(%q) = %q: not short text", id, k)
+		}
+		// Injective: a verbatim key is the id itself, a digest key never equals a verbatim one.
+		if strings.HasPrefix(k, webhook.StoreKeyDigestPrefix) {
+			sum := sha256.Sum256([]byte(id))
+			if k != webhook.StoreKeyDigestPrefix+hex.EncodeToString(sum[:]) {
+				t.Fatalf("StoreKey(%q) = %q, not the id's digest", id, k)
+			}
+		} else if k != id {
+			t.Fatalf("StoreKey(%q) = %q, neither the id nor a digest", id, k)
+		}
+	})
 }

@@ -18,7 +18,16 @@
 // status chosen for how providers retry (see StatusCode): 200 when processed or a duplicate,
 // 400 for bad signatures or payloads (redelivery cannot help), 413 for oversized bodies, 503
 // while another worker is processing the same event, 500 when the handler failed (so the
-// provider redelivers).
+// provider redelivers). It dedupes on the endpoint's event ids by default, in memory.
+// NewEndpointHandler is the same, reporting invalid arguments as an error instead of panicking.
+//
+// # Options
+//
+// One Option type configures verifiers, handlers and the provider packages' webhook verifier
+// and handler constructors: WithPreviousSecrets, WithTolerance, WithClock,
+// WithSignatureHeaders and WithRawBodyFallback for verifiers, WithDeduper and WithLogger for
+// handlers, WithMaxPayloadBytes for both. Constructors report an invalid option, or one that
+// does not apply to them, as a *ConfigError naming it.
 //
 // # Dedupe
 //

@@ -71,17 +71,20 @@ func ExampleNewHandler() {
 		Type string `json:"type"`
 	}
 	endpoint := webhook.Endpoint[event]{
-		Verify: func(h http.Header, body []byte) error { return v.Verify(body, h.Get("X-Acme-Signature")) },
+		Verify: v.VerifyFunc("X-Acme-Signature"),
 		Parse: func(body []byte) (event, error) {
 			var e event
 			return e, json.Unmarshal(body, &e)
 		},
-		EventID: func(_ http.Header, _ []byte, e event) string { return e.ID },
+		EventID: func(_ []byte, _ http.Header, e event) string { return e.ID },
 	}
+	// Dedupe is on by default, over an in-memory store; replicas share webhook/sqlstore or
+	// webhook/redisstore: webhook.WithDeduper(webhook.NewDeduper(store)). Add
+	// webhook.WithLogger(logger) to log rejected deliveries and handler failures.
 	handler := webhook.NewHandler(endpoint, func(ctx context.Context, e event) error {
 		fmt.Println("processing", e.Type, e.ID)
 		return nil
-	}, webhook.WithDeduper(webhook.NewDeduper(webhook.NewMemoryStore())))
+	}, webhook.WithMaxPayloadBytes(64<<10))
 
 	srv := httptest.NewServer(handler) // listens on 127.0.0.1
 	defer srv.Close()

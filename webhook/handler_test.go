@@ -45,7 +45,7 @@ type handlerFixture struct {
 	started chan struct{}
 }
 
-func newHandlerFixture(t *testing.T, dedupe bool, opts ...webhook.HandlerOption) *handlerFixture {
+func newHandlerFixture(t *testing.T, dedupe bool, opts ...webhook.Option) *handlerFixture {
 	t.Helper()
 	f := &handlerFixture{t: t, now: time.Unix(1767225600, 0), logs: &bytes.Buffer{}}
 	v, err := webhook.NewTimestampVerifier(handlerSecret, webhook.WithClock(func() time.Time { return f.now }))
@@ -53,18 +53,18 @@ func newHandlerFixture(t *testing.T, dedupe bool, opts ...webhook.HandlerOption)
 		t.Fatal(err)
 	}
 	ep := webhook.Endpoint[testEvent]{
-		Verify: func(h http.Header, body []byte) error { return v.Verify(body, h.Get(sigHeader)) },
+		Verify: v.VerifyFunc(sigHeader),
 		Parse: func(body []byte) (testEvent, error) {
 			var e testEvent
 			err := json.Unmarshal(body, &e)
 			return e, err
 		},
-		EventID: func(_ http.Header, _ []byte, e testEvent) string { return e.ID },
+		EventID: func(_ []byte, _ http.Header, e testEvent) string { return e.ID },
 	}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	all := []webhook.HandlerOption{webhook.WithHandlerLogger(logger)}
-	if dedupe {
-		all = append(all, webhook.WithDeduper(webhook.NewDeduper(webhook.NewMemoryStore())))
+	all := []webhook.Option{webhook.WithLogger(logger)}
+	if !dedupe {
+		all = append(all, webhook.WithDeduper(nil))
 	}
 	f.handler = webhook.NewHandler(ep, f.handle, append(all, opts...)...)
 	return f
@@ -237,7 +237,7 @@ func TestHandlerEmptyEventIDIsNotDeduped(t *testing.T) {
 }
 
 func TestHandlerMaxPayloadOption(t *testing.T) {
-	f := newHandlerFixture(t, true, webhook.WithHandlerMaxPayloadBytes(32))
+	f := newHandlerFixture(t, true, webhook.WithMaxPayloadBytes(32))
 	body := eventBody("evt_big") // longer than 32 bytes
 	expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 413, "payload_too_large")
 	if got := len(f.processed()); got != 0 {
@@ -248,7 +248,7 @@ func TestHandlerMaxPayloadOption(t *testing.T) {
 // Over a real connection: a too-large body is refused with 413 and the handler never sees a
 // truncated body; a normal delivery afterwards works.
 func TestHandlerOversizedOverHTTP(t *testing.T) {
-	f := newHandlerFixture(t, true, webhook.WithHandlerMaxPayloadBytes(1024))
+	f := newHandlerFixture(t, true, webhook.WithMaxPayloadBytes(1024))
 	srv := httptest.NewServer(f.handler)
 	defer srv.Close()
 
@@ -293,10 +293,10 @@ func TestHandlerParseErrorWrapsInvalidPayload(t *testing.T) {
 	parseErr := errors.New("unsupported shape")
 	var logs bytes.Buffer
 	h := webhook.NewHandler(webhook.Endpoint[int]{
-		Verify: func(http.Header, []byte) error { return nil },
+		Verify: func([]byte, http.Header) error { return nil },
 		Parse:  func([]byte) (int, error) { return 0, parseErr },
 	}, func(context.Context, int) error { t.Error("handler ran"); return nil },
-		webhook.WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
 	if w.Code != 400 || w.Body.String() != "invalid_payload\n" {
@@ -362,7 +362,7 @@ func TestHandlerResponsesNeverEchoErrors(t *testing.T) {
 func TestNewHandlerPanicsWithoutVerify(t *testing.T) {
 	for name, ep := range map[string]webhook.Endpoint[int]{
 		"no Verify": {Parse: func([]byte) (int, error) { return 0, nil }},
-		"no Parse":  {Verify: func(http.Header, []byte) error { return nil }},
+		"no Parse":  {Verify: func([]byte, http.Header) error { return nil }},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

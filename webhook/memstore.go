@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"math"
 	"sync"
 	"time"
 )
@@ -17,33 +18,99 @@ const minSweepOps = 256
 
 // MemoryStore is an in-process Store: fast, safe for concurrent use, and bounded in memory
 // because expired claims and completed ids past their retention are evicted. It only dedupes
-// within one process and forgets everything on restart; use the sqlstore package to share
-// dedupe state between replicas.
+// within one process and forgets everything on restart; use the sqlstore or redisstore package
+// to share dedupe state between replicas. It accepts any id and keeps it as is.
+//
+// Times are kept as int64 nanoseconds. A lease or retention ending after the year 2262 (such as
+// WithRetention(math.MaxInt64)) saturates and never ends.
 //
 // Eviction is amortized: a shard is swept after as many new ids as it held after its previous
 // sweep (at least 256), so each write pays O(1) on average and the store holds at most about
-// twice the ids still within their lease or retention. A shard's map is rebuilt when it shrinks to a quarter of its
-// peak, so memory also returns after a burst.
+// twice the ids still within their lease or retention. A shard's map is rebuilt when it shrinks
+// to a quarter of its peak, so memory also returns after a burst.
+//
+// A completed id costs one map entry of the id and an int64; a claim in flight also holds a
+// small record with its token until it completes or is released. A Deduper over a MemoryStore
+// claims through an internal path that needs no token string, so a duplicate costs one map
+// lookup and a first delivery no allocation besides the map's own growth.
 type MemoryStore struct {
 	seed   maphash.Seed
 	shards [memShards]memShard
 }
 
 type memShard struct {
-	mu      sync.Mutex
-	m       map[string]memEntry
-	writes  int      // inserts since the last sweep
-	sweepAt int      // inserts that trigger the next sweep: max(minSweepOps, len after last sweep)
-	peak    int      // largest len(m) since the map was last rebuilt
-	lastNow int64    // latest "now" seen (unix ns), used by sweeps
-	_       [16]byte // pad to a cache line: shards locked by different cores do not false-share
+	mu sync.Mutex
+	// m holds every id: a completed id maps to its retention end (unix ns, at least
+	// memCompletedMin), a claimed id to memClaimTag plus the index of its claim in claims. One
+	// int64 per id keeps a map slot at 24 bytes; the token lives only as long as the claim.
+	m       map[string]int64
+	claims  []memClaim // claims in flight, indexed from m; a free slot has seq 0
+	free    []int32    // indexes of free slots in claims
+	seq     uint64     // last claim sequence number issued: unique per claim within the shard
+	writes  int        // inserts since the last sweep
+	sweepAt int        // inserts that trigger the next sweep: max(minSweepOps, len after last sweep)
+	peak    int        // largest len(m) since the map was last rebuilt
+	lastNow int64      // latest "now" seen (unix ns), used by sweeps
+	_       [24]byte   // pad to 128 bytes: shards locked by different cores do not false-share
 }
 
-// memEntry is one id's state: claimed by token, or completed when token is "" (claims always
-// carry a non-empty token), which also frees the token's memory. 24 bytes.
-type memEntry struct {
-	token   string
-	expires int64 // unix ns: lease end while claimed, retention end once completed
+// memClaim is a claim in flight.
+type memClaim struct {
+	token   string // the token given to Claim; "" for the Deduper's own claims, fenced by seq
+	seq     uint64 // sequence number of the claim owning the slot; 0 when the slot is free
+	expires int64  // lease end, unix ns; see live
+}
+
+// Values in memShard.m: memClaimTag+i (below memCompletedMin) is the claim in slot i; any
+// other value is a completed id's retention end. A retention end below memCompletedMin (in
+// the first seconds of the year 1677) is stored as memCompletedMin.
+const (
+	memClaimTag     = math.MinInt64
+	memMaxClaims    = 1 << 31 // claims in flight per shard
+	memCompletedMin = memClaimTag + memMaxClaims
+)
+
+// memRef identifies a claim the Deduper made through MemoryStore.claim.
+type memRef struct {
+	sh   *memShard
+	slot int32
+	seq  uint64
+}
+
+// live reports whether a lease or retention ending at end (unix ns) lasts beyond n. An end that
+// saturated at math.MaxInt64 (a lease or retention reaching past the year 2262, such as
+// WithRetention(math.MaxInt64)) never passes, even when n saturated too.
+func live(end, n int64) bool { return end > n || end == math.MaxInt64 }
+
+// unixNano is t.UnixNano saturated at the int64 range (years 1677 to 2262) instead of
+// wrapping around outside it.
+func unixNano(t time.Time) int64 {
+	const (
+		second  = int64(time.Second)
+		maxSec  = math.MaxInt64 / second
+		maxNsec = math.MaxInt64 % second
+		minSec  = math.MinInt64 / second // checked to the second only: harmless in 1677
+	)
+	s, ns := t.Unix(), int64(t.Nanosecond())
+	switch {
+	case s > maxSec || s == maxSec && ns > maxNsec:
+		return math.MaxInt64
+	case s < minSec:
+		return math.MinInt64
+	}
+	return s*second + ns
+}
+
+// addSat returns n+d saturated at the int64 range: a lease or retention of math.MaxInt64 means
+// "forever", not an end in the past.
+func addSat(n int64, d time.Duration) int64 {
+	switch {
+	case d > 0 && n > math.MaxInt64-int64(d):
+		return math.MaxInt64
+	case d < 0 && n < math.MinInt64-int64(d):
+		return math.MinInt64
+	}
+	return n + int64(d)
 }
 
 var errEmptyToken = errors.New("webhook: MemoryStore.Claim with empty token")
@@ -52,7 +119,7 @@ var errEmptyToken = errors.New("webhook: MemoryStore.Claim with empty token")
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]memEntry)
+		s.shards[i].m = make(map[string]int64)
 		s.shards[i].sweepAt = minSweepOps
 	}
 	return s
@@ -67,35 +134,120 @@ func (s *MemoryStore) Claim(_ context.Context, id, token string, now time.Time, 
 	if token == "" {
 		return 0, errEmptyToken
 	}
-	n := now.UnixNano()
 	sh := s.shard(id)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	res, _, _ := sh.claim(id, token, unixNano(now), lease)
+	sh.mu.Unlock()
+	return res, nil
+}
+
+// claim is Claim for the Deduper: the claim's token is the returned reference, which costs no
+// formatting or allocation, and a duplicate is found with one map lookup.
+func (s *MemoryStore) claim(id string, n int64, lease time.Duration) (ClaimResult, memRef) {
+	sh := s.shard(id)
+	sh.mu.Lock()
+	res, slot, seq := sh.claim(id, "", n, lease)
+	sh.mu.Unlock()
+	return res, memRef{sh: sh, slot: slot, seq: seq}
+}
+
+// claim claims id for token (or, when token is "", for the sequence number it returns) at n
+// (unix ns). The caller holds sh.mu.
+func (sh *memShard) claim(id, token string, n int64, lease time.Duration) (ClaimResult, int32, uint64) {
 	sh.observe(n)
-	if e, ok := sh.m[id]; ok && e.expires > n {
-		if e.token == "" {
-			return Duplicate, nil
-		}
-		return InFlight, nil
+	v, ok := sh.m[id]
+	if ok && v >= memCompletedMin && live(v, n) {
+		return Duplicate, 0, 0
 	}
-	sh.m[id] = memEntry{token: token, expires: n + int64(lease)}
-	sh.wrote()
-	return Claimed, nil
+	if ok && v < memCompletedMin { // claimed: in flight until its lease ends, then taken over in place
+		slot := int32(v - memClaimTag)
+		c := &sh.claims[slot]
+		if live(c.expires, n) {
+			return InFlight, 0, 0
+		}
+		sh.seq++
+		*c = memClaim{token: token, seq: sh.seq, expires: addSat(n, lease)}
+		return Claimed, slot, sh.seq
+	}
+	slot := sh.newClaim(token, addSat(n, lease))
+	sh.m[id] = memClaimTag + int64(slot)
+	if !ok {
+		sh.wrote()
+	}
+	return Claimed, slot, sh.seq
+}
+
+// newClaim puts a claim in a free slot and returns its index; its seq is sh.seq.
+func (sh *memShard) newClaim(token string, expires int64) int32 {
+	sh.seq++
+	c := memClaim{token: token, seq: sh.seq, expires: expires}
+	if k := len(sh.free); k > 0 {
+		slot := sh.free[k-1]
+		sh.free = sh.free[:k-1]
+		sh.claims[slot] = c
+		return slot
+	}
+	if int64(len(sh.claims)) >= memMaxClaims {
+		panic("webhook: MemoryStore: more than 2^31 claims in flight in one shard")
+	}
+	sh.claims = append(sh.claims, c)
+	return int32(len(sh.claims) - 1)
+}
+
+// freeClaim empties slot, dropping its token.
+func (sh *memShard) freeClaim(slot int32) {
+	sh.claims[slot] = memClaim{}
+	sh.free = append(sh.free, slot)
+}
+
+// owner returns the slot of id's claim if token owns it. The caller holds sh.mu.
+func (sh *memShard) owner(id, token string) (int32, bool) {
+	v, ok := sh.m[id]
+	if !ok || v >= memCompletedMin || token == "" {
+		return 0, false
+	}
+	slot := int32(v - memClaimTag)
+	return slot, sh.claims[slot].token == token
 }
 
 // Complete implements Store.
 func (s *MemoryStore) Complete(_ context.Context, id, token string, now time.Time, retention time.Duration) error {
-	n := now.UnixNano()
+	n := unixNano(now)
 	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.observe(n)
-	e, ok := sh.m[id]
-	if !ok || token == "" || e.token != token {
+	slot, ok := sh.owner(id, token)
+	if !ok {
 		return ErrClaimLost
 	}
-	sh.m[id] = memEntry{expires: n + int64(retention)}
+	sh.observe(n)
+	sh.complete(id, slot, n, retention)
 	return nil
+}
+
+// complete is Complete for the Deduper's claim r on id. A matching sequence number proves the
+// claim still owns id: a slot is emptied or reissued whenever its claim ends.
+func (s *MemoryStore) complete(id string, r memRef, n int64, retention time.Duration) error {
+	sh := r.sh
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if !sh.owns(r) {
+		return ErrClaimLost
+	}
+	sh.observe(n)
+	sh.complete(id, r.slot, n, retention)
+	return nil
+}
+
+// owns reports whether the Deduper's claim r still holds its id. The caller holds sh.mu.
+func (sh *memShard) owns(r memRef) bool {
+	return int(r.slot) < len(sh.claims) && sh.claims[r.slot].seq == r.seq // a sweep may drop the slots
+}
+
+// complete turns the claim in slot on id into a completed id. The caller holds sh.mu.
+func (sh *memShard) complete(id string, slot int32, n int64, retention time.Duration) {
+	sh.freeClaim(slot)
+	sh.m[id] = max(addSat(n, retention), memCompletedMin)
 }
 
 // Release implements Store.
@@ -103,10 +255,24 @@ func (s *MemoryStore) Release(_ context.Context, id, token string) error {
 	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.m[id]
-	if !ok || token == "" || e.token != token {
+	slot, ok := sh.owner(id, token)
+	if !ok {
 		return ErrClaimLost
 	}
+	sh.freeClaim(slot)
+	delete(sh.m, id)
+	return nil
+}
+
+// release is Release for the Deduper's claim r on id.
+func (s *MemoryStore) release(id string, r memRef) error {
+	sh := r.sh
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if !sh.owns(r) {
+		return ErrClaimLost
+	}
+	sh.freeClaim(r.slot)
 	delete(sh.m, id)
 	return nil
 }
@@ -128,7 +294,7 @@ func (s *MemoryStore) Len() int {
 // automatically as the store is written to; call Sweep to reclaim memory after a burst when no
 // more events arrive.
 func (s *MemoryStore) Sweep(now time.Time) int {
-	n := now.UnixNano()
+	n := unixNano(now)
 	removed := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -165,15 +331,26 @@ func (sh *memShard) wrote() {
 func (sh *memShard) sweep() int {
 	sh.writes = 0
 	removed := 0
-	for id, e := range sh.m {
-		if e.expires <= sh.lastNow {
+	for id, v := range sh.m {
+		end, slot := v, int32(-1)
+		if v < memCompletedMin {
+			slot = int32(v - memClaimTag)
+			end = sh.claims[slot].expires
+		}
+		if !live(end, sh.lastNow) {
+			if slot >= 0 {
+				sh.freeClaim(slot)
+			}
 			delete(sh.m, id)
 			removed++
 		}
 	}
+	if len(sh.free) == len(sh.claims) && cap(sh.claims) > minSweepOps { // release a burst's slots
+		sh.claims, sh.free = nil, nil
+	}
 	defer func() { sh.sweepAt = max(minSweepOps, len(sh.m)) }()
 	if l := len(sh.m); sh.peak > 4*minSweepOps && l < sh.peak/4 {
-		m := make(map[string]memEntry, l)
+		m := make(map[string]int64, l)
 		for id, e := range sh.m {
 			m[id] = e
 		}

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -82,4 +83,26 @@ func mustClaim(t *testing.T, s webhook.Store, id, token string, now time.Time, w
 	if err != nil || got != want {
 		t.Fatalf("Claim(%q) = %v, %v; want %v", id, got, err, want)
 	}
+}
+
+// Times past 2262 do not fit int64 nanoseconds: they saturate instead of wrapping to 1677, so
+// an id retained for an hour in 2200 is forgotten in 2300 while one retained forever is not.
+func TestMemoryStoreSaturatesTimesPast2262(t *testing.T) {
+	ctx := context.Background()
+	s := webhook.NewMemoryStore()
+	t2200 := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	t2300 := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
+	mustClaim(t, s, "hour", "a", t2200, webhook.Claimed)
+	if err := s.Complete(ctx, "hour", "a", t2200, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, s, "forever", "a", t2200, webhook.Claimed)
+	if err := s.Complete(ctx, "forever", "a", t2200, math.MaxInt64); err != nil {
+		t.Fatal(err)
+	}
+	if removed := s.Sweep(t2300); removed != 1 {
+		t.Fatalf("Sweep in 2300 removed %d, want 1 (the id retained for an hour)", removed)
+	}
+	mustClaim(t, s, "forever", "b", t2300, webhook.Duplicate)
+	mustClaim(t, s, "hour", "b", t2300, webhook.Claimed)
 }

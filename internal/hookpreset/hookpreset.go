@@ -1,54 +1,93 @@
-// Package hookpreset holds what the provider packages' webhook handler presets
+// Package hookpreset holds what the provider packages' webhook constructors share
 // (jopay.NewWebhookHandler, jopaycheckout.NewWebhookHandler, pepay.NewWebhookHandler,
-// jovepay.NewIPNHandler) share: the handler options they accept and how those become
-// webhook.HandlerOptions, so the four presets cannot drift apart on defaults such as the
-// in-memory deduper or the payload limit.
+// jovepay.NewIPNHandler and their verifiers): building the verifier and the webhook.NewHandler
+// handler from one webhook.Option list, reporting errors in the provider's name, and the
+// escaping of dedupe-key components. The handler itself, its options and their defaults live
+// once, in package webhook.
 package hookpreset
 
 import (
-	"log/slog"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/paykit-go/paykit/webhook"
 )
 
-// Config is what a preset's options set.
-type Config struct {
-	// Verify are the options for the provider's signature verifier.
-	Verify []webhook.Option
-	// Deduper is the deduper the caller chose; with DedupeSet false the preset makes an
-	// in-memory one, and with DedupeSet true a nil Deduper turns dedupe off.
-	Deduper   *webhook.Deduper
-	DedupeSet bool
-	// Logger logs rejected deliveries and handler failures; nil is silent.
-	Logger *slog.Logger
+// Verifier builds a verifier with newVerifier (webhook.NewTimestampVerifier or
+// webhook.NewSortedJSONVerifier) and reports its error as made by pkg's constructor fn, for
+// example "pepay: NewWebhookVerifier: secret: webhook: empty secret".
+func Verifier[V any](pkg, fn string, newVerifier func(string, ...webhook.Option) (V, error), secret string, opts []webhook.Option) (V, error) {
+	v, err := newVerifier(secret, opts...)
+	return v, rename(err, pkg, fn)
 }
 
-// Apply runs the options (nil ones are skipped) over a zero Config. It is generic so each
-// provider package keeps its own named option type.
-func Apply[O ~func(*Config)](opts []O) Config {
-	var c Config
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&c)
+// Handler builds a provider's webhook handler: the verifier from secret and the verifier
+// options among opts, the provider's webhook.Endpoint around it, and the handler from the
+// handler options among opts (webhook.SplitOptions; WithMaxPayloadBytes goes to both). Errors
+// are reported as made by pkg's constructor fn.
+func Handler[V, E any](pkg, fn string, newVerifier func(string, ...webhook.Option) (V, error),
+	endpoint func(V) webhook.Endpoint[E], secret string, handle func(context.Context, E) error, opts []webhook.Option,
+) (http.Handler, error) {
+	vopts, hopts := webhook.SplitOptions(opts)
+	v, err := Verifier(pkg, fn, newVerifier, secret, vopts)
+	if err != nil {
+		return nil, err
+	}
+	h, err := webhook.NewEndpointHandler(endpoint(v), handle, hopts...)
+	if err != nil {
+		return nil, rename(err, pkg, fn)
+	}
+	return h, nil
+}
+
+// TimestampEndpoint returns the endpoint builder for Handler of a provider that sends a
+// "t=<unix>,v1=<hex>" signature (either order) in the request header named header, as JoPay
+// and JoPay Checkout do: events are parsed with parse and deduped on key.
+func TimestampEndpoint[E any](header string, parse func([]byte) (E, error), key func(E) string) func(*webhook.TimestampVerifier) webhook.Endpoint[E] {
+	return func(v *webhook.TimestampVerifier) webhook.Endpoint[E] {
+		return webhook.Endpoint[E]{
+			Verify:  v.VerifyFunc(header),
+			Parse:   parse,
+			EventID: func(_ []byte, _ http.Header, e E) string { return key(e) },
 		}
 	}
-	return c
 }
 
-// HandlerOptions turns c into webhook.NewHandler options: the verifier's payload limit (so the
-// handler and the verifier refuse the same bodies), the deduper — a new in-process
-// webhook.MemoryStore one unless the caller set one or turned dedupe off — and the logger.
-func (c Config) HandlerOptions(maxPayloadBytes int64) []webhook.HandlerOption {
-	opts := []webhook.HandlerOption{webhook.WithHandlerMaxPayloadBytes(maxPayloadBytes)}
-	d := c.Deduper
-	if !c.DedupeSet {
-		d = webhook.NewDeduper(webhook.NewMemoryStore())
+// rename reports a *webhook.ConfigError from a webhook constructor as made by pkg's
+// constructor fn.
+func rename(err error, pkg, fn string) error {
+	if err == nil {
+		return nil
 	}
-	if d != nil {
-		opts = append(opts, webhook.WithDeduper(d))
+	var ce *webhook.ConfigError
+	if errors.As(err, &ce) {
+		return &webhook.ConfigError{Package: pkg, Func: fn, Arg: ce.Arg, Err: ce.Err}
 	}
-	if c.Logger != nil {
-		opts = append(opts, webhook.WithHandlerLogger(c.Logger))
+	return fmt.Errorf("%s: %s: %w", pkg, fn, err)
+}
+
+// KeyPart escapes one component of a dedupe key built by joining components with ':' ("%" as
+// "%25", ":" as "%3A"), so that the joined key identifies its components unambiguously: an id
+// containing a colon cannot make two different events share a key. Components without either
+// byte (the ids, event names and amounts providers send) are returned unchanged.
+func KeyPart(s string) string {
+	if !strings.ContainsAny(s, "%:") {
+		return s
 	}
-	return opts
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b.WriteString("%25")
+		case ':':
+			b.WriteString("%3A")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

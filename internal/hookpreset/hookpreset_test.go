@@ -2,24 +2,35 @@ package hookpreset
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paykit-go/paykit/webhook"
 )
 
-type option func(*Config)
-
-// handlerFor builds a handler with c's options whose fn counts its runs in *runs.
-func handlerFor(c Config, maxBytes int64, runs *int) http.Handler {
-	ep := webhook.Endpoint[string]{
-		Verify:  func(http.Header, []byte) error { return nil },
+// endpoint is a delivery format whose payload is its own event id; it accepts every signature,
+// so the tests below exercise the handler options alone.
+func endpoint(*webhook.TimestampVerifier) webhook.Endpoint[string] {
+	return webhook.Endpoint[string]{
+		Verify:  func([]byte, http.Header) error { return nil },
 		Parse:   func(b []byte) (string, error) { return string(b), nil },
-		EventID: func(_ http.Header, _ []byte, e string) string { return e },
+		EventID: func(_ []byte, _ http.Header, e string) string { return e },
 	}
-	return webhook.NewHandler(ep, func(context.Context, string) error { *runs++; return nil }, c.HandlerOptions(maxBytes)...)
+}
+
+// handlerFor builds a handler with opts whose fn counts its runs in *runs.
+func handlerFor(t *testing.T, runs *int, opts ...webhook.Option) http.Handler {
+	t.Helper()
+	h, err := Handler("acme", "NewHook", webhook.NewTimestampVerifier, endpoint, "s3cret",
+		func(context.Context, string) error { *runs++; return nil }, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func post(h http.Handler, body string) int {
@@ -28,21 +39,17 @@ func post(h http.Handler, body string) int {
 	return rec.Code
 }
 
-func TestApplySkipsNilAndKeepsOrder(t *testing.T) {
-	d := webhook.NewDeduper(webhook.NewMemoryStore())
-	c := Apply([]option{
-		nil,
-		func(c *Config) { c.Verify = append(c.Verify, webhook.WithMaxPayloadBytes(1)) },
-		func(c *Config) { c.Deduper, c.DedupeSet = d, true },
-	})
-	if len(c.Verify) != 1 || c.Deduper != d || !c.DedupeSet {
-		t.Fatalf("Apply = %+v", c)
+func TestHandlerSkipsNilOptions(t *testing.T) {
+	var runs int
+	h := handlerFor(t, &runs, nil, webhook.WithMaxPayloadBytes(8), nil)
+	if code := post(h, strings.Repeat("x", 9)); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("9-byte body with an 8-byte limit after nil options: status %d, want 413", code)
 	}
 }
 
-func TestHandlerOptionsDefaultDedupes(t *testing.T) {
+func TestHandlerDefaultDedupes(t *testing.T) {
 	var runs int
-	h := handlerFor(Config{}, 1<<10, &runs)
+	h := handlerFor(t, &runs)
 	for i := 0; i < 3; i++ {
 		if code := post(h, "evt_1"); code != http.StatusOK {
 			t.Fatalf("delivery %d: status %d", i, code)
@@ -53,9 +60,9 @@ func TestHandlerOptionsDefaultDedupes(t *testing.T) {
 	}
 }
 
-func TestHandlerOptionsNilDeduperTurnsDedupeOff(t *testing.T) {
+func TestHandlerNilDeduperTurnsDedupeOff(t *testing.T) {
 	var runs int
-	h := handlerFor(Config{DedupeSet: true}, 1<<10, &runs)
+	h := handlerFor(t, &runs, webhook.WithDeduper(nil))
 	post(h, "evt_1")
 	post(h, "evt_1")
 	if runs != 2 {
@@ -63,13 +70,90 @@ func TestHandlerOptionsNilDeduperTurnsDedupeOff(t *testing.T) {
 	}
 }
 
-func TestHandlerOptionsPayloadLimit(t *testing.T) {
+func TestHandlerPayloadLimit(t *testing.T) {
 	var runs int
-	h := handlerFor(Config{}, 8, &runs)
+	h := handlerFor(t, &runs, webhook.WithMaxPayloadBytes(8))
 	if code := post(h, strings.Repeat("x", 9)); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("9-byte body with an 8-byte limit: status %d, want 413", code)
 	}
 	if runs != 0 {
 		t.Fatalf("fn ran for an oversized body")
+	}
+}
+
+// Errors from the verifier and from webhook.NewEndpointHandler are reported in the provider
+// constructor's name, naming the argument or option, and keep their sentinels.
+func TestErrorsNameTheConstructor(t *testing.T) {
+	fn := func(context.Context, string) error { return nil }
+	for _, tc := range []struct {
+		name   string
+		secret string
+		fn     func(context.Context, string) error
+		opts   []webhook.Option
+		want   string
+		is     error
+	}{
+		{"empty secret", "", fn, nil, "acme: NewHook: secret: webhook: empty secret", webhook.ErrEmptySecret},
+		{"empty previous secret", "s", fn, []webhook.Option{webhook.WithPreviousSecrets("")},
+			"acme: NewHook: WithPreviousSecrets: webhook: empty secret", webhook.ErrEmptySecret},
+		{"verifier option", "s", fn, []webhook.Option{webhook.WithDeduper(nil), webhook.WithTolerance(0)},
+			"acme: NewHook: WithTolerance: must be positive, got 0s", nil},
+		{"handler and verifier option", "s", fn, []webhook.Option{webhook.WithMaxPayloadBytes(-1)},
+			"acme: NewHook: WithMaxPayloadBytes: must be positive, got -1", nil},
+		{"nil fn", "s", nil, nil, "acme: NewHook: fn: nil function", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Handler("acme", "NewHook", webhook.NewTimestampVerifier, endpoint, tc.secret, tc.fn, tc.opts)
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			var ce *webhook.ConfigError
+			if !errors.As(err, &ce) || ce.Package != "acme" || ce.Func != "NewHook" {
+				t.Fatalf("err = %#v, want a *webhook.ConfigError of acme.NewHook", err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Fatalf("errors.Is(%v, %v) = false", err, tc.is)
+			}
+		})
+	}
+}
+
+// A verifier constructor refuses handler options; the handler constructor takes both kinds.
+func TestVerifierRefusesHandlerOptions(t *testing.T) {
+	for _, opt := range []webhook.Option{webhook.WithDeduper(nil), webhook.WithLogger(nil)} {
+		_, err := Verifier("acme", "NewVerifier", webhook.NewTimestampVerifier, "s", []webhook.Option{opt})
+		if err == nil || !strings.HasPrefix(err.Error(), "acme: NewVerifier: With") ||
+			!strings.HasSuffix(err.Error(), ": applies to handlers, not to a verifier") {
+			t.Errorf("handler option given to a verifier: %v", err)
+		}
+	}
+	opts := []webhook.Option{webhook.WithDeduper(nil), webhook.WithLogger(nil), webhook.WithTolerance(time.Minute),
+		webhook.WithPreviousSecrets("old"), webhook.WithMaxPayloadBytes(64)}
+	if _, err := Handler("acme", "NewHook", webhook.NewTimestampVerifier, endpoint, "s",
+		func(context.Context, string) error { return nil }, opts); err != nil {
+		t.Errorf("handler refused verifier and handler options: %v", err)
+	}
+}
+
+func TestKeyPart(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "5077125051": "5077125051", "checkout.session.completed": "checkout.session.completed",
+		"a:b": "a%3Ab", "100%": "100%25", "%3A": "%253A", "::": "%3A%3A", "é:é": "é%3Aé",
+	} {
+		if got := KeyPart(in); got != want {
+			t.Errorf("KeyPart(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Joined with ':', escaped parts identify the parts: no two splits give one key.
+	parts := []string{"", "a", ":", "a:", ":b", "a:b", "%", "%3A", "a%3Ab"}
+	seen := map[string][2]string{}
+	for _, x := range parts {
+		for _, y := range parts {
+			k := KeyPart(x) + ":" + KeyPart(y)
+			if prev, dup := seen[k]; dup {
+				t.Errorf("(%q, %q) and (%q, %q) both give %q", prev[0], prev[1], x, y, k)
+			}
+			seen[k] = [2]string{x, y}
+		}
 	}
 }

@@ -15,6 +15,12 @@
 // is held while a handler runs. Times come from the Deduper's clock (keep replica clocks
 // NTP-synchronised; skew shortens or lengthens leases by the same amount). Completed rows are
 // kept for the retention window; call Purge periodically to delete expired rows.
+//
+// Any non-empty id works, whatever its length or bytes: rows are keyed by webhook.StoreKey(id),
+// which is the id itself for text of up to 1024 bytes (so rows written by earlier versions keep
+// matching) and a fixed-length SHA-256 digest for longer ids, ids with NUL bytes or invalid
+// UTF-8. Leases and retentions of any length work too: expiry times saturate at the end of the
+// year 9999, which then never passes, instead of overflowing the column.
 package sqlstore
 
 import (
@@ -37,7 +43,7 @@ const purgeBatch = 5000
 
 // Store is a webhook.Store backed by a PostgreSQL table:
 //
-//	id         text PRIMARY KEY  -- the event id
+//	id         text PRIMARY KEY  -- webhook.StoreKey(event id)
 //	token      text              -- claim owner; NULL once completed
 //	completed  boolean NOT NULL
 //	expires_at timestamptz NOT NULL -- lease end while claimed, retention end once completed
@@ -196,7 +202,7 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 func (s *Store) Claim(ctx context.Context, id, token string, now time.Time, lease time.Duration) (webhook.ClaimResult, error) {
 	now = dbTime(now)
 	var mine, completed bool
-	err := s.db.QueryRowContext(ctx, s.claimSQL, id, token, now.Add(lease), now).Scan(&mine, &completed)
+	err := s.db.QueryRowContext(ctx, s.claimSQL, webhook.StoreKey(id), token, expiry(now, lease), now).Scan(&mine, &completed)
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("sqlstore: claim: %w", err)
@@ -211,12 +217,12 @@ func (s *Store) Claim(ctx context.Context, id, token string, now time.Time, leas
 
 // Complete implements webhook.Store.
 func (s *Store) Complete(ctx context.Context, id, token string, now time.Time, retention time.Duration) error {
-	return s.execOwned(ctx, "complete", s.completeSQL, id, token, dbTime(now).Add(retention))
+	return s.execOwned(ctx, "complete", s.completeSQL, webhook.StoreKey(id), token, expiry(dbTime(now), retention))
 }
 
 // Release implements webhook.Store.
 func (s *Store) Release(ctx context.Context, id, token string) error {
-	return s.execOwned(ctx, "release", s.releaseSQL, id, token)
+	return s.execOwned(ctx, "release", s.releaseSQL, webhook.StoreKey(id), token)
 }
 
 // execOwned runs a statement that changes exactly the row token owns, or reports ErrClaimLost.
@@ -258,9 +264,32 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 	}
 }
 
-// dbTime rounds t down to PostgreSQL's microsecond precision in UTC, so that the times the
-// database compares are exactly the ones the Deduper meant (no rounding up across a lease end).
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+// minDBTime and maxDBTime bound the times the store sends: the years 1 to 9999, which every
+// driver encodes and PostgreSQL's timestamptz holds.
+func minDBTime() time.Time { return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC) }
+func maxDBTime() time.Time { return time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC) }
+
+// clampDB rounds t down to PostgreSQL's microsecond precision in UTC, so that the times the
+// database compares are exactly the ones the Deduper meant (no rounding up across a lease end),
+// and clamps it to [minDBTime, hi].
+func clampDB(t, hi time.Time) time.Time {
+	switch t = t.UTC().Truncate(time.Microsecond); {
+	case t.Before(minDBTime()):
+		return minDBTime()
+	case t.After(hi):
+		return hi
+	}
+	return t
+}
+
+// dbTime is a current time as stored and compared: clamped to just before maxDBTime, so that
+// an expiry saturated at maxDBTime never passes.
+func dbTime(t time.Time) time.Time { return clampDB(t, maxDBTime().Add(-time.Microsecond)) }
+
+// expiry returns now+d as stored: time.Time.Add saturates rather than overflows, and the sum is
+// clamped to maxDBTime, so no lease or retention (up to math.MaxInt64, about 292 years) yields an
+// out-of-range error or a time in the past.
+func expiry(now time.Time, d time.Duration) time.Time { return clampDB(now.Add(d), maxDBTime()) }
 
 // advisoryKey derives a stable advisory-lock key from the table name (FNV-1a, 64-bit).
 func advisoryKey(table string) int64 {

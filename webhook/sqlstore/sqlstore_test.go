@@ -7,8 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,19 +17,17 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
+	"github.com/paykit-go/paykit/internal/testenv"
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/sqlstore"
 	"github.com/paykit-go/paykit/webhook/storetest"
 )
 
 // openDB connects to the server named by PAYKIT_TEST_POSTGRES_DSN, skipping when it is unset
-// (.ci/postgres.sh starts a server and sets it).
+// (.ci/postgres.sh starts a server and sets it; CI fails instead of skipping).
 func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	dsn := os.Getenv("PAYKIT_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PAYKIT_TEST_POSTGRES_DSN not set (source .ci/postgres.sh to start PostgreSQL)")
-	}
+	dsn := testenv.Getenv(t, "PAYKIT_TEST_POSTGRES_DSN", "source .ci/postgres.sh to start PostgreSQL")
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +180,7 @@ func TestTwoReplicasRace(t *testing.T) {
 	}
 
 	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute) // bounds every redelivery loop below
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for _, d := range dedupers {
@@ -191,7 +190,7 @@ func TestTwoReplicasRace(t *testing.T) {
 				defer wg.Done()
 				for ev := 0; ev < events; ev++ {
 					id := fmt.Sprintf("evt_%03d", ev)
-					for try := 0; ; try++ { // redeliver until acknowledged
+					for try := 1; ; try++ { // redeliver until acknowledged
 						err := d.Do(ctx, id, handler(ev))
 						status := webhook.StatusCode(err)
 						if status == http.StatusOK {
@@ -201,8 +200,12 @@ func TestTwoReplicasRace(t *testing.T) {
 							}
 							break
 						}
-						if status != http.StatusServiceUnavailable && status != http.StatusInternalServerError || try > 2000 {
-							errs <- fmt.Errorf("%s: %v (status %d, try %d)", id, err, status, try)
+						if status != http.StatusServiceUnavailable && status != http.StatusInternalServerError {
+							errs <- fmt.Errorf("%s: unexpected result %v (status %d, delivery %d)", id, err, status, try)
+							return
+						}
+						if time.Now().After(deadline) {
+							errs <- fmt.Errorf("%s: not acknowledged by the deadline after %d deliveries; last result %v (status %d)", id, try, err, status)
 							return
 						}
 						time.Sleep(time.Millisecond)
@@ -352,5 +355,78 @@ func TestCancelledContext(t *testing.T) {
 	}
 	if _, err := s.Purge(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Purge with cancelled ctx = %v, want context.Canceled", err)
+	}
+}
+
+// Event ids of any length and bytes are stored: long or binary ones under a fixed-length digest
+// (before, PostgreSQL refused them and the endpoint answered 500 on every redelivery).
+func TestAnyIDIsStoredUnderItsStoreKey(t *testing.T) {
+	db := openDB(t)
+	table := newTable(t, db)
+	d := webhook.NewDeduper(newStore(t, db, table))
+	ctx := context.Background()
+	ids := []string{"evt_short", "nul\x00byte", "bad\xffutf8", strings.Repeat("x", 3000), strings.Repeat("\x00\xfe", 50000)}
+	for _, id := range ids {
+		runs := 0
+		fn := func(context.Context) error { runs++; return nil }
+		if err := d.Do(ctx, id, fn); err != nil {
+			t.Fatalf("Do(%.30q…): %v", id, err)
+		}
+		if err := d.Do(ctx, id, fn); !errors.Is(err, webhook.ErrDuplicate) || runs != 1 {
+			t.Fatalf("Do(%.30q…) again = %v (runs %d), want ErrDuplicate after one run", id, err, runs)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE id = $1 AND completed`, webhook.StoreKey(id)).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("rows keyed by StoreKey(%.30q…) = %d, %v; want 1", id, n, err)
+		}
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM "` + table + `" WHERE id = 'evt_short'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("short text id not stored verbatim: %d rows, %v", n, err)
+	}
+}
+
+// Rows written by earlier versions, which stored every id verbatim, keep deduping valid short
+// text ids.
+func TestRowsOfEarlierVersionsStillMatch(t *testing.T) {
+	db := openDB(t)
+	table := newTable(t, db)
+	s := newStore(t, db, table)
+	legacy := []string{"evt_legacy", "ünïcødé 😀", strings.Repeat("k", 1024)}
+	for _, id := range legacy {
+		if _, err := db.Exec(`INSERT INTO "`+table+`" (id, token, completed, expires_at) VALUES ($1, NULL, true, $2)`,
+			id, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := webhook.NewDeduper(s)
+	for _, id := range legacy {
+		if err := d.Do(context.Background(), id, func(context.Context) error { t.Errorf("%.20q ran again", id); return nil }); !errors.Is(err, webhook.ErrDuplicate) {
+			t.Fatalf("Do(%.20q…) over an earlier version's row = %v, want ErrDuplicate", id, err)
+		}
+	}
+}
+
+// Times beyond what the column or the drivers hold are clamped (to the year 9999), not sent as
+// an out-of-range value that fails every delivery.
+func TestTimesBeyondTheColumnRangeSaturate(t *testing.T) {
+	db := openDB(t)
+	s := newStore(t, db, newTable(t, db))
+	ctx := context.Background()
+	for _, now := range []time.Time{time.Date(9999, 6, 1, 0, 0, 0, 0, time.UTC), time.Unix(1<<62, 0)} {
+		id := fmt.Sprint("evt_", now.Year())
+		if r, err := s.Claim(ctx, id, "a", now, math.MaxInt64); err != nil || r != webhook.Claimed {
+			t.Fatalf("Claim in %d = %v, %v; want claimed", now.Year(), r, err)
+		}
+		if r, err := s.Claim(ctx, id, "b", now, time.Minute); err != nil || r != webhook.InFlight {
+			t.Fatalf("second Claim in %d = %v, %v; want in flight", now.Year(), r, err)
+		}
+		if err := s.Complete(ctx, id, "a", now, math.MaxInt64); err != nil {
+			t.Fatalf("Complete in %d: %v", now.Year(), err)
+		}
+	}
+	// The year-9999 id's retention (clamped to the end of 9999) is still running mid-9999.
+	if r, err := s.Claim(ctx, "evt_9999", "c", time.Date(9999, 7, 1, 0, 0, 0, 0, time.UTC), time.Minute); err != nil || r != webhook.Duplicate {
+		t.Fatalf("Claim after completion = %v, %v; want duplicate", r, err)
 	}
 }

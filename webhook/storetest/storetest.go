@@ -8,7 +8,9 @@
 //
 // The suite uses ids unique to each run, so a store backed by a shared database table works.
 // Times are passed explicitly (a fixed base time plus offsets in whole seconds), so the store
-// must judge expiry by the times it is given, not by its own clock.
+// must judge expiry by the times it is given, not by its own clock; they stay between the years
+// 2030 and 2130. Ids include NUL bytes, invalid UTF-8 and ids of up to 1 MiB (see
+// webhook.StoreKey), and leases and retentions go up to math.MaxInt64, which must saturate.
 package storetest
 
 import (
@@ -16,6 +18,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +116,51 @@ func TestStore(t *testing.T, newStore func(t *testing.T) webhook.Store) {
 			expectClaim(t, s, k+suffix, "b", base(), webhook.Duplicate)
 		}
 	})
+	t.Run("AnyIdBytes", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		long := k + "/long-" + strings.Repeat("x", 3000) // beyond PostgreSQL's B-tree entry limit
+		ids := []string{
+			k + "/nul\x00a", k + "/nul\x00b", // differ only after a NUL byte
+			k + "/invalid-utf8-\xff", k + "/invalid-utf8-\xfe", k + "/truncated-\xc3",
+			long, long[:len(long)-1] + "y", // differ only in the last of 3 kB
+			k + "/huge-" + strings.Repeat("z", 1<<20), // 1 MiB
+			webhook.StoreKey(long),                    // another id's digest key, as a literal id
+			webhook.StoreKeyDigestPrefix + k,          // looks like a digest key
+			boundaryID(k, 1024), boundaryID(k, 1025),  // around the longest id kept verbatim
+			k + "/" + strings.Repeat("é", 600), // 1.2 kB of valid multi-byte text
+		}
+		// Every id is an independent key: no two of them share a claim.
+		for i, x := range ids {
+			expectClaim(t, s, x, fmt.Sprint("tok", i), base(), webhook.Claimed)
+		}
+		for i, x := range ids {
+			expectClaim(t, s, x, "other", base().Add(time.Second), webhook.InFlight)
+			expectErr(t, "Complete("+describe(x)+")", s.Complete(ctx, x, fmt.Sprint("tok", i), base(), retention), nil)
+		}
+		for _, x := range ids {
+			expectClaim(t, s, x, "again", base().Add(time.Second), webhook.Duplicate)
+		}
+		// Release works on such ids too.
+		x := k + "/release-\x00\xff"
+		expectClaim(t, s, x, "a", base(), webhook.Claimed)
+		expectErr(t, "Release", s.Release(ctx, x, "a"), nil)
+		expectClaim(t, s, x, "b", base(), webhook.Claimed)
+	})
+	t.Run("HugeDurationsSaturate", func(t *testing.T) {
+		s, k := newStore(t), id(t)
+		const century = 100 * 365 * 24 * time.Hour
+		// 250 years overflows int64 nanoseconds since 1970 when added to the base time;
+		// math.MaxInt64 is how callers say "forever".
+		for _, d := range []time.Duration{250 * 365 * 24 * time.Hour, math.MaxInt64} {
+			x := fmt.Sprintf("%s/%d", k, int64(d))
+			expectClaimFor(t, s, x, "a", base(), d, webhook.Claimed)
+			expectClaim(t, s, x, "b", base().Add(time.Second), webhook.InFlight)
+			expectClaim(t, s, x, "c", base().Add(century), webhook.InFlight)
+			expectErr(t, "Complete", s.Complete(ctx, x, "a", base().Add(time.Second), d), nil)
+			expectClaim(t, s, x, "d", base().Add(2*time.Second), webhook.Duplicate)
+			expectClaim(t, s, x, "e", base().Add(century), webhook.Duplicate)
+		}
+	})
 	t.Run("ConcurrentClaimsHaveOneWinner", func(t *testing.T) {
 		s, k := newStore(t), id(t)
 		const n = 16
@@ -150,13 +199,31 @@ func TestStore(t *testing.T, newStore func(t *testing.T) webhook.Store) {
 
 func expectClaim(t *testing.T, s webhook.Store, id, token string, now time.Time, want webhook.ClaimResult) {
 	t.Helper()
+	expectClaimFor(t, s, id, token, now, lease, want)
+}
+
+func expectClaimFor(t *testing.T, s webhook.Store, id, token string, now time.Time, lease time.Duration, want webhook.ClaimResult) {
+	t.Helper()
 	got, err := s.Claim(context.Background(), id, token, now, lease)
 	if err != nil {
-		t.Fatalf("Claim(%q, %q): %v", id, token, err)
+		t.Fatalf("Claim(%s, %q): %v", describe(id), token, err)
 	}
 	if got != want {
-		t.Fatalf("Claim(%q, %q) at %v = %v, want %v", id, token, now.Sub(base()), got, want)
+		t.Fatalf("Claim(%s, %q) at %v = %v, want %v", describe(id), token, now.Sub(base()), got, want)
 	}
+}
+
+// describe quotes id for a failure message, eliding the middle of long ones.
+func describe(id string) string {
+	if len(id) <= 100 {
+		return fmt.Sprintf("%q", id)
+	}
+	return fmt.Sprintf("%q…%q (%d bytes)", id[:60], id[len(id)-20:], len(id))
+}
+
+// boundaryID returns an id of exactly n bytes starting with k.
+func boundaryID(k string, n int) string {
+	return k + "/" + strings.Repeat("b", n-len(k)-1)
 }
 
 func expectErr(t *testing.T, what string, err, want error) {
