@@ -96,7 +96,7 @@ func handRolled(b *testing.B, srv *jopaytest.Server, onRow func()) {
 			q.Set("cursor", cursor)
 		}
 		req, _ := http.NewRequest(http.MethodGet, srv.BaseURL+"/requests?"+q.Encode(), nil)
-		req.Header.Set("Authorization", "Bearer "+jopaytest.TestAPIKey)
+		req.Header.Set("Authorization", "Bearer "+jopaytest.DefaultAPIKey)
 		resp, err := hc.Do(req)
 		if err != nil {
 			b.Fatal(err)

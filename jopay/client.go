@@ -27,8 +27,7 @@ type Option func(*options) error
 
 type options struct {
 	transport.Settings
-	slug    string
-	baseURL string
+	slug string
 }
 
 // WithSlug selects the partner's own host, https://{slug}.jopay.app/api/v1. The slug is a DNS
@@ -37,66 +36,46 @@ type options struct {
 func WithSlug(slug string) Option {
 	return func(o *options) error {
 		if err := validateSlug(slug); err != nil {
-			return err
+			return transport.NamedOption("WithSlug", err)
 		}
 		o.slug = slug
 		return nil
 	}
 }
 
-// WithBaseURL sets the API base URL including its /api/v1 prefix, for the shared host
-// (AdminBaseURL), a fake server (jopaytest) or a proxy. Use either WithSlug or WithBaseURL.
-func WithBaseURL(url string) Option {
-	return func(o *options) error {
-		if err := o.SetBaseURL(url); err != nil {
-			return err
-		}
-		o.baseURL = url
-		return nil
-	}
+// shared converts one of the client options every provider shares (internal/transport) into
+// an Option.
+func shared(so transport.Option) Option {
+	return func(o *options) error { return so.Apply(&o.Settings) }
 }
 
-// WithHTTPClient sets the *http.Client used for requests (its Transport, Timeout and
-// CheckRedirect apply). The default is a pooled client without an overall timeout: bound calls
-// with their context.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error { return o.SetHTTPClient(c) }
-}
+// The options below are shared by every paykit provider client, with the same validation and
+// defaults; the README's "Client options" section describes them once.
 
-// WithMaxRetries sets how many times a retryable call is retried (default 3, at most 10; 0
-// disables retries). Reads, cancels and creates (which always carry an idempotency key) are
-// retried on connection errors, 429 and 5xx.
-func WithMaxRetries(n int) Option {
-	return func(o *options) error { return o.SetMaxRetries(n) }
-}
+// WithBaseURL sets the API root including /api/v1, as JoPay documents it: AdminBaseURL, a fake
+// server (jopaytest) or a proxy. Use either WithSlug or WithBaseURL.
+func WithBaseURL(url string) Option { return shared(transport.WithBaseURL(url)) }
 
-// WithRetryWait sets the backoff bounds between retries (default 500 ms to 8 s, jittered,
-// doubling). A Retry-After header from JoPay takes precedence.
-func WithRetryWait(min, max time.Duration) Option {
-	return func(o *options) error { return o.SetRetryWait(min, max) }
-}
+// WithHTTPClient sets the *http.Client used for requests (shared option; see the README).
+func WithHTTPClient(c *http.Client) Option { return shared(transport.WithHTTPClient(c)) }
 
-// WithMaxRetryAfter sets the longest Retry-After the client waits for before retrying (default
-// 60 s); when JoPay asks for longer, the 429 is returned to the caller at once.
-func WithMaxRetryAfter(d time.Duration) Option {
-	return func(o *options) error { return o.SetMaxRetryAfter(d) }
-}
+// WithMaxRetries sets how many times a retryable call is retried (shared option; see the README).
+func WithMaxRetries(n int) Option { return shared(transport.WithMaxRetries(n)) }
 
-// WithMaxResponseBytes caps response bodies (default 10 MiB).
-func WithMaxResponseBytes(n int64) Option {
-	return func(o *options) error { return o.SetMaxResponseBytes(n) }
-}
+// WithRetryWait sets the backoff bounds between retries (shared option; see the README).
+func WithRetryWait(min, max time.Duration) Option { return shared(transport.WithRetryWait(min, max)) }
 
-// WithUserAgent overrides the User-Agent header (default "paykit-go/<version> (jopay)").
-func WithUserAgent(ua string) Option {
-	return func(o *options) error { return o.SetUserAgent(ua) }
-}
+// WithMaxRetryAfter sets the longest Retry-After waited for (shared option; see the README).
+func WithMaxRetryAfter(d time.Duration) Option { return shared(transport.WithMaxRetryAfter(d)) }
 
-// WithLogger logs each attempt at Debug and each retry at Info: method, path, status, attempt
-// and duration, never the API key or a body. The default is silent.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error { return o.SetLogger(l) }
-}
+// WithMaxResponseBytes caps response bodies (shared option; see the README).
+func WithMaxResponseBytes(n int64) Option { return shared(transport.WithMaxResponseBytes(n)) }
+
+// WithUserAgent overrides the User-Agent header (shared option; see the README).
+func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)) }
+
+// WithLogger logs attempts and retries, never a credential (shared option; see the README).
+func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
 
 // AdminBaseURL is the shared Partner API host; it serves the same routes and data as the
 // partner's own https://{slug}.jopay.app/api/v1.
@@ -114,26 +93,29 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("jopay: API key contains whitespace")
 	}
 	o := options{Settings: transport.DefaultSettings("")}
-	for i, opt := range opts {
+	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&o); err != nil {
-			return nil, fmt.Errorf("jopay: option %d: %w", i+1, err)
+			return nil, transport.ConstructorError(Provider, err)
 		}
 	}
 	switch {
-	case o.slug != "" && o.baseURL != "":
-		return nil, errors.New("jopay: use WithSlug or WithBaseURL, not both")
+	case o.slug != "" && o.BaseURL != "":
+		return nil, errors.New("jopay: WithSlug: use WithSlug or WithBaseURL, not both")
 	case o.slug != "":
 		o.BaseURL = "https://" + o.slug + ".jopay.app/api/v1"
-	case o.baseURL == "":
+	case o.BaseURL == "":
 		return nil, errors.New("jopay: WithSlug(slug) or WithBaseURL(url) is required")
 	}
 	t, err := transport.New(transport.Config{
 		Provider: Provider,
 		Settings: o.Settings,
 		Auth:     transport.Bearer(apiKey),
+
+		// The Partner API root includes /api/v1.
+		BaseURLRule: transport.BaseURLRule{VersionPath: "/api/v1", Want: AdminBaseURL + " or https://<slug>.jopay.app/api/v1"},
 	})
 	if err != nil {
 		return nil, err

@@ -250,7 +250,7 @@ func TestGetRequestEscapesID(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"", ".", ".."} {
-		var ve *jopay.ValidationError
+		var ve *paykit.ValidationError
 		if _, err := c.GetRequest(context.Background(), id); !errors.As(err, &ve) || ve.Field != "request_id" {
 			t.Errorf("GetRequest(%q) err = %v, want ValidationError on request_id", id, err)
 		}
@@ -297,16 +297,16 @@ func TestListRequestsPageQuery(t *testing.T) {
 	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{
 		MerchantID: "m1", Status: jopay.StatusOpened, ProofStatus: jopay.ProofStatusVerified,
 		Since: time.Date(2026, 5, 1, 2, 0, 0, 0, time.FixedZone("CEST", 2*3600)),
-		Until: time.Date(2026, 5, 2, 0, 0, 0, 5e8, time.UTC), Limit: 100,
-	}, "c1")
+		Until: time.Date(2026, 5, 2, 0, 0, 0, 5e8, time.UTC), Limit: 100, Cursor: "c1",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Requests) != 2 || page.HasMore || page.NextCursor != "" {
+	if len(page.Data) != 2 || page.HasMore || page.NextCursor != "" {
 		t.Fatalf("page = %+v", page)
 	}
-	if page.Requests[1].Amount.FiatInt != 1999 || page.Requests[1].Metadata["order_id"] != "A-1002" {
-		t.Errorf("second = %+v", page.Requests[1])
+	if page.Data[1].Amount.FiatInt != 1999 || page.Data[1].Metadata["order_id"] != "A-1002" {
+		t.Errorf("second = %+v", page.Data[1])
 	}
 }
 
@@ -387,9 +387,9 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		if err == nil {
 			t.Fatal("want an error")
 		}
-		var apiErr *jopay.Error
+		var apiErr *paykit.Error
 		if !errors.As(err, &apiErr) {
-			t.Fatalf("err %v is not *jopay.Error", err)
+			t.Fatalf("err %v is not *paykit.Error", err)
 		}
 		if strings.Contains(err.Error(), testKey) || bytes.Contains(apiErr.Body, []byte(testKey)) {
 			t.Errorf("key leaked in error: %v / %s", err, apiErr.Body)

@@ -1,6 +1,7 @@
 package jopay
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -14,7 +15,7 @@ import (
 //
 // Store it between runs as text (MarshalText / ParseCursor); its text form is
 // "since=<RFC 3339>&seen=<id>&seen=<id>…", and a bare RFC 3339 timestamp is accepted too, so a
-// cursor stored by the seed's hand-written loop can be carried over.
+// cursor stored by a hand-written since loop can be carried over.
 type Cursor struct {
 	// Since is the created_at of the newest request processed.
 	Since time.Time
@@ -31,10 +32,14 @@ func (c Cursor) String() string {
 	return string(b)
 }
 
-// MarshalText implements encoding.TextMarshaler.
+// MarshalText implements encoding.TextMarshaler. It fails for a Since outside the years
+// 0000–9999, which RFC 3339 cannot write (ParseCursor refuses such cursors too).
 func (c Cursor) MarshalText() ([]byte, error) {
 	if c.IsZero() {
 		return []byte{}, nil
+	}
+	if !inRFC3339Range(c.Since) {
+		return nil, errCursorRange
 	}
 	// Built by hand rather than with url.Values.Encode, which sorts keys: since stays first
 	// so a stored cursor reads naturally.
@@ -58,13 +63,27 @@ func (c *Cursor) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseCursor parses the text form of a Cursor, or a bare RFC 3339 timestamp. "" is the zero
-// Cursor.
+// errCursorRange is returned for a cursor whose time RFC 3339 cannot write.
+var errCursorRange = errors.New("jopay: invalid cursor: since is outside the years 0000-9999")
+
+// inRFC3339Range reports whether t's UTC year has the four digits RFC 3339 writes.
+func inRFC3339Range(t time.Time) bool {
+	y := t.UTC().Year()
+	return 0 <= y && y <= 9999
+}
+
+// ParseCursor parses the text form of a Cursor, or a bare RFC 3339 timestamp (or unix seconds).
+// "" is the zero Cursor. It accepts only what it can write back: for every cursor it returns,
+// ParseCursor(c.String()) is the same cursor, so a time outside the years 0000–9999 (such as
+// unix seconds "700000000000000") is refused.
 func ParseCursor(s string) (Cursor, error) {
 	if s == "" {
 		return Cursor{}, nil
 	}
 	if t, err := jsonx.ParseTime(s); err == nil {
+		if !inRFC3339Range(t) {
+			return Cursor{}, errCursorRange
+		}
 		return Cursor{Since: t}, nil
 	}
 	q, err := url.ParseQuery(s)

@@ -13,7 +13,7 @@
 // a create repeated after a crash is safe.
 //
 // Parameters are checked against the documented limits before anything is sent; a violation is
-// a *ValidationError naming the field. API failures are *Error (paykit.Error): switch on Code.
+// a *paykit.ValidationError naming the field. API failures are *paykit.Error: switch on Code.
 //
 // # Payments
 //

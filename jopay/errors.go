@@ -6,18 +6,6 @@ import (
 	"github.com/paykit-go/paykit"
 )
 
-// Error is the API error every call returns for a non-2xx answer (and for a 2xx answer whose
-// body says "ok": false). Switch on Code, not Status: JoPay documents that a code's status may
-// change.
-//
-//	var apiErr *jopay.Error
-//	if errors.As(err, &apiErr) && apiErr.Code == jopay.CodeCurrencyMismatch { … }
-type Error = paykit.Error
-
-// ValidationError is returned, before anything is sent, for a parameter that breaks a
-// documented limit. Field is the JSON field name ("fiat_amount_int", "metadata.order_id").
-type ValidationError = paykit.ValidationError
-
 // Error codes of the Partner API (the "error" field of {"ok":false,"error":"…"}).
 const (
 	CodeUnauthorized          = "unauthorized"       // 401: bad or revoked key
@@ -38,9 +26,9 @@ const (
 	CodeInvalidCurrency       = "invalid_currency"
 	CodeCustomerNameRequired  = "customer_name_required"  // 400: invoice mode without a name
 	CodeRateLimited           = "rate_limited"            // 429: retried by the client
-	CodeNotFound              = "not_found"               // 404 [assumed]
-	CodeIdempotencyConflict   = "idempotency_conflict"    // 409: key reused with another body [assumed]
-	CodeNotCancellable        = "request_not_cancellable" // 409: paid, proof attached or expired [assumed]
+	CodeNotFound              = "not_found"               // 404; JoPay does not document this code, paykit assumes it
+	CodeIdempotencyConflict   = "idempotency_conflict"    // 409: key reused with another body (undocumented code, assumed)
+	CodeNotCancellable        = "request_not_cancellable" // 409: paid, proof attached or expired (undocumented code, assumed)
 )
 
 // RequiredScope returns the scope a 403 insufficient_scope error names ("requests:write"), or "".
@@ -50,19 +38,18 @@ func RequiredScope(err error) string { return detail(err, "required_scope") }
 func ExpectedFiatCode(err error) string { return detail(err, "expected_fiat_code") }
 
 func detail(err error, name string) string {
-	var e *Error
+	var e *paykit.Error
 	if errors.As(err, &e) {
 		return e.Detail(name)
 	}
 	return ""
 }
 
-// Errors of the list iterator (test with errors.Is).
+// Errors of the list iterator (test with errors.Is). When more requests share one created_at
+// than fit in a page (even at Limit 100), or the server repeats its cursor, the iterator stops
+// with an error wrapping paykit.ErrPaginationStuck instead of looping: raise
+// ListRequestsParams.Limit, or narrow the filters.
 var (
-	// ErrCursorStuck means more requests share one created_at than fit in a page (even at
-	// Limit 100), or the server repeated its cursor: a since cursor cannot move past them, so the
-	// iterator stops instead of looping. Raise ListRequestsParams.Limit, or narrow the filters.
-	ErrCursorStuck = errors.New("jopay: list cursor cannot advance")
 	// ErrUnorderedPage means a page without next_cursor was not sorted by created_at, oldest
 	// first; a since cursor taken from it could skip requests, so the iterator stops.
 	ErrUnorderedPage = errors.New("jopay: list page not sorted by created_at")

@@ -2,11 +2,14 @@ package jopay
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
 
+	"github.com/paykit-go/paykit/internal/hookpreset"
 	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -58,6 +61,10 @@ type Event struct {
 func (e *Event) IsPaid() bool {
 	return e.Type == EventProofVerified && e.ProofStatus == ProofStatusVerified
 }
+
+// IsTerminal reports whether the event reports a final proof state (verified): nothing about
+// the request's payment changes after it.
+func (e *Event) IsTerminal() bool { return e.ProofStatus.IsTerminal() }
 
 // OrderID returns metadata.order_id, the correlation key the checkout pattern puts on requests.
 func (e *Event) OrderID() string { return e.Metadata[MetadataOrderID] }
@@ -120,9 +127,17 @@ func deref(s *string) string {
 	return *s
 }
 
-// DedupeKey returns the key NewWebhookHandler dedupes deliveries on:
-// "jopay:<request_id>:<event>:<tx_hash>", or "jopay:delivery:<delivery_id>" for an event without
-// a request id, or "" (no dedupe) when neither is present.
+// DedupeKey returns the key NewWebhookHandler dedupes deliveries on. It is built from the
+// signed body only (the fields ParseEvent decoded from it, or Raw itself), never from a
+// header or the signature's timestamp, so one signed body always has one key:
+//
+//   - "jopay:<request_id>:<event>:<tx_hash>" when the event names a request;
+//   - "jopay:delivery:<delivery_id>" when it names no request but has a delivery id;
+//   - "jopay:sha256:<hex SHA-256 of Raw>" when it has neither, so that a replay of the same
+//     signed body within the timestamp tolerance is still a duplicate;
+//   - "" (no dedupe) only for an Event with none of these, which ParseEvent never returns.
+//
+// ':' and '%' inside a component are escaped as %3A and %25, so the key identifies its parts.
 //
 // Why not delivery_id alone: JoPay calls delivery_id unique per delivery attempt, so a
 // redelivery of an event already processed can arrive under a new delivery_id and would run
@@ -133,9 +148,13 @@ func deref(s *string) string {
 func DedupeKey(e *Event) string {
 	switch {
 	case e.RequestID != "":
-		return "jopay:" + e.RequestID + ":" + string(e.Type) + ":" + e.TxHash
+		return "jopay:" + hookpreset.KeyPart(e.RequestID) + ":" + hookpreset.KeyPart(string(e.Type)) + ":" +
+			hookpreset.KeyPart(e.TxHash)
 	case e.DeliveryID != "":
-		return "jopay:delivery:" + e.DeliveryID
+		return "jopay:delivery:" + hookpreset.KeyPart(e.DeliveryID)
+	case len(e.Raw) > 0:
+		sum := sha256.Sum256(e.Raw)
+		return "jopay:sha256:" + hex.EncodeToString(sum[:])
 	}
 	return ""
 }

@@ -2,6 +2,8 @@ package jopay_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -104,7 +106,25 @@ func TestDedupeKey(t *testing.T) {
 		t.Errorf("fallback = %q", got)
 	}
 	if got := jopay.DedupeKey(&jopay.Event{Type: "x"}); got != "" {
+		t.Errorf("no ids, no body = %q", got)
+	}
+	// Without ids, the signed body itself is the key: the same bytes always dedupe.
+	noIDs := []byte(`{"event":"payment.proof_attached","proof_status":"pending"}`)
+	e, err := jopay.ParseEvent(noIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(noIDs)
+	if got := jopay.DedupeKey(e); got != "jopay:sha256:"+hex.EncodeToString(sum[:]) {
 		t.Errorf("no ids = %q", got)
+	}
+	// Components are escaped, so a colon in an id cannot make two events share a key.
+	colon := jopay.DedupeKey(&jopay.Event{Type: "b:c", RequestID: "a"})
+	if other := jopay.DedupeKey(&jopay.Event{Type: "c", RequestID: "a:b"}); colon == other {
+		t.Errorf("keys collide: %q", colon)
+	}
+	if colon != "jopay:a:b%3Ac:" {
+		t.Errorf("escaped key = %q", colon)
 	}
 }
 

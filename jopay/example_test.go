@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"log"
 	"net/http/httptest"
 	"time"
@@ -65,7 +66,7 @@ func ExampleClient_CreateRequest() {
 func ExampleCreateRequestParams_Validate() {
 	p := jopay.CreateRequestParams{MerchantID: "m1", FiatAmountInt: 125000, PaymentMode: jopay.PaymentModeInvoice}
 	err := p.Validate()
-	var ve *jopay.ValidationError
+	var ve *paykit.ValidationError
 	if errors.As(err, &ve) {
 		fmt.Println(ve.Field)
 		fmt.Println(err)
@@ -81,7 +82,7 @@ func ExampleClient_ListRequests() {
 	client, _ := srv.NewClient()
 	at := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < 25; i++ { // five requests per millisecond: page boundaries split ties
-		srv.Seed(jopaytest.SeedRequest{CreatedAt: at.Add(time.Duration(i/5) * time.Millisecond),
+		srv.AddPaymentRequests(jopaytest.PaymentRequestFixture{CreatedAt: at.Add(time.Duration(i/5) * time.Millisecond),
 			ProofStatus: jopay.ProofStatusVerified, FiatAmountInt: 100})
 	}
 	var n int
@@ -106,7 +107,7 @@ func ExampleClient_ListRequestsFrom() {
 	at := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
 	seed := func(n int) {
 		for i := 0; i < n; i++ {
-			srv.Seed(jopaytest.SeedRequest{CreatedAt: at, ProofStatus: jopay.ProofStatusVerified})
+			srv.AddPaymentRequests(jopaytest.PaymentRequestFixture{CreatedAt: at, ProofStatus: jopay.ProofStatusVerified})
 			at = at.Add(time.Second)
 		}
 	}

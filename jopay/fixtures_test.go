@@ -51,12 +51,12 @@ func TestFixtureErrors(t *testing.T) {
 		detail     func(error) string
 		wantDetail string
 	}{
-		{"error_customer_name_required.json", 400, "", &paykit.Error{Provider: "jopay", Status: 400, Code: jopay.CodeCustomerNameRequired}, nil, ""},
-		{"error_currency_mismatch.json", 400, "", &paykit.Error{Provider: "jopay", Status: 400, Code: jopay.CodeCurrencyMismatch}, jopay.ExpectedFiatCode, "USD"},
-		{"error_insufficient_scope.json", 403, "", &paykit.Error{Provider: "jopay", Status: 403, Code: jopay.CodeInsufficientScope}, jopay.RequiredScope, "requests:write"},
-		{"error_reference_style.json", 404, "", &paykit.Error{Provider: "jopay", Status: 404, Code: jopay.CodeNotFound, Message: "Request not found"}, nil, ""},
+		{"error_customer_name_required.json", 400, "", &paykit.Error{Provider: "jopay", Method: "POST", Path: "/requests/create", Status: 400, Code: jopay.CodeCustomerNameRequired}, nil, ""},
+		{"error_currency_mismatch.json", 400, "", &paykit.Error{Provider: "jopay", Method: "POST", Path: "/requests/create", Status: 400, Code: jopay.CodeCurrencyMismatch}, jopay.ExpectedFiatCode, "USD"},
+		{"error_insufficient_scope.json", 403, "", &paykit.Error{Provider: "jopay", Method: "POST", Path: "/requests/create", Status: 403, Code: jopay.CodeInsufficientScope}, jopay.RequiredScope, "requests:write"},
+		{"error_reference_style.json", 404, "", &paykit.Error{Provider: "jopay", Method: "POST", Path: "/requests/create", Status: 404, Code: jopay.CodeNotFound, Message: "Request not found"}, nil, ""},
 		// 429 with a Retry-After longer than the client waits: returned at once, not retried.
-		{"error_rate_limited.json", 429, "3600", &paykit.Error{Provider: "jopay", Status: 429, Code: jopay.CodeRateLimited, RetryAfter: time.Hour}, nil, ""},
+		{"error_rate_limited.json", 429, "3600", &paykit.Error{Provider: "jopay", Method: "POST", Path: "/requests/create", Status: 429, Code: jopay.CodeRateLimited, RetryAfter: time.Hour}, nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fixture, func(t *testing.T) {
@@ -74,9 +74,9 @@ func TestFixtureErrors(t *testing.T) {
 			if !errors.As(err, &ce) || len(ce.IdempotencyKey) < 32 {
 				t.Fatalf("err = %v, want *CreateError with the key", err)
 			}
-			var apiErr *jopay.Error
+			var apiErr *paykit.Error
 			if !errors.As(err, &apiErr) {
-				t.Fatalf("err = %v, want *jopay.Error", err)
+				t.Fatalf("err = %v, want *paykit.Error", err)
 			}
 			if diff := cmp.Diff(tc.want, apiErr, cmpopts.IgnoreFields(paykit.Error{}, "Body")); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -166,17 +166,17 @@ func TestListPageMixedShapes(t *testing.T) {
 		variant := apitest.Fixture(t, "request_object_variant.json")
 		_, _ = w.Write([]byte(`{"ok":true,"has_more":false,"next_cursor":null,"requests":[` + string(doc) + `,` + string(variant) + `]}`))
 	})
-	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{}, "")
+	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Requests) != 2 {
-		t.Fatalf("%d requests", len(page.Requests))
+	if len(page.Data) != 2 {
+		t.Fatalf("%d requests", len(page.Data))
 	}
-	if diff := cmp.Diff(documentedRequest, page.Requests[0]); diff != "" {
+	if diff := cmp.Diff(documentedRequest, page.Data[0]); diff != "" {
 		t.Errorf("documented row (-want +got):\n%s", diff)
 	}
-	if got := page.Requests[1]; got.ID != "req_01HZX3K9" || got.MerchantID != "48213" || got.Amount.USDCMicro != 1_250_000_000 || got.Status != jopay.StatusOpened {
+	if got := page.Data[1]; got.ID != "req_01HZX3K9" || got.MerchantID != "48213" || got.Amount.USDCMicro != 1_250_000_000 || got.Status != jopay.StatusOpened {
 		t.Errorf("variant row = %+v", got)
 	}
 }

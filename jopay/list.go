@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -30,17 +32,21 @@ type ListRequestsParams struct {
 	// Since and Until bound created_at (sent as RFC 3339). Zero means unbounded.
 	Since, Until time.Time
 	// Limit is the page size: 1–100, 0 means 50. It must be larger than the number of requests
-	// that can share one created_at, or the iterator cannot move past them (ErrCursorStuck).
+	// that can share one created_at, or the iterator cannot move past them
+	// (paykit.ErrPaginationStuck).
 	Limit int
+	// Cursor is the NextCursor of the previous page, for ListRequestsPage; "" fetches the first
+	// page. The iterators ignore it: they keep their own cursor (see ListRequestsFrom).
+	Cursor string
 }
 
 // Validate checks the limit and the time window.
 func (p *ListRequestsParams) Validate() error {
 	if p.Limit < 0 || p.Limit > MaxListLimit {
-		return &ValidationError{Field: "limit", Reason: "must be between 1 and 100 (0 means 50), got " + strconv.Itoa(p.Limit)}
+		return &paykit.ValidationError{Field: "limit", Reason: "must be between 1 and 100 (0 means 50), got " + strconv.Itoa(p.Limit)}
 	}
 	if !p.Since.IsZero() && !p.Until.IsZero() && p.Until.Before(p.Since) {
-		return &ValidationError{Field: "until", Reason: "must not be before since"}
+		return &paykit.ValidationError{Field: "until", Reason: "must not be before since"}
 	}
 	return nil
 }
@@ -52,28 +58,19 @@ func (p *ListRequestsParams) limit() int {
 	return p.Limit
 }
 
-// RequestPage is one page of GET /requests.
-type RequestPage struct {
-	// Requests are the page's requests, oldest first.
-	Requests []*PaymentRequest
-	// HasMore reports whether more requests match.
-	HasMore bool
-	// NextCursor is the server's opaque cursor for the next page, when it sends one.
-	NextCursor string
-}
-
-// ListRequestsPage fetches one page: pageCursor is the NextCursor of the previous page, or ""
-// for the first. Most callers want ListRequests or ListRequestsFrom, which handle servers that
-// send no cursor and requests that share a timestamp.
-func (c *Client) ListRequestsPage(ctx context.Context, p ListRequestsParams, pageCursor string) (*RequestPage, error) {
+// ListRequestsPage fetches one page of GET /requests, oldest first: p.Cursor is the NextCursor
+// of the previous page, or "" for the first. NextCursor is JoPay's opaque cursor, "" when it
+// sends none. Most callers want ListRequests or ListRequestsFrom, which handle servers that send
+// no cursor and requests that share a timestamp.
+func (c *Client) ListRequestsPage(ctx context.Context, p ListRequestsParams) (*paykit.Page[*PaymentRequest], error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return c.listPage(ctx, &p, p.Since, p.limit(), pageCursor)
+	return c.listPage(ctx, &p, p.Since, p.limit(), p.Cursor)
 }
 
 // ListRequests returns an iterator over every request matching p, fetching pages lazily. It
-// yields each request exactly once, oldest first, following the seed's reconciliation pattern:
+// yields each request exactly once, oldest first, following JoPay's documented reconciliation pattern:
 // the next page starts at the last created_at seen (or at next_cursor, when JoPay sends one).
 //
 // Requests that share the boundary timestamp come back on the next page; the iterator remembers
@@ -82,7 +79,7 @@ func (c *Client) ListRequestsPage(ctx context.Context, p ListRequestsParams, pag
 // created while iterating are picked up when they sort after the cursor.
 //
 // When a whole page shares one created_at the cursor cannot move: the iterator retries that page
-// once with Limit 100 and otherwise stops with an error wrapping ErrCursorStuck, never looping.
+// once with Limit 100 and otherwise stops with an error wrapping paykit.ErrPaginationStuck, never looping.
 // An error ends the iteration; it is yielded with a nil request.
 //
 // To resume a later run where this one stopped, use ListRequestsFrom and store its Cursor.
@@ -133,12 +130,15 @@ type RequestIterator struct {
 	cursor   string              // server cursor for the next page ("" = since-based)
 	limit    int                 // page size; raised to MaxListLimit once when a page is stuck
 
-	page   *RequestPage      // the page being yielded, nil between pages
-	buf    []*PaymentRequest // its requests not yielded yet
-	before time.Time         // bound when the page was fetched
-	empty  int               // consecutive empty pages with has_more
-	done   bool
-	pages  int
+	page   *paykit.Page[*PaymentRequest] // the page being yielded, nil between pages
+	buf    []*PaymentRequest             // its requests not yielded yet
+	before time.Time                     // bound when the page was fetched
+	// bySince: the page was asked for by since (not by a server cursor), so its rows older
+	// than the boundary are re-sent ones (the overlap, or a server truncating since).
+	bySince bool
+	empty   int // consecutive empty pages with has_more
+	done    bool
+	pages   int
 }
 
 // Cursor returns the position after the last request yielded: store it (MarshalText) and pass
@@ -155,7 +155,7 @@ func (it *RequestIterator) Pages() int { return it.pages }
 const maxEmptyPages = 10
 
 // All returns the iterator. Ranging again after a break continues with the next request;
-// after an API error it retries the failed page; after the end or ErrCursorStuck it yields
+// after an API error it retries the failed page; after the end or paykit.ErrPaginationStuck it yields
 // nothing more.
 func (it *RequestIterator) All(ctx context.Context) iter.Seq2[*PaymentRequest, error] {
 	return func(yield func(*PaymentRequest, error) bool) {
@@ -196,13 +196,13 @@ func (it *RequestIterator) All(ctx context.Context) iter.Seq2[*PaymentRequest, e
 			}
 			it.pages++
 			if page.NextCursor == "" {
-				if err := checkOrder(page.Requests); err != nil {
+				if err := checkOrder(page.Data); err != nil {
 					it.done = true
 					yield(nil, err)
 					return
 				}
 			}
-			it.page, it.buf, it.before = page, page.Requests, it.bound
+			it.page, it.buf, it.before, it.bySince = page, page.Data, it.bound, it.cursor == ""
 		}
 	}
 }
@@ -216,10 +216,10 @@ func (it *RequestIterator) finishPage() error {
 		it.done = true
 		return nil
 	}
-	if len(page.Requests) == 0 {
+	if len(page.Data) == 0 {
 		if it.empty++; it.empty > maxEmptyPages {
 			it.done = true
-			return fmt.Errorf("%w: %d empty pages in a row still report has_more", ErrCursorStuck, it.empty)
+			return fmt.Errorf("%w: %d empty pages in a row still report has_more", paykit.ErrPaginationStuck, it.empty)
 		}
 	} else {
 		it.empty = 0
@@ -227,7 +227,7 @@ func (it *RequestIterator) finishPage() error {
 	if page.NextCursor != "" {
 		if page.NextCursor == sent {
 			it.done = true
-			return fmt.Errorf("%w: the server returned the same next_cursor again", ErrCursorStuck)
+			return fmt.Errorf("%w: the server returned the same next_cursor again", paykit.ErrPaginationStuck)
 		}
 		it.cursor = page.NextCursor
 		return nil
@@ -246,7 +246,7 @@ func (it *RequestIterator) finishPage() error {
 	}
 	it.done = true
 	return fmt.Errorf("%w: at least %d requests share created_at %s; no page can move past them",
-		ErrCursorStuck, it.limit, it.bound.Format(time.RFC3339Nano))
+		paykit.ErrPaginationStuck, it.limit, it.bound.Format(time.RFC3339Nano))
 }
 
 // skip reports whether r was already yielded: it sorts before the boundary (an inclusive or
@@ -255,7 +255,7 @@ func (it *RequestIterator) finishPage() error {
 func (it *RequestIterator) skip(r *PaymentRequest) bool {
 	switch c := r.CreatedAt.Compare(it.bound); {
 	case c < 0:
-		return it.page.NextCursor == ""
+		return it.bySince
 	case c == 0:
 		_, ok := it.seen[r.ID]
 		return ok
@@ -296,6 +296,8 @@ func checkOrder(rs []*PaymentRequest) error {
 	return nil
 }
 
+func (l *wireList) envelope() (*bool, string, string) { return l.OK, l.Error, l.Message }
+
 type wireList struct {
 	OK         *bool         `json:"ok"`
 	Error      string        `json:"error"`
@@ -319,9 +321,13 @@ type fastList struct {
 
 // UnmarshalJSON decodes a page in the documented shape in one pass, and any other page
 // tolerantly, request by request.
-func (l *wireList) UnmarshalJSON(b []byte) error {
-	var f fastList
-	if json.Unmarshal(b, &f) == nil {
+func (l *wireList) UnmarshalJSON(b []byte) error { return l.DecodeBody(b) }
+
+// DecodeBody implements transport.BodyDecoder (see wireRequest.DecodeBody).
+func (l *wireList) DecodeBody(b []byte) error {
+	f := getFastList()
+	defer putFastList(f)
+	if json.Unmarshal(b, f) == nil {
 		out := make([]*PaymentRequest, len(f.Requests))
 		ok := true
 		for i := range f.Requests {
@@ -343,8 +349,30 @@ func (l *wireList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// fastLists keeps the rows of decoded pages for the next page: encoding/json appends into a
+// slice's spare capacity, so a walk through many pages grows the slice once instead of per page.
+var fastLists = sync.Pool{New: func() any { return new(fastList) }}
+
+// getFastList returns an empty fastList, its Requests slice kept from an earlier page.
+func getFastList() *fastList {
+	f := fastLists.Get().(*fastList)
+	*f = fastList{Requests: f.Requests[:0]}
+	return f
+}
+
+// putFastList zeroes f's rows (encoding/json decodes into an element as it finds it, so an old
+// row must not show through a new one, and none may keep its strings alive) and keeps it.
+func putFastList(f *fastList) {
+	if cap(f.Requests) > 4*MaxListLimit {
+		return // an oversized page from a server ignoring the limit: let it go
+	}
+	clear(f.Requests[:cap(f.Requests)])
+	f.Requests = f.Requests[:0]
+	fastLists.Put(f)
+}
+
 // listPage sends one GET /requests with p's filters, since and limit, or the server cursor.
-func (c *Client) listPage(ctx context.Context, p *ListRequestsParams, since time.Time, limit int, cursor string) (*RequestPage, error) {
+func (c *Client) listPage(ctx context.Context, p *ListRequestsParams, since time.Time, limit int, cursor string) (*paykit.Page[*PaymentRequest], error) {
 	q := url.Values{}
 	if p.MerchantID != "" {
 		q.Set("merchant_id", p.MerchantID)
@@ -366,17 +394,14 @@ func (c *Client) listPage(ctx context.Context, p *ListRequestsParams, since time
 		q.Set("cursor", cursor)
 	}
 	var w wireList
-	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "requests", Query: q}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "requests", Query: q}, &w); err != nil {
 		return nil, err
 	}
-	if err := okError(w.OK, w.Error, w.Message); err != nil {
-		return nil, err
-	}
-	page := &RequestPage{Requests: w.fast, HasMore: w.HasMore, NextCursor: w.NextCursor}
-	if page.Requests == nil {
-		page.Requests = make([]*PaymentRequest, len(w.Requests))
+	page := &paykit.Page[*PaymentRequest]{Data: w.fast, HasMore: w.HasMore, NextCursor: w.NextCursor}
+	if page.Data == nil {
+		page.Data = make([]*PaymentRequest, len(w.Requests))
 		for i := range w.Requests {
-			page.Requests[i] = w.Requests[i].request()
+			page.Data[i] = w.Requests[i].request()
 		}
 	}
 	return page, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"iter"
 	"net/http"
 	"net/url"
@@ -24,18 +25,18 @@ var t0 = time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
 // millisecond apart), plus an unverified request between groups so filters matter. It returns
 // the verified ids in created_at order.
 func seedTies(srv *jopaytest.Server, n, group int, start time.Time) []string {
-	var rows []jopaytest.SeedRequest
+	var rows []jopaytest.PaymentRequestFixture
 	var verified []int
 	for i := 0; i < n; i++ {
 		at := start.Add(time.Duration(i/group) * time.Millisecond)
 		verified = append(verified, len(rows))
-		rows = append(rows, jopaytest.SeedRequest{CreatedAt: at, ProofStatus: jopay.ProofStatusVerified, Status: jopay.StatusOpened,
+		rows = append(rows, jopaytest.PaymentRequestFixture{CreatedAt: at, ProofStatus: jopay.ProofStatusVerified, Status: jopay.StatusOpened,
 			Metadata: map[string]string{"i": fmt.Sprint(i)}})
 		if i%group == 0 {
-			rows = append(rows, jopaytest.SeedRequest{CreatedAt: at, ProofStatus: jopay.ProofStatusNone})
+			rows = append(rows, jopaytest.PaymentRequestFixture{CreatedAt: at, ProofStatus: jopay.ProofStatusNone})
 		}
 	}
-	ids := srv.Seed(rows...)
+	ids := srv.AddPaymentRequests(rows...)
 	out := make([]string, len(verified))
 	for i, j := range verified {
 		out[i] = ids[j]
@@ -105,11 +106,11 @@ func TestListTiesAcrossPages(t *testing.T) {
 			}
 			usedCursor := false
 			for _, call := range srv.Calls() {
-				q, _ := url.ParseQuery(call.Query)
+				q, _ := url.ParseQuery(call.RawQuery)
 				// The limit may be raised to 100 once when a page cannot move (an inclusive
 				// server truncating since to ms returns the previous tie group again).
 				if q.Get("proof_status") != "verified" || q.Get("limit") != "10" && q.Get("limit") != "100" {
-					t.Errorf("query %s lost its filters", call.Query)
+					t.Errorf("query %s lost its filters", call.RawQuery)
 				}
 				usedCursor = usedCursor || q.Get("cursor") != ""
 			}
@@ -121,7 +122,7 @@ func TestListTiesAcrossPages(t *testing.T) {
 }
 
 // TestListStuckPage: more requests share one created_at than fit a page of 100. The iterator
-// yields what it can, once each, and stops with ErrCursorStuck instead of looping.
+// yields what it can, once each, and stops with paykit.ErrPaginationStuck instead of looping.
 func TestListStuckPage(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
@@ -139,8 +140,8 @@ func TestListStuckPage(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("iterator did not stop")
 	}
-	if !errors.Is(err, jopay.ErrCursorStuck) {
-		t.Fatalf("err = %v, want ErrCursorStuck", err)
+	if !errors.Is(err, paykit.ErrPaginationStuck) {
+		t.Fatalf("err = %v, want paykit.ErrPaginationStuck", err)
 	}
 	if len(got) != 100 {
 		t.Errorf("yielded %d before stopping, want 100", len(got))
@@ -363,7 +364,7 @@ func TestListRepeatedServerCursor(t *testing.T) {
 		_, _ = fmt.Fprintf(w, `{"ok":true,"has_more":true,"next_cursor":"same","requests":[{"request_id":"r%d","created_at":"2026-05-02T09:00:0%dZ"}]}`, calls, calls)
 	})
 	ids, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{}))
-	if !errors.Is(err, jopay.ErrCursorStuck) || len(ids) != 2 || calls != 2 {
+	if !errors.Is(err, paykit.ErrPaginationStuck) || len(ids) != 2 || calls != 2 {
 		t.Fatalf("ids %v, calls %d, err %v", ids, calls, err)
 	}
 }
@@ -377,7 +378,7 @@ func TestListEmptyPagesWithHasMore(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true,"has_more":true,"requests":[]}`))
 	})
 	_, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{}))
-	if !errors.Is(err, jopay.ErrCursorStuck) || calls > 3 {
+	if !errors.Is(err, paykit.ErrPaginationStuck) || calls > 3 {
 		t.Fatalf("calls %d, err %v", calls, err)
 	}
 }

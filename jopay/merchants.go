@@ -46,7 +46,7 @@ type CreateMerchantParams struct {
 	AccountType     string `json:"account_type,omitempty"`     // e.g. "business"
 }
 
-// Validate checks the documented merchant limits and returns a *ValidationError naming the
+// Validate checks the documented merchant limits and returns a *paykit.ValidationError naming the
 // JSON field: email (a plain address, ≤ 254), business_name (≤ 120), country (two letters),
 // phone (≤ 32), instagram (≤ 200), industry (≤ 80), display_currency (three letters), and
 // valid UTF-8 everywhere.
@@ -73,10 +73,10 @@ func (p *CreateMerchantParams) Validate() error {
 		}
 	}
 	if p.Country != "" && !isLetters(p.Country, 2) {
-		return &ValidationError{Field: "country", Reason: "must be a two-letter ISO 3166 code"}
+		return &paykit.ValidationError{Field: "country", Reason: "must be a two-letter ISO 3166 code"}
 	}
 	if p.DisplayCurrency != "" && !isLetters(p.DisplayCurrency, 3) {
-		return &ValidationError{Field: "display_currency", Reason: "must be a three-letter ISO 4217 code"}
+		return &paykit.ValidationError{Field: "display_currency", Reason: "must be a three-letter ISO 4217 code"}
 	}
 	return nil
 }
@@ -94,7 +94,7 @@ func (c *Client) CreateMerchant(ctx context.Context, p CreateMerchantParams) (*M
 	p.Country = upperASCII(p.Country)
 	p.DisplayCurrency = upperASCII(p.DisplayCurrency)
 	var w wireMerchant
-	if err := c.t.Do(ctx, transport.Request{Method: http.MethodPost, Path: "merchants", Body: p}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: "merchants", Body: p}, &w); err != nil {
 		return nil, err
 	}
 	return w.result()
@@ -102,11 +102,12 @@ func (c *Client) CreateMerchant(ctx context.Context, p CreateMerchantParams) (*M
 
 // GetMerchant fetches one of the partner's merchants.
 func (c *Client) GetMerchant(ctx context.Context, id string) (*Merchant, error) {
-	if err := validateID("merchant_id", id); err != nil {
+	seg, err := transport.PathSegment("merchant_id", id)
+	if err != nil {
 		return nil, err
 	}
 	var w wireMerchant
-	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants/" + url.PathEscape(id)}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants/" + seg}, &w); err != nil {
 		return nil, err
 	}
 	return w.result()
@@ -126,10 +127,7 @@ func (c *Client) ListMerchants(ctx context.Context) ([]*Merchant, error) {
 			q = url.Values{"cursor": {cursor}}
 		}
 		var w wireMerchantList
-		if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants", Query: q}, &w); err != nil {
-			return nil, err
-		}
-		if err := okError(w.OK, w.Error, w.Message); err != nil {
+		if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants", Query: q}, &w); err != nil {
 			return nil, err
 		}
 		for i := range w.Merchants {
@@ -174,10 +172,11 @@ type wireMerchantList struct {
 	NextCursor string         `json:"next_cursor"`
 }
 
+func (w *wireMerchant) envelope() (*bool, string, string)     { return w.OK, w.Error, w.Message }
+func (w *wireMerchantList) envelope() (*bool, string, string) { return w.OK, w.Error, w.Message }
+
+// result converts a single-merchant response (its envelope already checked by Client.do).
 func (w *wireMerchant) result() (*Merchant, error) {
-	if err := okError(w.OK, w.Error, w.Message); err != nil {
-		return nil, err
-	}
 	m := w.merchant()
 	if m.ID == "" {
 		return nil, fmt.Errorf("jopay: %w: response has no merchant_id", paykit.ErrInvalidResponse)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/paykit-go/paykit"
@@ -50,6 +49,15 @@ type PaymentRequest struct {
 
 // IsPaid reports whether the request's payment proof is verified.
 func (r *PaymentRequest) IsPaid() bool { return r.ProofStatus.IsPaid() }
+
+// IsTerminal reports whether the request can no longer change: paid (proof verified), expired
+// or cancelled.
+func (r *PaymentRequest) IsTerminal() bool {
+	return r.ProofStatus.IsTerminal() || r.Status.IsTerminal()
+}
+
+// OrderID returns metadata.order_id (MetadataOrderID), or "".
+func (r *PaymentRequest) OrderID() string { return r.Metadata[MetadataOrderID] }
 
 // CreateRequestParams is the body of CreateRequest. Validate lists the documented limits.
 type CreateRequestParams struct {
@@ -99,12 +107,12 @@ type createBody struct {
 
 // CreateRequest creates a payment request and returns it with its pay page URL.
 //
-// The params are validated first (a *ValidationError naming the field; nothing is sent). The
+// The params are validated first (a *paykit.ValidationError naming the field; nothing is sent). The
 // idempotency key travels in the body; because every call carries one, the client retries
 // connection errors, 429 and 5xx with the same key, and JoPay answers a repeated key with the
 // original request, so a retried create never makes a second pay link. Failures after
 // validation are returned as a *CreateError carrying the key; errors.As still reaches the
-// *Error inside.
+// *paykit.Error inside.
 func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*PaymentRequest, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -126,7 +134,7 @@ func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*Pay
 		ExpiryMinutes:    p.ExpiryMinutes,
 	}
 	var w wireRequest
-	err := c.t.Do(ctx, transport.Request{
+	err := c.do(ctx, transport.Request{
 		Method:         http.MethodPost,
 		Path:           "requests/create",
 		Body:           body,
@@ -144,14 +152,14 @@ func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*Pay
 }
 
 // GetRequest fetches one payment request. An unknown id (or another partner's) fails with a
-// 404 *Error (code not_found).
+// 404 *paykit.Error (code not_found).
 func (c *Client) GetRequest(ctx context.Context, id string) (*PaymentRequest, error) {
 	path, err := requestPath(id, "")
 	if err != nil {
 		return nil, err
 	}
 	var w wireRequest
-	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: path}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: path}, &w); err != nil {
 		return nil, err
 	}
 	return w.result()
@@ -166,7 +174,7 @@ func (c *Client) CancelRequest(ctx context.Context, id string) (*PaymentRequest,
 		return nil, err
 	}
 	var w wireRequest
-	err = c.t.Do(ctx, transport.Request{Method: http.MethodPost, Path: path, Idempotent: true}, &w)
+	err = c.do(ctx, transport.Request{Method: http.MethodPost, Path: path, Idempotent: true}, &w)
 	if err != nil {
 		return nil, err
 	}
@@ -175,21 +183,11 @@ func (c *Client) CancelRequest(ctx context.Context, id string) (*PaymentRequest,
 
 // requestPath escapes id into "requests/<id><suffix>".
 func requestPath(id, suffix string) (string, error) {
-	if err := validateID("request_id", id); err != nil {
+	seg, err := transport.PathSegment("request_id", id)
+	if err != nil {
 		return "", err
 	}
-	return "requests/" + url.PathEscape(id) + suffix, nil
-}
-
-// validateID refuses ids that would not name one path segment.
-func validateID(field, id string) error {
-	switch id {
-	case "":
-		return &ValidationError{Field: field, Reason: "required"}
-	case ".", "..":
-		return &ValidationError{Field: field, Reason: "must not be a dot segment"}
-	}
-	return nil
+	return "requests/" + seg + suffix, nil
 }
 
 // CreateError is returned by CreateRequest when the call failed after validation. It carries
@@ -198,7 +196,7 @@ func validateID(field, id string) error {
 type CreateError struct {
 	// IdempotencyKey is the key that was sent (not a secret).
 	IdempotencyKey string
-	// Err is the underlying failure: an *Error for an API answer, or a transport error.
+	// Err is the underlying failure: an *paykit.Error for an API answer, or a transport error.
 	Err error
 }
 
@@ -207,7 +205,7 @@ func (e *CreateError) Error() string {
 	return e.Err.Error() + " (idempotency_key " + e.IdempotencyKey + ")"
 }
 
-// Unwrap returns the underlying error, so errors.As(err, &*Error) and errors.Is work.
+// Unwrap returns the underlying error, so errors.As(err, &*paykit.Error) and errors.Is work.
 func (e *CreateError) Unwrap() error { return e.Err }
 
 // wireAmount is the documented amount object; usdc_micro is a string integer.
@@ -244,12 +242,9 @@ type wireRequest struct {
 	parsed *PaymentRequest // set instead of the fields above by the fast path
 }
 
-// result converts a single-request response: a 2xx body that still says
-// {"ok":false,"error":…} becomes an *Error, one without a request id is an invalid response.
+// result converts a single-request response (its envelope already checked by Client.do): one
+// without a request id is an invalid response.
 func (w *wireRequest) result() (*PaymentRequest, error) {
-	if err := okError(w.OK, w.Error, w.Message); err != nil {
-		return nil, err
-	}
 	r := w.request()
 	if r.ID == "" {
 		return nil, fmt.Errorf("jopay: %w: %w", paykit.ErrInvalidResponse, errNoID)
@@ -257,13 +252,24 @@ func (w *wireRequest) result() (*PaymentRequest, error) {
 	return r, nil
 }
 
-// okError turns an "ok": false envelope inside a 2xx answer into an *Error.
-func okError(ok *bool, code, msg string) error {
-	if ok == nil || *ok {
-		return nil
-	}
-	return &paykit.Error{Provider: Provider, Status: http.StatusOK, Code: code, Message: msg}
+// okEnvelope is a response body with JoPay's {"ok":…,"error":…,"message":…} envelope.
+type okEnvelope interface {
+	envelope() (ok *bool, code, msg string)
 }
+
+// do sends req and decodes the 2xx body into out; a 2xx body that still says "ok": false
+// becomes the transport's *paykit.Error for a failed success.
+func (c *Client) do(ctx context.Context, req transport.Request, out okEnvelope) error {
+	if err := c.t.Do(ctx, req, out); err != nil {
+		return err
+	}
+	if ok, code, msg := out.envelope(); ok != nil && !*ok {
+		return c.t.FailedSuccess(req, http.StatusOK, code, msg, nil)
+	}
+	return nil
+}
+
+func (w *wireRequest) envelope() (*bool, string, string) { return w.OK, w.Error, w.Message }
 
 func (w *wireRequest) request() *PaymentRequest {
 	if w.parsed != nil {
@@ -309,24 +315,24 @@ var errNoID = errors.New("response has no request_id")
 // than the tolerant wireRequest, which matters when paging through many requests; any other
 // shape makes it fail and wireRequest.UnmarshalJSON falls back to the tolerant decoding.
 type fastRequest struct {
-	OK            *bool             `json:"ok"`
-	Error         string            `json:"error"`
-	Message       string            `json:"message"`
-	RequestID     string            `json:"request_id"`
-	ID            string            `json:"id"`
-	Status        Status            `json:"status"`
-	RequestStatus Status            `json:"request_status"`
-	ProofStatus   ProofStatus       `json:"proof_status"`
-	PayPageURL    string            `json:"pay_page_url"`
-	CreatedAt     time.Time         `json:"created_at"`
-	ExpiresAt     time.Time         `json:"expires_at"`
-	MerchantID    string            `json:"merchant_id"`
-	Metadata      map[string]string `json:"metadata"`
-	PaymentMode   PaymentMode       `json:"payment_mode"`
-	Memo          string            `json:"memo"`
-	CustomerName  string            `json:"customer_name"`
-	CustomerEmail string            `json:"customer_email"`
-	TxHash        string            `json:"tx_hash"`
+	OK            *bool       `json:"ok"`
+	Error         string      `json:"error"`
+	Message       string      `json:"message"`
+	RequestID     string      `json:"request_id"`
+	ID            string      `json:"id"`
+	Status        Status      `json:"status"`
+	RequestStatus Status      `json:"request_status"`
+	ProofStatus   ProofStatus `json:"proof_status"`
+	PayPageURL    string      `json:"pay_page_url"`
+	CreatedAt     time.Time   `json:"created_at"`
+	ExpiresAt     time.Time   `json:"expires_at"`
+	MerchantID    string      `json:"merchant_id"`
+	Metadata      stringMap   `json:"metadata"`
+	PaymentMode   PaymentMode `json:"payment_mode"`
+	Memo          string      `json:"memo"`
+	CustomerName  string      `json:"customer_name"`
+	CustomerEmail string      `json:"customer_email"`
+	TxHash        string      `json:"tx_hash"`
 	Amount        struct {
 		FiatInt   int64  `json:"fiat_int"`
 		FiatCode  string `json:"fiat_code"`
@@ -349,7 +355,7 @@ func (f *fastRequest) request() (*PaymentRequest, bool) {
 		ID: f.RequestID, Status: f.Status, ProofStatus: f.ProofStatus, PayPageURL: f.PayPageURL,
 		CreatedAt: f.CreatedAt, ExpiresAt: f.ExpiresAt,
 		Amount:     Amount{FiatInt: f.Amount.FiatInt, FiatCode: f.Amount.FiatCode, USDCMicro: usdc},
-		MerchantID: f.MerchantID, Metadata: f.Metadata, PaymentMode: f.PaymentMode, Memo: f.Memo,
+		MerchantID: f.MerchantID, Metadata: map[string]string(f.Metadata), PaymentMode: f.PaymentMode, Memo: f.Memo,
 		CustomerName: f.CustomerName, CustomerEmail: f.CustomerEmail, TxHash: f.TxHash,
 	}
 	if r.ID == "" {
@@ -362,7 +368,12 @@ func (f *fastRequest) request() (*PaymentRequest, bool) {
 }
 
 // UnmarshalJSON decodes the documented shape on a fast path and anything else tolerantly.
-func (w *wireRequest) UnmarshalJSON(b []byte) error {
+func (w *wireRequest) UnmarshalJSON(b []byte) error { return w.DecodeBody(b) }
+
+// DecodeBody implements transport.BodyDecoder: the transport hands the response body straight
+// here, so it is scanned once to validate it and once to decode it (json.Unmarshal refuses
+// anything that is not exactly one JSON value, as the transport requires).
+func (w *wireRequest) DecodeBody(b []byte) error {
 	var f fastRequest
 	if json.Unmarshal(b, &f) == nil {
 		if r, ok := f.request(); ok {

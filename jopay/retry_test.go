@@ -68,7 +68,7 @@ func TestCreateRetriedOnceCreated(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				all := srv.Requests()
+				all := srv.PaymentRequests()
 				if len(all) != 1 || all[0].ID != got.ID {
 					t.Fatalf("%d requests stored, want exactly the returned one", len(all))
 				}
@@ -125,7 +125,7 @@ func TestCreateGiveUpThenResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if all := srv.Requests(); len(all) != 1 || all[0].ID != got.ID {
+	if all := srv.PaymentRequests(); len(all) != 1 || all[0].ID != got.ID {
 		t.Fatalf("%d requests stored", len(all))
 	}
 }

@@ -1,9 +1,12 @@
 package jopay
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paykit-go/paykit"
 )
@@ -26,6 +29,11 @@ const (
 
 // IsTerminal reports whether the status can no longer change (expired, cancelled).
 func (s Status) IsTerminal() bool { return s == StatusExpired || s == StatusCancelled }
+
+// IsPaid reports whether the status says the request was paid. It is always false: a request's
+// lifecycle status never says paid (JoPay reports payment in ProofStatus, see
+// ProofStatus.IsPaid). It exists so every provider's status type answers the same questions.
+func (s Status) IsPaid() bool { return false }
 
 // IsOpen reports whether the request can still be paid or cancelled (requested, opened).
 func (s Status) IsOpen() bool { return s == StatusRequested || s == StatusOpened }
@@ -118,4 +126,118 @@ func (m *wireMetadata) UnmarshalJSON(b []byte) error {
 	}
 	*m = out
 	return nil
+}
+
+// stringMap is the documented metadata object, every value a string, decoded on the fast path
+// (fastRequest). It reads the object directly instead of through encoding/json's reflection,
+// which allocates once more per key and grows the map as it goes: the map is sized up front.
+// Anything but an object of strings (and nulls, kept as "", as encoding/json does for a
+// map[string]string) is refused, so the caller falls back to the tolerant wireMetadata.
+type stringMap map[string]string
+
+// errNotStringMap makes the fast path give way to the tolerant decoding.
+var errNotStringMap = errors.New("jopay: metadata is not an object of strings")
+
+// UnmarshalJSON implements json.Unmarshaler. encoding/json has validated b (one JSON value)
+// before calling it; the parser still refuses anything unexpected rather than trust that.
+func (m *stringMap) UnmarshalJSON(b []byte) error {
+	i := skipSpace(b, 0)
+	if i < len(b) && b[i] == 'n' {
+		if !bytes.Equal(bytes.TrimSpace(b), null) {
+			return errNotStringMap
+		}
+		*m = nil
+		return nil
+	}
+	if i >= len(b) || b[i] != '{' {
+		return errNotStringMap
+	}
+	// Every entry has at least four quotes; escaped quotes only make the map roomier.
+	out := make(stringMap, bytes.Count(b, quote)/4)
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		*m = out
+		return nil
+	}
+	for {
+		k, next, err := jsonString(b, i)
+		if err != nil {
+			return err
+		}
+		i = skipSpace(b, next)
+		if i >= len(b) || b[i] != ':' {
+			return errNotStringMap
+		}
+		i = skipSpace(b, i+1)
+		var v string
+		switch {
+		case i < len(b) && b[i] == '"':
+			if v, i, err = jsonString(b, i); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(b[i:], null):
+			i += len(null)
+		default:
+			return errNotStringMap
+		}
+		out[k] = v
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return errNotStringMap
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+			continue
+		case '}':
+			if skipSpace(b, i+1) != len(b) {
+				return errNotStringMap
+			}
+			*m = out
+			return nil
+		}
+		return errNotStringMap
+	}
+}
+
+var quote, null = []byte{'"'}, []byte("null")
+
+// skipSpace returns the index of the first byte at or after i that is not JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// jsonString decodes the JSON string starting at b[i] (a quote) and returns it with the index
+// after its closing quote. Plain ASCII without escapes is copied as it is; anything else goes
+// through encoding/json, so escapes and invalid UTF-8 come out exactly as encoding/json makes
+// them.
+func jsonString(b []byte, i int) (string, int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return "", 0, errNotStringMap
+	}
+	plain := true
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			if plain {
+				return string(b[i+1 : j]), j + 1, nil
+			}
+			var s string
+			if err := json.Unmarshal(b[i:j+1], &s); err != nil {
+				return "", 0, errNotStringMap
+			}
+			return s, j + 1, nil
+		case c == '\\':
+			plain = false
+			j++ // the escaped byte cannot end the string
+		case c < 0x20:
+			return "", 0, errNotStringMap
+		case c >= utf8.RuneSelf:
+			plain = false
+		}
+	}
+	return "", 0, errNotStringMap
 }

@@ -3,6 +3,7 @@ package jopay
 import (
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"net/mail"
 	"slices"
 	"strconv"
@@ -23,7 +24,7 @@ const (
 )
 
 // Validate checks the documented rules JoPay enforces, so a bad request fails before it is sent
-// with a *ValidationError naming the JSON field:
+// with a *paykit.ValidationError naming the JSON field:
 //
 //   - merchant_id: required
 //   - fiat_amount_int: 1 … 2147483647
@@ -40,14 +41,14 @@ const (
 // otherwise replace bad bytes silently.
 func (p *CreateRequestParams) Validate() error {
 	if strings.TrimSpace(p.MerchantID) == "" {
-		return &ValidationError{Field: "merchant_id", Reason: "required"}
+		return &paykit.ValidationError{Field: "merchant_id", Reason: "required"}
 	}
 	if p.FiatAmountInt < 1 || p.FiatAmountInt > MaxFiatAmountInt {
-		return &ValidationError{Field: "fiat_amount_int",
+		return &paykit.ValidationError{Field: "fiat_amount_int",
 			Reason: "must be between 1 and 2147483647 minor units, got " + strconv.FormatInt(p.FiatAmountInt, 10)}
 	}
 	if p.FiatCurrencyCode != "" && !isLetters(p.FiatCurrencyCode, 3) {
-		return &ValidationError{Field: "fiat_currency_code", Reason: "must be a three-letter ISO 4217 code"}
+		return &paykit.ValidationError{Field: "fiat_currency_code", Reason: "must be a three-letter ISO 4217 code"}
 	}
 	if err := checkText("memo", p.Memo, MaxMemoLength); err != nil {
 		return err
@@ -55,13 +56,13 @@ func (p *CreateRequestParams) Validate() error {
 	switch p.PaymentMode {
 	case "", PaymentModePOS, PaymentModeInvoice:
 	default:
-		return &ValidationError{Field: "payment_mode", Reason: `must be "pos" or "invoice"`}
+		return &paykit.ValidationError{Field: "payment_mode", Reason: `must be "pos" or "invoice"`}
 	}
 	if err := checkText("customer_name", p.CustomerName, 0); err != nil {
 		return err
 	}
 	if p.PaymentMode == PaymentModeInvoice && strings.TrimSpace(p.CustomerName) == "" {
-		return &ValidationError{Field: "customer_name", Reason: `required when payment_mode is "invoice"`}
+		return &paykit.ValidationError{Field: "customer_name", Reason: `required when payment_mode is "invoice"`}
 	}
 	if p.CustomerEmail != "" {
 		if err := checkEmail("customer_email", p.CustomerEmail); err != nil {
@@ -69,22 +70,33 @@ func (p *CreateRequestParams) Validate() error {
 		}
 	}
 	if p.ExpiryMinutes < 0 {
-		return &ValidationError{Field: "expiry_minutes", Reason: "must not be negative"}
+		return &paykit.ValidationError{Field: "expiry_minutes", Reason: "must not be negative"}
 	}
 	if p.IdempotencyKey != "" {
 		if err := idempotency.Validate(p.IdempotencyKey); err != nil {
-			return &ValidationError{Field: "idempotency_key", Reason: reasonOf(err), Err: idempotency.ErrInvalidKey}
+			return &paykit.ValidationError{Field: "idempotency_key", Reason: reasonOf(err), Err: idempotency.ErrInvalidKey}
 		}
 	}
 	return checkMetadata(p.Metadata)
 }
 
 // checkMetadata applies the documented metadata limits, in sorted key order so the same map
-// always reports the same key.
+// always reports the same key. Valid metadata, the usual case, is checked without allocating:
+// the keys are sorted (and field names built) only to report a failure.
 func checkMetadata(md map[string]string) error {
 	if len(md) > MaxMetadataKeys {
-		return &ValidationError{Field: "metadata",
+		return &paykit.ValidationError{Field: "metadata",
 			Reason: fmt.Sprintf("has %d keys, at most %d allowed", len(md), MaxMetadataKeys)}
+	}
+	valid := true
+	for k, v := range md {
+		if metadataError(k, v) != nil {
+			valid = false
+			break
+		}
+	}
+	if valid {
+		return nil
 	}
 	keys := make([]string, 0, len(md))
 	for k := range md {
@@ -92,29 +104,42 @@ func checkMetadata(md map[string]string) error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		switch n := utf8.RuneCountInString(k); {
-		case !utf8.ValidString(k):
-			return &ValidationError{Field: "metadata", Reason: "a key is not valid UTF-8"}
-		case strings.TrimSpace(k) == "":
-			return &ValidationError{Field: "metadata", Reason: "keys must not be empty"}
-		case n > MaxMetadataKeyLength:
-			return &ValidationError{Field: "metadata",
-				Reason: fmt.Sprintf("key %q is %d characters, at most %d allowed", shorten(k, MaxMetadataKeyLength), n, MaxMetadataKeyLength)}
-		}
-		if err := checkText("metadata."+k, md[k], MaxMetadataValueLength); err != nil {
+		if err := metadataError(k, md[k]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// metadataError checks one metadata entry; it allocates only for the error it returns.
+func metadataError(k, v string) error {
+	switch n := utf8.RuneCountInString(k); {
+	case !utf8.ValidString(k):
+		return &paykit.ValidationError{Field: "metadata", Reason: "a key is not valid UTF-8"}
+	case strings.TrimSpace(k) == "":
+		return &paykit.ValidationError{Field: "metadata", Reason: "keys must not be empty"}
+	case n > MaxMetadataKeyLength:
+		return &paykit.ValidationError{Field: "metadata",
+			Reason: fmt.Sprintf("key %q is %d characters, at most %d allowed", shorten(k, MaxMetadataKeyLength), n, MaxMetadataKeyLength)}
+	}
+	if textOK(v, MaxMetadataValueLength) {
+		return nil
+	}
+	return checkText("metadata."+k, v, MaxMetadataValueLength)
+}
+
+// textOK reports whether checkText would accept s.
+func textOK(s string, max int) bool {
+	return utf8.ValidString(s) && (max <= 0 || len(s) <= max || utf8.RuneCountInString(s) <= max)
+}
+
 // checkText requires valid UTF-8 and, when max > 0, at most max characters.
 func checkText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
-		return &ValidationError{Field: field, Reason: "must be valid UTF-8"}
+		return &paykit.ValidationError{Field: field, Reason: "must be valid UTF-8"}
 	}
 	if n := utf8.RuneCountInString(s); max > 0 && n > max {
-		return &ValidationError{Field: field, Reason: fmt.Sprintf("is %d characters, at most %d allowed", n, max)}
+		return &paykit.ValidationError{Field: field, Reason: fmt.Sprintf("is %d characters, at most %d allowed", n, max)}
 	}
 	return nil
 }
@@ -122,11 +147,11 @@ func checkText(field, s string, max int) error {
 // checkEmail accepts one plain address ("a@example.com", no display name).
 func checkEmail(field, s string) error {
 	if len(s) > maxEmailLength {
-		return &ValidationError{Field: field, Reason: fmt.Sprintf("is longer than %d characters", maxEmailLength)}
+		return &paykit.ValidationError{Field: field, Reason: fmt.Sprintf("is longer than %d characters", maxEmailLength)}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
-		return &ValidationError{Field: field, Reason: "must be a plain email address like name@example.com"}
+		return &paykit.ValidationError{Field: field, Reason: "must be a plain email address like name@example.com"}
 	}
 	return nil
 }

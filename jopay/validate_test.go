@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -88,7 +89,7 @@ func TestCreateRequestValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *jopay.ValidationError
+			var ve *paykit.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want *ValidationError", err)
 			}
@@ -126,7 +127,7 @@ func TestMerchantValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		err := tc.p.Validate()
-		var ve *jopay.ValidationError
+		var ve *paykit.ValidationError
 		switch {
 		case tc.field == "" && err != nil:
 			t.Errorf("%+v: unexpected %v", tc.p, err)
@@ -140,10 +141,25 @@ func TestListParamsValidation(t *testing.T) {
 	c, _ := setup(t)
 	for _, p := range []jopay.ListRequestsParams{{Limit: -1}, {Limit: 101}} {
 		for _, err := range c.ListRequests(context.Background(), p) {
-			var ve *jopay.ValidationError
+			var ve *paykit.ValidationError
 			if !errors.As(err, &ve) || ve.Field != "limit" {
 				t.Errorf("Limit %d: err = %v", p.Limit, err)
 			}
 		}
+	}
+}
+
+func TestValidateAllocatesOnlyOnFailure(t *testing.T) {
+	p := jopay.CreateRequestParams{
+		MerchantID: "b4d5c6e7-1f20-4a3b-8c4d-5e6f70819203", FiatAmountInt: 275, FiatCurrencyCode: "USD",
+		Memo: "Order A-1001", IdempotencyKey: "order-A-1001-0123456789abcdef0123456789",
+		Metadata: map[string]string{"order_id": "A-1001", "customer_id": "C-77", "note": "ünïcödé"},
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Validate of valid params allocates %v times, want 0", n)
 	}
 }

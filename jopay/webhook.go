@@ -2,8 +2,6 @@ package jopay
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/paykit-go/paykit/internal/hookpreset"
@@ -22,9 +20,11 @@ type WebhookVerifier struct {
 // NewWebhookVerifier returns a verifier for the webhook secret (the 64-hex-character string
 // from the dashboard, used as the HMAC key as is). Pass webhook.WithPreviousSecrets(old) while
 // a rotation is in progress, webhook.WithTolerance to change the default 5-minute window.
-// Errors: webhook.ErrEmptySecret, or an invalid option.
+// Errors are *webhook.ConfigErrors naming the argument or option: an empty secret (wrapping
+// webhook.ErrEmptySecret), an invalid option, or a handler option (webhook.WithDeduper,
+// webhook.WithLogger), which only NewWebhookHandler takes.
 func NewWebhookVerifier(secret string, opts ...webhook.Option) (*WebhookVerifier, error) {
-	v, err := webhook.NewTimestampVerifier(secret, opts...)
+	v, err := hookpreset.Verifier("jopay", "NewWebhookVerifier", webhook.NewTimestampVerifier, secret, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -54,31 +54,11 @@ func (v *WebhookVerifier) ParseRequest(r *http.Request) (*Event, error) {
 	return ParseEvent(body)
 }
 
-// WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*hookpreset.Config)
-
-// WithVerifyOptions passes options to the signature verifier (webhook.WithPreviousSecrets,
-// webhook.WithTolerance, webhook.WithClock, webhook.WithMaxPayloadBytes).
-func WithVerifyOptions(opts ...webhook.Option) WebhookOption {
-	return func(c *hookpreset.Config) { c.Verify = append(c.Verify, opts...) }
-}
-
-// WithDeduper sets the deduper (default: one over a webhook.MemoryStore, which dedupes within
-// this process only; give replicas a shared store such as webhook/sqlstore). nil turns dedupe
-// off: every verified delivery then runs the handler function.
-func WithDeduper(d *webhook.Deduper) WebhookOption {
-	return func(c *hookpreset.Config) { c.Deduper, c.DedupeSet = d, true }
-}
-
-// WithWebhookLogger logs rejected deliveries and handler failures (never bodies or secrets).
-func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(c *hookpreset.Config) { c.Logger = l }
-}
-
 // NewWebhookHandler returns the http.Handler for your JoPay webhook URL. For each POST it reads
 // the body (1 MiB limit), verifies X-JoPay-Signature against secret, parses the Event, skips
-// events already handled (DedupeKey: request id + event + tx hash, because JoPay's delivery_id
-// changes between attempts), calls fn, and answers:
+// events already handled (DedupeKey: request id + event + tx hash from the signed body, because
+// JoPay's delivery_id changes between attempts; a redelivery or a replay within the tolerance
+// is a duplicate whatever its signature timestamp), calls fn, and answers:
 //
 //   - 200 when fn returned nil, or for a duplicate: JoPay stops delivering;
 //   - 400 for a bad signature, a stale timestamp or a malformed payload, 413 for an oversized
@@ -86,24 +66,16 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption {
 //   - 500 when fn failed, 503 while another worker handles the same event: JoPay retries
 //     later, and the failed event is not remembered, so the retry runs fn again.
 //
+// Options are the webhook package's, the same for every provider's handler:
+// webhook.WithDeduper (default: one over a webhook.MemoryStore, which dedupes within this
+// process only; give replicas a shared store such as webhook/sqlstore; nil turns dedupe off),
+// webhook.WithLogger, webhook.WithPreviousSecrets, webhook.WithTolerance, webhook.WithClock and
+// webhook.WithMaxPayloadBytes. Errors are *webhook.ConfigErrors naming the argument or option,
+// for example "jopay: NewWebhookHandler: WithTolerance: must be positive, got 0s".
+//
 // JoPay waits 8 seconds for the answer; do slow work asynchronously, after recording the event.
 // fn receives the request's context.
-func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) error, opts ...WebhookOption) (http.Handler, error) {
-	if fn == nil {
-		return nil, errors.New("jopay: nil webhook handler function")
-	}
-	cfg := hookpreset.Apply(opts)
-	v, err := NewWebhookVerifier(secret, cfg.Verify...)
-	if err != nil {
-		return nil, err
-	}
-	hopts := cfg.HandlerOptions(v.v.MaxPayloadBytes())
-	ep := webhook.Endpoint[*Event]{
-		Verify: func(h http.Header, body []byte) error { return v.Verify(body, h.Get(SignatureHeader)) },
-		Parse:  ParseEvent,
-		EventID: func(_ http.Header, _ []byte, e *Event) string {
-			return DedupeKey(e)
-		},
-	}
-	return webhook.NewHandler(ep, fn, hopts...), nil
+func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) error, opts ...webhook.Option) (http.Handler, error) {
+	endpoint := hookpreset.TimestampEndpoint(SignatureHeader, ParseEvent, DedupeKey)
+	return hookpreset.Handler("jopay", "NewWebhookHandler", webhook.NewTimestampVerifier, endpoint, secret, fn, opts)
 }

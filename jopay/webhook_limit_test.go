@@ -21,7 +21,7 @@ func TestWebhookRaisedPayloadLimit(t *testing.T) {
 	const secret = "whsec_raised_limit_0123456789abcdef"
 	var handled int
 	h, err := jopay.NewWebhookHandler(secret, func(context.Context, *jopay.Event) error { handled++; return nil },
-		jopay.WithVerifyOptions(webhook.WithMaxPayloadBytes(4<<20)))
+		webhook.WithMaxPayloadBytes(4<<20))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,11 @@ package jopay_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,7 +46,7 @@ func (r *receiver) got() []*jopay.Event {
 }
 
 // webhookRig is a fake JoPay delivering to a real local endpoint running NewWebhookHandler.
-func webhookRig(t *testing.T, rcv *receiver, opts ...jopay.WebhookOption) (*jopaytest.Server, *jopay.Client, string) {
+func webhookRig(t *testing.T, rcv *receiver, opts ...webhook.Option) (*jopaytest.Server, *jopay.Client, string) {
 	t.Helper()
 	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle, opts...)
 	if err != nil {
@@ -161,7 +165,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	const newSecret = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 	rcv := &receiver{}
 	h, err := jopay.NewWebhookHandler(newSecret, rcv.handle,
-		jopay.WithVerifyOptions(webhook.WithPreviousSecrets(jopaytest.WebhookSecret)))
+		webhook.WithPreviousSecrets(jopaytest.WebhookSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +192,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 func TestWebhookHandlerStatuses(t *testing.T) {
 	rcv := &receiver{}
 	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle,
-		jopay.WithVerifyOptions(webhook.WithMaxPayloadBytes(2048)))
+		webhook.WithMaxPayloadBytes(2048))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,11 +264,134 @@ func TestWebhookVerifier(t *testing.T) {
 // TestWebhookNoDedupe: WithDeduper(nil) runs every verified delivery.
 func TestWebhookNoDedupe(t *testing.T) {
 	rcv := &receiver{}
-	srv, c, _ := webhookRig(t, rcv, jopay.WithDeduper(nil))
+	srv, c, _ := webhookRig(t, rcv, webhook.WithDeduper(nil))
 	req, _ := c.CreateRequest(context.Background(), checkoutParams())
 	_, _ = srv.Pay(context.Background(), req.ID)
 	_, _ = srv.Redeliver(context.Background(), req.ID, jopay.EventProofVerified)
 	if n := len(rcv.got()); n != 3 {
 		t.Errorf("handled %d, want 3", n)
+	}
+}
+
+// TestWebhookReplayWithoutIDsRunsOnce: a signed event that names neither a request nor a
+// delivery, replayed within the tolerance (or redelivered under a new timestamp), runs the
+// handler once: its key is the hash of the signed body.
+func TestWebhookReplayWithoutIDsRunsOnce(t *testing.T) {
+	rcv := &receiver{}
+	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"event":"payment.proof_verified","proof_status":"verified","timestamp":"2026-05-02T09:15:00.000Z"}`)
+	now := time.Now()
+	for i, at := range []time.Time{now, now, now.Add(-time.Minute)} {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/jopay", bytes.NewReader(body))
+		r.Header.Set("X-JoPay-Signature", jopaytest.SignatureHeader(jopaytest.WebhookSecret, at, body))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Errorf("delivery %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if n := len(rcv.got()); n != 1 {
+		t.Errorf("one signed body ran the handler %d times", n)
+	}
+}
+
+// The golden vector: computed outside this module with
+//
+//	printf '%s' '1767225600.{"event":"payment.proof_verified",…}' | openssl dgst -sha256 -hmac whsec_jopay_golden
+const (
+	goldenSecret = "whsec_jopay_golden"
+	goldenBody   = `{"event":"payment.proof_verified","delivery_id":"del_1","request_id":"req_1","proof_status":"verified","tx_hash":"0xfeed"}`
+	goldenDigest = "c58f777ded9de8d6e65a4a9664e8ff4ce792e586ea43727a2b39fc1441df7efa"
+	goldenHeader = "v1=" + goldenDigest + ",t=1767225600"
+)
+
+var goldenTime = time.Unix(1767225600, 0)
+
+// TestWebhookGoldenVector checks the wire format against literal values: the header name
+// X-JoPay-Signature, "v1=<hex>,t=<unix>", and the HMAC-SHA256 of "<t>.<body>".
+func TestWebhookGoldenVector(t *testing.T) {
+	if got := jopaytest.SignatureHeader(goldenSecret, goldenTime, []byte(goldenBody)); got != goldenHeader {
+		t.Errorf("jopaytest.SignatureHeader = %s, want %s", got, goldenHeader)
+	}
+	clock := webhook.WithClock(func() time.Time { return goldenTime })
+	v, err := jopay.NewWebhookVerifier(goldenSecret, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify([]byte(goldenBody), goldenHeader); err != nil {
+		t.Errorf("golden signature refused: %v", err)
+	}
+	if err := v.Verify([]byte(goldenBody), "v1="+strings.Repeat("0", 64)+",t=1767225600"); !errors.Is(err, webhook.ErrSignatureMismatch) {
+		t.Errorf("zero digest: %v", err)
+	}
+
+	rcv := &receiver{}
+	h, err := jopay.NewWebhookHandler(goldenSecret, rcv.handle, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"X-JoPay-Signature", "x-jopay-signature"} { // the docs write both
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/jopay", strings.NewReader(goldenBody))
+		r.Header.Set(name, goldenHeader)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Errorf("golden delivery in %s: %d %s", name, w.Code, w.Body)
+		}
+	}
+	if got := rcv.got(); len(got) != 1 || got[0].RequestID != "req_1" {
+		t.Errorf("handled %v", got)
+	}
+}
+
+// TestWebhookFakeSendsGoldenFormat: jopaytest delivers under the literal header name, v1
+// first, with the HMAC-SHA256 of "<t>.<body>" as computed here with crypto/hmac.
+func TestWebhookFakeSendsGoldenFormat(t *testing.T) {
+	var mu sync.Mutex
+	type seen struct {
+		sig  string
+		body []byte
+	}
+	var got []seen
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, seen{r.Header.Get("X-JoPay-Signature"), b})
+		mu.Unlock()
+	}))
+	defer endpoint.Close()
+	srv := jopaytest.NewServer()
+	defer srv.Close()
+	srv.SetWebhook(endpoint.URL, goldenSecret)
+	c, err := srv.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := c.CreateRequest(context.Background(), checkoutParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Pay(context.Background(), req.ID); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) == 0 {
+		t.Fatal("no delivery")
+	}
+	for i, d := range got {
+		v1, ts, ok := strings.Cut(strings.TrimPrefix(d.sig, "v1="), ",t=")
+		if !ok || !strings.HasPrefix(d.sig, "v1=") {
+			t.Errorf("delivery %d: X-JoPay-Signature = %q, want v1=<hex>,t=<unix>", i, d.sig)
+			continue
+		}
+		m := hmac.New(sha256.New, []byte(goldenSecret))
+		m.Write([]byte(ts + "." + string(d.body)))
+		if want := hex.EncodeToString(m.Sum(nil)); v1 != want {
+			t.Errorf("delivery %d: v1 = %s, HMAC-SHA256 of <t>.<body> is %s", i, v1, want)
+		}
 	}
 }

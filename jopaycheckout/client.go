@@ -2,7 +2,6 @@ package jopaycheckout
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -33,52 +32,40 @@ type options struct {
 	idemHeader string
 }
 
-// WithBaseURL points the client at another endpoint (a fake server, a proxy): an absolute http or
-// https URL without query or fragment. A path prefix is kept. Default DefaultBaseURL.
-func WithBaseURL(baseURL string) Option {
-	return func(o *options) error { return o.SetBaseURL(baseURL) }
+// shared converts one of the client options every provider shares (internal/transport) into
+// an Option.
+func shared(so transport.Option) Option {
+	return func(o *options) error { return so.Apply(&o.Settings) }
 }
 
-// WithHTTPClient sets the *http.Client used to send requests (its Transport, Timeout and
-// CheckRedirect are used as they are). Default: a pooled client with no overall timeout; bound
-// calls with their context.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error { return o.SetHTTPClient(c) }
-}
+// The options below are shared by every paykit provider client, with the same validation and
+// defaults; the README's "Client options" section describes them once.
 
-// WithMaxRetries sets how many times a retryable call is retried (0–10, default 3). See the
-// package documentation for which calls are retryable.
-func WithMaxRetries(n int) Option {
-	return func(o *options) error { return o.SetMaxRetries(n) }
-}
+// WithBaseURL sets the API root including /api/checkout/v1, as JoPay documents it (default
+// DefaultBaseURL), for a fake server (jopaycheckouttest) or a proxy.
+func WithBaseURL(baseURL string) Option { return shared(transport.WithBaseURL(baseURL)) }
 
-// WithRetryWait sets the backoff between retries: about min before the first, doubling up to
-// max, with jitter (default 500 ms to 8 s). A Retry-After header takes precedence.
-func WithRetryWait(min, max time.Duration) Option {
-	return func(o *options) error { return o.SetRetryWait(min, max) }
-}
+// WithHTTPClient sets the *http.Client used for requests (shared option; see the README).
+func WithHTTPClient(c *http.Client) Option { return shared(transport.WithHTTPClient(c)) }
 
-// WithMaxRetryAfter sets the longest Retry-After the client waits for before retrying (default
-// 60 s); longer requests return the error at once.
-func WithMaxRetryAfter(d time.Duration) Option {
-	return func(o *options) error { return o.SetMaxRetryAfter(d) }
-}
+// WithMaxRetries sets how many times a retryable call is retried (shared option; see the
+// README and the package documentation for which calls are retryable).
+func WithMaxRetries(n int) Option { return shared(transport.WithMaxRetries(n)) }
 
-// WithMaxResponseBytes caps response bodies (default 10 MiB).
-func WithMaxResponseBytes(n int64) Option {
-	return func(o *options) error { return o.SetMaxResponseBytes(n) }
-}
+// WithRetryWait sets the backoff bounds between retries (shared option; see the README).
+func WithRetryWait(min, max time.Duration) Option { return shared(transport.WithRetryWait(min, max)) }
 
-// WithLogger logs each attempt (Debug) and each retry (Info). Lines carry method, path, status,
-// attempt and duration, never the API key or a body.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error { return o.SetLogger(l) }
-}
+// WithMaxRetryAfter sets the longest Retry-After waited for (shared option; see the README).
+func WithMaxRetryAfter(d time.Duration) Option { return shared(transport.WithMaxRetryAfter(d)) }
 
-// WithUserAgent overrides the User-Agent header (default "paykit-go/<version> (jopaycheckout)").
-func WithUserAgent(ua string) Option {
-	return func(o *options) error { return o.SetUserAgent(ua) }
-}
+// WithMaxResponseBytes caps response bodies (shared option; see the README).
+func WithMaxResponseBytes(n int64) Option { return shared(transport.WithMaxResponseBytes(n)) }
+
+// WithLogger logs attempts and retries, never a credential (shared option; see the README).
+func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
+
+// WithUserAgent overrides the User-Agent header (shared option; see the README).
+func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)) }
 
 // WithIdempotencyHeader makes CreateSession send CreateSessionParams.IdempotencyKey (generated
 // when empty) in the named header, and retry the create like any keyed write.
@@ -89,7 +76,7 @@ func WithUserAgent(ua string) Option {
 func WithIdempotencyHeader(name string) Option {
 	return func(o *options) error {
 		if !isToken(name) {
-			return errors.New("idempotency header name must be a non-empty HTTP header name")
+			return transport.NamedOption("WithIdempotencyHeader", errors.New("idempotency header name must be a non-empty HTTP header name"))
 		}
 		o.idemHeader = name
 		return nil
@@ -143,15 +130,19 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	o := options{Settings: transport.DefaultSettings(DefaultBaseURL)}
-	for i, opt := range opts {
+	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&o); err != nil {
-			return nil, fmt.Errorf("jopaycheckout: option %d: %w", i+1, err)
+			return nil, transport.ConstructorError(Provider, err)
 		}
 	}
-	t, err := transport.New(transport.Config{Provider: Provider, Settings: o.Settings, Auth: transport.Bearer(apiKey)})
+	t, err := transport.New(transport.Config{
+		Provider: Provider, Settings: o.Settings, Auth: transport.Bearer(apiKey),
+		// The Checkout API root includes /api/checkout/v1.
+		BaseURLRule: transport.BaseURLRule{VersionPath: "/api/checkout/v1", Want: DefaultBaseURL},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -97,7 +98,7 @@ func TestOptionsApply(t *testing.T) {
 }
 
 func jopaycheckoutIsStatus(err error, status int) bool {
-	var apiErr *jopaycheckout.Error
+	var apiErr *paykit.Error
 	return errors.As(err, &apiErr) && apiErr.Status == status
 }
 
@@ -112,7 +113,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error":"unauthorized","message":"key ` + testKey + ` is revoked"}`))
 	})
 	_, err := c.GetSession(context.Background(), "cs_1")
-	var apiErr *jopaycheckout.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != "unauthorized" {
 		t.Fatalf("err = %v", err)
 	}

@@ -2,18 +2,7 @@ package jopaycheckout
 
 import (
 	"errors"
-
-	"github.com/paykit-go/paykit"
 )
-
-// Error is the API error type: every non-2xx answer from JoPay Checkout is a *Error (the same
-// type as *paykit.Error), carrying the status, JoPay's error code ("missing_success_url") and
-// message.
-type Error = paykit.Error
-
-// ValidationError reports a request refused before anything was sent: Field names the JSON
-// field ("success_url", "line_items[1].quantity") and Reason the rule it breaks.
-type ValidationError = paykit.ValidationError
 
 // Sentinel errors, wrapped with detail; test with errors.Is.
 var (

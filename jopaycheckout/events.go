@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/paykit-go/paykit/internal/hookpreset"
 	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -59,23 +60,33 @@ func (e *Event) IsPaid() bool {
 	return e.Data.RawStatus == "" || e.Data.Status == StatusCompleted
 }
 
-// DedupeKey returns the key NewWebhookHandler dedupes deliveries on. Checkout payloads carry no
+// DedupeKey returns the key NewWebhookHandler dedupes deliveries on. It is built from the
+// signed body only (the fields ParseEvent decoded from it, and Raw), never from a header or the
+// signature's timestamp, so one signed body always has one key. Checkout payloads carry no
 // event or delivery id, so the key is built from what identifies an occurrence:
 //
 //   - checkout.session.completed and checkout.session.expired happen at most once per session:
-//     "jopaycheckout:<session id>:<event>" identifies them whatever else a redelivery changes
+//     "jopaycheckout:<data.id>:<event>" identifies them whatever else a redelivery changes
 //     (a new created_at, a new signature timestamp);
 //   - checkout.payment.failed (and unknown types) can legitimately happen several times per
-//     session, so the key also carries a hash of the raw payload:
-//     "jopaycheckout:<session id>:<event>:<hash>". A redelivery of the same bytes is skipped, a
-//     new failed attempt is not.
+//     session, so the key also carries the first 16 bytes of the SHA-256 of the raw payload,
+//     in hex: "jopaycheckout:<data.id>:<event>:<hash>". A redelivery of the same bytes is
+//     skipped, a new failed attempt is not.
+//
+// ':' and '%' inside the session id and the event name are escaped as %3A and %25.
 func DedupeKey(e *Event) string {
-	key := "jopaycheckout:" + e.Data.ID + ":" + string(e.Type)
+	key := "jopaycheckout:" + hookpreset.KeyPart(e.Data.ID) + ":" + hookpreset.KeyPart(string(e.Type))
 	if e.Type == EventSessionCompleted || e.Type == EventSessionExpired {
 		return key
 	}
 	sum := sha256.Sum256(e.Raw)
 	return key + ":" + hex.EncodeToString(sum[:16])
+}
+
+// IsTerminal reports whether the event reports a session that can no longer change: completed
+// (see IsPaid) or expired.
+func (e *Event) IsTerminal() bool {
+	return e != nil && (e.IsPaid() || e.Type == EventSessionExpired || e.Data.Status.IsTerminal())
 }
 
 // MetadataOrderID is the metadata key this package's examples put the merchant's order id in,

@@ -141,6 +141,16 @@ func TestEventDedupeKey(t *testing.T) {
 	if !strings.HasPrefix(jopaycheckout.DedupeKey(failedA), "jopaycheckout:cs_1:checkout.payment.failed:") {
 		t.Errorf("failed key = %q", jopaycheckout.DedupeKey(failedA))
 	}
+	// Components are escaped: a colon in a session id cannot make two events share a key.
+	odd := parse(`{"event":"checkout.session.completed","data":{"id":"cs:1%"}}`)
+	if got := jopaycheckout.DedupeKey(odd); got != "jopaycheckout:cs%3A1%25:checkout.session.completed" {
+		t.Errorf("escaped key = %q", got)
+	}
+	a := &jopaycheckout.Event{Type: "x:y", Data: jopaycheckout.Session{ID: "cs"}, Raw: []byte(`{}`)}
+	b := &jopaycheckout.Event{Type: "y", Data: jopaycheckout.Session{ID: "cs:x"}, Raw: []byte(`{}`)}
+	if jopaycheckout.DedupeKey(a) == jopaycheckout.DedupeKey(b) {
+		t.Errorf("keys collide: %q", jopaycheckout.DedupeKey(a))
+	}
 }
 
 func FuzzParseEvent(f *testing.F) {

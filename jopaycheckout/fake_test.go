@@ -20,7 +20,7 @@ type counter struct{ fake *jopaycheckouttest.Server }
 
 func (c counter) count(method string) int {
 	n := 0
-	for _, r := range c.fake.Requests() {
+	for _, r := range c.fake.Calls() {
 		if r.Method == method {
 			n++
 		}
@@ -69,7 +69,7 @@ func TestCreateNotRetriedOn503(t *testing.T) {
 	fake.FailNext(1, http.StatusServiceUnavailable, 0)
 
 	_, err := c.CreateSession(context.Background(), validParams())
-	var apiErr *jopaycheckout.Error
+	var apiErr *paykit.Error
 	if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.Code != "service_unavailable" {
 		t.Fatalf("err = %v", err)
 	}
@@ -89,7 +89,7 @@ func TestCreateRateLimited(t *testing.T) {
 	c, _ := fakeClient(t, fake)
 	fake.FailNext(1, http.StatusTooManyRequests, 2*time.Second)
 	_, err := c.CreateSession(context.Background(), validParams())
-	var apiErr *jopaycheckout.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.RetryAfter != 2*time.Second || errors.Is(err, paykit.ErrUnknownOutcome) {
 		t.Fatalf("err = %v", err)
 	}
@@ -225,7 +225,7 @@ func TestSessionExpiresAfterAnHour(t *testing.T) {
 	defer fake.Close()
 	rec := &recorder{}
 	h, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle,
-		jopaycheckout.WithVerifyOptions(webhook.WithClock(clock.Now)))
+		webhook.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestSessionExpiresAfterAnHour(t *testing.T) {
 	if got, _ := c.GetSession(ctx, s.ID); got.Status != jopaycheckout.StatusExpired || got.RawStatus != "expired" {
 		t.Errorf("after 60m: %q", got.Status)
 	}
-	if _, err := fake.Complete(ctx, s.ID); !errors.Is(err, jopaycheckouttest.ErrInvalidState) {
+	if _, err := fake.Pay(ctx, s.ID); !errors.Is(err, jopaycheckouttest.ErrInvalidState) {
 		t.Errorf("completing an expired session: %v", err)
 	}
 	ds := fake.ExpireDue(ctx)

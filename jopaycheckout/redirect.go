@@ -2,13 +2,14 @@ package jopaycheckout
 
 import (
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"net/url"
 	"strings"
 )
 
 // SessionIDFromRedirect returns the session id JoPay appended to the success URL
 // ("?session_id=cs_…"), for example from the success handler's r.URL. It fails with an error
-// wrapping ErrMissingSessionID when there is none, and with a *ValidationError wrapping
+// wrapping ErrMissingSessionID when there is none, and with a *paykit.ValidationError wrapping
 // ErrInvalidSessionID when the value is not a plausible id or the URL carries two different
 // ones. The id comes from the buyer's browser: look the session up with GetSession and check
 // Session.IsPaid before showing "paid".
@@ -39,7 +40,7 @@ func SessionIDFromRedirect(u *url.URL) (string, error) {
 	id := ids[0]
 	for _, other := range ids[1:] {
 		if other != id {
-			return "", &ValidationError{Field: "session_id", Reason: "the redirect carries two different session ids", Err: ErrInvalidSessionID}
+			return "", &paykit.ValidationError{Field: "session_id", Reason: "the redirect carries two different session ids", Err: ErrInvalidSessionID}
 		}
 	}
 	if err := ValidateSessionID(id); err != nil {

@@ -1,7 +1,9 @@
 package jopaycheckout
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,9 +11,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
+	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -42,7 +46,7 @@ type CreateSessionParams struct {
 
 	// IdempotencyKey is sent only by a client built WithIdempotencyHeader (and generated there
 	// when empty). JoPay Checkout documents no idempotency mechanism, so without that option a
-	// non-empty key is refused with a ValidationError instead of being silently dropped.
+	// non-empty key is refused with a paykit.ValidationError instead of being silently dropped.
 	IdempotencyKey string
 }
 
@@ -95,10 +99,10 @@ func (p CreateSessionParams) Total() (total int64, ok bool) {
 	return total, true
 }
 
-// Validate checks the params without sending anything. It returns a *ValidationError naming the
+// Validate checks the params without sending anything. It returns a *paykit.ValidationError naming the
 // first offending field.
 func (p CreateSessionParams) Validate() error {
-	bad := func(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
+	bad := func(field, reason string) error { return &paykit.ValidationError{Field: field, Reason: reason} }
 	switch {
 	case len(p.LineItems) > 0 && (p.AmountCents != 0 || p.Currency != "" || p.BillingDetails != nil):
 		return bad("line_items", "give either line_items or amount_cents with currency, not both")
@@ -158,10 +162,10 @@ func (p CreateSessionParams) Validate() error {
 
 func checkCurrency(field, c string) error {
 	if c == "" {
-		return &ValidationError{Field: field, Reason: "required"}
+		return &paykit.ValidationError{Field: field, Reason: "required"}
 	}
 	if len(c) != 3 || !isLetters(c) {
-		return &ValidationError{Field: field, Reason: "must be a three-letter ISO 4217 code such as eur"}
+		return &paykit.ValidationError{Field: field, Reason: "must be a three-letter ISO 4217 code such as eur"}
 	}
 	return nil
 }
@@ -179,14 +183,14 @@ func isLetters(s string) bool {
 // a fragment: JoPay appends "?session_id=…", which would then never reach the server.
 func checkRedirectURL(field, raw string, success bool) error {
 	if raw == "" {
-		return &ValidationError{Field: field, Reason: "required"}
+		return &paykit.ValidationError{Field: field, Reason: "required"}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &ValidationError{Field: field, Reason: "must be an absolute http or https URL"}
+		return &paykit.ValidationError{Field: field, Reason: "must be an absolute http or https URL"}
 	}
 	if success && (u.Fragment != "" || strings.HasSuffix(raw, "#")) {
-		return &ValidationError{Field: field, Reason: "must not have a fragment: the appended ?session_id would end up in it"}
+		return &paykit.ValidationError{Field: field, Reason: "must not have a fragment: the appended ?session_id would end up in it"}
 	}
 	return nil
 }
@@ -213,7 +217,7 @@ func (p CreateSessionParams) body() createSessionBody {
 
 // CreateSession creates a checkout session; redirect the buyer to the returned Session.URL.
 //
-// Invalid params fail with a *ValidationError before anything is sent. The create is not
+// Invalid params fail with a *paykit.ValidationError before anything is sent. The create is not
 // retried once it may have reached JoPay (there is no documented idempotency mechanism): such a
 // failure wraps paykit.ErrUnknownOutcome. A session may then exist, but nobody has its URL, so
 // nobody can pay it and it expires unpaid after an hour; calling CreateSession again for the
@@ -228,13 +232,13 @@ func (c *Client) CreateSession(ctx context.Context, p CreateSessionParams) (*Ses
 	key := p.IdempotencyKey
 	switch {
 	case c.idemHeader == "" && key != "":
-		return nil, &ValidationError{Field: "idempotency_key",
+		return nil, &paykit.ValidationError{Field: "idempotency_key",
 			Reason: "JoPay Checkout documents no idempotency mechanism; build the client WithIdempotencyHeader once JoPay confirms one"}
 	case c.idemHeader != "" && key == "":
 		key = idempotency.New()
 	case c.idemHeader != "":
 		if err := idempotency.Validate(key); err != nil {
-			return nil, &ValidationError{Field: "idempotency_key", Reason: "must be 32–64 characters of [A-Za-z0-9_-]", Err: err}
+			return nil, &paykit.ValidationError{Field: "idempotency_key", Reason: "must be 32–64 characters of [A-Za-z0-9_-]", Err: err}
 		}
 	}
 	var s Session
@@ -259,13 +263,17 @@ func (c *Client) CreateSession(ctx context.Context, p CreateSessionParams) (*Ses
 
 // GetSession retrieves a session, typically on the success page with the id from
 // SessionIDFromRedirect. It is retried on connection errors, 429 and 5xx. An unknown id is a
-// *Error with Status 404.
+// *paykit.Error with Status 404.
 func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 	if reason := sessionIDProblem(id); reason != "" {
-		return nil, &ValidationError{Field: "id", Reason: reason, Err: ErrInvalidSessionID}
+		return nil, &paykit.ValidationError{Field: "id", Reason: reason, Err: ErrInvalidSessionID}
+	}
+	seg, err := transport.PathSegment("id", id)
+	if err != nil {
+		return nil, err
 	}
 	var s Session
-	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "sessions/" + url.PathEscape(id)}, &s); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "sessions/" + seg}, &s); err != nil {
 		return nil, err
 	}
 	if s.ID == "" {
@@ -279,11 +287,11 @@ const maxSessionIDLen = 255
 
 // ValidateSessionID reports whether id looks like a session id: 1–255 characters of
 // [A-Za-z0-9_-]. Ids from redirects are buyer-controlled; this keeps them from smuggling path
-// segments or query strings into API calls. It returns a *ValidationError for field
+// segments or query strings into API calls. It returns a *paykit.ValidationError for field
 // "session_id" that wraps ErrInvalidSessionID.
 func ValidateSessionID(id string) error {
 	if reason := sessionIDProblem(id); reason != "" {
-		return &ValidationError{Field: "session_id", Reason: reason, Err: ErrInvalidSessionID}
+		return &paykit.ValidationError{Field: "session_id", Reason: reason, Err: ErrInvalidSessionID}
 	}
 	return nil
 }
@@ -302,4 +310,184 @@ func sessionIDProblem(id string) string {
 		}
 	}
 	return ""
+}
+
+// SessionStatus is a session's state. Unknown values pass through unchanged.
+type SessionStatus string
+
+// Session statuses. Version B of the API page calls an unpaid session "pending"; it is decoded
+// as StatusOpen (Session.RawStatus keeps "pending").
+const (
+	// StatusOpen: awaiting payment.
+	StatusOpen SessionStatus = "open"
+	// StatusCompleted: paid. Fulfil the order.
+	StatusCompleted SessionStatus = "completed"
+	// StatusExpired: not paid within the session lifetime (one hour).
+	StatusExpired SessionStatus = "expired"
+)
+
+// IsPaid reports whether the status is completed: the session was paid.
+func (s SessionStatus) IsPaid() bool { return s == StatusCompleted }
+
+// IsTerminal reports whether the session can no longer change: completed or expired.
+func (s SessionStatus) IsTerminal() bool { return s == StatusCompleted || s == StatusExpired }
+
+// normalizeStatus maps the documented spellings onto the SessionStatus constants.
+func normalizeStatus(raw string) SessionStatus {
+	switch s := strings.ToLower(strings.TrimSpace(raw)); s {
+	case "pending", "open":
+		return StatusOpen
+	case "completed", "expired":
+		return SessionStatus(s)
+	}
+	return SessionStatus(raw)
+}
+
+// Session is a checkout session as returned by CreateSession and GetSession and carried in
+// webhook events. It decodes both published versions of the API.
+type Session struct {
+	// ID is the session id ("cs_…").
+	ID string
+	// URL is the hosted checkout page to redirect the buyer to ("url" or "checkout_url").
+	URL string
+	// Status is the normalized status ("pending" becomes StatusOpen).
+	Status SessionStatus
+	// RawStatus is the status exactly as JoPay sent it.
+	RawStatus string
+	// AmountCents is the total in minor units.
+	AmountCents int64
+	// Currency is the lower-case ISO currency code as sent ("eur").
+	Currency string
+	// CustomerEmail is the buyer's email, when known.
+	CustomerEmail string
+	// Metadata is the metadata given at creation. Non-string values are kept as their JSON text.
+	Metadata map[string]string
+	// ExpiresAt is when an unpaid session expires (one hour after creation).
+	ExpiresAt time.Time
+	// CreatedAt is when the session was created, when sent.
+	CreatedAt time.Time
+	// CompletedAt is when the session was paid, when sent.
+	CompletedAt time.Time
+}
+
+// IsPaid reports whether the session was paid (status completed). Fulfil only on this (or on a
+// checkout.session.completed event), never on the success redirect alone.
+func (s *Session) IsPaid() bool { return s != nil && s.Status.IsPaid() }
+
+// IsTerminal reports whether the session can no longer change: completed or expired.
+func (s *Session) IsTerminal() bool { return s != nil && s.Status.IsTerminal() }
+
+// OrderID returns metadata.order_id (MetadataOrderID), or "".
+func (s *Session) OrderID() string { return s.Metadata[MetadataOrderID] }
+
+// sessionJSON is the wire form: both versions' field names, tolerant primitive types.
+type sessionJSON struct {
+	ID            jsonx.ID    `json:"id"`
+	URL           string      `json:"url,omitempty"`
+	CheckoutURL   string      `json:"checkout_url,omitempty"`
+	Status        string      `json:"status,omitempty"`
+	AmountCents   jsonx.Int64 `json:"amount_cents"`
+	Currency      string      `json:"currency,omitempty"`
+	CustomerEmail string      `json:"customer_email,omitempty"`
+	Metadata      metadata    `json:"metadata,omitempty"`
+	ExpiresAt     *jsonx.Time `json:"expires_at,omitempty"`
+	CreatedAt     *jsonx.Time `json:"created_at,omitempty"`
+	CompletedAt   *jsonx.Time `json:"completed_at,omitempty"`
+}
+
+// UnmarshalJSON decodes a session in either published shape: url or checkout_url, status
+// open/pending/completed/expired (others pass through), ids and amounts as strings or numbers,
+// times as RFC 3339 or unix seconds/milliseconds.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	var w sessionJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*s = Session{
+		ID:            string(w.ID),
+		URL:           w.URL,
+		Status:        normalizeStatus(w.Status),
+		RawStatus:     w.Status,
+		AmountCents:   int64(w.AmountCents),
+		Currency:      w.Currency,
+		CustomerEmail: w.CustomerEmail,
+		Metadata:      map[string]string(w.Metadata),
+		ExpiresAt:     timeOf(w.ExpiresAt),
+		CreatedAt:     timeOf(w.CreatedAt),
+		CompletedAt:   timeOf(w.CompletedAt),
+	}
+	if s.URL == "" {
+		s.URL = w.CheckoutURL
+	}
+	return nil
+}
+
+// MarshalJSON writes the session in the API's field names (url, status as received), so a
+// stored session decodes back to the same value.
+func (s Session) MarshalJSON() ([]byte, error) {
+	status := s.RawStatus
+	if status == "" {
+		status = string(s.Status)
+	}
+	return json.Marshal(sessionJSON{
+		ID:            jsonx.ID(s.ID),
+		URL:           s.URL,
+		Status:        status,
+		AmountCents:   jsonx.Int64(s.AmountCents),
+		Currency:      s.Currency,
+		CustomerEmail: s.CustomerEmail,
+		Metadata:      metadata(s.Metadata),
+		ExpiresAt:     timePtr(s.ExpiresAt),
+		CreatedAt:     timePtr(s.CreatedAt),
+		CompletedAt:   timePtr(s.CompletedAt),
+	})
+}
+
+func timeOf(t *jsonx.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time
+}
+
+func timePtr(t time.Time) *jsonx.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &jsonx.Time{Time: t}
+}
+
+// metadata decodes a JSON object whose values JoPay documents as strings but that a merchant
+// may have sent as numbers or booleans: non-string values keep their JSON text, null becomes "".
+type metadata map[string]string
+
+func (m *metadata) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*m = nil
+		return nil
+	}
+	out := make(metadata, len(raw))
+	for k, v := range raw {
+		var s string
+		switch {
+		case string(v) == "null":
+		case len(v) > 0 && v[0] == '"':
+			if err := json.Unmarshal(v, &s); err != nil {
+				return err
+			}
+		default:
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, v); err != nil {
+				return err
+			}
+			s = buf.String()
+		}
+		out[k] = s
+	}
+	*m = out
+	return nil
 }

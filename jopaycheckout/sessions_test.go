@@ -137,7 +137,7 @@ func TestGetSessionErrors(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.GetSession(ctx, "cs_missing")
-	var apiErr *jopaycheckout.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("err = %v, want *Error", err)
 	}
@@ -156,7 +156,7 @@ func TestGetSessionErrors(t *testing.T) {
 	}
 	for _, id := range []string{"", "../admin", "cs_1?x=1", "cs 1", "cs_1/2", strings.Repeat("a", 256)} {
 		_, err := c.GetSession(ctx, id)
-		var ve *jopaycheckout.ValidationError
+		var ve *paykit.ValidationError
 		if !errors.As(err, &ve) || ve.Field != "id" || !errors.Is(err, jopaycheckout.ErrInvalidSessionID) {
 			t.Errorf("GetSession(%q): err = %v, want ValidationError for id", id, err)
 		}
@@ -189,7 +189,7 @@ func TestCreateSessionAPIError(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error":"invalid_currency","message":"currency must be eur, usd or gbp"}`))
 	})
 	_, err := c.CreateSession(context.Background(), validParams())
-	var apiErr *jopaycheckout.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != "invalid_currency" || apiErr.RequestID != "req_77" || apiErr.Retryable() {
 		t.Fatalf("err = %v (%+v)", err, apiErr)
 	}
@@ -254,7 +254,7 @@ func TestCreateSessionValidation(t *testing.T) {
 			p := validParams()
 			tt.edit(&p)
 			_, err := c.CreateSession(context.Background(), p)
-			var ve *jopaycheckout.ValidationError
+			var ve *paykit.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want *ValidationError", err)
 			}
@@ -305,7 +305,7 @@ func TestCreateSessionIdempotencyHeader(t *testing.T) {
 	}
 	p.IdempotencyKey = "short"
 	_, err := c.CreateSession(context.Background(), p)
-	var ve *jopaycheckout.ValidationError
+	var ve *paykit.ValidationError
 	if !errors.As(err, &ve) || ve.Field != "idempotency_key" {
 		t.Errorf("short key: err = %v", err)
 	}
@@ -319,7 +319,7 @@ func TestValidateSessionID(t *testing.T) {
 	}
 	for _, id := range []string{"", "..", "cs_1.2", "cs/1", "cs%2F1", "cs_1\n", "çs_1", strings.Repeat("a", 256)} {
 		err := jopaycheckout.ValidateSessionID(id)
-		var ve *jopaycheckout.ValidationError
+		var ve *paykit.ValidationError
 		if !errors.As(err, &ve) || ve.Field != "session_id" || !errors.Is(err, jopaycheckout.ErrInvalidSessionID) {
 			t.Errorf("ValidateSessionID(%q) = %v", id, err)
 		}

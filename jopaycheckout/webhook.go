@@ -2,9 +2,6 @@ package jopaycheckout
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/paykit-go/paykit/internal/hookpreset"
@@ -23,11 +20,13 @@ type WebhookVerifier struct {
 // NewWebhookVerifier returns a verifier for the Checkout webhook secret (Admin → Settings →
 // Checkout Webhook). Options: webhook.WithTolerance (default 5 minutes, past and future),
 // webhook.WithPreviousSecrets (rotation), webhook.WithClock, webhook.WithMaxPayloadBytes.
-// It fails with webhook.ErrEmptySecret for "".
+// Errors are *webhook.ConfigErrors naming the argument or option: an empty secret (wrapping
+// webhook.ErrEmptySecret), an invalid option, or a handler option (webhook.WithDeduper,
+// webhook.WithLogger), which only NewWebhookHandler takes.
 func NewWebhookVerifier(secret string, opts ...webhook.Option) (*WebhookVerifier, error) {
-	v, err := webhook.NewTimestampVerifier(secret, opts...)
+	v, err := hookpreset.Verifier("jopaycheckout", "NewWebhookVerifier", webhook.NewTimestampVerifier, secret, opts)
 	if err != nil {
-		return nil, fmt.Errorf("jopaycheckout: webhook verifier: %w", err)
+		return nil, err
 	}
 	return &WebhookVerifier{v: v}, nil
 }
@@ -55,27 +54,6 @@ func (v *WebhookVerifier) ParseRequest(r *http.Request) (*Event, error) {
 	return ParseEvent(body)
 }
 
-// WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*hookpreset.Config)
-
-// WithVerifyOptions passes options to the signature verifier (webhook.WithPreviousSecrets,
-// webhook.WithTolerance, webhook.WithClock, webhook.WithMaxPayloadBytes).
-func WithVerifyOptions(opts ...webhook.Option) WebhookOption {
-	return func(c *hookpreset.Config) { c.Verify = append(c.Verify, opts...) }
-}
-
-// WithDeduper sets the deduper (default: one over a webhook.MemoryStore, which dedupes within
-// this process only; give replicas a shared store such as webhook/sqlstore). nil turns dedupe
-// off: every verified delivery then runs the handler function.
-func WithDeduper(d *webhook.Deduper) WebhookOption {
-	return func(c *hookpreset.Config) { c.Deduper, c.DedupeSet = d, true }
-}
-
-// WithWebhookLogger logs rejected deliveries and handler failures (never bodies or secrets).
-func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(c *hookpreset.Config) { c.Logger = l }
-}
-
 // NewWebhookHandler returns the http.Handler for your Checkout webhook endpoint. For each POST
 // it reads the body (1 MiB limit), verifies X-JoPay-Signature on the raw bytes, parses the
 // event, runs fn at most once per DedupeKey (the payload has no event id; see DedupeKey), and
@@ -87,21 +65,15 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption {
 //   - 503 while another worker is handling the same event;
 //   - 500 when fn failed: the event is not marked done, so JoPay's redelivery runs fn again.
 //
+// Options are the webhook package's, the same for every provider's handler:
+// webhook.WithDeduper (default: one over a webhook.MemoryStore, which dedupes within this
+// process only; give replicas a shared store such as webhook/sqlstore; nil turns dedupe off),
+// webhook.WithLogger, webhook.WithPreviousSecrets, webhook.WithTolerance, webhook.WithClock and
+// webhook.WithMaxPayloadBytes. Errors are *webhook.ConfigErrors naming the argument or option.
+//
 // fn gets every event type, known or not, with the request's context; fulfil only when
 // e.IsPaid(). Keep fulfilment idempotent per order: delivery is at least once.
-func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) error, opts ...WebhookOption) (http.Handler, error) {
-	if fn == nil {
-		return nil, errors.New("jopaycheckout: webhook handler function is nil")
-	}
-	cfg := hookpreset.Apply(opts)
-	v, err := NewWebhookVerifier(secret, cfg.Verify...)
-	if err != nil {
-		return nil, err
-	}
-	hopts := cfg.HandlerOptions(v.v.MaxPayloadBytes())
-	return webhook.NewHandler(webhook.Endpoint[*Event]{
-		Verify:  func(h http.Header, body []byte) error { return v.Verify(body, h.Get(SignatureHeader)) },
-		Parse:   ParseEvent,
-		EventID: func(_ http.Header, _ []byte, e *Event) string { return DedupeKey(e) },
-	}, fn, hopts...), nil
+func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) error, opts ...webhook.Option) (http.Handler, error) {
+	endpoint := hookpreset.TimestampEndpoint(SignatureHeader, ParseEvent, DedupeKey)
+	return hookpreset.Handler("jopaycheckout", "NewWebhookHandler", webhook.NewTimestampVerifier, endpoint, secret, fn, opts)
 }

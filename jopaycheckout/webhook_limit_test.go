@@ -20,7 +20,7 @@ import (
 func TestWebhookRaisedPayloadLimit(t *testing.T) {
 	var handled int
 	h, err := jopaycheckout.NewWebhookHandler(whSecret, func(context.Context, *jopaycheckout.Event) error { handled++; return nil },
-		jopaycheckout.WithVerifyOptions(webhook.WithMaxPayloadBytes(4<<20)))
+		webhook.WithMaxPayloadBytes(4<<20))
 	if err != nil {
 		t.Fatal(err)
 	}

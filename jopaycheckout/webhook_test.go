@@ -2,7 +2,11 @@ package jopaycheckout_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -99,7 +103,7 @@ func (r *recorder) snapshot() (int, []*jopaycheckout.Event) {
 }
 
 // webhookFixture is a fake server, a client for it, a receiver endpoint and one open session.
-func webhookFixture(t *testing.T, rec *recorder, opts ...jopaycheckout.WebhookOption) (*jopaycheckouttest.Server, string, *jopaycheckout.Session) {
+func webhookFixture(t *testing.T, rec *recorder, opts ...webhook.Option) (*jopaycheckouttest.Server, string, *jopaycheckout.Session) {
 	t.Helper()
 	fake := jopaycheckouttest.NewServer()
 	t.Cleanup(fake.Close)
@@ -136,7 +140,7 @@ func TestWebhookHandlerEndToEnd(t *testing.T) {
 	rec := &recorder{}
 	fake, _, s := webhookFixture(t, rec)
 
-	d, err := fake.Complete(ctx, s.ID)
+	d, err := fake.Pay(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +179,7 @@ func TestWebhookHandlerBadSignature(t *testing.T) {
 	fake, url, s := webhookFixture(t, rec)
 
 	fake.SetWebhook(url, "whsec_someone_else")
-	d, err := fake.Complete(ctx, s.ID)
+	d, err := fake.Pay(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +221,7 @@ func TestWebhookHandlerRetriesAfterFailure(t *testing.T) {
 	rec := &recorder{failN: 2}
 	fake, _, s := webhookFixture(t, rec)
 
-	d, err := fake.Complete(ctx, s.ID)
+	d, err := fake.Pay(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +276,8 @@ func TestWebhookHandlerRepeatedFailures(t *testing.T) {
 func TestWebhookHandlerWithoutDedupe(t *testing.T) {
 	ctx := context.Background()
 	rec := &recorder{}
-	fake, _, s := webhookFixture(t, rec, jopaycheckout.WithDeduper(nil))
-	if _, err := fake.Complete(ctx, s.ID); err != nil {
+	fake, _, s := webhookFixture(t, rec, webhook.WithDeduper(nil))
+	if _, err := fake.Pay(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted); err != nil {
@@ -289,14 +293,14 @@ func TestWebhookHandlerSharedDeduper(t *testing.T) {
 	ctx := context.Background()
 	d := webhook.NewDeduper(webhook.NewMemoryStore())
 	rec := &recorder{}
-	fake, _, s := webhookFixture(t, rec, jopaycheckout.WithDeduper(d))
-	h2, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle, jopaycheckout.WithDeduper(d))
+	fake, _, s := webhookFixture(t, rec, webhook.WithDeduper(d))
+	h2, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle, webhook.WithDeduper(d))
 	if err != nil {
 		t.Fatal(err)
 	}
 	replica := httptest.NewServer(h2)
 	defer replica.Close()
-	if _, err := fake.Complete(ctx, s.ID); err != nil {
+	if _, err := fake.Pay(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
 	fake.SetWebhook(replica.URL, whSecret)
@@ -318,4 +322,120 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestWebhookReplayRunsOnce: the same signed body, replayed within the tolerance or redelivered
+// under a fresh timestamp, runs the handler once for every event type, including the ones whose
+// key hashes the body; the signature header plays no part in the key.
+func TestWebhookReplayRunsOnce(t *testing.T) {
+	rec := &recorder{}
+	h, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{
+		`{"event":"checkout.session.completed","data":{"id":"cs_1","status":"completed"}}`,
+		`{"event":"checkout.payment.failed","data":{"id":"cs_1","status":"open"},"created_at":"2025-01-10T12:01:00Z"}`,
+		`{"event":"checkout.something_new","data":{"id":"cs_1"}}`,
+	}
+	now := time.Now()
+	for _, body := range bodies {
+		for i, at := range []time.Time{now, now, now.Add(-30 * time.Second)} {
+			r := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(body))
+			r.Header.Set("X-JoPay-Signature", webhook.SignTimestamp(whSecret, at, []byte(body)))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				t.Errorf("%s, delivery %d: %d %s", body, i, w.Code, w.Body)
+			}
+		}
+	}
+	if calls, _ := rec.snapshot(); calls != len(bodies) {
+		t.Errorf("%d signed bodies delivered 3 times each ran the handler %d times", len(bodies), calls)
+	}
+}
+
+// The golden vector: computed outside this module with
+//
+//	printf '%s' '1767225600.{"event":"checkout.session.completed",…}' | openssl dgst -sha256 -hmac whsec_checkout_golden
+const (
+	goldenSecret = "whsec_checkout_golden"
+	goldenBody   = `{"event":"checkout.session.completed","data":{"id":"cs_golden","status":"completed"}}`
+	goldenDigest = "36ea50f1531dc4a6698c4d59cefeb98e16a13c62b2a97f693ac01cd65f7b7080"
+	goldenHeader = "t=1767225600,v1=" + goldenDigest
+)
+
+var goldenTime = time.Unix(1767225600, 0)
+
+// TestWebhookGoldenVector checks the wire format against literal values: the header name
+// X-JoPay-Signature, "t=<unix>,v1=<hex>", and the HMAC-SHA256 of "<t>.<body>".
+func TestWebhookGoldenVector(t *testing.T) {
+	if got := webhook.SignTimestamp(goldenSecret, goldenTime, []byte(goldenBody)); got != goldenHeader {
+		t.Errorf("SignTimestamp (the fake's signer) = %s, want %s", got, goldenHeader)
+	}
+	clock := webhook.WithClock(func() time.Time { return goldenTime })
+	v, err := jopaycheckout.NewWebhookVerifier(goldenSecret, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hdr := range []string{goldenHeader, "v1=" + goldenDigest + ",t=1767225600"} {
+		if err := v.Verify([]byte(goldenBody), hdr); err != nil {
+			t.Errorf("golden signature %s refused: %v", hdr, err)
+		}
+	}
+	rec := &recorder{}
+	h, err := jopaycheckout.NewWebhookHandler(goldenSecret, rec.handle, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(goldenBody))
+	r.Header.Set("X-JoPay-Signature", goldenHeader)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if _, events := rec.snapshot(); w.Code != http.StatusOK || len(events) != 1 || events[0].Data.ID != "cs_golden" {
+		t.Errorf("golden delivery: %d %s, handled %v", w.Code, w.Body, events)
+	}
+}
+
+// TestWebhookFakeSendsGoldenFormat: jopaycheckouttest delivers under the literal header name,
+// t first, with the HMAC-SHA256 of "<t>.<body>" as computed here with crypto/hmac.
+func TestWebhookFakeSendsGoldenFormat(t *testing.T) {
+	var mu sync.Mutex
+	var sigs []string
+	var bodies [][]byte
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		sigs, bodies = append(sigs, r.Header.Get("X-JoPay-Signature")), append(bodies, b)
+		mu.Unlock()
+	}))
+	defer endpoint.Close()
+	fake := jopaycheckouttest.NewServer()
+	defer fake.Close()
+	fake.SetWebhook(endpoint.URL, goldenSecret)
+	c, err := fake.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.CreateSession(context.Background(), validParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.Pay(context.Background(), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sigs) != 1 {
+		t.Fatalf("%d deliveries", len(sigs))
+	}
+	ts, v1, ok := strings.Cut(strings.TrimPrefix(sigs[0], "t="), ",v1=")
+	if !ok || !strings.HasPrefix(sigs[0], "t=") {
+		t.Fatalf("X-JoPay-Signature = %q, want t=<unix>,v1=<hex>", sigs[0])
+	}
+	m := hmac.New(sha256.New, []byte(goldenSecret))
+	m.Write([]byte(ts + "." + string(bodies[0])))
+	if want := hex.EncodeToString(m.Sum(nil)); v1 != want {
+		t.Errorf("v1 = %s, HMAC-SHA256 of <t>.<body> is %s", v1, want)
+	}
 }

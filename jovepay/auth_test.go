@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -127,7 +128,7 @@ func TestUnauthorizedRelogsInOnce(t *testing.T) {
 	}
 	accept.Store(-1) // nothing is accepted any more
 	_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{})
-	var apiErr *Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != CodeAuthRequired {
 		t.Fatalf("err = %v, want AUTH_REQUIRED", err)
 	}
@@ -189,7 +190,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	})
 	ctx := context.Background()
 	_, err1 := c.ListPaymentsPage(ctx, ListPaymentsParams{})
-	var apiErr *Error
+	var apiErr *paykit.Error
 	if !errors.As(err1, &apiErr) || apiErr.Code != CodeAccessDenied {
 		t.Fatalf("bad login: err = %v, want ACCESS_DENIED", err1)
 	}

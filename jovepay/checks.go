@@ -2,6 +2,7 @@ package jovepay
 
 import (
 	"errors"
+	"github.com/paykit-go/paykit"
 	"strconv"
 )
 
@@ -26,14 +27,14 @@ type Expected struct {
 	// OrderID is the order_id the payment was created with.
 	OrderID string
 	// PriceAmount is the order's price.
-	PriceAmount Decimal
+	PriceAmount paykit.Decimal
 	// PriceCurrency is the price's currency (compared case-insensitively).
 	PriceCurrency string
 	// PayCurrency is the asset the customer was asked to pay in.
 	PayCurrency string
 	// PayAmount is the crypto amount the customer was asked to send (CreatePayment's
 	// PayAmount); actually_paid must reach it.
-	PayAmount Decimal
+	PayAmount paykit.Decimal
 }
 
 // MismatchError is one difference between a payment and what its order expected.
@@ -58,8 +59,8 @@ func (e *MismatchError) Error() string {
 // Unwrap returns the sentinel.
 func (e *MismatchError) Unwrap() error { return e.Err }
 
-// CheckIPN checks a verified payment IPN against the order it claims to pay, as the seed asks
-// ("always validate amount and asset type from IPN"): the order id, the price, the pay asset,
+// CheckIPN checks a verified payment IPN against the order it claims to pay, as JovePay's
+// guide asks ("always validate amount and asset type from IPN"): the order id, the price, the pay asset,
 // that actually_paid reaches the expected pay amount (in the expected asset; not compared after
 // a wrong-asset deposit, which is a mismatch already), and that it is not a repeated deposit. It
 // returns nil or every mismatch found (errors.Join of *MismatchError; test with errors.Is and

@@ -25,9 +25,9 @@ func TestPaymentStatus(t *testing.T) {
 		{"FINISHED", false, false, false}, // statuses are lower case; no guessing
 	}
 	for _, tc := range cases {
-		if tc.s.IsKnown() != tc.known || tc.s.IsFinal() != tc.final || tc.s.IsPaid() != tc.paid {
+		if tc.s.IsKnown() != tc.known || tc.s.IsTerminal() != tc.final || tc.s.IsPaid() != tc.paid {
 			t.Errorf("%s: known/final/paid = %v/%v/%v, want %v/%v/%v", tc.s,
-				tc.s.IsKnown(), tc.s.IsFinal(), tc.s.IsPaid(), tc.known, tc.final, tc.paid)
+				tc.s.IsKnown(), tc.s.IsTerminal(), tc.s.IsPaid(), tc.known, tc.final, tc.paid)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package jovepay
 import (
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,10 +14,11 @@ import (
 
 // Base URLs.
 const (
-	// DefaultBaseURL is JovePay's production API (the seed's sample calls).
+	// DefaultBaseURL is JovePay's production API, the host of its documented sample calls.
 	DefaultBaseURL = "https://api.jovepay.io/v1"
 	// SandboxBaseURL follows the NOWPayments sandbox pattern (api-sandbox.nowpayments.io).
-	// [assumed]: JovePay does not document a sandbox host; sandbox accounts and keys are separate.
+	// JovePay does not document a sandbox host; paykit assumes this one (pass another with
+	// WithBaseURL). Sandbox accounts and keys are separate from production ones.
 	SandboxBaseURL = "https://api-sandbox.jovepay.io/v1"
 )
 
@@ -45,45 +47,45 @@ type options struct {
 	refreshSkew     time.Duration
 }
 
-// WithBaseURL points the client at another host: the sandbox (SandboxBaseURL), NOWPayments
-// itself ("https://api.nowpayments.io/v1") or a fake server. The path prefix ("/v1") is kept.
-func WithBaseURL(u string) Option { return func(o *options) error { return o.SetBaseURL(u) } }
+// shared converts one of the client options every provider shares (internal/transport) into
+// an Option.
+func shared(so transport.Option) Option {
+	return func(o *options) error { return so.Apply(&o.Settings) }
+}
+
+// The options below are shared by every paykit provider client, with the same validation and
+// defaults; the README's "Client options" section describes them once.
+
+// WithBaseURL sets the API root including /v1, as JovePay documents it: the sandbox
+// (SandboxBaseURL), NOWPayments itself ("https://api.nowpayments.io/v1") or a fake server.
+func WithBaseURL(u string) Option { return shared(transport.WithBaseURL(u)) }
 
 // WithSandbox is WithBaseURL(SandboxBaseURL).
 func WithSandbox() Option { return WithBaseURL(SandboxBaseURL) }
 
-// WithHTTPClient sets the *http.Client used for requests (its Transport, Timeout and proxy
-// settings). The client is not modified.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error { return o.SetHTTPClient(c) }
-}
+// WithHTTPClient sets the *http.Client used for requests (shared option; see the README).
+func WithHTTPClient(c *http.Client) Option { return shared(transport.WithHTTPClient(c)) }
 
-// WithMaxRetries sets how many times a retryable call is retried (default 3, at most 10; 0
-// disables retries). CreatePayment, CreateInvoice and CreateInvoicePayment are never retried
-// once the request may have reached JovePay, whatever this says.
-func WithMaxRetries(n int) Option { return func(o *options) error { return o.SetMaxRetries(n) } }
+// WithMaxRetries sets how many times a retryable call is retried (shared option; see the
+// README). CreatePayment, CreateInvoice and CreateInvoicePayment are never retried once the
+// request may have reached JovePay, whatever this says.
+func WithMaxRetries(n int) Option { return shared(transport.WithMaxRetries(n)) }
 
-// WithRetryWait sets the backoff bounds between retries (default 500 ms to 8 s, jittered).
-func WithRetryWait(min, max time.Duration) Option {
-	return func(o *options) error { return o.SetRetryWait(min, max) }
-}
+// WithRetryWait sets the backoff bounds between retries (shared option; see the README).
+func WithRetryWait(min, max time.Duration) Option { return shared(transport.WithRetryWait(min, max)) }
 
-// WithMaxRetryAfter sets the longest Retry-After the client waits for (default 60 s).
-func WithMaxRetryAfter(d time.Duration) Option {
-	return func(o *options) error { return o.SetMaxRetryAfter(d) }
-}
+// WithMaxRetryAfter sets the longest Retry-After waited for (shared option; see the README).
+func WithMaxRetryAfter(d time.Duration) Option { return shared(transport.WithMaxRetryAfter(d)) }
 
-// WithMaxResponseBytes caps response bodies (default 10 MiB).
-func WithMaxResponseBytes(n int64) Option {
-	return func(o *options) error { return o.SetMaxResponseBytes(n) }
-}
+// WithMaxResponseBytes caps response bodies (shared option; see the README).
+func WithMaxResponseBytes(n int64) Option { return shared(transport.WithMaxResponseBytes(n)) }
 
-// WithUserAgent overrides the User-Agent header (default "paykit-go/<version> (jovepay)").
-func WithUserAgent(ua string) Option { return func(o *options) error { return o.SetUserAgent(ua) } }
+// WithUserAgent overrides the User-Agent header (shared option; see the README).
+func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)) }
 
-// WithLogger logs requests, retries and re-logins. Lines carry method, path, status, attempt
-// and duration, never the API key, the password or a token.
-func WithLogger(l *slog.Logger) Option { return func(o *options) error { return o.SetLogger(l) } }
+// WithLogger logs attempts, retries and re-logins, never a credential, the password or a token
+// (shared option; see the README).
+func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
 
 // WithCredentials enables the endpoints that need a JWT (ListPayments, FindPaymentByOrderID,
 // CreatePaymentOnce): the client logs in with POST /auth using the dashboard email and password
@@ -92,10 +94,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) error { return 
 func WithCredentials(email, password string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(email) == "" {
-			return &ValidationError{Field: "email", Reason: "must not be empty"}
+			return transport.NamedOption("WithCredentials", &paykit.ValidationError{Field: "email", Reason: "must not be empty"})
 		}
 		if password == "" {
-			return &ValidationError{Field: "password", Reason: "must not be empty"}
+			return transport.NamedOption("WithCredentials", &paykit.ValidationError{Field: "password", Reason: "must not be empty"})
 		}
 		o.email, o.password, o.hasCredentials = email, password, true
 		return nil
@@ -106,7 +108,7 @@ func WithCredentials(email, password string) Option {
 func WithClock(now func() time.Time) Option {
 	return func(o *options) error {
 		if now == nil {
-			return errors.New("nil clock")
+			return transport.NamedOption("WithClock", errors.New("nil clock"))
 		}
 		o.now = now
 		return nil
@@ -118,7 +120,7 @@ func WithClock(now func() time.Time) Option {
 func WithTokenRefreshSkew(d time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {
-			return fmt.Errorf("token refresh skew must be positive, got %v", d)
+			return transport.NamedOption("WithTokenRefreshSkew", fmt.Errorf("token refresh skew must be positive, got %v", d))
 		}
 		o.refreshSkew = d
 		return nil
@@ -139,12 +141,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		now:         time.Now,
 		refreshSkew: transport.DefaultRefreshSkew,
 	}
-	for i, opt := range opts {
+	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&o); err != nil {
-			return nil, fmt.Errorf("jovepay: option %d: %w", i+1, err)
+			return nil, transport.ConstructorError(Provider, err)
 		}
 	}
 	key := transport.Header("x-api-key", apiKey)
@@ -152,7 +154,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if o.hasCredentials {
 		secrets = []string{o.password}
 	}
-	t, err := transport.New(transport.Config{Provider: Provider, Settings: o.Settings, Auth: key, Secrets: secrets})
+	t, err := transport.New(transport.Config{
+		Provider: Provider, Settings: o.Settings, Auth: key, Secrets: secrets,
+		// The API root includes /v1.
+		BaseURLRule: transport.BaseURLRule{VersionPath: "/v1", Want: DefaultBaseURL},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package jovepay
 import (
 	"context"
 	"errors"
+	"github.com/paykit-go/paykit"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,12 +23,12 @@ func TestNewClientValidation(t *testing.T) {
 	}{
 		{"empty key", "", nil, "empty API key"},
 		{"key with space", "ab cd", nil, "whitespace"},
-		{"bad base URL", testKey, []Option{WithBaseURL("ftp://x")}, "option 1: invalid base URL"},
-		{"empty email", testKey, []Option{WithCredentials("", "pw")}, "invalid email"},
+		{"bad base URL", testKey, []Option{WithBaseURL("ftp://x")}, "jovepay: WithBaseURL: invalid base URL"},
+		{"empty email", testKey, []Option{WithCredentials("", "pw")}, "jovepay: WithCredentials: invalid email"},
 		{"empty password", testKey, []Option{WithCredentials("a@b.c", "")}, "invalid password"},
-		{"nil clock", testKey, []Option{WithSandbox(), WithClock(nil)}, "option 2: nil clock"},
+		{"nil clock", testKey, []Option{WithSandbox(), WithClock(nil)}, "jovepay: WithClock: nil clock"},
 		{"bad skew", testKey, []Option{WithTokenRefreshSkew(0)}, "skew"},
-		{"retries", testKey, []Option{WithMaxRetries(11)}, "max retries"},
+		{"retries", testKey, []Option{WithMaxRetries(11)}, "jovepay: WithMaxRetries: max retries"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -376,7 +377,7 @@ func TestValidationSendsNothing(t *testing.T) {
 			return err
 		}},
 		{"limit", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{Limit: 501}); return err }},
-		{"page", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{Page: -1}); return err }},
+		{"page", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{Cursor: "-1"}); return err }},
 		{"orderBy", func() error { _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{OrderBy: "up"}); return err }},
 		{"dateTo", func() error {
 			_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{DateFrom: time.Now(), DateTo: time.Now().Add(-time.Hour)})
@@ -387,9 +388,9 @@ func TestValidationSendsNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		err := tc.call()
-		var ve *ValidationError
+		var ve *paykit.ValidationError
 		if !errors.As(err, &ve) || ve.Field != tc.field {
-			t.Errorf("%s: err = %v, want ValidationError on that field", tc.field, err)
+			t.Errorf("%s: err = %v, want paykit.ValidationError on that field", tc.field, err)
 		}
 	}
 }
@@ -400,15 +401,15 @@ func TestErrorEnvelope(t *testing.T) {
 		apitest.ServeJSON(w, 400, apitest.Fixture(t, "error_invalid_request.json"))
 	})
 	_, err := c.CreatePayment(context.Background(), CreatePaymentParams{PriceAmount: dec("1"), PriceCurrency: "usd", PayCurrency: "btc"})
-	var apiErr *Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v, want *jovepay.Error", err)
+		t.Fatalf("err = %v, want *paykit.Error", err)
 	}
 	if apiErr.Provider != "jovepay" || apiErr.Status != 400 || apiErr.Code != CodeInvalidRequestParams ||
 		apiErr.Message != "price_amount must be a number" || apiErr.Retryable() {
 		t.Errorf("error = %+v", apiErr)
 	}
-	if errors.Is(err, ErrUnknownOutcome) {
+	if errors.Is(err, paykit.ErrUnknownOutcome) {
 		t.Error("a 400 is a definite answer, not an unknown outcome")
 	}
 	if got := err.Error(); got != "jovepay: 400 INVALID_REQUEST_PARAMS: price_amount must be a number" {

@@ -94,7 +94,7 @@ func (c *Client) FullCurrencies(ctx context.Context) ([]Currency, error) {
 
 // MerchantCurrencies lists the currencies the merchant enabled in the dashboard
 // (GET /merchant/coins). The docs name the array "currencies"; live responses may name it
-// "selectedCurrencies" [assumed]: both are accepted.
+// "selectedCurrencies" (undocumented; paykit assumes it from NOWPayments): both are accepted.
 func (c *Client) MerchantCurrencies(ctx context.Context) ([]string, error) {
 	var out struct {
 		Currencies         tickers `json:"currencies"`

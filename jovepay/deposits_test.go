@@ -115,21 +115,26 @@ func TestSeedWarningsEndToEnd(t *testing.T) {
 	}{
 		{
 			name: "normal payment", order: btcOrder,
-			run:  func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error { return srv.Complete(ctx, id) },
+			run: func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error {
+				_, err := srv.Pay(ctx, id)
+				return err
+			},
 			want: normal, fulfils: 1,
 		},
 		{
 			// Not a warning of the seed: more than pay_amount is still the order paid.
 			name: "overpayment", order: btcOrder,
 			run: func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error {
-				return srv.Pay(ctx, id, dec("0.0025"))
+				_, err := srv.PayAmount(ctx, id, dec("0.0025"))
+				return err
 			},
 			want: normal, fulfils: 1,
 		},
 		{
 			name: "underpayment", order: btcOrder,
 			run: func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error {
-				return srv.Pay(ctx, id, dec("0.0005"))
+				_, err := srv.PayAmount(ctx, id, dec("0.0005"))
+				return err
 			},
 			want: []step{{confirming, "actually_paid=amount", false}, {partial, "actually_paid=amount", false}},
 		},
@@ -137,7 +142,7 @@ func TestSeedWarningsEndToEnd(t *testing.T) {
 			// The seed: track parent_payment_id "to avoid providing service for partial/underpayments".
 			name: "repeated deposit after an underpayment", order: btcOrder,
 			run: func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error {
-				if err := srv.Pay(ctx, id, dec("0.0005")); err != nil {
+				if _, err := srv.PayAmount(ctx, id, dec("0.0005")); err != nil {
 					return err
 				}
 				_, err := srv.Redeposit(ctx, id, dec("0.0015"))
@@ -151,7 +156,7 @@ func TestSeedWarningsEndToEnd(t *testing.T) {
 			// Only parent_payment_id tells this one apart: same price, same asset, full amount.
 			name: "repeated deposit after a full payment", order: btcOrder,
 			run: func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error {
-				if err := srv.Complete(ctx, id); err != nil {
+				if _, err := srv.Pay(ctx, id); err != nil {
 					return err
 				}
 				_, err := srv.Redeposit(ctx, id, dec("0.002"))
@@ -167,7 +172,8 @@ func TestSeedWarningsEndToEnd(t *testing.T) {
 				if _, err := srv.PayWrongAsset(ctx, id, eth("0.04", false, "")); err != nil {
 					return err
 				}
-				return srv.Advance(ctx, id, finished) // support credits it by hand
+				_, err := srv.SetStatus(ctx, id, finished) // support credits it by hand
+				return err
 			},
 			want: []step{{confirming, asset, false}, {finished, asset, false}},
 		},
@@ -209,7 +215,7 @@ func TestSeedWarningsEndToEnd(t *testing.T) {
 			// "All repeated deposits are converted to the payment's original asset."
 			name: "wrong asset sent again after payment", order: btcOrder,
 			run: func(ctx context.Context, srv *jovepaytest.Server, id jovepay.ID) error {
-				if err := srv.Complete(ctx, id); err != nil {
+				if _, err := srv.Pay(ctx, id); err != nil {
 					return err
 				}
 				_, err := srv.PayWrongAsset(ctx, id, eth("0.04", false, ""))

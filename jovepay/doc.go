@@ -4,7 +4,7 @@
 //
 // # Flows
 //
-// Standard flow (the seed's "Getting Started"): Status → Currencies → MinAmount → Estimate
+// Standard flow (as JovePay's "Getting Started" guide describes it): Status → Currencies → MinAmount → Estimate
 // (check it is at least the minimum) → CreatePayment (show PayAddress and PayAmount) → IPNs
 // and GetPayment until the status is final. Invoice flow: CreateInvoice with a SuccessURL,
 // send the customer to InvoiceURL, then track the payment as above.
@@ -19,30 +19,31 @@
 //
 // # Money and ids
 //
-// Amounts are Decimal (paykit.Decimal): exact, whether JovePay sent a number or a string.
+// Amounts are paykit.Decimal (paykit.Decimal): exact, whether JovePay sent a number or a string.
 // Ids are ID: payment_id is a string in create responses and a number elsewhere; both decode
 // to the same ID.
 //
 // # Creating payments safely
 //
 // POST /payment and POST /invoice have no idempotency mechanism. The client never retries them
-// once the request may have reached JovePay; such a failure wraps ErrUnknownOutcome. Give every
+// once the request may have reached JovePay; such a failure wraps paykit.ErrUnknownOutcome. Give every
 // payment a unique OrderID, and recover with FindPaymentByOrderID, or let CreatePaymentOnce do
 // the lookup-then-retry for you.
 //
 // # IPN
 //
 // Mount NewIPNHandler at the ipn_callback_url you pass when creating payments. It verifies the
-// x-jovepay-sig signature (HMAC-SHA512 over key-sorted JSON, accepting any of the seed's Node,
-// PHP and Python reference forms), parses the body with ParseIPN into a payment, withdrawal or
+// x-jovepay-sig signature (HMAC-SHA512 over key-sorted JSON, accepting a signature made by any of
+// JovePay's Node, PHP and Python reference signers), parses the body with ParseIPN into a payment, withdrawal or
 // custodial-recurring IPN, drops duplicates and calls your function. Fulfil an order only when
 // the status IsPaid (finished) and CheckIPN finds the amount and asset right: partially_paid
 // is never paid, repeated deposits (parent_payment_id) and wrong-asset deposits need a human.
-// The fake in jovepaytest reproduces each of these (Pay short of pay_amount, Redeposit,
+// The fake in jovepaytest reproduces each of these (PayAmount short of pay_amount, Redeposit,
 // PayWrongAsset with or without auto-processing) with signed IPNs, so the checks can be tested
 // end to end.
 //
-// [assumed] points, kept configurable or tolerant: the sandbox host (SandboxBaseURL), the
+// What JovePay does not document, paykit assumes and keeps configurable or tolerant: the
+// sandbox host (SandboxBaseURL), the
 // x-nowpayments-sig header (also accepted), the raw-body HMAC-SHA256 signature (opt-in), the
 // "selectedCurrencies" name of the merchant coins list (accepted with "currencies"), and every
 // error code but INVALID_REQUEST_PARAMS.

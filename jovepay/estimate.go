@@ -2,6 +2,7 @@ package jovepay
 
 import (
 	"context"
+	"github.com/paykit-go/paykit"
 	"net/url"
 
 	"github.com/paykit-go/paykit/internal/transport"
@@ -28,9 +29,9 @@ type MinAmount struct {
 	// CurrencyTo is the merchant's outcome asset.
 	CurrencyTo string `json:"currency_to"`
 	// MinAmount is in CurrencyFrom.
-	MinAmount Decimal `json:"min_amount"`
+	MinAmount paykit.Decimal `json:"min_amount"`
 	// FiatEquivalent is MinAmount in the requested fiat (0 when not requested).
-	FiatEquivalent Decimal `json:"fiat_equivalent"`
+	FiatEquivalent paykit.Decimal `json:"fiat_equivalent"`
 }
 
 // MinAmount returns the minimum payable amount for a pair (GET /min-amount). A payment below it
@@ -62,7 +63,7 @@ func (c *Client) MinAmount(ctx context.Context, p MinAmountParams) (*MinAmount, 
 // EstimateParams are the query of GET /estimate.
 type EstimateParams struct {
 	// Amount is the amount to convert (required, > 0).
-	Amount Decimal
+	Amount paykit.Decimal
 	// CurrencyFrom is the amount's currency, usually the price fiat ("usd") (required).
 	CurrencyFrom string
 	// CurrencyTo is the asset to estimate in ("btc") (required).
@@ -74,11 +75,11 @@ type Estimate struct {
 	// CurrencyFrom is the converted amount's currency.
 	CurrencyFrom string `json:"currency_from"`
 	// AmountFrom is the converted amount.
-	AmountFrom Decimal `json:"amount_from"`
+	AmountFrom paykit.Decimal `json:"amount_from"`
 	// CurrencyTo is the currency of the estimate.
 	CurrencyTo string `json:"currency_to"`
 	// EstimatedAmount is in CurrencyTo.
-	EstimatedAmount Decimal `json:"estimated_amount"`
+	EstimatedAmount paykit.Decimal `json:"estimated_amount"`
 }
 
 // Estimate converts an amount at the current rate (GET /estimate), for example a fiat price to

@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/hookpreset"
 	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -39,7 +42,7 @@ type IPN struct {
 	Withdrawal *WithdrawalIPN
 	// Recurring is set for IPNRecurring.
 	Recurring *RecurringIPN
-	// Raw is the payload ParseIPN was given (not copied).
+	// Raw is the payload ParseIPN was given (not copied). DedupeKey is computed from it alone.
 	Raw json.RawMessage
 }
 
@@ -61,11 +64,11 @@ type WithdrawalIPN struct {
 	// Currency is the paid-out asset.
 	Currency string `json:"currency"`
 	// Amount is the paid-out amount.
-	Amount Decimal `json:"amount"`
+	Amount paykit.Decimal `json:"amount"`
 	// Address is the destination wallet.
 	Address string `json:"address"`
 	// Fee is the network fee, when sent (0 when null).
-	Fee Decimal `json:"fee"`
+	Fee paykit.Decimal `json:"fee"`
 	// ExtraID is the destination memo / tag, if any.
 	ExtraID string `json:"extra_id,omitempty"`
 	// Hash is the payout transaction hash, once sent.
@@ -109,7 +112,7 @@ type RecurringIPN struct {
 	// Currency is the charged asset.
 	Currency string `json:"currency"`
 	// Amount is the charged amount.
-	Amount Decimal `json:"amount"`
+	Amount paykit.Decimal `json:"amount"`
 	// IPNCallbackURL is where this IPN was sent.
 	IPNCallbackURL string `json:"ipn_callback_url,omitempty"`
 	// CreatedAt is when the charge was created.
@@ -222,22 +225,212 @@ func isSyntaxError(err error) bool {
 	return errors.As(err, &se)
 }
 
-// DedupeKey is the key NewIPNHandler dedupes on. IPNs carry no event id, and JovePay re-sends
-// the same body on retries and manual re-triggers, so the key is what identifies one state
-// change: "jovepay:payment:<payment_id>:<status>:<actually_paid>" (the amount normalised, so
-// 15 and "15.0" agree: a second partial deposit is a new event),
-// "jovepay:withdrawal:<id>:<status>", "jovepay:recurring:<id>:<status>", and for unknown
-// shapes or a missing id "jovepay:sha256:<hex of the raw body>".
+// DedupeKey is the key NewIPNHandler dedupes on, computed from Raw alone. IPNs carry neither an
+// event id nor a timestamp, so the key is the only replay protection, and it is a function of
+// what the signature covers: two bodies that verify under the same signature get the same key,
+// whichever of the Node, PHP and Python forms the signature was made over.
+//
+// The key is built from the body's Node canonical form (webhook.CanonicalSortedJSON with
+// webhook.FormNode: values as JSON.parse reads them, so 5077125051, 5077125051.0 and
+// 5.077125051e9 are one number, -0 is 0, integers beyond 2^53 are rounded to a double, string
+// escapes are decoded, arrays are index-keyed objects and "__proto__" keys are dropped). The PHP
+// and Python forms of a body read back to the same Node form, so a signature over any form
+// pins the key. Top-level keys are matched exactly:
+//
+//   - a payment (payment_id or payment_status set, payment_id not empty):
+//     "jovepay:payment:<payment_id>:<payment_status>:<actually_paid>", the amount as a decimal
+//     without trailing fractional zeros (0 when absent), so 15 and "15.0" agree and a second
+//     partial deposit is a new event;
+//   - a payout (batch_withdrawal_id, or id with address; id not empty):
+//     "jovepay:withdrawal:<id>:<status>";
+//   - a custodial recurring payment (id with status): "jovepay:recurring:<id>:<status>";
+//   - any other body: "jovepay:sha256:<hex SHA-256 of the Node form>" (of the Python form for
+//     the body null, the one body the Node program cannot canonicalize).
+//
+// A number id is written as JavaScript writes the number, a string id as its text; ':' and '%'
+// inside a component are escaped as %3A and %25. A body that has no Node form (not JSON,
+// duplicate keys, invalid UTF-8, a number beyond the float64 range: only the opt-in raw-body
+// HMAC fallback can accept one, and it signs the exact bytes) gets
+// "jovepay:raw-sha256:<hex SHA-256 of Raw>".
 func (i *IPN) DedupeKey() string {
-	switch {
-	case i.Payment != nil && !i.Payment.ID.IsZero():
-		p := i.Payment
-		return "jovepay:payment:" + string(p.ID) + ":" + string(p.Status) + ":" + normDecimal(p.ActuallyPaid)
-	case i.Withdrawal != nil && !i.Withdrawal.ID.IsZero():
-		return "jovepay:withdrawal:" + string(i.Withdrawal.ID) + ":" + i.Withdrawal.Status
-	case i.Recurring != nil && !i.Recurring.ID.IsZero():
-		return "jovepay:recurring:" + string(i.Recurring.ID) + ":" + i.Recurring.Status
+	canon, err := webhook.CanonicalSortedJSON(i.Raw, webhook.FormNode)
+	if errors.Is(err, webhook.ErrNoCanonicalForm) {
+		// JSON.parse + sortObject fails only on null; the Python form is the only one it has.
+		canon, err = webhook.CanonicalSortedJSON(i.Raw, webhook.FormPython)
 	}
-	sum := sha256.Sum256(i.Raw)
+	if err != nil {
+		sum := sha256.Sum256(i.Raw)
+		return "jovepay:raw-sha256:" + hex.EncodeToString(sum[:])
+	}
+	var f keyFields
+	if f.scan(canon) {
+		if key := f.stateKey(); key != "" {
+			return key
+		}
+	}
+	sum := sha256.Sum256(canon)
 	return "jovepay:sha256:" + hex.EncodeToString(sum[:])
+}
+
+// keyFields are the top-level values of a Node-form IPN its dedupe key is made of, as JSON
+// text (nil when absent).
+type keyFields struct {
+	paymentID, paymentStatus, actuallyPaid, batchWithdrawalID, id, address, status []byte
+}
+
+// field returns where the value of the top-level key named by the JSON string text k goes, or
+// nil for a key the dedupe key does not read.
+func (f *keyFields) field(k []byte) *[]byte {
+	name := k[1 : len(k)-1]
+	if bytes.IndexByte(k, '\\') >= 0 {
+		var decoded string
+		if json.Unmarshal(k, &decoded) != nil {
+			return nil
+		}
+		name = []byte(decoded)
+	}
+	switch string(name) {
+	case "payment_id":
+		return &f.paymentID
+	case "payment_status":
+		return &f.paymentStatus
+	case "actually_paid":
+		return &f.actuallyPaid
+	case "batch_withdrawal_id":
+		return &f.batchWithdrawalID
+	case "id":
+		return &f.id
+	case "address":
+		return &f.address
+	case "status":
+		return &f.status
+	}
+	return nil
+}
+
+// scan reads the top-level members of canon, a JSON text as CanonicalSortedJSON writes it
+// (compact, valid), in one pass. It reports false when canon is not an object (or not such a
+// text); a key that occurs twice keeps its last value.
+func (f *keyFields) scan(canon []byte) bool {
+	if len(canon) < 2 || canon[0] != '{' {
+		return false
+	}
+	if string(canon) == "{}" {
+		return true
+	}
+	for pos := 1; ; {
+		kend, ok := skipValue(canon, pos)
+		if !ok || canon[pos] != '"' || kend >= len(canon) || canon[kend] != ':' {
+			return false
+		}
+		vend, ok := skipValue(canon, kend+1)
+		if !ok || vend >= len(canon) {
+			return false
+		}
+		if dst := f.field(canon[pos:kend]); dst != nil {
+			*dst = canon[kend+1 : vend]
+		}
+		switch canon[vend] {
+		case ',':
+			pos = vend + 1
+		case '}':
+			return vend == len(canon)-1
+		default:
+			return false
+		}
+	}
+}
+
+// skipValue returns the end of the compact JSON value starting at pos: after a string's
+// closing quote, a container's closing bracket, or a scalar's last byte.
+func skipValue(b []byte, pos int) (int, bool) {
+	if pos >= len(b) {
+		return pos, false
+	}
+	depth, inString := 0, false
+	for i := pos; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i, i > pos
+			}
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		case c == ',' || c == ':':
+			if depth == 0 {
+				return i, i > pos
+			}
+		}
+	}
+	return len(b), depth == 0 && !inString && len(b) > pos
+}
+
+// stateKey returns the state-change key of the IPN (see IPN.DedupeKey), or "" for a shape
+// without one.
+func (f *keyFields) stateKey() string {
+	set := func(v []byte) bool { return len(v) > 0 && string(v) != "null" }
+	var kind, id, status string
+	switch {
+	case set(f.paymentID) || set(f.paymentStatus):
+		kind, id, status = "payment", keyText(f.paymentID), keyText(f.paymentStatus)
+	case set(f.batchWithdrawalID) || set(f.id) && set(f.address):
+		kind, id, status = "withdrawal", keyText(f.id), keyText(f.status)
+	case set(f.id) && set(f.status):
+		kind, id, status = "recurring", keyText(f.id), keyText(f.status)
+	default:
+		return ""
+	}
+	if id == "" {
+		return ""
+	}
+	key := "jovepay:" + kind + ":" + hookpreset.KeyPart(id) + ":" + hookpreset.KeyPart(status)
+	if kind == "payment" {
+		key += ":" + hookpreset.KeyPart(amountText(f.actuallyPaid))
+	}
+	return key
+}
+
+// keyText returns the text of a Node-form value for a key: a string's value, "" for null or
+// absent, and the JSON text of anything else (a number as JavaScript writes it).
+func keyText(raw []byte) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	return string(raw)
+}
+
+// amountText returns a Node-form amount as a decimal without trailing fractional zeros ("0"
+// for null or absent), or its keyText when it is not a decimal.
+func amountText(raw []byte) string {
+	text := keyText(raw)
+	if text == "" {
+		return "0"
+	}
+	d, err := paykit.ParseDecimal(strings.TrimSpace(text))
+	if err != nil {
+		return text
+	}
+	return normDecimal(d)
 }

@@ -1,6 +1,8 @@
 package jovepay
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -26,7 +28,7 @@ func TestParseIPNFixtures(t *testing.T) {
 			PriceAmount: dec("1"), PriceCurrency: "usd", PayAmount: dec("15"), ActuallyPaid: dec("15"),
 			ActuallyPaidAtFiat: dec("0"), PayCurrency: "trx", PurchaseID: "123456789",
 			OutcomeAmount: dec("14.8106"), OutcomeCurrency: "trx",
-			// 17 significant digits: float64 would round this; Decimal keeps every one.
+			// 17 significant digits: float64 would round this; paykit.Decimal keeps every one.
 			Fee: &Fee{Currency: "btc", DepositFee: dec("0.09853637216235617"), WithdrawalFee: dec("0"), ServiceFee: dec("0")},
 		}}, "jovepay:payment:123456789:finished:15"},
 		{"ipn_payment_providers.json", &IPN{Kind: IPNPayment, Payment: &PaymentIPN{
@@ -92,7 +94,7 @@ func TestPaymentTolerantDecoding(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Status != "mystery_state" || p.Status.IsKnown() || p.Status.IsFinal() || p.Status.IsPaid() {
+	if p.Status != "mystery_state" || p.Status.IsKnown() || p.Status.IsTerminal() || p.Status.IsPaid() {
 		t.Errorf("unknown status: %q", p.Status)
 	}
 	if p.PriceAmount.String() != "10.50" || p.PayAmount.String() != "0.0000001" {
@@ -232,4 +234,260 @@ func BenchmarkParseIPN(b *testing.B) {
 			}
 		}
 	})
+}
+
+// sharesSignature reports whether some form's signature over a also verifies b: then a replay
+// of a's delivery with b's bytes is accepted, and the two must have one dedupe key.
+func sharesSignature(t *testing.T, v *IPNVerifier, a, b string) bool {
+	t.Helper()
+	for _, f := range []webhook.SortedJSONForm{webhook.FormNode, webhook.FormPHP, webhook.FormPython} {
+		sig, err := webhook.SignSortedJSONForm("k", []byte(a), f)
+		if err != nil {
+			continue // no such form for a (PHP and a lone surrogate)
+		}
+		if v.VerifySignature([]byte(b), sig) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// parsedKey is the dedupe key NewIPNHandler uses for body.
+func parsedKey(t *testing.T, body string) string {
+	t.Helper()
+	ipn, err := ParseIPN([]byte(body))
+	if err != nil {
+		t.Fatalf("ParseIPN(%s): %v", body, err)
+	}
+	return ipn.DedupeKey()
+}
+
+// TestDedupeKeyFollowsSignature: bodies that verify under one signature share a key, across the
+// cases where the three canonical forms read numbers, strings and containers differently.
+func TestDedupeKeyFollowsSignature(t *testing.T) {
+	v, err := NewIPNVerifier("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := func(id, status, paid string) string {
+		return `{"payment_id":` + id + `,"payment_status":` + status + `,"actually_paid":` + paid + `}`
+	}
+	same := []struct {
+		name string
+		a, b []string
+	}{
+		{"payment id re-encoded", []string{pay("5077125051", `"finished"`, "25.31")}, []string{
+			pay("5077125051.0", `"finished"`, "25.31"), pay("5.077125051e9", `"finished"`, "25.31"),
+			pay("5077125051.00", `"finished"`, "25.31"), pay("507712505100e-2", `"finished"`, "25.31"),
+			pay("0.5077125051E+10", `"finished"`, "25.31"),
+		}},
+		{"digits beyond double precision", []string{pay("5077125051", `"finished"`, "25.31")}, []string{
+			pay("5077125051.0000000001", `"finished"`, "25.310000000000000001"),
+		}},
+		{"integers above 2^53 (one double)", []string{pay("9007199254740993", `"finished"`, "1")}, []string{
+			pay("9007199254740992", `"finished"`, "1"), pay("9007199254740992.4", `"finished"`, "1"),
+		}},
+		{"negative zero", []string{pay("7", `"waiting"`, "0")}, []string{
+			pay("7", `"waiting"`, "-0"), pay("7", `"waiting"`, "-0.0"), pay("7", `"waiting"`, "0e5"), pay("7", `"waiting"`, "-1e-400"),
+		}},
+		{"1e21 and beyond", []string{pay("7", `"finished"`, "1e21")}, []string{
+			pay("7", `"finished"`, "1000000000000000000000"), pay("7", `"finished"`, "1E+21"), pay("7", `"finished"`, "1000000000000000000000.0"),
+		}},
+		{"string escapes", []string{pay("7", `"finished"`, `"0.5"`)}, []string{
+			pay("7", `"\u0066inished"`, `"0.5"`), pay("7", `"\u0066\u0069nished"`, `"\u0030.5"`),
+		}},
+		{"whitespace and key order", []string{pay("7", `"finished"`, "0.5")}, []string{
+			" {\n\t\"actually_paid\" : 0.5 ,\r\n \"payment_status\":\"finished\",\"payment_id\":7}\n",
+		}},
+		{"__proto__ keys (JSON.parse + assignment drops them)", []string{pay("7", `"finished"`, "0.5")}, []string{
+			`{"__proto__":{"payment_id":8},"payment_id":7,"payment_status":"finished","actually_paid":0.5}`,
+			`{"payment_id":7,"payment_status":"finished","actually_paid":0.5,"__proto__":null}`,
+		}},
+		{"arrays and index-keyed objects", []string{`{"event":"new","ids":[5,2],"x":{"0":"a","1":"b"}}`}, []string{
+			`{"event":"new","ids":{"1":2,"0":5},"x":["a","b"]}`,
+		}},
+		{"empty object and empty array", []string{`{"event":"new","meta":{}}`}, []string{`{"event":"new","meta":[]}`}},
+		{"non-ASCII escaped", []string{`{"event":"new","note":"Ä-1 café"}`}, []string{`{"event":"new","note":"\u00c4-1 caf\u00e9"}`}},
+		{"withdrawal id re-encoded", []string{`{"id":123456789,"batch_withdrawal_id":1,"status":"FINISHED","address":"T"}`}, []string{
+			`{"id":1.23456789e8,"batch_withdrawal_id":1.0,"status":"\u0046INISHED","address":"T"}`,
+		}},
+		{"recurring id re-encoded", []string{`{"id":1234567890,"status":"FINISHED","amount":1}`}, []string{
+			`{"status":"FINISHED","amount":1.0,"id":1234567890.0}`,
+		}},
+	}
+	for _, tc := range same {
+		for _, a := range tc.a {
+			ka := parsedKey(t, a)
+			for _, b := range tc.b {
+				if !sharesSignature(t, v, a, b) {
+					t.Errorf("%s: fixture %s does not verify under a signature of %s", tc.name, b, a)
+				}
+				if kb := parsedKey(t, b); kb != ka {
+					t.Errorf("%s: one signature, two keys:\n  %s → %s\n  %s → %s", tc.name, a, ka, b, kb)
+				}
+			}
+		}
+	}
+
+	// Different events keep different keys.
+	distinct := []string{
+		pay("7", `"partially_paid"`, "0.5"), pay("7", `"partially_paid"`, "0.75"), pay("7", `"finished"`, "0.75"),
+		pay("8", `"finished"`, "0.75"), pay(`"7:finished"`, `"0.75"`, "0"), pay("7", `"finished:0.75"`, "0"),
+		`{"event":"a"}`, `{"event":"b"}`,
+		`{"id":1,"batch_withdrawal_id":1,"status":"SENDING"}`, `{"id":1,"batch_withdrawal_id":1,"status":"FINISHED"}`,
+		`{"id":1,"status":"FINISHED"}`,
+	}
+	seen := map[string]string{}
+	for _, body := range distinct {
+		k := parsedKey(t, body)
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s and %s share key %q", other, body, k)
+		}
+		seen[k] = body
+	}
+	if k := parsedKey(t, pay("5077125051.0", `"finished"`, `"25.310"`)); k != "jovepay:payment:5077125051:finished:25.31" {
+		t.Errorf("key %q", k)
+	}
+	if k := parsedKey(t, pay(`"7:x%"`, `"finished"`, "1")); k != "jovepay:payment:7%3Ax%25:finished:1" {
+		t.Errorf("escaped key %q", k)
+	}
+}
+
+// TestDedupeKeyDuplicateKeys: a body with a duplicate key has no canonical form, so no
+// sorted-JSON signature verifies it (not even one over the text JSON.parse would make of it);
+// only the raw-body fallback, which signs the exact bytes, can accept it, and its key hashes
+// those bytes.
+func TestDedupeKeyDuplicateKeys(t *testing.T) {
+	dup := []byte(`{"payment_id":1,"payment_id":2,"payment_status":"finished"}`)
+	v, err := NewIPNVerifier("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lastWins := range []string{`{"payment_id":2,"payment_status":"finished"}`, `{"payment_id":1,"payment_status":"finished"}`} {
+		sig, err := webhook.SignSortedJSON("k", []byte(lastWins))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.VerifySignature(dup, sig); err == nil {
+			t.Errorf("a body with a duplicate key verified under the signature of %s", lastWins)
+		}
+	}
+	sum := sha256.Sum256(dup)
+	if k := (&IPN{Raw: dup}).DedupeKey(); k != "jovepay:raw-sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("key %q", k)
+	}
+}
+
+// checkScan compares keyFields.scan on a Node form with encoding/json's decoding of it.
+func checkScan(t *testing.T, canon []byte) {
+	t.Helper()
+	var f keyFields
+	ok := f.scan(canon)
+	var top map[string]json.RawMessage
+	want := canon[0] == '{' && json.Unmarshal(canon, &top) == nil
+	if ok != want {
+		t.Fatalf("scan(%s) = %v, encoding/json says %v", canon, ok, want)
+	}
+	for name, got := range map[string][]byte{"payment_id": f.paymentID, "payment_status": f.paymentStatus,
+		"actually_paid": f.actuallyPaid, "batch_withdrawal_id": f.batchWithdrawalID, "id": f.id,
+		"address": f.address, "status": f.status} {
+		if ok && string(got) != string(top[name]) {
+			t.Fatalf("scan(%s): %s = %s, encoding/json says %s", canon, name, got, top[name])
+		}
+	}
+}
+
+// FuzzIPNDedupeKey checks the property the replay protection rests on: a body and each of its
+// canonical forms have the same key. A signature is over one form's text, so if bodies a and b
+// both verify under it, that text is a form of both, and key(a) = key(text) = key(b).
+func FuzzIPNDedupeKey(f *testing.F) {
+	for _, name := range []string{"ipn_payment_seed.json", "ipn_payment_providers.json", "ipn_withdrawal_seed.json", "ipn_recurring_seed.json"} {
+		f.Add(apitest.Fixture(f, name))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		key := (&IPN{Raw: body}).DedupeKey()
+		if key == "" {
+			t.Fatal("empty key")
+		}
+		var junk keyFields
+		_ = junk.scan(body) // any bytes: must not panic or loop
+		if canon, err := webhook.CanonicalSortedJSON(body, webhook.FormNode); err == nil {
+			checkScan(t, canon)
+		}
+		for _, form := range []webhook.SortedJSONForm{webhook.FormNode, webhook.FormPHP, webhook.FormPython} {
+			canon, err := webhook.CanonicalSortedJSON(body, form)
+			if err != nil {
+				continue
+			}
+			if k := (&IPN{Raw: canon}).DedupeKey(); k != key {
+				t.Fatalf("%s form %s has key %q, the body %q has %q", form, canon, k, body, key)
+			}
+		}
+	})
+}
+
+// BenchmarkIPNDedupeKey measures what the canonical-form key adds to an IPN delivery, against
+// the two steps every delivery already pays for: ParseIPN and signature verification.
+func BenchmarkIPNDedupeKey(b *testing.B) {
+	body := apitest.Fixture(b, "ipn_payment_providers.json")
+	ipn, err := ParseIPN(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := NewIPNVerifier("k")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig, err := webhook.SignSortedJSON("k", body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("DedupeKey", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for i := 0; i < b.N; i++ {
+			if ipn.DedupeKey() == "" {
+				b.Fatal("empty key")
+			}
+		}
+	})
+	b.Run("baseline_ParseIPN", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for i := 0; i < b.N; i++ {
+			if _, err := ParseIPN(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline_VerifySignature", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for i := 0; i < b.N; i++ {
+			if err := v.VerifySignature(body, sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestKeyFieldsScan(t *testing.T) {
+	for _, canon := range []string{
+		`{}`, `[]`, `"x"`, `1`, `null`,
+		`{"a":"}\"{,:","payment_id":1,"x":{"payment_id":2,"s":"\\"},"y":[{"z":"]"}],"status":"\u0000"}`,
+		`{"pay\u006dent_id":"k","actually_paid":-1.5e-7,"id":true,"address":{},"batch_withdrawal_id":null}`,
+		`{"payment_status":"finished"}`, `{"":1,"0":[[],{}]}`,
+	} {
+		checkScan(t, []byte(canon))
+	}
+	var f keyFields
+	if !f.scan([]byte(`{"a":"}\"{","payment_id":1,"x":{"payment_id":2}}`)) || string(f.paymentID) != "1" {
+		t.Errorf("nested payment_id taken: %s", f.paymentID)
+	}
+	for _, bad := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1}x`, `{"a":"1}`, `{1:2}`} {
+		var g keyFields
+		if g.scan([]byte(bad)) {
+			t.Errorf("scan(%q) accepted", bad)
+		}
+	}
 }

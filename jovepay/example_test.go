@@ -36,7 +36,7 @@ func ExampleClient_CreatePayment() {
 	pay, err := client.CreatePayment(ctx, jovepay.CreatePaymentParams{
 		PriceAmount: paykit.MustDecimal("49.99"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "A-1001",
 	})
-	if errors.Is(err, jovepay.ErrUnknownOutcome) {
+	if errors.Is(err, paykit.ErrUnknownOutcome) {
 		// The payment may exist: look it up by order id before creating another (or use
 		// CreatePaymentOnce).
 		log.Fatal(err)
@@ -58,7 +58,7 @@ func ExampleError() {
 	_, err := client.CreatePayment(context.Background(), jovepay.CreatePaymentParams{
 		PriceAmount: paykit.MustDecimal("1"), PriceCurrency: "usd", PayCurrency: "btc",
 	})
-	var apiErr *jovepay.Error
+	var apiErr *paykit.Error
 	if errors.As(err, &apiErr) {
 		fmt.Println(apiErr.Status, apiErr.Code)
 	}
@@ -132,8 +132,8 @@ func ExampleNewIPNHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = srv.Complete(ctx, pay.ID)  // four IPNs: confirming … finished
-	_ = srv.ResendIPN(ctx, pay.ID) // a duplicate: verified, recognised, not handled again
+	_, _ = srv.Pay(ctx, pay.ID)       // four IPNs: confirming … finished
+	_, _ = srv.Redeliver(ctx, pay.ID) // a duplicate: verified, recognised, not handled again
 	// Output:
 	// IPN: A-1003 confirming
 	// IPN: A-1003 confirmed
@@ -177,14 +177,14 @@ func ExampleClient_CreatePaymentOnce() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(pay.OrderID, pay.Status, "creates sent:", srv.Count("POST", "/v1/payment"))
+	fmt.Println(pay.OrderID, pay.Status, "creates sent:", srv.CountCalls("POST", "/v1/payment"))
 	// Output:
 	// A-1004 waiting creates sent: 1
 }
 
 func ExamplePaymentStatus_IsPaid() {
 	for _, s := range []jovepay.PaymentStatus{jovepay.StatusConfirmed, jovepay.StatusPartiallyPaid, jovepay.StatusFinished, "something_new"} {
-		fmt.Println(s, s.IsPaid(), s.IsFinal())
+		fmt.Println(s, s.IsPaid(), s.IsTerminal())
 	}
 	// Output:
 	// confirmed false false

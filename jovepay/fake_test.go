@@ -85,7 +85,7 @@ func TestTokenRefreshBeforeExp(t *testing.T) {
 				t.Fatalf("logins after %v = %d, want 2 (renewed before exp)", tc.renewAt, n)
 			}
 			// No request ever carried an expired token: every list call succeeded first time.
-			if n := srv.Count("GET", "/v1/payment/"); n != 3 {
+			if n := srv.CountCalls("GET", "/v1/payment/"); n != 3 {
 				t.Errorf("list requests = %d, want 3 (no 401 retries)", n)
 			}
 		})
@@ -104,8 +104,8 @@ func TestRevokedTokenRelogin(t *testing.T) {
 	if _, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{}); err != nil {
 		t.Fatal(err)
 	}
-	if srv.Logins() != 2 || srv.Count("GET", "/v1/payment/") != 3 {
-		t.Errorf("logins = %d, list requests = %d; want 2 and 3", srv.Logins(), srv.Count("GET", "/v1/payment/"))
+	if srv.Logins() != 2 || srv.CountCalls("GET", "/v1/payment/") != 3 {
+		t.Errorf("logins = %d, list requests = %d; want 2 and 3", srv.Logins(), srv.CountCalls("GET", "/v1/payment/"))
 	}
 }
 
@@ -127,10 +127,10 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 			srv, c := newFake(t)
 			tc.inject(srv)
 			_, err := c.CreatePayment(ctx, order("A-1"))
-			if !errors.Is(err, jovepay.ErrUnknownOutcome) {
+			if !errors.Is(err, paykit.ErrUnknownOutcome) {
 				t.Fatalf("err = %v, want ErrUnknownOutcome", err)
 			}
-			if n := srv.Count("POST", "/v1/payment"); n != 1 {
+			if n := srv.CountCalls("POST", "/v1/payment"); n != 1 {
 				t.Errorf("POST /payment sent %d times, want exactly 1", n)
 			}
 			_, err = c.CreateInvoice(ctx, jovepay.CreateInvoiceParams{PriceAmount: paykit.MustDecimal("5"), PriceCurrency: "usd"})
@@ -143,11 +143,11 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(1, http.StatusBadGateway, 0)
 		_, err := c.CreateInvoice(ctx, jovepay.CreateInvoiceParams{PriceAmount: paykit.MustDecimal("5"), PriceCurrency: "usd"})
-		var apiErr *jovepay.Error
-		if !errors.Is(err, jovepay.ErrUnknownOutcome) || !errors.As(err, &apiErr) || apiErr.Status != 502 {
+		var apiErr *paykit.Error
+		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.As(err, &apiErr) || apiErr.Status != 502 {
 			t.Fatalf("err = %v, want ErrUnknownOutcome wrapping the 502", err)
 		}
-		if n := srv.Count("POST", "/v1/invoice"); n != 1 {
+		if n := srv.CountCalls("POST", "/v1/invoice"); n != 1 {
 			t.Errorf("POST /invoice sent %d times, want 1", n)
 		}
 	})
@@ -161,7 +161,7 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 		if _, err := c.GetPayment(ctx, p.ID); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Count("GET", "/v1/payment/"+p.ID.String()); n != 3 {
+		if n := srv.CountCalls("GET", "/v1/payment/"+p.ID.String()); n != 3 {
 			t.Errorf("GET sent %d times, want 3", n)
 		}
 	})
@@ -171,7 +171,7 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		_, err := c.CreatePayment(cctx, order("A-3"))
-		if !errors.Is(err, jovepay.ErrUnknownOutcome) || !errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want ErrUnknownOutcome and DeadlineExceeded", err)
 		}
 	})
@@ -203,7 +203,7 @@ func TestCreatePaymentOnce(t *testing.T) {
 		if p.OrderID != "B-1" || p.Status != jovepay.StatusWaiting || p.PayAddress == "" {
 			t.Errorf("payment = %+v", p)
 		}
-		if n := srv.Count("POST", "/v1/payment"); n != 1 {
+		if n := srv.CountCalls("POST", "/v1/payment"); n != 1 {
 			t.Errorf("creates sent = %d, want 1", n)
 		}
 		if n := count(srv, "B-1"); n != 1 {
@@ -217,16 +217,16 @@ func TestCreatePaymentOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.OrderID != "B-2" || srv.Count("POST", "/v1/payment") != 2 || count(srv, "B-2") != 1 {
-			t.Errorf("payment %+v, creates %d, payments %d", p, srv.Count("POST", "/v1/payment"), count(srv, "B-2"))
+		if p.OrderID != "B-2" || srv.CountCalls("POST", "/v1/payment") != 2 || count(srv, "B-2") != 1 {
+			t.Errorf("payment %+v, creates %d, payments %d", p, srv.CountCalls("POST", "/v1/payment"), count(srv, "B-2"))
 		}
 	})
 	t.Run("MaxCreates 1 reports the unknown outcome", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(1, http.StatusInternalServerError, 0)
 		_, err := c.CreatePaymentOnce(ctx, order("B-3"), jovepay.OnceOptions{MaxCreates: 1, LookupDelay: time.Millisecond})
-		if !errors.Is(err, jovepay.ErrUnknownOutcome) || srv.Count("POST", "/v1/payment") != 1 {
-			t.Errorf("err = %v, creates = %d", err, srv.Count("POST", "/v1/payment"))
+		if !errors.Is(err, paykit.ErrUnknownOutcome) || srv.CountCalls("POST", "/v1/payment") != 1 {
+			t.Errorf("err = %v, creates = %d", err, srv.CountCalls("POST", "/v1/payment"))
 		}
 	})
 	t.Run("lookup fails: no second create", func(t *testing.T) {
@@ -234,10 +234,10 @@ func TestCreatePaymentOnce(t *testing.T) {
 		srv.FailNext(1, http.StatusInternalServerError, 0)
 		srv.AddFault(10, faultOn("GET", "/v1/payment/", http.StatusForbidden))
 		_, err := c.CreatePaymentOnce(ctx, order("B-4"), fast)
-		if !errors.Is(err, jovepay.ErrUnknownOutcome) || !strings.Contains(err.Error(), "looking the payment up by order id failed: jovepay: 403 INVALID_API_KEY") {
+		if !errors.Is(err, paykit.ErrUnknownOutcome) || !strings.Contains(err.Error(), "looking the payment up by order id failed: jovepay: 403 INVALID_API_KEY") {
 			t.Errorf("err = %v, want unknown outcome plus the lookup's 403", err)
 		}
-		if n := srv.Count("POST", "/v1/payment"); n != 1 {
+		if n := srv.CountCalls("POST", "/v1/payment"); n != 1 {
 			t.Errorf("creates = %d, want 1", n)
 		}
 	})
@@ -246,10 +246,10 @@ func TestCreatePaymentOnce(t *testing.T) {
 		p := order("B-5")
 		p.PriceAmount = paykit.MustDecimal("0.01") // below the btc minimum
 		_, err := c.CreatePaymentOnce(ctx, p, fast)
-		if !paykit.IsCode(err, jovepay.CodeAmountMinimal) || errors.Is(err, jovepay.ErrUnknownOutcome) {
+		if !paykit.IsCode(err, jovepay.CodeAmountMinimal) || errors.Is(err, paykit.ErrUnknownOutcome) {
 			t.Errorf("err = %v, want AMOUNT_MINIMAL_ERROR", err)
 		}
-		if srv.Count("GET", "/v1/payment/") != 0 {
+		if srv.CountCalls("GET", "/v1/payment/") != 0 {
 			t.Error("a definite failure must not trigger a lookup")
 		}
 	})
@@ -282,7 +282,7 @@ func TestFindPaymentByOrderIDSkipsRepeatedDeposits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Complete(ctx, p.ID); err != nil {
+	if _, err := srv.Pay(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	child, err := srv.Redeposit(ctx, p.ID, paykit.MustDecimal("0.0001"))

@@ -49,9 +49,9 @@ func testAPIKeyOnly(t *testing.T, r *http.Request) {
 
 // decimalExact compares Decimals digit for digit: 15 and 15.0 differ, which is the point of
 // keeping the digits JovePay sent.
-var decimalExact = cmp.Comparer(func(a, b Decimal) bool { return a.String() == b.String() })
+var decimalExact = cmp.Comparer(func(a, b paykit.Decimal) bool { return a.String() == b.String() })
 
-func dec(s string) Decimal { return paykit.MustDecimal(s) }
+func dec(s string) paykit.Decimal { return paykit.MustDecimal(s) }
 
 // makeJWT builds an unsigned-looking HS256 token with the given claims.
 func makeJWT(claims map[string]any) string {

@@ -3,6 +3,7 @@ package jovepay
 import (
 	"context"
 	"encoding/json"
+	"github.com/paykit-go/paykit"
 	"strings"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // CreateInvoiceParams is the body of POST /invoice: a hosted payment page (a payment link).
 type CreateInvoiceParams struct {
 	// PriceAmount is the order's price (required, > 0).
-	PriceAmount Decimal `json:"price_amount"`
+	PriceAmount paykit.Decimal `json:"price_amount"`
 	// PriceCurrency is the price currency, e.g. "usd" (required).
 	PriceCurrency string `json:"price_currency"`
 	// PayCurrency preselects the asset; when empty the customer picks one on the page.
@@ -63,7 +64,7 @@ type Invoice struct {
 	// InvoiceURL is the hosted page to show the customer or redirect to.
 	InvoiceURL string `json:"invoice_url"`
 	// PriceAmount is the price (sent as a string in this response; decoded exactly).
-	PriceAmount Decimal `json:"price_amount"`
+	PriceAmount paykit.Decimal `json:"price_amount"`
 	// PriceCurrency is the price's currency.
 	PriceCurrency string `json:"price_currency,omitempty"`
 	// PayCurrency is "" when the customer picks it on the page.
@@ -117,7 +118,7 @@ func (inv *Invoice) UnmarshalJSON(b []byte) error {
 // JovePay redirects them to SuccessURL after paying, and the payment's IPNs carry invoice_id.
 //
 // Like CreatePayment it has no idempotency key and is not retried once the request may have
-// reached JovePay; an error wrapping ErrUnknownOutcome means the invoice may exist. An invoice
+// reached JovePay; an error wrapping paykit.ErrUnknownOutcome means the invoice may exist. An invoice
 // nobody pays costs nothing, so creating a new one is usually acceptable — but never send the
 // customer to two invoices for one order.
 func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams) (*Invoice, error) {
@@ -194,14 +195,14 @@ func (p *CreateInvoicePaymentParams) validate() error {
 		return err
 	}
 	if p.PayoutAddress != "" && strings.TrimSpace(p.PayoutCurrency) == "" {
-		return &ValidationError{Field: "payout_currency", Reason: "required with payout_address"}
+		return &paykit.ValidationError{Field: "payout_currency", Reason: "required with payout_address"}
 	}
 	return nil
 }
 
 // CreateInvoicePayment creates a payment for an existing invoice (POST /invoice-payment) and
 // returns it with its deposit address. It is not retried once it may have reached JovePay (see
-// CreatePayment); after ErrUnknownOutcome, list the invoice's payments
+// CreatePayment); after paykit.ErrUnknownOutcome, list the invoice's payments
 // (ListPaymentsParams.InvoiceID) before trying again.
 func (c *Client) CreateInvoicePayment(ctx context.Context, p CreateInvoicePaymentParams) (*Payment, error) {
 	if err := p.validate(); err != nil {

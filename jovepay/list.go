@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/internal/transport"
 )
@@ -39,8 +40,10 @@ const (
 type ListPaymentsParams struct {
 	// Limit is the page size, 1–500 (0: JovePay's default, 10).
 	Limit int
-	// Page is the 0-based page to fetch (ListPaymentsPage) or to start from (ListPayments).
-	Page int
+	// Cursor is the page to fetch (ListPaymentsPage) or to start from (ListPayments): the
+	// NextCursor of the previous page, which is JovePay's 0-based page number as text. ""
+	// means the first page.
+	Cursor string
 	// SortBy is the field to sort on (SortByCreatedAt by default).
 	SortBy string
 	// OrderBy is OrderAsc (default) or OrderDesc.
@@ -54,17 +57,30 @@ type ListPaymentsParams struct {
 func (p *ListPaymentsParams) validate() error {
 	switch {
 	case p.Limit < 0 || p.Limit > MaxListLimit:
-		return &ValidationError{Field: "limit", Reason: "must be between 1 and 500 (0 for the default)"}
-	case p.Page < 0:
-		return &ValidationError{Field: "page", Reason: "must not be negative (pages are 0-based)"}
+		return &paykit.ValidationError{Field: "limit", Reason: "must be between 1 and 500 (0 for the default)"}
+	case p.Cursor != "" && pageNumber(p.Cursor) < 0:
+		return &paykit.ValidationError{Field: "page", Reason: "cursor must be a NextCursor: a 0-based page number"}
 	case p.OrderBy != "" && p.OrderBy != OrderAsc && p.OrderBy != OrderDesc:
-		return &ValidationError{Field: "orderBy", Reason: `must be "asc" or "desc"`}
+		return &paykit.ValidationError{Field: "orderBy", Reason: `must be "asc" or "desc"`}
 	case p.SortBy != "" && strings.TrimSpace(p.SortBy) != p.SortBy:
-		return &ValidationError{Field: "sortBy", Reason: "must not contain surrounding spaces"}
+		return &paykit.ValidationError{Field: "sortBy", Reason: "must not contain surrounding spaces"}
 	case !p.DateFrom.IsZero() && !p.DateTo.IsZero() && p.DateTo.Before(p.DateFrom):
-		return &ValidationError{Field: "dateTo", Reason: "must not be before dateFrom"}
+		return &paykit.ValidationError{Field: "dateTo", Reason: "must not be before dateFrom"}
 	}
 	return nil
+}
+
+// pageNumber returns the page number a cursor names, 0 for "", or -1 for anything that is not a
+// non-negative decimal number.
+func pageNumber(cursor string) int {
+	if cursor == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(cursor)
+	if err != nil || n < 0 || strconv.Itoa(n) != cursor {
+		return -1
+	}
+	return n
 }
 
 // isoTime is the date format sent for dateFrom/dateTo (the docs accept YYYY-MM-DD or ISO).
@@ -93,41 +109,36 @@ func (p *ListPaymentsParams) query(page int) url.Values {
 	return q
 }
 
-// PaymentList is one page of GET /payment/.
-type PaymentList struct {
-	// Data holds the page's payments.
-	Data []Payment `json:"data"`
-	// Limit is the page size JovePay used.
-	Limit int `json:"limit"`
-	// Page is this page's 0-based number.
-	Page int `json:"page"`
-	// PagesCount is the number of pages.
-	PagesCount int `json:"pagesCount"`
-	// Total is the number of payments matching.
-	Total int `json:"total"`
+// wireList is one page of GET /payment/ as JovePay sends it.
+type wireList struct {
+	Data       []*Payment `json:"data"`
+	Limit      int        `json:"limit"`      // the page size JovePay used
+	PagesCount int        `json:"pagesCount"` // the number of pages
+	Total      int        `json:"total"`      // the number of payments matching
 }
 
 // UnmarshalJSON accepts the counters as numbers or numeric strings.
-func (l *PaymentList) UnmarshalJSON(b []byte) error {
-	type plain PaymentList
-	*l = PaymentList{}
+func (l *wireList) UnmarshalJSON(b []byte) error {
+	type plain wireList
+	*l = wireList{}
 	w := struct {
 		*plain
 		Limit      jsonx.Int64 `json:"limit"`
-		Page       jsonx.Int64 `json:"page"`
 		PagesCount jsonx.Int64 `json:"pagesCount"`
 		Total      jsonx.Int64 `json:"total"`
 	}{plain: (*plain)(l)}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	l.Limit, l.Page, l.PagesCount, l.Total = int(w.Limit), int(w.Page), int(w.PagesCount), int(w.Total)
+	l.Limit, l.PagesCount, l.Total = int(w.Limit), int(w.PagesCount), int(w.Total)
 	return nil
 }
 
-// ListPaymentsPage fetches one page (p.Page) of the merchant's payments. It needs a JWT
-// (WithCredentials); without one it returns ErrCredentialsRequired before sending.
-func (c *Client) ListPaymentsPage(ctx context.Context, p ListPaymentsParams) (*PaymentList, error) {
+// ListPaymentsPage fetches one page (p.Cursor) of the merchant's payments. The page's
+// NextCursor is the next page number, "" after the last page (decided from JovePay's
+// pagesCount, then total, then a short page). It needs a JWT (WithCredentials); without one it
+// returns ErrCredentialsRequired before sending.
+func (c *Client) ListPaymentsPage(ctx context.Context, p ListPaymentsParams) (*paykit.Page[*Payment], error) {
 	auth, err := c.jwtAuth("ListPaymentsPage")
 	if err != nil {
 		return nil, err
@@ -135,20 +146,24 @@ func (c *Client) ListPaymentsPage(ctx context.Context, p ListPaymentsParams) (*P
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	return c.listPage(ctx, auth, &p, p.Page)
+	return c.listPage(ctx, auth, &p, pageNumber(p.Cursor))
 }
 
-func (c *Client) listPage(ctx context.Context, auth transport.Auth, p *ListPaymentsParams, page int) (*PaymentList, error) {
-	var out PaymentList
+func (c *Client) listPage(ctx context.Context, auth transport.Auth, p *ListPaymentsParams, page int) (*paykit.Page[*Payment], error) {
+	var w wireList
 	// "payment/" with the slash, as documented: GET /payment/{id} is a different endpoint.
-	err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/", Query: p.query(page), Auth: auth}, &out)
+	err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/", Query: p.query(page), Auth: auth}, &w)
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	out := &paykit.Page[*Payment]{Data: w.Data}
+	if !lastPage(&w, page, p.Limit) {
+		out.HasMore, out.NextCursor = true, strconv.Itoa(page+1)
+	}
+	return out, nil
 }
 
-// ListPayments iterates over the merchant's payments, fetching pages lazily from p.Page on
+// ListPayments iterates over the merchant's payments, fetching pages lazily from p.Cursor on
 // (0-based) until the last one. It needs a JWT (WithCredentials). An error ends the iteration
 // after being yielded once:
 //
@@ -169,18 +184,18 @@ func (c *Client) ListPayments(ctx context.Context, p ListPaymentsParams) iter.Se
 			yield(nil, err)
 			return
 		}
-		for page := p.Page; ; page++ {
+		for page := pageNumber(p.Cursor); ; page++ {
 			list, err := c.listPage(ctx, auth, &p, page)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			for i := range list.Data {
-				if !yield(&list.Data[i], nil) {
+			for _, pay := range list.Data {
+				if !yield(pay, nil) {
 					return
 				}
 			}
-			if lastPage(list, page, p.Limit) {
+			if !list.HasMore {
 				return
 			}
 		}
@@ -189,7 +204,7 @@ func (c *Client) ListPayments(ctx context.Context, p ListPaymentsParams) iter.Se
 
 // lastPage decides whether page was the last one, trusting pagesCount, then total, then a short
 // page, so a response missing a counter neither stops early nor loops forever.
-func lastPage(l *PaymentList, page, limit int) bool {
+func lastPage(l *wireList, page, limit int) bool {
 	size := l.Limit
 	if size <= 0 {
 		size = limit

@@ -46,7 +46,7 @@ func TestListPayments(t *testing.T) {
 	if diff := cmp.Diff(ids, got); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
-	reqs := srv.Requests()
+	reqs := srv.Calls()
 	var pages []string
 	for _, r := range reqs {
 		if r.Path == "/v1/payment/" {
@@ -62,11 +62,19 @@ func TestListPayments(t *testing.T) {
 	}
 
 	// One page: the envelope.
-	page, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{Limit: 10, Page: 2, OrderBy: jovepay.OrderDesc})
+	first, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{Limit: 10, OrderBy: jovepay.OrderDesc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Limit != 10 || page.Page != 2 || page.PagesCount != 3 || page.Total != 23 || len(page.Data) != 3 {
+	if !first.HasMore || first.NextCursor != "1" || len(first.Data) != 10 {
+		t.Errorf("first page %+v", first)
+	}
+	// Page 2 of 3 (23 payments): the last one.
+	page, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{Limit: 10, Cursor: "2", OrderBy: jovepay.OrderDesc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.HasMore || page.NextCursor != "" || len(page.Data) != 3 {
 		t.Errorf("envelope %+v", page)
 	}
 	if page.Data[0].ID != ids[2] || page.Data[2].ID != ids[0] {
@@ -74,7 +82,7 @@ func TestListPayments(t *testing.T) {
 	}
 
 	// Stopping early fetches no further page.
-	before := srv.Count("GET", "/v1/payment/")
+	before := srv.CountCalls("GET", "/v1/payment/")
 	n := 0
 	for _, err := range c.ListPayments(ctx, jovepay.ListPaymentsParams{Limit: 10}) {
 		if err != nil {
@@ -84,7 +92,7 @@ func TestListPayments(t *testing.T) {
 			break
 		}
 	}
-	if extra := srv.Count("GET", "/v1/payment/") - before; extra != 1 {
+	if extra := srv.CountCalls("GET", "/v1/payment/") - before; extra != 1 {
 		t.Errorf("break after 5 items fetched %d pages, want 1", extra)
 	}
 
@@ -146,7 +154,7 @@ func TestListPaymentsByInvoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Total != 1 || page.Data[0].ID != p.ID || page.Data[0].InvoiceID != inv.ID {
+	if len(page.Data) != 1 || page.HasMore || page.Data[0].ID != p.ID || page.Data[0].InvoiceID != inv.ID {
 		t.Errorf("by invoice: %+v", page)
 	}
 	_ = srv

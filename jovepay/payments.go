@@ -3,8 +3,8 @@ package jovepay
 import (
 	"context"
 	"encoding/json"
+	"github.com/paykit-go/paykit"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -31,17 +31,17 @@ type Payment struct {
 	// (XRP, XLM, EOS…); "" when not needed.
 	PayinExtraID string `json:"payin_extra_id,omitempty"`
 	// PriceAmount is the order's price in PriceCurrency.
-	PriceAmount Decimal `json:"price_amount"`
+	PriceAmount paykit.Decimal `json:"price_amount"`
 	// PriceCurrency is the price currency ("usd").
 	PriceCurrency string `json:"price_currency,omitempty"`
 	// PayAmount is what the customer must send, in PayCurrency.
-	PayAmount Decimal `json:"pay_amount"`
+	PayAmount paykit.Decimal `json:"pay_amount"`
 	// ActuallyPaid is what arrived so far, in PayCurrency.
-	ActuallyPaid Decimal `json:"actually_paid"`
+	ActuallyPaid paykit.Decimal `json:"actually_paid"`
 	// ActuallyPaidAtFiat is ActuallyPaid valued in the price currency, when JovePay sends it.
-	ActuallyPaidAtFiat Decimal `json:"actually_paid_at_fiat"`
+	ActuallyPaidAtFiat paykit.Decimal `json:"actually_paid_at_fiat"`
 	// AmountReceived is the amount JovePay credited, when it sends it.
-	AmountReceived Decimal `json:"amount_received"`
+	AmountReceived paykit.Decimal `json:"amount_received"`
 	// PayCurrency is the asset the customer pays in ("btc", "usdttrc20").
 	PayCurrency string `json:"pay_currency,omitempty"`
 	// OrderID is the merchant's order id passed at creation.
@@ -53,7 +53,7 @@ type Payment struct {
 	// PurchaseID groups payments of one purchase.
 	PurchaseID ID `json:"purchase_id,omitempty"`
 	// OutcomeAmount is what the merchant receives, in OutcomeCurrency.
-	OutcomeAmount Decimal `json:"outcome_amount"`
+	OutcomeAmount paykit.Decimal `json:"outcome_amount"`
 	// OutcomeCurrency is the payout asset.
 	OutcomeCurrency string `json:"outcome_currency,omitempty"`
 	// PayinHash is the customer's transaction hash.
@@ -87,11 +87,11 @@ type Fee struct {
 	// Currency is the fees' currency.
 	Currency string `json:"currency"`
 	// DepositFee is the network fee of the customer's deposit.
-	DepositFee Decimal `json:"depositFee"`
+	DepositFee paykit.Decimal `json:"depositFee"`
 	// WithdrawalFee is the network fee of the payout to the merchant.
-	WithdrawalFee Decimal `json:"withdrawalFee"`
+	WithdrawalFee paykit.Decimal `json:"withdrawalFee"`
 	// ServiceFee is JovePay's fee.
-	ServiceFee Decimal `json:"serviceFee"`
+	ServiceFee paykit.Decimal `json:"serviceFee"`
 }
 
 // OriginRepeated is the origin_type of a repeated deposit (a second transfer to a payment's
@@ -146,8 +146,8 @@ func (w *paymentWire) decode(b []byte, p *Payment) error {
 
 // IsRepeatedDeposit reports a repeated deposit: money sent again to an existing payment's
 // address, reported as a child payment with parent_payment_id (and origin_type "REPEATED").
-// JovePay converts it to the original asset, but it is not a new order's payment: the seed
-// advises against fulfilling automatically on it.
+// JovePay converts it to the original asset, but it is not a new order's payment: JovePay's
+// guide advises against fulfilling automatically on it.
 func (p *Payment) IsRepeatedDeposit() bool {
 	return !p.ParentPaymentID.IsZero() || strings.EqualFold(p.OriginType, OriginRepeated)
 }
@@ -165,13 +165,13 @@ func (p *Payment) Underpaid() bool { return p.ActuallyPaid.LessThan(p.PayAmount)
 // CreatePaymentParams is the body of POST /payment.
 type CreatePaymentParams struct {
 	// PriceAmount is the order's price (required, > 0).
-	PriceAmount Decimal `json:"price_amount"`
+	PriceAmount paykit.Decimal `json:"price_amount"`
 	// PriceCurrency is the price currency, e.g. "usd" (required).
 	PriceCurrency string `json:"price_currency"`
 	// PayCurrency is the asset the customer pays in, e.g. "btc" (required).
 	PayCurrency string `json:"pay_currency"`
 	// PayAmount fixes the amount the customer pays instead of JovePay's estimate (optional).
-	PayAmount Decimal `json:"pay_amount,omitzero"`
+	PayAmount paykit.Decimal `json:"pay_amount,omitzero"`
 	// IPNCallbackURL receives this payment's IPNs; must start with http:// or https://.
 	IPNCallbackURL string `json:"ipn_callback_url,omitempty"`
 	// OrderID is your order id. Set it, unique per order: it is the only way to find the payment
@@ -208,16 +208,16 @@ func (p *CreatePaymentParams) validate() error {
 		return err
 	}
 	if p.PayAmount.Sign() < 0 {
-		return &ValidationError{Field: "pay_amount", Reason: "must not be negative"}
+		return &paykit.ValidationError{Field: "pay_amount", Reason: "must not be negative"}
 	}
 	if err := callbackURL("ipn_callback_url", p.IPNCallbackURL); err != nil {
 		return err
 	}
 	if p.PayoutAddress != "" && strings.TrimSpace(p.PayoutCurrency) == "" {
-		return &ValidationError{Field: "payout_currency", Reason: "required with payout_address"}
+		return &paykit.ValidationError{Field: "payout_currency", Reason: "required with payout_address"}
 	}
 	if strings.ContainsAny(p.OriginIP, "\r\n") {
-		return &ValidationError{Field: "origin-ip", Reason: "must be on one line"}
+		return &paykit.ValidationError{Field: "origin-ip", Reason: "must be on one line"}
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func (p *CreatePaymentParams) validate() error {
 // CreatePayment creates a payment and returns it with its deposit address (POST /payment).
 //
 // JovePay has no idempotency key, so a create is never retried once it may have reached the
-// server. After an error that wraps ErrUnknownOutcome (a 5xx, a dropped connection, a timeout)
+// server. After an error that wraps paykit.ErrUnknownOutcome (a 5xx, a dropped connection, a timeout)
 // the payment may or may not exist: do not simply call CreatePayment again, or the customer may
 // get two addresses for one order. Look it up by order id first (FindPaymentByOrderID, JWT
 // needed) or use CreatePaymentOnce, which does that for you.
@@ -253,8 +253,12 @@ func (c *Client) GetPayment(ctx context.Context, id ID) (*Payment, error) {
 	if err := required("payment_id", string(id)); err != nil {
 		return nil, err
 	}
+	seg, err := transport.PathSegment("payment_id", string(id))
+	if err != nil {
+		return nil, err
+	}
 	var out Payment
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/" + url.PathEscape(string(id))}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/" + seg}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -267,7 +271,7 @@ type MerchantEstimate struct {
 	// TokenID identifies the estimate.
 	TokenID ID `json:"token_id"`
 	// PayAmount is the refreshed amount the customer must send.
-	PayAmount Decimal `json:"pay_amount"`
+	PayAmount paykit.Decimal `json:"pay_amount"`
 	// ExpirationEstimateDate is when this estimate ends.
 	ExpirationEstimateDate time.Time `json:"expiration_estimate_date,omitzero"`
 }
@@ -294,10 +298,14 @@ func (c *Client) UpdateMerchantEstimate(ctx context.Context, id ID) (*MerchantEs
 	if err := required("payment_id", string(id)); err != nil {
 		return nil, err
 	}
+	seg, err := transport.PathSegment("payment_id", string(id))
+	if err != nil {
+		return nil, err
+	}
 	var out MerchantEstimate
-	err := c.t.Do(ctx, transport.Request{
+	err = c.t.Do(ctx, transport.Request{
 		Method:     "POST",
-		Path:       "payment/" + url.PathEscape(string(id)) + "/update-merchant-estimate",
+		Path:       "payment/" + seg + "/update-merchant-estimate",
 		Idempotent: true,
 	}, &out)
 	if err != nil {

@@ -4,7 +4,7 @@ package jovepay
 // IsKnown tells them apart.
 type PaymentStatus string
 
-// Payment statuses (PROVIDERS.md §3.4, NOWPayments' documented lifecycle):
+// Payment statuses (NOWPayments' documented lifecycle, which JovePay follows):
 //
 //	waiting → confirming → confirmed → sending → finished
 //	        ↘ partially_paid, failed, expired, refunded
@@ -41,11 +41,11 @@ func (s PaymentStatus) IsKnown() bool {
 	return false
 }
 
-// IsFinal reports whether the payment will not change again: finished, failed, refunded or
+// IsTerminal reports whether the payment will not change again: finished, failed, refunded or
 // expired (§3.4's final set). partially_paid is not final: the payment can still expire or be
 // settled by JovePay's support, and more money arrives as separate child payments. Unknown
 // statuses are not final.
-func (s PaymentStatus) IsFinal() bool {
+func (s PaymentStatus) IsTerminal() bool {
 	switch s {
 	case StatusFinished, StatusFailed, StatusRefunded, StatusExpired:
 		return true
@@ -61,3 +61,30 @@ func (s PaymentStatus) IsPaid() bool { return s == StatusFinished }
 
 // String returns the status text.
 func (s PaymentStatus) String() string { return string(s) }
+
+// MetadataOrderID is the JSON name of the payment's order id. JovePay has no metadata: the
+// merchant's order id is a first-class field (Payment.OrderID, CreatePaymentParams.OrderID), and
+// Payment.OrderID and IPN.OrderID return it. The constant names the field, so code that
+// correlates orders reads the same in every provider package.
+const MetadataOrderID = "order_id"
+
+// IsPaid reports whether the payment is finished (see PaymentStatus.IsPaid).
+func (p *Payment) IsPaid() bool { return p != nil && p.Status.IsPaid() }
+
+// IsTerminal reports whether the payment will not change again (see PaymentStatus.IsTerminal).
+func (p *Payment) IsTerminal() bool { return p != nil && p.Status.IsTerminal() }
+
+// IsPaid reports whether the IPN is a payment IPN whose payment is finished. Withdrawal and
+// recurring IPNs are never paid.
+func (i *IPN) IsPaid() bool { return i != nil && i.Payment.IsPaid() }
+
+// IsTerminal reports whether the IPN is a payment IPN whose payment will not change again.
+func (i *IPN) IsTerminal() bool { return i != nil && i.Payment.IsTerminal() }
+
+// OrderID returns the order id of a payment IPN (its order_id field), or "".
+func (i *IPN) OrderID() string {
+	if i == nil || i.Payment == nil {
+		return ""
+	}
+	return i.Payment.OrderID
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"time"
 
 	"github.com/paykit-go/paykit/internal/transport"
@@ -12,13 +13,13 @@ import (
 // Recovering from an ambiguous create.
 //
 // POST /payment has no idempotency key. When it fails after the request may have reached
-// JovePay — a 5xx, a dropped connection, a timeout — the error wraps ErrUnknownOutcome and the
+// JovePay — a 5xx, a dropped connection, a timeout — the error wraps paykit.ErrUnknownOutcome and the
 // payment may or may not exist. Sending the create again blindly can leave two payments (two
 // deposit addresses) for one order. What to do instead:
 //
 //  1. Always set a unique OrderID per order: it is the only handle on a payment whose id you
 //     never received.
-//  2. After ErrUnknownOutcome, look the payment up by order id (FindPaymentByOrderID, which
+//  2. After paykit.ErrUnknownOutcome, look the payment up by order id (FindPaymentByOrderID, which
 //     lists payments newest first with the JWT) — after a short pause, since the create may
 //     still be in progress at JovePay.
 //  3. Found: use it. Not found: it is then reasonably safe to create again. A payment created
@@ -62,7 +63,7 @@ type OnceOptions struct {
 	Since time.Time
 	// MaxCreates is how many create requests may be sent in all (default 2: the first, and one
 	// more only after a lookup found nothing). 1 never re-sends: an ambiguous failure is looked
-	// up and, when nothing is found, returned (wrapping ErrUnknownOutcome).
+	// up and, when nothing is found, returned (wrapping paykit.ErrUnknownOutcome).
 	MaxCreates int
 	// LookupDelay is waited before each lookup so a create JovePay is still processing becomes
 	// visible (default 2 s).
@@ -74,12 +75,12 @@ type OnceOptions struct {
 //
 //   - A success or a definite failure (a 4xx, a validation error) is returned as
 //     CreatePayment returns it.
-//   - After an error wrapping ErrUnknownOutcome it waits LookupDelay, then looks for a payment
+//   - After an error wrapping paykit.ErrUnknownOutcome it waits LookupDelay, then looks for a payment
 //     with the same order id, price, price currency and pay currency created since
 //     OnceOptions.Since. Found: that payment is returned with a nil error.
 //   - Not found: the create is sent again, up to MaxCreates requests in all; when they are used
-//     up, the last error (wrapping ErrUnknownOutcome) is returned.
-//   - A lookup that fails returns an error wrapping both ErrUnknownOutcome and the lookup's
+//     up, the last error (wrapping paykit.ErrUnknownOutcome) is returned.
+//   - A lookup that fails returns an error wrapping both paykit.ErrUnknownOutcome and the lookup's
 //     error, without creating again.
 //
 // It needs p.OrderID (unique per order) and a client WithCredentials (the lookup lists payments
@@ -112,7 +113,7 @@ func (c *Client) CreatePaymentOnce(ctx context.Context, p CreatePaymentParams, o
 	}
 	for attempt := 1; ; attempt++ {
 		pay, err := c.CreatePayment(ctx, p)
-		if err == nil || !errors.Is(err, ErrUnknownOutcome) {
+		if err == nil || !errors.Is(err, paykit.ErrUnknownOutcome) {
 			return pay, err
 		}
 		if werr := transport.Sleep(ctx, o.LookupDelay); werr != nil {

@@ -10,7 +10,7 @@ import (
 
 // Status checks that the API is up (GET /status, sent without the API key). It returns nil when
 // JovePay answers {"message":"OK"}, an error wrapping ErrNotOK for any other message, and the
-// usual *Error or transport error otherwise.
+// usual *paykit.Error or transport error otherwise.
 func (c *Client) Status(ctx context.Context) error {
 	var out struct {
 		Message string `json:"message"`

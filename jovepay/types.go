@@ -8,11 +8,6 @@ import (
 	"github.com/paykit-go/paykit/internal/jsonx"
 )
 
-// Decimal is the exact decimal every amount decodes into: it keeps the digits JovePay sent
-// (0.09853637216235617 stays that), whether they came as a JSON number or a string, and never
-// passes through float64. It is paykit.Decimal.
-type Decimal = paykit.Decimal
-
 // ID identifies a payment, purchase, invoice or withdrawal. JovePay sends the same id as a
 // string in one response ("payment_id":"5745459419" on create) and a number in another
 // ("payment_id":5745459419 on status and in IPNs); both decode to the same ID, keeping every
@@ -37,7 +32,7 @@ func (id ID) IsZero() bool { return id == "" }
 
 // normDecimal formats d without trailing fractional zeros ("15.50" → "15.5", "15.0" → "15"), so
 // the same amount sent as 15 and "15.0" gives the same text.
-func normDecimal(d Decimal) string {
+func normDecimal(d paykit.Decimal) string {
 	s := d.String()
 	if strings.IndexByte(s, '.') < 0 {
 		return s
@@ -57,8 +52,7 @@ func rawText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := jsonx.Text(raw); ok {
 		return s
 	}
 	return string(raw)

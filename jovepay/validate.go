@@ -1,6 +1,7 @@
 package jovepay
 
 import (
+	"github.com/paykit-go/paykit"
 	"net/url"
 	"strings"
 )
@@ -9,14 +10,14 @@ import (
 
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {
-		return &ValidationError{Field: field, Reason: "required"}
+		return &paykit.ValidationError{Field: field, Reason: "required"}
 	}
 	return nil
 }
 
-func positive(field string, d Decimal) error {
+func positive(field string, d paykit.Decimal) error {
 	if d.Sign() <= 0 {
-		return &ValidationError{Field: field, Reason: "must be greater than 0"}
+		return &paykit.ValidationError{Field: field, Reason: "must be greater than 0"}
 	}
 	return nil
 }
@@ -29,7 +30,7 @@ func callbackURL(field, raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &ValidationError{Field: field, Reason: "must be an absolute http:// or https:// URL"}
+		return &paykit.ValidationError{Field: field, Reason: "must be an absolute http:// or https:// URL"}
 	}
 	return nil
 }

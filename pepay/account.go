@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"net/http"
 	"strings"
 	"time"
@@ -34,10 +35,10 @@ type TokenSource func(ctx context.Context) (jwt string, expires time.Time, err e
 func WithDashboardToken(jwt string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(jwt) == "" {
-			return errors.New("empty dashboard token")
+			return transport.NamedOption("WithDashboardToken", errors.New("empty dashboard token"))
 		}
 		if strings.ContainsAny(jwt, " \t\r\n") {
-			return errors.New("dashboard token contains whitespace (pass the JWT without the Bearer prefix)")
+			return transport.NamedOption("WithDashboardToken", errors.New("dashboard token contains whitespace (pass the JWT without the Bearer prefix)"))
 		}
 		o.dashToken, o.dashSrc = jwt, nil
 		return nil
@@ -49,7 +50,7 @@ func WithDashboardToken(jwt string) Option {
 func WithDashboardTokenSource(src TokenSource) Option {
 	return func(o *options) error {
 		if src == nil {
-			return errors.New("nil dashboard TokenSource")
+			return transport.NamedOption("WithDashboardTokenSource", errors.New("nil dashboard TokenSource"))
 		}
 		o.dashSrc, o.dashToken = src, ""
 		return nil
@@ -128,7 +129,7 @@ func (c *Client) doDashboard(ctx context.Context, req transport.Request, out any
 	return doRequest(ctx, c.t, req, out)
 }
 
-const userPath = apiPrefix + "user/"
+const userPath = "user/"
 
 // MainnetAccess is the account's mainnet status (GET /api/v1/user/mainnet-access/status).
 type MainnetAccess struct {
@@ -205,7 +206,7 @@ func (c *Client) MainnetAccessStatus(ctx context.Context) (*MainnetAccess, error
 // dashboard token (ErrDashboardTokenRequired otherwise).
 func (c *Client) SwitchAccountEnvironment(ctx context.Context, env Environment) error {
 	if env != EnvironmentDevnet && env != EnvironmentMainnet {
-		return &ValidationError{Field: "environment", Reason: fmt.Sprintf("must be %q or %q", EnvironmentDevnet, EnvironmentMainnet)}
+		return &paykit.ValidationError{Field: "environment", Reason: fmt.Sprintf("must be %q or %q", EnvironmentDevnet, EnvironmentMainnet)}
 	}
 	body := struct {
 		Environment Environment `json:"environment"`

@@ -92,7 +92,7 @@ func TestDashboardToken_only(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.Stream(context.Background(), pepay.StreamParams{}, func(context.Context, *pepay.Event) error { return nil })
-	if !errors.As(err, new(*pepay.ValidationError)) {
+	if !errors.As(err, new(*paykit.ValidationError)) {
 		t.Errorf("Stream without a key: %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestDashboardToken_required(t *testing.T) {
 	if err := c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet); !errors.Is(err, pepay.ErrDashboardTokenRequired) {
 		t.Errorf("SwitchAccountEnvironment: %v", err)
 	}
-	if err := c.SwitchAccountEnvironment(ctx, "testnet"); !errors.As(err, new(*pepay.ValidationError)) {
+	if err := c.SwitchAccountEnvironment(ctx, "testnet"); !errors.As(err, new(*paykit.ValidationError)) {
 		t.Errorf("bad environment: %v", err)
 	}
 }
@@ -190,7 +190,7 @@ func TestDashboardToken_noSecretsInErrorsOrLogs(t *testing.T) {
 			"error": map[string]string{"code": "INTERNAL_ERROR", "message": "bad auth " + r.Header.Get("Authorization") + " / " + testKey}})
 	})
 	_, err := c.MainnetAccessStatus(context.Background())
-	var apiErr *pepay.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != "INTERNAL_ERROR" {
 		t.Fatalf("err = %v", err)
 	}
@@ -233,7 +233,7 @@ func TestMainnetAccess_againstFake(t *testing.T) {
 		t.Fatalf("status = %+v, %v, fake at %s", st, err, srv.AccountEnvironment())
 	}
 	var puts int
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		if strings.HasPrefix(r.Path, "/api/v1/user/") {
 			if r.Header.Get("Authorization") != "Bearer "+srv.DashboardToken || r.Header.Get("x-api-key") != "" {
 				t.Errorf("%s %s: auth headers %v", r.Method, r.Path, r.Header)

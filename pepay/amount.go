@@ -15,7 +15,7 @@ type USDMillis int64
 // MillisPerUSD is the number of USDMillis in one dollar.
 const MillisPerUSD = 1000
 
-// Decimal returns the amount in dollars as an exact decimal with three places (25000 → 25.000).
+// paykit.Decimal returns the amount in dollars as an exact decimal with three places (25000 → 25.000).
 func (m USDMillis) Decimal() paykit.Decimal { return paykit.NewDecimal(int64(m), 3) }
 
 // String formats the amount in dollars with three places, like Pepay's amount_decimal

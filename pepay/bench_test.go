@@ -7,6 +7,7 @@ import (
 
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
+	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
 
 // BenchmarkParseEvent compares ParseEvent (envelope, tolerant types, typed invoice) with the
@@ -57,17 +58,17 @@ func BenchmarkParseEvent(b *testing.B) {
 func BenchmarkWebhookVerify(b *testing.B) {
 	body := apitest.Fixture(b, "webhook_event.json")
 	now := time.UnixMilli(1767225600123)
-	h := pepay.SignWebhook("whsec_bench", now, body)
+	h := pepaytest.SignatureHeaders("whsec_bench", "", now, body)
 	v, err := pepay.NewWebhookVerifier("whsec_bench", clockAt(now))
 	if err != nil {
 		b.Fatal(err)
 	}
 	verify := func() {
-		if err := v.Verify(h, body); err != nil {
+		if err := v.Verify(body, h); err != nil {
 			b.Fatal(err)
 		}
 	}
-	baseline := func() { _ = pepay.SignWebhook("whsec_bench", now, body) }
+	baseline := func() { _ = pepaytest.SignatureHeaders("whsec_bench", "", now, body) }
 	b.Run("Verify", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {

@@ -15,9 +15,9 @@ import (
 // Provider is the provider name used in errors and logs ("pepay: 401 API_KEY_INVALID: …").
 const Provider = "pepay"
 
-// DefaultBaseURL is Pepay's REST host. Request paths start with /api/v1; the merchant WebSocket
+// DefaultBaseURL is Pepay's REST API root, including its /api/v1 path; the merchant WebSocket
 // lives on the same host under /ws.
-const DefaultBaseURL = "https://api-beta.pepay.io"
+const DefaultBaseURL = "https://api-beta.pepay.io/api/v1"
 
 // Environment selects Pepay's rails: devnet (testnet) or mainnet (enabled per account).
 type Environment string
@@ -56,12 +56,20 @@ type options struct {
 	dashSrc   TokenSource // WithDashboardTokenSource
 }
 
-// WithBaseURL sets the REST host (default DefaultBaseURL), for a fake server (pepaytest) or a
-// proxy. Give the host root: the client appends /api/v1/… and derives the WebSocket URL
-// (ws:// or wss://) from it unless WithWebSocketURL is set.
-func WithBaseURL(u string) Option {
-	return func(o *options) error { return o.SetBaseURL(u) }
+// shared converts one of the client options every provider shares (internal/transport) into
+// an Option.
+func shared(so transport.Option) Option {
+	return func(o *options) error { return so.Apply(&o.Settings) }
 }
+
+// The options below are shared by every paykit provider client, with the same validation and
+// defaults; the README's "Client options" section describes them once.
+
+// WithBaseURL sets the REST API root including /api/v1 (default DefaultBaseURL), for a fake
+// server (pepaytest) or a proxy. A bare host ("https://api-beta.pepay.io", the form older
+// releases took) is completed with /api/v1. The WebSocket URL is derived from the host unless
+// WithWebSocketURL is set.
+func WithBaseURL(u string) Option { return shared(transport.WithBaseURL(u)) }
 
 // WithWebSocketURL sets the WebSocket host ("wss://api-beta.pepay.io") when it differs from the
 // REST host. http and https are accepted and mean ws and wss.
@@ -69,15 +77,15 @@ func WithWebSocketURL(u string) Option {
 	return func(o *options) error {
 		p, err := url.Parse(u)
 		if err != nil {
-			return fmt.Errorf("invalid WebSocket URL: %w", err)
+			return transport.NamedOption("WithWebSocketURL", fmt.Errorf("invalid WebSocket URL: %w", err))
 		}
 		switch p.Scheme {
 		case "ws", "wss", "http", "https":
 		default:
-			return fmt.Errorf("invalid WebSocket URL %q: scheme must be ws, wss, http or https", u)
+			return transport.NamedOption("WithWebSocketURL", fmt.Errorf("invalid WebSocket URL %q: scheme must be ws, wss, http or https", u))
 		}
 		if p.Host == "" || p.RawQuery != "" || p.Fragment != "" || p.User != nil {
-			return fmt.Errorf("invalid WebSocket URL %q: need a host and no query, fragment or user info", u)
+			return transport.NamedOption("WithWebSocketURL", fmt.Errorf("invalid WebSocket URL %q: need a host and no query, fragment or user info", u))
 		}
 		o.wsBase = wsScheme(strings.TrimRight(u, "/"))
 		return nil
@@ -89,54 +97,35 @@ func WithWebSocketURL(u string) Option {
 func WithEnvironment(env Environment) Option {
 	return func(o *options) error {
 		if env != EnvironmentDevnet && env != EnvironmentMainnet {
-			return fmt.Errorf("environment must be %q or %q, got %q", EnvironmentDevnet, EnvironmentMainnet, env)
+			return transport.NamedOption("WithEnvironment", fmt.Errorf("environment must be %q or %q, got %q", EnvironmentDevnet, EnvironmentMainnet, env))
 		}
 		o.env = env
 		return nil
 	}
 }
 
-// WithHTTPClient sets the *http.Client used for REST calls and the WebSocket handshake. The
-// default is a pooled client without an overall timeout: bound calls with their context.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error { return o.SetHTTPClient(c) }
-}
+// WithHTTPClient sets the *http.Client used for REST calls and the WebSocket handshake (shared
+// option; see the README).
+func WithHTTPClient(c *http.Client) Option { return shared(transport.WithHTTPClient(c)) }
 
-// WithMaxRetries sets how many times a retryable call is retried (default 3, at most 10; 0
-// disables retries). Reads and invoice creation (always keyed by Idempotency-Key) are retried
-// on connection errors, 429 and 5xx.
-func WithMaxRetries(n int) Option {
-	return func(o *options) error { return o.SetMaxRetries(n) }
-}
+// WithMaxRetries sets how many times a retryable call is retried (shared option; see the README).
+func WithMaxRetries(n int) Option { return shared(transport.WithMaxRetries(n)) }
 
-// WithRetryWait sets the backoff bounds between retries (default 500 ms to 8 s, jittered,
-// doubling). A Retry-After header takes precedence.
-func WithRetryWait(min, max time.Duration) Option {
-	return func(o *options) error { return o.SetRetryWait(min, max) }
-}
+// WithRetryWait sets the backoff bounds between retries (shared option; see the README).
+func WithRetryWait(min, max time.Duration) Option { return shared(transport.WithRetryWait(min, max)) }
 
-// WithMaxRetryAfter sets the longest Retry-After the client waits for before retrying (default
-// 60 s); when Pepay asks for longer, the 429 is returned at once.
-func WithMaxRetryAfter(d time.Duration) Option {
-	return func(o *options) error { return o.SetMaxRetryAfter(d) }
-}
+// WithMaxRetryAfter sets the longest Retry-After waited for (shared option; see the README).
+func WithMaxRetryAfter(d time.Duration) Option { return shared(transport.WithMaxRetryAfter(d)) }
 
-// WithMaxResponseBytes caps response bodies (default 10 MiB).
-func WithMaxResponseBytes(n int64) Option {
-	return func(o *options) error { return o.SetMaxResponseBytes(n) }
-}
+// WithMaxResponseBytes caps response bodies (shared option; see the README).
+func WithMaxResponseBytes(n int64) Option { return shared(transport.WithMaxResponseBytes(n)) }
 
-// WithUserAgent overrides the User-Agent header (default "paykit-go/<version> (pepay)").
-func WithUserAgent(ua string) Option {
-	return func(o *options) error { return o.SetUserAgent(ua) }
-}
+// WithUserAgent overrides the User-Agent header (shared option; see the README).
+func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)) }
 
-// WithLogger logs REST attempts (Debug), retries (Info) and stream reconnects (Info/Warn):
-// method, path, status, event ids and durations — never the API key, a ws_token or a body.
-// The default is silent.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error { return o.SetLogger(l) }
-}
+// WithLogger logs REST attempts and retries, and stream reconnects, never a credential, a
+// ws_token or a body (shared option; see the README).
+func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
 
 // NewClient returns a merchant client that sends apiKey as x-api-key. The key's prefix (pk_…,
 // sk_live_… both appear in Pepay's docs) is not checked. The key may be empty only when a
@@ -162,31 +151,45 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		Provider: Provider,
 		Settings: o.Settings,
 		Auth:     auth,
+
+		BaseURLRule: baseURLRule(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{t: t, env: o.env, apiKey: apiKey, auth: auth, wsBase: o.wsBase, http: o.HTTPClient, logger: o.Logger, settings: o.Settings}
 	if c.wsBase == "" {
-		c.wsBase = wsScheme(t.BaseURL())
+		c.wsBase = wsHost(t.BaseURL())
 	}
 	return c, nil
 }
 
 func buildOptions(opts []Option) (options, error) {
 	o := options{Settings: transport.DefaultSettings(DefaultBaseURL)}
-	for i, opt := range opts {
+	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&o); err != nil {
-			return o, fmt.Errorf("pepay: option %d: %w", i+1, err)
+			return o, transport.ConstructorError(Provider, err)
 		}
 	}
 	return o, nil
 }
 
-// BaseURL returns the REST host the client sends to, without a trailing slash.
+// baseURLRule is Pepay's base URL rule: the REST root includes /api/v1; a bare host is
+// completed with it.
+func baseURLRule() transport.BaseURLRule {
+	return transport.BaseURLRule{VersionPath: "/api/v1", Want: DefaultBaseURL, AddVersionPath: true}
+}
+
+// wsHost returns the WebSocket base derived from a REST base URL: its scheme made ws or wss and
+// its /api/v1 path dropped (the WebSocket routes hang off the host).
+func wsHost(base string) string {
+	return wsScheme(strings.TrimSuffix(strings.TrimRight(base, "/"), "/api/v1"))
+}
+
+// BaseURL returns the REST API root the client sends to (with /api/v1), without a trailing slash.
 func (c *Client) BaseURL() string { return c.t.BaseURL() }
 
 // Environment returns the environment set with WithEnvironment, or "" for the key's default.

@@ -53,10 +53,10 @@ func TestNewClient(t *testing.T) {
 			t.Errorf("%s: error leaks the key: %v", name, err)
 		}
 	}
-	c, err = pepay.NewClient(testKey, pepay.WithBaseURL("https://proxy.example.com/pepay/"), pepay.WithEnvironment(pepay.EnvironmentMainnet),
+	c, err = pepay.NewClient(testKey, pepay.WithBaseURL("https://proxy.example.com/pepay/api/v1/"), pepay.WithEnvironment(pepay.EnvironmentMainnet),
 		pepay.WithWebSocketURL("wss://ws.example.com"), pepay.WithUserAgent("shop/1.0"), pepay.WithMaxRetryAfter(time.Second),
 		pepay.WithMaxResponseBytes(1<<20), pepay.WithHTTPClient(&http.Client{}), nil)
-	if err != nil || c.BaseURL() != "https://proxy.example.com/pepay" || c.Environment() != pepay.EnvironmentMainnet {
+	if err != nil || c.BaseURL() != "https://proxy.example.com/pepay/api/v1" || c.Environment() != pepay.EnvironmentMainnet {
 		t.Errorf("options: %v %v", c, err)
 	}
 }
@@ -84,7 +84,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 			"error": map[string]string{"code": "INTERNAL_ERROR", "message": "bad key " + r.Header.Get("x-api-key")}})
 	})
 	_, err := c.GetInvoice(context.Background(), "inv_1")
-	var apiErr *pepay.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != "INTERNAL_ERROR" || !apiErr.Retryable() {
 		t.Fatalf("err = %v", err)
 	}
@@ -133,7 +133,7 @@ func TestNewWSToken(t *testing.T) {
 		func() error { _, err := c.NewWSToken(context.Background(), "admin", time.Minute); return err },
 		func() error { _, err := c.NewWSToken(context.Background(), pepay.ScopeMerchant, 0); return err },
 	} {
-		if !errors.As(bad(), new(*pepay.ValidationError)) {
+		if !errors.As(bad(), new(*paykit.ValidationError)) {
 			t.Error("invalid token request accepted")
 		}
 	}

@@ -40,13 +40,13 @@ func NewCommerceClient(commerceKey string, opts ...Option) (*CommerceClient, err
 	if err != nil {
 		return nil, err
 	}
-	t, err := transport.New(transport.Config{Provider: Provider, Settings: o.Settings, Auth: transport.Header("x-commerce-api-key", commerceKey)})
+	t, err := transport.New(transport.Config{Provider: Provider, Settings: o.Settings, Auth: transport.Header("x-commerce-api-key", commerceKey), BaseURLRule: baseURLRule()})
 	if err != nil {
 		return nil, err
 	}
 	c := &CommerceClient{t: t, key: commerceKey, wsBase: o.wsBase, ws: newStreamEnv(o.Settings)}
 	if c.wsBase == "" {
-		c.wsBase = wsScheme(t.BaseURL())
+		c.wsBase = wsHost(t.BaseURL())
 	}
 	return c, nil
 }
@@ -89,18 +89,29 @@ type CommerceStreamParams struct {
 	// PingInterval (default 25 s) and IdleTimeout (default 60 s): see StreamParams.
 	PingInterval time.Duration
 	IdleTimeout  time.Duration // see PingInterval
-	// MinBackoff and MaxBackoff bound reconnect and handler-retry waits (500 ms, 30 s).
+	// MinBackoff and MaxBackoff bound reconnect and handler-retry waits (500 ms, 30 s); the
+	// reconnect wait grows until a connection stays up for StableAfter (default one minute).
+	// See StreamParams.
 	MinBackoff, MaxBackoff time.Duration
+	StableAfter            time.Duration // see MinBackoff
+	// MaxConsecutiveFailures, when positive, ends Stream with a *ReconnectError after that many
+	// failed connections in a row (default 0: reconnect until ctx ends). See StreamParams.
+	MaxConsecutiveFailures int
 	// HandlerAttempts is how often the handler runs for one event (default 5).
 	HandlerAttempts int
 	// OnStatus is told about connections, disconnects, gaps and handler retries.
 	OnStatus func(StreamStatus)
+	// OnReconnect is called after each failed connection Stream will retry, with the failures
+	// in a row, the error and the wait before the next attempt. See StreamParams.
+	OnReconnect func(attempt int, err error, wait time.Duration)
 }
 
 func (p *CommerceStreamParams) tuning() streamTuning {
 	return streamTuning{
 		Deduper: p.Deduper, DedupeWindow: p.DedupeWindow, PingInterval: p.PingInterval, IdleTimeout: p.IdleTimeout,
-		MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, HandlerAttempts: p.HandlerAttempts, OnStatus: p.OnStatus,
+		MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, StableAfter: p.StableAfter,
+		MaxConsecutiveFailures: p.MaxConsecutiveFailures, HandlerAttempts: p.HandlerAttempts,
+		OnStatus: p.OnStatus, OnReconnect: p.OnReconnect,
 	}
 }
 
@@ -109,10 +120,12 @@ func (p *CommerceStreamParams) tuning() streamTuning {
 // does not document the order object: Event.Data.Object holds it as raw JSON and
 // Event.ObjectType names it; the envelope is typed as for every other event.
 //
-// It behaves like Client.Stream — reconnects with backoff and since=<last event handled>, pings
-// and an idle timeout, a terminal ws_error or refused upgrade returned as *StreamError, each
-// event id delivered to the handler once, handler retries, *HandlerError — except that a resume
-// Pepay cannot replay is backfilled only with CommerceStreamParams.EventsClient.
+// It behaves like Client.Stream — reconnects with backoff (growing until a connection is stable,
+// honouring a refused upgrade's Retry-After) and since=<last event handled>, pings and an idle
+// timeout, a terminal ws_error or refused upgrade returned as *StreamError, each event id
+// delivered to the handler once, handler retries, *HandlerError, *ReconnectError with
+// MaxConsecutiveFailures — except that a resume Pepay cannot replay is backfilled only with
+// CommerceStreamParams.EventsClient.
 func (c *CommerceClient) Stream(ctx context.Context, p CommerceStreamParams, handler func(ctx context.Context, e *Event) error) error {
 	if handler == nil {
 		return errors.New("pepay: nil stream handler")
@@ -156,5 +169,5 @@ func (c *CommerceClient) Stream(ctx context.Context, p CommerceStreamParams, han
 			return ec.EventsAfter(ctx, from, ListEventsParams{Types: types, InvoiceID: p.InvoiceID})
 		}
 	}
-	return runStream(ctx, c.ws, spec, t, p.Since, handler)
+	return runStream(ctx, c.ws, spec, t, streamClock{}, p.Since, handler)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -86,6 +87,7 @@ func commerceStream(t *testing.T, c *pepay.CommerceClient, p pepay.CommerceStrea
 // Filters and the commerce key reach the upgrade; only matching commerce.order.* events arrive,
 // with the order passed through as raw JSON; the merchant stream never sees them.
 func TestCommerceStream_filtersAndHeaders(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	cc, err := srv.NewCommerceClient()
@@ -108,24 +110,27 @@ func TestCommerceStream_filtersAndHeaders(t *testing.T) {
 		return rec.handle(ctx, e)
 	})
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 2 })
-	mine, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_1", WalletAddress: "0xabc", WalletNetwork: "base"})
-	_, _ = srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_2", WalletAddress: "0xabc", WalletNetwork: "base"})
-	if err := srv.UpdateCommerceOrder(mine, "paid"); err != nil {
+	mine, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_1", WalletAddress: "0xabc", WalletNetwork: "base"})
+	_, _ = srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_2", WalletAddress: "0xabc", WalletNetwork: "base"})
+	if _, err := srv.UpdateCommerceOrder(ctx, mine, "paid"); err != nil {
 		t.Fatal(err)
 	}
-	marker := srv.Ping() // reaches the merchant stream, not the commerce one
-	waitFor(t, 5*time.Second, "events", func() bool { return rec.count() == 2 && merchantRec.count() == 1 })
-	time.Sleep(20 * time.Millisecond)
+	marker, _ := srv.Ping(ctx) // reaches the merchant stream, not the commerce one
+	// Each stream's last event is logged after everything it must not see: once both have
+	// arrived, anything let through by mistake would have arrived before them.
+	_, _ = srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_1", WalletAddress: "0xabc", WalletNetwork: "base"})
+	lastPing, _ := srv.Ping(ctx)
+	waitFor(t, 5*time.Second, "events", func() bool { return rec.count() == 3 && merchantRec.count() == 2 })
 	stop()
 	stopMerchant()
-	if rec.count() != 2 || merchantRec.ids[0] != marker {
-		t.Errorf("commerce got %v, merchant got %v", rec.ids, merchantRec.ids)
+	if diff := cmp.Diff([]string{marker, lastPing}, merchantRec.ids); diff != "" {
+		t.Errorf("merchant stream (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"commerce.order.created commerce_order", "commerce.order.updated commerce_order"}, objects); diff != "" {
+	if diff := cmp.Diff([]string{"commerce.order.created commerce_order", "commerce.order.updated commerce_order", "commerce.order.created commerce_order"}, objects); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	var upgrade *pepaytest.Request
-	for _, r := range srv.Requests() {
+	var upgrade *pepaytest.Call
+	for _, r := range srv.Calls() {
 		if r.Path == pepay.CommerceStreamPath {
 			upgrade = &r
 		}
@@ -146,23 +151,27 @@ func TestCommerceStream_filtersAndHeaders(t *testing.T) {
 	}
 }
 
-// Connections cut every 3 events: the stream resumes with since and every order event arrives
-// once, in order.
+// Connections cut every 3 frames, each resume sending the 2 events before since again: the
+// stream resumes with since and every order event arrives once, in order.
 func TestCommerceStream_reconnectsEachEventOnce(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	cc, _ := srv.NewCommerceClient()
 	srv.DropStreamEvery(3)
+	srv.ResendOnResume(2)
 	rec := newRecorder()
 	stop := commerceStream(t, cc, pepay.CommerceStreamParams{OnStatus: rec.status, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 	for i := range 20 {
-		id, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{InvoiceID: "inv_" + string(rune('a'+i))})
-		_ = srv.UpdateCommerceOrder(id, "paid")
+		id, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{InvoiceID: "inv_" + string(rune('a'+i))})
+		_, _ = srv.UpdateCommerceOrder(ctx, id, "paid")
 	}
 	waitFor(t, 10*time.Second, "40 events", func() bool { return rec.count() >= 40 })
-	time.Sleep(20 * time.Millisecond)
 	stop()
+	if st := srv.StreamStats(); st.Resent < 20 {
+		t.Errorf("server resent %d frames, want at least 20", st.Resent)
+	}
 	var want []string
 	for _, e := range srv.EventLog() {
 		want = append(want, e.ID)
@@ -176,7 +185,7 @@ func TestCommerceStream_reconnectsEachEventOnce(t *testing.T) {
 		t.Errorf("drops = %d", srv.StreamStats().Drops)
 	}
 	sinces := 0
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		if r.Path == pepay.CommerceStreamPath && r.Query.Get("since") != "" {
 			sinces++
 		}
@@ -189,6 +198,7 @@ func TestCommerceStream_reconnectsEachEventOnce(t *testing.T) {
 // A resume Pepay cannot replay is a StreamGap without an events client, and is backfilled
 // through the merchant events API with one.
 func TestCommerceStream_gapAndBackfill(t *testing.T) {
+	ctx := context.Background()
 	for _, withEvents := range []bool{false, true} {
 		srv := pepaytest.NewServer()
 		cc, _ := srv.NewCommerceClient()
@@ -200,16 +210,16 @@ func TestCommerceStream_gapAndBackfill(t *testing.T) {
 		params.OnStatus = rec.status
 		stop := commerceStream(t, cc, params, rec.handle)
 		waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
-		first, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{})
+		first, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{})
 		waitFor(t, 5*time.Second, "first event", func() bool { return rec.count() == 1 })
 		srv.SetStreamsSilent(true) // hold the reconnect off while events pile up
 		srv.DropStreams()
 		waitFor(t, 5*time.Second, "silent reconnect", func() bool { return srv.OpenStreams() == 1 })
-		_ = srv.UpdateCommerceOrder(first, "paid")
+		_, _ = srv.UpdateCommerceOrder(ctx, first, "paid")
 		srv.RefuseResumes(1)
 		srv.SetStreamsSilent(false)
 		srv.DropStreams()
-		second, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{})
+		second, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{})
 		_ = second
 		if withEvents {
 			waitFor(t, 5*time.Second, "all events", func() bool { return rec.count() == 3 })
@@ -237,6 +247,7 @@ func TestCommerceStream_gapAndBackfill(t *testing.T) {
 // With UseToken every connection mints a commerce-scope token; neither the key nor a token is
 // logged. A merchant-scope token is refused on the commerce stream.
 func TestCommerceStream_useTokenAndScope(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	var logs bytes.Buffer
@@ -248,11 +259,11 @@ func TestCommerceStream_useTokenAndScope(t *testing.T) {
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 	srv.DropStreams()
 	waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == 2 })
-	_, _ = srv.AddCommerceOrder(pepaytest.CommerceOrder{})
+	_, _ = srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{})
 	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
 	stop()
 	var tokens []string
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		switch r.Path {
 		case "/api/v1/ws/token":
 			testJSONBodyBytes(t, r.Body, []byte(`{"scope":"commerce","ttl_seconds":60}`))
@@ -303,7 +314,7 @@ func TestCommerceStream_invalidParams(t *testing.T) {
 		"types":   {Types: []string{"a,b"}},
 		"backoff": {MinBackoff: -1},
 	} {
-		if err := cc.Stream(context.Background(), p, h); !errors.As(err, new(*pepay.ValidationError)) {
+		if err := cc.Stream(context.Background(), p, h); !errors.As(err, new(*paykit.ValidationError)) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

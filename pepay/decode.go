@@ -11,8 +11,9 @@ import (
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
-// doRequest sends req through the shared transport and decodes the 2xx body into out (nil discards it)
-// with decodeResponse.
+// doRequest sends req through the shared transport and decodes the 2xx body into out (nil
+// discards it) with decodeResponse. A 2xx body with "success": false becomes the transport's
+// *paykit.Error for a failed success (redacted, bounded, with method and path).
 func doRequest(ctx context.Context, t *transport.Client, req transport.Request, out any) error {
 	resp, err := t.DoRaw(ctx, req)
 	if err != nil {
@@ -24,29 +25,24 @@ func doRequest(ctx context.Context, t *transport.Client, req transport.Request, 
 		}
 		return nil
 	}
-	if err := decodeResponse(resp.StatusCode, resp.Body, out); err != nil {
-		var apiErr *paykit.Error
-		if asAPIError(err, &apiErr) {
-			return err
-		}
-		return fmt.Errorf("%s: %s /%s: %w: %v", Provider, req.Method, req.Path, paykit.ErrInvalidResponse, err)
+	failed, err := decodeResponse(resp.Body, out)
+	if failed != nil {
+		return t.FailedSuccess(req, resp.StatusCode, failed.code, failed.message, resp.Body)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s /%s: %w: %w", Provider, req.Method, req.Path, paykit.ErrInvalidResponse, err)
 	}
 	return nil
 }
 
-func asAPIError(err error, target **paykit.Error) bool {
-	e, ok := err.(*paykit.Error)
-	if ok {
-		*target = e
-	}
-	return ok
-}
+// failure is what a 2xx body with "success": false says about the failure.
+type failure struct{ code, message string }
 
 // decodeResponse decodes a body that may or may not be wrapped in Pepay's
 // {"success":…,"data":…} envelope: events, ws-token and payor responses are wrapped, invoice
-// responses are not, and the docs are not consistent about which is which. A 2xx body with
-// "success": false becomes a *paykit.Error.
-func decodeResponse(status int, b []byte, out any) error {
+// responses are not, and the docs are not consistent about which is which. A body with
+// "success": false is not decoded: its failure is returned instead.
+func decodeResponse(b []byte, out any) (*failure, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '{' {
 		var probe struct {
@@ -56,23 +52,24 @@ func decodeResponse(status int, b []byte, out any) error {
 			Message string          `json:"message"`
 		}
 		if err := json.Unmarshal(b, &probe); err != nil {
-			return err
+			return nil, err
 		}
 		if probe.Success != nil {
 			if !*probe.Success {
-				return successFalse(status, b, probe.Error, probe.Message)
+				return failureOf(probe.Error, probe.Message), nil
 			}
 			if len(probe.Data) > 0 && !bytes.Equal(probe.Data, []byte("null")) {
 				b = probe.Data
 			}
 		}
 	}
-	return json.Unmarshal(b, out)
+	return nil, json.Unmarshal(b, out)
 }
 
-// successFalse builds the *paykit.Error for a 2xx answer that says it failed.
-func successFalse(status int, body, errField []byte, msg string) error {
-	e := &paykit.Error{Provider: Provider, Status: status, Message: msg}
+// failureOf reads the code and message of a failed success: "error" is an object with code and
+// message, or a string.
+func failureOf(errField []byte, msg string) *failure {
+	f := &failure{message: msg}
 	var nested struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -80,16 +77,12 @@ func successFalse(status int, body, errField []byte, msg string) error {
 	var s string
 	switch {
 	case json.Unmarshal(errField, &nested) == nil:
-		e.Code = nested.Code
+		f.code = nested.Code
 		if nested.Message != "" {
-			e.Message = nested.Message
+			f.message = nested.Message
 		}
-	case json.Unmarshal(errField, &s) == nil && e.Message == "":
-		e.Message = s
+	case json.Unmarshal(errField, &s) == nil && f.message == "":
+		f.message = s
 	}
-	if len(body) > paykit.MaxErrorBody {
-		body = body[:paykit.MaxErrorBody]
-	}
-	e.Body = append([]byte(nil), body...)
-	return e
+	return f
 }

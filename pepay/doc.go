@@ -45,8 +45,8 @@
 // Amounts on invoices are integers in USDMillis (1/1000 USD) with an exact decimal view; the
 // amount you invoice is a paykit.Decimal in dollars. Timestamps decode from RFC 3339 or unix
 // seconds, "cancelled" and "canceled" are one Status, and unknown statuses and event types pass
-// through. Every API failure is a *Error (= *paykit.Error); requests refused before sending are
-// *ValidationError.
+// through. Every API failure is a *paykit.Error; requests refused before sending are
+// *paykit.ValidationError.
 //
 // The pepaytest package is an in-process fake of the REST API, the WebSocket and webhook
 // delivery, with fault injection, for your tests.

@@ -3,32 +3,18 @@ package pepay
 import (
 	"errors"
 	"strconv"
-
-	"github.com/paykit-go/paykit"
 )
-
-// Error is the API error type: every non-2xx answer from Pepay is a *Error (the same type as
-// *paykit.Error) carrying the status, Pepay's error code ("VALIDATION_ERROR", "API_KEY_INVALID")
-// and message. Switch on Code.
-type Error = paykit.Error
-
-// ValidationError reports a request refused before anything was sent: Field names the JSON
-// field ("amount_usd", "metadata") and Reason the rule it breaks.
-type ValidationError = paykit.ValidationError
 
 // Sentinel errors, wrapped with detail; test with errors.Is.
 var (
 	// ErrIdempotencyConflict means Pepay answered 409: the Idempotency-Key was already used for
-	// a different request body. The error also wraps the *Error with Pepay's code and message.
+	// a different request body. The error also wraps the *paykit.Error with Pepay's code and message.
 	// Use a new key (or fix the body so it matches the first request).
 	ErrIdempotencyConflict = errors.New("pepay: idempotency key reused with a different request")
 	// ErrInvalidEvent means a payload is not a Pepay event envelope (not a JSON object, no id,
 	// object other than "event", or a malformed invoice/payment object). ParseEvent's errors wrap
 	// it and webhook.ErrInvalidPayload, so the webhook handler answers 400.
 	ErrInvalidEvent = errors.New("pepay: invalid event payload")
-	// ErrPaginationStuck means a list endpoint returned a page that did not move past the cursor
-	// (the same ids again); iteration stops instead of looping forever.
-	ErrPaginationStuck = errors.New("pepay: pagination did not advance")
 )
 
 // StreamError is a failure reported by a Pepay WebSocket (merchant, commerce or payor): a
@@ -61,13 +47,15 @@ func (e *StreamError) Error() string {
 }
 
 // Terminal reports whether reconnecting cannot help: the credentials, scope or query were
-// refused (401/400/403 upgrades; codes such as API_KEY_INVALID, UNAUTHORIZED, FORBIDDEN,
+// refused (401/400/403/404 upgrades, or a redirect to another host that was not followed; codes such as API_KEY_INVALID, UNAUTHORIZED, FORBIDDEN,
 // VALIDATION_ERROR, INVALID_*). Server-side failures, rate limits, shutdowns and codes the SDK
 // does not know are not terminal: Stream reconnects with backoff. (Pepay does not publish its
 // ws_error codes; this split is the SDK's documented choice.)
 func (e *StreamError) Terminal() bool {
 	switch e.HTTPStatus {
 	case 400, 401, 403, 404:
+		return true
+	case 301, 302, 303, 307, 308: // a redirect that was not followed: the URL is wrong
 		return true
 	case 0:
 	default:

@@ -2,14 +2,20 @@ package pepay
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/jsonx"
+	"github.com/paykit-go/paykit/internal/transport"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -42,7 +48,10 @@ const (
 // (format=event_v1). Delivery is at-least-once on every channel: dedupe on ID (see
 // webhook.Deduper, shared by NewWebhookHandler and Stream).
 type Event struct {
-	ID string `json:"id"` // "evt_<ms>-<seq>"
+	// ID is the event id, "evt_<ms>-<seq>", as the body carries it (a number's digits when sent
+	// as a number). ParseEvent requires it. It is the dedupe key of NewWebhookHandler and
+	// Stream; for a webhook it comes from the signed body, never from X-Pepay-Event-ID.
+	ID string `json:"id"`
 	// Object is the object type, "event" (or empty when Pepay omits it).
 	Object string `json:"object"`
 	// APIVersion is the API version as sent by Pepay, e.g. "2025-12-16".
@@ -216,54 +225,164 @@ func (e *Event) PreviousAttributes() (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// MatchEventType reports whether typ matches pattern the way Pepay's type filters do: an exact
-// name, "*" for everything, or a prefix wildcard such as "invoice.*" (which matches
-// "invoice.updated" but not "invoice_payment.updated").
-func MatchEventType(pattern, typ string) bool {
-	switch {
-	case pattern == "*":
-		return true
-	case strings.HasSuffix(pattern, ".*"):
-		return strings.HasPrefix(typ, pattern[:len(pattern)-1])
-	}
-	return pattern == typ
+const eventsPath = "events"
+
+// ListEventsParams filters and pages the events API. All fields are optional.
+type ListEventsParams struct {
+	// Types keeps events whose type matches any entry: exact names or prefix wildcards
+	// ("invoice.*", "invoice_payment.*").
+	Types []string
+	// CreatedGTE and CreatedLTE bound the creation time (inclusive, whole seconds).
+	CreatedGTE, CreatedLTE time.Time
+	// Limit is the page size, 1–100 (Pepay's default is 10; EventsAfter uses 100).
+	Limit int
+	// StartingAfter returns events older than this id; EndingBefore events newer than it. Give
+	// at most one.
+	StartingAfter, EndingBefore string
+	// InvoiceID keeps one invoice's events.
+	InvoiceID string
+	// Environment overrides the client's WithEnvironment.
+	Environment Environment
 }
 
-// CompareEventIDs orders two event ids of the documented form "evt_<ms>-<seq>" by time, then
-// sequence: it returns -1, 0 or +1. Ids not of that form compare as strings.
-func CompareEventIDs(a, b string) int {
-	am, as, aok := splitEventID(a)
-	bm, bs, bok := splitEventID(b)
-	if aok && bok {
-		switch {
-		case am != bm:
-			return cmpInt(am, bm)
-		case as != bs:
-			return cmpInt(as, bs)
+// ListEventsPage returns one page of events, newest first. HasMore reports whether more events
+// exist past this page in the direction of the cursor (older, or newer with EndingBefore);
+// NextCursor is the id to pass as StartingAfter (or, walking newer, as EndingBefore) for the
+// next page.
+func (c *Client) ListEventsPage(ctx context.Context, p ListEventsParams) (*paykit.Page[*Event], error) {
+	q, err := c.eventQuery(p)
+	if err != nil {
+		return nil, err
+	}
+	newer := p.EndingBefore != "" && p.StartingAfter == ""
+	return listPage(ctx, c.t, eventsPath, q, func(e *Event) string { return e.ID }, newer)
+}
+
+// ListEvents iterates over events matching p, newest first, fetching pages lazily (next page:
+// starting_after=<last id>). To catch up after downtime in the order events happened, use
+// EventsAfter instead.
+func (c *Client) ListEvents(ctx context.Context, p ListEventsParams) iter.Seq2[*Event, error] {
+	if p.EndingBefore != "" {
+		return errSeq[*Event](&paykit.ValidationError{Field: "ending_before", Reason: "ListEvents walks towards older events; use EventsAfter for newer ones"})
+	}
+	return paginate(func(cursor string) (*paykit.Page[*Event], error) {
+		q := p
+		if cursor != "" {
+			q.StartingAfter = cursor
 		}
-		return 0
-	}
-	return strings.Compare(a, b)
+		return c.ListEventsPage(ctx, q)
+	})
 }
 
-func cmpInt(a, b int64) int {
-	if a < b {
-		return -1
+// IsPaid reports whether the event carries an invoice that is paid in full (data.object is an
+// invoice with status paid). Events about payments and other objects are never paid.
+func (e *Event) IsPaid() bool { return e.Invoice().IsPaid() }
+
+// IsTerminal reports whether the event carries an invoice that can no longer change (paid,
+// expired or canceled).
+func (e *Event) IsTerminal() bool { return e.Invoice().IsTerminal() }
+
+// OrderID returns the event's invoice's metadata.order_id (MetadataOrderID), or "" when
+// data.object is not an invoice or has none.
+func (e *Event) OrderID() string { return e.Invoice().OrderID() }
+
+// GetEvent retrieves one event.
+func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
+	seg, err := idSegment("event_id", id)
+	if err != nil {
+		return nil, err
 	}
-	return 1
+	var out Event
+	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: eventsPath + "/" + seg}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
-func splitEventID(id string) (ms, seq int64, ok bool) {
-	rest, found := strings.CutPrefix(id, "evt_")
-	if !found {
-		return 0, 0, false
+// EventsAfter is the recovery helper: it yields every event newer than lastEventID (the last
+// one you processed) in the order they happened, oldest first, until it has caught up with the
+// newest event. p filters as in ListEvents; its cursors must be empty and its Limit defaults to
+// 100.
+//
+// How: Pepay lists events newest first and its cursors are Stripe-style. ending_before=<id>
+// returns the page of events immediately newer than <id> (still listed newest first) and
+// has_more says whether even newer ones exist. So each page is reversed and yielded, and the
+// next request uses ending_before=<newest id of the page>, walking forward in time without
+// skipping or repeating anything: events created while the walk runs are picked up by its
+// later pages. (Walking starting_after from the top instead would have to buffer everything
+// before yielding the oldest.) An id seen twice is yielded once; a page that does not move the
+// cursor ends the walk with paykit.ErrPaginationStuck. If lastEventID is older than Pepay's event
+// retention the first request fails with Pepay's error: reconcile with GetInvoice then.
+func (c *Client) EventsAfter(ctx context.Context, lastEventID string, p ListEventsParams) iter.Seq2[*Event, error] {
+	if err := checkID("ending_before", lastEventID); err != nil {
+		return errSeq[*Event](err)
 	}
-	m, s, found := strings.Cut(rest, "-")
-	if !found {
-		return 0, 0, false
+	if p.StartingAfter != "" || p.EndingBefore != "" {
+		return errSeq[*Event](&paykit.ValidationError{Field: "starting_after", Reason: "EventsAfter sets the cursor itself; leave StartingAfter and EndingBefore empty"})
 	}
-	var err1, err2 error
-	ms, err1 = strconv.ParseInt(m, 10, 64)
-	seq, err2 = strconv.ParseInt(s, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
+	if p.Limit == 0 {
+		p.Limit = maxPageSize
+	}
+	return func(yield func(*Event, error) bool) {
+		cursor := lastEventID
+		seen := map[string]struct{}{lastEventID: {}}
+		for {
+			q := p
+			q.EndingBefore = cursor
+			page, err := c.ListEventsPage(ctx, q)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			fresh := 0
+			for i := len(page.Data) - 1; i >= 0; i-- { // newest first on the wire: reverse
+				e := page.Data[i]
+				if _, dup := seen[e.ID]; dup {
+					continue
+				}
+				seen[e.ID] = struct{}{}
+				fresh++
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if !page.HasMore {
+				return
+			}
+			if fresh == 0 || page.Data[0].ID == cursor {
+				yield(nil, fmt.Errorf("%w: ending_before=%s returned no new events", paykit.ErrPaginationStuck, cursor))
+				return
+			}
+			cursor = page.Data[0].ID
+		}
+	}
+}
+
+func (c *Client) eventQuery(p ListEventsParams) (url.Values, error) {
+	q := url.Values{}
+	if err := setLimit(q, p.Limit); err != nil {
+		return nil, err
+	}
+	if p.StartingAfter != "" && p.EndingBefore != "" {
+		return nil, &paykit.ValidationError{Field: "starting_after", Reason: "give starting_after or ending_before, not both"}
+	}
+	setIf(q, "starting_after", p.StartingAfter)
+	setIf(q, "ending_before", p.EndingBefore)
+	if len(p.Types) > 0 {
+		for _, t := range p.Types {
+			if t == "" || strings.ContainsAny(t, ", ") {
+				return nil, &paykit.ValidationError{Field: "type", Reason: "event types must be non-empty and contain no comma or space"}
+			}
+		}
+		q.Set("type", strings.Join(p.Types, ","))
+	}
+	if !p.CreatedGTE.IsZero() {
+		q.Set("created[gte]", strconv.FormatInt(p.CreatedGTE.Unix(), 10))
+	}
+	if !p.CreatedLTE.IsZero() {
+		q.Set("created[lte]", strconv.FormatInt(p.CreatedLTE.Unix(), 10))
+	}
+	setIf(q, "invoice_id", p.InvoiceID)
+	c.setEnv(q, p.Environment)
+	return q, nil
 }

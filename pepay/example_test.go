@@ -46,7 +46,7 @@ func ExampleClient_CreateInvoice() {
 func ExampleCreateInvoiceParams_validation() {
 	client, _ := pepay.NewClient("pk_example")
 	_, err := client.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("0.001")})
-	var ve *pepay.ValidationError
+	var ve *paykit.ValidationError
 	fmt.Println(errors.As(err, &ve), err)
 	// Output: true invalid amount_usd: must be between 0.01 and 1000000 USD
 }
@@ -63,7 +63,7 @@ func ExampleClient_WaitForInvoice() {
 		pepay.WithPollInterval(5*time.Millisecond, 50*time.Millisecond),
 		pepay.OnStatusChange(func(s *pepay.InvoiceStatus) {
 			fmt.Println("status:", s.Status())
-			once.Do(func() { _ = srv.Pay(created.InvoiceID) }) // the payor pays
+			once.Do(func() { _, _ = srv.Pay(ctx, created.InvoiceID) }) // the payor pays
 		}))
 	if err != nil {
 		log.Fatal(err)
@@ -104,8 +104,8 @@ func ExampleClient_Stream() {
 		})
 	}()
 	<-connected
-	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("10")})
-	_ = srv.Pay(id)
+	id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("10")})
+	_, _ = srv.Pay(ctx, id)
 	fmt.Println(<-done)
 	// Output:
 	// invoice.created unpaid
@@ -116,12 +116,13 @@ func ExampleClient_Stream() {
 }
 
 func ExampleClient_EventsAfter() {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	client, _ := srv.NewClient()
-	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("10")})
+	id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("10")})
 	lastProcessed := srv.LastEventID() // persisted by your consumer before it went down
-	_ = srv.Pay(id)                    // happened while it was down
+	_, _ = srv.Pay(ctx, id)            // happened while it was down
 
 	for e, err := range client.EventsAfter(context.Background(), lastProcessed, pepay.ListEventsParams{}) {
 		if err != nil {
@@ -152,17 +153,17 @@ func ExampleParseEvent() {
 func ExampleNewWebhookVerifier() {
 	body := []byte(`{"id":"evt_1767225600120-7","object":"event","type":"invoice.updated","data":{}}`)
 	signedAt := time.UnixMilli(1767225600123)
-	headers := pepay.SignWebhook("whsec_new", signedAt, body) // what Pepay sends
-	pepay.SignWebhookPrevious(headers, "whsec_old", body)     // during a secret rotation
+	// What Pepay sends during a secret rotation: signatures with the new and the old secret.
+	headers := pepaytest.SignatureHeaders("whsec_new", "whsec_old", signedAt, body)
 	fmt.Println(pepay.TimestampHeader+":", headers.Get(pepay.TimestampHeader))
 
 	clock := webhook.WithClock(func() time.Time { return signedAt.Add(time.Minute) })
 	v, _ := pepay.NewWebhookVerifier("whsec_new", clock)
-	fmt.Println("current secret:", v.Verify(headers, body))
+	fmt.Println("current secret:", v.Verify(body, headers))
 	old, _ := pepay.NewWebhookVerifier("whsec_old", clock)
-	fmt.Println("previous secret:", old.Verify(headers, body))
+	fmt.Println("previous secret:", old.Verify(body, headers))
 	late, _ := pepay.NewWebhookVerifier("whsec_new", webhook.WithClock(func() time.Time { return signedAt.Add(6 * time.Minute) }))
-	err := late.Verify(headers, body)
+	err := late.Verify(body, headers)
 	fmt.Println("six minutes later:", err, webhook.StatusCode(err))
 	// Output:
 	// X-Pepay-Timestamp: 1767225600123
@@ -172,6 +173,7 @@ func ExampleNewWebhookVerifier() {
 }
 
 func ExampleNewWebhookHandler() {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	dedupe := webhook.NewDeduper(webhook.NewMemoryStore()) // also StreamParams.Deduper
@@ -182,7 +184,7 @@ func ExampleNewWebhookHandler() {
 		defer mu.Unlock()
 		seen = append(seen, string(e.Type))
 		return nil // answer 2xx only once the event is safely recorded
-	}, pepay.WithDeduper(dedupe))
+	}, webhook.WithDeduper(dedupe))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -190,8 +192,8 @@ func ExampleNewWebhookHandler() {
 	defer endpoint.Close()
 	srv.SetWebhook(endpoint.URL, "whsec_example")
 
-	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5")})
-	_ = srv.Expire(id)
+	id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5")})
+	_, _ = srv.Expire(ctx, id)
 	_ = srv.WaitWebhooks(context.Background())
 	mu.Lock()
 	fmt.Println(seen)
@@ -283,7 +285,7 @@ func ExamplePayorClient_Stream() {
 		})
 	}()
 	<-connected
-	_ = srv.Pay(created.InvoiceID)
+	_, _ = srv.Pay(ctx, created.InvoiceID)
 	fmt.Println(<-done)
 	v, _ := payor.VerifyInvoice(context.Background(), created.InvoiceID)
 	fmt.Println("verified:", *v.Verified, v.Status)
@@ -326,8 +328,8 @@ func ExampleCommerceClient_Stream() {
 		})
 	}()
 	<-connected
-	id, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_1"})
-	_ = srv.UpdateCommerceOrder(id, "completed")
+	id, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_1"})
+	_, _ = srv.UpdateCommerceOrder(ctx, id, "completed")
 	fmt.Println(<-done)
 	// Output:
 	// commerce.order.created commerce_order pending

@@ -1,7 +1,9 @@
 package pepay
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
+	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -89,11 +92,10 @@ const (
 )
 
 const (
-	maxPageSize       = 100                    // list limit
-	idempotencyHeader = "Idempotency-Key"      // required on POST /api/v1/invoices
-	invoiceKeyScope   = "pepay-invoice"        // idempotency.UUID namespace for OrderRef
-	apiPrefix         = "api/v1/"              // REST path prefix (relative: keeps a base URL's path)
-	invoicesPath      = apiPrefix + "invoices" // invoice routes
+	maxPageSize       = 100               // list limit
+	idempotencyHeader = "Idempotency-Key" // required on POST /api/v1/invoices
+	invoiceKeyScope   = "pepay-invoice"   // idempotency.UUID namespace for OrderRef
+	invoicesPath      = "invoices"        // invoice routes
 )
 
 // Amount bounds of an invoice (constants, so no caller can change them).
@@ -128,8 +130,8 @@ type questionsBody struct {
 // CreateInvoice creates an invoice. The Idempotency-Key (see CreateInvoiceParams.IdempotencyKey)
 // makes the call safe to retry: the client retries connection errors, 429 and 5xx with the same
 // key, and Pepay answers a repeat with the invoice it already made. The key used is returned in
-// CreatedInvoice.IdempotencyKey. Errors: *ValidationError (nothing sent), ErrIdempotencyConflict
-// (wrapping the 409 *Error), *Error.
+// CreatedInvoice.IdempotencyKey. Errors: *paykit.ValidationError (nothing sent), ErrIdempotencyConflict
+// (wrapping the 409 *paykit.Error), *paykit.Error.
 func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams) (*CreatedInvoice, error) {
 	body, err := p.body()
 	if err != nil {
@@ -163,7 +165,7 @@ func (p *CreateInvoiceParams) idempotencyKey() (string, error) {
 	switch {
 	case p.IdempotencyKey != "":
 		if err := idempotency.ValidateUUID(p.IdempotencyKey); err != nil {
-			return "", &ValidationError{Field: "Idempotency-Key", Reason: "must be a UUID (8-4-4-4-12 hex)", Err: err}
+			return "", &paykit.ValidationError{Field: "Idempotency-Key", Reason: "must be a UUID (8-4-4-4-12 hex)", Err: err}
 		}
 		return p.IdempotencyKey, nil
 	case p.OrderRef != "":
@@ -206,7 +208,8 @@ func PaymentsLimit(n int) GetInvoiceOption {
 // GetInvoice retrieves an invoice; use Expand(ExpandLatestPayment, ExpandPayments) to embed its
 // payments. A 404 means the id is unknown in this environment (check WithEnvironment).
 func (c *Client) GetInvoice(ctx context.Context, id string, opts ...GetInvoiceOption) (*Invoice, error) {
-	if err := checkID("invoice_id", id); err != nil {
+	seg, err := idSegment("invoice_id", id)
+	if err != nil {
 		return nil, err
 	}
 	var o getInvoiceOptions
@@ -221,7 +224,7 @@ func (c *Client) GetInvoice(ctx context.Context, id string, opts ...GetInvoiceOp
 	}
 	c.setEnv(q, "")
 	var out Invoice
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + url.PathEscape(id), Query: q}, &out); err != nil {
+	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + seg, Query: q}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -230,13 +233,14 @@ func (c *Client) GetInvoice(ctx context.Context, id string, opts ...GetInvoiceOp
 // GetInvoiceStatus returns the invoice's status with its latest payment and settlement. It is the
 // call to poll (WaitForInvoice does) and to reconcile with.
 func (c *Client) GetInvoiceStatus(ctx context.Context, id string) (*InvoiceStatus, error) {
-	if err := checkID("invoice_id", id); err != nil {
+	seg, err := idSegment("invoice_id", id)
+	if err != nil {
 		return nil, err
 	}
 	q := url.Values{}
 	c.setEnv(q, "")
 	var out InvoiceStatus
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + url.PathEscape(id) + "/status", Query: q}, &out); err != nil {
+	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + seg + "/status", Query: q}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -265,20 +269,11 @@ type ListInvoicesParams struct {
 	StartingAfter, EndingBefore string
 }
 
-// InvoiceList is one page of invoices, newest first.
-type InvoiceList struct {
-	Object string `json:"object"` // "list"
-	// Data holds the page's invoices, newest first.
-	Data []Invoice `json:"data"`
-	// HasMore reports whether more invoices exist past this page in the direction of the
-	// cursor (older, or newer with EndingBefore).
-	HasMore bool `json:"has_more"`
-	// URL is the list's url as sent by Pepay; "" when absent.
-	URL string `json:"url,omitempty"`
-}
-
-// ListInvoicesPage returns one page of invoices.
-func (c *Client) ListInvoicesPage(ctx context.Context, p ListInvoicesParams) (*InvoiceList, error) {
+// ListInvoicesPage returns one page of invoices, newest first. HasMore reports whether more
+// invoices exist past this page in the direction of the cursor (older, or newer with
+// EndingBefore); NextCursor is the id to pass as StartingAfter (or, walking newer, as
+// EndingBefore) for the next page.
+func (c *Client) ListInvoicesPage(ctx context.Context, p ListInvoicesParams) (*paykit.Page[*Invoice], error) {
 	return c.listInvoicesPage(ctx, invoicesPath, p)
 }
 
@@ -291,24 +286,26 @@ func (c *Client) ListInvoices(ctx context.Context, p ListInvoicesParams) iter.Se
 }
 
 // ListCustomerInvoicesPage returns one page of a customer's invoices.
-func (c *Client) ListCustomerInvoicesPage(ctx context.Context, customerID string, p ListInvoicesParams) (*InvoiceList, error) {
-	if err := checkID("customer_id", customerID); err != nil {
+func (c *Client) ListCustomerInvoicesPage(ctx context.Context, customerID string, p ListInvoicesParams) (*paykit.Page[*Invoice], error) {
+	seg, err := idSegment("customer_id", customerID)
+	if err != nil {
 		return nil, err
 	}
-	return c.listInvoicesPage(ctx, invoicesPath+"/customer/"+url.PathEscape(customerID), p)
+	return c.listInvoicesPage(ctx, invoicesPath+"/customer/"+seg, p)
 }
 
 // ListCustomerInvoices iterates over one customer's invoices like ListInvoices.
 func (c *Client) ListCustomerInvoices(ctx context.Context, customerID string, p ListInvoicesParams) iter.Seq2[*Invoice, error] {
-	if err := checkID("customer_id", customerID); err != nil {
+	seg, err := idSegment("customer_id", customerID)
+	if err != nil {
 		return errSeq[*Invoice](err)
 	}
-	return c.iterInvoices(ctx, invoicesPath+"/customer/"+url.PathEscape(customerID), p)
+	return c.iterInvoices(ctx, invoicesPath+"/customer/"+seg, p)
 }
 
 func (c *Client) iterInvoices(ctx context.Context, path string, p ListInvoicesParams) iter.Seq2[*Invoice, error] {
 	newer := p.EndingBefore != "" && p.StartingAfter == ""
-	return paginate(func(cursor string) ([]Invoice, bool, error) {
+	return paginate(func(cursor string) (*paykit.Page[*Invoice], error) {
 		q := p
 		if cursor != "" {
 			if newer {
@@ -317,24 +314,17 @@ func (c *Client) iterInvoices(ctx context.Context, path string, p ListInvoicesPa
 				q.StartingAfter = cursor
 			}
 		}
-		page, err := c.listInvoicesPage(ctx, path, q)
-		if err != nil {
-			return nil, false, err
-		}
-		return page.Data, page.HasMore, nil
-	}, func(inv *Invoice) string { return inv.ID }, newer)
+		return c.listInvoicesPage(ctx, path, q)
+	})
 }
 
-func (c *Client) listInvoicesPage(ctx context.Context, path string, p ListInvoicesParams) (*InvoiceList, error) {
+func (c *Client) listInvoicesPage(ctx context.Context, path string, p ListInvoicesParams) (*paykit.Page[*Invoice], error) {
 	q, err := c.invoiceQuery(p)
 	if err != nil {
 		return nil, err
 	}
-	var out InvoiceList
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: path, Query: q}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	newer := p.EndingBefore != "" && p.StartingAfter == ""
+	return listPage(ctx, c.t, path, q, func(inv *Invoice) string { return inv.ID }, newer)
 }
 
 func (c *Client) invoiceQuery(p ListInvoicesParams) (url.Values, error) {
@@ -343,7 +333,7 @@ func (c *Client) invoiceQuery(p ListInvoicesParams) (url.Values, error) {
 		return nil, err
 	}
 	if p.StartingAfter != "" && p.EndingBefore != "" {
-		return nil, &ValidationError{Field: "starting_after", Reason: "give starting_after or ending_before, not both"}
+		return nil, &paykit.ValidationError{Field: "starting_after", Reason: "give starting_after or ending_before, not both"}
 	}
 	setIf(q, "starting_after", p.StartingAfter)
 	setIf(q, "ending_before", p.EndingBefore)
@@ -428,7 +418,7 @@ func setLimit(q url.Values, n int) error {
 		return nil
 	}
 	if n < 1 || n > maxPageSize {
-		return &ValidationError{Field: "limit", Reason: "must be between 1 and 100"}
+		return &paykit.ValidationError{Field: "limit", Reason: "must be between 1 and 100"}
 	}
 	q.Set("limit", strconv.Itoa(n))
 	return nil
@@ -439,7 +429,7 @@ func setExpand(q url.Values, fields []ExpandField, paymentsLimit int) error {
 		s := make([]string, len(fields))
 		for i, f := range fields {
 			if f != ExpandLatestPayment && f != ExpandPayments {
-				return &ValidationError{Field: "expand", Reason: fmt.Sprintf("unknown field %q (use latest_payment or payments)", string(f))}
+				return &paykit.ValidationError{Field: "expand", Reason: fmt.Sprintf("unknown field %q (use latest_payment or payments)", string(f))}
 			}
 			s[i] = string(f)
 		}
@@ -447,7 +437,7 @@ func setExpand(q url.Values, fields []ExpandField, paymentsLimit int) error {
 	}
 	if paymentsLimit != 0 {
 		if paymentsLimit < 1 || paymentsLimit > maxPageSize {
-			return &ValidationError{Field: "payments_limit", Reason: "must be between 1 and 100"}
+			return &paykit.ValidationError{Field: "payments_limit", Reason: "must be between 1 and 100"}
 		}
 		q.Set("payments_limit", strconv.Itoa(paymentsLimit))
 	}
@@ -455,60 +445,303 @@ func setExpand(q url.Values, fields []ExpandField, paymentsLimit int) error {
 }
 
 // checkID refuses ids that cannot be a Pepay id, before they are put in a URL path.
+// idSegment checks id like checkID and escapes it into one path segment (see
+// transport.PathSegment, which refuses the dot segments).
+func idSegment(field, id string) (string, error) {
+	if err := checkID(field, id); err != nil {
+		return "", err
+	}
+	return transport.PathSegment(field, id)
+}
+
 func checkID(field, id string) error {
 	if strings.TrimSpace(id) == "" {
-		return &ValidationError{Field: field, Reason: "must not be empty"}
+		return &paykit.ValidationError{Field: field, Reason: "must not be empty"}
 	}
 	if len(id) > 255 {
-		return &ValidationError{Field: field, Reason: "longer than 255 characters"}
+		return &paykit.ValidationError{Field: field, Reason: "longer than 255 characters"}
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x20 || id[i] == 0x7f {
-			return &ValidationError{Field: field, Reason: "contains a control character"}
+			return &paykit.ValidationError{Field: field, Reason: "contains a control character"}
 		}
 	}
 	return nil
 }
 
-// paginate turns a page fetcher into an iterator. cursor is "" for the first page; the next
-// cursor is the last item's id (older pages) or, when newer is set, the first item's id.
-func paginate[T any](fetch func(cursor string) ([]T, bool, error), id func(*T) string, newer bool) iter.Seq2[*T, error] {
-	return func(yield func(*T, error) bool) {
-		cursor := ""
-		for {
-			items, more, err := fetch(cursor)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range items {
-				if !yield(&items[i], nil) {
-					return
-				}
-			}
-			if !more {
-				return
-			}
-			if len(items) == 0 {
-				yield(nil, fmt.Errorf("%w: empty page with has_more", ErrPaginationStuck))
-				return
-			}
-			next := id(&items[len(items)-1])
-			if newer {
-				next = id(&items[0])
-			}
-			if next == "" || next == cursor {
-				yield(nil, fmt.Errorf("%w: cursor %q repeated", ErrPaginationStuck, next))
-				return
-			}
-			cursor = next
-		}
+// Invoice is Pepay's invoice object ("object": "invoice"), the source of truth for payment
+// status. Amounts are integers in USDMillis (1/1000 USD); the *paykit.Decimal fields are Pepay's decimal
+// strings of the same amounts ("25.000"). Timestamps decode from RFC 3339 or unix seconds.
+// Fields Pepay leaves null are zero values.
+type Invoice struct {
+	// Object is the object type, "invoice".
+	Object string `json:"object"`
+	// ID is the invoice id (a UUID), the canonical id for reconciliation.
+	ID string `json:"id"`
+	// MerchantID is the owning merchant's id (a number or string on the wire).
+	MerchantID string `json:"merchant_id,omitempty"`
+	// Status is unpaid, underpaid, paid, expired or canceled (see the Status constants).
+	Status Status `json:"status"`
+	// InvoiceType is standard or commerce.
+	InvoiceType InvoiceType `json:"invoice_type,omitempty"`
+	Currency    string      `json:"currency,omitempty"` // "usd"
+	// Amount is the invoiced amount in usd_millis.
+	Amount USDMillis `json:"amount"`
+	// AmountPaid is the amount received so far in usd_millis.
+	AmountPaid USDMillis `json:"amount_paid"`
+	// AmountRemaining is the amount still due in usd_millis.
+	AmountRemaining USDMillis `json:"amount_remaining"`
+	// AmountDecimal, AmountPaidDecimal and AmountRemainingDecimal are filled from the integer
+	// amounts when Pepay omits them.
+	AmountDecimal          paykit.Decimal `json:"amount_decimal"`           // Amount in dollars ("25.000")
+	AmountPaidDecimal      paykit.Decimal `json:"amount_paid_decimal"`      // AmountPaid in dollars
+	AmountRemainingDecimal paykit.Decimal `json:"amount_remaining_decimal"` // AmountRemaining in dollars
+	AmountUnit             string         `json:"amount_unit,omitempty"`    // "usd_millis"
+	// Description is the description given at creation, when Pepay includes it.
+	Description string `json:"description,omitempty"`
+	// CustomerID is your customer reference given at creation; "" when null.
+	CustomerID string `json:"customer_id,omitempty"`
+	// CustomerEmail is the payor's email, when Pepay includes it.
+	CustomerEmail string `json:"customer_email,omitempty"`
+	// PayerWalletAddress and PayerWalletNetwork identify the wallet that paid; "" when null.
+	PayerWalletAddress string `json:"payer_wallet_address,omitempty"`
+	PayerWalletNetwork string `json:"payer_wallet_network,omitempty"` // see PayerWalletAddress
+	// CommerceOrderID is the commerce order the invoice belongs to; "" when null.
+	CommerceOrderID string `json:"commerce_order_id,omitempty"`
+	// Environment is devnet or mainnet.
+	Environment Environment `json:"environment,omitempty"`
+	// ExpiresAt is when the invoice stops being payable.
+	ExpiresAt time.Time `json:"expires_at"`
+	// CreatedAt is when the invoice was created.
+	CreatedAt time.Time `json:"created_at"`
+	// PaidAt is when the invoice was paid; zero while it is not (null).
+	PaidAt time.Time `json:"paid_at"`
+	// LastPaymentAt is when the latest payment was received; zero when there is none (null).
+	LastPaymentAt time.Time `json:"last_payment_at"`
+	// Metadata is the metadata given at creation; nil when none.
+	Metadata Metadata `json:"metadata,omitempty"`
+	// LatestPayment and Payments are present when requested with Expand (GetInvoice) or
+	// ListInvoicesParams.Expand.
+	LatestPayment *InvoicePayment  `json:"latest_payment,omitempty"`
+	Payments      []InvoicePayment `json:"payments,omitempty"` // at most payments_limit (default 10)
+}
+
+// UnmarshalJSON decodes tolerantly: merchant_id as string or number, timestamps as RFC 3339 or
+// unix seconds, "cancelled" as StatusCanceled.
+func (inv *Invoice) UnmarshalJSON(b []byte) error {
+	type plain Invoice
+	*inv = Invoice{}
+	w := struct {
+		*plain
+		MerchantID    jsonx.ID   `json:"merchant_id"`
+		ExpiresAt     jsonx.Time `json:"expires_at"`
+		CreatedAt     jsonx.Time `json:"created_at"`
+		PaidAt        jsonx.Time `json:"paid_at"`
+		LastPaymentAt jsonx.Time `json:"last_payment_at"`
+	}{plain: (*plain)(inv)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	inv.MerchantID = string(w.MerchantID)
+	inv.ExpiresAt, inv.CreatedAt = w.ExpiresAt.Time, w.CreatedAt.Time
+	inv.PaidAt, inv.LastPaymentAt = w.PaidAt.Time, w.LastPaymentAt.Time
+	fillDecimal(&inv.AmountDecimal, inv.Amount)
+	fillDecimal(&inv.AmountPaidDecimal, inv.AmountPaid)
+	fillDecimal(&inv.AmountRemainingDecimal, inv.AmountRemaining)
+	return nil
+}
+
+func fillDecimal(d *paykit.Decimal, m USDMillis) {
+	if d.IsZero() && m != 0 {
+		*d = m.Decimal()
 	}
 }
 
-func errSeq[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
+// InvoicePayment is one payment receipt on an invoice ("object": "invoice_payment"), with the
+// status of the merchant's settlement.
+type InvoicePayment struct {
+	// Object is the object type, "invoice_payment".
+	Object string `json:"object"`
+	// ID is the payment receipt's id (a number or string on the wire).
+	ID string `json:"id"`
+	// InvoiceID is the id of the invoice the payment is for.
+	InvoiceID string `json:"invoice_id"`
+	// MerchantID is the owning merchant's id (a number or string on the wire).
+	MerchantID string `json:"merchant_id,omitempty"`
+	// Status is pending, underpaid, confirmed or manual_retry (see the PaymentStatus constants).
+	Status PaymentStatus `json:"status"`
+	// SettlementStatus is the merchant payout's status: pending, processing, manual, failed or
+	// settled.
+	SettlementStatus SettlementStatus `json:"settlement_status,omitempty"`
+	// Settlement holds the payout details; nil when Pepay sends none.
+	Settlement *Settlement `json:"settlement,omitempty"`
+	// Amount is the USD value received, when Pepay includes it. [assumed field]
+	Amount USDMillis `json:"amount,omitempty"`
+	// CreatedAt is when the payment was seen, when Pepay includes it. [assumed field]
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// UnmarshalJSON decodes tolerantly (ids as string or number, timestamps in either form).
+func (p *InvoicePayment) UnmarshalJSON(b []byte) error {
+	type plain InvoicePayment
+	*p = InvoicePayment{}
+	w := struct {
+		*plain
+		ID         jsonx.ID   `json:"id"`
+		MerchantID jsonx.ID   `json:"merchant_id"`
+		CreatedAt  jsonx.Time `json:"created_at"`
+	}{plain: (*plain)(p)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
 	}
+	p.ID, p.MerchantID, p.CreatedAt = string(w.ID), string(w.MerchantID), w.CreatedAt.Time
+	return nil
+}
+
+// Settlement describes the payout of a payment to the merchant.
+type Settlement struct {
+	// SummaryStatus is summary_status, the settlement's overall status as sent by Pepay.
+	SummaryStatus SettlementStatus `json:"summary_status,omitempty"`
+	Stage         string           `json:"stage,omitempty"` // "final" once done
+	// MerchantSettlementID is Pepay's id of the settlement (a number or string on the wire).
+	MerchantSettlementID string `json:"merchant_settlement_id,omitempty"`
+	// SettlementTxHash is the hash of the payout transaction; "" when absent.
+	SettlementTxHash string `json:"settlement_tx_hash,omitempty"`
+	// Network is the network of the payout, as sent by Pepay.
+	Network string `json:"network,omitempty"`
+	// Status is the settlement's status field as sent by Pepay (same values as SummaryStatus).
+	Status SettlementStatus `json:"status,omitempty"`
+}
+
+// UnmarshalJSON accepts merchant_settlement_id as a string or a number.
+func (s *Settlement) UnmarshalJSON(b []byte) error {
+	type plain Settlement
+	*s = Settlement{}
+	w := struct {
+		*plain
+		MerchantSettlementID jsonx.ID `json:"merchant_settlement_id"`
+	}{plain: (*plain)(s)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	s.MerchantSettlementID = string(w.MerchantSettlementID)
+	return nil
+}
+
+// InvoiceStatus is the answer of GetInvoiceStatus ("object": "invoice_status"): the invoice and
+// its latest payment with settlement details.
+type InvoiceStatus struct {
+	// Object is the object type, "invoice_status".
+	Object string `json:"object"`
+	// Invoice is the invoice, with its current Status.
+	Invoice Invoice `json:"invoice"`
+	// LatestPayment is the invoice's most recent payment with its settlement; nil when none.
+	LatestPayment *InvoicePayment `json:"latest_payment,omitempty"`
+}
+
+// Status returns the invoice's status.
+func (s *InvoiceStatus) Status() Status { return s.Invoice.Status }
+
+// CreatedInvoice is the answer of CreateInvoice.
+type CreatedInvoice struct {
+	// InvoiceID is the canonical id for reconciliation.
+	InvoiceID string `json:"invoice_id"`
+	// PaymentURL is the hosted checkout link, valid until ExpiresAt.
+	PaymentURL string `json:"payment_url"`
+	// ExpiresAt is when the invoice expires (RFC 3339 or unix seconds on the wire).
+	ExpiresAt time.Time `json:"expires_at"`
+	// SessionToken (pst_…) and Signature (sig_…) authorize the payor endpoints for embedded
+	// checkout; they are safe to hand to the payor's browser (see NewPayorClient).
+	SessionToken string `json:"session_token"`
+	Signature    string `json:"signature"` // see SessionToken
+	// PaymentSessionHeaders holds the same two credentials as payment_session_headers; each
+	// form is filled from the other when Pepay sends only one.
+	PaymentSessionHeaders PaymentSessionHeaders `json:"payment_session_headers"`
+	// IdempotencyKey is the Idempotency-Key the invoice was created with (given, derived from
+	// OrderRef, or generated). Sending it again with the same body returns this invoice.
+	IdempotencyKey string `json:"-"`
+}
+
+// UnmarshalJSON accepts expires_at as RFC 3339 or unix seconds and fills the session headers
+// from session_token/signature (or the reverse) when only one form is present.
+func (c *CreatedInvoice) UnmarshalJSON(b []byte) error {
+	type plain CreatedInvoice
+	*c = CreatedInvoice{}
+	w := struct {
+		*plain
+		ID        string     `json:"id"`
+		ExpiresAt jsonx.Time `json:"expires_at"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c.ExpiresAt = w.ExpiresAt.Time
+	if c.InvoiceID == "" {
+		c.InvoiceID = w.ID
+	}
+	h := &c.PaymentSessionHeaders
+	if h.SessionToken == "" {
+		h.SessionToken = c.SessionToken
+	}
+	if h.Signature == "" {
+		h.Signature = c.Signature
+	}
+	if c.SessionToken == "" {
+		c.SessionToken = h.SessionToken
+	}
+	if c.Signature == "" {
+		c.Signature = h.Signature
+	}
+	return nil
+}
+
+// PaymentSessionHeaders are the payor credentials returned by invoice creation: send them as
+// x-session-token and x-signature on the payor endpoints (NewPayorClient). They are scoped to
+// one invoice and browser-safe, unlike the merchant API key.
+type PaymentSessionHeaders struct {
+	SessionToken string `json:"x-session-token"` // pst_…
+	Signature    string `json:"x-signature"`     // sig_…, "signature_hash.timestamp_ms"
+}
+
+// Header returns the two headers, for code that calls the payor endpoints itself.
+func (h PaymentSessionHeaders) Header() http.Header {
+	return http.Header{"X-Session-Token": {h.SessionToken}, "X-Signature": {h.Signature}}
+}
+
+// Metadata is the free-form object stored on an invoice (≤ 512 bytes serialized). Numbers decode
+// as json.Number, so no digit is lost to float64.
+type Metadata map[string]any
+
+// UnmarshalJSON accepts an object, null, or a string holding a JSON object.
+func (m *Metadata) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if s == "" {
+			*m = nil
+			return nil
+		}
+		b = []byte(s)
+	}
+	if bytes.Equal(b, []byte("null")) {
+		*m = nil
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("pepay: metadata must be a JSON object: %w", err)
+	}
+	*m = v
+	return nil
+}
+
+// Get returns the metadata value for key when it is a string, else "".
+func (m Metadata) Get(key string) string {
+	s, _ := m[key].(string)
+	return s
 }

@@ -157,7 +157,7 @@ func TestCreateInvoice_validation(t *testing.T) {
 			p := ok()
 			tt.edit(&p)
 			_, err := c.CreateInvoice(context.Background(), p)
-			var ve *pepay.ValidationError
+			var ve *paykit.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want *ValidationError", err)
 			}
@@ -212,7 +212,7 @@ func TestCreateInvoice_conflict(t *testing.T) {
 	if !errors.Is(err, pepay.ErrIdempotencyConflict) {
 		t.Fatalf("err = %v, want ErrIdempotencyConflict", err)
 	}
-	var apiErr *pepay.Error
+	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Status != 409 || apiErr.Code != "IDEMPOTENCY_CONFLICT" || apiErr.Retryable() {
 		t.Errorf("wrapped API error = %+v", apiErr)
 	}
@@ -304,7 +304,7 @@ func TestCreateInvoice_concurrentSameOrder(t *testing.T) {
 
 func createKeys(srv *pepaytest.Server) []string {
 	var keys []string
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		if r.Method == http.MethodPost && r.Path == "/api/v1/invoices" {
 			keys = append(keys, r.Header.Get("Idempotency-Key"))
 		}
@@ -395,7 +395,7 @@ func TestGetInvoice_validation(t *testing.T) {
 		func() error { _, err := c.GetInvoice(ctx, "x", pepay.PaymentsLimit(101)); return err }(),
 		func() error { _, err := c.GetInvoiceStatus(ctx, " "); return err }(),
 	} {
-		if !errors.As(err, new(*pepay.ValidationError)) {
+		if !errors.As(err, new(*paykit.ValidationError)) {
 			t.Errorf("err = %v, want *ValidationError", err)
 		}
 	}
@@ -498,7 +498,7 @@ func TestListInvoices_againstFake(t *testing.T) {
 		}
 		created = append(created, inv.InvoiceID)
 	}
-	if err := srv.Pay(created[2]); err != nil {
+	if _, err := srv.Pay(ctx, created[2]); err != nil {
 		t.Fatal(err)
 	}
 	collect := func(seq func(func(*pepay.Invoice, error) bool)) []string {
@@ -543,11 +543,11 @@ func TestListInvoices_againstFake(t *testing.T) {
 		t.Errorf("amount_paid = %d, %v", paidAmt, ok)
 	}
 	// Stopping early fetches no further page.
-	before := len(srv.Requests())
+	before := len(srv.Calls())
 	for range c.ListInvoices(ctx, pepay.ListInvoicesParams{Limit: 1}) {
 		break
 	}
-	if n := len(srv.Requests()) - before; n != 1 {
+	if n := len(srv.Calls()) - before; n != 1 {
 		t.Errorf("early break made %d requests, want 1", n)
 	}
 }
@@ -568,7 +568,7 @@ func TestListInvoices_stuckCursorStops(t *testing.T) {
 			t.Fatal("iteration did not stop")
 		}
 	}
-	if !errors.Is(err, pepay.ErrPaginationStuck) {
+	if !errors.Is(err, paykit.ErrPaginationStuck) {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -587,11 +587,11 @@ func TestListInvoices_errorsAndCustomerPath(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	_, err = c.ListInvoicesPage(context.Background(), pepay.ListInvoicesParams{StartingAfter: "a", EndingBefore: "b"})
-	if !errors.As(err, new(*pepay.ValidationError)) {
+	if !errors.As(err, new(*paykit.ValidationError)) {
 		t.Errorf("both cursors: %v", err)
 	}
 	_, err = c.ListInvoicesPage(context.Background(), pepay.ListInvoicesParams{Limit: 101})
-	if !errors.As(err, new(*pepay.ValidationError)) {
+	if !errors.As(err, new(*paykit.ValidationError)) {
 		t.Errorf("limit 101: %v", err)
 	}
 }

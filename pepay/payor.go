@@ -61,13 +61,13 @@ func NewPayorClient(h PaymentSessionHeaders, opts ...Option) (*PayorClient, erro
 	if err != nil {
 		return nil, err
 	}
-	t, err := transport.New(transport.Config{Provider: Provider, Settings: o.Settings, Auth: sessionAuth(h)})
+	t, err := transport.New(transport.Config{Provider: Provider, Settings: o.Settings, Auth: sessionAuth(h), BaseURLRule: baseURLRule()})
 	if err != nil {
 		return nil, err
 	}
 	p := &PayorClient{t: t, secrets: sessionAuth(h).Secrets(), ws: newStreamEnv(o.Settings), wsBase: o.wsBase}
 	if p.wsBase == "" {
-		p.wsBase = wsScheme(t.BaseURL())
+		p.wsBase = wsHost(t.BaseURL())
 	}
 	return p, nil
 }
@@ -87,7 +87,7 @@ func (p *PayorClient) do(ctx context.Context, req transport.Request, out any) er
 	return doRequest(ctx, p.t, req, out)
 }
 
-const paymentsPath = apiPrefix + "payments/"
+const paymentsPath = "payments/"
 
 // SessionDetails is the payor's view of the invoice.
 type SessionDetails struct {
@@ -209,10 +209,10 @@ func (p *PayorClient) AvailableTokens(ctx context.Context, params AvailableToken
 	case "", TokenModeMonitored, TokenModeAll:
 	case TokenModeNetwork:
 		if params.Network == "" {
-			return nil, &ValidationError{Field: "network", Reason: "required with mode=network"}
+			return nil, &paykit.ValidationError{Field: "network", Reason: "required with mode=network"}
 		}
 	default:
-		return nil, &ValidationError{Field: "mode", Reason: "must be monitored, all or network"}
+		return nil, &paykit.ValidationError{Field: "mode", Reason: "must be monitored, all or network"}
 	}
 	setIf(q, "mode", string(params.Mode))
 	setIf(q, "network", params.Network)
@@ -308,10 +308,10 @@ func (a *PaymentAddress) UnmarshalJSON(b []byte) error {
 // Pepay (see paykit.ErrUnknownOutcome).
 func (p *PayorClient) CreatePaymentAddress(ctx context.Context, network string, tokenID int64) (*PaymentAddress, error) {
 	if strings.TrimSpace(network) == "" {
-		return nil, &ValidationError{Field: "network", Reason: "must not be empty"}
+		return nil, &paykit.ValidationError{Field: "network", Reason: "must not be empty"}
 	}
 	if tokenID <= 0 {
-		return nil, &ValidationError{Field: "tokenId", Reason: "must be a positive token id"}
+		return nil, &paykit.ValidationError{Field: "tokenId", Reason: "must be a positive token id"}
 	}
 	body := struct {
 		Network string `json:"network"`
@@ -363,7 +363,7 @@ func (p *PayorClient) SetCustomerEmail(ctx context.Context, email string) error 
 		return err
 	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		return &ValidationError{Field: "email", Reason: "must be a plain email address"}
+		return &paykit.ValidationError{Field: "email", Reason: "must be a plain email address"}
 	}
 	body := struct {
 		Email string `json:"email"`
@@ -440,11 +440,12 @@ func (v *InvoiceVerification) UnmarshalJSON(b []byte) error {
 // SDK uses GET, which is a read and is retried. The response is decoded tolerantly (see
 // InvoiceVerification); for decisions use the invoice status.
 func (p *PayorClient) VerifyInvoice(ctx context.Context, invoiceID string) (*InvoiceVerification, error) {
-	if err := checkID("invoice_id", invoiceID); err != nil {
+	seg, err := idSegment("invoice_id", invoiceID)
+	if err != nil {
 		return nil, err
 	}
 	var out InvoiceVerification
-	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: apiPrefix + "invoice/" + url.PathEscape(invoiceID) + "/verify"}, &out); err != nil {
+	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: "invoice/" + seg + "/verify"}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -458,12 +459,20 @@ type PayorStreamParams struct {
 	// PingInterval (default 25 s) and IdleTimeout (default 60 s): see StreamParams.
 	PingInterval time.Duration
 	IdleTimeout  time.Duration // see PingInterval
-	// MinBackoff and MaxBackoff bound reconnect and handler-retry waits (500 ms, 30 s).
+	// MinBackoff and MaxBackoff bound reconnect and handler-retry waits (500 ms, 30 s); the
+	// reconnect wait grows until a connection stays up for StableAfter (default one minute).
 	MinBackoff, MaxBackoff time.Duration
+	StableAfter            time.Duration // see MinBackoff
+	// MaxConsecutiveFailures, when positive, ends Stream with a *ReconnectError after that many
+	// failed connections in a row (default 0: reconnect until ctx ends).
+	MaxConsecutiveFailures int
 	// HandlerAttempts is how often the handler runs for one event (default 5).
 	HandlerAttempts int
 	// OnStatus is told about connections, disconnects and handler retries.
 	OnStatus func(StreamStatus)
+	// OnReconnect is called after each failed connection Stream will retry, with the failures
+	// in a row, the error and the wait before the next attempt.
+	OnReconnect func(attempt int, err error, wait time.Duration)
 }
 
 // Stream follows one payment session on the payor WebSocket (/ws/payment?token=<payment
@@ -473,10 +482,12 @@ type PayorStreamParams struct {
 // when present, is where the stream connects; otherwise the client's WebSocket host and
 // conn.Endpoint (default PayorStreamPath).
 //
-// It shares Client.Stream's engine: reconnects with jittered backoff, pings and an idle timeout,
-// a terminal ws_error or refused upgrade returned as *StreamError, each event id delivered once,
-// handler retries and *HandlerError. One difference: Pepay documents no since= resume for the
-// payor stream, so a reconnect goes on live and events sent while disconnected are not replayed.
+// It shares Client.Stream's engine: reconnects with jittered backoff (growing until a connection
+// is stable, honouring a refused upgrade's Retry-After), pings and an idle timeout, a terminal
+// ws_error or refused upgrade returned as *StreamError, each event id delivered once, handler
+// retries and *HandlerError, *ReconnectError with MaxConsecutiveFailures. One difference: Pepay
+// documents no since= resume for the payor stream, so a reconnect goes on live and events sent
+// while disconnected are not replayed.
 // After a StreamConnected report that follows a StreamDisconnected, call PaymentStatus to catch
 // up. The token belongs to the quote: when Pepay refuses it (401, TOKEN_EXPIRED), Stream returns
 // the *StreamError; CreatePaymentAddress again for a fresh WSConnection.
@@ -485,11 +496,13 @@ func (p *PayorClient) Stream(ctx context.Context, conn WSConnection, params Payo
 		return errors.New("pepay: nil stream handler")
 	}
 	if strings.TrimSpace(conn.Token) == "" {
-		return &ValidationError{Field: "ws_connection.token", Reason: "must not be empty"}
+		return &paykit.ValidationError{Field: "ws_connection.token", Reason: "must not be empty"}
 	}
 	t := streamTuning{
 		DedupeWindow: params.DedupeWindow, PingInterval: params.PingInterval, IdleTimeout: params.IdleTimeout,
-		MinBackoff: params.MinBackoff, MaxBackoff: params.MaxBackoff, HandlerAttempts: params.HandlerAttempts, OnStatus: params.OnStatus,
+		MinBackoff: params.MinBackoff, MaxBackoff: params.MaxBackoff, StableAfter: params.StableAfter,
+		MaxConsecutiveFailures: params.MaxConsecutiveFailures, HandlerAttempts: params.HandlerAttempts,
+		OnStatus: params.OnStatus, OnReconnect: params.OnReconnect,
 	}
 	if err := t.validate("PayorStreamParams"); err != nil {
 		return err
@@ -505,7 +518,7 @@ func (p *PayorClient) Stream(ctx context.Context, conn WSConnection, params Payo
 		secrets: p.secrets,
 		auth:    staticTokenAuth(conn.Token),
 	}
-	return runStream(ctx, p.ws, spec, t, "", handler)
+	return runStream(ctx, p.ws, spec, t, streamClock{}, "", handler)
 }
 
 // payorStreamURL returns the stream URL without its query, and the query ws_url carried.
@@ -516,13 +529,13 @@ func (p *PayorClient) payorStreamURL(conn WSConnection) (string, url.Values, err
 			path = PayorStreamPath
 		}
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
-			return "", nil, &ValidationError{Field: "ws_connection.endpoint", Reason: "must be a path such as /ws/payment"}
+			return "", nil, &paykit.ValidationError{Field: "ws_connection.endpoint", Reason: "must be a path such as /ws/payment"}
 		}
 		return p.wsBase + path, url.Values{}, nil
 	}
 	u, err := url.Parse(wsScheme(conn.WSURL))
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.User != nil {
-		return "", nil, &ValidationError{Field: "ws_connection.ws_url", Reason: "must be a ws:// or wss:// URL"}
+		return "", nil, &paykit.ValidationError{Field: "ws_connection.ws_url", Reason: "must be a ws:// or wss:// URL"}
 	}
 	q := u.Query()
 	q.Del("token")

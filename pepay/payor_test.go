@@ -131,7 +131,7 @@ func TestPayor_validation(t *testing.T) {
 		"token":   func() error { _, err := p.CreatePaymentAddress(ctx, "base", 0); return err }(),
 		"email":   p.SetCustomerEmail(ctx, "not an email"),
 	} {
-		if !errors.As(err, new(*pepay.ValidationError)) {
+		if !errors.As(err, new(*paykit.ValidationError)) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -178,19 +178,19 @@ func TestPayor_againstFake(t *testing.T) {
 	if err := standalone.SetCustomerEmail(ctx, "buyer@example.com"); err != nil || srv.CustomerEmail(created.InvoiceID) != "buyer@example.com" {
 		t.Errorf("email: %v, stored %q", err, srv.CustomerEmail(created.InvoiceID))
 	}
-	_ = srv.Cancel(created.InvoiceID)
+	_, _ = srv.Cancel(ctx, created.InvoiceID)
 	st, err := standalone.PaymentStatus(ctx)
 	if err != nil || st.Status != pepay.StatusCanceled { // the fake spells it "cancelled"
 		t.Errorf("status = %+v, %v", st, err)
 	}
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		if len(r.Path) > 17 && r.Path[:17] == "/api/v1/payments/" && r.Header.Get("x-api-key") != "" {
 			t.Errorf("payor request %s carried x-api-key", r.Path)
 		}
 	}
 	// A wrong signature is refused.
 	bad, _ := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: created.SessionToken, Signature: "sig_forged"}, pepay.WithBaseURL(srv.BaseURL))
-	if _, err := bad.SessionDetails(ctx); !paykit.IsStatus(err, http.StatusForbidden) || !errors.As(err, new(*pepay.Error)) {
+	if _, err := bad.SessionDetails(ctx); !paykit.IsStatus(err, http.StatusForbidden) || !errors.As(err, new(*paykit.Error)) {
 		t.Errorf("forged signature: %v", err)
 	}
 }

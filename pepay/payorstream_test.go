@@ -41,7 +41,7 @@ func TestPayor_verifyInvoiceRequest(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("VerifyInvoice (-want +got):\n%s", diff)
 	}
-	if _, err := p.VerifyInvoice(context.Background(), ""); !errors.As(err, new(*pepay.ValidationError)) {
+	if _, err := p.VerifyInvoice(context.Background(), ""); !errors.As(err, new(*paykit.ValidationError)) {
 		t.Errorf("empty id: %v", err)
 	}
 }
@@ -96,7 +96,7 @@ func TestPayor_verifyAgainstFake(t *testing.T) {
 	a, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5")})
 	b, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("6")})
 	p, _ := pepay.NewPayorClient(a.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
-	_ = srv.Pay(a.InvoiceID)
+	_, _ = srv.Pay(ctx, a.InvoiceID)
 	v, err := p.VerifyInvoice(ctx, a.InvoiceID)
 	if err != nil || v.InvoiceID != a.InvoiceID || v.Status != pepay.StatusPaid || v.Verified == nil || !*v.Verified || v.PaidAt.IsZero() {
 		t.Errorf("verify = %+v, %v", v, err)
@@ -156,8 +156,8 @@ func TestPayorStream_againstFake(t *testing.T) {
 	stop := payorStream(t, p, addr.WSConnection, params, rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 
-	_ = srv.Pay(other.InvoiceID) // not this session's invoice
-	if err := srv.Underpay(mine.InvoiceID, 15_000); err != nil {
+	_, _ = srv.Pay(ctx, other.InvoiceID) // not this session's invoice
+	if _, err := srv.PayAmount(ctx, mine.InvoiceID, 15_000); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "underpayment events", func() bool { return rec.count() == 2 })
@@ -166,13 +166,17 @@ func TestPayorStream_againstFake(t *testing.T) {
 		srv.DropStreams()
 		waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == n+1 && srv.OpenStreams() == 1 })
 	}
-	if err := srv.Pay(mine.InvoiceID); err != nil {
+	if _, err := srv.Pay(ctx, mine.InvoiceID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "payment events", func() bool { return rec.count() == 5 })
-	time.Sleep(20 * time.Millisecond)
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Stream returned %v", err)
+	}
+	// The payor stream does not resume, and nothing was logged while it was down: the server
+	// sent each of the invoice's five events once and nothing else, all of them handled.
+	if st := srv.StreamStats(); st.Frames != 5 {
+		t.Errorf("server sent %d frames, want the 5 events of the session's invoice", st.Frames)
 	}
 
 	var want []string
@@ -187,7 +191,7 @@ func TestPayorStream_againstFake(t *testing.T) {
 	}
 	rec.mu.Unlock()
 	upgrades := 0
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		if r.Path != pepay.PayorStreamPath {
 			continue
 		}
@@ -224,7 +228,7 @@ func TestPayorStream_endpointAndRefusedToken(t *testing.T) {
 	rec := newRecorder()
 	stop := payorStream(t, p, pepay.WSConnection{Token: addr.WSConnection.Token, Endpoint: "/ws/payment"}, fastPayor(), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
-	_ = srv.Cancel(created.InvoiceID)
+	_, _ = srv.Cancel(ctx, created.InvoiceID)
 	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
 	stop()
 
@@ -239,11 +243,11 @@ func TestPayorStream_endpointAndRefusedToken(t *testing.T) {
 		"bad ws_url":   {Token: "t", WSURL: "ftp://x/ws/payment"},
 		"bad endpoint": {Token: "t", Endpoint: "ws/payment?x=1"},
 	} {
-		if err := p.Stream(ctx, conn, fastPayor(), rec.handle); !errors.As(err, new(*pepay.ValidationError)) {
+		if err := p.Stream(ctx, conn, fastPayor(), rec.handle); !errors.As(err, new(*paykit.ValidationError)) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if err := p.Stream(ctx, addr.WSConnection, pepay.PayorStreamParams{IdleTimeout: -1}, rec.handle); !errors.As(err, new(*pepay.ValidationError)) {
+	if err := p.Stream(ctx, addr.WSConnection, pepay.PayorStreamParams{IdleTimeout: -1}, rec.handle); !errors.As(err, new(*paykit.ValidationError)) {
 		t.Errorf("negative idle timeout: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ func (s Status) IsTerminal() bool {
 	return s == StatusPaid || s == StatusExpired || s == StatusCanceled
 }
 
+// IsPaid reports whether the invoice is paid in full (StatusPaid). Underpaid is not paid.
+func (s Status) IsPaid() bool { return s == StatusPaid }
+
 // ParseStatus normalizes a status string: case and surrounding space are ignored and
 // "cancelled" becomes StatusCanceled. Unknown values are returned lower-cased.
 func ParseStatus(s string) Status {
@@ -86,3 +89,21 @@ const (
 	InvoiceTypeStandard InvoiceType = "standard"
 	InvoiceTypeCommerce InvoiceType = "commerce"
 )
+
+// MetadataOrderID is the metadata key this package's examples put the merchant's order id in
+// (CreateInvoiceParams.Metadata); Invoice.OrderID and Event.OrderID read it.
+const MetadataOrderID = "order_id"
+
+// IsPaid reports whether the invoice is paid in full (status paid).
+func (inv *Invoice) IsPaid() bool { return inv != nil && inv.Status.IsPaid() }
+
+// IsTerminal reports whether the invoice can no longer change: paid, expired or canceled.
+func (inv *Invoice) IsTerminal() bool { return inv != nil && inv.Status.IsTerminal() }
+
+// OrderID returns metadata.order_id (MetadataOrderID) when it is a string, or "".
+func (inv *Invoice) OrderID() string {
+	if inv == nil {
+		return ""
+	}
+	return inv.Metadata.Get(MetadataOrderID)
+}

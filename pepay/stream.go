@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,10 +25,14 @@ import (
 
 // Stream defaults.
 const (
-	DefaultPingInterval    = 25 * time.Second
-	DefaultIdleTimeout     = 60 * time.Second
-	DefaultMinBackoff      = 500 * time.Millisecond
-	DefaultMaxBackoff      = 30 * time.Second
+	DefaultPingInterval = 25 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+	DefaultMinBackoff   = 500 * time.Millisecond
+	DefaultMaxBackoff   = 30 * time.Second
+	// DefaultStableAfter is how long a connection must stay up before the reconnect backoff
+	// starts again from MinBackoff: a minute, two full MaxBackoff waits, so a server that
+	// accepts connections and drops them soon after is met with ever longer waits.
+	DefaultStableAfter     = time.Minute
 	DefaultDedupeWindow    = 10000
 	DefaultHandlerAttempts = 5
 	// StreamPath is the merchant event stream's path on the WebSocket host.
@@ -80,8 +85,19 @@ type StreamParams struct {
 	PingInterval time.Duration
 	IdleTimeout  time.Duration // see PingInterval
 	// MinBackoff and MaxBackoff bound the jittered exponential wait between reconnects and
-	// between handler retries (defaults 500 ms and 30 s).
+	// between handler retries (defaults 500 ms and 30 s). The reconnect wait doubles with each
+	// connection in a row that fails or drops within StableAfter, whether or not it delivered
+	// events. A refused upgrade's Retry-After (a 429 or 503) is honoured when it is longer, up
+	// to the client's WithMaxRetryAfter (default 60 s).
 	MinBackoff, MaxBackoff time.Duration
+	// StableAfter is how long a connection must stay up for the next disconnect to count as a
+	// fresh outage, resetting the reconnect backoff and the MaxConsecutiveFailures count
+	// (default DefaultStableAfter, one minute).
+	StableAfter time.Duration
+	// MaxConsecutiveFailures, when positive, ends Stream with a *ReconnectError (wrapping the
+	// last failure) once that many connections in a row have failed to open or dropped within
+	// StableAfter. Zero, the default, reconnects until ctx ends.
+	MaxConsecutiveFailures int
 	// HandlerAttempts is how often the handler runs for one event before Stream gives up with a
 	// *HandlerError (default 5).
 	HandlerAttempts int
@@ -89,6 +105,12 @@ type StreamParams struct {
 	// OnStatus, when set, is told about connections, disconnects, resyncs and handler retries.
 	// It runs on Stream's goroutine; keep it quick.
 	OnStatus func(StreamStatus)
+	// OnReconnect, when set, is called after each failed or dropped connection that Stream
+	// will retry: attempt counts the failures in a row (1 after a healthy connection), err is
+	// why (a dial error, a refused upgrade as *StreamError, ErrStreamIdle, …) and wait is the
+	// pause before the next attempt. The failure that reaches MaxConsecutiveFailures is returned
+	// instead. It runs on Stream's goroutine; keep it quick.
+	OnReconnect func(attempt int, err error, wait time.Duration)
 }
 
 // StreamState names what happened to the stream.
@@ -98,7 +120,8 @@ type StreamState string
 const (
 	// StreamConnected: a connection is open (Since is the resume point it asked for).
 	StreamConnected StreamState = "connected"
-	// StreamDisconnected: the connection ended (Err says why); Stream reconnects after a backoff.
+	// StreamDisconnected: the connection ended or could not be opened (Err says why); Stream
+	// reconnects after Wait. Attempt counts the failures in a row.
 	StreamDisconnected StreamState = "disconnected"
 	// StreamResyncing: Pepay said Since is too old to replay (Control names its ws_control
 	// frame); the stream backfills through the events API.
@@ -116,26 +139,49 @@ const (
 
 // StreamStatus is one report to StreamParams.OnStatus.
 type StreamStatus struct {
-	State      StreamState // what happened (see the StreamState constants)
-	Since      string      // the resume point at the time of the report
-	EventID    string      // StreamHandlerRetry
-	Attempt    int         // consecutive failed connections, or handler attempts
-	Err        error       // why, for StreamDisconnected, StreamHandlerRetry and StreamBadFrame
-	Control    string      // the ws_control type that triggered a resync
-	Backfilled int         // StreamBackfilled: events the backfill delivered to the handler
+	State      StreamState   // what happened (see the StreamState constants)
+	Since      string        // the resume point at the time of the report
+	EventID    string        // StreamHandlerRetry
+	Attempt    int           // consecutive failed connections, or handler attempts
+	Err        error         // why, for StreamDisconnected, StreamHandlerRetry and StreamBadFrame
+	Control    string        // the ws_control type that triggered a resync
+	Backfilled int           // StreamBackfilled: events the backfill delivered to the handler
+	Wait       time.Duration // StreamDisconnected: the pause before the next connection attempt
 }
+
+// ReconnectError is returned by Stream when StreamParams.MaxConsecutiveFailures connections in a
+// row failed to open or dropped before they were stable. It wraps the last failure: a dial error,
+// a refused upgrade (*StreamError), ErrStreamIdle, …
+type ReconnectError struct {
+	// Attempts is how many connections in a row failed.
+	Attempts int
+	// Err is the last failure.
+	Err error
+}
+
+// Error reads like "pepay: stream gave up after 3 failed connections in a row: <err>".
+func (e *ReconnectError) Error() string {
+	return "pepay: stream gave up after " + strconv.Itoa(e.Attempts) + " failed connections in a row: " + errText(e.Err)
+}
+
+// Unwrap returns the last failure.
+func (e *ReconnectError) Unwrap() error { return e.Err }
 
 // Stream connects to the merchant WebSocket (/ws/merchant/events, format=event_v1) and calls
 // handler for each event, in the order Pepay sends them, one at a time. It returns only when
 // ctx ends (ctx.Err()), when Pepay refuses the stream for good (a terminal *StreamError: bad
-// key, forbidden, invalid query) or when the handler keeps failing for an event (*HandlerError).
+// key, forbidden, invalid query), when the handler keeps failing for an event (*HandlerError)
+// or, with MaxConsecutiveFailures, when connections keep failing (*ReconnectError).
 //
 // Delivery is at-least-once and each event id reaches the handler once per Stream (and once
 // overall with a shared Deduper):
 //
-//   - Reconnects: a dropped connection, a ws_error that is not terminal, or IdleTimeout of
-//     silence (the client pings every PingInterval) leads to a reconnect after a jittered
-//     exponential backoff, with since=<id of the last event handled>.
+//   - Reconnects: a dropped connection, a ws_error that is not terminal, a refused upgrade
+//     that is not terminal (429, 5xx) or IdleTimeout of silence (the client pings every
+//     PingInterval) leads to a reconnect with since=<id of the last event handled>, after a
+//     jittered exponential backoff that keeps growing until a connection stays up for
+//     StableAfter, or after the upgrade's Retry-After when that is longer (capped by
+//     WithMaxRetryAfter). OnReconnect sees every failure; MaxConsecutiveFailures bounds them.
 //   - Resync: when Pepay answers a resume with a ws_control frame saying since is too old
 //     (types containing "resync", "snapshot", "too_old", "truncated" or "gap"; the fake sends
 //     "resync_required"), the stream backfills with EventsAfter(since) — the events API,
@@ -145,6 +191,11 @@ type StreamStatus struct {
 //   - Handler errors: the handler is retried in place (HandlerAttempts, with backoff); the
 //     resume point never moves past an event whose handler has not succeeded.
 func (c *Client) Stream(ctx context.Context, p StreamParams, handler func(ctx context.Context, e *Event) error) error {
+	return c.stream(ctx, p, streamClock{}, handler)
+}
+
+// stream is Stream with the clock its reconnect logic reads and waits on.
+func (c *Client) stream(ctx context.Context, p StreamParams, clock streamClock, handler func(ctx context.Context, e *Event) error) error {
 	if handler == nil {
 		return errors.New("pepay: nil stream handler")
 	}
@@ -153,7 +204,7 @@ func (c *Client) Stream(ctx context.Context, p StreamParams, handler func(ctx co
 		return err
 	}
 	if c.apiKey == "" && !p.UseToken {
-		return &ValidationError{Field: "UseToken", Reason: "a client without an API key streams only with a ws_token"}
+		return &paykit.ValidationError{Field: "UseToken", Reason: "a client without an API key streams only with a ws_token"}
 	}
 	q := url.Values{}
 	if len(p.Types) > 0 {
@@ -184,7 +235,7 @@ func (c *Client) Stream(ctx context.Context, p StreamParams, handler func(ctx co
 	} else {
 		spec.auth = headerAuth("x-api-key", c.apiKey)
 	}
-	return runStream(ctx, c.streamEnv(), spec, t, p.Since, handler)
+	return runStream(ctx, c.streamEnv(), spec, t, clock, p.Since, handler)
 }
 
 // validate checks the filters and returns the tuning with its defaults filled in.
@@ -193,7 +244,7 @@ func (p *StreamParams) validate() (streamTuning, error) {
 		return streamTuning{}, err
 	}
 	if p.Environment != "" && p.Environment != EnvironmentDevnet && p.Environment != EnvironmentMainnet {
-		return streamTuning{}, &ValidationError{Field: "environment", Reason: "must be devnet or mainnet"}
+		return streamTuning{}, &paykit.ValidationError{Field: "environment", Reason: "must be devnet or mainnet"}
 	}
 	t := p.tuning()
 	return t, t.validate("StreamParams")
@@ -202,7 +253,9 @@ func (p *StreamParams) validate() (streamTuning, error) {
 func (p *StreamParams) tuning() streamTuning {
 	return streamTuning{
 		Deduper: p.Deduper, DedupeWindow: p.DedupeWindow, PingInterval: p.PingInterval, IdleTimeout: p.IdleTimeout,
-		MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, HandlerAttempts: p.HandlerAttempts, OnStatus: p.OnStatus,
+		MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, StableAfter: p.StableAfter,
+		MaxConsecutiveFailures: p.MaxConsecutiveFailures, HandlerAttempts: p.HandlerAttempts,
+		OnStatus: p.OnStatus, OnReconnect: p.OnReconnect,
 	}
 }
 
@@ -224,7 +277,7 @@ func (p *StreamParams) matchesLocal(ev *Event) bool {
 func checkTypes(types []string) error {
 	for _, t := range types {
 		if t == "" || strings.ContainsAny(t, ", ") {
-			return &ValidationError{Field: "types", Reason: "event types must be non-empty and contain no comma or space"}
+			return &paykit.ValidationError{Field: "types", Reason: "event types must be non-empty and contain no comma or space"}
 		}
 	}
 	return nil
@@ -237,14 +290,18 @@ type streamTuning struct {
 	DedupeWindow              int
 	PingInterval, IdleTimeout time.Duration
 	MinBackoff, MaxBackoff    time.Duration
+	StableAfter               time.Duration
+	MaxConsecutiveFailures    int
 	HandlerAttempts           int
 	OnStatus                  func(StreamStatus)
+	OnReconnect               func(attempt int, err error, wait time.Duration)
 }
 
 // validate refuses negative values and fills in the defaults; field names the params struct.
 func (t *streamTuning) validate(field string) error {
-	if t.PingInterval < 0 || t.IdleTimeout < 0 || t.MinBackoff < 0 || t.MaxBackoff < 0 || t.DedupeWindow < 0 || t.HandlerAttempts < 0 {
-		return &ValidationError{Field: field, Reason: "durations and counts must not be negative"}
+	if t.PingInterval < 0 || t.IdleTimeout < 0 || t.MinBackoff < 0 || t.MaxBackoff < 0 || t.StableAfter < 0 ||
+		t.DedupeWindow < 0 || t.HandlerAttempts < 0 || t.MaxConsecutiveFailures < 0 {
+		return &paykit.ValidationError{Field: field, Reason: "durations and counts must not be negative"}
 	}
 	if t.PingInterval == 0 {
 		t.PingInterval = DefaultPingInterval
@@ -261,6 +318,9 @@ func (t *streamTuning) validate(field string) error {
 	if t.MaxBackoff < t.MinBackoff {
 		t.MaxBackoff = t.MinBackoff
 	}
+	if t.StableAfter == 0 {
+		t.StableAfter = DefaultStableAfter
+	}
 	if t.DedupeWindow == 0 {
 		t.DedupeWindow = DefaultDedupeWindow
 	}
@@ -271,15 +331,38 @@ func (t *streamTuning) validate(field string) error {
 }
 
 // streamEnv is what a stream needs from its client: the HTTP client for the handshake, the
-// User-Agent and the logger.
+// User-Agent, the logger and the longest Retry-After it waits for.
 type streamEnv struct {
-	http      *http.Client // nil: the websocket package's default
-	userAgent string
-	logger    *slog.Logger // nil: silent
+	http          *http.Client // nil: the websocket package's default
+	userAgent     string
+	logger        *slog.Logger // nil: silent
+	maxRetryAfter time.Duration
 }
 
 func newStreamEnv(s transport.Settings) streamEnv {
-	return streamEnv{http: s.HTTPClient, userAgent: userAgentFor(s), logger: s.Logger}
+	return streamEnv{http: s.HTTPClient, userAgent: userAgentFor(s), logger: s.Logger, maxRetryAfter: s.MaxRetryAfter}
+}
+
+// streamClock is the time the reconnect logic reads and waits on (backoffs, Retry-After, how
+// long a connection stayed up); its zero value is the wall clock. The watchdog's ping and idle
+// timers always use the wall clock.
+type streamClock struct {
+	nowFn   func() time.Time
+	sleepFn func(context.Context, time.Duration) error
+}
+
+func (c streamClock) now() time.Time {
+	if c.nowFn != nil {
+		return c.nowFn()
+	}
+	return time.Now()
+}
+
+func (c streamClock) sleep(ctx context.Context, d time.Duration) error {
+	if c.sleepFn != nil {
+		return c.sleepFn(ctx, d)
+	}
+	return transport.Sleep(ctx, d)
 }
 
 func (c *Client) streamEnv() streamEnv { return newStreamEnv(c.settings) }
@@ -335,8 +418,8 @@ func staticTokenAuth(token string) func(context.Context, url.Values, http.Header
 	}
 }
 
-func runStream(ctx context.Context, env streamEnv, spec streamSpec, t streamTuning, since string, handler func(context.Context, *Event) error) error {
-	s := &streamer{env: env, spec: spec, p: t, handler: handler, since: since, seen: newIDWindow(t.DedupeWindow)}
+func runStream(ctx context.Context, env streamEnv, spec streamSpec, t streamTuning, clock streamClock, since string, handler func(context.Context, *Event) error) error {
+	s := &streamer{env: env, spec: spec, p: t, clock: clock, handler: handler, since: since, seen: newIDWindow(t.DedupeWindow)}
 	return s.run(ctx)
 }
 
@@ -344,9 +427,12 @@ type streamer struct {
 	env     streamEnv
 	spec    streamSpec
 	p       streamTuning
+	clock   streamClock
 	handler func(context.Context, *Event) error
 	since   string // id of the last event handled (or skipped as a duplicate)
 	seen    *idWindow
+	// retryAfter is the Retry-After of the last refused upgrade (0: none), reset per connection.
+	retryAfter time.Duration
 }
 
 func (s *streamer) notify(st StreamStatus) {
@@ -362,6 +448,9 @@ func (s *streamer) log(ctx context.Context, level slog.Level, msg string, attrs 
 	}
 }
 
+// run connects again and again. failures counts the connections in a row that could not be
+// opened or dropped before StableAfter — delivering events does not make a connection healthy,
+// staying up does — and drives the backoff, OnReconnect's attempt and MaxConsecutiveFailures.
 func (s *streamer) run(ctx context.Context) error {
 	failures := 0
 	tokenRetried := false
@@ -369,12 +458,18 @@ func (s *streamer) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		delivered, err := s.session(ctx)
+		up, err := s.session(ctx)
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
 		var herr *HandlerError
 		if errors.As(err, &herr) {
+			return err
+		}
+		if redirectRefused(err) {
+			// The handshake was redirected to another host and not followed: the configured
+			// URL is wrong, and reconnecting would only be redirected again.
+			s.log(ctx, slog.LevelError, "pepay: stream refused", slog.String("error", err.Error()))
 			return err
 		}
 		var serr *StreamError
@@ -388,14 +483,26 @@ func (s *streamer) run(ctx context.Context) error {
 		} else {
 			tokenRetried = false
 		}
-		if delivered > 0 {
-			failures = 0
+		if up >= s.p.StableAfter {
+			failures = 0 // the connection was healthy: this is a new outage
 		}
 		failures++
+		if s.p.MaxConsecutiveFailures > 0 && failures >= s.p.MaxConsecutiveFailures {
+			s.log(ctx, slog.LevelError, "pepay: stream gave up reconnecting",
+				slog.String("since", s.since), slog.Int("attempt", failures), slog.String("error", errText(err)))
+			return &ReconnectError{Attempts: failures, Err: err}
+		}
+		wait := backoff(s.p.MinBackoff, s.p.MaxBackoff, failures)
+		if s.retryAfter > 0 {
+			wait = max(wait, transport.CapRetryAfter(s.retryAfter, s.env.maxRetryAfter))
+		}
 		s.log(ctx, slog.LevelInfo, "pepay: stream disconnected, reconnecting",
-			slog.String("since", s.since), slog.Int("attempt", failures), slog.String("error", errText(err)))
-		s.notify(StreamStatus{State: StreamDisconnected, Attempt: failures, Err: err})
-		if err := transport.Sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, failures)); err != nil {
+			slog.String("since", s.since), slog.Int("attempt", failures), slog.Duration("wait", wait), slog.String("error", errText(err)))
+		s.notify(StreamStatus{State: StreamDisconnected, Attempt: failures, Err: err, Wait: wait})
+		if s.p.OnReconnect != nil {
+			s.p.OnReconnect(failures, err, wait)
+		}
+		if err := s.clock.sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -413,8 +520,10 @@ func backoff(min, max time.Duration, attempt int) time.Duration {
 	return transport.Backoff(min, max, attempt-1)
 }
 
-// session runs one connection until it fails; it reports how many events it delivered.
-func (s *streamer) session(ctx context.Context) (delivered int, err error) {
+// session runs one connection until it fails; it reports how long the connection was open (0
+// when it could not be opened).
+func (s *streamer) session(ctx context.Context) (up time.Duration, err error) {
+	s.retryAfter = 0
 	resumeFrom := ""
 	if s.spec.resume {
 		resumeFrom = s.since
@@ -426,6 +535,8 @@ func (s *streamer) session(ctx context.Context) (delivered int, err error) {
 		return 0, err
 	}
 	defer conn.CloseNow()
+	openedAt := s.clock.now()
+	defer func() { up = s.clock.now().Sub(openedAt) }() // every return below reports the time open
 	conn.SetReadLimit(maxFrameBytes)
 	s.notify(StreamStatus{State: StreamConnected})
 	s.log(ctx, slog.LevelDebug, "pepay: stream connected", slog.String("since", resumeFrom))
@@ -453,19 +564,17 @@ func (s *streamer) session(ctx context.Context) (delivered int, err error) {
 		reading.Store(false)
 		if rerr != nil {
 			if idle.Load() {
-				return delivered, ErrStreamIdle
+				return 0, ErrStreamIdle
 			}
-			return delivered, scrub(fmt.Errorf("pepay: stream read: %w", rerr), secrets)
+			return 0, scrub(fmt.Errorf("pepay: stream read: %w", rerr), secrets)
 		}
 		lastActive.Store(time.Now().UnixNano())
 		// Almost every frame is an event: parse it as one first, and look at what else it
 		// might be only when that fails (one JSON pass per event instead of two).
 		ev, perr := ParseEvent(data)
 		if perr == nil {
-			n, derr := s.deliver(ctx, ev)
-			delivered += n
-			if derr != nil {
-				return delivered, derr
+			if _, derr := s.deliver(ctx, ev); derr != nil {
+				return 0, derr
 			}
 			continue
 		}
@@ -487,13 +596,11 @@ func (s *streamer) session(ctx context.Context) (delivered int, err error) {
 				s.log(ctx, slog.LevelDebug, "pepay: stream control frame", slog.String("type", probe.Type))
 				continue
 			}
-			n, berr := s.backfill(ctx, resumeFrom, probe.Type)
-			delivered += n
-			if berr != nil {
-				return delivered, berr
+			if _, berr := s.backfill(ctx, resumeFrom, probe.Type); berr != nil {
+				return 0, berr
 			}
 		case "ws_error":
-			return delivered, &StreamError{Code: probe.Code, Message: redactText(probe.Message, secrets)}
+			return 0, &StreamError{Code: probe.Code, Message: redactText(probe.Message, secrets)}
 		default:
 			s.log(ctx, slog.LevelDebug, "pepay: stream frame of unknown object ignored", slog.String("object", probe.Object))
 		}
@@ -537,13 +644,16 @@ func (s *streamer) dial(ctx context.Context, lastActive *atomic.Int64) (*websock
 	}
 	secrets = append(append([]string(nil), secrets...), more...)
 	opts := &websocket.DialOptions{
-		HTTPClient:     s.env.http,
+		HTTPClient:     transport.ConfineRedirects(Provider, s.env.http, s.spec.url), // credentials go to this host only
 		HTTPHeader:     h,
 		OnPongReceived: func(context.Context, []byte) { lastActive.Store(time.Now().UnixNano()) },
 	}
 	conn, resp, err := websocket.Dial(ctx, s.spec.url+"?"+q.Encode(), opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			if d, ok := transport.ParseRetryAfter(resp.Header.Get("Retry-After"), s.clock.now()); ok {
+				s.retryAfter = d
+			}
 			return nil, secrets, upgradeError(resp, secrets)
 		}
 		return nil, secrets, scrub(fmt.Errorf("pepay: stream dial: %w", err), secrets)
@@ -638,7 +748,7 @@ func (s *streamer) deliver(ctx context.Context, ev *Event) (int, error) {
 		s.log(ctx, slog.LevelWarn, "pepay: stream handler failed, retrying",
 			slog.String("event_id", ev.ID), slog.Int("attempt", attempt), slog.String("error", err.Error()))
 		s.notify(StreamStatus{State: StreamHandlerRetry, EventID: ev.ID, Attempt: attempt, Err: err})
-		if err := transport.Sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, attempt)); err != nil {
+		if err := s.clock.sleep(ctx, backoff(s.p.MinBackoff, s.p.MaxBackoff, attempt)); err != nil {
 			return 0, err
 		}
 	}
@@ -661,7 +771,7 @@ func (s *streamer) handleOnce(ctx context.Context, ev *Event) error {
 		case err == nil, errors.Is(err, webhook.ErrDuplicate):
 			return nil
 		case errors.Is(err, webhook.ErrInFlight):
-			if err := transport.Sleep(ctx, wait); err != nil {
+			if err := s.clock.sleep(ctx, wait); err != nil {
 				return err
 			}
 			wait = min(wait*2, time.Second)
@@ -732,13 +842,16 @@ func (w *idWindow) add(id string) {
 	w.next = (w.next + 1) % len(w.ids)
 }
 
-// userAgentFor is the User-Agent for the WebSocket handshake.
-func userAgentFor(s transport.Settings) string {
-	if s.UserAgent != "" {
-		return s.UserAgent
-	}
-	return "paykit-go/" + paykit.Version + " (" + Provider + ")"
+// redirectRefused reports whether err is a handshake redirect that was not followed: the
+// *paykit.Error with a 3xx status transport.ConfineRedirects returns for a redirect to another
+// host.
+func redirectRefused(err error) bool {
+	var apiErr *paykit.Error
+	return errors.As(err, &apiErr) && apiErr.Status >= 300 && apiErr.Status < 400
 }
+
+// userAgentFor is the User-Agent for the WebSocket handshake: the REST client's.
+func userAgentFor(s transport.Settings) string { return transport.UserAgent(Provider, s) }
 
 // scrub replaces credentials in err's text (a dial error quotes the URL, which may hold a
 // ws_token) while keeping errors.Is/As working.
@@ -751,14 +864,8 @@ func scrub(err error, secrets []string) error {
 	return redactedError{msg: red, err: err}
 }
 
-func redactText(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
-}
+// redactText replaces every credential in s, in any escaping (see transport.RedactSecrets).
+func redactText(s string, secrets []string) string { return transport.RedactSecrets(s, secrets) }
 
 type redactedError struct {
 	msg string

@@ -128,17 +128,22 @@ func startStream(t *testing.T, c *pepay.Client, p pepay.StreamParams, fn func(co
 	return stop
 }
 
-// The figure: 10,000 events, the server cutting the stream every 100 events (at least
-// 100 disconnects), every event handled exactly once and in order.
+// The figure: 10,000 events, the server cutting the stream every 100 frames (at least
+// 100 disconnects) and, like real servers that resend around the cursor, sending the last 30
+// events before since again on every resume: every event handled exactly once and in order, so
+// the stream's own dedupe dropped every resent frame.
 func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
+	ctx := context.Background()
 	if testing.Short() {
 		t.Skip("long")
 	}
 	const invoices = 2500 // × 4 events (created, payment.created, invoice.updated, payment.updated)
+	const resend = 30
 	srv := pepaytest.NewServer(pepaytest.WithReplayWindow(20000))
 	defer srv.Close()
 	c, _ := srv.NewClient()
 	srv.DropStreamEvery(100)
+	srv.ResendOnResume(resend)
 	rec := newRecorder()
 	start := time.Now()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
@@ -146,14 +151,14 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 
 	ids := make([]string, invoices)
 	for i := range ids {
-		id, err := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(100+i), 2)})
+		id, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(100+i), 2)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = id
 	}
 	for _, id := range ids {
-		if err := srv.Pay(id); err != nil {
+		if _, err := srv.Pay(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -161,7 +166,8 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 	if len(log) != 4*invoices {
 		t.Fatalf("server logged %d events", len(log))
 	}
-	waitFor(t, 30*time.Second, "10,000 events", func() bool { return rec.count() >= len(log) })
+	// A hang guard, not a speed check: under -race on two busy cores this takes ~15 s.
+	waitFor(t, 2*time.Minute, "10,000 events", func() bool { return rec.count() >= len(log) })
 	elapsed := time.Since(start)
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Stream returned %v, want context.Canceled", err)
@@ -198,24 +204,29 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 	if stats.Drops < 100 || reconnects < 99 {
 		t.Errorf("server drops = %d, client reconnects = %d; want ≥ 100 and ≥ 99", stats.Drops, reconnects)
 	}
-	t.Logf("10,000 events, %d forced disconnects, %d reconnects, handled exactly once in order in %v", stats.Drops, reconnects, elapsed.Round(time.Millisecond))
+	if stats.Resent < resend*99 {
+		t.Errorf("server resent %d frames, want at least %d (%d on each of 99 resumes)", stats.Resent, resend*99, resend)
+	}
+	t.Logf("10,000 events, %d forced disconnects, %d reconnects, %d frames resent, handled exactly once in order in %v",
+		stats.Drops, reconnects, stats.Resent, elapsed.Round(time.Millisecond))
 }
 
 // When the resume point is outside the replay window, Pepay says so with a ws_control frame and
 // the stream backfills through the events API, oldest first, without gaps or repeats.
 func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer(pepaytest.WithReplayWindow(5))
 	defer srv.Close()
 	c, _ := srv.NewClient()
-	seed, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	seed, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	processed := srv.LastEventID() // the consumer has handled everything up to here
 
 	// While the consumer is down, 20 events happen: more than the replay window.
 	for i := range 5 {
-		id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+2), 0)})
-		_ = srv.Pay(id)
+		id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+2), 0)})
+		_, _ = srv.Pay(ctx, id)
 	}
-	_ = srv.Cancel(seed)
+	_, _ = srv.Cancel(ctx, seed)
 	missed := srv.EventCount() - 1
 
 	rec := newRecorder()
@@ -223,16 +234,18 @@ func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
 		rec.status(s)
 		if s.State == pepay.StreamResyncing {
 			// An event in the gap between connecting and backfilling: it arrives on both paths.
-			id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("99")})
+			id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("99")})
 			_ = id
 		}
 	}})
 	stop := startStream(t, c, p, rec.handle)
 	waitFor(t, 5*time.Second, "backfill", func() bool { return len(rec.states(pepay.StreamBackfilled)) > 0 })
-	live, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("7")})
+	live, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("7")})
+	// The stream is in order: once an event logged after everything else has arrived, any
+	// duplicate of an earlier one would have arrived before it.
+	srv.Ping(ctx)
 	total := srv.EventCount() - 1
-	waitFor(t, 5*time.Second, "live event after backfill", func() bool { return rec.count() >= total })
-	time.Sleep(20 * time.Millisecond) // a duplicate would arrive now
+	waitFor(t, 5*time.Second, "live events after backfill", func() bool { return rec.count() >= total })
 	stop()
 
 	var want []string
@@ -262,22 +275,32 @@ func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
 
 // A resume refused mid-stream (RefuseResumes after a drop) also backfills.
 func TestStream_refusedResumeAfterDrop(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
-	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("3")})
+	id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("3")})
 	waitFor(t, 5*time.Second, "first event", func() bool { return rec.count() == 1 })
 	srv.RefuseResumes(1)
 	srv.DropStreams()
-	_ = srv.Pay(id) // happens while disconnected
-	waitFor(t, 5*time.Second, "all events", func() bool { return rec.count() == 4 })
-	time.Sleep(10 * time.Millisecond)
+	_, _ = srv.Pay(ctx, id) // happens while disconnected
+	srv.Ping(ctx)           // logged last: once it arrives, a duplicate of an earlier event would have too
+	waitFor(t, 5*time.Second, "all events", func() bool { return rec.count() == 5 })
 	stop()
-	if rec.count() != 4 || len(rec.states(pepay.StreamResyncing)) != 1 {
-		t.Errorf("events = %d, resyncs = %d", rec.count(), len(rec.states(pepay.StreamResyncing)))
+	var want []string
+	for _, e := range srv.EventLog() {
+		want = append(want, e.ID)
+	}
+	if n := len(rec.states(pepay.StreamResyncing)); n != 1 {
+		t.Errorf("resyncs = %d", n)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if diff := cmp.Diff(want, rec.ids); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
 
@@ -297,6 +320,7 @@ func TestStream_wsErrorTerminalIsTyped(t *testing.T) {
 }
 
 func TestStream_wsErrorTransientReconnects(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
@@ -304,7 +328,7 @@ func TestStream_wsErrorTransientReconnects(t *testing.T) {
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
 	waitFor(t, 5*time.Second, "reconnect", func() bool { return srv.OpenStreams() == 1 && len(rec.states(pepay.StreamConnected)) == 2 })
-	srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
 	stop()
 	d := rec.states(pepay.StreamDisconnected)
@@ -333,27 +357,44 @@ func TestStream_refusedUpgrade(t *testing.T) {
 
 // Filters and auth reach the upgrade request; other invoices' events are not delivered.
 func TestStream_queryHeadersAndFilters(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient(pepay.WithEnvironment(pepay.EnvironmentDevnet))
-	mine, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5"), CustomerID: "cus_1"})
-	other, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("6"), CustomerID: "cus_1"})
+	mine, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5"), CustomerID: "cus_1"})
+	other, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("6"), CustomerID: "cus_1"})
 	since := srv.LastEventID()
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{
 		Types: []string{"invoice.*"}, InvoiceID: mine, CustomerID: "cus_1", InvoiceType: pepay.InvoiceTypeStandard, Since: since,
 	}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
-	_ = srv.Pay(other)
-	_ = srv.Pay(mine)
-	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
-	time.Sleep(20 * time.Millisecond)
-	stop()
-	if rec.count() != 1 {
-		t.Errorf("got %d events, want only the invoice.updated of %s", rec.count(), mine)
+	_, _ = srv.Pay(ctx, other)
+	if _, err := srv.PayAmount(ctx, mine, 1_000); err != nil { // invoice_payment.created, invoice.updated
+		t.Fatal(err)
 	}
-	var upgrade *pepaytest.Request
-	for _, r := range srv.Requests() {
+	// Logged last and let through: once it arrives, every event before it has been filtered.
+	if _, err := srv.Cancel(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, e := range srv.EventLog() {
+		if e.InvoiceID == mine && e.Type == pepay.EventInvoiceUpdated {
+			want = append(want, e.ID)
+		}
+	}
+	waitFor(t, 5*time.Second, "events", func() bool { return rec.count() == len(want) })
+	stop()
+	rec.mu.Lock()
+	if diff := cmp.Diff(want, rec.ids); diff != "" {
+		t.Errorf("want only the invoice.updated events of %s (-want +got):\n%s", mine, diff)
+	}
+	rec.mu.Unlock()
+	if st := srv.StreamStats(); st.Frames != len(want) {
+		t.Errorf("server sent %d frames, want %d: the filters did not reach it", st.Frames, len(want))
+	}
+	var upgrade *pepaytest.Call
+	for _, r := range srv.Calls() {
 		if r.Path == pepay.StreamPath {
 			upgrade = &r
 		}
@@ -378,6 +419,7 @@ func TestStream_queryHeadersAndFilters(t *testing.T) {
 // With UseToken every connection mints a ws_token and authenticates with ?token=, never with
 // the key; neither the key nor a token appears in logs.
 func TestStream_useTokenAndNoSecretsInLogs(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	var logs bytes.Buffer
@@ -389,13 +431,13 @@ func TestStream_useTokenAndNoSecretsInLogs(t *testing.T) {
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 	srv.DropStreams()
 	waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == 2 })
-	_, _ = srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	_, _ = srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	waitFor(t, 5*time.Second, "event", func() bool { return rec.count() == 1 })
 	stop()
 
 	var tokens []string
 	mints, upgrades := 0, 0
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Calls() {
 		switch r.Path {
 		case "/api/v1/ws/token":
 			mints++
@@ -447,23 +489,28 @@ func testJSONBodyBytes(t *testing.T, got, want []byte) {
 // A half-open connection (no frames, no pongs) is replaced after IdleTimeout; a quiet but
 // healthy one (pongs arrive) is kept.
 func TestStream_idleTimeout(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
 
+	// Healthy but quiet: a ping every 25 ms, so only a pong stalled for a whole second — forty
+	// ping intervals, far beyond a loaded runner's scheduling delays — could end it.
 	rec := newRecorder()
-	quiet := fast(pepay.StreamParams{PingInterval: 20 * time.Millisecond, IdleTimeout: 100 * time.Millisecond, OnStatus: rec.status})
+	quiet := fast(pepay.StreamParams{PingInterval: 25 * time.Millisecond, IdleTimeout: time.Second, OnStatus: rec.status})
 	stop := startStream(t, c, quiet, rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
-	time.Sleep(400 * time.Millisecond) // four idle timeouts without a single event
+	time.Sleep(2200 * time.Millisecond) // over two idle timeouts without a single event
 	if d := rec.states(pepay.StreamDisconnected); len(d) != 0 {
 		t.Errorf("healthy quiet stream reconnected: %+v", d)
 	}
 	stop()
 
+	// Half-open: nothing comes back, so the idle timeout (short here: it only has to fire) ends
+	// the connection.
 	srv.SetStreamsSilent(true)
 	rec = newRecorder()
-	p := quiet
+	p := fast(pepay.StreamParams{PingInterval: 50 * time.Millisecond, IdleTimeout: 200 * time.Millisecond})
 	p.OnStatus = func(s pepay.StreamStatus) {
 		rec.status(s)
 		if s.State == pepay.StreamDisconnected {
@@ -472,7 +519,7 @@ func TestStream_idleTimeout(t *testing.T) {
 	}
 	stop = startStream(t, c, p, rec.handle)
 	waitFor(t, 5*time.Second, "idle reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == 2 })
-	_, _ = srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	_, _ = srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	waitFor(t, 5*time.Second, "event after reconnect", func() bool { return rec.count() == 1 })
 	stop()
 	d := rec.states(pepay.StreamDisconnected)
@@ -484,12 +531,13 @@ func TestStream_idleTimeout(t *testing.T) {
 // A failing handler is retried in place; the stream never moves past the event, and gives up
 // with a *HandlerError naming the resume point.
 func TestStream_handlerErrors(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
-	a, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	a, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
 	start := srv.Events()[0].ID
-	_ = srv.Pay(a) // 3 events after start
+	_, _ = srv.Pay(ctx, a) // 3 events after start
 	log := srv.Events()
 
 	var mu sync.Mutex
@@ -531,6 +579,7 @@ func TestStream_handlerErrors(t *testing.T) {
 
 // One Deduper for both channels: an event that arrives by webhook and by stream is handled once.
 func TestStream_sharedDeduperWithWebhook(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
@@ -546,7 +595,7 @@ func TestStream_sharedDeduperWithWebhook(t *testing.T) {
 			return nil
 		}
 	}
-	h, err := pepay.NewWebhookHandler("whsec_shared", record("webhook"), pepay.WithDeduper(d))
+	h, err := pepay.NewWebhookHandler("whsec_shared", record("webhook"), webhook.WithDeduper(d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,8 +605,8 @@ func TestStream_sharedDeduperWithWebhook(t *testing.T) {
 	stop := startStream(t, c, fast(pepay.StreamParams{Deduper: d}), record("stream"))
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 	for i := range 10 {
-		id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
-		_ = srv.Pay(id)
+		id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
+		_, _ = srv.Pay(ctx, id)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -587,7 +636,7 @@ func TestStream_invalidParams(t *testing.T) {
 	c, _ := setup(t)
 	ok := func(context.Context, *pepay.Event) error { return nil }
 	for _, p := range []pepay.StreamParams{{Types: []string{"a,b"}}, {IdleTimeout: -1}, {Environment: "prod"}} {
-		if err := c.Stream(context.Background(), p, ok); !errors.As(err, new(*pepay.ValidationError)) {
+		if err := c.Stream(context.Background(), p, ok); !errors.As(err, new(*paykit.ValidationError)) {
 			t.Errorf("%+v: %v", p, err)
 		}
 	}
@@ -599,6 +648,7 @@ func TestStream_invalidParams(t *testing.T) {
 // An event logged right after the stream reports it is connected is delivered: the
 // subscription exists before the upgrade completes.
 func TestStream_eventRightAfterConnect(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
@@ -606,7 +656,7 @@ func TestStream_eventRightAfterConnect(t *testing.T) {
 		rec := newRecorder()
 		p := fast(pepay.StreamParams{OnStatus: func(s pepay.StreamStatus) {
 			if s.State == pepay.StreamConnected {
-				srv.Ping()
+				srv.Ping(ctx)
 			}
 		}})
 		stop := startStream(t, c, p, rec.handle)
@@ -617,13 +667,14 @@ func TestStream_eventRightAfterConnect(t *testing.T) {
 
 // Bad frames and unknown control frames are skipped without losing the connection.
 func TestStream_unknownFramesSkipped(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, _ := srv.NewClient()
 	rec := newRecorder()
 	stop := startStream(t, c, fast(pepay.StreamParams{OnStatus: rec.status}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
-	srv.Ping() // test.ping with a non-invoice object: passes through
+	srv.Ping(ctx) // test.ping with a non-invoice object: passes through
 	waitFor(t, 5*time.Second, "ping", func() bool { return rec.count() == 1 })
 	stop()
 	if len(rec.states(pepay.StreamDisconnected)) != 0 {

@@ -23,6 +23,7 @@ type WaitOption func(*waitConfig)
 type waitConfig struct {
 	initial, max time.Duration
 	onChange     func(*InvoiceStatus)
+	sleep        func(context.Context, time.Duration) error // nil: transport.Sleep; tests replace it
 }
 
 // WithPollInterval sets the first wait between polls and the cap it grows to (×1.5 per
@@ -47,7 +48,9 @@ func OnStatusChange(fn func(*InvoiceStatus)) WaitOption {
 // WaitForInvoice polls GetInvoiceStatus until the invoice is paid, expired or canceled and
 // returns that status. The wait between polls starts at the initial interval, grows while
 // nothing changes and drops back to the initial interval after a change; it is jittered so many
-// waiters do not poll in step, and honours a 429's Retry-After.
+// waiters do not poll in step. A 429's or 503's Retry-After is honoured when it is longer than
+// the interval, up to the client's WithMaxRetryAfter (default 60 s): Pepay asking for a day's
+// pause makes the next poll come after that cap, not after a day.
 //
 // Transient failures (connection errors, 429, 5xx — after the client's own retries) are retried
 // within the loop; any other error (404, 401, a validation error) is returned at once. When ctx
@@ -67,11 +70,16 @@ func (c *Client) WaitForInvoice(ctx context.Context, id string, opts ...WaitOpti
 	if cfg.max < cfg.initial {
 		cfg.max = cfg.initial
 	}
+	sleep := cfg.sleep
+	if sleep == nil {
+		sleep = transport.Sleep
+	}
 	var last *InvoiceStatus
 	interval := cfg.initial
 	for {
 		st, err := c.GetInvoiceStatus(ctx, id)
 		wait := interval
+		var retryAfter time.Duration // the server's wait, capped; never jittered down
 		switch {
 		case err == nil:
 			changed := last == nil || last.Status() != st.Status()
@@ -92,11 +100,11 @@ func (c *Client) WaitForInvoice(ctx context.Context, id string, opts ...WaitOpti
 			return last, err
 		default:
 			var apiErr *paykit.Error
-			if errors.As(err, &apiErr) && apiErr.RetryAfter > wait {
-				wait = apiErr.RetryAfter
+			if errors.As(err, &apiErr) {
+				retryAfter = transport.CapRetryAfter(apiErr.RetryAfter, c.settings.MaxRetryAfter)
 			}
 		}
-		if err := transport.Sleep(ctx, jitter(wait)); err != nil {
+		if err := sleep(ctx, max(jitter(wait), retryAfter)); err != nil {
 			return last, fmt.Errorf("pepay: waiting for invoice %s: %w", id, err)
 		}
 		interval = min(interval*3/2, cfg.max)

@@ -2,9 +2,7 @@ package pepay
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,10 +21,11 @@ const (
 	PreviousSignatureHeader = "X-Pepay-Signature-Previous"
 	// TimestampHeader is the signing time in unix milliseconds; it is part of the signed string.
 	TimestampHeader = "X-Pepay-Timestamp"
-	// EventTypeHeader and EventIDHeader repeat the event's type and id. They are not signed:
-	// the handler dedupes on the id from the (signed) body.
+	// EventTypeHeader repeats the event's type. It is not signed.
 	EventTypeHeader = "X-Pepay-Event"
-	EventIDHeader   = "X-Pepay-Event-ID"
+	// EventIDHeader repeats the event's id. It is not signed, so anyone relaying a delivery
+	// can change it: NewWebhookHandler never reads it and dedupes on the id in the signed body.
+	EventIDHeader = "X-Pepay-Event-ID"
 	// NetworkEnvironmentHeader is "devnet" or "mainnet", when Pepay knows it.
 	NetworkEnvironmentHeader = "X-Pepay-Network-Environment"
 )
@@ -40,25 +39,34 @@ type WebhookVerifier struct {
 // During a rotation pass webhook.WithPreviousSecrets(old): a delivery verifies when
 // X-Pepay-Signature or X-Pepay-Signature-Previous matches any configured secret. The timestamp
 // must be within 5 minutes of the clock either way (webhook.WithTolerance changes it).
-// Errors: webhook.ErrEmptySecret, or an invalid option.
+// Errors are *webhook.ConfigErrors naming the argument or option: an empty secret (wrapping
+// webhook.ErrEmptySecret), an invalid option, or a handler option (webhook.WithDeduper,
+// webhook.WithLogger), which only NewWebhookHandler takes.
 func NewWebhookVerifier(secret string, opts ...webhook.Option) (*WebhookVerifier, error) {
-	v, err := webhook.NewTimestampVerifier(secret, opts...)
+	v, err := hookpreset.Verifier("pepay", "NewWebhookVerifier", webhook.NewTimestampVerifier, secret, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &WebhookVerifier{v: v}, nil
 }
 
-// Verify checks a delivery's headers against its raw body. Errors wrap the webhook sentinels:
-// ErrMissingSignature (no signature header), ErrMalformedSignature (no or non-numeric
-// X-Pepay-Timestamp, non-hex signature), ErrSignatureMismatch, ErrTimestampOutOfTolerance.
-func (v *WebhookVerifier) Verify(h http.Header, body []byte) error {
+// Verify checks a delivery's raw payload against its headers. Errors wrap the webhook
+// sentinels: ErrMissingSignature (no signature header), ErrMalformedSignature (no or
+// non-numeric X-Pepay-Timestamp, non-hex signature), ErrSignatureMismatch,
+// ErrTimestampOutOfTolerance.
+func (v *WebhookVerifier) Verify(payload []byte, h http.Header) error {
+	return verifyDelivery(v.v, payload, h)
+}
+
+// verifyDelivery checks Pepay's headers: X-Pepay-Signature and X-Pepay-Signature-Previous over
+// "<X-Pepay-Timestamp>.<payload>".
+func verifyDelivery(v *webhook.TimestampVerifier, payload []byte, h http.Header) error {
 	ts := h.Get(TimestampHeader)
 	t, err := parseMillis(ts)
 	if err != nil {
 		return err
 	}
-	return v.v.VerifyAt(body, ts, t, h.Get(SignatureHeader), h.Get(PreviousSignatureHeader))
+	return v.VerifyAt(payload, ts, t, h.Get(SignatureHeader), h.Get(PreviousSignatureHeader))
 }
 
 // VerifyRequest reads r's body (size-limited, default 1 MiB), verifies it and returns the raw
@@ -68,7 +76,7 @@ func (v *WebhookVerifier) VerifyRequest(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Verify(r.Header, body); err != nil {
+	if err := v.Verify(body, r.Header); err != nil {
 		return nil, err
 	}
 	return body, nil
@@ -96,49 +104,10 @@ func parseMillis(ts string) (time.Time, error) {
 	return time.UnixMilli(ms), nil
 }
 
-// SignWebhook returns the headers Pepay would send for body signed with secret at ts
-// (X-Pepay-Timestamp in milliseconds and X-Pepay-Signature), for tests and fake servers. Add
-// X-Pepay-Signature-Previous with SignWebhookPrevious during a rotation.
-func SignWebhook(secret string, ts time.Time, body []byte) http.Header {
-	ms := strconv.FormatInt(ts.UnixMilli(), 10)
-	h := http.Header{}
-	h.Set(TimestampHeader, ms)
-	h.Set(SignatureHeader, webhook.Sign(secret, ms, body))
-	return h
-}
-
-// SignWebhookPrevious adds X-Pepay-Signature-Previous, made with the previous secret over the
-// same timestamp, to headers made by SignWebhook.
-func SignWebhookPrevious(h http.Header, previousSecret string, body []byte) {
-	h.Set(PreviousSignatureHeader, webhook.Sign(previousSecret, h.Get(TimestampHeader), body))
-}
-
-// WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*hookpreset.Config)
-
-// WithVerifyOptions passes options to the signature verifier (webhook.WithPreviousSecrets,
-// webhook.WithTolerance, webhook.WithClock, webhook.WithMaxPayloadBytes).
-func WithVerifyOptions(opts ...webhook.Option) WebhookOption {
-	return func(c *hookpreset.Config) { c.Verify = append(c.Verify, opts...) }
-}
-
-// WithDeduper sets the deduper (default: one over a webhook.MemoryStore, in-process only). Give
-// the same Deduper to StreamParams.Deduper so an event that arrives by webhook and by WebSocket
-// is processed once; give replicas a shared store (webhook/sqlstore). nil turns dedupe off.
-func WithDeduper(d *webhook.Deduper) WebhookOption {
-	return func(c *hookpreset.Config) { c.Deduper, c.DedupeSet = d, true }
-}
-
-// WithWebhookLogger logs rejected deliveries and handler failures (never bodies or secrets).
-func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(c *hookpreset.Config) { c.Logger = l }
-}
-
 // NewWebhookHandler returns the http.Handler for your Pepay webhook endpoint. For each POST it
 // reads the body (1 MiB limit), verifies X-Pepay-Signature / X-Pepay-Signature-Previous over
-// "<X-Pepay-Timestamp>.<body>", parses the Event, skips event ids already handled (the id from
-// the signed body; X-Pepay-Event-ID is only a fallback because headers are not signed), calls
-// fn and answers:
+// "<X-Pepay-Timestamp>.<body>", parses the Event, skips event ids already handled, calls fn and
+// answers:
 //
 //   - 200 when fn returned nil, or for a duplicate;
 //   - 400 invalid_signature / timestamp_out_of_range / invalid_payload, 413 for an oversized body;
@@ -146,26 +115,27 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption {
 //     Stream with the same Deduper): Pepay retries any non-2xx, and a failed event is not
 //     remembered, so the retry runs fn again.
 //
+// The dedupe key is the event's id exactly as the signed body carries it (Event.ID, which
+// ParseEvent requires), the key Stream uses too: the same signed body always has the same key,
+// whatever its signature timestamp, and the unsigned X-Pepay-Event-ID header plays no part.
+//
+// Options are the webhook package's, the same for every provider's handler:
+// webhook.WithDeduper (default: one over a webhook.MemoryStore, in-process only; give the same
+// Deduper to StreamParams.Deduper so an event that arrives by webhook and by WebSocket is
+// processed once, and replicas a shared store such as webhook/sqlstore; nil turns dedupe off),
+// webhook.WithLogger, webhook.WithPreviousSecrets, webhook.WithTolerance, webhook.WithClock and
+// webhook.WithMaxPayloadBytes. Errors are *webhook.ConfigErrors naming the argument or option.
+//
 // Answer only after the event is durably recorded; fn receives the request's context.
-func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) error, opts ...WebhookOption) (http.Handler, error) {
-	if fn == nil {
-		return nil, errors.New("pepay: nil webhook handler function")
+func NewWebhookHandler(secret string, fn func(ctx context.Context, e *Event) error, opts ...webhook.Option) (http.Handler, error) {
+	return hookpreset.Handler("pepay", "NewWebhookHandler", webhook.NewTimestampVerifier, webhookEndpoint, secret, fn, opts)
+}
+
+// webhookEndpoint is Pepay's delivery format around the verifier v.
+func webhookEndpoint(v *webhook.TimestampVerifier) webhook.Endpoint[*Event] {
+	return webhook.Endpoint[*Event]{
+		Verify:  func(payload []byte, h http.Header) error { return verifyDelivery(v, payload, h) },
+		Parse:   ParseEvent,
+		EventID: func(_ []byte, _ http.Header, e *Event) string { return e.ID },
 	}
-	cfg := hookpreset.Apply(opts)
-	v, err := NewWebhookVerifier(secret, cfg.Verify...)
-	if err != nil {
-		return nil, err
-	}
-	hopts := cfg.HandlerOptions(v.v.MaxPayloadBytes())
-	ep := webhook.Endpoint[*Event]{
-		Verify: v.Verify,
-		Parse:  ParseEvent,
-		EventID: func(h http.Header, _ []byte, e *Event) string {
-			if e != nil && e.ID != "" {
-				return e.ID
-			}
-			return h.Get(EventIDHeader)
-		},
-	}
-	return webhook.NewHandler(ep, fn, hopts...), nil
 }

@@ -3,17 +3,25 @@ package pepay_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
+	"github.com/paykit-go/paykit/pepay/pepaytest"
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -29,7 +37,7 @@ func clockAt(t time.Time) webhook.Option { return webhook.WithClock(func() time.
 
 func TestWebhookVerifier(t *testing.T) {
 	body := apitest.Fixture(t, "webhook_event.json")
-	h := pepay.SignWebhook(hookSecret, docTime, body)
+	h := pepaytest.SignatureHeaders(hookSecret, "", docTime, body)
 	if h.Get(pepay.TimestampHeader) != "1767225600123" {
 		t.Fatalf("timestamp header = %q", h.Get(pepay.TimestampHeader))
 	}
@@ -37,17 +45,17 @@ func TestWebhookVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Verify(h, body); err != nil {
+	if err := v.Verify(body, h); err != nil {
 		t.Fatalf("valid delivery refused: %v", err)
 	}
 	tampered := bytes.Replace(body, []byte(`"paid"`), []byte(`"unpaid"`), 1)
-	if err := v.Verify(h, tampered); !errors.Is(err, webhook.ErrSignatureMismatch) {
+	if err := v.Verify(tampered, h); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("tampered body: %v", err)
 	}
 	// The timestamp is part of the signed string.
 	h2 := h.Clone()
 	h2.Set(pepay.TimestampHeader, "1767225600124")
-	if err := v.Verify(h2, body); !errors.Is(err, webhook.ErrSignatureMismatch) {
+	if err := v.Verify(body, h2); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("changed timestamp: %v", err)
 	}
 	for name, edit := range map[string]func(http.Header){
@@ -58,7 +66,7 @@ func TestWebhookVerifier(t *testing.T) {
 	} {
 		h3 := h.Clone()
 		edit(h3)
-		err := v.Verify(h3, body)
+		err := v.Verify(body, h3)
 		if webhook.StatusCode(err) != http.StatusBadRequest {
 			t.Errorf("%s: %v (status %d)", name, err, webhook.StatusCode(err))
 		}
@@ -71,7 +79,7 @@ func TestWebhookVerifier(t *testing.T) {
 // Tolerance is 5 minutes either way, checked at millisecond precision.
 func TestWebhookVerifier_tolerance(t *testing.T) {
 	body := []byte(`{"id":"evt_1-1"}`)
-	h := pepay.SignWebhook(hookSecret, docTime, body)
+	h := pepaytest.SignatureHeaders(hookSecret, "", docTime, body)
 	for _, tc := range []struct {
 		skew time.Duration
 		ok   bool
@@ -83,7 +91,7 @@ func TestWebhookVerifier_tolerance(t *testing.T) {
 		{-5*time.Minute - time.Millisecond, false},
 	} {
 		v, _ := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime.Add(tc.skew)))
-		err := v.Verify(h, body)
+		err := v.Verify(body, h)
 		if tc.ok != (err == nil) || !tc.ok && !errors.Is(err, webhook.ErrTimestampOutOfTolerance) {
 			t.Errorf("skew %v: %v", tc.skew, err)
 		}
@@ -93,8 +101,7 @@ func TestWebhookVerifier_tolerance(t *testing.T) {
 // During a rotation Pepay signs with both secrets; a receiver on either secret accepts.
 func TestWebhookVerifier_rotation(t *testing.T) {
 	body := apitest.Fixture(t, "webhook_event.json")
-	h := pepay.SignWebhook(hookSecret, docTime, body)
-	pepay.SignWebhookPrevious(h, oldSecret, body)
+	h := pepaytest.SignatureHeaders(hookSecret, oldSecret, docTime, body)
 	if h.Get(pepay.PreviousSignatureHeader) == h.Get(pepay.SignatureHeader) {
 		t.Fatal("previous signature equals current")
 	}
@@ -102,17 +109,17 @@ func TestWebhookVerifier_rotation(t *testing.T) {
 	oldOnly, _ := pepay.NewWebhookVerifier(oldSecret, clockAt(docTime))
 	both, _ := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime), webhook.WithPreviousSecrets(oldSecret))
 	for name, v := range map[string]*pepay.WebhookVerifier{"new": newOnly, "old": oldOnly, "both": both} {
-		if err := v.Verify(h, body); err != nil {
+		if err := v.Verify(body, h); err != nil {
 			t.Errorf("%s secret refused a rotating delivery: %v", name, err)
 		}
 	}
 	// Before Pepay rotates, a receiver already holding the new secret as current and the old as
 	// previous still accepts deliveries signed with the old secret only.
-	oldSigned := pepay.SignWebhook(oldSecret, docTime, body)
-	if err := both.Verify(oldSigned, body); err != nil {
+	oldSigned := pepaytest.SignatureHeaders(oldSecret, "", docTime, body)
+	if err := both.Verify(body, oldSigned); err != nil {
 		t.Errorf("old-only delivery refused by rotating verifier: %v", err)
 	}
-	if err := newOnly.Verify(oldSigned, body); !errors.Is(err, webhook.ErrSignatureMismatch) {
+	if err := newOnly.Verify(body, oldSigned); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("old-only delivery accepted without the previous secret: %v", err)
 	}
 }
@@ -143,7 +150,7 @@ func TestWebhookHandler(t *testing.T) {
 		h.ServeHTTP(w, r)
 		return w.Code, strings.TrimSpace(w.Body.String())
 	}
-	signed := pepay.SignWebhook(hookSecret, time.Now(), body)
+	signed := pepaytest.SignatureHeaders(hookSecret, "", time.Now(), body)
 	signed.Set(pepay.EventIDHeader, "evt_header_is_not_signed")
 
 	fail.Store(true)
@@ -157,16 +164,16 @@ func TestWebhookHandler(t *testing.T) {
 	if code, text := post(signed, body); code != 200 || text != "duplicate" || runs.Load() != 1 {
 		t.Errorf("redelivery: %d %s, runs %d", code, text, runs.Load())
 	}
-	stale := pepay.SignWebhook(hookSecret, time.Now().Add(-6*time.Minute), body)
+	stale := pepaytest.SignatureHeaders(hookSecret, "", time.Now().Add(-6*time.Minute), body)
 	if code, text := post(stale, body); code != 400 || text != "timestamp_out_of_range" {
 		t.Errorf("stale: %d %s", code, text)
 	}
-	bad := pepay.SignWebhook("wrong", time.Now(), body)
+	bad := pepaytest.SignatureHeaders("wrong", "", time.Now(), body)
 	if code, text := post(bad, body); code != 400 || text != "invalid_signature" {
 		t.Errorf("bad signature: %d %s", code, text)
 	}
 	junk := []byte(`{"object":"event"}`)
-	if code, text := post(pepay.SignWebhook(hookSecret, time.Now(), junk), junk); code != 400 || text != "invalid_payload" {
+	if code, text := post(pepaytest.SignatureHeaders(hookSecret, "", time.Now(), junk), junk); code != 400 || text != "invalid_payload" {
 		t.Errorf("no id: %d %s", code, text)
 	}
 	r := httptest.NewRequest(http.MethodGet, "/hooks/pepay", nil)
@@ -187,10 +194,10 @@ func TestWebhookHandler(t *testing.T) {
 func TestWebhookHandler_dedupeKeyIsBodyID(t *testing.T) {
 	store := webhook.NewMemoryStore()
 	d := webhook.NewDeduper(store)
-	h, _ := pepay.NewWebhookHandler(hookSecret, func(context.Context, *pepay.Event) error { return nil }, pepay.WithDeduper(d))
+	h, _ := pepay.NewWebhookHandler(hookSecret, func(context.Context, *pepay.Event) error { return nil }, webhook.WithDeduper(d))
 	body := apitest.Fixture(t, "webhook_event.json")
 	for i := range 2 {
-		hdr := pepay.SignWebhook(hookSecret, time.Now(), body)
+		hdr := pepaytest.SignatureHeaders(hookSecret, "", time.Now(), body)
 		hdr.Set(pepay.EventIDHeader, "evt_forged_"+strconv.Itoa(i))
 		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		r.Header = hdr
@@ -205,5 +212,181 @@ func TestWebhookHandler_dedupeKeyIsBodyID(t *testing.T) {
 	err := d.Do(context.Background(), "evt_1767225600120-7", func(context.Context) error { return nil })
 	if !errors.Is(err, webhook.ErrDuplicate) {
 		t.Errorf("shared deduper: %v", err)
+	}
+}
+
+// A forged X-Pepay-Event-ID naming another event does not make that event a duplicate, and an
+// event delivered without the header is still deduped: only the signed body's id counts.
+func TestWebhookHandler_eventIDHeaderIgnored(t *testing.T) {
+	var handled []string
+	h, err := pepay.NewWebhookHandler(hookSecret, func(_ context.Context, e *pepay.Event) error {
+		handled = append(handled, e.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := []byte(`{"id":"evt_1-1","object":"event","type":"test.ping"}`)
+	b := []byte(`{"id":"evt_1-2","object":"event","type":"test.ping"}`)
+	deliver := func(body []byte, headerID string) string {
+		hdr := pepaytest.SignatureHeaders(hookSecret, "", time.Now(), body)
+		if headerID != "" {
+			hdr.Set("X-Pepay-Event-ID", headerID)
+		}
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		r.Header = hdr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return strings.TrimSpace(w.Body.String())
+	}
+	steps := []struct {
+		body     []byte
+		headerID string
+		want     string
+	}{
+		{a, "evt_1-2", "ok"},        // a, claiming to be b
+		{b, "evt_1-2", "ok"},        // b itself is new
+		{a, "", "duplicate"},        // a again, without the header
+		{a, "evt_9-9", "duplicate"}, // a again, under yet another header id
+	}
+	for i, s := range steps {
+		if got := deliver(s.body, s.headerID); got != s.want {
+			t.Errorf("step %d: %s, want %s", i, got, s.want)
+		}
+	}
+	if strings.Join(handled, ",") != "evt_1-1,evt_1-2" {
+		t.Errorf("handled %v", handled)
+	}
+}
+
+// The golden vector: computed outside this module with
+//
+//	printf '%s' '1767225600123.{"id":"evt_1767225600120-7",…}' | openssl dgst -sha256 -hmac whsec_current_0123456789
+//	printf '%s' '1767225600123.{"id":"evt_1767225600120-7",…}' | openssl dgst -sha256 -hmac whsec_previous_9876543210
+const (
+	goldenBody     = `{"id":"evt_1767225600120-7","object":"event","type":"test.ping","data":{"object":{"object":"ping"}}}`
+	goldenDigest   = "e2fae822171509e6f0551bee2f694d1d3bfab40720341c51d10df9f33388dc12"
+	goldenPrevious = "eb7a500a22d9c3da41a18ca2f98defc658fe090787ed5bce70b9ae6ff407bbf2"
+)
+
+// TestWebhookGoldenVector checks the wire format against literal values: the header names
+// X-Pepay-Signature, X-Pepay-Timestamp and X-Pepay-Signature-Previous, milliseconds, and the
+// HMAC-SHA256 of "<ms>.<body>".
+func TestWebhookGoldenVector(t *testing.T) {
+	body := []byte(goldenBody)
+	h := pepaytest.SignatureHeaders(hookSecret, "", docTime, body)
+	want := http.Header{}
+	want.Set("X-Pepay-Timestamp", "1767225600123")
+	want.Set("X-Pepay-Signature", goldenDigest)
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("SignatureHeaders = %v, want %v", h, want)
+	}
+	h = pepaytest.SignatureHeaders(hookSecret, oldSecret, docTime, body)
+	want.Set("X-Pepay-Signature-Previous", goldenPrevious)
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("SignatureHeaders with the previous secret = %v, want %v", h, want)
+	}
+
+	literal := func(current, previous string) http.Header {
+		h := http.Header{}
+		h.Set("X-Pepay-Timestamp", "1767225600123")
+		if current != "" {
+			h.Set("X-Pepay-Signature", current)
+		}
+		if previous != "" {
+			h.Set("X-Pepay-Signature-Previous", previous)
+		}
+		return h
+	}
+	current, _ := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime))
+	rotating, _ := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime), webhook.WithPreviousSecrets(oldSecret))
+	old, _ := pepay.NewWebhookVerifier(oldSecret, clockAt(docTime))
+	for _, tc := range []struct {
+		name string
+		v    *pepay.WebhookVerifier
+		h    http.Header
+		ok   bool
+	}{
+		{"current", current, literal(goldenDigest, ""), true},
+		{"both, receiver on the old secret", old, literal(goldenDigest, goldenPrevious), true},
+		{"previous only, rotating receiver", rotating, literal("", goldenPrevious), true},
+		{"previous only, receiver without it", current, literal("", goldenPrevious), false},
+		{"digests swapped", current, literal(goldenPrevious, ""), false},
+	} {
+		if err := tc.v.Verify(body, tc.h); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+
+	var runs atomic.Int32
+	hd, _ := pepay.NewWebhookHandler(hookSecret, func(context.Context, *pepay.Event) error { runs.Add(1); return nil },
+		clockAt(docTime))
+	r := httptest.NewRequest(http.MethodPost, "/hooks/pepay", strings.NewReader(goldenBody))
+	r.Header = literal(goldenDigest, "")
+	w := httptest.NewRecorder()
+	hd.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || runs.Load() != 1 {
+		t.Errorf("golden delivery: %d %s, runs %d", w.Code, w.Body, runs.Load())
+	}
+}
+
+// TestWebhookFakeSendsGoldenHeaders: pepaytest delivers under the literal header names, with
+// signatures that match the HMAC-SHA256 of "<ms>.<body>" computed here with crypto/hmac, and
+// repeats the body's type and id in X-Pepay-Event and X-Pepay-Event-ID.
+func TestWebhookFakeSendsGoldenHeaders(t *testing.T) {
+	ctx := context.Background()
+	type seen struct {
+		h    http.Header
+		body []byte
+	}
+	var mu sync.Mutex
+	var got []seen
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, seen{r.Header.Clone(), b})
+		mu.Unlock()
+	}))
+	defer endpoint.Close()
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	srv.SetWebhook(endpoint.URL, hookSecret, oldSecret)
+	id, _ := srv.Ping(ctx)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.WaitWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	h, body := got[0].h, got[0].body
+	ts := h.Get("X-Pepay-Timestamp")
+	if _, err := strconv.ParseInt(ts, 10, 64); err != nil || len(ts) != 13 {
+		t.Errorf("X-Pepay-Timestamp = %q, want unix milliseconds", ts)
+	}
+	mac := func(key string) string {
+		m := hmac.New(sha256.New, []byte(key))
+		m.Write([]byte(ts + "." + string(body)))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	if got := h.Get("X-Pepay-Signature"); got != mac(hookSecret) {
+		t.Errorf("X-Pepay-Signature = %q, want %s", got, mac(hookSecret))
+	}
+	if got := h.Get("X-Pepay-Signature-Previous"); got != mac(oldSecret) {
+		t.Errorf("X-Pepay-Signature-Previous = %q, want %s", got, mac(oldSecret))
+	}
+	var env struct{ ID, Type string }
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("X-Pepay-Event-ID") != id || env.ID != id || h.Get("X-Pepay-Event") != env.Type || env.Type != "test.ping" {
+		t.Errorf("X-Pepay-Event-ID %q, X-Pepay-Event %q; body id %q type %q; Ping id %q",
+			h.Get("X-Pepay-Event-ID"), h.Get("X-Pepay-Event"), env.ID, env.Type, id)
+	}
+	if e := h.Get("X-Pepay-Network-Environment"); e != "devnet" && e != "mainnet" {
+		t.Errorf("X-Pepay-Network-Environment = %q", e)
 	}
 }

@@ -74,10 +74,10 @@ func (c *Client) NewWSToken(ctx context.Context, scope WSScope, ttl time.Duratio
 
 func mintWSToken(ctx context.Context, t *transport.Client, scope WSScope, ttl time.Duration) (*WSToken, error) {
 	if scope != ScopeMerchant && scope != ScopeCommerce {
-		return nil, &ValidationError{Field: "scope", Reason: "must be merchant or commerce"}
+		return nil, &paykit.ValidationError{Field: "scope", Reason: "must be merchant or commerce"}
 	}
 	if ttl <= 0 {
-		return nil, &ValidationError{Field: "ttl_seconds", Reason: "must be positive"}
+		return nil, &paykit.ValidationError{Field: "ttl_seconds", Reason: "must be positive"}
 	}
 	secs := int64((ttl + time.Second - 1) / time.Second)
 	body := struct {
@@ -86,7 +86,7 @@ func mintWSToken(ctx context.Context, t *transport.Client, scope WSScope, ttl ti
 	}{scope, secs}
 	var out WSToken
 	// Minting twice is harmless, so the call is retried like a read.
-	err := doRequest(ctx, t, transport.Request{Method: http.MethodPost, Path: apiPrefix + "ws/token", Body: body, Idempotent: true}, &out)
+	err := doRequest(ctx, t, transport.Request{Method: http.MethodPost, Path: "ws/token", Body: body, Idempotent: true}, &out)
 	if err != nil {
 		return nil, err
 	}

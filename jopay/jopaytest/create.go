@@ -15,9 +15,11 @@ import (
 	"github.com/paykit-go/paykit/jopay"
 )
 
-// Expiry defaults: pos requests live an hour (the quickstart sample), invoices seven days.
+// Expiry defaults, applied when a create sends no expiry_minutes.
 const (
-	POSExpiry     = time.Hour
+	// POSExpiry is how long a pos request stays payable: an hour, as in JoPay's quickstart.
+	POSExpiry = time.Hour
+	// InvoiceExpiry is how long an invoice request stays payable: seven days.
 	InvoiceExpiry = 7 * 24 * time.Hour
 )
 

@@ -49,7 +49,7 @@ func ExampleServer_LoseResponseNext() {
 	req, err := client.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 500,
 	})
-	fmt.Println(err, len(srv.Requests()), srv.Requests()[0].ID == req.ID)
+	fmt.Println(err, len(srv.PaymentRequests()), srv.PaymentRequests()[0].ID == req.ID)
 	// Output: <nil> 1 true
 }
 

@@ -25,24 +25,48 @@ var (
 	ErrInvalidState = errors.New("jopaytest: transition not allowed")
 )
 
-// Attempt is one webhook delivery attempt: when, the status answered (0 on a transport error)
-// and the error.
-type Attempt = fakeserver.Attempt
+// Attempt is one attempt of a webhook Delivery.
+type Attempt struct {
+	// At is when the attempt was made, on the server's clock; its signature is made for it.
+	At time.Time
+	// Status is the HTTP status the receiver answered, or 0 when no answer arrived.
+	Status int
+	// Err is the transport error when no answer arrived, nil otherwise.
+	Err error
+}
 
-// Delivery records one webhook event sent to the registered URL, with every attempt.
+// Delivery records one webhook event sent to the registered URL, with every attempt. JoPay
+// retries 5xx, 429 and transport errors, and abandons other 4xx answers.
 type Delivery struct {
-	// Event is the event type; RequestID and DeliveryID are the payload's.
-	Event      jopay.EventType
-	RequestID  string
+	// Event is the event type, e.g. jopay.EventProofVerified.
+	Event jopay.EventType
+	// RequestID is the payment request the event is about (the payload's request_id).
+	RequestID string
+	// DeliveryID is the payload's delivery_id, new for every delivery.
 	DeliveryID string
-	// URL, Body, Header (of the last attempt), Attempts, Delivered and Abandoned describe the
-	// HTTP deliveries: JoPay retries 5xx, 429 and transport errors, and abandons other 4xx.
-	URL       string
-	Body      []byte
-	Header    http.Header
-	Attempts  []Attempt
+	// URL is where the webhook was posted.
+	URL string
+	// Body is the payload, identical in every attempt.
+	Body []byte
+	// Header holds the headers of the last attempt, X-JoPay-Signature included.
+	Header http.Header
+	// Attempts lists every attempt, oldest first.
+	Attempts []Attempt
+	// Delivered is true when an attempt was answered 2xx.
 	Delivered bool
+	// Abandoned is true when the receiver answered a 4xx other than 429, which JoPay does not
+	// retry.
 	Abandoned bool
+}
+
+// newDelivery converts the shared delivery record.
+func newDelivery(event jopay.EventType, requestID, deliveryID string, d fakeserver.Delivery) *Delivery {
+	attempts := make([]Attempt, len(d.Attempts))
+	for i, a := range d.Attempts {
+		attempts[i] = Attempt(a)
+	}
+	return &Delivery{Event: event, RequestID: requestID, DeliveryID: deliveryID, URL: d.URL, Body: d.Body,
+		Header: d.Header, Attempts: attempts, Delivered: d.Delivered, Abandoned: d.Abandoned}
 }
 
 // SetWebhook registers the partner's webhook URL and signing secret (use WebhookSecret or your
@@ -60,8 +84,9 @@ func (s *Server) Deliveries() []*Delivery {
 	return slices.Clone(s.deliveries)
 }
 
-// Request returns a snapshot of the stored request (either mode), with lazy expiry applied.
-func (s *Server) Request(id string) (*jopay.PaymentRequest, bool) {
+// PaymentRequest returns a snapshot of the stored payment request (either mode), with lazy
+// expiry applied, and whether it exists.
+func (s *Server) PaymentRequest(id string) (*jopay.PaymentRequest, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.find(id)
@@ -72,9 +97,9 @@ func (s *Server) Request(id string) (*jopay.PaymentRequest, bool) {
 	return r.snapshot(), true
 }
 
-// Requests returns snapshots of every stored request of both modes, oldest first per mode
-// (sandbox first).
-func (s *Server) Requests() []*jopay.PaymentRequest {
+// PaymentRequests returns snapshots of every stored payment request of both modes, oldest
+// first per mode (sandbox first).
+func (s *Server) PaymentRequests() []*jopay.PaymentRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*jopay.PaymentRequest
@@ -113,22 +138,23 @@ func (s *Server) Open(id string) error {
 	return nil
 }
 
-// Expire makes an unpaid open request expire now (as if its expires_at passed). No webhook is
-// sent: JoPay has no expiry event.
-func (s *Server) Expire(id string) error {
+// Expire makes an unpaid open request expire now (as if its expires_at passed). JoPay has no
+// expiry event, so no webhook is sent and the Delivery is always nil; the signature is the one
+// Expire has in every paykit fake server.
+func (s *Server) Expire(ctx context.Context, id string) (*Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.find(id)
 	if r == nil {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	r.refresh(s.now())
 	if !r.Status.IsOpen() || r.ProofStatus != jopay.ProofStatusNone {
-		return fmt.Errorf("%w: cannot expire a request that is %s with proof %s", ErrInvalidState, r.Status, r.ProofStatus)
+		return nil, fmt.Errorf("%w: cannot expire a request that is %s with proof %s", ErrInvalidState, r.Status, r.ProofStatus)
 	}
 	r.Status = jopay.StatusExpired
 	r.ExpiresAt = msTime(s.now())
-	return nil
+	return nil, nil
 }
 
 // AttachProof records a submitted transaction (proof_status attached) and delivers
@@ -175,7 +201,8 @@ func (s *Server) VerifyProof(ctx context.Context, id string) (*Delivery, error) 
 }
 
 // Pay is AttachProof with a generated transaction hash followed by VerifyProof: the customer
-// paid and the chain confirmed it. It returns the payment.proof_verified delivery.
+// paid in full and the chain confirmed it. It returns once both webhooks were delivered (or
+// given up on), with the payment.proof_verified Delivery (nil when no webhook is registered).
 func (s *Server) Pay(ctx context.Context, id string) (*Delivery, error) {
 	if _, err := s.AttachProof(ctx, id, ""); err != nil {
 		return nil, err
@@ -239,9 +266,7 @@ func (s *Server) deliver(ctx context.Context, event jopay.EventType, requestID s
 	var e wireEvent
 	_ = json.Unmarshal(body, &e)
 	d := s.deliverer
-	res := d.Deliver(ctx, url, body, Signer(secret))
-	rec := &Delivery{Event: event, RequestID: requestID, DeliveryID: e.DeliveryID, URL: res.URL, Body: res.Body,
-		Header: res.Header, Attempts: res.Attempts, Delivered: res.Delivered, Abandoned: res.Abandoned}
+	rec := newDelivery(event, requestID, e.DeliveryID, d.Deliver(ctx, url, body, Signer(secret)))
 	s.mu.Lock()
 	s.deliveries = append(s.deliveries, rec)
 	s.mu.Unlock()
@@ -265,8 +290,8 @@ func SignatureHeader(secret string, t time.Time, body []byte) string {
 	return "v1=" + webhook.Sign(secret, ts, body) + ",t=" + ts
 }
 
-// fakeHash returns a deterministic 0x-prefixed 32-byte hex string.
-func fakeHash(seed string) string {
-	sum := sha256.Sum256([]byte(seed))
+// fakeHash returns a deterministic 0x-prefixed 32-byte hex string derived from input.
+func fakeHash(input string) string {
+	sum := sha256.Sum256([]byte(input))
 	return "0x" + hex.EncodeToString(sum[:])
 }

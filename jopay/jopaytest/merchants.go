@@ -57,8 +57,8 @@ func upperLetters(s string, n int) bool {
 	return true
 }
 
-// validateMerchant applies the documented merchant rules; codes without a documented name are
-// [assumed] invalid_<field>.
+// validateMerchant applies the documented merchant rules. JoPay does not name the error code
+// of every rule; where it does not, the fake answers invalid_<field>.
 func validateMerchant(in *merchantIn) string {
 	if in.Email != "" {
 		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {

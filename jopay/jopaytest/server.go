@@ -8,21 +8,22 @@
 // injectable clock, cancel, and GET /requests with filters, since/until, limit and has_more
 // (optionally next_cursor, optionally exclusive since). Lifecycle helpers (AttachProof,
 // VerifyProof, Pay, Expire) change state and deliver correctly signed webhooks to the URL set
-// with SetWebhook, retrying 5xx/429 the way JoPay does. Fault injection: FailNext, DropNext,
-// LoseResponseNext, SetLatency, AddFault.
+// with SetWebhook, retrying 5xx/429 the way JoPay does. Each helper returns once the delivery
+// finished, with its record (a *Delivery; every one is kept in Deliveries). Fault injection:
+// FailNext, DropNext, LoseResponseNext, SetLatency, AddFault. Every call is logged (Calls,
+// CountCalls, ResetCalls).
 //
 //	srv := jopaytest.NewServer()
 //	defer srv.Close()
-//	client, _ := srv.NewClient() // or jopay.NewClient(key, jopay.WithBaseURL(srv.BaseURL))
+//	client, _ := srv.NewClient() // DefaultAPIKey, srv.BaseURL, short retry waits
 package jopaytest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +34,9 @@ import (
 
 // Credentials and ids every fake server starts with.
 const (
-	// TestAPIKey is a sandbox key with every scope.
-	TestAPIKey = "jo_test_fake_5f0c8a3e9b1d4c7a"
+	// DefaultAPIKey is the sandbox key with every scope that the server accepts and NewClient
+	// uses, unless WithAPIKey sets another.
+	DefaultAPIKey = "jo_test_fake_5f0c8a3e9b1d4c7a"
 	// LiveAPIKey is a production key with every scope; it sees production data only.
 	LiveAPIKey = "jo_live_fake_2b6e1f9d0a4c8e3b"
 	// DefaultMerchantID is an onboarded merchant present in both modes.
@@ -45,11 +47,15 @@ const (
 	WebhookSecret = "7d1e4f0a9c2b8d5e3f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e"
 )
 
-// Scopes of Partner API keys.
+// Scopes of Partner API keys, for WithAdditionalAPIKey.
 const (
-	ScopeRequestsRead   = "requests:read"
-	ScopeRequestsWrite  = "requests:write"
-	ScopeMerchantsRead  = "merchants:read"
+	// ScopeRequestsRead allows GET /requests and GET /requests/{id}.
+	ScopeRequestsRead = "requests:read"
+	// ScopeRequestsWrite allows POST /requests/create and POST /requests/{id}/cancel.
+	ScopeRequestsWrite = "requests:write"
+	// ScopeMerchantsRead allows GET /merchants and GET /merchants/{id}.
+	ScopeMerchantsRead = "merchants:read"
+	// ScopeMerchantsWrite allows POST /merchants.
 	ScopeMerchantsWrite = "merchants:write"
 )
 
@@ -62,6 +68,8 @@ type Server struct {
 
 	hs     *httptest.Server
 	faults fakeserver.Faults
+	calls  fakeserver.CallLog
+	apiKey string
 
 	mu          sync.Mutex
 	keys        map[string]*apiKey
@@ -74,8 +82,6 @@ type Server struct {
 	exclusive   bool
 	precision   time.Duration
 	generated   *generated
-	calls       []Call
-	noCallLog   bool
 	webhookURL  string
 	secret      string
 	deliverer   fakeserver.Deliverer
@@ -92,9 +98,17 @@ type apiKey struct {
 // Option configures NewServer.
 type Option func(*Server)
 
-// WithAPIKey accepts another key, restricted to scopes (none: unrestricted). Its mode follows
-// its prefix (jo_live_ → production data; anything else → sandbox data).
-func WithAPIKey(key string, scopes ...string) Option {
+// WithAPIKey makes the server accept key, with every scope, instead of DefaultAPIKey; NewClient
+// uses it. Its mode follows its prefix (jo_live_ → production data; anything else → sandbox
+// data). LiveAPIKey is accepted either way.
+func WithAPIKey(key string) Option {
+	return func(s *Server) { s.apiKey = key }
+}
+
+// WithAdditionalAPIKey makes the server accept key as well, restricted to scopes (none: every
+// scope). Its mode follows its prefix, as with WithAPIKey. Use it to test insufficient_scope
+// answers (NewClientFor builds a client with it).
+func WithAdditionalAPIKey(key string, scopes ...string) Option {
 	return func(s *Server) { s.addKey(key, scopes) }
 }
 
@@ -143,7 +157,7 @@ func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
 // WithoutCallLog stops the server from recording calls (see Calls), for benchmarks whose
 // memory figures should not include the log.
 func WithoutCallLog() Option {
-	return func(s *Server) { s.noCallLog = true }
+	return func(s *Server) { s.calls.Disable() }
 }
 
 // NewServer starts a fake Partner API on a loopback port. Close it when done.
@@ -155,12 +169,16 @@ func NewServer(opts ...Option) *Server {
 		currency:    "USD",
 		usdcPerUnit: 10_000, // one cent is 0.01 USDC = 10 000 micro-USDC
 		deliverer:   fakeserver.Deliverer{Retry: fakeserver.RetryServerErrors},
+		apiKey:      DefaultAPIKey,
 	}
-	s.addKey(TestAPIKey, nil)
-	s.addKey(LiveAPIKey, nil)
 	for _, opt := range opts {
 		if opt != nil {
 			opt(s)
+		}
+	}
+	for _, key := range []string{s.apiKey, LiveAPIKey} {
+		if _, ok := s.keys[key]; !ok {
+			s.addKey(key, nil)
 		}
 	}
 	s.faults.ErrorBody = func(status int) []byte { return envelope(codeForStatus(status), nil) }
@@ -169,7 +187,7 @@ func NewServer(opts ...Option) *Server {
 			Country: "US", DisplayCurrency: s.currency, AccountType: "business", OnboardingStatus: "complete",
 			CreatedAt: msTime(s.clock())})
 	}
-	s.hs = httptest.NewServer(s.record(s.faults.Wrap(s.routes())))
+	s.hs = httptest.NewServer(s.calls.Wrap(s.faults.Wrap(s.routes())))
 	s.URL = s.hs.URL
 	s.BaseURL = s.hs.URL + "/api/v1"
 	return s
@@ -178,10 +196,11 @@ func NewServer(opts ...Option) *Server {
 // Close shuts the server down and waits for its requests to finish.
 func (s *Server) Close() { s.hs.Close() }
 
-// NewClient returns a jopay client for TestAPIKey pointed at the fake, with short retry waits so
-// retry tests run fast. Further options are applied after those.
+// NewClient returns a jopay client for the server's key (DefaultAPIKey unless WithAPIKey set
+// another) pointed at the fake, with short retry waits so retry tests run fast. Further options
+// are applied after those.
 func (s *Server) NewClient(opts ...jopay.Option) (*jopay.Client, error) {
-	return s.NewClientFor(TestAPIKey, opts...)
+	return s.NewClientFor(s.apiKey, opts...)
 }
 
 // NewClientFor is NewClient with another API key.
@@ -246,9 +265,23 @@ func (s *Server) SetExclusiveSince(on bool) {
 	s.exclusive = on
 }
 
-// Fault is one injected failure (status with optional Retry-After, a dropped connection, or a
-// lost response), optionally limited to matching requests.
-type Fault = fakeserver.Fault
+// Fault is one injected failure for AddFault: a status with an optional Retry-After, a dropped
+// connection, or a lost response, optionally limited to matching requests.
+type Fault struct {
+	// Status is the HTTP status to answer with, in JoPay's error envelope (ignored when Drop or
+	// LoseResponse is set). The request is not processed.
+	Status int
+	// RetryAfter, when positive, is sent as a Retry-After header, rounded up to whole seconds.
+	RetryAfter time.Duration
+	// Drop reads the whole request and then closes the connection without answering or
+	// processing it: the client cannot know whether the server acted on it.
+	Drop bool
+	// LoseResponse processes the request (a create really creates) and then closes the
+	// connection instead of answering: the case an idempotency key exists for.
+	LoseResponse bool
+	// Match limits the fault to the requests it returns true for (nil: any request).
+	Match func(*http.Request) bool
+}
 
 // FailNext makes the next n API calls fail with status in JoPay's envelope (and a Retry-After
 // of retryAfter, rounded up to whole seconds, when positive). Nothing is processed.
@@ -266,7 +299,7 @@ func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
 
 // AddFault queues n copies of f.
-func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
+func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, fakeserver.Fault(f)) }
 
 // SetLatency delays every call by d.
 func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
@@ -276,53 +309,38 @@ func (s *Server) ResetFaults() {
 	s.faults.Reset()
 }
 
-// Call is one HTTP request the server received (including ones failed by injected faults).
+// Call is one HTTP request the server received, including ones failed by injected faults.
 type Call struct {
+	// Method is the HTTP method.
 	Method string
-	Path   string
-	Query  string
+	// Path is the URL path, e.g. "/api/v1/requests".
+	Path string
+	// Query is the parsed query string.
+	Query url.Values
+	// RawQuery is the query string as sent, without the '?', in its original order.
+	RawQuery string
+	// Header is a copy of the request headers, credentials included.
 	Header http.Header
-	Body   []byte
+	// Body is the request body (up to 1 MiB).
+	Body []byte
 }
 
-// maxCalls bounds the call log; older calls are dropped.
-const maxCalls = 10_000
-
-// Calls returns the requests received so far, oldest first.
+// Calls returns the requests received so far, oldest first. The log keeps the latest 5 000 to
+// 10 000 calls.
 func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
+	calls := s.calls.Calls()
+	out := make([]Call, len(calls))
+	for i, c := range calls {
+		out[i] = Call(c)
+	}
+	return out
 }
+
+// CountCalls returns how many logged calls had method and path ("GET", "/api/v1/requests").
+func (s *Server) CountCalls(method, path string) int { return s.calls.Count(method, path) }
 
 // ResetCalls empties the call log.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = nil
-}
-
-// record logs every request with its body, then restores the body for the handlers.
-func (s *Server) record(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		off := s.noCallLog
-		s.mu.Unlock()
-		if off {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		s.mu.Lock()
-		if len(s.calls) >= maxCalls {
-			s.calls = append(s.calls[:0], s.calls[len(s.calls)-maxCalls/2:]...)
-		}
-		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-		s.mu.Unlock()
-		next.ServeHTTP(w, r)
-	})
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // envelope renders {"ok":false,"error":code} plus helper fields.
 func envelope(code string, extra map[string]string) []byte {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/paykit-go/paykit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,7 +60,7 @@ func with(kv ...any) map[string]any {
 }
 
 func TestAuth(t *testing.T) {
-	srv := jopaytest.NewServer(jopaytest.WithAPIKey("jo_test_readonly_1", jopaytest.ScopeRequestsRead))
+	srv := jopaytest.NewServer(jopaytest.WithAdditionalAPIKey("jo_test_readonly_1", jopaytest.ScopeRequestsRead))
 	defer srv.Close()
 	for _, key := range []string{"", "jo_test_wrong", "Bearer"} {
 		status, body, _ := call(t, srv, key, "GET", "/requests", nil)
@@ -98,7 +99,7 @@ func TestCreateValidationCodes(t *testing.T) {
 		{with("fiat_amount_int", 0), "invalid_fiat_amount"},
 		{with("fiat_amount_int", 12.5), "invalid_fiat_amount"},
 		{with("fiat_amount_int", "100"), "invalid_fiat_amount"},
-		{with("fiat_amount_int", 2147483648), "invalid_fiat_amount"},
+		{with("fiat_amount_int", int64(2147483648)), "invalid_fiat_amount"},
 		{with("fiat_currency_code", "usd"), "invalid_currency"},
 		{with("fiat_currency_code", "EUR"), "currency_mismatch"},
 		{with("memo", long(501)), "invalid_memo"},
@@ -114,7 +115,7 @@ func TestCreateValidationCodes(t *testing.T) {
 		{with("expiry_minutes", -1), "invalid_expiry_minutes"},
 	}
 	for _, tc := range cases {
-		status, body, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", tc.body)
+		status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", tc.body)
 		if status != 400 || body["error"] != tc.code || body["ok"] != false {
 			t.Errorf("%v: %d %v, want 400 %s", tc.body, status, body, tc.code)
 		}
@@ -122,10 +123,10 @@ func TestCreateValidationCodes(t *testing.T) {
 			t.Errorf("currency_mismatch without expected_fiat_code: %v", body)
 		}
 	}
-	if n := len(srv.Requests()); n != 0 {
+	if n := len(srv.PaymentRequests()); n != 0 {
 		t.Errorf("%d requests stored by invalid creates", n)
 	}
-	status, body, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create",
+	status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create",
 		with("fiat_currency_code", "USD", "memo", long(500), "payment_mode", "invoice", "customer_name", "Acme"))
 	if status != 200 || body["ok"] != true {
 		t.Fatalf("valid create: %d %v", status, body)
@@ -136,7 +137,7 @@ func TestCreateResponseShape(t *testing.T) {
 	at := time.Date(2026, 5, 2, 9, 0, 0, 123456789, time.UTC)
 	srv := jopaytest.NewServer(jopaytest.WithClock(func() time.Time { return at }))
 	defer srv.Close()
-	status, body, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", with("metadata", map[string]string{"order_id": "A-1"}))
+	status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("metadata", map[string]string{"order_id": "A-1"}))
 	if status != 200 {
 		t.Fatal(status, body)
 	}
@@ -158,12 +159,12 @@ func TestIdempotentReplay(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	key := strings.Repeat("k", 64)
-	_, first, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", with("idempotency_key", key))
-	status, again, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", with("idempotency_key", key))
+	_, first, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("idempotency_key", key))
+	status, again, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("idempotency_key", key))
 	if status != 200 || again["request_id"] != first["request_id"] {
 		t.Errorf("replay: %d %v", status, again)
 	}
-	status, conflict, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", with("idempotency_key", key, "fiat_amount_int", 1))
+	status, conflict, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("idempotency_key", key, "fiat_amount_int", 1))
 	if status != 409 || conflict["error"] != "idempotency_conflict" {
 		t.Errorf("conflict: %d %v", status, conflict)
 	}
@@ -172,7 +173,7 @@ func TestIdempotentReplay(t *testing.T) {
 	if status != 200 || live["request_id"] == first["request_id"] {
 		t.Errorf("live: %d %v", status, live)
 	}
-	if n := len(srv.Requests()); n != 2 {
+	if n := len(srv.PaymentRequests()); n != 2 {
 		t.Errorf("%d requests", n)
 	}
 }
@@ -180,7 +181,7 @@ func TestIdempotentReplay(t *testing.T) {
 func TestModeIsolation(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	_, created, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", valid())
+	_, created, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", valid())
 	id := created["request_id"].(string)
 	if status, _, _ := call(t, srv, jopaytest.LiveAPIKey, "GET", "/requests/"+id, nil); status != 404 {
 		t.Errorf("live key saw a sandbox request: %d", status)
@@ -244,7 +245,7 @@ func TestExpiryAndCancel(t *testing.T) {
 }
 
 func isCode(err error, code string) bool {
-	var e *jopay.Error
+	var e *paykit.Error
 	return errors.As(err, &e) && e.Code == code
 }
 
@@ -252,18 +253,18 @@ func TestListRules(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	at := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
-	srv.Seed(
-		jopaytest.SeedRequest{CreatedAt: at, ProofStatus: jopay.ProofStatusVerified},
-		jopaytest.SeedRequest{CreatedAt: at.Add(time.Second), ProofStatus: jopay.ProofStatusVerified, MerchantID: "other"},
-		jopaytest.SeedRequest{CreatedAt: at.Add(2 * time.Second)},
+	srv.AddPaymentRequests(
+		jopaytest.PaymentRequestFixture{CreatedAt: at, ProofStatus: jopay.ProofStatusVerified},
+		jopaytest.PaymentRequestFixture{CreatedAt: at.Add(time.Second), ProofStatus: jopay.ProofStatusVerified, MerchantID: "other"},
+		jopaytest.PaymentRequestFixture{CreatedAt: at.Add(2 * time.Second)},
 	)
 	for _, q := range []string{"limit=0", "limit=101", "limit=x", "since=yesterday", "cursor=abc"} {
-		if status, body, _ := call(t, srv, jopaytest.TestAPIKey, "GET", "/requests?"+q, nil); status != 400 {
+		if status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests?"+q, nil); status != 400 {
 			t.Errorf("%s: %d %v", q, status, body)
 		}
 	}
 	count := func(q string) (int, bool) {
-		_, body, _ := call(t, srv, jopaytest.TestAPIKey, "GET", "/requests?"+q, nil)
+		_, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests?"+q, nil)
 		if body["next_cursor"] != nil {
 			t.Errorf("next_cursor sent while off: %v", body)
 		}
@@ -290,12 +291,12 @@ func TestFaults(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	srv.FailNext(1, http.StatusServiceUnavailable, 1500*time.Millisecond)
-	status, body, h := call(t, srv, jopaytest.TestAPIKey, "GET", "/requests", nil)
+	status, body, h := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil)
 	if status != 503 || h.Get("Retry-After") != "2" || body["ok"] != false || body["error"] != "internal_error" {
 		t.Errorf("%d %v %v", status, body, h)
 	}
 	srv.FailNext(1, http.StatusTooManyRequests, 0)
-	if status, body, _ := call(t, srv, jopaytest.TestAPIKey, "GET", "/requests", nil); status != 429 || body["error"] != "rate_limited" {
+	if status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil); status != 429 || body["error"] != "rate_limited" {
 		t.Errorf("%d %v", status, body)
 	}
 	srv.DropNext(1)
@@ -307,7 +308,7 @@ func TestFaults(t *testing.T) {
 	}
 	srv.SetLatency(50 * time.Millisecond)
 	start := time.Now()
-	call(t, srv, jopaytest.TestAPIKey, "GET", "/requests", nil)
+	call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil)
 	if time.Since(start) < 50*time.Millisecond {
 		t.Error("latency not applied")
 	}
@@ -320,13 +321,13 @@ func TestFaults(t *testing.T) {
 func TestPayPageOpens(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
-	_, created, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", valid())
+	_, created, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", valid())
 	resp, err := srv.HTTPClient().Get(created["pay_page_url"].(string))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatal(err, resp)
 	}
 	resp.Body.Close()
-	if r, _ := srv.Request(created["request_id"].(string)); r.Status != jopay.StatusOpened {
+	if r, _ := srv.PaymentRequest(created["request_id"].(string)); r.Status != jopay.StatusOpened {
 		t.Errorf("status %s", r.Status)
 	}
 }
@@ -358,7 +359,7 @@ func TestSignedDelivery(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	srv.SetWebhook(endpoint.URL, jopaytest.WebhookSecret)
-	_, created, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/requests/create", with("metadata", map[string]string{"order_id": "A-1"}))
+	_, created, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("metadata", map[string]string{"order_id": "A-1"}))
 	id := created["request_id"].(string)
 	d, err := srv.AttachProof(context.Background(), id, "0xabc")
 	if err != nil {
@@ -395,7 +396,7 @@ func TestMerchants(t *testing.T) {
 	} {
 		var m map[string]any
 		_ = json.Unmarshal([]byte(body), &m)
-		if status, got, _ := call(t, srv, jopaytest.TestAPIKey, "POST", "/merchants", m); status != 400 || got["error"] != code {
+		if status, got, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/merchants", m); status != 400 || got["error"] != code {
 			t.Errorf("%s: %d %v", body, status, got)
 		}
 	}
@@ -416,5 +417,30 @@ func TestMerchants(t *testing.T) {
 	}
 	if _, err := c.GetMerchant(context.Background(), "nope"); !isCode(err, jopay.CodeNotFound) {
 		t.Errorf("missing merchant: %v", err)
+	}
+}
+
+// WithAPIKey replaces DefaultAPIKey (NewClient uses it); the call log keeps both query forms.
+func TestWithAPIKeyAndCallLog(t *testing.T) {
+	srv := jopaytest.NewServer(jopaytest.WithAPIKey("jo_test_mine"))
+	defer srv.Close()
+	if status, _, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil); status != 401 {
+		t.Errorf("DefaultAPIKey after WithAPIKey: %d", status)
+	}
+	client, _ := srv.NewClient()
+	if _, err := client.ListRequestsPage(context.Background(), jopay.ListRequestsParams{Limit: 7}); err != nil {
+		t.Fatalf("NewClient with the WithAPIKey key: %v", err)
+	}
+	calls := srv.Calls()
+	last := calls[len(calls)-1]
+	if last.Header.Get("Authorization") != "Bearer jo_test_mine" || last.Query.Get("limit") != "7" || !strings.Contains(last.RawQuery, "limit=7") {
+		t.Errorf("last call: %+v", last)
+	}
+	if n := srv.CountCalls("GET", "/api/v1/requests"); n != 2 {
+		t.Errorf("CountCalls = %d, want 2", n)
+	}
+	srv.ResetCalls()
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("%d calls after ResetCalls", n)
 	}
 }

@@ -45,7 +45,8 @@ type request struct {
 	payPage      string
 }
 
-// insert adds r keeping rows sorted by (CreatedAt, seq); seeded rows may arrive out of order.
+// insert adds r keeping rows sorted by (CreatedAt, seq); rows added by AddPaymentRequests may
+// arrive out of order.
 func (sp *space) insert(r *request) {
 	i, _ := slices.BinarySearchFunc(sp.rows, r, func(a, b *request) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {

@@ -27,7 +27,7 @@ func Example() {
 	}
 	fmt.Println(s.ID, s.Status, s.RawStatus)
 
-	if _, err := fake.Complete(ctx, s.ID); err != nil { // delivers a webhook if SetWebhook was called
+	if _, err := fake.Pay(ctx, s.ID); err != nil { // delivers a webhook if SetWebhook was called
 		panic(err)
 	}
 	s, err = client.GetSession(ctx, s.ID)

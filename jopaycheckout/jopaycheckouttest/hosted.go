@@ -54,7 +54,7 @@ func (s *Server) serveHostedPage(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusPaymentRequired, "Payment failed. Please try again.")
 	case action == "" || action == "pay":
 		if status == "open" {
-			if _, err := s.Complete(ctx, id); err != nil {
+			if _, err := s.Pay(ctx, id); err != nil {
 				// Another request got there first: completed is fine, expired is not.
 				if snap, _ := s.Session(id); snap.Status != "completed" {
 					page(w, http.StatusGone, "This checkout session has expired")

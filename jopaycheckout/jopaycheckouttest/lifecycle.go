@@ -29,9 +29,10 @@ func (s *Server) SetWebhook(url, secret string) {
 	s.hookURL, s.hookSecret = url, secret
 }
 
-// Complete marks an open session paid and delivers checkout.session.completed. The returned
-// Delivery is nil when no webhook is registered.
-func (s *Server) Complete(ctx context.Context, id string) (*Delivery, error) {
+// Pay plays the buyer paying an open session in full: the session is completed and
+// checkout.session.completed delivered. It returns once the delivery finished, with its record
+// (nil when no webhook is registered).
+func (s *Server) Pay(ctx context.Context, id string) (*Delivery, error) {
 	return s.transition(ctx, id, jopaycheckout.EventSessionCompleted)
 }
 
@@ -161,9 +162,13 @@ func (s *Server) deliver(ctx context.Context, typ jopaycheckout.EventType, sessi
 		return h
 	}
 	fd := s.cfg.deliverer.Deliver(ctx, url, body, sign)
+	attempts := make([]Attempt, len(fd.Attempts))
+	for i, a := range fd.Attempts {
+		attempts[i] = Attempt(a)
+	}
 	d := &Delivery{
 		Event: typ, SessionID: sessionID,
-		URL: fd.URL, Body: fd.Body, Header: fd.Header, Attempts: fd.Attempts,
+		URL: fd.URL, Body: fd.Body, Header: fd.Header, Attempts: attempts,
 		Delivered: fd.Delivered, Abandoned: fd.Abandoned,
 	}
 	s.mu.Lock()

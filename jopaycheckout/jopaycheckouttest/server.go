@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +13,8 @@ import (
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
 
-// DefaultAPIKey is the key the server accepts unless WithAPIKeys says otherwise.
+// DefaultAPIKey is the key the server accepts and NewClient uses, unless WithAPIKey sets
+// another.
 const DefaultAPIKey = "sk_test_jopaycheckouttest"
 
 // APIPath is the path prefix of the API on the fake, as on jopay.me.
@@ -34,27 +36,56 @@ const (
 	VersionB
 )
 
-// Attempt is one webhook delivery attempt: when, the status answered (0 on a transport error)
-// and the error.
-type Attempt = fakeserver.Attempt
+// Attempt is one attempt of a webhook Delivery.
+type Attempt struct {
+	// At is when the attempt was made, on the server's clock; its signature is made for it.
+	At time.Time
+	// Status is the HTTP status the receiver answered, or 0 when no answer arrived.
+	Status int
+	// Err is the transport error when no answer arrived, nil otherwise.
+	Err error
+}
 
-// Delivery records one webhook event sent to the registered URL, with every attempt.
+// Delivery records one webhook event sent to the registered URL, with every attempt. JoPay
+// Checkout does not document which answers it retries; the fake retries every non-2xx answer
+// and transport error until WithDeliveryAttempts' limit.
 type Delivery struct {
-	// Event is the event type; SessionID is the session it is about.
-	Event     jopaycheckout.EventType
+	// Event is the event type, e.g. jopaycheckout.EventSessionCompleted.
+	Event jopaycheckout.EventType
+	// SessionID is the checkout session the event is about.
 	SessionID string
-	// URL, Body, Header (of the last attempt), Attempts, Delivered and Abandoned describe the
-	// HTTP deliveries. Every non-2xx answer and transport error is retried [assumed].
-	URL       string
-	Body      []byte
-	Header    http.Header
-	Attempts  []Attempt
+	// URL is where the webhook was posted.
+	URL string
+	// Body is the payload, identical in every attempt.
+	Body []byte
+	// Header holds the headers of the last attempt, X-JoPay-Signature included.
+	Header http.Header
+	// Attempts lists every attempt, oldest first.
+	Attempts []Attempt
+	// Delivered is true when an attempt was answered 2xx.
 	Delivered bool
+	// Abandoned is true when the receiver answered a status that is not retried. The fake
+	// retries every non-2xx answer, so it stays false.
 	Abandoned bool
 }
 
-// Fault is one injected failure for AddFault.
-type Fault = fakeserver.Fault
+// Fault is one injected failure for AddFault: a status with an optional Retry-After, a dropped
+// connection, or a lost response, optionally limited to matching requests.
+type Fault struct {
+	// Status is the HTTP status to answer with, in JoPay's error envelope (ignored when Drop or
+	// LoseResponse is set). The request is not processed.
+	Status int
+	// RetryAfter, when positive, is sent as a Retry-After header, rounded up to whole seconds.
+	RetryAfter time.Duration
+	// Drop reads the whole request and then closes the connection without answering or
+	// processing it: the client cannot know whether the server acted on it.
+	Drop bool
+	// LoseResponse processes the request (a create really creates) and then closes the
+	// connection instead of answering: the case an idempotency key exists for.
+	LoseResponse bool
+	// Match limits the fault to the requests it returns true for (nil: any request).
+	Match func(*http.Request) bool
+}
 
 // Server is a running fake JoPay Checkout. It is safe for concurrent use.
 type Server struct {
@@ -66,6 +97,7 @@ type Server struct {
 
 	srv    *httptest.Server
 	faults fakeserver.Faults
+	calls  fakeserver.CallLog
 	cfg    config
 
 	mu         sync.Mutex
@@ -77,18 +109,12 @@ type Server struct {
 	hookSecret string
 	deliveries []*Delivery
 	idem       map[string]idemEntry
-	requests   []Request
-}
-
-// Request is the record of one API request as it arrived, before any fault was applied.
-type Request struct {
-	Method string
-	Path   string // e.g. "/api/checkout/v1/sessions"
-	Header http.Header
 }
 
 type config struct {
+	apiKey     string
 	keys       map[string]bool
+	noCallLog  bool
 	version    Version
 	now        func() time.Time
 	idemHeader string
@@ -98,14 +124,14 @@ type config struct {
 // Option configures NewServer.
 type Option func(*config)
 
-// WithAPIKeys sets the keys the server accepts (default DefaultAPIKey).
-func WithAPIKeys(keys ...string) Option {
-	return func(c *config) {
-		c.keys = make(map[string]bool, len(keys))
-		for _, k := range keys {
-			c.keys[k] = true
-		}
-	}
+// WithAPIKey makes the server accept key instead of DefaultAPIKey; NewClient uses it.
+func WithAPIKey(key string) Option {
+	return func(c *config) { c.apiKey = key }
+}
+
+// WithAdditionalAPIKey makes the server accept key as well.
+func WithAdditionalAPIKey(key string) Option {
+	return func(c *config) { c.keys[key] = true }
 }
 
 // WithVersion sets the response style (default VersionB); SetVersion changes it later.
@@ -146,16 +172,22 @@ func WithDeliveryClient(hc *http.Client) Option {
 	return func(c *config) { c.deliverer.Client = hc }
 }
 
+// WithoutCallLog stops the server from recording calls (see Calls), for benchmarks whose
+// memory figures should not include the log.
+func WithoutCallLog() Option {
+	return func(c *config) { c.noCallLog = true }
+}
+
 // NewServer starts a fake on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
-	cfg := config{keys: map[string]bool{DefaultAPIKey: true}, version: VersionB, now: time.Now}
+	cfg := config{apiKey: DefaultAPIKey, keys: map[string]bool{}, version: VersionB, now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
 		}
 	}
-	// Retry rule [assumed]: JoPay Checkout does not document it; PROVIDERS.md assumes every
-	// non-2xx answer is retried.
+	cfg.keys[cfg.apiKey] = true
+	// JoPay Checkout does not document which answers it retries: the fake retries every non-2xx.
 	cfg.deliverer.Retry = fakeserver.RetryNon2xx
 	cfg.deliverer.Now = cfg.now
 	s := &Server{
@@ -165,8 +197,11 @@ func NewServer(opts ...Option) *Server {
 		idem:     make(map[string]idemEntry),
 	}
 	s.faults.ErrorBody = func(status int) []byte { return errorBody(codeForStatus(status), http.StatusText(status)) }
+	if cfg.noCallLog {
+		s.calls.Disable()
+	}
 	mux := http.NewServeMux()
-	mux.Handle(APIPath+"/", s.record(s.faults.Wrap(http.HandlerFunc(s.serveAPI))))
+	mux.Handle(APIPath+"/", s.calls.Wrap(s.faults.Wrap(http.HandlerFunc(s.serveAPI))))
 	mux.HandleFunc("/checkout/", s.serveHostedPage)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
@@ -178,47 +213,52 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 // NewClient returns a jopaycheckout client for this server: base URL set, authenticated with
-// DefaultAPIKey (or, after WithAPIKeys without it, the alphabetically first accepted key), retry
-// waits of a few milliseconds. opts are applied after those and may override them.
+// the server's key (DefaultAPIKey unless WithAPIKey set another), retry waits of a few
+// milliseconds. opts are applied after those and may override them.
 func (s *Server) NewClient(opts ...jopaycheckout.Option) (*jopaycheckout.Client, error) {
 	base := []jopaycheckout.Option{
 		jopaycheckout.WithBaseURL(s.BaseURL),
 		jopaycheckout.WithRetryWait(time.Millisecond, 5*time.Millisecond),
 	}
-	return jopaycheckout.NewClient(s.anyKey(), append(base, opts...)...)
+	return jopaycheckout.NewClient(s.cfg.apiKey, append(base, opts...)...)
 }
 
-func (s *Server) anyKey() string {
-	if s.cfg.keys[DefaultAPIKey] {
-		return DefaultAPIKey
-	}
-	best := ""
-	for k := range s.cfg.keys {
-		if best == "" || k < best {
-			best = k
-		}
-	}
-	return best
+// Call is one API request the server received, including ones failed by injected faults. The
+// hosted checkout pages are not logged.
+type Call struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the URL path, e.g. "/api/checkout/v1/sessions".
+	Path string
+	// Query is the parsed query string.
+	Query url.Values
+	// RawQuery is the query string as sent, without the '?', in its original order.
+	RawQuery string
+	// Header is a copy of the request headers, credentials included.
+	Header http.Header
+	// Body is the request body (up to 1 MiB).
+	Body []byte
 }
 
-// record logs every API request that reaches the server, including those a fault then fails.
-func (s *Server) record(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
-		s.mu.Unlock()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// Requests returns every API request received so far, in order. Count them to check retries:
+// Calls returns every API request received so far, oldest first. Count them to check retries:
 // Go's http.Transport may itself resend an idempotent request on a reused connection, so a
-// client-side count can be lower than what the server saw.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+// client-side count can be lower than what the server saw. The log keeps the latest 5 000 to
+// 10 000 calls.
+func (s *Server) Calls() []Call {
+	calls := s.calls.Calls()
+	out := make([]Call, len(calls))
+	for i, c := range calls {
+		out[i] = Call(c)
+	}
+	return out
 }
+
+// CountCalls returns how many logged calls had method and path ("POST",
+// "/api/checkout/v1/sessions").
+func (s *Server) CountCalls(method, path string) int { return s.calls.Count(method, path) }
+
+// ResetCalls empties the call log.
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // SetVersion switches the response style for later answers.
 func (s *Server) SetVersion(v Version) {
@@ -242,7 +282,7 @@ func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
 
 // AddFault queues n copies of a fault; Fault.Match limits it to some requests.
-func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
+func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, fakeserver.Fault(f)) }
 
 // SetLatency delays every API call by d (0 removes the delay). A caller that gives up early
 // releases the server at once.

@@ -95,7 +95,7 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestAuthAndRoutes(t *testing.T) {
-	fake := jopaycheckouttest.NewServer(jopaycheckouttest.WithAPIKeys("sk_test_a", "sk_live_b"))
+	fake := jopaycheckouttest.NewServer(jopaycheckouttest.WithAPIKey("sk_live_b"), jopaycheckouttest.WithAdditionalAPIKey("sk_test_a"))
 	defer fake.Close()
 	for _, key := range []string{"", "sk_test_wrong", jopaycheckouttest.DefaultAPIKey} {
 		if status, out := post(t, fake, key, validBody); status != 401 || out["error"] != "unauthorized" {
@@ -127,7 +127,7 @@ func TestAuthAndRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mode() != jopaycheckout.ModeLive { // "sk_live_b" sorts before "sk_test_a"
+	if c.Mode() != jopaycheckout.ModeLive { // NewClient uses the WithAPIKey key, "sk_live_b"
 		t.Errorf("NewClient picked a %s key", c.Mode())
 	}
 	if _, err := c.GetSession(context.Background(), "cs_fake_000001"); err != nil {
@@ -192,8 +192,8 @@ func TestFaultsApplyToAPIOnly(t *testing.T) {
 	if status, out := do(t, req); status != 502 || out["error"] != "internal_error" {
 		t.Errorf("GET fault: %d %v", status, out)
 	}
-	if got := len(fake.Requests()); got != 3 {
-		t.Errorf("Requests() = %d, want 3", got)
+	if got := len(fake.Calls()); got != 3 {
+		t.Errorf("Calls() = %d, want 3", got)
 	}
 }
 
@@ -248,12 +248,12 @@ func TestLifecycleDeliversSignedWebhooks(t *testing.T) {
 		t.Errorf("Fail without webhook: %+v, %v", d, err)
 	}
 	fake.SetWebhook(srv.URL, "whsec_test")
-	d, err := fake.Complete(ctx, s.ID)
+	d, err := fake.Pay(ctx, s.ID)
 	if err != nil || !d.Delivered {
-		t.Fatalf("Complete: %+v, %v", d, err)
+		t.Fatalf("Pay: %+v, %v", d, err)
 	}
-	if _, err := fake.Complete(ctx, s.ID); !errors.Is(err, jopaycheckouttest.ErrInvalidState) {
-		t.Errorf("second Complete: %v", err)
+	if _, err := fake.Pay(ctx, s.ID); !errors.Is(err, jopaycheckouttest.ErrInvalidState) {
+		t.Errorf("second Pay: %v", err)
 	}
 	if _, err := fake.Expire(ctx, "cs_unknown"); !errors.Is(err, jopaycheckouttest.ErrNotFound) {
 		t.Errorf("unknown: %v", err)
@@ -345,5 +345,25 @@ func TestHostedPage(t *testing.T) {
 	}
 	if st, _ := open(fake.URL + "/checkout/cs_nope"); st != 404 {
 		t.Errorf("unknown: %d", st)
+	}
+}
+
+// The call log counts API calls by method and path; WithoutCallLog turns it off.
+func TestCallLog(t *testing.T) {
+	params := jopaycheckout.CreateSessionParams{AmountCents: 500, Currency: "eur",
+		SuccessURL: "https://shop.example/ok", CancelURL: "https://shop.example/no"}
+	for _, tc := range []struct {
+		opts []jopaycheckouttest.Option
+		want int
+	}{{nil, 1}, {[]jopaycheckouttest.Option{jopaycheckouttest.WithoutCallLog()}, 0}} {
+		fake := jopaycheckouttest.NewServer(tc.opts...)
+		client, _ := fake.NewClient()
+		if _, err := client.CreateSession(context.Background(), params); err != nil {
+			t.Fatal(err)
+		}
+		if n := fake.CountCalls("POST", jopaycheckouttest.APIPath+"/sessions"); n != tc.want || len(fake.Calls()) != tc.want {
+			t.Errorf("CountCalls = %d, Calls = %d, want %d", n, len(fake.Calls()), tc.want)
+		}
+		fake.Close()
 	}
 }

@@ -33,18 +33,33 @@ type session struct {
 
 // Session is a snapshot of a session's server-side state, for assertions.
 type Session struct {
-	ID             string
-	Status         string // "open", "completed" or "expired" (the version-independent state)
-	AmountCents    int64
-	Currency       string
-	LineItems      int // number of line items; 0 for the amount_cents style
-	CustomerEmail  string
-	Metadata       map[string]string
-	SuccessURL     string
-	CancelURL      string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-	CompletedAt    time.Time
+	// ID is the session id, e.g. "cs_fake_000001".
+	ID string
+	// Status is "open", "completed" or "expired": the state, whatever words the Version answers
+	// with.
+	Status string
+	// AmountCents is the total in minor units (the line items' sum, or amount_cents).
+	AmountCents int64
+	// Currency is the lower-case currency code.
+	Currency string
+	// LineItems is the number of line items; 0 for the amount_cents style.
+	LineItems int
+	// CustomerEmail is the customer_email sent at creation ("" when none).
+	CustomerEmail string
+	// Metadata is the metadata sent at creation.
+	Metadata map[string]string
+	// SuccessURL is where the hosted page sends the buyer after paying.
+	SuccessURL string
+	// CancelURL is where the hosted page sends the buyer who cancels.
+	CancelURL string
+	// CreatedAt is when the session was created, on the server's clock.
+	CreatedAt time.Time
+	// ExpiresAt is when the session expires (or expired, when Expire cut it short).
+	ExpiresAt time.Time
+	// CompletedAt is when the session was paid (zero while unpaid).
+	CompletedAt time.Time
+	// FailedAttempts counts the failed payment attempts (Fail, or ?action=fail on the hosted
+	// page).
 	FailedAttempts int
 }
 
@@ -173,8 +188,8 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.render(sess))
 }
 
-// validate applies the documented rules. The error codes are this fake's [assumed] names in
-// JoPay's documented envelope; currencies are accepted in any case and stored lower-case.
+// validate applies the documented rules. JoPay documents the error envelope but not every code:
+// the codes are the fake's own names; currencies are accepted in any case and stored lower-case.
 func (s *Server) validate(in *createIn) (*session, string, string) {
 	hasItems, hasAmount := len(in.LineItems) > 0, in.AmountCents != nil || in.Currency != ""
 	sess := &session{email: in.CustomerEmail, metadata: in.Metadata, billing: in.BillingDetails}

@@ -27,7 +27,7 @@ func ExampleNewServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = srv.Pay(ctx, pay.ID, paykit.MustDecimal("0.0005")) // half of 0.002 btc
+	_, _ = srv.PayAmount(ctx, pay.ID, paykit.MustDecimal("0.0005")) // half of 0.002 btc
 	got, _ := client.GetPayment(ctx, pay.ID)
 	fmt.Println(got.Status, got.ActuallyPaid, "of", got.PayAmount)
 
@@ -48,7 +48,7 @@ func ExampleServer_LoseResponseNext() {
 	_, err := client.CreatePayment(context.Background(), jovepay.CreatePaymentParams{
 		PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "T-2",
 	})
-	fmt.Println(err != nil, srv.Count("POST", "/v1/payment"))
+	fmt.Println(err != nil, srv.CountCalls("POST", "/v1/payment"))
 	// Output:
 	// true 1
 }
@@ -64,7 +64,7 @@ func ExampleServer_AddFault() {
 	_, err := client.CreatePayment(ctx, jovepay.CreatePaymentParams{
 		PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "T-3",
 	})
-	fmt.Println(errStatus == nil, err != nil, srv.Count("POST", "/v1/payment"))
+	fmt.Println(errStatus == nil, err != nil, srv.CountCalls("POST", "/v1/payment"))
 	// Output:
 	// true true 1
 }
@@ -101,7 +101,7 @@ func ExampleServer_PayWrongAsset() {
 	exp.PayAmount = pay.PayAmount // 0.002 btc
 
 	_, _ = srv.PayWrongAsset(ctx, pay.ID, jovepaytest.WrongAssetDeposit{Currency: "eth", Amount: paykit.MustDecimal("0.04")})
-	_ = srv.Advance(ctx, pay.ID, jovepay.StatusFinished) // resolved by hand in the dashboard
+	_, _ = srv.SetStatus(ctx, pay.ID, jovepay.StatusFinished) // resolved by hand in the dashboard
 	// Output:
 	// confirming 0.04 eth fulfil: false
 	//    jovepay: pay_currency is "eth", order expects "btc"
@@ -168,7 +168,7 @@ func ExampleServer_Redeposit() {
 		log.Fatal(err)
 	}
 	exp.PayAmount = pay.PayAmount
-	_ = srv.Complete(ctx, pay.ID)
+	_, _ = srv.Pay(ctx, pay.ID)
 	_, _ = srv.Redeposit(ctx, pay.ID, pay.PayAmount)
 	// Output:
 	// confirming repeated: false fulfil: false

@@ -125,7 +125,7 @@ type ipnFee struct {
 	ServiceFee    paykit.Decimal `json:"serviceFee"`
 }
 
-// ipnBody is a payment IPN, with the keys of the seed's payment webhook example.
+// ipnBody is a payment IPN, with the keys of JovePay's payment webhook example.
 type ipnBody struct {
 	PaymentID          any            `json:"payment_id"`
 	ParentPaymentID    any            `json:"parent_payment_id"`

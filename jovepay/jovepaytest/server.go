@@ -1,7 +1,6 @@
 package jovepaytest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -20,9 +19,16 @@ import (
 
 // Defaults of a new Server.
 const (
-	DefaultAPIKey    = "jovepay-test-api-key"
-	DefaultEmail     = "merchant@example.com"
-	DefaultPassword  = "test-password-123"
+	// DefaultAPIKey is the x-api-key the server accepts and NewClient uses, unless WithAPIKey
+	// sets another.
+	DefaultAPIKey = "jovepay-test-api-key"
+	// DefaultEmail is the dashboard login email POST /auth accepts, unless WithCredentials sets
+	// another.
+	DefaultEmail = "merchant@example.com"
+	// DefaultPassword is the dashboard password POST /auth accepts, unless WithCredentials sets
+	// another.
+	DefaultPassword = "test-password-123"
+	// DefaultIPNSecret is the secret IPNs are signed with, unless WithIPNSecret sets another.
 	DefaultIPNSecret = "jovepay-test-ipn-secret"
 	// DefaultJWTLifetime is JovePay's documented token lifetime.
 	DefaultJWTLifetime = 5 * time.Minute
@@ -30,7 +36,7 @@ const (
 
 // Server is an in-process fake of the JovePay API (NOWPayments-compatible) on 127.0.0.1. It is
 // stateful: payments and invoices created through the API live until Close, and lifecycle
-// helpers (Pay, Complete, Advance, Redeposit…) move them along and deliver signed IPNs. It is
+// helpers (Pay, PayAmount, SetStatus, Redeposit…) move them along and deliver signed IPNs. It is
 // safe for concurrent use.
 type Server struct {
 	// URL is the server's root, "http://127.0.0.1:<port>"; hosted invoice pages live under it.
@@ -41,6 +47,7 @@ type Server struct {
 	srv    *httptest.Server
 	cfg    config
 	faults fakeserver.Faults
+	calls  fakeserver.CallLog
 	jwtKey []byte
 
 	mu         sync.Mutex
@@ -50,8 +57,7 @@ type Server struct {
 	nextID     int64
 	logins     int
 	tokenGen   int
-	requests   []Request
-	deliveries []fakeserver.Delivery
+	deliveries []*Delivery
 	form       webhook.SortedJSONForm
 }
 
@@ -61,8 +67,9 @@ type config struct {
 	now                                func() time.Time
 	form                               webhook.SortedJSONForm
 	sigHeader                          string
-	ipnAttempts                        int
-	ipnBackoff                         time.Duration
+	deliveryAttempts                   int
+	deliveryBackoff                    func(n int) time.Duration
+	noCallLog                          bool
 	coinsField                         string
 	rates                              map[string]paykit.Decimal
 	mins                               map[string]paykit.Decimal
@@ -71,7 +78,8 @@ type config struct {
 // Option configures NewServer.
 type Option func(*config)
 
-// WithAPIKey sets the x-api-key the fake accepts (default DefaultAPIKey).
+// WithAPIKey makes the server accept key as x-api-key instead of DefaultAPIKey; NewClient uses
+// it.
 func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 
 // WithCredentials sets the dashboard login POST /auth accepts (default DefaultEmail and
@@ -90,20 +98,25 @@ func WithJWTLifetime(d time.Duration) Option { return func(c *config) { c.jwtLif
 // WithClock injects the clock used for JWT iat/exp checks and payment timestamps.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// WithSignatureForm selects which reference algorithm of the seed signs IPNs: webhook's Node
-// (default), PHP or Python canonical form. SetSignatureForm changes it later.
+// WithSignatureForm selects which of JovePay's published reference programs' canonical forms
+// IPNs are signed in: Node (webhook.FormNode, the default), PHP or Python. SetSignatureForm
+// changes it later.
 func WithSignatureForm(f webhook.SortedJSONForm) Option { return func(c *config) { c.form = f } }
 
 // WithSignatureHeader sets the IPN signature header (default "x-jovepay-sig"; NOWPayments
 // itself uses "x-nowpayments-sig").
 func WithSignatureHeader(name string) Option { return func(c *config) { c.sigHeader = name } }
 
-// WithIPNRetries sets how IPN deliveries are retried: attempts in all (default 4: the first
-// and 3 "recurrent notifications", the docs' example) and the wait between them (default
-// 10 ms, doubling; the real service waits the dashboard's timeout, e.g. 1 minute).
-func WithIPNRetries(attempts int, wait time.Duration) Option {
-	return func(c *config) { c.ipnAttempts, c.ipnBackoff = attempts, wait }
+// WithDeliveryAttempts sets how many times an IPN is attempted (0: the default 4, the first and
+// 3 "recurrent notifications" as in JovePay's docs' example) and the wait before attempt n+1
+// (nil: 10 ms·2^n; the real service waits the dashboard's timeout, e.g. 1 minute).
+func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
+	return func(c *config) { c.deliveryAttempts, c.deliveryBackoff = n, backoff }
 }
+
+// WithoutCallLog stops the server from recording calls (see Calls), for benchmarks whose
+// memory figures should not include the log.
+func WithoutCallLog() Option { return func(c *config) { c.noCallLog = true } }
 
 // WithMerchantCoinsField names the array GET /merchant/coins answers with: "selectedCurrencies"
 // (default, as live responses reportedly do) or "currencies" (as documented).
@@ -126,13 +139,16 @@ func NewServer(opts ...Option) *Server {
 	cfg := config{
 		apiKey: DefaultAPIKey, email: DefaultEmail, password: DefaultPassword, ipnSecret: DefaultIPNSecret,
 		jwtLifetime: DefaultJWTLifetime, now: time.Now, form: webhook.FormNode, sigHeader: "x-jovepay-sig",
-		ipnAttempts: 4, ipnBackoff: 10 * time.Millisecond, coinsField: "selectedCurrencies",
-		rates: defaultRates(), mins: defaultMins(),
+		coinsField: "selectedCurrencies",
+		rates:      defaultRates(), mins: defaultMins(),
 	}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
+	}
+	if cfg.deliveryAttempts <= 0 {
+		cfg.deliveryAttempts = 4
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -142,7 +158,10 @@ func NewServer(opts ...Option) *Server {
 		nextID: 5_000_000_000, // above 2^32: ids must survive as exact digits
 	}
 	s.faults.ErrorBody = faultBody
-	s.srv = httptest.NewServer(s.record(s.faults.Wrap(s.routes())))
+	if cfg.noCallLog {
+		s.calls.Disable()
+	}
+	s.srv = httptest.NewServer(s.calls.Wrap(s.faults.Wrap(s.routes())))
 	s.URL = s.srv.URL
 	s.BaseURL = s.srv.URL + "/v1"
 	return s
@@ -190,18 +209,26 @@ func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
 // AddFault(n, Fault{LoseResponse: true, Match: Match("POST", "/v1/payment")}).
 func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
 
-// Fault is one injected failure: a status (with Retry-After), a dropped connection, or a lost
-// response, for the requests Match accepts (nil: any). See Match.
-type Fault = fakeserver.Fault
-
-// Delivery is the record of one IPN delivery and its attempts.
-type Delivery = fakeserver.Delivery
-
-// Attempt is one attempt of a Delivery.
-type Attempt = fakeserver.Attempt
+// Fault is one injected failure for AddFault: a status with an optional Retry-After, a dropped
+// connection, or a lost response, optionally limited to matching requests (see Match).
+type Fault struct {
+	// Status is the HTTP status to answer with, in JovePay's error envelope (ignored when Drop
+	// or LoseResponse is set). The request is not processed.
+	Status int
+	// RetryAfter, when positive, is sent as a Retry-After header, rounded up to whole seconds.
+	RetryAfter time.Duration
+	// Drop reads the whole request and then closes the connection without answering or
+	// processing it: the client cannot know whether the server acted on it.
+	Drop bool
+	// LoseResponse processes the request (a payment really is created) and then closes the
+	// connection instead of answering: the ambiguous failure an unkeyed create must survive.
+	LoseResponse bool
+	// Match limits the fault to the requests it returns true for (nil: any request).
+	Match func(*http.Request) bool
+}
 
 // AddFault queues n copies of a fault (use Fault.Match to target one endpoint).
-func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
+func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, fakeserver.Fault(f)) }
 
 // SetLatency delays every request by d.
 func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
@@ -209,52 +236,39 @@ func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 // ResetFaults removes queued faults and latency.
 func (s *Server) ResetFaults() { s.faults.Reset() }
 
-// Request is one request the fake received (recorded before fault injection, so failed and
-// dropped requests are counted too).
-type Request struct {
+// Call is one request the server received, including ones failed by injected faults and
+// dropped ones.
+type Call struct {
 	// Method is the HTTP method.
 	Method string
 	// Path is the URL path, including the /v1 prefix.
 	Path string
 	// Query is the parsed query string.
 	Query url.Values
-	// Header is a copy of the request headers (credentials included: it is a fake).
+	// RawQuery is the query string as sent, without the '?', in its original order.
+	RawQuery string
+	// Header is a copy of the request headers, credentials included.
 	Header http.Header
 	// Body is the request body (up to 1 MiB).
 	Body []byte
 }
 
-// Requests returns every request received so far, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Count returns how many requests had this method and path ("/v1/payment").
-func (s *Server) Count(method, path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if r.Method == method && r.Path == path {
-			n++
-		}
+// Calls returns every request received so far, oldest first. The log keeps the latest 5 000 to
+// 10 000 calls.
+func (s *Server) Calls() []Call {
+	calls := s.calls.Calls()
+	out := make([]Call, len(calls))
+	for i, c := range calls {
+		out[i] = Call(c)
 	}
-	return n
+	return out
 }
 
-// record keeps a copy of every request and hands on a body that can be read again.
-func (s *Server) record(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-		s.mu.Unlock()
-		next.ServeHTTP(w, r)
-	})
-}
+// CountCalls returns how many logged calls had method and path ("POST", "/v1/payment").
+func (s *Server) CountCalls(method, path string) int { return s.calls.Count(method, path) }
+
+// ResetCalls empties the call log.
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // Match returns a request matcher for Fault.Match (see AddFault): method and URL path
 // ("POST", "/v1/payment").
@@ -358,9 +372,9 @@ func (s *Server) SetSignatureForm(f webhook.SortedJSONForm) {
 	s.form = f
 }
 
-// Deliveries returns every IPN delivery made so far (each with its attempts), in order.
-func (s *Server) Deliveries() []Delivery {
+// Deliveries returns every IPN delivery made so far (each with its attempts), oldest first.
+func (s *Server) Deliveries() []*Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.deliveries...)
+	return append([]*Delivery(nil), s.deliveries...)
 }

@@ -213,14 +213,14 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	p := create("P-1")
-	if err := srv.Pay(ctx, p.ID, paykit.MustDecimal("0.0005")); err != nil {
+	if _, err := srv.PayAmount(ctx, p.ID, paykit.MustDecimal("0.0005")); err != nil {
 		t.Fatal(err)
 	}
 	got := status(p.ID)
 	if got.Status != jovepay.StatusPartiallyPaid || got.ActuallyPaid.String() != "0.0005" || got.PayinHash == "" {
 		t.Errorf("partial: %+v", got)
 	}
-	if err := srv.Pay(ctx, p.ID, paykit.MustDecimal("0.0015")); !errors.Is(err, jovepaytest.ErrTransition) {
+	if _, err := srv.PayAmount(ctx, p.ID, paykit.MustDecimal("0.0015")); !errors.Is(err, jovepaytest.ErrTransition) {
 		t.Errorf("paying a partially paid payment again: %v (use Redeposit)", err)
 	}
 	child, err := srv.Redeposit(ctx, p.ID, paykit.MustDecimal("0.0015"))
@@ -234,28 +234,28 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	q := create("P-2")
-	if err := srv.Complete(ctx, q.ID); err != nil {
+	if _, err := srv.Pay(ctx, q.ID); err != nil {
 		t.Fatal(err)
 	}
 	got = status(q.ID)
 	if got.Status != jovepay.StatusFinished || !got.ActuallyPaid.Equal(got.PayAmount) || got.OutcomeAmount.String() != "0.00199" || got.PayoutHash == "" {
 		t.Errorf("complete: %+v", got)
 	}
-	if err := srv.Expire(ctx, q.ID); !errors.Is(err, jovepaytest.ErrTransition) {
+	if _, err := srv.Expire(ctx, q.ID); !errors.Is(err, jovepaytest.ErrTransition) {
 		t.Errorf("expire a finished payment: %v", err)
 	}
-	if err := srv.Refund(ctx, q.ID); err != nil || status(q.ID).Status != jovepay.StatusRefunded {
+	if _, err := srv.Refund(ctx, q.ID); err != nil || status(q.ID).Status != jovepay.StatusRefunded {
 		t.Errorf("refund: %v", err)
 	}
 	r := create("P-3")
-	if err := srv.Expire(ctx, r.ID); err != nil || status(r.ID).Status != jovepay.StatusExpired {
+	if _, err := srv.Expire(ctx, r.ID); err != nil || status(r.ID).Status != jovepay.StatusExpired {
 		t.Errorf("expire: %v", err)
 	}
 	f := create("P-4")
-	if err := srv.Fail(ctx, f.ID); err != nil || status(f.ID).Status != jovepay.StatusFailed {
+	if _, err := srv.Fail(ctx, f.ID); err != nil || status(f.ID).Status != jovepay.StatusFailed {
 		t.Errorf("fail: %v", err)
 	}
-	if err := srv.Advance(ctx, "999", jovepay.StatusFinished); err == nil {
+	if _, err := srv.SetStatus(ctx, "999", jovepay.StatusFinished); err == nil {
 		t.Error("unknown payment advanced")
 	}
 	est, err := c.UpdateMerchantEstimate(ctx, create("P-5").ID)
@@ -298,7 +298,7 @@ func TestIPNSignedInChosenForm(t *testing.T) {
 	forms := []webhook.SortedJSONForm{webhook.FormNode, webhook.FormPHP, webhook.FormPython}
 	for _, f := range forms {
 		srv.SetSignatureForm(f)
-		if err := srv.Advance(ctx, p.ID, jovepay.StatusConfirming); err != nil {
+		if _, err := srv.SetStatus(ctx, p.ID, jovepay.StatusConfirming); err != nil {
 			t.Fatal(err)
 		}
 		srv.DeliverIPN(ctx, recv.URL, body)
@@ -354,7 +354,7 @@ func TestInvoicePageRedirects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Complete(ctx, id); err != nil {
+	if _, err := srv.Pay(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if r := get(); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "https://shop.example/thanks" {
@@ -394,7 +394,44 @@ func TestFaults(t *testing.T) {
 	if status, _ := call(t, "POST", srv.BaseURL+"/payment", key, `{"price_amount":100,"price_currency":"usd","pay_currency":"btc"}`); status != 201 {
 		t.Errorf("after reset: %d", status)
 	}
-	if n := srv.Count("GET", "/v1/currencies"); n != 3 {
+	if n := srv.CountCalls("GET", "/v1/currencies"); n != 3 {
 		t.Errorf("recorded %d currency requests, want 3 (failed and dropped ones too)", n)
+	}
+}
+
+// Helpers return once their IPNs were delivered, with the last one's Delivery.
+func TestHelpersReturnLastDelivery(t *testing.T) {
+	srv := jovepaytest.NewServer()
+	defer srv.Close()
+	c, _ := srv.NewClient()
+	ctx := context.Background()
+	var statuses []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Status string `json:"payment_status"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		statuses = append(statuses, b.Status) // deliveries are sequential
+	}))
+	defer recv.Close()
+	p, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd",
+		PayCurrency: "btc", IPNCallbackURL: recv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := srv.Pay(ctx, p.ID)
+	if err != nil || d == nil || !d.Delivered || d.PaymentID != p.ID || d.Status != jovepay.StatusFinished || len(d.Attempts) != 1 || d.Attempts[0].Status != 200 {
+		t.Fatalf("Pay = %+v, %v", d, err)
+	}
+	if got := strings.Join(statuses, ","); got != "confirming,confirmed,sending,finished" {
+		t.Errorf("received before Pay returned: %s", got)
+	}
+	dels := srv.Deliveries()
+	if len(dels) != 4 || dels[3] != d {
+		t.Errorf("Deliveries() = %d, want 4 ending with Pay's", len(dels))
+	}
+	again, err := srv.Redeliver(ctx, p.ID)
+	if err != nil || !bytes.Equal(again.Body, d.Body) || again.Status != jovepay.StatusFinished {
+		t.Errorf("Redeliver = %+v, %v", again, err)
 	}
 }

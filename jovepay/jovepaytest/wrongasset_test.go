@@ -73,7 +73,7 @@ func TestPayWrongAsset(t *testing.T) {
 	}
 
 	// Held (the default): one IPN, confirming, reporting the asset and amount received, with the
-	// keys of the seed's payment webhook and nothing invented.
+	// keys of JovePay's payment webhook example and nothing invented.
 	p := create("WA-1", "btc", "100", true)
 	if id, err := srv.PayWrongAsset(ctx, p.ID, eth("0.04")); err != nil || id != p.ID {
 		t.Fatalf("PayWrongAsset = %s, %v", id, err)
@@ -104,8 +104,8 @@ func TestPayWrongAsset(t *testing.T) {
 	if st.Status != jovepay.StatusConfirming || st.Network != "eth" || st.PayinHash == "" || st.OriginType != "" {
 		t.Errorf("held payment %+v", st)
 	}
-	// Resolved by hand: Advance; the payout is the deposit valued in btc, less the fee.
-	if err := srv.Advance(ctx, p.ID, jovepay.StatusFinished); err != nil {
+	// Resolved by hand: SetStatus; the payout is the deposit valued in btc, less the fee.
+	if _, err := srv.SetStatus(ctx, p.ID, jovepay.StatusFinished); err != nil {
 		t.Fatal(err)
 	}
 	if st := status(p.ID); st.OutcomeAmount.String() != "0.00199" || st.OutcomeCurrency != "btc" || st.PayCurrency != "eth" {

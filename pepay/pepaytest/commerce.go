@@ -1,6 +1,7 @@
 package pepaytest
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,11 +38,13 @@ type wireOrder struct {
 
 // CommerceOrder describes an order for AddCommerceOrder. Every field is optional.
 type CommerceOrder struct {
-	// InvoiceID, CustomerID, WalletAddress and WalletNetwork are what the commerce stream's
-	// filters (invoice_id, customer_id, wallet_address, wallet_network) match on.
-	InvoiceID     string
-	CustomerID    string
+	// InvoiceID is the order's invoice, matched by the commerce stream's invoice_id filter.
+	InvoiceID string
+	// CustomerID is the order's customer, matched by the customer_id filter.
+	CustomerID string
+	// WalletAddress is the payor's wallet, matched by the wallet_address filter.
 	WalletAddress string
+	// WalletNetwork is the wallet's network, matched by the wallet_network filter.
 	WalletNetwork string
 	// Status is the order's initial status (default "pending").
 	Status string
@@ -59,11 +62,12 @@ func (o *order) wire() wireOrder {
 
 // AddCommerceOrder creates a commerce order and logs commerce.order.created, delivered by
 // webhook and on the commerce stream (never on the merchant stream). It returns the order id
-// (deterministic: the n-th order always has the same UUID).
-func (s *Server) AddCommerceOrder(o CommerceOrder) (string, error) {
+// (deterministic: the n-th order always has the same UUID) once the webhook was delivered (see
+// Deliveries).
+func (s *Server) AddCommerceOrder(ctx context.Context, o CommerceOrder) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return "", errClosed
 	}
 	s.orderSeq++
@@ -76,32 +80,40 @@ func (s *Server) AddCommerceOrder(o CommerceOrder) (string, error) {
 		ord.status = "pending"
 	}
 	s.orders[ord.id] = ord
-	s.appendOrderLocked(pepay.EventCommerceOrderCreated, ord, nil)
+	rec := s.appendOrderLocked(pepay.EventCommerceOrderCreated, ord, nil)
+	s.mu.Unlock()
+	if _, err := s.awaitDelivery(ctx, rec); err != nil {
+		return "", err
+	}
 	return ord.id, nil
 }
 
 // UpdateCommerceOrder sets an order's status and logs commerce.order.updated with the previous
-// status in previous_attributes.
-func (s *Server) UpdateCommerceOrder(id, status string) error {
+// status in previous_attributes. It returns once the webhook was delivered, with its Delivery
+// (nil when no webhook is registered).
+func (s *Server) UpdateCommerceOrder(ctx context.Context, id, status string) (*Delivery, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		return errClosed
+		s.mu.Unlock()
+		return nil, errClosed
 	}
 	ord, ok := s.orders[id]
 	if !ok {
-		return fmt.Errorf("pepaytest: no commerce order %q", id)
+		s.mu.Unlock()
+		return nil, fmt.Errorf("pepaytest: no commerce order %q", id)
 	}
 	if status == "" {
-		return fmt.Errorf("pepaytest: empty order status")
+		s.mu.Unlock()
+		return nil, fmt.Errorf("pepaytest: empty order status")
 	}
 	prev := ord.status
 	ord.status, ord.updatedAt = status, s.now()
-	s.appendOrderLocked(pepay.EventCommerceOrderUpdated, ord, map[string]any{"status": prev})
-	return nil
+	rec := s.appendOrderLocked(pepay.EventCommerceOrderUpdated, ord, map[string]any{"status": prev})
+	s.mu.Unlock()
+	return s.awaitDelivery(ctx, rec)
 }
 
-func (s *Server) appendOrderLocked(typ pepay.EventType, ord *order, prev map[string]any) {
+func (s *Server) appendOrderLocked(typ pepay.EventType, ord *order, prev map[string]any) *eventRec {
 	var inv *invoice
 	if i, ok := s.invoices[ord.invoiceID]; ok {
 		inv = i
@@ -112,4 +124,5 @@ func (s *Server) appendOrderLocked(typ pepay.EventType, ord *order, prev map[str
 	if ord.customerID != "" {
 		rec.customerID = ord.customerID
 	}
+	return rec
 }

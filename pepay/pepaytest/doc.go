@@ -9,13 +9,22 @@
 //
 //	srv := pepaytest.NewServer()
 //	defer srv.Close()
-//	client, _ := srv.NewClient()         // a pepay.Client aimed at srv.BaseURL with its API key
-//	srv.SetWebhook(endpointURL, secret)  // signed deliveries of every later event
+//	client, _ := srv.NewClient() // a pepay.Client aimed at srv.BaseURL with its API key
+//	srv.SetWebhook(endpointURL, secret) // signed deliveries of every later event
 //	created, _ := client.CreateInvoice(ctx, params)
-//	srv.Pay(created.InvoiceID)           // payment.created, invoice.updated (paid), payment.updated
-//	orderID, _ := srv.AddCommerceOrder(pepaytest.CommerceOrder{CustomerID: "cus_1"}) // commerce.order.created
-//	srv.UpdateCommerceOrder(orderID, "completed")                               // commerce.order.updated
-//	srv.SetMainnetAccess(true)           // Pepay approved the mainnet request
+//	// invoice_payment.created, invoice.updated (paid), invoice_payment.updated:
+//	d, _ := srv.Pay(ctx, created.InvoiceID)
+//	// commerce.order.created, then commerce.order.updated:
+//	orderID, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_1"})
+//	srv.UpdateCommerceOrder(ctx, orderID, "completed")
+//	srv.SetMainnetAccess(true) // Pepay approved the mainnet request
+//
+// Lifecycle helpers (Pay, PayAmount, Expire, Cancel, Ping, AddInvoice, AddCommerceOrder,
+// UpdateCommerceOrder) log events, which the streams carry and the webhook endpoint receives.
+// A helper returns once the webhook deliveries of its events finished (or were given up on),
+// with the last one's *Delivery; every delivery is kept in Deliveries. Events caused by API
+// requests are delivered after the response: WaitWebhooks waits for them. Every request is
+// logged (Calls, CountCalls, ResetCalls).
 //
 // Credentials: APIKey, DashboardToken and CommerceKey (WithAPIKey, WithDashboardToken,
 // WithCommerceKey). The commerce order object and the verify answer are the fake's own shapes:
@@ -23,7 +32,9 @@
 //
 // Faults: FailNext, DropNext, LoseResponseNext (the request is processed, the answer lost),
 // AddFault and SetLatency for REST; DropStreams, DropStreamEvery, RefuseResumes,
-// InjectStreamError and SetStreamsSilent for the WebSockets (all three streams).
+// ResendOnResume (a resume sends the last events before since again), FailStreamsNext (an
+// upgrade refused with a status and Retry-After), InjectStreamError and SetStreamsSilent for
+// the WebSockets (all three streams).
 //
 // Ids are deterministic (invoice n always has the same UUID); event ids follow Pepay's
 // "evt_<ms>-<seq>" form. The server listens on 127.0.0.1 only.

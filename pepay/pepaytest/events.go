@@ -27,6 +27,10 @@ type eventRec struct {
 	wallet        string
 	walletNetwork string
 	body          []byte // the event JSON, as sent on every channel
+	// delivered is closed once the webhook delivery finished (nil: not queued); delivery is its
+	// record, set before, under Server.mu.
+	delivered chan struct{}
+	delivery  *Delivery
 }
 
 type eventRequest struct {
@@ -143,9 +147,22 @@ type eventFilter struct {
 	walletNetwork string
 }
 
+// matchEventType reports whether typ matches pattern the way Pepay's type filters do: an exact
+// name, "*" for everything, or a prefix wildcard such as "invoice.*" (which matches
+// "invoice.updated" but not "invoice_payment.updated").
+func matchEventType(pattern, typ string) bool {
+	switch {
+	case pattern == "*":
+		return true
+	case strings.HasSuffix(pattern, ".*"):
+		return strings.HasPrefix(typ, pattern[:len(pattern)-1])
+	}
+	return pattern == typ
+}
+
 // commerceEvent reports whether e belongs on the commerce stream rather than the merchant and
 // payor streams.
-func commerceEvent(e *eventRec) bool { return pepay.MatchEventType("commerce.order.*", string(e.typ)) }
+func commerceEvent(e *eventRec) bool { return matchEventType("commerce.order.*", string(e.typ)) }
 
 func (f *eventFilter) match(e *eventRec) bool {
 	switch f.stream {
@@ -161,7 +178,7 @@ func (f *eventFilter) match(e *eventRec) bool {
 	if len(f.types) > 0 {
 		ok := false
 		for _, t := range f.types {
-			if pepay.MatchEventType(t, string(e.typ)) {
+			if matchEventType(t, string(e.typ)) {
 				ok = true
 				break
 			}
@@ -257,8 +274,11 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 
 // LoggedEvent summarizes one logged event without parsing it.
 type LoggedEvent struct {
-	ID        string
-	Type      pepay.EventType
+	// ID is the event's id ("evt_<ms>-<seq>").
+	ID string
+	// Type is the event type, e.g. pepay.EventInvoiceUpdated.
+	Type pepay.EventType
+	// InvoiceID is the invoice the event is about ("" for events about none, such as test.ping).
 	InvoiceID string
 }
 

@@ -22,8 +22,8 @@ func ExampleServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = srv.Underpay(created.InvoiceID, 15_000) // $15 of $40
-	_ = srv.Pay(created.InvoiceID)              // the remaining $25
+	_, _ = srv.PayAmount(ctx, created.InvoiceID, 15_000) // $15 of $40
+	_, _ = srv.Pay(ctx, created.InvoiceID)               // the remaining $25
 
 	inv, _ := client.GetInvoice(ctx, created.InvoiceID, pepay.Expand(pepay.ExpandPayments))
 	fmt.Println(inv.Status, inv.AmountPaid, len(inv.Payments), "payments")

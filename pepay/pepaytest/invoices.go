@@ -2,6 +2,7 @@ package pepaytest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -114,9 +115,10 @@ func (s *Server) createInvoice(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// AddInvoice creates an invoice directly, as if created through the API (an invoice.created
-// event is logged), and returns its id. Useful to seed a test quickly.
-func (s *Server) AddInvoice(p pepay.CreateInvoiceParams) (string, error) {
+// AddInvoice creates an invoice directly, as if created through the API, for a quick test
+// setup: it logs invoice.created and returns the invoice's id once the webhook was delivered
+// (see Deliveries).
+func (s *Server) AddInvoice(ctx context.Context, p pepay.CreateInvoiceParams) (string, error) {
 	m, ok := pepay.USDMillisFromDecimal(p.AmountUSD)
 	if !ok || m < pepay.MinAmount || m > pepay.MaxAmount {
 		return "", validationError("amount_usd must be between 0.01 and 1000000 with at most 3 decimals")
@@ -130,12 +132,16 @@ func (s *Server) AddInvoice(p pepay.CreateInvoiceParams) (string, error) {
 		req.ExpiresIn = &n
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return "", errClosed
 	}
 	inv := s.newInvoiceLocked(req, int64(m))
-	s.appendLocked(pepay.EventInvoiceCreated, s.wire(inv, false, false, 0), nil, nil, inv)
+	rec := s.appendLocked(pepay.EventInvoiceCreated, s.wire(inv, false, false, 0), nil, nil, inv)
+	s.mu.Unlock()
+	if _, err := s.awaitDelivery(ctx, rec); err != nil {
+		return "", err
+	}
 	return inv.id, nil
 }
 

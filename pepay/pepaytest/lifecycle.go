@@ -1,6 +1,7 @@
 package pepaytest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,20 +11,31 @@ import (
 
 // Network and wallet the fake's payments come from.
 const (
+	// PayNetwork is the network of every payment the lifecycle helpers record.
 	PayNetwork = "base"
-	PayWallet  = "0x5eed000000000000000000000000000000000001"
+	// PayWallet is the payor wallet every payment comes from.
+	PayWallet = "0x5eed000000000000000000000000000000000001"
 )
 
-// Pay pays the invoice's remaining amount. It logs invoice_payment.created (confirmed,
-// settlement pending), invoice.updated (paid) and invoice_payment.updated (settled, stage
-// final), delivered by webhook and stream. It fails for an unknown id or a terminal invoice.
-func (s *Server) Pay(id string) error {
+// Pay plays the payor paying the invoice's remaining amount. It logs invoice_payment.created
+// (confirmed, settlement pending), invoice.updated (paid) and invoice_payment.updated (settled,
+// stage final), delivered by webhook and stream, and returns once the webhooks were delivered
+// (or given up on), with the last one's Delivery (nil when no webhook is registered). It fails
+// for an unknown id or a terminal invoice.
+func (s *Server) Pay(ctx context.Context, id string) (*Delivery, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inv, err := s.payable(id)
 	if err != nil {
-		return err
+		s.mu.Unlock()
+		return nil, err
 	}
+	rec := s.payLocked(inv)
+	s.mu.Unlock()
+	return s.awaitDelivery(ctx, rec)
+}
+
+// payLocked pays inv's remainder and returns the last event logged. s.mu must be held.
+func (s *Server) payLocked(inv *invoice) *eventRec {
 	before := s.wire(inv, false, false, 0)
 	p := s.addPaymentLocked(inv, inv.amount-inv.paid, pepay.PaymentConfirmed)
 	s.appendLocked(pepay.EventInvoicePaymentCreated, s.wirePayment(p), nil, nil, inv)
@@ -35,59 +47,82 @@ func (s *Server) Pay(id string) error {
 	p.settlementID = int64(9000 + s.paySeq)
 	sum := sha256.Sum256([]byte("settlement:" + p.id))
 	p.txHash = "0x" + hex.EncodeToString(sum[:])
-	s.appendLocked(pepay.EventInvoicePaymentUpdated, s.wirePayment(p), map[string]any{"settlement_status": pepay.SettlementPending}, nil, inv)
-	return nil
+	return s.appendLocked(pepay.EventInvoicePaymentUpdated, s.wirePayment(p), map[string]any{"settlement_status": pepay.SettlementPending}, nil, inv)
 }
 
-// Underpay records a payment of amount (less than the remainder): the invoice becomes underpaid
-// with the network and token locked. It logs invoice_payment.created (underpaid) and
-// invoice.updated (underpaid).
-func (s *Server) Underpay(id string, amount pepay.USDMillis) error {
+// PayAmount plays the payor paying amount, at most the remainder. The remainder in full is Pay.
+// Less makes the invoice underpaid, with the network and token locked: it logs
+// invoice_payment.created (underpaid) and invoice.updated (underpaid), and returns once the
+// webhooks were delivered, with the last one's Delivery (nil when no webhook is registered).
+func (s *Server) PayAmount(ctx context.Context, id string, amount pepay.USDMillis) (*Delivery, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inv, err := s.payable(id)
 	if err != nil {
-		return err
+		s.mu.Unlock()
+		return nil, err
 	}
-	if amount <= 0 || int64(amount) >= inv.amount-inv.paid {
-		return fmt.Errorf("pepaytest: underpayment must be positive and below the remaining %s", pepay.USDMillis(inv.amount-inv.paid))
+	remaining := inv.amount - inv.paid
+	if amount <= 0 || int64(amount) > remaining {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("pepaytest: payment must be positive and at most the remaining %s", pepay.USDMillis(remaining))
 	}
-	before := s.wire(inv, false, false, 0)
-	p := s.addPaymentLocked(inv, int64(amount), pepay.PaymentUnderpaid)
-	s.appendLocked(pepay.EventInvoicePaymentCreated, s.wirePayment(p), nil, nil, inv)
-	inv.status = pepay.StatusUnderpaid
-	inv.lockedToken = 1
-	s.appendLocked(pepay.EventInvoiceUpdated, s.wire(inv, false, false, 0), map[string]any{
-		"status": before.Status, "amount_paid": before.AmountPaid, "amount_remaining": before.AmountRemaining,
-	}, nil, inv)
-	return nil
+	var rec *eventRec
+	if int64(amount) == remaining {
+		rec = s.payLocked(inv)
+	} else {
+		before := s.wire(inv, false, false, 0)
+		p := s.addPaymentLocked(inv, int64(amount), pepay.PaymentUnderpaid)
+		s.appendLocked(pepay.EventInvoicePaymentCreated, s.wirePayment(p), nil, nil, inv)
+		inv.status = pepay.StatusUnderpaid
+		inv.lockedToken = 1
+		rec = s.appendLocked(pepay.EventInvoiceUpdated, s.wire(inv, false, false, 0), map[string]any{
+			"status": before.Status, "amount_paid": before.AmountPaid, "amount_remaining": before.AmountRemaining,
+		}, nil, inv)
+	}
+	s.mu.Unlock()
+	return s.awaitDelivery(ctx, rec)
 }
 
-// Expire expires an unpaid or underpaid invoice and logs invoice.updated.
-func (s *Server) Expire(id string) error { return s.finish(id, pepay.StatusExpired) }
+// Expire expires an unpaid or underpaid invoice and logs invoice.updated. It returns once the
+// webhook was delivered, with its Delivery (nil when no webhook is registered).
+func (s *Server) Expire(ctx context.Context, id string) (*Delivery, error) {
+	return s.finish(ctx, id, pepay.StatusExpired)
+}
 
-// Cancel cancels an unpaid or underpaid invoice and logs invoice.updated.
-func (s *Server) Cancel(id string) error { return s.finish(id, pepay.StatusCanceled) }
+// Cancel cancels an unpaid or underpaid invoice and logs invoice.updated. It returns once the
+// webhook was delivered, with its Delivery (nil when no webhook is registered).
+func (s *Server) Cancel(ctx context.Context, id string) (*Delivery, error) {
+	return s.finish(ctx, id, pepay.StatusCanceled)
+}
 
-func (s *Server) finish(id string, to pepay.Status) error {
+func (s *Server) finish(ctx context.Context, id string, to pepay.Status) (*Delivery, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inv, err := s.payable(id)
 	if err != nil {
-		return err
+		s.mu.Unlock()
+		return nil, err
 	}
 	prev := inv.status
 	inv.status = to
-	s.appendLocked(pepay.EventInvoiceUpdated, s.wire(inv, false, false, 0), map[string]any{"status": prev}, nil, inv)
-	return nil
+	rec := s.appendLocked(pepay.EventInvoiceUpdated, s.wire(inv, false, false, 0), map[string]any{"status": prev}, nil, inv)
+	s.mu.Unlock()
+	return s.awaitDelivery(ctx, rec)
 }
 
-// Ping logs a test.ping event (no data object other than a ping), like the dashboard's test button.
-func (s *Server) Ping() string {
+// Ping logs a test.ping event (no data object other than a ping), like the dashboard's test
+// button, and returns its id once the webhook was delivered (see Deliveries).
+func (s *Server) Ping(ctx context.Context) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.closed {
+		s.mu.Unlock()
+		return "", errClosed
+	}
 	rec := s.appendLocked(pepay.EventTestPing, map[string]any{"object": "ping", "message": "test"}, nil, nil, nil)
-	return rec.id
+	s.mu.Unlock()
+	if _, err := s.awaitDelivery(ctx, rec); err != nil {
+		return "", err
+	}
+	return rec.id, nil
 }
 
 func (s *Server) payable(id string) (*invoice, error) {

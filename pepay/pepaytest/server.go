@@ -1,10 +1,8 @@
 package pepaytest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,7 +14,8 @@ import (
 	"github.com/paykit-go/paykit/pepay"
 )
 
-// DefaultAPIKey is the merchant key the fake accepts unless WithAPIKey sets another.
+// DefaultAPIKey is the merchant key (x-api-key) the server accepts and NewClient uses, unless
+// WithAPIKey sets another.
 const DefaultAPIKey = "pk_test_pepaytest_0123456789abcdef"
 
 // DefaultDashboardToken is the dashboard JWT the fake accepts (Authorization: Bearer) unless
@@ -54,6 +53,7 @@ type Server struct {
 
 	srv        *httptest.Server
 	faults     fakeserver.Faults
+	calls      fakeserver.CallLog
 	now        func() time.Time
 	env        pepay.Environment
 	merchantID int64
@@ -76,7 +76,6 @@ type Server struct {
 	orderSeq  int
 	mainnet   bool              // the account has mainnet access
 	userEnv   pepay.Environment // the dashboard user's environment
-	requests  []Request
 	closed    bool
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -88,7 +87,8 @@ type Server struct {
 // Option configures NewServer.
 type Option func(*Server)
 
-// WithAPIKey sets the merchant key the server accepts (default DefaultAPIKey).
+// WithAPIKey makes the server accept key as x-api-key instead of DefaultAPIKey; NewClient uses
+// it.
 func WithAPIKey(key string) Option { return func(s *Server) { s.APIKey = key } }
 
 // WithDashboardToken sets the dashboard JWT the server accepts (default DefaultDashboardToken).
@@ -116,6 +116,10 @@ func WithReplayWindow(n int) Option { return func(s *Server) { s.streamCfg.repla
 func WithDeliveryAttempts(n int, backoff func(n int) time.Duration) Option {
 	return func(s *Server) { s.hook.attempts, s.hook.backoff = n, backoff }
 }
+
+// WithoutCallLog stops the server from recording calls (see Calls), for benchmarks whose
+// memory figures should not include the log.
+func WithoutCallLog() Option { return func(s *Server) { s.calls.Disable() } }
 
 // NewServer starts a fake Pepay on 127.0.0.1. Close it when done.
 func NewServer(opts ...Option) *Server {
@@ -155,7 +159,7 @@ func NewServer(opts ...Option) *Server {
 	root.HandleFunc("GET "+pepay.CommerceStreamPath, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, streamCommerce) })
 	root.HandleFunc("GET "+pepay.PayorStreamPath, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, streamPayor) })
 	root.Handle("/", s.faults.Wrap(rest))
-	s.srv = httptest.NewServer(s.record(root))
+	s.srv = httptest.NewServer(s.calls.Wrap(root))
 	s.URL = s.srv.URL
 	s.BaseURL = s.srv.URL
 	return s
@@ -210,57 +214,70 @@ func (s *Server) LoseResponseNext(n int) { s.faults.LoseResponseNext(n) }
 // SetLatency delays every REST request by d.
 func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
-// Fault is one injected REST failure: a status (with Retry-After), a dropped connection, or a
-// lost response, for the requests Match accepts (nil: any).
-type Fault = fakeserver.Fault
+// Fault is one injected REST failure for AddFault: a status with an optional Retry-After, a
+// dropped connection, or a lost response, optionally limited to matching requests.
+type Fault struct {
+	// Status is the HTTP status to answer with, in Pepay's error envelope (ignored when Drop or
+	// LoseResponse is set). The request is not processed.
+	Status int
+	// RetryAfter, when positive, is sent as a Retry-After header, rounded up to whole seconds.
+	RetryAfter time.Duration
+	// Drop reads the whole request and then closes the connection without answering or
+	// processing it: the client cannot know whether the server acted on it.
+	Drop bool
+	// LoseResponse processes the request (an invoice is created) and then closes the connection
+	// instead of answering: only a keyed retry is safe after that.
+	LoseResponse bool
+	// Match limits the fault to the requests it returns true for (nil: any request).
+	Match func(*http.Request) bool
+}
 
 // AddFault queues n copies of a REST fault; Fault.Match limits it to some requests.
-func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, f) }
+func (s *Server) AddFault(n int, f Fault) { s.faults.Add(n, fakeserver.Fault(f)) }
 
 // ResetFaults clears REST faults (lost responses included), the latency and stream faults.
 func (s *Server) ResetFaults() {
 	s.faults.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.streamCfg.dropEvery, s.streamCfg.refuseResumes, s.streamCfg.silent = 0, 0, false
-	s.streamCfg.errors = nil
+	s.streamCfg.dropEvery, s.streamCfg.refuseResumes, s.streamCfg.resend, s.streamCfg.silent = 0, 0, 0, false
+	s.streamCfg.errors, s.streamCfg.refusals = nil, nil
 }
 
-// Request is one request the server received.
-type Request struct {
+// Call is one request the server received (REST or WebSocket upgrade), including ones failed
+// by injected faults.
+type Call struct {
+	// Method is the HTTP method.
 	Method string
-	Path   string
-	Query  url.Values
+	// Path is the URL path, e.g. "/api/v1/invoices".
+	Path string
+	// Query is the parsed query string.
+	Query url.Values
+	// RawQuery is the query string as sent, without the '?', in its original order.
+	RawQuery string
+	// Header is a copy of the request headers, credentials included.
 	Header http.Header
-	Body   []byte
+	// Body is the request body (up to 1 MiB).
+	Body []byte
 }
 
-// Requests returns the requests received so far (REST and WebSocket upgrades), oldest first,
-// including those answered by an injected fault.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+// Calls returns the requests received so far (REST and WebSocket upgrades), oldest first,
+// including those answered by an injected fault. The log keeps the latest 5 000 to 10 000
+// calls.
+func (s *Server) Calls() []Call {
+	calls := s.calls.Calls()
+	out := make([]Call, len(calls))
+	for i, c := range calls {
+		out[i] = Call(c)
+	}
+	return out
 }
 
-// maxRecorded bounds the request log.
-const maxRecorded = 10000
+// CountCalls returns how many logged calls had method and path ("POST", "/api/v1/invoices").
+func (s *Server) CountCalls(method, path string) int { return s.calls.Count(method, path) }
 
-func (s *Server) record(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body []byte
-		if r.Body != nil && r.Method != http.MethodGet {
-			body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		s.mu.Lock()
-		if len(s.requests) < maxRecorded {
-			s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-		}
-		s.mu.Unlock()
-		next.ServeHTTP(w, r)
-	})
-}
+// ResetCalls empties the call log.
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // errorBody renders Pepay's current error envelope.
 func errorBody(code, msg string) []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/pepay"
@@ -94,10 +97,11 @@ func TestCreateRules(t *testing.T) {
 }
 
 func TestListPagingSemantics(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	for i := range 5 {
-		if _, err := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)}); err != nil {
+		if _, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -154,6 +158,7 @@ func TestListPagingSemantics(t *testing.T) {
 
 // Webhooks are signed over "<ms>.<body>", verified by the pepay verifier, and retried on non-2xx.
 func TestWebhookDelivery(t *testing.T) {
+	ctx := context.Background()
 	srv := pepaytest.NewServer(pepaytest.WithDeliveryAttempts(4, func(int) time.Duration { return time.Millisecond }))
 	defer srv.Close()
 	v, err := pepay.NewWebhookVerifier("whsec_new")
@@ -166,10 +171,10 @@ func TestWebhookDelivery(t *testing.T) {
 	var got []string
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := v.Verify(r.Header, body); err != nil {
+		if err := v.Verify(body, r.Header); err != nil {
 			t.Errorf("verify: %v", err)
 		}
-		if err := vOld.Verify(r.Header, body); err != nil {
+		if err := vOld.Verify(body, r.Header); err != nil {
 			t.Errorf("verify with the previous secret: %v", err)
 		}
 		if calls.Add(1) == 1 {
@@ -182,8 +187,8 @@ func TestWebhookDelivery(t *testing.T) {
 	}))
 	defer endpoint.Close()
 	srv.SetWebhook(endpoint.URL, "whsec_new", "whsec_old")
-	id, _ := srv.AddInvoice(pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
-	if err := srv.Underpay(id, 500); err != nil {
+	id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	if _, err := srv.PayAmount(ctx, id, 500); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -206,10 +211,10 @@ func TestWebhookDelivery(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("got %q", got)
 	}
-	if err := srv.Pay("nope"); err == nil {
+	if _, err := srv.Pay(ctx, "nope"); err == nil {
 		t.Error("Pay on unknown invoice")
 	}
-	if err := srv.Underpay(id, 10_000); err == nil {
+	if _, err := srv.PayAmount(ctx, id, 10_000); err == nil {
 		t.Error("underpayment above the remainder accepted")
 	}
 }
@@ -269,5 +274,162 @@ func TestExpiredWSTokenRefused(t *testing.T) {
 	status, b := do(t, srv, "GET", pepay.StreamPath+"?token="+tok.Token, nil, "")
 	if status != 401 || code(t, b) != "TOKEN_EXPIRED" {
 		t.Errorf("expired token: %d %s", status, b)
+	}
+}
+
+// readIDs reads n event frames from a stream connection and returns their ids.
+func readIDs(ctx context.Context, t *testing.T, conn *websocket.Conn, n int) []string {
+	t.Helper()
+	var ids []string
+	for range n {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d frames: %v", len(ids), err)
+		}
+		var e struct{ ID, Type string }
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// FailStreamsNext answers upgrades with a status, Retry-After and the error envelope;
+// ResendOnResume starts a resume n matching events before since. ResetFaults clears both.
+func TestStreamFaults(t *testing.T) {
+	ctx := context.Background()
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	auth := map[string]string{"x-api-key": srv.APIKey}
+	srv.FailStreamsNext(2, http.StatusServiceUnavailable, 1500*time.Millisecond)
+	req, _ := http.NewRequest("GET", srv.URL+pepay.StreamPath, nil)
+	req.Header.Set("x-api-key", srv.APIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" || code(t, b) != "INTERNAL_SERVER_ERROR" {
+		t.Errorf("refused upgrade: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	srv.ResetFaults()
+	if status, b := do(t, srv, "GET", pepay.StreamPath, auth, ""); status == 503 {
+		t.Errorf("refusal survived ResetFaults: %s", b)
+	}
+
+	// Events: invoice.created ×6 and test.ping between them; the stream keeps invoice.* only.
+	var invoiceEvents []string
+	for i := range 6 {
+		if _, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)}); err != nil {
+			t.Fatal(err)
+		}
+		invoiceEvents = append(invoiceEvents, srv.LastEventID())
+		srv.Ping(ctx)
+	}
+	srv.ResendOnResume(3)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	since := invoiceEvents[4] // the client handled up to the fifth invoice.created
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+pepay.StreamPath+"?types=invoice.*&since="+since,
+		&websocket.DialOptions{HTTPHeader: http.Header{"X-Api-Key": {srv.APIKey}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	// Three matching events up to and including since, then the one after it.
+	if got, want := readIDs(ctx, t, conn, 4), invoiceEvents[2:6]; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("resumed frames %v, want %v", got, want)
+	}
+	if st := srv.StreamStats(); st.Resent != 3 || st.Frames != 4 || st.Refused != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// Lifecycle helpers return once the webhooks of their events were delivered, with the last
+// Delivery (nil when no endpoint is set); PayAmount of the whole remainder is Pay.
+func TestHelpersDeliverBeforeReturning(t *testing.T) {
+	ctx := context.Background()
+	srv := pepaytest.NewServer()
+	defer srv.Close()
+	id, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := srv.PayAmount(ctx, id, 400); err != nil || d != nil {
+		t.Fatalf("PayAmount without an endpoint = %+v, %v", d, err)
+	}
+	var mu sync.Mutex
+	var got []string
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get(pepay.EventTypeHeader))
+		mu.Unlock()
+	}))
+	defer endpoint.Close()
+	srv.SetWebhook(endpoint.URL, "whsec_sync")
+	received := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+
+	d, err := srv.Pay(ctx, id)
+	if err != nil || d == nil || !d.Delivered || d.Event != pepay.EventInvoicePaymentUpdated || d.InvoiceID != id || len(d.Attempts) != 1 {
+		t.Fatalf("Pay = %+v, %v", d, err)
+	}
+	want := []string{"invoice_payment.created", "invoice.updated", "invoice_payment.updated"}
+	if g := received(); strings.Join(g, "|") != strings.Join(want, "|") {
+		t.Errorf("received before Pay returned: %q, want %q", g, want)
+	}
+	if dels := srv.Deliveries(); len(dels) != 3 || dels[2] != d {
+		t.Errorf("Deliveries() = %d, last %p, want 3 ending with %p", len(dels), dels[len(dels)-1], d)
+	}
+
+	id2, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	if err != nil || len(received()) != 4 {
+		t.Fatalf("AddInvoice: %v; %d received", err, len(received()))
+	}
+	d, err = srv.PayAmount(ctx, id2, 1000)
+	if inv, _ := srv.Invoice(id2); err != nil || d == nil || d.Event != pepay.EventInvoicePaymentUpdated || inv.Status != pepay.StatusPaid {
+		t.Errorf("PayAmount of the remainder = %+v, %v; invoice %s", d, err, inv.Status)
+	}
+	if _, err := srv.PayAmount(ctx, id2, 1); err == nil {
+		t.Error("PayAmount on a paid invoice accepted")
+	}
+	pid, err := srv.Ping(ctx)
+	dels := srv.Deliveries()
+	if last := dels[len(dels)-1]; err != nil || last.EventID != pid || last.Event != pepay.EventTestPing || last.InvoiceID != "" {
+		t.Errorf("Ping = %q, %v; last delivery %+v", pid, err, last)
+	}
+	if d, err := srv.Expire(ctx, "nope"); err == nil || d != nil {
+		t.Errorf("Expire(unknown) = %+v, %v", d, err)
+	}
+}
+
+// A helper stops waiting when its context ends; the delivery goes on until Close.
+func TestHelperWaitEndsWithContext(t *testing.T) {
+	srv := pepaytest.NewServer(pepaytest.WithDeliveryAttempts(1000, func(int) time.Duration { return 5 * time.Millisecond }))
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer endpoint.Close()
+	id, _ := srv.AddInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
+	srv.SetWebhook(endpoint.URL, "whsec_down")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if d, err := srv.Pay(ctx, id); !errors.Is(err, context.DeadlineExceeded) || d != nil {
+		t.Errorf("Pay = %+v, %v; want the context's error", d, err)
+	}
+	if inv, _ := srv.Invoice(id); inv.Status != pepay.StatusPaid {
+		t.Errorf("invoice %s: the payment was not made", inv.Status)
+	}
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not stop the retrying delivery")
 	}
 }

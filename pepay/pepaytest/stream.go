@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,11 +24,22 @@ type streamConfig struct {
 	replayWindow  int
 	dropEvery     int
 	refuseResumes int
+	resend        int
 	silent        bool
 	errors        []wsError
+	refusals      []streamRefusal
 	connects      int
 	resyncs       int
 	drops         int
+	refused       int
+	frames        int
+	resent        int
+}
+
+// streamRefusal is an upgrade answered with an HTTP error instead of 101.
+type streamRefusal struct {
+	status     int
+	retryAfter time.Duration
 }
 
 type wsError struct {
@@ -41,6 +53,16 @@ type streamConn struct {
 	conn *websocket.Conn
 	once sync.Once
 	dead chan struct{}
+}
+
+// alive reports whether the connection has not been killed yet.
+func (c *streamConn) alive() bool {
+	select {
+	case <-c.dead:
+		return false
+	default:
+		return true
+	}
 }
 
 func (c *streamConn) kill() {
@@ -89,6 +111,29 @@ func (s *Server) InjectStreamError(code, message string) {
 	s.streamCfg.errors = append(s.streamCfg.errors, wsError{Object: "ws_error", Code: code, Message: message})
 }
 
+// FailStreamsNext makes the next n stream upgrade requests (merchant, commerce or payor) fail
+// with status and Pepay's error envelope instead of 101 Switching Protocols, with a Retry-After
+// header in whole seconds when retryAfter > 0: a rate limit (429) or an overloaded host (503)
+// as a client meets it when it reconnects.
+func (s *Server) FailStreamsNext(n, status int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.streamCfg.refusals = append(s.streamCfg.refusals, streamRefusal{status: status, retryAfter: retryAfter})
+	}
+}
+
+// ResendOnResume makes every stream resume (since=<id>) start n events early: the last n events
+// up to and including since that the connection's filters let through are sent again before the
+// new ones, as servers that resend around the cursor do. The client has handled them already and
+// must drop them. 0 (the default) turns it off. The payor stream does not resume and is not
+// affected.
+func (s *Server) ResendOnResume(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streamCfg.resend = max(n, 0)
+}
+
 // SetStreamsSilent makes new stream connections go silent: the server neither sends frames nor
 // answers pings, like a half-open connection. Clients detect it by their idle timeout.
 func (s *Server) SetStreamsSilent(silent bool) {
@@ -105,20 +150,35 @@ type StreamStats struct {
 	Resyncs int
 	// Drops is how many connections the server cut (DropStreams, DropStreamEvery).
 	Drops int
+	// Refused is how many upgrades FailStreamsNext answered with an error.
+	Refused int
+	// Frames is how many event frames the server has written (or is writing) to stream
+	// connections, resent ones included: never fewer than the frames clients have read.
+	Frames int
+	// Resent is how many of those frames ResendOnResume sent a second time.
+	Resent int
 }
 
 // StreamStats returns the stream counters.
 func (s *Server) StreamStats() StreamStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return StreamStats{Connects: s.streamCfg.connects, Resyncs: s.streamCfg.resyncs, Drops: s.streamCfg.drops}
+	c := &s.streamCfg
+	return StreamStats{Connects: c.connects, Resyncs: c.resyncs, Drops: c.drops, Refused: c.refused, Frames: c.frames, Resent: c.resent}
 }
 
-// OpenStreams returns how many stream connections are open.
+// OpenStreams returns how many stream connections are open. A connection DropStreams or
+// DropStreamEvery cut no longer counts, even while its handler is still winding down.
 func (s *Server) OpenStreams() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns)
+	n := 0
+	for c := range s.conns {
+		if c.alive() {
+			n++
+		}
+	}
+	return n
 }
 
 // streamKind names the fake's WebSockets.
@@ -199,6 +259,21 @@ func (s *Server) checkCommerceKey(h http.Header) (code, msg string) {
 // (replay, or resync_required when since is outside the window), the payor stream carries one
 // invoice's events from the moment it connects. Stream faults apply to all three.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, kind streamKind) {
+	s.mu.Lock()
+	var refusal *streamRefusal
+	if len(s.streamCfg.refusals) > 0 {
+		refusal = &s.streamCfg.refusals[0]
+		s.streamCfg.refusals = s.streamCfg.refusals[1:]
+		s.streamCfg.refused++
+	}
+	s.mu.Unlock()
+	if refusal != nil {
+		if refusal.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64((refusal.retryAfter+time.Second-1)/time.Second), 10))
+		}
+		writeError(w, refusal.status, faultCode(refusal.status), "injected fault: "+http.StatusText(refusal.status))
+		return
+	}
 	status, code, msg, payorInvoice := s.streamAuth(r, kind)
 	if code != "" {
 		writeError(w, status, code, msg)
@@ -253,6 +328,13 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, kind stream
 			}
 		default:
 			pos = i + 1
+			for n := cfg.resend; n > 0 && pos > 0; {
+				pos--
+				if filter.match(s.events[pos]) {
+					n--
+					s.streamCfg.resent++
+				}
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -322,6 +404,10 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, kind stream
 		dropEvery := s.streamCfg.dropEvery
 		s.mu.Unlock()
 		for _, b := range batch {
+			// Counted before the write: a client may read the frame before the write returns.
+			s.mu.Lock()
+			s.streamCfg.frames++
+			s.mu.Unlock()
 			if err := writeRaw(ctx, conn, b); err != nil {
 				return
 			}

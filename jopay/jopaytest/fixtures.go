@@ -9,26 +9,37 @@ import (
 	"github.com/paykit-go/paykit/jopay"
 )
 
-// SeedRequest is a request to put straight into the fake's store, bypassing the API, with any
-// created_at: for pagination tests (many requests sharing a timestamp) and reconciliation
-// fixtures. Zero fields take the defaults noted.
-type SeedRequest struct {
-	MerchantID    string            // DefaultMerchantID
-	FiatAmountInt int64             // 1000
-	Status        jopay.Status      // StatusRequested
-	ProofStatus   jopay.ProofStatus // ProofStatusNone
-	PaymentMode   jopay.PaymentMode // pos
-	CreatedAt     time.Time         // the fake's now; truncated to milliseconds
-	ExpiresAt     time.Time         // CreatedAt + the mode's default expiry
-	TxHash        string
-	Memo          string
-	Metadata      map[string]string
+// PaymentRequestFixture is a payment request for AddPaymentRequests to put straight into the
+// fake's store, with any created_at: for pagination tests (many requests sharing a timestamp)
+// and reconciliation fixtures. Zero fields take the defaults noted.
+type PaymentRequestFixture struct {
+	// MerchantID is the request's merchant (default DefaultMerchantID).
+	MerchantID string
+	// FiatAmountInt is the amount in the currency's minor units (default 1000).
+	FiatAmountInt int64
+	// Status is the request's status (default jopay.StatusRequested).
+	Status jopay.Status
+	// ProofStatus is the payment proof's status (default jopay.ProofStatusNone).
+	ProofStatus jopay.ProofStatus
+	// PaymentMode is pos or invoice (default jopay.PaymentModePOS).
+	PaymentMode jopay.PaymentMode
+	// CreatedAt is the creation time, truncated to milliseconds (default the fake's now).
+	CreatedAt time.Time
+	// ExpiresAt is the expiry time (default CreatedAt plus the payment mode's default expiry).
+	ExpiresAt time.Time
+	// TxHash is the payment's transaction hash (default none).
+	TxHash string
+	// Memo is the request's memo (default none).
+	Memo string
+	// Metadata is the request's metadata (default none).
+	Metadata map[string]string
 	// Live puts the request in production data instead of sandbox data.
 	Live bool
 }
 
-// Seed stores the requests and returns their ids, in order.
-func (s *Server) Seed(rows ...SeedRequest) []string {
+// AddPaymentRequests stores the payment requests directly, bypassing the API (no validation,
+// no idempotency), and returns their ids, in order.
+func (s *Server) AddPaymentRequests(rows ...PaymentRequestFixture) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ids := make([]string, len(rows))
