@@ -7,11 +7,14 @@
 //	go run ./examples/checkout
 //
 // With no configuration it runs against the in-process fake (jopaytest), which also plays the
-// customer and the blockchain. Set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and
-// JOPAY_WEBHOOK_SECRET to use a real endpoint: the program then prints the pay page for you to
-// pay and waits (JOPAY_WAIT, default 15m) for the webhook on a local address
-// (JOPAY_WEBHOOK_ADDR, default 127.0.0.1:0) that JoPay must reach, e.g. through a tunnel set as
-// your partner webhook URL. It also polls the request, so it notices the payment without one.
+// customer and the blockchain. Set JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to
+// use your JoPay account; the host is the shared https://admin.jopay.app/api/v1 unless
+// JOPAY_SLUG (your own https://{slug}.jopay.app/api/v1) or JOPAY_BASE_URL says otherwise. Setting
+// only some of the variables stops with the names of the missing ones. The program then prints
+// the pay page for you to pay and waits (JOPAY_WAIT, default 15m) for the webhook on a local
+// address (JOPAY_WEBHOOK_ADDR, default 127.0.0.1:0) that JoPay must reach, e.g. through a tunnel
+// set as your partner webhook URL. It also polls the request, so it notices the payment without
+// one.
 package main
 
 import (
@@ -24,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,42 +50,76 @@ const webhookPath = "/webhooks/jopay"
 
 // config is where the program talks to: the fake (real == false) or a real endpoint.
 type config struct {
-	real                                      bool
-	baseURL, apiKey, merchantID, secret, addr string
-	wait                                      time.Duration
+	real                             bool
+	host                             jopay.Option // JOPAY_SLUG, JOPAY_BASE_URL or the shared host
+	apiKey, merchantID, secret, addr string
+	wait                             time.Duration
 }
 
+// The JOPAY_* variables: the credentials are required for a real endpoint, the rest optional.
+var (
+	requiredVars = []string{"JOPAY_API_KEY", "JOPAY_MERCHANT_ID", "JOPAY_WEBHOOK_SECRET"}
+	optionalVars = []string{"JOPAY_SLUG", "JOPAY_BASE_URL", "JOPAY_WAIT", "JOPAY_WEBHOOK_ADDR"}
+)
+
 func configFromEnv() (config, error) {
-	c := config{
-		baseURL: os.Getenv("JOPAY_BASE_URL"), apiKey: os.Getenv("JOPAY_API_KEY"),
-		merchantID: os.Getenv("JOPAY_MERCHANT_ID"), secret: os.Getenv("JOPAY_WEBHOOK_SECRET"),
-		addr: os.Getenv("JOPAY_WEBHOOK_ADDR"), wait: 15 * time.Minute,
-	}
-	if c.addr == "" {
-		c.addr = "127.0.0.1:0"
-	}
-	if c.baseURL == "" && c.apiKey == "" && c.merchantID == "" && c.secret == "" {
-		return c, nil
-	}
-	var missing []string
-	for _, v := range [][2]string{{"JOPAY_BASE_URL", c.baseURL}, {"JOPAY_API_KEY", c.apiKey},
-		{"JOPAY_MERCHANT_ID", c.merchantID}, {"JOPAY_WEBHOOK_SECRET", c.secret}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
-		}
-	}
-	if len(missing) > 0 {
-		return c, fmt.Errorf("to use a real endpoint set all four of JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID, JOPAY_WEBHOOK_SECRET (missing %s)", strings.Join(missing, ", "))
-	}
-	if w := os.Getenv("JOPAY_WAIT"); w != "" {
-		d, err := time.ParseDuration(w)
-		if err != nil {
-			return c, fmt.Errorf("JOPAY_WAIT: %w", err)
-		}
-		c.wait = d
+	c := config{addr: "127.0.0.1:0", wait: 15 * time.Minute}
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil || vars == nil {
+		return c, err
 	}
 	c.real = true
+	c.apiKey, c.merchantID, c.secret = vars["JOPAY_API_KEY"], vars["JOPAY_MERCHANT_ID"], vars["JOPAY_WEBHOOK_SECRET"]
+	if c.host, err = jopayHost(vars); err != nil {
+		return c, err
+	}
+	if a := vars["JOPAY_WEBHOOK_ADDR"]; a != "" {
+		c.addr = a
+	}
+	if w := vars["JOPAY_WAIT"]; w != "" {
+		if c.wait, err = time.ParseDuration(w); err != nil {
+			return c, fmt.Errorf("JOPAY_WAIT: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
+	}
+	return vars, nil
+}
+
+// jopayHost picks the API host: the partner's own (JOPAY_SLUG), any base URL (JOPAY_BASE_URL),
+// or by default the shared host jopay.AdminBaseURL, which serves the same routes and data.
+func jopayHost(vars map[string]string) (jopay.Option, error) {
+	slug, base := vars["JOPAY_SLUG"], vars["JOPAY_BASE_URL"]
+	switch {
+	case slug != "" && base != "":
+		return nil, errors.New("set JOPAY_SLUG or JOPAY_BASE_URL, not both")
+	case slug != "":
+		return jopay.WithSlug(slug), nil
+	case base != "":
+		return jopay.WithBaseURL(base), nil
+	}
+	return jopay.WithBaseURL(jopay.AdminBaseURL), nil
 }
 
 // order is the shop's record. Paid is set once, by the verified-payment webhook.
@@ -162,18 +200,20 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	var fake *jopaytest.Server
-	if cfg.real {
-		out.printf("JoPay checkout example against %s (%s key)\n", cfg.baseURL, jopay.KeyMode(cfg.apiKey))
-	} else {
+	if !cfg.real {
 		fake = jopaytest.NewServer()
 		defer fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.BaseURL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
-		out.printf("JoPay checkout example against an in-process fake JoPay at %s\n", fake.BaseURL)
-		out.printf("(set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to use a real endpoint)\n\n")
+		cfg.host, cfg.apiKey, cfg.merchantID, cfg.secret = jopay.WithBaseURL(fake.BaseURL), jopaytest.DefaultAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
 	}
-	client, err := jopay.NewClient(cfg.apiKey, jopay.WithBaseURL(cfg.baseURL), jopay.WithRetryWait(50*time.Millisecond, 2*time.Second))
+	client, err := jopay.NewClient(cfg.apiKey, cfg.host, jopay.WithRetryWait(50*time.Millisecond, 2*time.Second))
 	if err != nil {
 		return err
+	}
+	if cfg.real {
+		out.printf("JoPay checkout example against %s (%s key)\n", client.BaseURL(), client.Mode())
+	} else {
+		out.printf("JoPay checkout example against an in-process fake JoPay at %s\n", client.BaseURL())
+		out.printf("(set JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to use your JoPay account)\n\n")
 	}
 
 	// 1. The order.
@@ -267,9 +307,14 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out.printf("7. JoPay redelivers payment.proof_verified with a new delivery_id (%s, first was %s):\n", short(re.DeliveryID), short(verified.DeliveryID))
-	out.printf("   answered %d, deduped on request+event; handler runs before %d, after %d\n",
-		re.Attempts[len(re.Attempts)-1].Status, before, s.handlerCalls())
+	out.printf("7. JoPay delivers payment.proof_verified again, under a new delivery_id (%s; the first was %s)\n", short(re.DeliveryID), short(verified.DeliveryID))
+	if s.handlerCalls() == before {
+		out.printf("   answered %d without running the handler: this request's payment.proof_verified was already processed, so the order is not fulfilled twice\n",
+			re.Attempts[len(re.Attempts)-1].Status)
+	} else {
+		out.printf("   answered %d and the handler ran again (%d calls before, %d after): it must tolerate repeats\n",
+			re.Attempts[len(re.Attempts)-1].Status, before, s.handlerCalls())
+	}
 
 	// 8. A forged delivery.
 	status, text, err := forge(ctx, hookURL, verified.Body)
@@ -352,7 +397,7 @@ func openPage(ctx context.Context, hc *http.Client, url string) error {
 
 func countFor(fake *jopaytest.Server, orderID string) int {
 	n := 0
-	for _, r := range fake.Requests() {
+	for _, r := range fake.PaymentRequests() {
 		if r.Metadata[jopay.MetadataOrderID] == orderID {
 			n++
 		}

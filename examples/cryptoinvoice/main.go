@@ -3,19 +3,22 @@
 // IPNs (with invoice_id) on a local HTTP endpoint, fulfil the order, and follow the page's
 // redirect back to the shop's success_url.
 //
-// With no configuration it starts the jovepaytest fake in-process. Set JOVEPAY_BASE_URL and
-// JOVEPAY_API_KEY (and JOVEPAY_IPN_SECRET) to call a real endpoint; that mode stops once the
-// invoice and its payment exist, since a real JovePay cannot post IPNs to 127.0.0.1.
+// With no configuration it starts the jovepaytest fake in-process. Set JOVEPAY_API_KEY to call
+// your JovePay account (JOVEPAY_BASE_URL overrides the default https://api.jovepay.io/v1, e.g.
+// with the sandbox host); setting only JOVEPAY_BASE_URL stops with the name of the missing key.
+// That mode stops once the invoice and its payment exist, since a real JovePay cannot post IPNs
+// to 127.0.0.1, and so needs no IPN secret.
 package main
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,71 +50,112 @@ func (p *printer) f(format string, args ...any) {
 
 const successURL = "https://shop.example/orders/INV-2001/thanks"
 
+// The JOVEPAY_* variables: the key is required for a real endpoint, the base URL optional.
+var (
+	requiredVars = []string{"JOVEPAY_API_KEY"}
+	optionalVars = []string{"JOVEPAY_BASE_URL"}
+)
+
+// endpoint reads the environment: real is false with nothing set (run against the fake);
+// otherwise the key is set and the base URL is JOVEPAY_BASE_URL or JovePay's default.
+func endpoint() (baseURL, apiKey string, real bool, err error) {
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil || vars == nil {
+		return "", "", false, err
+	}
+	return cmp.Or(vars["JOVEPAY_BASE_URL"], jovepay.DefaultBaseURL), vars["JOVEPAY_API_KEY"], true, nil
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
+	}
+	return vars, nil
+}
+
 func run(ctx context.Context, w io.Writer) error {
 	out := &printer{w: w}
-	base, key, secret := os.Getenv("JOVEPAY_BASE_URL"), os.Getenv("JOVEPAY_API_KEY"), os.Getenv("JOVEPAY_IPN_SECRET")
-	var fake *jovepaytest.Server
-	if base == "" {
+	base, key, real, err := endpoint()
+	if err != nil {
+		return err
+	}
+	var (
+		fake   *jovepaytest.Server
+		secret string
+	)
+	if real {
+		out.f("JovePay invoice flow against %s", base)
+	} else {
 		fake = jovepaytest.NewServer()
 		defer fake.Close()
 		base, key, secret = fake.BaseURL, fake.APIKey(), fake.IPNSecret()
-		out.f("JovePay invoice flow against the in-process fake (set JOVEPAY_BASE_URL for a real endpoint)")
-	} else {
-		if key == "" {
-			return errors.New("JOVEPAY_API_KEY is required with JOVEPAY_BASE_URL")
-		}
-		if secret == "" {
-			secret = "unused-without-ipns"
-		}
-		out.f("JovePay invoice flow against %s", base)
+		out.f("JovePay invoice flow against the in-process fake (set JOVEPAY_API_KEY to use your JovePay account)")
 	}
 	client, err := jovepay.NewClient(key, jovepay.WithBaseURL(base))
 	if err != nil {
 		return err
 	}
 
-	// The IPN endpoint: verify, parse, dedupe, then fulfil the order once it is paid.
+	// The IPN endpoint: verify, parse, dedupe, then fulfil the order once it is paid. Only the
+	// fake can reach it on 127.0.0.1; a real JovePay needs a public ipn_callback_url.
 	var mu sync.Mutex
 	fulfilled := map[string]bool{}
 	var invoiceID jovepay.ID
-	handler, err := jovepay.NewIPNHandler(secret, func(_ context.Context, ipn *jovepay.IPN) error {
-		p := ipn.Payment
-		if p == nil {
+	var ipnURL string
+	if fake != nil {
+		handler, err := jovepay.NewIPNHandler(secret, func(_ context.Context, ipn *jovepay.IPN) error {
+			p := ipn.Payment
+			if p == nil {
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			line := fmt.Sprintf("   IPN %s (invoice %s) %s", p.OrderID, p.InvoiceID, p.Status)
+			err := jovepay.CheckIPN(ipn, jovepay.Expected{OrderID: "INV-2001", PriceAmount: paykit.MustDecimal("49.99"), PriceCurrency: "usd"})
+			switch {
+			case p.InvoiceID != invoiceID:
+				out.f("%s: not our invoice, ignored", line)
+			case p.Status.IsPaid() && err == nil && !fulfilled[p.OrderID]:
+				fulfilled[p.OrderID] = true
+				out.f("%s: %s %s received → ORDER %s FULFILLED", line, p.ActuallyPaid, p.PayCurrency, p.OrderID)
+			case p.Status.IsPaid() && err != nil:
+				out.f("%s: held for review: %v", line, err)
+			default:
+				out.f("%s", line)
+			}
 			return nil
+		})
+		if err != nil {
+			return err
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		line := fmt.Sprintf("   IPN %s (invoice %s) %s", p.OrderID, p.InvoiceID, p.Status)
-		err := jovepay.CheckIPN(ipn, jovepay.Expected{OrderID: "INV-2001", PriceAmount: paykit.MustDecimal("49.99"), PriceCurrency: "usd"})
-		switch {
-		case p.InvoiceID != invoiceID:
-			out.f("%s: not our invoice, ignored", line)
-		case p.Status.IsPaid() && err == nil && !fulfilled[p.OrderID]:
-			fulfilled[p.OrderID] = true
-			out.f("%s: %s %s received → ORDER %s FULFILLED", line, p.ActuallyPaid, p.PayCurrency, p.OrderID)
-		case p.Status.IsPaid() && err != nil:
-			out.f("%s: held for review: %v", line, err)
-		default:
-			out.f("%s", line)
+		var stop func()
+		if ipnURL, stop, err = serve(handler); err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		defer stop()
 	}
-	ipnURL, stop, err := serve(handler)
-	if err != nil {
-		return err
-	}
-	defer stop()
 
 	params := jovepay.CreateInvoiceParams{
 		PriceAmount: paykit.MustDecimal("49.99"), PriceCurrency: "usd", OrderID: "INV-2001",
 		OrderDescription: "Pro plan, 1 year", SuccessURL: successURL, CancelURL: "https://shop.example/cart",
 	}
-	if fake != nil {
-		params.IPNCallbackURL = ipnURL
-	}
+	params.IPNCallbackURL = ipnURL // empty against a real JovePay, which cannot reach 127.0.0.1
 	inv, err := client.CreateInvoice(ctx, params)
 	if err != nil {
 		return err
@@ -143,12 +187,13 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	out.f("3. POST /invoice-payment: the customer picks ltc → payment %s, send %s %s to %s", pay.ID, pay.PayAmount, pay.PayCurrency, pay.PayAddress)
 	if fake == nil {
-		out.f("4. IPNs need a public ipn_callback_url; stopping here.")
+		out.f("4. JovePay cannot post IPNs to this machine (they need a public ipn_callback_url), so the example stops here;")
+		out.f("   open the invoice page above to pay, and follow the payment in your JovePay dashboard.")
 		return nil
 	}
 
 	out.f("4. the customer pays; IPNs arrive at http://127.0.0.1:…/jovepay/ipn")
-	if err := fake.Complete(ctx, pay.ID); err != nil {
+	if _, err := fake.Pay(ctx, pay.ID); err != nil {
 		return err
 	}
 	_, loc, err := get(ctx, noFollow, inv.InvoiceURL)

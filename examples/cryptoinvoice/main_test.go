@@ -3,15 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit/jovepay"
+	"github.com/paykit-go/paykit/jovepay/jovepaytest"
 )
 
-func TestRun(t *testing.T) {
-	for _, k := range []string{"JOVEPAY_BASE_URL", "JOVEPAY_API_KEY", "JOVEPAY_IPN_SECRET"} {
+// clearEnv unsets every variable the example reads, so the developer's own do not leak in.
+func clearEnv(t *testing.T) {
+	for _, k := range slices.Concat(requiredVars, optionalVars) {
 		t.Setenv(k, "")
 	}
+}
+
+func TestRun(t *testing.T) {
+	clearEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
@@ -20,6 +30,7 @@ func TestRun(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
+		"against the in-process fake (set JOVEPAY_API_KEY to use your JovePay account)",
 		"1. POST /invoice: invoice 5000000001 for 49.99 usd, success_url https://shop.example/orders/INV-2001/thanks",
 		"2. redirect the customer to the hosted page: http://127.0.0.1:…/payment/?iid=5000000001",
 		"the page shows: JovePay invoice 5000000001: 49.99 USD — choose a currency",
@@ -35,5 +46,62 @@ func TestRun(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(got)
+	}
+}
+
+// Any JOVEPAY_* variable the example reads selects a real endpoint; without the key the run
+// stops before doing anything and names it.
+func TestPartialConfigNamesTheMissing(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("JOVEPAY_BASE_URL", "https://api-sandbox.jovepay.io/v1")
+	var out bytes.Buffer
+	err := run(context.Background(), &out)
+	if err == nil || !strings.HasPrefix(err.Error(), "missing JOVEPAY_API_KEY:") {
+		t.Fatalf("err = %v", err)
+	}
+	if out.Len() > 0 {
+		t.Errorf("printed before stopping: %s", out.String())
+	}
+}
+
+// Only the key is required: the base URL defaults to JovePay's production API.
+func TestBaseURLIsOptional(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("JOVEPAY_API_KEY", "k")
+	base, key, real, err := endpoint()
+	if err != nil || !real || key != "k" || base != jovepay.DefaultBaseURL {
+		t.Fatalf("endpoint() = %q, key set %v, real %v, err %v", base, key == "k", real, err)
+	}
+	t.Setenv("JOVEPAY_BASE_URL", jovepay.SandboxBaseURL)
+	if base, _, _, _ := endpoint(); base != jovepay.SandboxBaseURL {
+		t.Errorf("JOVEPAY_BASE_URL ignored: %s", base)
+	}
+}
+
+// The real-endpoint path, offline: a separately started fake stands in for JovePay. The
+// invoice and its payment are created without an ipn_callback_url, and the example stops.
+func TestRunAgainstConfiguredEndpoint(t *testing.T) {
+	srv := jovepaytest.NewServer()
+	defer srv.Close()
+	clearEnv(t)
+	t.Setenv("JOVEPAY_BASE_URL", srv.BaseURL)
+	t.Setenv("JOVEPAY_API_KEY", srv.APIKey())
+	var out bytes.Buffer
+	if err := run(context.Background(), &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	want := `^JovePay invoice flow against ` + regexp.QuoteMeta(srv.BaseURL) + `
+1\. POST /invoice: invoice \d+ for 49\.99 usd, .*
+2\. redirect the customer to the hosted page: ` + regexp.QuoteMeta(srv.URL) + `/payment/\?iid=\d+
+3\. POST /invoice-payment: the customer picks ltc → payment \d+, .*
+4\. JovePay cannot post IPNs to this machine .*
+   open the invoice page above to pay, .*
+$`
+	if !regexp.MustCompile(want).MatchString(got) {
+		t.Errorf("output does not match %q:\n%s", want, got)
+	}
+	if strings.Contains(got, srv.APIKey()) {
+		t.Errorf("output shows the key:\n%s", got)
 	}
 }

@@ -4,12 +4,15 @@
 // fulfilled. A second order is paid only partly and is shown not being fulfilled, and the
 // customer's top-up arrives as a repeated deposit that is held for review.
 //
-// With no configuration it starts the jovepaytest fake in-process. Set JOVEPAY_BASE_URL and
-// JOVEPAY_API_KEY (and JOVEPAY_IPN_SECRET) to call a real endpoint instead; a real JovePay
-// cannot post IPNs to 127.0.0.1, so that mode stops after creating the payment.
+// With no configuration it starts the jovepaytest fake in-process. Set JOVEPAY_API_KEY to call
+// your JovePay account instead (JOVEPAY_BASE_URL overrides the default
+// https://api.jovepay.io/v1, e.g. with the sandbox host); setting only JOVEPAY_BASE_URL stops
+// with the name of the missing key. A real JovePay cannot post IPNs to 127.0.0.1, so that mode
+// stops after creating the payment and needs no IPN secret.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,7 +95,7 @@ func (s *shop) handleIPN(_ context.Context, ipn *jovepay.IPN) error {
 	case p.Status.IsPaid():
 		s.held = append(s.held, p.OrderID)
 		s.out.f("%s paid but %s: held for review", prefix, reasons(check))
-	case p.Status.IsFinal():
+	case p.Status.IsTerminal():
 		s.out.f("%s order closed without payment", prefix)
 	default:
 		s.out.f("%s in progress", prefix)
@@ -131,20 +134,47 @@ type config struct {
 	fake                       *jovepaytest.Server
 }
 
+// The JOVEPAY_* variables: the key is required for a real endpoint, the base URL optional.
+var (
+	requiredVars = []string{"JOVEPAY_API_KEY"}
+	optionalVars = []string{"JOVEPAY_BASE_URL"}
+)
+
+// configure reads the environment; with nothing set it starts the fake (close cfg.fake).
 func configure() (config, error) {
-	c := config{baseURL: os.Getenv("JOVEPAY_BASE_URL"), apiKey: os.Getenv("JOVEPAY_API_KEY"), ipnSecret: os.Getenv("JOVEPAY_IPN_SECRET")}
-	if c.baseURL == "" {
-		c.fake = jovepaytest.NewServer()
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil {
+		return config{}, err
+	}
+	if vars == nil {
+		c := config{fake: jovepaytest.NewServer()}
 		c.baseURL, c.apiKey, c.ipnSecret = c.fake.BaseURL, c.fake.APIKey(), c.fake.IPNSecret()
 		return c, nil
 	}
-	if c.apiKey == "" {
-		return c, errors.New("JOVEPAY_API_KEY is required with JOVEPAY_BASE_URL")
+	return config{baseURL: cmp.Or(vars["JOVEPAY_BASE_URL"], jovepay.DefaultBaseURL), apiKey: vars["JOVEPAY_API_KEY"]}, nil
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
 	}
-	if c.ipnSecret == "" {
-		c.ipnSecret = "unused-without-ipns"
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
 	}
-	return c, nil
+	return vars, nil
 }
 
 func run(ctx context.Context, w io.Writer) error {
@@ -155,7 +185,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	if cfg.fake != nil {
 		defer cfg.fake.Close()
-		out.f("JovePay standard flow against the in-process fake (set JOVEPAY_BASE_URL for a real endpoint)")
+		out.f("JovePay standard flow against the in-process fake (set JOVEPAY_API_KEY to use your JovePay account)")
 	} else {
 		out.f("JovePay standard flow against %s", cfg.baseURL)
 	}
@@ -193,26 +223,28 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	out.f("4. GET /estimate: %s usd ≈ %s %s, above the minimum ✓", price, est.EstimatedAmount, payCur)
 
-	// The IPN endpoint: a real HTTP server on 127.0.0.1 running jovepay.NewIPNHandler.
+	// The IPN endpoint: a real HTTP server on 127.0.0.1 running jovepay.NewIPNHandler. Only the
+	// fake can reach it; a real JovePay needs a public ipn_callback_url.
 	sh := &shop{out: out, orders: map[string]jovepay.Expected{}}
-	handler, err := jovepay.NewIPNHandler(cfg.ipnSecret, sh.handleIPN)
-	if err != nil {
-		return err
+	var ipnURL string
+	if cfg.fake != nil {
+		handler, err := jovepay.NewIPNHandler(cfg.ipnSecret, sh.handleIPN)
+		if err != nil {
+			return err
+		}
+		var stop func()
+		if ipnURL, stop, err = serve(handler); err != nil {
+			return err
+		}
+		defer stop()
 	}
-	ipnURL, stop, err := serve(handler)
-	if err != nil {
-		return err
-	}
-	defer stop()
 
 	// 5: the payment and its deposit address.
 	params := jovepay.CreatePaymentParams{PriceAmount: price, PriceCurrency: "usd", PayCurrency: payCur,
 		OrderID: "A-1001", OrderDescription: "Pro plan, 1 year"}
-	if cfg.fake != nil {
-		params.IPNCallbackURL = ipnURL // a real JovePay cannot reach 127.0.0.1
-	}
+	params.IPNCallbackURL = ipnURL // empty against a real JovePay, which cannot reach 127.0.0.1
 	pay, err := client.CreatePayment(ctx, params)
-	if errors.Is(err, jovepay.ErrUnknownOutcome) {
+	if errors.Is(err, paykit.ErrUnknownOutcome) {
 		return fmt.Errorf("create: outcome unknown — look order %s up (FindPaymentByOrderID) before retrying: %w", params.OrderID, err)
 	}
 	if err != nil {
@@ -226,7 +258,8 @@ func run(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		out.f("6. GET /payment/%s: %s. IPNs need a public ipn_callback_url; stopping here.", got.ID, got.Status)
+		out.f("6. GET /payment/%s: %s. JovePay cannot post IPNs to this machine (they need a public ipn_callback_url),", got.ID, got.Status)
+		out.f("   so the example stops here; the payment's status is in your JovePay dashboard and GET /payment/%s.", got.ID)
 		return nil
 	}
 	srv := cfg.fake
@@ -234,11 +267,11 @@ func run(ctx context.Context, w io.Writer) error {
 	// 6: the customer pays; JovePay posts an IPN for every status change.
 	out.f("6. IPNs posted to http://127.0.0.1:…/jovepay/ipn (signature verified, duplicates dropped)")
 	out.f("   the customer sends %s %s", pay.PayAmount, pay.PayCurrency)
-	if err := srv.Complete(ctx, pay.ID); err != nil {
+	if _, err := srv.Pay(ctx, pay.ID); err != nil {
 		return err
 	}
 	before := sh.handledCount()
-	if err := srv.ResendIPN(ctx, pay.ID); err != nil {
+	if _, err := srv.Redeliver(ctx, pay.ID); err != nil {
 		return err
 	}
 	last := srv.Deliveries()[len(srv.Deliveries())-1]
@@ -253,7 +286,7 @@ func run(ctx context.Context, w io.Writer) error {
 	sh.expect(params, pay2)
 	part := paykit.MustDecimal("0.0004")
 	out.f("7. order %s → payment %s; the customer sends only %s of %s %s", pay2.OrderID, pay2.ID, part, pay2.PayAmount, pay2.PayCurrency)
-	if err := srv.Pay(ctx, pay2.ID, part); err != nil {
+	if _, err := srv.PayAmount(ctx, pay2.ID, part); err != nil {
 		return err
 	}
 	rest := pay2.PayAmount.Sub(part)

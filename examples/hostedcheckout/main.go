@@ -6,14 +6,17 @@
 //	go run ./examples/hostedcheckout
 //
 // With no configuration it starts the in-process fake (jopaycheckouttest) and plays the buyer
-// with an http.Client that follows the real redirects. Set JOPAY_CHECKOUT_BASE_URL,
-// JOPAY_CHECKOUT_API_KEY and JOPAY_CHECKOUT_WEBHOOK_SECRET to use a real endpoint instead: the
-// program then prints the checkout URL for you to pay in a browser and waits (up to 15 minutes)
-// for the webhook, which JoPay must be able to reach (configure Admin → Settings → Checkout
-// Webhook, through a tunnel to the printed local address).
+// with an http.Client that follows the real redirects. Set JOPAY_CHECKOUT_API_KEY and
+// JOPAY_CHECKOUT_WEBHOOK_SECRET to use your JoPay Checkout account (JOPAY_CHECKOUT_BASE_URL
+// overrides the default https://jopay.me/api/checkout/v1); setting only some of the variables
+// stops with the names of the missing ones. The program then prints the checkout URL for you to
+// pay in a browser and waits (JOPAY_CHECKOUT_WAIT, default 15m) for the webhook on a local
+// address (JOPAY_CHECKOUT_WEBHOOK_ADDR, default 127.0.0.1:0) that JoPay must be able to reach:
+// configure Admin → Settings → Checkout Webhook through a tunnel to it.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,47 +46,77 @@ func main() {
 
 const webhookPath = "/webhooks/jopay-checkout"
 
-// config says where the program talks to: the fake (zero value) or a real endpoint.
+// config says where the program talks to: the fake (real == false) or a real endpoint.
 type config struct {
-	baseURL, apiKey, webhookSecret string
+	real                                 bool
+	baseURL, apiKey, webhookSecret, addr string
+	wait                                 time.Duration
 }
 
-func configFromEnv() (config, bool, error) {
-	c := config{
-		baseURL:       os.Getenv("JOPAY_CHECKOUT_BASE_URL"),
-		apiKey:        os.Getenv("JOPAY_CHECKOUT_API_KEY"),
-		webhookSecret: os.Getenv("JOPAY_CHECKOUT_WEBHOOK_SECRET"),
+// The JOPAY_CHECKOUT_* variables: the credentials are required for a real endpoint, the rest
+// optional.
+var (
+	requiredVars = []string{"JOPAY_CHECKOUT_API_KEY", "JOPAY_CHECKOUT_WEBHOOK_SECRET"}
+	optionalVars = []string{"JOPAY_CHECKOUT_BASE_URL", "JOPAY_CHECKOUT_WAIT", "JOPAY_CHECKOUT_WEBHOOK_ADDR"}
+)
+
+func configFromEnv() (config, error) {
+	c := config{addr: "127.0.0.1:0", wait: 15 * time.Minute}
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil || vars == nil {
+		return c, err
 	}
-	if c.baseURL == "" && c.apiKey == "" && c.webhookSecret == "" {
-		return c, false, nil
-	}
-	var missing []string
-	for name, v := range map[string]string{"JOPAY_CHECKOUT_BASE_URL": c.baseURL, "JOPAY_CHECKOUT_API_KEY": c.apiKey, "JOPAY_CHECKOUT_WEBHOOK_SECRET": c.webhookSecret} {
-		if v == "" {
-			missing = append(missing, name)
+	c.real = true
+	c.apiKey, c.webhookSecret = vars["JOPAY_CHECKOUT_API_KEY"], vars["JOPAY_CHECKOUT_WEBHOOK_SECRET"]
+	c.baseURL = cmp.Or(vars["JOPAY_CHECKOUT_BASE_URL"], jopaycheckout.DefaultBaseURL)
+	c.addr = cmp.Or(vars["JOPAY_CHECKOUT_WEBHOOK_ADDR"], c.addr)
+	if w := vars["JOPAY_CHECKOUT_WAIT"]; w != "" {
+		if c.wait, err = time.ParseDuration(w); err != nil {
+			return c, fmt.Errorf("JOPAY_CHECKOUT_WAIT: %w", err)
 		}
 	}
-	if len(missing) > 0 {
-		return c, false, fmt.Errorf("set all of JOPAY_CHECKOUT_BASE_URL, JOPAY_CHECKOUT_API_KEY and JOPAY_CHECKOUT_WEBHOOK_SECRET (missing: %s)", strings.Join(sorted(missing), ", "))
+	return c, nil
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
 	}
-	return c, true, nil
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
+	}
+	return vars, nil
 }
 
 // run is the whole program; main_test.go calls it.
 func run(ctx context.Context, out io.Writer) error {
 	w := &lockedWriter{w: out} // handlers print from server goroutines
-	cfg, real, err := configFromEnv()
+	cfg, err := configFromEnv()
 	if err != nil {
 		return err
 	}
 	var fake *jopaycheckouttest.Server
-	if real {
+	if cfg.real {
 		w.printf("JoPay Checkout at %s (%s key)\n", cfg.baseURL, jopaycheckout.KeyMode(cfg.apiKey))
 	} else {
 		fake = jopaycheckouttest.NewServer()
 		defer fake.Close()
-		cfg = config{baseURL: fake.BaseURL, apiKey: jopaycheckouttest.DefaultAPIKey, webhookSecret: "whsec_hostedcheckout_demo"}
-		w.printf("JoPay Checkout: in-process fake at %s (set JOPAY_CHECKOUT_* to use a real endpoint)\n", fake.URL)
+		cfg.baseURL, cfg.apiKey, cfg.webhookSecret = fake.BaseURL, jopaycheckouttest.DefaultAPIKey, "whsec_hostedcheckout_demo"
+		w.printf("JoPay Checkout: in-process fake at %s\n", fake.URL)
+		w.printf("(set JOPAY_CHECKOUT_API_KEY and JOPAY_CHECKOUT_WEBHOOK_SECRET to use your JoPay Checkout account)\n")
 	}
 	client, err := jopaycheckout.NewClient(cfg.apiKey, jopaycheckout.WithBaseURL(cfg.baseURL))
 	if err != nil {
@@ -106,7 +139,7 @@ func run(ctx context.Context, out io.Writer) error {
 	mux.HandleFunc("/cancel", func(rw http.ResponseWriter, _ *http.Request) {
 		io.WriteString(rw, "Checkout cancelled; your cart is kept.\n")
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
@@ -118,12 +151,12 @@ func run(ctx context.Context, out io.Writer) error {
 		_ = srv.Shutdown(sctx)
 	}()
 	shopURL := "http://" + ln.Addr().String()
-	w.printf("1. shop listening on %s (success page /success, webhook endpoint %s)\n", shopURL, webhookPath)
+	w.step("shop listening on %s (success page /success, webhook endpoint %s)\n", shopURL, webhookPath)
 	if fake != nil {
 		fake.SetWebhook(shopURL+webhookPath, cfg.webhookSecret)
 	}
 
-	// 2. Order → checkout session.
+	// Order → checkout session.
 	params := jopaycheckout.CreateSessionParams{
 		LineItems:     order.Items,
 		CustomerEmail: "ana@example.org",
@@ -133,7 +166,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	total, _ := params.Total()
 	order.TotalCents = total
-	w.printf("2. order %s: %s = %s\n", order.ID, describeItems(order.Items), money(total, "eur"))
+	w.step("order %s: %s = %s\n", order.ID, describeItems(order.Items), money(total, "eur"))
 	session, err := client.CreateSession(ctx, params)
 	if errors.Is(err, paykit.ErrUnknownOutcome) {
 		// A session may exist, but nobody has its URL, so nobody can pay it and it expires in an
@@ -144,12 +177,13 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
-	w.printf("3. session %s created: status %s, expires %s\n", session.ID, session.Status, session.ExpiresAt.Format(time.RFC3339))
+	w.step("session %s created: status %s, expires %s\n", session.ID, session.Status, session.ExpiresAt.Format(time.RFC3339))
 	w.printf("   redirect the buyer to %s\n", session.URL)
 
-	if real {
-		w.printf("4. open that URL in a browser and pay; waiting for the completion webhook…\n")
-		wctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	if cfg.real {
+		w.step("open that URL in a browser and pay; waiting up to %s for the completion webhook on %s%s\n", cfg.wait, shopURL, webhookPath)
+		w.printf("   (JoPay must reach it: set a tunnel to it as the Checkout Webhook in Admin → Settings)\n")
+		wctx, cancel := context.WithTimeout(ctx, cfg.wait)
 		defer cancel()
 		select {
 		case <-shop.fulfilled:
@@ -157,8 +191,8 @@ func run(ctx context.Context, out io.Writer) error {
 			return fmt.Errorf("no completion webhook: %w", wctx.Err())
 		}
 	} else {
-		// 4. The buyer follows the redirect chain like a browser: hosted page → success URL.
-		w.printf("4. buyer opens the checkout page and pays\n")
+		// The buyer follows the redirect chain like a browser: hosted page → success URL.
+		w.step("buyer opens the checkout page and pays\n")
 		buyer := &http.Client{Timeout: 10 * time.Second}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, session.URL, nil)
 		if err != nil {
@@ -172,18 +206,18 @@ func run(ctx context.Context, out io.Writer) error {
 		resp.Body.Close()
 		w.printf("   buyer landed on %s (%d): %s\n", resp.Request.URL.RequestURI(), resp.StatusCode, strings.TrimSpace(string(body)))
 
-		// 5. JoPay delivers at least once: a redelivery must not fulfil again.
+		// JoPay delivers at least once: a redelivery must not fulfil again.
 		d, err := fake.Redeliver(ctx, session.ID, jopaycheckout.EventSessionCompleted)
 		if err != nil {
 			return err
 		}
-		w.printf("5. JoPay redelivers the same webhook: answered %d, not fulfilled again\n", d.Attempts[len(d.Attempts)-1].Status)
+		w.step("JoPay delivers the same webhook again: answered %d without fulfilling the order a second time\n", d.Attempts[len(d.Attempts)-1].Status)
 	}
 	n, paid := order.state()
 	if !paid {
 		return errors.New("the order was not paid")
 	}
-	w.printf("6. order %s fulfilled %d time(s)\n", order.ID, n)
+	w.step("order %s fulfilled %d time(s)\n", order.ID, n)
 	if n != 1 {
 		return fmt.Errorf("order fulfilled %d times, want exactly once", n)
 	}
@@ -260,7 +294,7 @@ func (s *shop) successPage(rw http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.client.GetSession(r.Context(), id)
 	if err != nil {
-		var apiErr *jopaycheckout.Error
+		var apiErr *paykit.Error
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
 			http.Error(rw, "unknown checkout session", http.StatusNotFound)
 			return
@@ -293,15 +327,20 @@ func money(cents int64, currency string) string {
 	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, strings.ToUpper(currency))
 }
 
-func sorted(s []string) []string {
-	slices.Sort(s)
-	return s
+// lockedWriter serializes output from the main goroutine and the HTTP handlers, and numbers
+// the steps, so they count 1, 2, 3… whichever of them this run takes.
+type lockedWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	last int
 }
 
-// lockedWriter serializes output from the main goroutine and the HTTP handlers.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// step prints the next step number and the line.
+func (l *lockedWriter) step(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last++
+	fmt.Fprintf(l.w, "%d. "+format, append([]any{l.last}, args...)...)
 }
 
 func (l *lockedWriter) printf(format string, args ...any) {

@@ -6,20 +6,25 @@
 //	go run ./examples/invoicing
 //
 // With no configuration it runs against the in-process fake (jopaytest) and fast-forwards its
-// clock. Set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to create
-// a real invoice request: the program prints the pay link to send and exits; the webhook
-// arrives whenever the customer pays (examples/checkout shows a waiting endpoint).
+// clock. Set JOPAY_API_KEY and JOPAY_MERCHANT_ID to create real invoice requests: the host is
+// the shared https://admin.jopay.app/api/v1 unless JOPAY_SLUG (your own
+// https://{slug}.jopay.app/api/v1) or JOPAY_BASE_URL says otherwise, and setting only some of
+// the variables stops with the names of the missing ones. The program then prints the pay links
+// to send and exits; the webhook arrives whenever a customer pays, at your webhook endpoint
+// (examples/checkout shows one that waits).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paykit-go/paykit"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,28 +44,64 @@ func main() {
 }
 
 type config struct {
-	real                                bool
-	baseURL, apiKey, merchantID, secret string
+	real               bool
+	host               jopay.Option // JOPAY_SLUG, JOPAY_BASE_URL or the shared host
+	apiKey, merchantID string
 }
 
+// The JOPAY_* variables: the credentials are required for a real endpoint, the rest optional.
+// No webhook secret: against a real endpoint the program exits once the links exist.
+var (
+	requiredVars = []string{"JOPAY_API_KEY", "JOPAY_MERCHANT_ID"}
+	optionalVars = []string{"JOPAY_SLUG", "JOPAY_BASE_URL"}
+)
+
 func configFromEnv() (config, error) {
-	c := config{baseURL: os.Getenv("JOPAY_BASE_URL"), apiKey: os.Getenv("JOPAY_API_KEY"),
-		merchantID: os.Getenv("JOPAY_MERCHANT_ID"), secret: os.Getenv("JOPAY_WEBHOOK_SECRET")}
-	if c.baseURL == "" && c.apiKey == "" && c.merchantID == "" && c.secret == "" {
-		return c, nil
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil || vars == nil {
+		return config{}, err
 	}
+	c := config{real: true, apiKey: vars["JOPAY_API_KEY"], merchantID: vars["JOPAY_MERCHANT_ID"]}
+	c.host, err = jopayHost(vars)
+	return c, err
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
 	var missing []string
-	for _, v := range [][2]string{{"JOPAY_BASE_URL", c.baseURL}, {"JOPAY_API_KEY", c.apiKey},
-		{"JOPAY_MERCHANT_ID", c.merchantID}, {"JOPAY_WEBHOOK_SECRET", c.secret}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
 		}
 	}
-	if len(missing) > 0 {
-		return c, fmt.Errorf("to use a real endpoint set all four of JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID, JOPAY_WEBHOOK_SECRET (missing %s)", strings.Join(missing, ", "))
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
 	}
-	c.real = true
-	return c, nil
+	return vars, nil
+}
+
+// jopayHost picks the API host: the partner's own (JOPAY_SLUG), any base URL (JOPAY_BASE_URL),
+// or by default the shared host jopay.AdminBaseURL, which serves the same routes and data.
+func jopayHost(vars map[string]string) (jopay.Option, error) {
+	slug, base := vars["JOPAY_SLUG"], vars["JOPAY_BASE_URL"]
+	switch {
+	case slug != "" && base != "":
+		return nil, errors.New("set JOPAY_SLUG or JOPAY_BASE_URL, not both")
+	case slug != "":
+		return jopay.WithSlug(slug), nil
+	case base != "":
+		return jopay.WithBaseURL(base), nil
+	}
+	return jopay.WithBaseURL(jopay.AdminBaseURL), nil
 }
 
 // invoice is the billing system's record.
@@ -103,18 +144,20 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	var fake *jopaytest.Server
-	if cfg.real {
-		out.printf("JoPay invoicing example against %s (%s key)\n", cfg.baseURL, jopay.KeyMode(cfg.apiKey))
-	} else {
+	if !cfg.real {
 		fake = jopaytest.NewServer()
 		defer fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.BaseURL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
-		out.printf("JoPay invoicing example against an in-process fake JoPay at %s\n", fake.BaseURL)
-		out.printf("(set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to use a real endpoint)\n\n")
+		cfg.host, cfg.apiKey, cfg.merchantID = jopay.WithBaseURL(fake.BaseURL), jopaytest.DefaultAPIKey, jopaytest.DefaultMerchantID
 	}
-	client, err := jopay.NewClient(cfg.apiKey, jopay.WithBaseURL(cfg.baseURL))
+	client, err := jopay.NewClient(cfg.apiKey, cfg.host)
 	if err != nil {
 		return err
+	}
+	if cfg.real {
+		out.printf("JoPay invoicing example against %s (%s key)\n", client.BaseURL(), client.Mode())
+	} else {
+		out.printf("JoPay invoicing example against an in-process fake JoPay at %s\n", client.BaseURL())
+		out.printf("(set JOPAY_API_KEY and JOPAY_MERCHANT_ID to use your JoPay account)\n\n")
 	}
 	acme := &invoice{ID: "inv_8f2a", Number: "INV-2026-0042", BillTo: "Acme GmbH", Email: "billing@acme.example", TotalCents: 125000, Status: "sent"}
 	globex := &invoice{ID: "inv_8f2b", Number: "INV-2026-0043", BillTo: "Globex Corp", Email: "ap@globex.example", TotalCents: 48000, ValidFor: 3 * 24 * time.Hour, Status: "sent"}
@@ -125,47 +168,47 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	b := &book{invoices: map[string]*invoice{acme.ID: acme, globex.ID: globex}, paid: make(chan string, 2), out: out}
 
-	// The webhook endpoint.
-	hook, err := jopay.NewWebhookHandler(cfg.secret, b.onEvent)
-	if err != nil {
-		return err
-	}
-	hookURL, stop, err := serve(ctx, hook)
-	if err != nil {
-		return err
-	}
-	defer stop()
+	// The webhook endpoint (against the fake; a real JoPay posts to your deployed endpoint).
 	if fake != nil {
-		fake.SetWebhook(hookURL, cfg.secret)
+		hook, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, b.onEvent)
+		if err != nil {
+			return err
+		}
+		hookURL, stop, err := serve(ctx, hook)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fake.SetWebhook(hookURL, jopaytest.WebhookSecret)
 	}
 
-	out.printf("1. Invoice %s for %s <%s>: %s USD\n", acme.Number, acme.BillTo, acme.Email, dollars(acme.TotalCents))
+	out.step("Invoice %s for %s <%s>: %s USD\n", acme.Number, acme.BillTo, acme.Email, dollars(acme.TotalCents))
 
-	// 2. The client-side check: invoice mode requires customer_name.
+	// The client-side check: invoice mode requires customer_name.
 	noName := params(cfg.merchantID, acme)
 	noName.CustomerName = ""
 	_, err = client.CreateRequest(ctx, noName)
-	var ve *jopay.ValidationError
+	var ve *paykit.ValidationError
 	if !errors.As(err, &ve) {
 		return fmt.Errorf("expected a validation error, got %v", err)
 	}
-	out.printf("2. Without the customer name the client refuses before sending anything:\n")
-	out.printf("   %v\n   (*jopay.ValidationError, Field %q; JoPay itself would answer 400 %s)\n", err, ve.Field, jopay.CodeCustomerNameRequired)
+	out.step("Without the customer name the client refuses before sending anything:\n")
+	out.printf("   %v\n   (*paykit.ValidationError, Field %q; JoPay itself would answer 400 %s)\n", err, ve.Field, jopay.CodeCustomerNameRequired)
 
-	// 3. A server-side rule: the currency is an assertion, not a conversion.
+	// A server-side rule: the currency is an assertion, not a conversion.
 	if fake != nil {
 		eur := params(cfg.merchantID, acme)
 		eur.FiatCurrencyCode = "EUR"
 		_, err = client.CreateRequest(ctx, eur)
-		var apiErr *jopay.Error
+		var apiErr *paykit.Error
 		if !errors.As(err, &apiErr) {
 			return fmt.Errorf("expected an API error, got %v", err)
 		}
-		out.printf("3. Billing in EUR by mistake: JoPay answers %d %s, expected currency %s (*jopay.Error)\n",
+		out.step("Billing in EUR by mistake: JoPay answers %d %s, expected currency %s (*paykit.Error)\n",
 			apiErr.Status, apiErr.Code, jopay.ExpectedFiatCode(err))
 	}
 
-	// 4. Create both invoices' payment requests.
+	// Create both invoices' payment requests.
 	for i, inv := range []*invoice{acme, globex} {
 		req, err := client.CreateRequest(ctx, params(cfg.merchantID, inv))
 		if err != nil {
@@ -177,20 +220,20 @@ func run(ctx context.Context, w io.Writer) error {
 			note = "ExpiryMinutes override"
 		}
 		if i == 0 {
-			out.printf("4. Invoice requests created (payment_mode %s):\n", req.PaymentMode)
+			out.step("Invoice requests created (payment_mode %s):\n", req.PaymentMode)
 		}
 		out.printf("   %s: request %s, customer %q, valid for %s (%s)\n", inv.Number, short(req.ID), req.CustomerName, days(req.ExpiresAt.Sub(req.CreatedAt)), note)
 		out.printf("   email to %s: \"Invoice %s — pay %s USD at %s\"\n", inv.Email, inv.Number, dollars(inv.TotalCents), req.PayPageURL)
 	}
 	if fake == nil {
-		out.printf("5. Send the links. When a customer pays, JoPay posts payment.proof_verified to your webhook URL;\n")
-		out.printf("   correlate it by metadata.invoice_id (this run's handler is %s while it runs).\n", hookURL)
+		out.step("Send the links. When a customer pays, JoPay posts payment.proof_verified to your partner webhook URL;\n")
+		out.printf("   your handler correlates it by metadata.invoice_id (see examples/checkout for one).\n")
 		return nil
 	}
 
-	// 5. Three days later Acme pays.
+	// Three days later Acme pays.
 	fake.Advance(3 * 24 * time.Hour)
-	out.printf("5. Three days later %s pays\n", acme.BillTo)
+	out.step("Three days later %s pays\n", acme.BillTo)
 	if _, err := fake.Pay(ctx, acme.PaymentRequest); err != nil {
 		return err
 	}
@@ -200,20 +243,20 @@ func run(ctx context.Context, w io.Writer) error {
 		return errors.New("the payment webhook did not arrive")
 	}
 
-	// 6. Globex never pays; its shorter link expires.
+	// Globex never pays; its shorter link expires.
 	fake.Advance(5 * 24 * time.Hour)
 	r, err := client.GetRequest(ctx, globex.PaymentRequest)
 	if err != nil {
 		return err
 	}
-	out.printf("6. Eight days in, %s has not paid: request %s is %s; send a reminder with a new request\n", globex.Number, short(r.ID), r.Status)
+	out.step("Eight days in, %s has not paid: request %s is %s; send a reminder with a new request\n", globex.Number, short(r.ID), r.Status)
 	out.printf("   (a new key, e.g. idempotency.Key(\"invoice\", number, \"reminder-1\"): the old one would return the expired request)\n")
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if r.Status == jopay.StatusExpired && globex.Status != "paid" {
 		globex.Status = "overdue (link expired, reminder due)"
 	}
-	out.printf("7. Ledger: %s %s, %s %s\n", acme.Number, acme.Status, globex.Number, globex.Status)
+	out.step("Ledger: %s %s, %s %s\n", acme.Number, acme.Status, globex.Number, globex.Status)
 	return nil
 }
 
@@ -265,9 +308,20 @@ func short(s string) string {
 	return s
 }
 
+// printer serializes output (webhook handlers print from server goroutines) and numbers the
+// steps, so they count 1, 2, 3… whichever of them this run takes.
 type printer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	last int
+}
+
+// step prints the next step number and the line.
+func (p *printer) step(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last++
+	fmt.Fprintf(p.w, "%d. "+format, append([]any{p.last}, args...)...)
 }
 
 func (p *printer) printf(format string, args ...any) {

@@ -4,13 +4,15 @@
 // with paykit.Decimal.
 //
 // With no configuration it starts the jovepaytest fake in-process and seeds it with payments in
-// every status. Set JOVEPAY_BASE_URL, JOVEPAY_API_KEY, JOVEPAY_EMAIL and JOVEPAY_PASSWORD to
-// report on a real account (the last 30 days).
+// every status, listed in pages of 10 to show the paging. Set JOVEPAY_API_KEY, JOVEPAY_EMAIL and
+// JOVEPAY_PASSWORD to report on your JovePay account (the last 30 days, in pages of
+// jovepay.MaxListLimit); JOVEPAY_BASE_URL overrides the default https://api.jovepay.io/v1.
+// Setting only some of the variables stops with the names of the missing ones.
 package main
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,25 +34,39 @@ func main() {
 	}
 }
 
+// The JOVEPAY_* variables: the API key and the dashboard login are required for a real
+// account, the base URL is optional.
+var (
+	requiredVars = []string{"JOVEPAY_API_KEY", "JOVEPAY_EMAIL", "JOVEPAY_PASSWORD"}
+	optionalVars = []string{"JOVEPAY_BASE_URL"}
+)
+
+// demoPageSize is the page size against the fake: small, so 24 payments take three pages.
+const demoPageSize = 10
+
 func run(ctx context.Context, out io.Writer) error {
-	base, key := os.Getenv("JOVEPAY_BASE_URL"), os.Getenv("JOVEPAY_API_KEY")
-	email, password := os.Getenv("JOVEPAY_EMAIL"), os.Getenv("JOVEPAY_PASSWORD")
-	params := jovepay.ListPaymentsParams{Limit: 10, SortBy: jovepay.SortByCreatedAt, OrderBy: jovepay.OrderAsc}
-	var fake *jovepaytest.Server
-	if base == "" {
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil {
+		return err
+	}
+	params := jovepay.ListPaymentsParams{Limit: demoPageSize, SortBy: jovepay.SortByCreatedAt, OrderBy: jovepay.OrderAsc}
+	var (
+		fake                       *jovepaytest.Server
+		base, key, email, password string
+	)
+	if vars == nil {
 		fake = jovepaytest.NewServer()
 		defer fake.Close()
 		base, key = fake.BaseURL, fake.APIKey()
 		email, password = fake.Credentials()
-		fmt.Fprintln(out, "JovePay payments report against the in-process fake (set JOVEPAY_BASE_URL for a real account)")
+		fmt.Fprintln(out, "JovePay payments report against the in-process fake (set JOVEPAY_API_KEY, JOVEPAY_EMAIL and JOVEPAY_PASSWORD for your account)")
 		if err := seed(ctx, fake); err != nil {
 			return err
 		}
 	} else {
-		if key == "" || email == "" || password == "" {
-			return errors.New("JOVEPAY_API_KEY, JOVEPAY_EMAIL and JOVEPAY_PASSWORD are required with JOVEPAY_BASE_URL")
-		}
-		params.Limit, params.DateFrom = 100, time.Now().AddDate(0, 0, -30)
+		base, key = cmp.Or(vars["JOVEPAY_BASE_URL"], jovepay.DefaultBaseURL), vars["JOVEPAY_API_KEY"]
+		email, password = vars["JOVEPAY_EMAIL"], vars["JOVEPAY_PASSWORD"]
+		params.Limit, params.DateFrom = jovepay.MaxListLimit, time.Now().AddDate(0, 0, -30)
 		fmt.Fprintf(out, "JovePay payments report for the last 30 days at %s\n", base)
 	}
 	client, err := jovepay.NewClient(key, jovepay.WithBaseURL(base), jovepay.WithCredentials(email, password))
@@ -81,7 +97,7 @@ func run(ctx context.Context, out io.Writer) error {
 		case p.Status.IsPaid():
 			add(received, p.PayCurrency, p.ActuallyPaid)
 			add(revenue, p.PriceCurrency, p.PriceAmount)
-		case !p.Status.IsFinal():
+		case !p.Status.IsTerminal():
 			add(open, p.PriceCurrency, p.PriceAmount)
 		}
 	}
@@ -93,9 +109,32 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "open (not final, price): %s\n", amounts(open))
 	fmt.Fprintf(out, "repeated deposits (review by hand): %d\n", repeated)
 	if fake != nil {
-		fmt.Fprintf(out, "JWT logins: %d for %d list requests\n", fake.Logins(), fake.Count("GET", "/v1/payment/"))
+		fmt.Fprintf(out, "JWT logins: %d for %d list requests\n", fake.Logins(), fake.CountCalls("GET", "/v1/payment/"))
 	}
 	return nil
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
+	}
+	return vars, nil
 }
 
 func statusLine(m map[jovepay.PaymentStatus]int) string {
@@ -148,11 +187,11 @@ func seed(ctx context.Context, srv *jovepaytest.Server) error {
 		}
 		switch i % 6 {
 		case 0, 1, 2:
-			err = srv.Complete(ctx, p.ID)
+			_, err = srv.Pay(ctx, p.ID)
 		case 3:
-			err = srv.Pay(ctx, p.ID, p.PayAmount.Mul(paykit.MustDecimal("0.5")).Round(8))
+			_, err = srv.PayAmount(ctx, p.ID, p.PayAmount.Mul(paykit.MustDecimal("0.5")).Round(8))
 		case 4:
-			err = srv.Expire(ctx, p.ID)
+			_, err = srv.Expire(ctx, p.ID)
 		}
 		if err != nil {
 			return err

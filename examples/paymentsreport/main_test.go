@@ -3,15 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/jovepay"
+	"github.com/paykit-go/paykit/jovepay/jovepaytest"
 )
 
-func TestRun(t *testing.T) {
-	for _, k := range []string{"JOVEPAY_BASE_URL", "JOVEPAY_API_KEY", "JOVEPAY_EMAIL", "JOVEPAY_PASSWORD"} {
+// clearEnv unsets every variable the example reads, so the developer's own do not leak in.
+func clearEnv(t *testing.T) {
+	for _, k := range slices.Concat(requiredVars, optionalVars) {
 		t.Setenv(k, "")
 	}
+}
+
+func TestRun(t *testing.T) {
+	clearEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
@@ -37,12 +47,95 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func TestRunNeedsCredentialsForRealAccount(t *testing.T) {
-	t.Setenv("JOVEPAY_BASE_URL", "https://api-sandbox.jovepay.io/v1")
+// Any JOVEPAY_* variable the example reads selects a real account; then the run stops before
+// doing anything and names exactly the credentials that are missing, never a value.
+func TestPartialConfigNamesTheMissing(t *testing.T) {
+	for _, tc := range []struct {
+		set     map[string]string
+		missing string
+	}{
+		{map[string]string{"JOVEPAY_API_KEY": "secretvalue"}, "missing JOVEPAY_EMAIL, JOVEPAY_PASSWORD:"},
+		{map[string]string{"JOVEPAY_BASE_URL": "https://api-sandbox.jovepay.io/v1"}, "missing JOVEPAY_API_KEY, JOVEPAY_EMAIL, JOVEPAY_PASSWORD:"},
+		{map[string]string{"JOVEPAY_EMAIL": "me@example.org", "JOVEPAY_PASSWORD": "secretvalue"}, "missing JOVEPAY_API_KEY:"},
+	} {
+		clearEnv(t)
+		for k, v := range tc.set {
+			t.Setenv(k, v)
+		}
+		var out bytes.Buffer
+		err := run(context.Background(), &out)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
+			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+			continue
+		}
+		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
+			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
+		}
+	}
+}
+
+// Against a configured account (here a separately started fake) the report asks for JovePay's
+// largest page, not the demo's page of 10.
+func TestRunAgainstConfiguredEndpoint(t *testing.T) {
+	srv := jovepaytest.NewServer()
+	defer srv.Close()
+	c, err := srv.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("10"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "R-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Pay(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	email, password := srv.Credentials()
+	clearEnv(t)
+	t.Setenv("JOVEPAY_BASE_URL", srv.BaseURL)
+	t.Setenv("JOVEPAY_API_KEY", srv.APIKey())
+	t.Setenv("JOVEPAY_EMAIL", email)
+	t.Setenv("JOVEPAY_PASSWORD", password)
+	var out bytes.Buffer
+	if err := run(ctx, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{"report for the last 30 days at " + srv.BaseURL, "payments: 1 (pages of 500)", "revenue (finished, price): 10 usd"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	var limits []string
+	for _, r := range srv.Calls() {
+		if r.Method == "GET" && r.Path == "/v1/payment/" {
+			limits = append(limits, r.Query.Get("limit"))
+		}
+	}
+	if len(limits) != 1 || limits[0] != "500" {
+		t.Errorf("list requests asked for limits %v, want one of 500", limits)
+	}
+	if strings.Contains(got, password) || strings.Contains(got, srv.APIKey()) {
+		t.Errorf("output shows a credential:\n%s", got)
+	}
+}
+
+// Only the credentials are required: the base URL defaults to JovePay's production API. (The
+// context is cancelled, so the run stops at the first request without reaching the network.)
+func TestBaseURLIsOptional(t *testing.T) {
+	clearEnv(t)
 	t.Setenv("JOVEPAY_API_KEY", "k")
-	t.Setenv("JOVEPAY_EMAIL", "")
-	t.Setenv("JOVEPAY_PASSWORD", "")
-	if err := run(context.Background(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "JOVEPAY_EMAIL") {
-		t.Fatalf("err = %v", err)
+	t.Setenv("JOVEPAY_EMAIL", "me@example.org")
+	t.Setenv("JOVEPAY_PASSWORD", "p")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := run(ctx, &out)
+	if err == nil || strings.HasPrefix(err.Error(), "missing") {
+		t.Fatalf("err = %v, want the cancelled first request", err)
+	}
+	if want := "report for the last 30 days at " + jovepay.DefaultBaseURL + "\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output %q lacks %q", out.String(), want)
 	}
 }

@@ -4,14 +4,26 @@
 // exactly once (one webhook.Deduper shared by the webhook handler and the stream), then
 // reconcile the final status from the invoice itself and print the settlement.
 //
-// With no configuration it starts an in-process fake Pepay (pepaytest), plays the payor
-// (an underpayment, then the rest) and cuts the WebSocket mid-way to show the stream resuming
-// with since=<last event>. Set PEPAY_BASE_URL, PEPAY_API_KEY and PEPAY_WEBHOOK_SECRET to use a
-// real endpoint instead (PEPAY_ENVIRONMENT=devnet|mainnet, PEPAY_WAIT=15m bounds the wait for
-// payment); the webhook endpoint then has to be made reachable and configured in the dashboard.
+// With no configuration it starts an in-process fake Pepay (pepaytest) and plays the payor: an
+// underpayment, then the rest. Each realtime path gets its turn, so the output shows both doing
+// their job: webhooks carry the first events while the stream is not yet running; the stream
+// then starts from the last event processed, survives a dropped connection (every failed
+// connection is reported through StreamParams.OnReconnect, and the stream gives up after
+// MaxConsecutiveFailures failures in a row instead of retrying forever) and carries the final
+// events while the webhook endpoint is down for a deploy; Pepay's retries of those deliveries
+// are then acknowledged as already processed. Last, a second stream aimed at a loopback port
+// where nothing listens shows an outage end to end: three refused attempts, then a
+// *pepay.ReconnectError.
+//
+// Set PEPAY_API_KEY and PEPAY_WEBHOOK_SECRET to use your Pepay account instead (optional:
+// PEPAY_BASE_URL, default https://api-beta.pepay.io/api/v1; PEPAY_ENVIRONMENT=devnet|mainnet;
+// PEPAY_WAIT=15m bounds the wait for payment; PEPAY_WEBHOOK_ADDR, default 127.0.0.1:0, is the
+// local webhook address, which has to be made reachable over HTTPS and added in the dashboard).
+// Setting only some of the variables stops with the names of the missing ones.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,9 +32,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/paykit-go/paykit"
@@ -42,46 +57,114 @@ func main() {
 
 // config is where the example talks to.
 type config struct {
-	baseURL, apiKey, secret string
-	env                     pepay.Environment
-	wait                    time.Duration
-	fake                    *pepaytest.Server
+	real                          bool
+	baseURL, apiKey, secret, addr string
+	env                           pepay.Environment
+	wait                          time.Duration
 }
 
+// The PEPAY_* variables: the credentials are required for a real endpoint, the rest optional.
+var (
+	requiredVars = []string{"PEPAY_API_KEY", "PEPAY_WEBHOOK_SECRET"}
+	optionalVars = []string{"PEPAY_BASE_URL", "PEPAY_ENVIRONMENT", "PEPAY_WAIT", "PEPAY_WEBHOOK_ADDR"}
+)
+
 func loadConfig() (config, error) {
-	cfg := config{
-		baseURL: os.Getenv("PEPAY_BASE_URL"), apiKey: os.Getenv("PEPAY_API_KEY"), secret: os.Getenv("PEPAY_WEBHOOK_SECRET"),
-		env: pepay.EnvironmentDevnet, wait: 15 * time.Minute,
+	cfg := config{addr: "127.0.0.1:0", env: pepay.EnvironmentDevnet, wait: 15 * time.Minute}
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil || vars == nil {
+		return cfg, err
 	}
-	if e := os.Getenv("PEPAY_ENVIRONMENT"); e != "" {
+	cfg.real = true
+	cfg.apiKey, cfg.secret = vars["PEPAY_API_KEY"], vars["PEPAY_WEBHOOK_SECRET"]
+	cfg.baseURL = cmp.Or(vars["PEPAY_BASE_URL"], pepay.DefaultBaseURL)
+	cfg.addr = cmp.Or(vars["PEPAY_WEBHOOK_ADDR"], cfg.addr)
+	if e := vars["PEPAY_ENVIRONMENT"]; e != "" {
 		cfg.env = pepay.Environment(e)
 	}
-	if w := os.Getenv("PEPAY_WAIT"); w != "" {
-		d, err := time.ParseDuration(w)
-		if err != nil {
+	if w := vars["PEPAY_WAIT"]; w != "" {
+		if cfg.wait, err = time.ParseDuration(w); err != nil {
 			return cfg, fmt.Errorf("PEPAY_WAIT: %w", err)
 		}
-		cfg.wait = d
-	}
-	if cfg.baseURL == "" {
-		return cfg, nil
-	}
-	if cfg.apiKey == "" || cfg.secret == "" {
-		return cfg, errors.New("PEPAY_BASE_URL is set: PEPAY_API_KEY and PEPAY_WEBHOOK_SECRET are required too")
 	}
 	return cfg, nil
 }
 
-// console serializes output from the webhook, stream and polling goroutines.
-type console struct {
-	mu sync.Mutex
-	w  io.Writer
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
+	}
+	return vars, nil
 }
 
+// console serializes output from the webhook, stream and polling goroutines and numbers the
+// steps. While the main flow holds it (hold … release), their lines wait, so a step's own lines
+// come before the events it caused.
+type console struct {
+	mu     sync.Mutex
+	w      io.Writer
+	last   int      // step number
+	held   bool     // event lines are buffered
+	buffer []string // held event lines, in arrival order
+}
+
+// printf prints a line of the main flow.
 func (c *console) printf(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintf(c.w, format+"\n", args...)
+}
+
+// step prints the next step number and the line.
+func (c *console) step(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last++
+	fmt.Fprintf(c.w, "%d. "+format+"\n", append([]any{c.last}, args...)...)
+}
+
+// event prints a line from a webhook, stream or poll goroutine, or keeps it while held.
+func (c *console) event(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held {
+		c.buffer = append(c.buffer, fmt.Sprintf(format, args...))
+		return
+	}
+	fmt.Fprintf(c.w, format+"\n", args...)
+}
+
+// hold makes event lines wait until release.
+func (c *console) hold() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = true
+}
+
+// release prints the held event lines and lets later ones through.
+func (c *console) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.buffer {
+		fmt.Fprintln(c.w, l)
+	}
+	c.buffer, c.held = nil, false
 }
 
 func run(ctx context.Context, w io.Writer) error {
@@ -90,11 +173,17 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.baseURL == "" {
-		cfg.fake = pepaytest.NewServer()
-		defer cfg.fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.secret, cfg.wait = cfg.fake.BaseURL, cfg.fake.APIKey, "whsec_pepayinvoice_demo", 20*time.Second
-		out.printf("Using an in-process fake Pepay at %s (set PEPAY_BASE_URL, PEPAY_API_KEY, PEPAY_WEBHOOK_SECRET for a real one)", cfg.baseURL)
+	var fake *pepaytest.Server
+	if cfg.real {
+		out.printf("Pepay at %s (%s)", cfg.baseURL, cfg.env)
+	} else {
+		// Pepay retries a failed delivery for hours; the fake retries every 20 ms, long enough
+		// for the endpoint's deploy below.
+		fake = pepaytest.NewServer(pepaytest.WithDeliveryAttempts(500, func(int) time.Duration { return 20 * time.Millisecond }))
+		defer fake.Close()
+		cfg.baseURL, cfg.apiKey, cfg.secret, cfg.wait = fake.BaseURL, fake.APIKey, "whsec_pepayinvoice_demo", 20*time.Second
+		out.printf("Using an in-process fake Pepay at %s", cfg.baseURL)
+		out.printf("(set PEPAY_API_KEY and PEPAY_WEBHOOK_SECRET to use your Pepay account)")
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.wait+30*time.Second)
 	defer cancel()
@@ -108,15 +197,17 @@ func run(ctx context.Context, w io.Writer) error {
 	dedupe := webhook.NewDeduper(webhook.NewMemoryStore())
 	book := &ledger{out: out, orderID: "1001", processed: map[string]string{}}
 
-	// Step 4a: the webhook endpoint, a real HTTP server on loopback.
-	hook, err := pepay.NewWebhookHandler(cfg.secret, book.handler("webhook"), pepay.WithDeduper(dedupe))
+	// The webhook endpoint, a real HTTP server on loopback. The switch lets the fake run take it
+	// down for a deploy; replies counts its answers.
+	hook, err := pepay.NewWebhookHandler(cfg.secret, book.handler("webhook"), webhook.WithDeduper(dedupe))
 	if err != nil {
 		return err
 	}
+	var endpoint onOff
 	var replies replyCounter
 	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/pepay", replies.wrap(hook))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	mux.Handle("POST /webhooks/pepay", endpoint.wrap(replies.wrap(hook)))
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
@@ -128,55 +219,27 @@ func run(ctx context.Context, w io.Writer) error {
 		_ = httpSrv.Shutdown(sctx)
 	}()
 	hookURL := "http://" + ln.Addr().String() + "/webhooks/pepay"
-	if cfg.fake != nil {
-		cfg.fake.SetWebhook(hookURL, cfg.secret)
-		out.printf("1. Webhook endpoint %s registered (signature + 5-minute timestamp check, dedupe by event id)", hookURL)
+	if fake != nil {
+		fake.SetWebhook(hookURL, cfg.secret)
+		out.step("Webhook endpoint %s registered (signature + 5-minute timestamp check, dedupe by event id)", hookURL)
 	} else {
-		out.printf("1. Webhook endpoint listening on %s: expose it over HTTPS and add it in the Pepay dashboard", hookURL)
+		out.step("Webhook endpoint listening on %s: expose it over HTTPS and add it in the Pepay dashboard", hookURL)
 	}
 
-	// Step 4b: the merchant WebSocket, started before the invoice so it sees every event.
-	streamCtx, stopStream := context.WithCancel(ctx)
-	defer stopStream()
-	connected := make(chan struct{})
-	reconnected := make(chan struct{}, 1)
-	var connectOnce sync.Once
-	streamDone := make(chan error, 1)
-	go func() {
-		streamDone <- client.Stream(streamCtx, pepay.StreamParams{
-			Types:      []string{"invoice.*", "invoice_payment.*"},
-			Deduper:    dedupe,
-			MinBackoff: 50 * time.Millisecond,
-			OnStatus: func(s pepay.StreamStatus) {
-				switch s.State {
-				case pepay.StreamConnected:
-					first := false
-					connectOnce.Do(func() { first = true; close(connected) })
-					if !first {
-						out.printf("   [stream] reconnected, resuming with since=%s", s.Since)
-						select {
-						case reconnected <- struct{}{}:
-						default:
-						}
-					}
-				case pepay.StreamDisconnected:
-					out.printf("   [stream] connection lost (%v); reconnecting", s.Err)
-				case pepay.StreamResyncing:
-					out.printf("   [stream] resume point too old, backfilling from the events API")
-				}
-			},
-		}, book.handler("stream"))
-	}()
-	select {
-	case <-connected:
-		out.printf("2. WebSocket stream connected (%s, format=%s)", pepay.StreamPath, pepay.StreamFormat)
-	case err := <-streamDone:
-		return fmt.Errorf("stream: %w", err)
-	case <-ctx.Done():
-		return ctx.Err()
+	// The merchant WebSocket. Against Pepay it starts before the invoice so it sees every event;
+	// the fake run starts it later (playPayor), once webhooks have carried the first events.
+	ws := &stream{client: client, out: out, dedupe: dedupe, handler: book.handler("stream")}
+	defer ws.stop()
+	if fake == nil {
+		if err := ws.start(ctx, ""); err != nil {
+			return err
+		}
+		out.step("WebSocket stream connected (%s, format=%s)", pepay.StreamPath, pepay.StreamFormat)
 	}
 
-	// Step 2: create the invoice; the Idempotency-Key is derived from the order.
+	// Create the invoice; the Idempotency-Key is derived from the order. The step's lines come
+	// before the events it causes.
+	out.hold()
 	created, err := client.CreateInvoice(ctx, pepay.CreateInvoiceParams{
 		AmountUSD:   paykit.MustDecimal("25.00"),
 		Description: "Order #1001",
@@ -185,44 +248,56 @@ func run(ctx context.Context, w io.Writer) error {
 		OrderRef:    "order-1001",
 	})
 	if err != nil {
+		out.release()
 		return fmt.Errorf("create invoice: %w", err)
 	}
 	book.setInvoice(created.InvoiceID)
-	out.printf("3. Invoice %s created for $25.00 (Idempotency-Key %s)", created.InvoiceID, created.IdempotencyKey)
+	out.step("Invoice %s created for $25.00 (Idempotency-Key %s)", created.InvoiceID, created.IdempotencyKey)
 	out.printf("   Hosted payment URL: %s", created.PaymentURL)
 
-	// Step 3: embedded checkout uses the browser-safe session headers, never the API key.
+	// Embedded checkout uses the browser-safe session headers, never the API key.
 	payor, err := pepay.NewPayorClient(created.PaymentSessionHeaders, pepay.WithBaseURL(cfg.baseURL))
 	if err != nil {
+		out.release()
 		return err
 	}
 	if details, err := payor.SessionDetails(ctx); err == nil {
 		out.printf("   Payor session: %s USD due, status %s", details.AmountRemainingUSD, details.InvoiceStatus)
 	}
+	out.release()
 
-	// Step 4c: polling as the third, slowest channel.
+	// Polling as the third, slowest channel. Against the fake the main flow prints what it saw
+	// (poll.await), so the lines keep their place; against Pepay they print as they come.
 	type waited struct {
 		st  *pepay.InvoiceStatus
 		err error
 	}
+	poll := &poller{seen: make(chan pepay.Status, 8)}
 	pollDone := make(chan waited, 1)
 	go func() {
-		poll := []pepay.WaitOption{pepay.OnStatusChange(func(s *pepay.InvoiceStatus) {
-			out.printf("   [poll] status %s", s.Status())
+		opts := []pepay.WaitOption{pepay.OnStatusChange(func(s *pepay.InvoiceStatus) {
+			if fake == nil {
+				out.event("   [poll] status %s", s.Status())
+				return
+			}
+			select {
+			case poll.seen <- s.Status():
+			default:
+			}
 		})}
-		if cfg.fake != nil {
-			poll = append(poll, pepay.WithPollInterval(20*time.Millisecond, 200*time.Millisecond))
+		if fake != nil {
+			opts = append(opts, pepay.WithPollInterval(20*time.Millisecond, 50*time.Millisecond))
 		}
-		st, err := client.WaitForInvoice(ctx, created.InvoiceID, poll...)
+		st, err := client.WaitForInvoice(ctx, created.InvoiceID, opts...)
 		pollDone <- waited{st, err}
 	}()
 
-	if cfg.fake != nil {
-		if err := playPayor(ctx, out, cfg.fake, book, created.InvoiceID, reconnected); err != nil {
+	if fake != nil {
+		if err := playPayor(ctx, out, fake, book, ws, poll, &endpoint, &replies, created.InvoiceID); err != nil {
 			return err
 		}
 	} else {
-		out.printf("4. Waiting up to %s for the payor to pay at the URL above...", cfg.wait)
+		out.step("Waiting up to %s for the payor to pay at the URL above...", cfg.wait)
 	}
 
 	var final waited
@@ -234,26 +309,25 @@ func run(ctx context.Context, w io.Writer) error {
 	if final.err != nil {
 		return fmt.Errorf("wait for invoice: %w", final.err)
 	}
-	out.printf("5. Polling saw the terminal status: %s", final.st.Status())
+	out.step("Polling saw the terminal status: %s", final.st.Status())
 
 	// Let the realtime channels finish: with the fake we know every event; against Pepay we
 	// give webhooks a moment.
-	if cfg.fake != nil {
-		if err := cfg.fake.WaitWebhooks(ctx); err != nil {
+	if fake != nil {
+		if err := fake.WaitWebhooks(ctx); err != nil {
 			return err
 		}
-		if err := book.waitFor(ctx, invoiceEvents(cfg.fake, created.InvoiceID)); err != nil {
+		if err := book.waitFor(ctx, invoiceEvents(fake, created.InvoiceID)); err != nil {
 			return err
 		}
 	} else {
 		_ = sleep(ctx, 2*time.Second)
 	}
-	stopStream()
-	if err := <-streamDone; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("stream: %w", err)
+	if err := ws.stop(); err != nil {
+		return err
 	}
 
-	// Step 5: reconcile on the invoice itself, the source of truth.
+	// Reconcile on the invoice itself, the source of truth.
 	inv, err := client.GetInvoice(ctx, created.InvoiceID, pepay.Expand(pepay.ExpandLatestPayment, pepay.ExpandPayments))
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
@@ -261,22 +335,194 @@ func run(ctx context.Context, w io.Writer) error {
 	if book.status() != "" && book.status() != inv.Status {
 		return fmt.Errorf("reconcile: events said %s, the invoice says %s", book.status(), inv.Status)
 	}
-	out.printf("6. Reconciled: invoice %s, paid %s of %s USD (%d payments)", inv.Status, inv.AmountPaidDecimal, inv.AmountDecimal, len(inv.Payments))
+	out.step("Reconciled: invoice %s, paid %s of %s USD (%d payments)", inv.Status, inv.AmountPaidDecimal, inv.AmountDecimal, len(inv.Payments))
 	if p := inv.LatestPayment; p != nil && p.Settlement != nil {
 		s := p.Settlement
 		out.printf("   Settlement: %s (stage %s) on %s, merchant settlement %s, tx %s", s.SummaryStatus, s.Stage, s.Network, s.MerchantSettlementID, s.SettlementTxHash)
 	}
-	total, byChannel := book.summary()
-	out.printf("7. %d events, each processed once (%s); webhook replies: %s", total, byChannel, replies.String())
+	total, byChannel, dupes := book.summary()
+	out.step("%d events, each processed once: %s (%d processed twice)", total, byChannel, dupes)
+	out.printf("   Webhook deliveries: %s", replies.String())
+	if fake != nil {
+		return unreachableStream(ctx, out, cfg.apiKey)
+	}
 	return nil
 }
 
-// replyCounter tallies the webhook endpoint's answers ("ok", "duplicate", …), to show the
-// deliveries the stream had already handled being acknowledged without running the handler.
+// stream runs the merchant WebSocket on its own goroutine, reporting connections and failures
+// in the reader's words.
+type stream struct {
+	client  *pepay.Client
+	out     *console
+	dedupe  *webhook.Deduper
+	handler func(context.Context, *pepay.Event) error
+
+	cancel      context.CancelFunc
+	done        chan error
+	reconnected chan string // the resume point of each reconnection
+}
+
+// start connects, resuming after since ("" starts live), and returns once the first connection
+// is open.
+func (s *stream) start(ctx context.Context, since string) error {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan error, 1)
+	s.reconnected = make(chan string, 4)
+	connected := make(chan struct{})
+	var first atomic.Bool
+	go func() {
+		s.done <- s.client.Stream(ctx, pepay.StreamParams{
+			Types:      []string{"invoice.*", "invoice_payment.*"},
+			Since:      since,
+			Deduper:    s.dedupe,
+			MinBackoff: 50 * time.Millisecond,
+			// Ten failed connections in a row (none staying up for StableAfter, a minute) end
+			// the stream with a *pepay.ReconnectError instead of retrying forever.
+			MaxConsecutiveFailures: 10,
+			OnReconnect: func(attempt int, err error, wait time.Duration) {
+				s.out.event("   [stream] connection lost (%s); reconnecting in %s", why(err), wait.Round(time.Millisecond))
+			},
+			OnStatus: func(st pepay.StreamStatus) {
+				switch st.State {
+				case pepay.StreamConnected:
+					if first.CompareAndSwap(false, true) {
+						close(connected)
+						return
+					}
+					s.out.event("   [stream] reconnected, resuming after %s", cmp.Or(st.Since, "the live edge"))
+					select {
+					case s.reconnected <- st.Since:
+					default:
+					}
+				case pepay.StreamResyncing:
+					s.out.event("   [stream] the resume point is too old to replay; catching up from the events API")
+				}
+			},
+		}, s.handler)
+	}()
+	select {
+	case <-connected:
+		return nil
+	case err := <-s.done:
+		s.done <- err // for stop
+		return fmt.Errorf("stream: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stop ends the stream and returns why it ended, if not because it was stopped.
+func (s *stream) stop() error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	s.cancel = nil
+	if err := <-s.done; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("stream: %w", err)
+	}
+	return nil
+}
+
+// poller hands the statuses polling saw to the main flow (fake runs).
+type poller struct{ seen chan pepay.Status }
+
+// await waits until polling has seen want.
+func (p *poller) await(ctx context.Context, want pepay.Status) error {
+	for {
+		select {
+		case s := <-p.seen:
+			if s == want {
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("polling never saw %s: %w", want, ctx.Err())
+		}
+	}
+}
+
+// why says in the reader's words why a stream connection failed or ended.
+func why(err error) string {
+	var se *pepay.StreamError
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &se) && se.HTTPStatus != 0:
+		return fmt.Sprintf("Pepay refused the connection: %d %s", se.HTTPStatus, http.StatusText(se.HTTPStatus))
+	case errors.As(err, &se):
+		return "Pepay reported " + se.Code
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dns):
+		return "host not found"
+	case errors.Is(err, pepay.ErrStreamIdle):
+		return "no message or pong for too long"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		return "the server closed it"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	}
+	return err.Error()
+}
+
+// onOff is the webhook endpoint's power switch: while off it answers 503, as an endpoint in the
+// middle of a deploy does, and Pepay retries the delivery later.
+type onOff struct{ down atomic.Bool }
+
+func (o *onOff) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.down.Load() {
+			http.Error(w, "deploying, try again", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// unreachableStream shows what an outage looks like to a stream: a host that refuses every
+// connection, each failure reported by OnReconnect with the wait before the next attempt, and
+// MaxConsecutiveFailures ending the stream with a *pepay.ReconnectError that wraps the last one.
+func unreachableStream(ctx context.Context, out *console, apiKey string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil { // nothing listens there any more
+		return err
+	}
+	down, err := pepay.NewClient(apiKey, pepay.WithBaseURL("http://"+addr))
+	if err != nil {
+		return err
+	}
+	const maxFailures = 3
+	out.step("A second stream, aimed at %s where nothing listens, gives up after %d failures in a row:", addr, maxFailures)
+	err = down.Stream(ctx, pepay.StreamParams{
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, MaxConsecutiveFailures: maxFailures,
+		OnReconnect: func(attempt int, err error, wait time.Duration) {
+			out.event("   [stream] attempt %d failed (%s); retrying in %s", attempt, why(err), wait.Round(time.Millisecond))
+		},
+	}, func(context.Context, *pepay.Event) error { return nil })
+	var gaveUp *pepay.ReconnectError
+	if !errors.As(err, &gaveUp) {
+		return fmt.Errorf("unreachable stream: %w", err)
+	}
+	out.printf("   Attempt %d failed too (%s): Stream gave up and returned a *pepay.ReconnectError", gaveUp.Attempts, why(gaveUp.Err))
+	return nil
+}
+
+// replyCounter tallies the webhook endpoint's answers ("200 ok", "200 duplicate", …), to show
+// the deliveries the stream had already handled being acknowledged without running the handler.
 type replyCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
 }
+
+// The pepay webhook handler's answers: handled, and already handled (by either channel).
+const (
+	replyProcessed = "200 ok"
+	replyDuplicate = "200 duplicate"
+)
 
 func (c *replyCounter) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -291,14 +537,30 @@ func (c *replyCounter) wrap(h http.Handler) http.Handler {
 	})
 }
 
+func (c *replyCounter) count(reply string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[reply]
+}
+
+// String says what the answers mean.
 func (c *replyCounter) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var parts []string
-	for k, n := range c.counts {
-		parts = append(parts, fmt.Sprintf("%d× %s", n, k))
+	var parts, other []string
+	if n := c.counts[replyProcessed]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d processed", n))
 	}
-	sort.Strings(parts)
+	if n := c.counts[replyDuplicate]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d acknowledged as already processed", n))
+	}
+	for k, n := range c.counts {
+		if k != replyProcessed && k != replyDuplicate {
+			other = append(other, fmt.Sprintf("%d answered %s", n, k))
+		}
+	}
+	sort.Strings(other)
+	parts = append(parts, other...)
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -327,24 +589,71 @@ func (w *peekWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// playPayor drives the fake: an underpayment, a dropped WebSocket, then the rest.
-func playPayor(ctx context.Context, out *console, srv *pepaytest.Server, book *ledger, id string, reconnected <-chan struct{}) error {
-	out.printf("4. Fake payor sends $10.00 of $25.00")
-	if err := srv.Underpay(id, 10_000); err != nil {
+// playPayor drives the fake so that each realtime path does its job in turn, whatever the
+// timing: webhooks carry the invoice's first events while the stream is not running; the stream
+// then starts after the last event processed, loses its connection and resumes, and carries the
+// payment while the webhook endpoint is down; Pepay's retries of those deliveries are then
+// acknowledged as already processed.
+func playPayor(ctx context.Context, out *console, srv *pepaytest.Server, book *ledger, ws *stream, poll *poller, endpoint *onOff, replies *replyCounter, id string) error {
+	if err := book.waitFor(ctx, invoiceEvents(srv, id)); err != nil { // invoice.created
+		return err
+	}
+	out.step("Fake payor sends $10.00 of $25.00 (the stream is not running yet: webhooks carry the events)")
+	if _, err := srv.PayAmount(ctx, id, 10_000); err != nil { // returns once the webhooks were delivered
 		return err
 	}
 	if err := book.waitFor(ctx, invoiceEvents(srv, id)); err != nil {
 		return err
 	}
+	if err := poll.await(ctx, pepay.StatusUnderpaid); err != nil {
+		return err
+	}
+	out.printf("   [poll] status underpaid")
+
+	since := book.lastEvent()
+	if err := ws.start(ctx, since); err != nil {
+		return err
+	}
+	out.step("WebSocket stream connected (%s, format=%s), resuming after %s, the last event processed", pepay.StreamPath, pepay.StreamFormat, since)
 	out.printf("   Fake Pepay drops the WebSocket connection")
-	srv.DropStreams()
+	for srv.DropStreams() == 0 { // the client can see the connection open before the server lists it
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			return err
+		}
+	}
 	select {
-	case <-reconnected:
+	case <-ws.reconnected:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	out.printf("   Fake payor sends the remaining $15.00")
-	return srv.Pay(id)
+
+	endpoint.down.Store(true)
+	out.step("The webhook endpoint goes down for a deploy (it answers 503, so Pepay will retry); the fake payor sends the remaining $15.00")
+	before := len(invoiceEvents(srv, id))
+	paid := make(chan error, 1)
+	go func() { // Pay returns once its webhooks were delivered: after the endpoint is back
+		_, err := srv.Pay(ctx, id)
+		paid <- err
+	}()
+	if err := book.waitForCount(ctx, before+3); err != nil { // Pay logs three events
+		return err
+	}
+	if err := poll.await(ctx, pepay.StatusPaid); err != nil {
+		return err
+	}
+	out.printf("   [poll] status paid")
+	endpoint.down.Store(false)
+	select {
+	case err := <-paid:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	out.printf("   The webhook endpoint is back: Pepay's retried deliveries of those %d events are acknowledged (200 \"duplicate\")", replies.count(replyDuplicate))
+	out.printf("   without running the handler, since the stream processed them")
+	return nil
 }
 
 func invoiceEvents(srv *pepaytest.Server, id string) []string {
@@ -365,6 +674,7 @@ type ledger struct {
 	mu        sync.Mutex
 	invoiceID string
 	processed map[string]string // event id → channel
+	lastID    string            // the latest event processed
 	last      pepay.Status
 	shipped   bool
 	dupes     int
@@ -384,31 +694,32 @@ func (l *ledger) handler(channel string) func(context.Context, *pepay.Event) err
 		defer l.mu.Unlock()
 		if prev, ok := l.processed[e.ID]; ok {
 			l.dupes++ // cannot happen with the shared Deduper; counted to prove it
-			l.out.printf("   DUPLICATE %s via %s (first via %s)", e.ID, channel, prev)
+			l.out.event("   DUPLICATE %s via %s (first via %s)", e.ID, channel, prev)
 			return nil
 		}
 		l.processed[e.ID] = channel
+		l.lastID = e.ID
 		if inv := e.Invoice(); inv != nil && inv.Metadata.Get("order_id") == l.orderID {
 			l.invoiceID = inv.ID // the order's invoice, recognised by its metadata
 		}
 		if e.InvoiceID() != l.invoiceID {
-			l.out.printf("   [%s] %s %s: not this order's invoice, ignored", channel, e.ID, e.Type)
+			l.out.event("   [%s] %s %s: not this order's invoice, ignored", channel, e.ID, e.Type)
 			return nil
 		}
 		switch {
 		case e.Invoice() != nil:
 			inv := e.Invoice()
 			l.last = inv.Status
-			l.out.printf("   [%s] %s %s: invoice %s, paid %s of %s USD", channel, e.ID, e.Type, inv.Status, inv.AmountPaidDecimal, inv.AmountDecimal)
+			l.out.event("   [%s] %s %s: invoice %s, paid %s of %s USD", channel, e.ID, e.Type, inv.Status, inv.AmountPaidDecimal, inv.AmountDecimal)
 			if inv.Status == pepay.StatusPaid && !l.shipped {
 				l.shipped = true
-				l.out.printf("   => order %s paid in full: released for shipping", l.orderID)
+				l.out.event("   => order %s paid in full: released for shipping", l.orderID)
 			}
 		case e.InvoicePayment() != nil:
 			p := e.InvoicePayment()
-			l.out.printf("   [%s] %s %s: payment %s, settlement %s", channel, e.ID, e.Type, p.Status, p.SettlementStatus)
+			l.out.event("   [%s] %s %s: payment %s, settlement %s", channel, e.ID, e.Type, p.Status, p.SettlementStatus)
 		default:
-			l.out.printf("   [%s] %s %s", channel, e.ID, e.Type)
+			l.out.event("   [%s] %s %s", channel, e.ID, e.Type)
 		}
 		return nil
 	}
@@ -422,25 +733,47 @@ func (l *ledger) status() pepay.Status {
 
 // waitFor blocks until every id was processed.
 func (l *ledger) waitFor(ctx context.Context, ids []string) error {
-	for {
-		l.mu.Lock()
+	return l.wait(ctx, func() int {
 		missing := 0
 		for _, id := range ids {
 			if _, ok := l.processed[id]; !ok {
 				missing++
 			}
 		}
+		return missing
+	})
+}
+
+// waitForCount blocks until n events were processed.
+func (l *ledger) waitForCount(ctx context.Context, n int) error {
+	return l.wait(ctx, func() int { return max(n-len(l.processed), 0) })
+}
+
+// wait polls missing, which runs under l.mu, until it returns 0.
+func (l *ledger) wait(ctx context.Context, missing func() int) error {
+	for {
+		l.mu.Lock()
+		n := missing()
 		l.mu.Unlock()
-		if missing == 0 {
+		if n == 0 {
 			return nil
 		}
 		if err := sleep(ctx, 5*time.Millisecond); err != nil {
-			return fmt.Errorf("waiting for %d events: %w", missing, err)
+			return fmt.Errorf("waiting for %d events: %w", n, err)
 		}
 	}
 }
 
-func (l *ledger) summary() (int, string) {
+// lastEvent returns the id of the latest event processed: where a stream resumes.
+func (l *ledger) lastEvent() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastID
+}
+
+// summary returns how many events were processed, how many by each channel, and how many
+// reached the ledger twice (none: the Deduper stops them).
+func (l *ledger) summary() (int, string, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	counts := map[string]int{}
@@ -452,8 +785,7 @@ func (l *ledger) summary() (int, string) {
 		parts = append(parts, fmt.Sprintf("%d via %s", n, ch))
 	}
 	sort.Strings(parts)
-	parts = append(parts, fmt.Sprintf("%d duplicates", l.dupes))
-	return len(l.processed), strings.Join(parts, ", ")
+	return len(l.processed), strings.Join(parts, ", "), l.dupes
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -3,17 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
 
+// clearEnv unsets every variable the example reads, so the developer's own do not leak in.
 func clearEnv(t *testing.T) {
-	for _, k := range []string{"PEPAY_BASE_URL", "PEPAY_API_KEY", "PEPAY_WEBHOOK_SECRET", "PEPAY_ENVIRONMENT", "PEPAY_WAIT"} {
+	for _, k := range slices.Concat(requiredVars, optionalVars) {
 		t.Setenv(k, "")
 	}
 }
@@ -27,78 +31,146 @@ func TestRunAgainstFake(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	got := out.String()
-	for _, want := range []string{
-		"Using an in-process fake Pepay",
-		"/webhooks/pepay registered",
-		"2. WebSocket stream connected (/ws/merchant/events, format=event_v1)",
-		"3. Invoice d8a0787b-df14-48ce-a383-f624ab9ff909 created for $25.00",
-		"Hosted payment URL: http://127.0.0.1:",
-		"Payor session: 25.000 USD due, status unpaid",
-		"invoice underpaid, paid 10.000 of 25.000 USD",
-		"Fake Pepay drops the WebSocket connection",
-		"[stream] connection lost",
-		"[stream] reconnected, resuming with since=evt_",
-		"invoice paid, paid 25.000 of 25.000 USD",
-		"=> order 1001 paid in full: released for shipping",
-		"[poll] status paid",
-		"5. Polling saw the terminal status: paid",
-		"6. Reconciled: invoice paid, paid 25.000 of 25.000 USD (2 payments)",
-		"Settlement: settled (stage final) on base",
-		"7. 6 events, each processed once (",
-		"0 duplicates",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
+	// Every line in its place: each step's own lines first, then the events it caused, each
+	// event on the path that was up at the time. Nothing here depends on which path is faster.
+	want := []string{
+		`Using an in-process fake Pepay at http://127\.0\.0\.1:\d+`,
+		`\(set PEPAY_API_KEY and PEPAY_WEBHOOK_SECRET to use your Pepay account\)`,
+		`1\. Webhook endpoint http://127\.0\.0\.1:\d+/webhooks/pepay registered \(signature \+ 5-minute timestamp check, dedupe by event id\)`,
+		`2\. Invoice d8a0787b-df14-48ce-a383-f624ab9ff909 created for \$25\.00 \(Idempotency-Key [0-9a-f-]{36}\)`,
+		`   Hosted payment URL: http://127\.0\.0\.1:\d+/pay/d8a0787b-df14-48ce-a383-f624ab9ff909`,
+		`   Payor session: 25\.000 USD due, status unpaid`,
+		`   \[webhook\] (evt_\d+-1) invoice\.created: invoice unpaid, paid 0\.000 of 25\.000 USD`,
+		`3\. Fake payor sends \$10\.00 of \$25\.00 \(the stream is not running yet: webhooks carry the events\)`,
+		`   \[webhook\] evt_\d+-2 invoice_payment\.created: payment underpaid, settlement pending`,
+		`   \[webhook\] (evt_\d+-3) invoice\.updated: invoice underpaid, paid 10\.000 of 25\.000 USD`,
+		`   \[poll\] status underpaid`,
+		`4\. WebSocket stream connected \(/ws/merchant/events, format=event_v1\), resuming after (evt_\d+-3), the last event processed`,
+		`   Fake Pepay drops the WebSocket connection`,
+		`   \[stream\] connection lost \(the server closed it\); reconnecting in \d+ms`,
+		`   \[stream\] reconnected, resuming after (evt_\d+-3)`,
+		`5\. The webhook endpoint goes down for a deploy \(it answers 503, so Pepay will retry\); the fake payor sends the remaining \$15\.00`,
+		`   \[stream\] evt_\d+-4 invoice_payment\.created: payment confirmed, settlement pending`,
+		`   \[stream\] evt_\d+-5 invoice\.updated: invoice paid, paid 25\.000 of 25\.000 USD`,
+		`   => order 1001 paid in full: released for shipping`,
+		`   \[stream\] evt_\d+-6 invoice_payment\.updated: payment confirmed, settlement settled`,
+		`   \[poll\] status paid`,
+		`   The webhook endpoint is back: Pepay's retried deliveries of those 3 events are acknowledged \(200 "duplicate"\)`,
+		`   without running the handler, since the stream processed them`,
+		`6\. Polling saw the terminal status: paid`,
+		`7\. Reconciled: invoice paid, paid 25\.000 of 25\.000 USD \(2 payments\)`,
+		`   Settlement: settled \(stage final\) on base, merchant settlement \d+, tx 0x[0-9a-f]{64}`,
+		`8\. 6 events, each processed once: 3 via stream, 3 via webhook \(0 processed twice\)`,
+		`   Webhook deliveries: 3 processed, 3 acknowledged as already processed`,
+		`9\. A second stream, aimed at 127\.0\.0\.1:\d+ where nothing listens, gives up after 3 failures in a row:`,
+		`   \[stream\] attempt 1 failed \(connection refused\); retrying in \d+ms`,
+		`   \[stream\] attempt 2 failed \(connection refused\); retrying in \d+ms`,
+		`   Attempt 3 failed too \(connection refused\): Stream gave up and returned a \*pepay\.ReconnectError`,
+	}
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d lines, want %d:\n%s", len(lines), len(want), got)
+	}
+	var resume []string // the event before the stream, and the two resume points it reported
+	for i := range min(len(lines), len(want)) {
+		m := regexp.MustCompile(`^` + want[i] + `$`).FindStringSubmatch(lines[i])
+		if m == nil {
+			t.Errorf("line %d = %q, want %q", i+1, lines[i], want[i])
+			continue
+		}
+		if i >= 9 && len(m) > 1 {
+			resume = append(resume, m[1])
 		}
 	}
-	if strings.Contains(got, "DUPLICATE") || strings.Count(got, "released for shipping") != 1 {
-		t.Errorf("an event was processed twice:\n%s", got)
+	// The stream starts, and resumes after the drop, from the last event the webhook processed.
+	if len(resume) == 3 && (resume[1] != resume[0] || resume[2] != resume[0]) {
+		t.Errorf("resume points %v, want the third event each time", resume)
 	}
-	// Every event line names a distinct event; the counts add up to six.
-	ids := regexp.MustCompile(`\[(stream|webhook)\] (evt_\d+-\d+) `).FindAllStringSubmatch(got, -1)
-	seen := map[string]bool{}
-	for _, m := range ids {
-		if seen[m[2]] {
-			t.Errorf("event %s processed twice", m[2])
+	// The reader's words, not the transport's.
+	for _, raw := range []string{"pepay:", "frame header", "EOF", "dial tcp", "failed to ", pepaytest.DefaultAPIKey, "whsec_"} {
+		if strings.Contains(got, raw) {
+			t.Errorf("output shows %q:\n%s", raw, got)
 		}
-		seen[m[2]] = true
-	}
-	if len(seen) != 6 {
-		t.Errorf("%d events processed, want 6:\n%s", len(seen), got)
-	}
-	// Every webhook delivery was answered 200 (handled, or already handled by the stream).
-	replies := regexp.MustCompile(`(\d+)× 200 (ok|duplicate)`).FindAllStringSubmatch(got, -1)
-	total := 0
-	for _, m := range replies {
-		n, _ := strconv.Atoi(m[1])
-		total += n
-	}
-	if total != 6 {
-		t.Errorf("webhook replies total %d, want 6:\n%s", total, got)
-	}
-	// The stream's resume point is an event the ledger had processed before the drop.
-	m := regexp.MustCompile(`resuming with since=(evt_\d+-\d+)`).FindStringSubmatch(got)
-	if m == nil || !seen[m[1]] {
-		t.Errorf("resume point %v not a processed event", m)
 	}
 }
 
-// With PEPAY_BASE_URL the example talks to that endpoint (here a separately started fake, with
-// the payment made from outside, and no webhook registration: stream and polling still finish).
+// Any PEPAY_* variable selects a real endpoint; then the run stops before doing anything and
+// names exactly the credentials that are missing, never a value.
+func TestPartialConfigNamesTheMissing(t *testing.T) {
+	for _, tc := range []struct {
+		set     map[string]string
+		missing string
+	}{
+		{map[string]string{"PEPAY_BASE_URL": "https://api-beta.pepay.io"}, "missing PEPAY_API_KEY, PEPAY_WEBHOOK_SECRET:"},
+		{map[string]string{"PEPAY_WAIT": "1m"}, "missing PEPAY_API_KEY, PEPAY_WEBHOOK_SECRET:"},
+		{map[string]string{"PEPAY_API_KEY": "pk_test_secretvalue", "PEPAY_ENVIRONMENT": "devnet"}, "missing PEPAY_WEBHOOK_SECRET:"},
+		{map[string]string{"PEPAY_WEBHOOK_SECRET": "whsec_secretvalue"}, "missing PEPAY_API_KEY:"},
+	} {
+		clearEnv(t)
+		for k, v := range tc.set {
+			t.Setenv(k, v)
+		}
+		var out bytes.Buffer
+		err := run(context.Background(), &out)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
+			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+			continue
+		}
+		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
+			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
+		}
+	}
+}
+
+// Only the credentials are required: the base URL defaults to Pepay's REST host.
+func TestBaseURLIsOptional(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("PEPAY_API_KEY", "pk_test_k")
+	t.Setenv("PEPAY_WEBHOOK_SECRET", "whsec_s")
+	cfg, err := loadConfig()
+	if err != nil || !cfg.real {
+		t.Fatalf("real %v, err %v", cfg.real, err)
+	}
+	if cfg.baseURL != pepay.DefaultBaseURL || cfg.env != pepay.EnvironmentDevnet || cfg.addr != "127.0.0.1:0" {
+		t.Errorf("defaults: base %s, environment %s, address %s", cfg.baseURL, cfg.env, cfg.addr)
+	}
+	t.Setenv("PEPAY_BASE_URL", "https://pepay.example")
+	if cfg, _ := loadConfig(); cfg.baseURL != "https://pepay.example" {
+		t.Errorf("PEPAY_BASE_URL ignored: %s", cfg.baseURL)
+	}
+}
+
+// The real-endpoint path, offline: a separately started fake, with its webhooks sent to
+// PEPAY_WEBHOOK_ADDR and the payment made from outside. Both paths are up at once here, so
+// which one processes an event is a race; together they process each once. The steps number
+// 1 to 7 without a gap.
 func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
 	clearEnv(t)
 	t.Setenv("PEPAY_BASE_URL", srv.BaseURL)
 	t.Setenv("PEPAY_API_KEY", srv.APIKey)
 	t.Setenv("PEPAY_WEBHOOK_SECRET", "whsec_configured")
+	t.Setenv("PEPAY_WEBHOOK_ADDR", addr)
 	t.Setenv("PEPAY_WAIT", "10s")
+	srv.SetWebhook("http://"+addr+"/webhooks/pepay", "whsec_configured")
 	go func() {
+		deadline := time.Now().Add(30 * time.Second)
 		for srv.InvoiceCount() == 0 {
+			if time.Now().After(deadline) {
+				t.Error("the example created no invoice within 30 s")
+				return
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		for _, e := range srv.EventLog() {
-			_ = srv.Pay(e.InvoiceID)
+			_, _ = srv.Pay(context.Background(), e.InvoiceID)
 			return
 		}
 	}()
@@ -107,22 +179,31 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	got := out.String()
-	for _, want := range []string{"expose it over HTTPS and add it in the Pepay dashboard", "4. Waiting up to 10s",
-		"6. Reconciled: invoice paid", "Settlement: settled", "each processed once", "webhook replies: none"} {
+	steps := regexp.MustCompile(`(?m)^(\d+)\. `).FindAllStringSubmatch(got, -1)
+	for i, m := range steps {
+		if m[1] != strconv.Itoa(i+1) {
+			t.Errorf("step %d numbered %s:\n%s", i+1, m[1], got)
+		}
+	}
+	for _, want := range []string{"Pepay at " + srv.BaseURL + " (devnet)",
+		"1. Webhook endpoint listening on http://" + addr + "/webhooks/pepay: expose it over HTTPS and add it in the Pepay dashboard",
+		"2. WebSocket stream connected", "3. Invoice ", "4. Waiting up to 10s",
+		"6. Reconciled: invoice paid", "Settlement: settled", "7. 4 events, each processed once: ", "(0 processed twice)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, srv.APIKey) {
-		t.Error("output shows the API key")
+	// Each of the four deliveries was answered 200: processed, or already processed by the stream.
+	m := regexp.MustCompile(`Webhook deliveries: (?:(\d+) processed)?(?:, )?(?:(\d+) acknowledged as already processed)?\n`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no webhook summary:\n%s", got)
 	}
-}
-
-func TestRunNeedsKeyForRealEndpoint(t *testing.T) {
-	clearEnv(t)
-	t.Setenv("PEPAY_BASE_URL", "https://api-beta.pepay.io")
-	err := run(context.Background(), &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "PEPAY_API_KEY") {
-		t.Errorf("err = %v", err)
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	if a+b != 4 {
+		t.Errorf("webhook answers %d + %d, want 4:\n%s", a, b, got)
+	}
+	if strings.Contains(got, srv.APIKey) || strings.Contains(got, "whsec_configured") {
+		t.Errorf("output shows a credential:\n%s", got)
 	}
 }

@@ -7,14 +7,18 @@
 //	go run ./examples/reconciliation
 //
 // With no configuration it runs twice against the in-process fake (jopaytest), with new
-// payments arriving in between, then once more with nothing new. Set JOPAY_BASE_URL,
-// JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to reconcile a real account (its
-// verified requests of the last 24 hours, or from the cursor in JOPAY_RECON_CURSOR) against an
-// empty demo ledger; the next cursor is printed for you to store.
+// payments arriving in between, then once more with nothing new; pages of 4 show the cursor at
+// work. Set JOPAY_API_KEY and JOPAY_MERCHANT_ID to reconcile your JoPay account (its verified
+// requests of the last 24 hours, or from the cursor in JOPAY_RECON_CURSOR) against an empty demo
+// ledger, in pages of jopay.MaxListLimit; the next cursor is printed for you to store. The host is
+// the shared https://admin.jopay.app/api/v1 unless JOPAY_SLUG (your own
+// https://{slug}.jopay.app/api/v1) or JOPAY_BASE_URL says otherwise. Setting only some of the
+// variables stops with the names of the missing ones.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,29 +41,68 @@ func main() {
 }
 
 type config struct {
-	real                        bool
-	baseURL, apiKey, merchantID string
-	cursor                      string
+	real               bool
+	host               jopay.Option // JOPAY_SLUG, JOPAY_BASE_URL or the shared host
+	apiKey, merchantID string
+	cursor             string
 }
 
+// The JOPAY_* variables: the credentials are required for a real endpoint, the rest optional.
+var (
+	requiredVars = []string{"JOPAY_API_KEY", "JOPAY_MERCHANT_ID"}
+	optionalVars = []string{"JOPAY_SLUG", "JOPAY_BASE_URL", "JOPAY_RECON_CURSOR"}
+)
+
+// demoPageSize is the page size against the fake: small, so a handful of rows spans pages and
+// the cursor has work to do. Against JoPay the job asks for the largest page, jopay.MaxListLimit.
+const demoPageSize = 4
+
 func configFromEnv() (config, error) {
-	c := config{baseURL: os.Getenv("JOPAY_BASE_URL"), apiKey: os.Getenv("JOPAY_API_KEY"),
-		merchantID: os.Getenv("JOPAY_MERCHANT_ID"), cursor: os.Getenv("JOPAY_RECON_CURSOR")}
-	secret := os.Getenv("JOPAY_WEBHOOK_SECRET") // not needed here; accepted for uniformity
-	if c.baseURL == "" && c.apiKey == "" && c.merchantID == "" && secret == "" {
-		return c, nil
+	vars, err := envVars(requiredVars, optionalVars)
+	if err != nil || vars == nil {
+		return config{}, err
 	}
+	c := config{real: true, apiKey: vars["JOPAY_API_KEY"], merchantID: vars["JOPAY_MERCHANT_ID"], cursor: vars["JOPAY_RECON_CURSOR"]}
+	c.host, err = jopayHost(vars)
+	return c, err
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
 	var missing []string
-	for _, v := range [][2]string{{"JOPAY_BASE_URL", c.baseURL}, {"JOPAY_API_KEY", c.apiKey}, {"JOPAY_MERCHANT_ID", c.merchantID}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
 		}
 	}
-	if len(missing) > 0 {
-		return c, fmt.Errorf("to use a real endpoint set JOPAY_BASE_URL, JOPAY_API_KEY and JOPAY_MERCHANT_ID (missing %s)", strings.Join(missing, ", "))
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
 	}
-	c.real = true
-	return c, nil
+	return vars, nil
+}
+
+// jopayHost picks the API host: the partner's own (JOPAY_SLUG), any base URL (JOPAY_BASE_URL),
+// or by default the shared host jopay.AdminBaseURL, which serves the same routes and data.
+func jopayHost(vars map[string]string) (jopay.Option, error) {
+	slug, base := vars["JOPAY_SLUG"], vars["JOPAY_BASE_URL"]
+	switch {
+	case slug != "" && base != "":
+		return nil, errors.New("set JOPAY_SLUG or JOPAY_BASE_URL, not both")
+	case slug != "":
+		return jopay.WithSlug(slug), nil
+	case base != "":
+		return jopay.WithBaseURL(base), nil
+	}
+	return jopay.WithBaseURL(jopay.AdminBaseURL), nil
 }
 
 // ledger is the app's own record of orders and what they should have been paid.
@@ -80,14 +123,14 @@ type result struct {
 }
 
 // reconcile is one scheduled run: verified requests created after the stored cursor and before
-// the job started, matched against the ledger. The cursor is stored only when the whole run
-// succeeded, so a failed run is simply repeated.
-func reconcile(ctx context.Context, client *jopay.Client, l *ledger, st *state, merchantID string, now time.Time, out io.Writer) (*result, error) {
+// the job started, in pages of pageSize, matched against the ledger. The cursor is stored only
+// when the whole run succeeded, so a failed run is simply repeated.
+func reconcile(ctx context.Context, client *jopay.Client, l *ledger, st *state, merchantID string, pageSize int, now time.Time, out io.Writer) (*result, error) {
 	from, err := jopay.ParseCursor(st.cursor)
 	if err != nil {
 		return nil, err
 	}
-	params := jopay.ListRequestsParams{MerchantID: merchantID, ProofStatus: jopay.ProofStatusVerified, Until: now, Limit: 4}
+	params := jopay.ListRequestsParams{MerchantID: merchantID, ProofStatus: jopay.ProofStatusVerified, Until: now, Limit: pageSize}
 	if from.IsZero() {
 		params.Since = now.Add(-24 * time.Hour) // first run: yesterday's payments
 	}
@@ -133,7 +176,7 @@ func run(ctx context.Context, w io.Writer) error {
 	fake := jopaytest.NewServer()
 	defer fake.Close()
 	fmt.Fprintf(w, "JoPay reconciliation example against an in-process fake JoPay at %s\n", fake.BaseURL)
-	fmt.Fprintf(w, "(set JOPAY_BASE_URL, JOPAY_API_KEY and JOPAY_MERCHANT_ID to use a real endpoint)\n\n")
+	fmt.Fprintf(w, "(set JOPAY_API_KEY and JOPAY_MERCHANT_ID to reconcile your JoPay account)\n\n")
 	client, err := fake.NewClient()
 	if err != nil {
 		return err
@@ -142,44 +185,44 @@ func run(ctx context.Context, w io.Writer) error {
 	l := &ledger{settled: map[string]string{}, expected: map[string]int64{
 		"A-3001": 4200, "A-3002": 1250, "A-3003": 999, "A-3004": 15000, "A-3005": 2099, "A-3006": 500, "A-3007": 7300, "A-3008": 2750,
 	}}
-	fmt.Fprintf(w, "Ledger: %d orders, A-3001…A-3008\n", len(l.expected))
+	fmt.Fprintf(w, "Ledger: %d orders, A-3001…A-3008; pages of %d rows, so the cursor has work to do (against JoPay: %d)\n", len(l.expected), demoPageSize, jopay.MaxListLimit)
 
 	// Yesterday's payments at JoPay, as they were created: some in the same millisecond.
 	day := fake.Now().Add(-12 * time.Hour).Truncate(time.Second)
 	at := func(min, ms int) time.Time {
 		return day.Add(time.Duration(min)*time.Minute + time.Duration(ms)*time.Millisecond)
 	}
-	pay := func(order string, cents int64, when time.Time) jopaytest.SeedRequest {
+	pay := func(order string, cents int64, when time.Time) jopaytest.PaymentRequestFixture {
 		md := map[string]string{}
 		if order != "" {
 			md[jopay.MetadataOrderID] = order
 		}
-		return jopaytest.SeedRequest{FiatAmountInt: cents, CreatedAt: when, Status: jopay.StatusOpened, ProofStatus: jopay.ProofStatusVerified, Metadata: md}
+		return jopaytest.PaymentRequestFixture{FiatAmountInt: cents, CreatedAt: when, Status: jopay.StatusOpened, ProofStatus: jopay.ProofStatusVerified, Metadata: md}
 	}
-	fake.Seed(
+	fake.AddPaymentRequests(
 		pay("A-3001", 4200, at(0, 0)),
 		pay("A-3002", 1250, at(5, 0)),
 		pay("A-3003", 999, at(5, 0)), // same created_at as A-3002
 		pay("A-3005", 1999, at(9, 0)),
 		pay("A-9999", 1500, at(12, 0)), // paid, but we have no such order
-		jopaytest.SeedRequest{CreatedAt: at(13, 0), Metadata: map[string]string{jopay.MetadataOrderID: "A-3006"}}, // never paid: not listed
+		jopaytest.PaymentRequestFixture{CreatedAt: at(13, 0), Metadata: map[string]string{jopay.MetadataOrderID: "A-3006"}}, // never paid: not listed
 		pay("A-3004", 15000, at(20, 0)),
 		pay("A-3006", 500, at(20, 0)),
 		pay("", 800, at(20, 0)), // a payment without an order id
 	)
 	st := &state{}
-	for n, arrivals := range [][]jopaytest.SeedRequest{
+	for n, arrivals := range [][]jopaytest.PaymentRequestFixture{
 		nil,
 		// Between the runs: new payments, one created in the same millisecond as run 1's last row.
 		{pay("A-3007", 7300, at(20, 0)), pay("A-3008", 2750, at(31, 500)), pay("A-3001", 4200, at(33, 0))},
 		nil,
 	} {
 		if len(arrivals) > 0 {
-			fake.Seed(arrivals...)
+			fake.AddPaymentRequests(arrivals...)
 			fmt.Fprintf(w, "\n%d new verified payments arrive (one created in the same millisecond as run 1's last row)\n", len(arrivals))
 		}
 		fmt.Fprintf(w, "\nRun %d (nightly job), stored cursor: %q\n", n+1, st.cursor)
-		res, err := reconcile(ctx, client, l, st, jopaytest.DefaultMerchantID, fake.Now(), w)
+		res, err := reconcile(ctx, client, l, st, jopaytest.DefaultMerchantID, demoPageSize, fake.Now(), w)
 		if err != nil {
 			return err
 		}
@@ -200,13 +243,13 @@ func run(ctx context.Context, w io.Writer) error {
 
 // runReal reconciles a real account once against an empty demo ledger.
 func runReal(ctx context.Context, w io.Writer, cfg config) error {
-	client, err := jopay.NewClient(cfg.apiKey, jopay.WithBaseURL(cfg.baseURL))
+	client, err := jopay.NewClient(cfg.apiKey, cfg.host)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "JoPay reconciliation against %s (%s key); the demo ledger is empty, so every payment shows as unmatched\n", cfg.baseURL, client.Mode())
+	fmt.Fprintf(w, "JoPay reconciliation against %s (%s key), in pages of %d; the demo ledger is empty, so every payment shows as unmatched\n", client.BaseURL(), client.Mode(), jopay.MaxListLimit)
 	st := &state{cursor: cfg.cursor}
-	res, err := reconcile(ctx, client, &ledger{expected: map[string]int64{}, settled: map[string]string{}}, st, cfg.merchantID, time.Now(), w)
+	res, err := reconcile(ctx, client, &ledger{expected: map[string]int64{}, settled: map[string]string{}}, st, cfg.merchantID, jopay.MaxListLimit, time.Now(), w)
 	if err != nil {
 		return err
 	}

@@ -8,13 +8,17 @@
 //	go run ./examples/recurring
 //
 // With no configuration the in-process fake (jopaytest) stands in for JoPay's billing cron.
-// Set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to run the
-// failed-charge poll against a real endpoint; with JOPAY_WAIT (e.g. 10m) the program also
-// listens that long for charge webhooks on JOPAY_WEBHOOK_ADDR (default 127.0.0.1:0).
+// Set JOPAY_API_KEY to run the failed-charge poll against your JoPay account (JOPAY_MERCHANT_ID
+// narrows it to one merchant); the host is the shared https://admin.jopay.app/api/v1 unless
+// JOPAY_SLUG (your own https://{slug}.jopay.app/api/v1) or JOPAY_BASE_URL says otherwise. With
+// JOPAY_WAIT (e.g. 10m) the program first listens that long for charge webhooks on
+// JOPAY_WEBHOOK_ADDR (default 127.0.0.1:0), which then needs JOPAY_WEBHOOK_SECRET. Setting a
+// variable without the ones it needs stops with the names of the missing ones.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -41,39 +45,87 @@ func main() {
 }
 
 type config struct {
-	real                                      bool
-	baseURL, apiKey, merchantID, secret, addr string
-	wait                                      time.Duration
+	real                             bool
+	host                             jopay.Option // JOPAY_SLUG, JOPAY_BASE_URL or the shared host
+	apiKey, merchantID, secret, addr string
+	wait                             time.Duration
+}
+
+// optionalVars are the JOPAY_* variables the example reads besides the required ones.
+var optionalVars = []string{"JOPAY_MERCHANT_ID", "JOPAY_SLUG", "JOPAY_BASE_URL", "JOPAY_WAIT", "JOPAY_WEBHOOK_ADDR"}
+
+// requiredVars are the credentials a real endpoint needs: the API key, and the webhook secret
+// when JOPAY_WAIT asks the program to listen for webhooks.
+func requiredVars() []string {
+	if os.Getenv("JOPAY_WAIT") != "" {
+		return []string{"JOPAY_API_KEY", "JOPAY_WEBHOOK_SECRET"}
+	}
+	return []string{"JOPAY_API_KEY"}
 }
 
 func configFromEnv() (config, error) {
-	c := config{baseURL: os.Getenv("JOPAY_BASE_URL"), apiKey: os.Getenv("JOPAY_API_KEY"),
-		merchantID: os.Getenv("JOPAY_MERCHANT_ID"), secret: os.Getenv("JOPAY_WEBHOOK_SECRET"), addr: os.Getenv("JOPAY_WEBHOOK_ADDR")}
-	if c.addr == "" {
-		c.addr = "127.0.0.1:0"
+	c := config{addr: "127.0.0.1:0"}
+	required := requiredVars()
+	optional := optionalVars
+	if len(required) == 1 {
+		optional = append(slices.Clip(optionalVars), "JOPAY_WEBHOOK_SECRET")
 	}
-	if c.baseURL == "" && c.apiKey == "" && c.merchantID == "" && c.secret == "" {
-		return c, nil
-	}
-	var missing []string
-	for _, v := range [][2]string{{"JOPAY_BASE_URL", c.baseURL}, {"JOPAY_API_KEY", c.apiKey},
-		{"JOPAY_MERCHANT_ID", c.merchantID}, {"JOPAY_WEBHOOK_SECRET", c.secret}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
-		}
-	}
-	if len(missing) > 0 {
-		return c, fmt.Errorf("to use a real endpoint set all four of JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID, JOPAY_WEBHOOK_SECRET (missing %s)", strings.Join(missing, ", "))
-	}
-	if w := os.Getenv("JOPAY_WAIT"); w != "" {
-		d, err := time.ParseDuration(w)
-		if err != nil {
-			return c, fmt.Errorf("JOPAY_WAIT: %w", err)
-		}
-		c.wait = d
+	vars, err := envVars(required, optional)
+	if err != nil || vars == nil {
+		return c, err
 	}
 	c.real = true
+	c.apiKey, c.merchantID, c.secret = vars["JOPAY_API_KEY"], vars["JOPAY_MERCHANT_ID"], vars["JOPAY_WEBHOOK_SECRET"]
+	if c.host, err = jopayHost(vars); err != nil {
+		return c, err
+	}
+	if a := vars["JOPAY_WEBHOOK_ADDR"]; a != "" {
+		c.addr = a
+	}
+	if w := vars["JOPAY_WAIT"]; w != "" {
+		if c.wait, err = time.ParseDuration(w); err != nil {
+			return c, fmt.Errorf("JOPAY_WAIT: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// envVars reads the example's variables. With none set it returns nil: run against the fake.
+// With any set a real endpoint is meant, so every required one must be set; the error names
+// those missing (never a value).
+func envVars(required, optional []string) (map[string]string, error) {
+	vars := map[string]string{}
+	var missing []string
+	for _, k := range slices.Concat(required, optional) {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		} else if slices.Contains(required, k) {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(vars) == 0:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("missing %s: a real endpoint needs %s (optional: %s); unset them all to run against the in-process fake",
+			strings.Join(missing, ", "), strings.Join(required, ", "), strings.Join(optional, ", "))
+	}
+	return vars, nil
+}
+
+// jopayHost picks the API host: the partner's own (JOPAY_SLUG), any base URL (JOPAY_BASE_URL),
+// or by default the shared host jopay.AdminBaseURL, which serves the same routes and data.
+func jopayHost(vars map[string]string) (jopay.Option, error) {
+	slug, base := vars["JOPAY_SLUG"], vars["JOPAY_BASE_URL"]
+	switch {
+	case slug != "" && base != "":
+		return nil, errors.New("set JOPAY_SLUG or JOPAY_BASE_URL, not both")
+	case slug != "":
+		return jopay.WithSlug(slug), nil
+	case base != "":
+		return jopay.WithBaseURL(base), nil
+	}
+	return jopay.WithBaseURL(jopay.AdminBaseURL), nil
 }
 
 // billing is the app's side: subscription charges and one-off payments, recorded from webhooks.
@@ -127,45 +179,46 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	var fake *jopaytest.Server
-	if cfg.real {
-		out.printf("JoPay recurring example against %s (%s key)\n", cfg.baseURL, jopay.KeyMode(cfg.apiKey))
-	} else {
+	if !cfg.real {
 		fake = jopaytest.NewServer()
 		defer fake.Close()
-		cfg.baseURL, cfg.apiKey, cfg.merchantID, cfg.secret = fake.BaseURL, jopaytest.TestAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
-		out.printf("JoPay recurring example against an in-process fake JoPay at %s\n", fake.BaseURL)
-		out.printf("(set JOPAY_BASE_URL, JOPAY_API_KEY, JOPAY_MERCHANT_ID and JOPAY_WEBHOOK_SECRET to use a real endpoint)\n\n")
+		cfg.host, cfg.apiKey, cfg.merchantID, cfg.secret = jopay.WithBaseURL(fake.BaseURL), jopaytest.DefaultAPIKey, jopaytest.DefaultMerchantID, jopaytest.WebhookSecret
 	}
-	client, err := jopay.NewClient(cfg.apiKey, jopay.WithBaseURL(cfg.baseURL))
+	client, err := jopay.NewClient(cfg.apiKey, cfg.host)
 	if err != nil {
 		return err
+	}
+	if cfg.real {
+		out.printf("JoPay recurring example against %s (%s key)\n", client.BaseURL(), client.Mode())
+	} else {
+		out.printf("JoPay recurring example against an in-process fake JoPay at %s\n", client.BaseURL())
+		out.printf("(set JOPAY_API_KEY to use your JoPay account; with JOPAY_WAIT also JOPAY_WEBHOOK_SECRET)\n\n")
 	}
 	b := &billing{charges: map[string][]string{}, oneOffs: map[string]string{}, failed: map[string][]string{},
 		events: make(chan struct{}, 16), out: out}
-	hook, err := jopay.NewWebhookHandler(cfg.secret, b.onEvent)
-	if err != nil {
-		return err
-	}
-	hookURL, stop, err := serve(ctx, cfg.addr, hook)
-	if err != nil {
-		return err
-	}
-	defer stop()
 	start := time.Now()
-	if fake != nil {
-		fake.SetWebhook(hookURL, cfg.secret)
-		start = fake.Now()
-	}
-
-	if fake != nil {
-		if err := simulateCharges(ctx, out, fake, client, cfg.merchantID, b); err != nil {
+	if fake != nil || cfg.wait > 0 {
+		hook, err := jopay.NewWebhookHandler(cfg.secret, b.onEvent)
+		if err != nil {
 			return err
 		}
-	} else if cfg.wait > 0 {
-		out.printf("1. Listening %s for charge webhooks on %s (JoPay must reach it: set it, through a tunnel, as the partner webhook URL)\n", cfg.wait, hookURL)
-		select {
-		case <-ctx.Done():
-		case <-time.After(cfg.wait):
+		hookURL, stop, err := serve(ctx, cfg.addr, hook)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if fake != nil {
+			fake.SetWebhook(hookURL, cfg.secret)
+			start = fake.Now()
+			if err := simulateCharges(ctx, out, fake, client, cfg.merchantID, b); err != nil {
+				return err
+			}
+		} else {
+			out.step("Listening %s for charge webhooks on %s (JoPay must reach it: set it, through a tunnel, as the partner webhook URL)\n", cfg.wait, hookURL)
+			select {
+			case <-ctx.Done():
+			case <-time.After(cfg.wait):
+			}
 		}
 	}
 
@@ -174,9 +227,9 @@ func run(ctx context.Context, w io.Writer) error {
 	if fake != nil {
 		since = start.Add(-time.Minute) // this run's requests (created_at has ms precision)
 	}
-	out.printf("%d. Daily poll for failed charges: GET /requests?status=expired&since=%s\n", map[bool]int{true: 2, false: 5}[fake == nil], since.UTC().Format(time.RFC3339))
+	out.step("Daily poll for failed charges: GET /requests?status=expired&since=%s&limit=%d\n", since.UTC().Format(time.RFC3339), jopay.MaxListLimit)
 	n := 0
-	for r, err := range client.ListRequests(ctx, jopay.ListRequestsParams{Status: jopay.StatusExpired, Since: since, Limit: 100}) {
+	for r, err := range client.ListRequests(ctx, jopay.ListRequestsParams{MerchantID: cfg.merchantID, Status: jopay.StatusExpired, Since: since, Limit: jopay.MaxListLimit}) {
 		if err != nil {
 			return err
 		}
@@ -198,7 +251,7 @@ func run(ctx context.Context, w io.Writer) error {
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out.printf("%d. Billing summary:\n", map[bool]int{true: 3, false: 6}[fake == nil])
+	out.step("Billing summary:\n")
 	subs := make([]string, 0, len(b.charges)+len(b.failed))
 	for k := range b.charges {
 		subs = append(subs, k)
@@ -217,7 +270,11 @@ func run(ctx context.Context, w io.Writer) error {
 		orders = append(orders, k)
 	}
 	slices.Sort(orders)
-	out.printf("   one-off payments: %d (%s)\n", len(orders), strings.Join(orders, ", "))
+	if len(orders) == 0 {
+		out.printf("   one-off payments: none\n")
+	} else {
+		out.printf("   one-off payments: %d (%s)\n", len(orders), strings.Join(orders, ", "))
+	}
 	return nil
 }
 
@@ -226,7 +283,7 @@ func run(ctx context.Context, w io.Writer) error {
 func simulateCharges(ctx context.Context, out *printer, fake *jopaytest.Server, client *jopay.Client, merchantID string, b *billing) error {
 	coffee := map[string]string{jopay.MetadataSubscriptionID: "SUB-8821", jopay.MetadataBillingCycle: "monthly"}
 	tea := map[string]string{jopay.MetadataPlanID: "PLAN-TEA-WEEKLY", jopay.MetadataBillingCycle: "weekly"}
-	out.printf("1. Plans set up by the merchant in the JoPay dashboard, with metadata every charge echoes:\n")
+	out.step("Plans set up by the merchant in the JoPay dashboard, with metadata every charge echoes:\n")
 	out.printf("   coffee club {%s}; tea box {%s}\n", kv(coffee), kv(tea))
 	out.printf("   (the fake creates the charges through the API in place of JoPay's billing cron)\n")
 	charges := []charge{
@@ -236,7 +293,7 @@ func simulateCharges(ctx context.Context, out *printer, fake *jopaytest.Server, 
 		{"coffee club, April", coffee, true},
 		{"coffee club, May", coffee, false}, // the subscriber's wallet is empty this time
 	}
-	out.printf("2. Charges and payments as they happen:\n")
+	out.step("Charges and payments as they happen:\n")
 	var unpaid []string
 	for i, c := range charges {
 		amount := int64(1900)
@@ -268,9 +325,9 @@ func simulateCharges(ctx context.Context, out *printer, fake *jopaytest.Server, 
 			return fmt.Errorf("no webhook for %s", c.label)
 		}
 	}
-	out.printf("3. A day passes; the unpaid charge's pay link expires (%d request)\n", len(unpaid))
+	out.step("A day passes; the unpaid charge's pay link expires (%d request)\n", len(unpaid))
 	fake.Advance(25 * time.Hour)
-	out.printf("4. (JoPay sends no webhook for an expired request; polling finds failed charges)\n")
+	out.step("(JoPay sends no webhook for an expired request; polling finds failed charges)\n")
 	return nil
 }
 
@@ -313,9 +370,20 @@ func short(s string) string {
 	return s
 }
 
+// printer serializes output (webhook handlers print from server goroutines) and numbers the
+// steps, so they count 1, 2, 3… whichever of them this run takes.
 type printer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	last int
+}
+
+// step prints the next step number and the line.
+func (p *printer) step(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last++
+	fmt.Fprintf(p.w, "%d. "+format, append([]any{p.last}, args...)...)
 }
 
 func (p *printer) printf(format string, args ...any) {

@@ -3,15 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit/jopay"
+	"github.com/paykit-go/paykit/jopay/jopaytest"
 )
 
-func TestRun(t *testing.T) {
-	for _, k := range []string{"JOPAY_BASE_URL", "JOPAY_API_KEY", "JOPAY_MERCHANT_ID", "JOPAY_WEBHOOK_SECRET"} {
+// clearEnv unsets every variable the example reads, so the developer's own do not leak in.
+func clearEnv(t *testing.T) {
+	for _, k := range slices.Concat([]string{"JOPAY_API_KEY", "JOPAY_WEBHOOK_SECRET"}, optionalVars) {
 		t.Setenv(k, "")
 	}
+}
+
+func TestRun(t *testing.T) {
+	clearEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
@@ -20,7 +30,9 @@ func TestRun(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
+		"1. Plans set up by the merchant",
 		"coffee club {billing_cycle=monthly subscription_id=SUB-8821}",
+		"2. Charges and payments as they happen:",
 		"coffee club, March: request ",
 		"(plan charge, 19.00)",
 		"shop order A-2001: request ",
@@ -29,8 +41,10 @@ func TestRun(t *testing.T) {
 		"SUBSCRIPTION charge SUB-8821 (monthly): charge #2 recorded",
 		"SUBSCRIPTION charge PLAN-TEA-WEEKLY (weekly): charge #1 recorded",
 		"ONE-OFF payment for order A-2001",
-		"GET /requests?status=expired&since=",
+		"3. A day passes",
+		"5. Daily poll for failed charges: GET /requests?status=expired&since=",
 		"FAILED charge for SUB-8821 (monthly, 19.00)",
+		"6. Billing summary:",
 		"subscription PLAN-TEA-WEEKLY: 1 charge(s) paid, 0 failed",
 		"subscription SUB-8821: 2 charge(s) paid, 1 failed",
 		"one-off payments: 1 (A-2001)",
@@ -44,5 +58,124 @@ func TestRun(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(got)
+	}
+}
+
+// Any of the example's JOPAY_* variables selects a real endpoint; then the run stops before
+// doing anything and names exactly the credentials that are missing, never a value.
+func TestPartialConfigNamesTheMissing(t *testing.T) {
+	for _, tc := range []struct {
+		set     map[string]string
+		missing string
+	}{
+		{map[string]string{"JOPAY_MERCHANT_ID": "m"}, "missing JOPAY_API_KEY:"},
+		{map[string]string{"JOPAY_WEBHOOK_SECRET": "whsec_secretvalue"}, "missing JOPAY_API_KEY:"},
+		// Listening for webhooks needs the secret that verifies them.
+		{map[string]string{"JOPAY_API_KEY": "jo_test_secretvalue", "JOPAY_WAIT": "1m"}, "missing JOPAY_WEBHOOK_SECRET:"},
+		{map[string]string{"JOPAY_WAIT": "1m"}, "missing JOPAY_API_KEY, JOPAY_WEBHOOK_SECRET:"},
+	} {
+		clearEnv(t)
+		for k, v := range tc.set {
+			t.Setenv(k, v)
+		}
+		var out bytes.Buffer
+		err := run(context.Background(), &out)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
+			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+			continue
+		}
+		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
+			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
+		}
+	}
+}
+
+// Only the key is required: the host defaults to JoPay's shared host, and JOPAY_SLUG or
+// JOPAY_BASE_URL override it.
+func TestHostIsOptional(t *testing.T) {
+	for _, tc := range []struct{ slug, base, want string }{
+		{"", "", jopay.AdminBaseURL},
+		{"acme", "", "https://acme.jopay.app/api/v1"},
+		{"", "https://proxy.example/api/v1", "https://proxy.example/api/v1"},
+	} {
+		clearEnv(t)
+		t.Setenv("JOPAY_API_KEY", "jo_test_k")
+		t.Setenv("JOPAY_SLUG", tc.slug)
+		t.Setenv("JOPAY_BASE_URL", tc.base)
+		cfg, err := configFromEnv()
+		if err != nil || !cfg.real {
+			t.Fatalf("slug %q base %q: real %v, err %v", tc.slug, tc.base, cfg.real, err)
+		}
+		c, err := jopay.NewClient(cfg.apiKey, cfg.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.BaseURL() != tc.want {
+			t.Errorf("slug %q base %q: BaseURL %s, want %s", tc.slug, tc.base, c.BaseURL(), tc.want)
+		}
+	}
+}
+
+// The real-endpoint path, offline: a separately started fake holds one expired plan charge.
+// The steps are numbered from 1, and the poll asks for JoPay's largest page.
+func TestRunAgainstConfiguredEndpoint(t *testing.T) {
+	srv := jopaytest.NewServer()
+	defer srv.Close()
+	srv.AddPaymentRequests(jopaytest.PaymentRequestFixture{CreatedAt: time.Now().Add(-time.Hour), Status: jopay.StatusExpired, FiatAmountInt: 1900,
+		Metadata: map[string]string{jopay.MetadataSubscriptionID: "SUB-1", jopay.MetadataBillingCycle: "monthly"}})
+	clearEnv(t)
+	t.Setenv("JOPAY_BASE_URL", srv.BaseURL)
+	t.Setenv("JOPAY_API_KEY", jopaytest.DefaultAPIKey)
+	var out bytes.Buffer
+	if err := run(context.Background(), &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	want := `^JoPay recurring example against ` + regexp.QuoteMeta(srv.BaseURL) + ` \(test key\)
+1\. Daily poll for failed charges: GET /requests\?status=expired&since=\S+&limit=100
+   FAILED charge for SUB-1 \(monthly, 19\.00\): request \S+ expired unpaid → .*
+2\. Billing summary:
+   subscription SUB-1: 0 charge\(s\) paid, 1 failed
+   one-off payments: none
+$`
+	if !regexp.MustCompile(want).MatchString(got) {
+		t.Errorf("output does not match %q:\n%s", want, got)
+	}
+	var limits []string
+	for _, c := range srv.Calls() {
+		if c.Path == "/api/v1/requests" {
+			limits = append(limits, c.Query.Get("limit"))
+		}
+	}
+	if len(limits) != 1 || limits[0] != "100" {
+		t.Errorf("list calls sent %v, want one limit of 100", limits)
+	}
+}
+
+// With JOPAY_WAIT the program listens first; the numbering still starts at 1 and runs on.
+func TestRunAgainstConfiguredEndpointListening(t *testing.T) {
+	srv := jopaytest.NewServer()
+	defer srv.Close()
+	clearEnv(t)
+	t.Setenv("JOPAY_BASE_URL", srv.BaseURL)
+	t.Setenv("JOPAY_API_KEY", jopaytest.DefaultAPIKey)
+	t.Setenv("JOPAY_WEBHOOK_SECRET", jopaytest.WebhookSecret)
+	t.Setenv("JOPAY_WAIT", "50ms")
+	var out bytes.Buffer
+	if err := run(context.Background(), &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	want := `^JoPay recurring example against \S+ \(test key\)
+1\. Listening 50ms for charge webhooks on http://127\.0\.0\.1:\d+/webhooks/jopay .*
+2\. Daily poll for failed charges: .*
+   no expired requests
+3\. Billing summary:
+`
+	if !regexp.MustCompile(want).MatchString(got) {
+		t.Errorf("output does not match %q:\n%s", want, got)
+	}
+	if strings.Contains(got, jopaytest.WebhookSecret) || strings.Contains(got, jopaytest.DefaultAPIKey) {
+		t.Errorf("output shows a credential:\n%s", got)
 	}
 }
