@@ -8,4 +8,6 @@
 package paykit
 
 // Version is the SDK version, sent in the default User-Agent (paykit-go/<Version> (<provider>)).
-const Version = "0.1.0"
+// It follows CHANGELOG.md: "<next release>-dev" while changes are listed under Unreleased, the
+// release number itself in a tagged release.
+const Version = "0.1.0-dev"

@@ -3,6 +3,7 @@ package paykit
 import (
 	"encoding/json"
 	"errors"
+	"github.com/paykit-go/paykit/internal/jsonx"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,8 +14,8 @@ import (
 const MaxErrorBody = 4 << 10
 
 // Error is the one error type every provider client returns for a response the provider
-// answered with a non-2xx status. Reach it with errors.As from any provider package (each
-// re-exports it as its own Error):
+// answered with a non-2xx status. Reach it with errors.As from any provider package (the
+// provider packages do not re-export it):
 //
 //	var apiErr *paykit.Error
 //	if errors.As(err, &apiErr) && apiErr.Code == "customer_name_required" { … }
@@ -23,6 +24,11 @@ const MaxErrorBody = 4 << 10
 type Error struct {
 	// Provider names the API that answered ("jopay", "jopaycheckout", "jovepay", "pepay").
 	Provider string
+	// Method is the HTTP method of the request that failed ("POST"), or "" when unknown.
+	Method string
+	// Path is the request's path relative to the client's base URL ("/requests/req_1"),
+	// without the query string, as transport errors and log lines show it; "" when unknown.
+	Path string
 	// Status is the HTTP status code.
 	Status int
 	// Code is the provider's machine-readable error code ("customer_name_required",
@@ -80,19 +86,8 @@ func (e *Error) Detail(name string) string {
 	if json.Unmarshal(e.Body, &fields) != nil {
 		return ""
 	}
-	raw, ok := fields[name]
-	if !ok {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+	s, _ := jsonx.Text(fields[name])
+	return s
 }
 
 // IsStatus reports whether err is (or wraps) an *Error with the given HTTP status.

@@ -12,18 +12,26 @@ import (
 // sign each attempt afresh, so a redelivery carries a new timestamp.
 type Signer func(body []byte, now time.Time) http.Header
 
-// Attempt is the outcome of one delivery attempt.
+// Attempt is the outcome of one delivery attempt. Each fake server declares a struct type with
+// the same fields (and converts to it), so that its documentation shows them.
 type Attempt struct {
-	At     time.Time
-	Status int   // 0 when the request failed
-	Err    error // transport error, if any
+	// At is when the attempt was made, on the deliverer's clock; its signature is made for it.
+	At time.Time
+	// Status is the HTTP status the receiver answered, or 0 when no answer arrived.
+	Status int
+	// Err is the transport error when no answer arrived, nil otherwise.
+	Err error
 }
 
 // Delivery is the record of one webhook sent with retries.
 type Delivery struct {
-	URL      string
-	Body     []byte
-	Header   http.Header // headers of the last attempt
+	// URL is where the webhook was posted.
+	URL string
+	// Body is the payload, identical in every attempt.
+	Body []byte
+	// Header holds the headers of the last attempt, signature included.
+	Header http.Header
+	// Attempts lists every attempt, oldest first.
 	Attempts []Attempt
 	// Delivered is true when an attempt was answered 2xx.
 	Delivered bool

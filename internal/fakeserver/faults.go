@@ -1,6 +1,8 @@
 // Package fakeserver holds what the four in-process fake provider servers share: fault
 // injection (failed calls with Retry-After, latency, connections dropped after the request was
-// read) and signed webhook delivery with the provider's retry rules.
+// read), the call log, and signed webhook delivery with the provider's retry rules. Its types
+// never appear in the fakes' exported API: each fake declares documented structs with the same
+// fields (Fault, Attempt, Call) and converts.
 package fakeserver
 
 import (
@@ -11,7 +13,8 @@ import (
 	"time"
 )
 
-// Fault is one injected failure.
+// Fault is one injected failure. The fakes' Fault types have the same fields, so that
+// fakeserver.Fault(f) converts one.
 type Fault struct {
 	// Status is the HTTP status to answer with (ignored when Drop is set).
 	Status int

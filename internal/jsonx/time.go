@@ -51,9 +51,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("jsonx: cannot parse time %s: %w", echo(b), err)
+		s, ok := plainString(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return fmt.Errorf("jsonx: cannot parse time %s: %w", echo(b), err)
+			}
 		}
 		parsed, err := ParseTime(s)
 		if err != nil {
@@ -71,6 +73,21 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("jsonx: cannot parse time from JSON %s", kind(b))
+}
+
+// plainString returns the text of a JSON string literal made of printable ASCII without
+// escapes, which is every timestamp; other literals are left to encoding/json (ok false).
+func plainString(b []byte) (s string, ok bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(inner), true
 }
 
 // MarshalJSON implements json.Marshaler: RFC 3339 with nanoseconds trimmed,

@@ -48,7 +48,7 @@ func TestReauthOn401(t *testing.T) {
 			var l logins
 			auth := Chain(Header("x-api-key", "jp_key_0001"), BearerToken(NewTokenCache(l.fetch, 0, nil)))
 			c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: auth})
-			if err := c.Do(context.Background(), kind.req, nil); err != nil {
+			if err := doBounded(t, context.Background(), c, kind.req, nil); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff([]string{"Bearer jwt-1", "Bearer jwt-2"}, authHeaders(rec, "Authorization")); diff != "" {
@@ -72,7 +72,7 @@ func TestReauthOnlyOnce(t *testing.T) {
 	rec := newRecorder(t, acceptToken("never"))
 	var l logins
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: BearerToken(NewTokenCache(l.fetch, 0, nil))})
-	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "payment/"}, nil)
+	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
 	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Status != 401 || apiErr.Code != "AUTH_REQUIRED" {
 		t.Fatalf("got %v", err)
@@ -81,7 +81,7 @@ func TestReauthOnlyOnce(t *testing.T) {
 		t.Fatalf("%d attempts and %d logins, want 2 and 2", rec.Count(), l.n.Load())
 	}
 	// The cache still holds the second token: the next call does not log in again first.
-	_ = c.Do(context.Background(), Request{Method: http.MethodGet, Path: "payment/"}, nil)
+	_ = doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
 	if got := authHeaders(rec, "Authorization")[2]; got != "Bearer jwt-2" {
 		t.Errorf("third call sent %q", got)
 	}
@@ -96,7 +96,7 @@ func TestNoReauthForStaticKeys(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec := newRecorder(t, respond(401, `{"ok":false,"error":"unauthorized"}`))
 			c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL), Auth: auth})
-			err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "x"}, nil)
+			err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
 			if !paykit.IsCode(err, "unauthorized") || rec.Count() != 1 {
 				t.Fatalf("got %v after %d attempts", err, rec.Count())
 			}
@@ -108,11 +108,11 @@ func TestNoAuthAndPerRequestAuth(t *testing.T) {
 	rec := newRecorder(t, respond(200, `{}`))
 	c := newTestClient(t, Config{Provider: "pepay", Settings: fastSettings(t, rec.URL), Auth: Header("x-api-key", "pk_merchant")})
 	ctx := context.Background()
-	if err := c.Do(ctx, Request{Method: http.MethodGet, Path: "status", NoAuth: true}, nil); err != nil {
+	if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "status", NoAuth: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	session := Chain(Header("x-session-token", "pst_abc"), Header("x-signature", "sig_def.1700000000000"))
-	if err := c.Do(ctx, Request{Method: http.MethodGet, Path: "payor", Auth: session}, nil); err != nil {
+	if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "payor", Auth: session}, nil); err != nil {
 		t.Fatal(err)
 	}
 	a := rec.Attempts()
@@ -130,7 +130,7 @@ func TestAuthErrorIsScrubbed(t *testing.T) {
 		return "", time.Time{}, errors.New("login refused for password hunter2-secret")
 	}, 0, nil)
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: BearerToken(cache), Secrets: []string{"hunter2-secret"}})
-	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "payment/"}, nil)
+	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2-secret") || !strings.Contains(err.Error(), "jovepay: authenticate: login refused for password [REDACTED]") {
 		t.Fatalf("got %v", err)
 	}
@@ -142,7 +142,7 @@ func TestAuthErrorIsScrubbed(t *testing.T) {
 func TestStandardHeaders(t *testing.T) {
 	rec := newRecorder(t, respond(200, `{}`))
 	c := newTestClient(t, Config{Provider: "jopaycheckout", Settings: fastSettings(t, rec.URL)})
-	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "x", Header: http.Header{"X-Extra": {"1"}, "User-Agent": {"ignored"}}}, nil)
+	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x", Header: http.Header{"X-Extra": {"1"}, "User-Agent": {"ignored"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestStandardHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = newTestClient(t, Config{Settings: s})
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
+	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := rec.Attempts()[1].Header.Get("User-Agent"); got != "acme-shop/2.0" {

@@ -8,9 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // benchPayment is the decode target shared by the transport and the bare baseline.
@@ -57,16 +55,6 @@ func benchClient(b *testing.B, base string, hc *http.Client) *Client {
 		b.Fatal(err)
 	}
 	return c
-}
-
-// cpuTime is the CPU time (user + system) the whole process has used: client and server share
-// the process, so the difference between the two variants is the client's cost.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // run runs call b.N times and reports the process CPU time per call next to ns/op.

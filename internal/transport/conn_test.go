@@ -53,23 +53,23 @@ func TestConnectionReuse(t *testing.T) {
 		var out struct{ ID string }
 		switch i % 5 {
 		case 0:
-			err = c.Do(ctx, Request{Method: http.MethodGet, Path: "get"}, &out)
+			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "get"}, &out)
 		case 1:
-			err = c.Do(ctx, Request{Method: http.MethodPost, Path: "create", Body: map[string]int{"amount": i}, IdempotencyKey: "key-00000001", IdempotencyHeader: "Idempotency-Key"}, &out)
+			err = doBounded(t, ctx, c, Request{Method: http.MethodPost, Path: "create", Body: map[string]int{"amount": i}, IdempotencyKey: "key-00000001", IdempotencyHeader: "Idempotency-Key"}, &out)
 		case 2:
-			err = c.Do(ctx, Request{Method: http.MethodGet, Path: "missing"}, &out)
+			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "missing"}, &out)
 			if !paykit.IsCode(err, "not_found") {
 				t.Fatalf("call %d: %v", i, err)
 			}
 			err = nil
 		case 3:
-			err = c.Do(ctx, Request{Method: http.MethodGet, Path: "flaky"}, nil)
+			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "flaky"}, nil)
 		case 4:
 			if i%100 != 4 {
-				err = c.Do(ctx, Request{Method: http.MethodGet, Path: "get"}, &out)
+				err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "get"}, &out)
 				break
 			}
-			err = c.Do(ctx, Request{Method: http.MethodGet, Path: "down"}, nil) // retries run out
+			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "down"}, nil) // retries run out
 			if !paykit.IsStatus(err, 503) {
 				t.Fatalf("call %d: %v", i, err)
 			}
@@ -113,7 +113,7 @@ func TestConcurrentCalls(t *testing.T) {
 			for i := range 25 {
 				key := fmt.Sprintf("key-%02d-%02d-0000000000000000", g, i)
 				var out struct{ Key string }
-				err := c.Do(context.Background(), Request{
+				err := doBounded(t, context.Background(), c, Request{
 					Method: http.MethodPost, Path: "create", Body: map[string]string{"key": key},
 					IdempotencyKey: key, IdempotencyHeader: "Idempotency-Key",
 				}, &out)

@@ -1,12 +1,10 @@
 package transport
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/paykit-go/paykit/internal/jsonx"
 	"html"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -39,22 +37,23 @@ type nestedError struct {
 // maxMessage bounds Error.Message and Error.Code taken from a body, in runes.
 const maxMessage = 512
 
-// decodeError builds the *paykit.Error for a non-2xx response. Every credential in secrets (and
-// its escaped forms) is replaced before anything of the body is kept.
+// decodeError builds the *paykit.Error for a non-2xx response. Every credential in secrets, in
+// any escaping (see redactor), is replaced before anything of the body is kept, and every text
+// taken from the body is redacted again after decoding and before it is cut short, so neither
+// an unescaping nor a cut can bring part of a credential back.
 func decodeError(provider string, resp *http.Response, body []byte, secrets []string, now time.Time) *paykit.Error {
+	red := newRedactor(secrets)
 	e := &paykit.Error{
 		Provider:  provider,
 		Status:    resp.StatusCode,
-		RequestID: requestID(resp.Header),
+		RequestID: requestID(resp.Header, red),
 	}
 	if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
 		e.RetryAfter = d
 	}
-	variants := secretVariants(secrets)
-	e.RequestID = redact(e.RequestID, variants)
 	// Redact the whole body before cutting it, so a credential straddling the cut cannot leave
 	// its first half behind.
-	clean := redact(string(body), variants)
+	clean := red.redact(string(body))
 	if len(clean) > 0 {
 		kept := clean
 		if len(kept) > paykit.MaxErrorBody {
@@ -66,11 +65,10 @@ func decodeError(provider string, resp *http.Response, body []byte, secrets []st
 	trimmed := strings.TrimSpace(clean)
 	if len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal([]byte(trimmed), &env) == nil {
 		fillFromEnvelope(e, &env)
-		// Unescaping JSON can rebuild a credential the raw-text pass could not see.
-		e.Code = redact(oneLine(e.Code, maxMessage), variants)
-		e.Message = redact(oneLine(e.Message, maxMessage), variants)
+		e.Code = oneLine(e.Code, maxMessage, red)
+		e.Message = oneLine(e.Message, maxMessage, red)
 		if e.RequestID == "" {
-			e.RequestID = redact(oneLine(rawText(env.RequestID), 128), variants)
+			e.RequestID = oneLine(rawText(env.RequestID), 128, red)
 		}
 		if e.Code != "" || e.Message != "" {
 			return e
@@ -83,7 +81,7 @@ func decodeError(provider string, resp *http.Response, body []byte, secrets []st
 	if len(head) > 64<<10 { // an excerpt needs the start of the page only
 		head = head[:64<<10]
 	}
-	if ex := redact(excerpt(head, 120), variants); ex != "" {
+	if ex := excerpt(head, 120, red); ex != "" {
 		if e.Message == "" {
 			e.Message = ex
 		} else {
@@ -122,42 +120,40 @@ func fillFromEnvelope(e *paykit.Error, env *envelope) {
 
 // rawText returns a JSON string's value, a number's digits, or "" for anything else.
 func rawText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+	s, _ := jsonx.Text(raw)
+	return s
 }
 
-func requestID(h http.Header) string {
+func requestID(h http.Header, red *redactor) string {
 	for _, k := range []string{"X-Request-Id", "Request-Id", "X-Correlation-Id"} {
 		if v := h.Get(k); v != "" {
-			return excerpt(v, 128)
+			return oneLine(v, 128, red)
 		}
 	}
 	return ""
 }
 
 // excerpt turns a non-JSON body into one short line of text: markup, script and style
-// contents, control characters and invalid UTF-8 dropped, entities decoded, whitespace
-// collapsed, cut to n runes.
-func excerpt(s string, n int) string {
+// contents, control characters and invalid UTF-8 dropped, entities decoded, credentials
+// redacted, whitespace collapsed, cut to n runes.
+func excerpt(s string, n int, red *redactor) string {
 	if strings.IndexByte(s, '<') >= 0 {
 		s = html.UnescapeString(stripTags(s))
 	}
-	return oneLine(s, n)
+	return oneLine(s, n, red)
 }
 
-// oneLine collapses whitespace, drops control characters and invalid UTF-8, and cuts s to n
-// runes (marking the cut with "…"), so provider text cannot forge log lines or flood them.
-func oneLine(s string, n int) string {
+// oneLine makes provider text safe to keep: credentials redacted, whitespace collapsed,
+// control characters and invalid UTF-8 dropped, and cut to n runes (marking the cut with "…"),
+// so provider text cannot forge log lines or flood them. It redacts again after dropping
+// characters (a credential split by NUL bytes comes back together) and before cutting (a cut
+// must not leave part of one behind).
+func oneLine(s string, n int, red *redactor) string {
+	return cutRunes(red.redact(flatten(red.redact(s))), n)
+}
+
+// flatten collapses whitespace and drops control characters and invalid UTF-8.
+func flatten(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f || c >= utf8.RuneSelf {
@@ -165,12 +161,11 @@ func oneLine(s string, n int) string {
 			break
 		}
 	}
-	if clean && len(s) <= n && !strings.Contains(s, "  ") && strings.TrimSpace(s) == s {
+	if clean && !strings.Contains(s, "  ") && strings.TrimSpace(s) == s {
 		return s
 	}
 	var b strings.Builder
 	space := false
-	count := 0
 	for _, r := range s {
 		if r == utf8.RuneError {
 			continue
@@ -182,19 +177,28 @@ func oneLine(s string, n int) string {
 		if !unicode.IsPrint(r) {
 			continue
 		}
-		if count >= n {
-			b.WriteString("…")
-			break
-		}
 		if space {
 			b.WriteByte(' ')
 			space = false
-			count++
 		}
 		b.WriteRune(r)
-		count++
 	}
 	return b.String()
+}
+
+// cutRunes cuts s to n runes, marking a cut with "…".
+func cutRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n {
+			return strings.TrimRight(s[:i], " ") + "…"
+		}
+		count++
+	}
+	return s
 }
 
 // stripTags removes <…> markup, and the contents of script and style elements, so an HTML
@@ -227,49 +231,4 @@ func stripTags(s string) string {
 			}
 		}
 	}
-}
-
-// secretVariants expands credentials into every form a server might echo them in: as is,
-// JSON-escaped (with and without HTML escaping, and with PHP's escaped slash) and URL-escaped.
-// Values shorter than 4 bytes are ignored: replacing them would mangle ordinary text without
-// protecting anything. Longer values come first, so a credential that contains another is
-// replaced whole.
-func secretVariants(secrets []string) []string {
-	var out []string
-	add := func(v string) {
-		if len(v) >= 4 && !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		add(sec)
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if enc.Encode(sec) == nil {
-			plain := strings.TrimSuffix(strings.TrimSpace(b.String()), `"`)[1:]
-			add(plain)
-			add(strings.ReplaceAll(plain, "/", `\/`))
-			var h bytes.Buffer
-			json.HTMLEscape(&h, []byte(plain))
-			add(h.String())
-		}
-		add(url.QueryEscape(sec))
-		add(url.PathEscape(sec))
-	}
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
-}
-
-// redact replaces every value in variants (see secretVariants) in s with [REDACTED].
-func redact(s string, variants []string) string {
-	for _, v := range variants {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "[REDACTED]")
-		}
-	}
-	return s
 }

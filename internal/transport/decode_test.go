@@ -128,13 +128,13 @@ func TestErrorEnvelopes(t *testing.T) {
 			s := fastSettings(t, rec.URL)
 			_ = s.SetMaxRetries(0)
 			c := newTestClient(t, Config{Provider: tt.provider, Settings: s})
-			err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "x"}, nil)
+			err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
 			var got *paykit.Error
 			if !errors.As(err, &got) {
 				t.Fatalf("error %v (%T) is not a *paykit.Error", err, err)
 			}
 			want := tt.want
-			want.Provider, want.Status = tt.provider, tt.status
+			want.Provider, want.Status, want.Method, want.Path = tt.provider, tt.status, http.MethodGet, "/x"
 			if diff := cmp.Diff(&want, got, cmpopts.IgnoreFields(paykit.Error{}, "Body")); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}
@@ -152,7 +152,7 @@ func TestErrorHelperFieldsAndPredicates(t *testing.T) {
 	body := `{"ok":false,"error":"currency_mismatch","expected_fiat_code":"USD","required_scope":"requests:write","max":50}`
 	rec := newRecorder(t, respond(422, body, "X-Request-Id", "rq_77"))
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
-	err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "requests/create", Body: []byte(`{}`)}, nil)
+	err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "requests/create", Body: []byte(`{}`)}, nil)
 
 	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) {
@@ -175,7 +175,7 @@ func TestErrorBodyBounded(t *testing.T) {
 	long := `{"ok":false,"error":"invalid_memo","message":"` + strings.Repeat("é", 3000) + `"}`
 	rec := newRecorder(t, respond(400, long))
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
-	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "x"}, nil)
+	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
 	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) {
 		t.Fatal(err)
@@ -220,11 +220,11 @@ func TestOversizedResponse(t *testing.T) {
 	ctx := context.Background()
 
 	var out struct{ Pad string }
-	if err := c.Do(ctx, Request{Method: http.MethodGet, Path: "exact"}, &out); err != nil || len(out.Pad) != limit-10 {
+	if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "exact"}, &out); err != nil || len(out.Pad) != limit-10 {
 		t.Fatalf("a body of exactly the cap: %v", err)
 	}
 	for _, path := range []string{"big", "big-chunked"} {
-		err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &out)
+		err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out)
 		if !errors.Is(err, paykit.ErrResponseTooLarge) {
 			t.Errorf("%s: got %v, want ErrResponseTooLarge", path, err)
 		}
@@ -233,7 +233,7 @@ func TestOversizedResponse(t *testing.T) {
 		}
 	}
 	// An oversized error page still reports the status.
-	err := c.Do(ctx, Request{Method: http.MethodPost, Path: "big-error"}, nil)
+	err := doBounded(t, ctx, c, Request{Method: http.MethodPost, Path: "big-error"}, nil)
 	var apiErr *paykit.Error
 	if !errors.As(err, &apiErr) || apiErr.Status != 502 || !strings.HasPrefix(apiErr.Message, "Bad Gateway (502 Bad Gateway padding padding") {
 		t.Fatalf("got %v", err)
@@ -266,7 +266,7 @@ func TestInvalidResponses(t *testing.T) {
 	ctx := context.Background()
 	for _, path := range []string{"truncated", "html", "wrong-shape", "truncated-json"} {
 		var out struct{ ID string }
-		err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &out)
+		err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out)
 		if !errors.Is(err, paykit.ErrInvalidResponse) {
 			t.Errorf("%s: got %v, want ErrInvalidResponse", path, err)
 			continue
@@ -280,7 +280,7 @@ func TestInvalidResponses(t *testing.T) {
 	}
 	for _, path := range []string{"empty", "no-content"} {
 		var out struct{ ID string }
-		if err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &out); err != nil {
+		if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out); err != nil {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
@@ -323,11 +323,11 @@ func TestUnreadableAnswerToUnkeyedWrite(t *testing.T) {
 	}
 	for path, reason := range reasons {
 		var out struct{ ID string }
-		err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`)}, &out)
+		err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`)}, &out)
 		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, reason) {
 			t.Errorf("unkeyed POST /%s: got %v, want ErrUnknownOutcome and %v", path, err, reason)
 		}
-		err = c.Do(context.Background(), Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`), IdempotencyKey: "key-0123456789abcdef0123456789abcdef"}, &out)
+		err = doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`), IdempotencyKey: "key-0123456789abcdef0123456789abcdef"}, &out)
 		if errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, reason) {
 			t.Errorf("keyed POST /%s: got %v, want %v without ErrUnknownOutcome", path, err, reason)
 		}
@@ -346,13 +346,13 @@ func TestDecodeErrorUnit(t *testing.T) {
 	if len([]rune(e.RequestID)) != 129 || e.Message != "" || !e.Retryable() {
 		t.Errorf("got %+v", e)
 	}
-	if got := excerpt("<div>unterminated <b", 50); got != "unterminated" {
+	if got := excerpt("<div>unterminated <b", 50, newRedactor(nil)); got != "unterminated" {
 		t.Errorf("excerpt = %q", got)
 	}
-	if got := excerpt(strings.Repeat("word ", 100), 12); got != "word word wo…" {
+	if got := excerpt(strings.Repeat("word ", 100), 12, newRedactor(nil)); got != "word word wo…" {
 		t.Errorf("excerpt = %q", got)
 	}
-	if got := excerpt("a<SCRIPT type=x>hidden</script>b<style>.c{}</STYLE>c", 50); got != "a b c" {
+	if got := excerpt("a<SCRIPT type=x>hidden</script>b<style>.c{}</STYLE>c", 50, newRedactor(nil)); got != "a b c" {
 		t.Errorf("excerpt = %q", got)
 	}
 }

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -152,4 +154,32 @@ func (l *logCapture) Lines(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// errRetryGuard is the cause doBounded's deadline carries.
+var errRetryGuard = errors.New("test deadline for the whole call")
+
+// retryGuard bounds every call a test makes, retries included.
+const retryGuard = 30 * time.Second
+
+// doBounded runs c.Do under a deadline, so a retry loop that never ends fails the test with a
+// clear message instead of hanging until the test binary's timeout. ctx may carry the test's
+// own, shorter deadline or cancellation. It reports through t.Errorf, so it may run on any
+// goroutine.
+func doBounded(t *testing.T, ctx context.Context, c *Client, req Request, out any) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeoutCause(ctx, retryGuard, errRetryGuard)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Do(ctx, req, out) }()
+	select {
+	case err := <-done:
+		if context.Cause(ctx) == errRetryGuard {
+			t.Errorf("%s %s: still retrying after %v (the retry loop did not end); last error: %v", req.Method, req.Path, retryGuard, err)
+		}
+		return err
+	case <-time.After(retryGuard + 5*time.Second):
+		t.Errorf("%s %s: Do ignored its %v deadline and is still running", req.Method, req.Path, retryGuard)
+		return errRetryGuard
+	}
 }

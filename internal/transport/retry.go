@@ -192,13 +192,16 @@ func neverReached(err error) bool {
 }
 
 // permanent reports transport errors a retry cannot fix: certificate problems, bad schemes,
-// redirect loops.
+// redirect loops, redirects to another host.
 func permanent(err error) bool {
 	var certErr *x509.CertificateInvalidError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
 		return true
+	}
+	if redirectStopped(err) {
+		return true // the provider will redirect again
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "stopped after") && strings.Contains(msg, "redirects") ||
@@ -223,7 +226,7 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, st *call
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		attrs = append(attrs, slog.String("error", redact(err.Error(), secretVariants(c.secretsFor(&st.req, st.sent)))))
+		attrs = append(attrs, slog.String("error", newRedactor(c.secretsFor(&st.req, st.sent)).redact(err.Error())))
 	}
 	c.logger.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -87,7 +87,9 @@ func ValidateBaseURL(raw string) error {
 }
 
 // SetHTTPClient sets the *http.Client whose Transport, Timeout, Jar and CheckRedirect are used.
-// The client is not modified.
+// The client is not modified. Its CheckRedirect only sees redirects within the base URL's
+// origin: a redirect to another scheme, host or port always ends the call (see
+// ConfineRedirects), so credentials never leave the configured host.
 func (s *Settings) SetHTTPClient(c *http.Client) error {
 	if c == nil {
 		return errors.New("nil *http.Client")

@@ -33,6 +33,8 @@ type Config struct {
 	Auth Auth
 	// Secrets are further values to scrub from error bodies (a password, a webhook secret).
 	Secrets []string
+	// BaseURLRule is what Settings.BaseURL must look like (see BaseURLRule.CheckBaseURL).
+	BaseURLRule BaseURLRule
 }
 
 // Client sends requests to one provider. It is safe for concurrent use.
@@ -60,9 +62,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Provider == "" {
 		return nil, errors.New("transport: provider name required")
 	}
-	if err := ValidateBaseURL(cfg.BaseURL); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Provider, err)
+	base, err := cfg.BaseURLRule.CheckBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, ConstructorError(cfg.Provider, &OptionError{Option: "WithBaseURL", Err: err})
 	}
+	cfg.BaseURL = base
 	s := cfg.Settings
 	if s.MaxResponseBytes <= 0 {
 		s.MaxResponseBytes = DefaultMaxResponseBytes
@@ -77,6 +81,8 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = defaultHTTPClient()
 	}
+	// Credentials go to the configured host only, with the caller's client too.
+	hc = ConfineRedirects(cfg.Provider, hc, cfg.BaseURL)
 	c := &Client{
 		provider:   cfg.Provider,
 		base:       strings.TrimRight(cfg.BaseURL, "/"),
@@ -94,9 +100,7 @@ func New(cfg Config) (*Client, error) {
 			c.secrets = append(c.secrets, v)
 		}
 	}
-	if c.userAgent == "" {
-		c.userAgent = "paykit-go/" + paykit.Version + " (" + cfg.Provider + ")"
-	}
+	c.userAgent = UserAgent(cfg.Provider, s)
 	c.userAgentHdr = []string{c.userAgent}
 	c.jsonHdr = []string{"application/json"}
 	c.rc = &retryablehttp.Client{
@@ -133,9 +137,9 @@ func (c *Client) BaseURL() string { return c.base }
 type Request struct {
 	// Method is the HTTP method.
 	Method string
-	// Path is relative to the base URL and already escaped for its dynamic segments
-	// (use url.PathEscape on ids). A leading slash is ignored, so the base URL's path prefix is
-	// always kept; a trailing slash is sent as given.
+	// Path is relative to the base URL and already escaped for its dynamic segments (build
+	// every id segment with PathSegment). A leading slash is ignored, so the base URL's path
+	// prefix is always kept; a trailing slash is sent as given.
 	Path string
 	// Query is encoded onto the URL when non-empty.
 	Query url.Values
@@ -205,8 +209,8 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	if out == nil || resp.StatusCode == http.StatusNoContent || buf.Len() == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
-		err = fmt.Errorf("%s: %s %s: %w: %v", c.provider, req.Method, logPath(req.Path), paykit.ErrInvalidResponse, err)
+	if err := decodeBody(buf.Bytes(), out); err != nil {
+		err = fmt.Errorf("%s: %s %s: %w: %w", c.provider, req.Method, logPath(req.Path), paykit.ErrInvalidResponse, err)
 		if !req.retrySafe() {
 			// The provider accepted the write but its answer is unreadable: the object exists
 			// and the caller does not know it, exactly as after a lost response.
@@ -215,6 +219,25 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		return err
 	}
 	return nil
+}
+
+// BodyDecoder is a response type that decodes a whole 2xx body itself. Do hands such a type
+// the body directly instead of going through json.Unmarshal, which would scan the body once to
+// validate it and once more to cut out the value for an UnmarshalJSON method before that method
+// scans it a third time. DecodeBody receives the body exactly as it arrived (leading and
+// trailing whitespace included, nothing validated) and must refuse, with an error, every body
+// json.Unmarshal would refuse: decoding it with json.Unmarshal does that.
+type BodyDecoder interface {
+	DecodeBody(body []byte) error
+}
+
+// decodeBody decodes a 2xx body into out: through out's own DecodeBody when it has one,
+// otherwise with json.Unmarshal.
+func decodeBody(body []byte, out any) error {
+	if d, ok := out.(BodyDecoder); ok {
+		return d.DecodeBody(body)
+	}
+	return json.Unmarshal(body, out)
 }
 
 // DoRaw sends req and returns the 2xx response with its body bytes.
@@ -316,6 +339,17 @@ func (c *Client) send(st *callState) (*http.Response, error) {
 			}
 			return nil, fmt.Errorf("%s: %s %s: %w", c.provider, req.Method, st.path(), ctxErr)
 		}
+		if apiErr, ok := asRefusedRedirect(err); ok {
+			// The provider answered with a redirect to another host, which was not followed:
+			// an answer like any other error status, without net/http's *url.Error around it
+			// (its URL is the redirect target's, query included).
+			apiErr.Message = newRedactor(c.secretsFor(req, st.sent)).redact(apiErr.Message)
+			apiErr.Method, apiErr.Path = req.Method, st.path()
+			if !st.safe {
+				return nil, fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, apiErr)
+			}
+			return nil, apiErr
+		}
 		err = c.scrubErr(err, st)
 		if !st.safe && !neverReached(err) {
 			return nil, fmt.Errorf("%s: %s %s: %w: %w", c.provider, req.Method, st.path(), paykit.ErrUnknownOutcome, err)
@@ -349,7 +383,15 @@ func (c *Client) finish(st *callState, resp *http.Response, buf *bytes.Buffer, o
 		buf.Truncate(int(c.maxBody))
 	}
 	if err != nil && ok {
-		return c.unreadable(st, fmt.Errorf("%s: %s %s: %w: reading body: %v", c.provider, st.req.Method, st.path(), paykit.ErrInvalidResponse, c.scrubErr(err, st)))
+		if ctxErr := st.Err(); ctxErr != nil {
+			// The context ended while the answer was arriving: report it as the context's
+			// error, which errors.Is finds, not as an invalid response.
+			if errors.Is(err, ctxErr) {
+				return c.unreadable(st, fmt.Errorf("%s: %s %s: reading body: %w", c.provider, st.req.Method, st.path(), c.scrubErr(err, st)))
+			}
+			return c.unreadable(st, fmt.Errorf("%s: %s %s: reading body: %w: %w", c.provider, st.req.Method, st.path(), ctxErr, c.scrubErr(err, st)))
+		}
+		return c.unreadable(st, fmt.Errorf("%s: %s %s: %w: reading body: %w", c.provider, st.req.Method, st.path(), paykit.ErrInvalidResponse, c.scrubErr(err, st)))
 	}
 	// An error status with a cut-off body is still an error status: decode what arrived.
 	if ok {
@@ -357,6 +399,7 @@ func (c *Client) finish(st *callState, resp *http.Response, buf *bytes.Buffer, o
 		return nil
 	}
 	apiErr := decodeError(c.provider, resp, buf.Bytes(), c.secretsFor(&st.req, st.sent), c.now())
+	apiErr.Method, apiErr.Path = st.req.Method, st.path()
 	if !st.safe && apiErr.Status >= 500 {
 		return fmt.Errorf("%w: %w", paykit.ErrUnknownOutcome, apiErr)
 	}
@@ -414,9 +457,9 @@ func credentialHeader(name string) bool {
 }
 
 // Redact replaces every credential the client knows (its Auth's, Config.Secrets) in s with
-// "[REDACTED]", including their JSON- and URL-escaped forms.
+// "[REDACTED]", in whatever JSON, percent or HTML escaping it appears.
 func (c *Client) Redact(s string) string {
-	return redact(s, secretVariants(c.secretsFor(&Request{}, nil)))
+	return newRedactor(c.secretsFor(&Request{}, nil)).redact(s)
 }
 
 // scrubErr returns err with every known credential removed from its text. st may be nil.
@@ -426,7 +469,7 @@ func (c *Client) scrubErr(err error, st *callState) error {
 		req, sent = &st.req, st.sent
 	}
 	msg := err.Error()
-	if red := redact(msg, secretVariants(c.secretsFor(req, sent))); red != msg {
+	if red := newRedactor(c.secretsFor(req, sent)).redact(msg); red != msg {
 		return redactedError{msg: red, err: err}
 	}
 	return err

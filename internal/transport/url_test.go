@@ -65,7 +65,7 @@ func TestURLOnTheWire(t *testing.T) {
 	for _, base := range []string{rec.URL + "/api/v1", rec.URL + "/api/v1/"} {
 		c := newTestClient(t, Config{Settings: fastSettings(t, base)})
 		for _, path := range []string{"requests/create", "/requests/create"} {
-			if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: path, Query: url.Values{"q": {"a b"}}}, nil); err != nil {
+			if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: path, Query: url.Values{"q": {"a b"}}}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

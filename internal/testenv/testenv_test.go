@@ -1,0 +1,59 @@
+package testenv_test
+
+import (
+	"testing"
+
+	"github.com/paykit-go/paykit/internal/testenv"
+)
+
+// fakeTB records how a helper ended the test.
+type fakeTB struct {
+	testing.TB
+	skipped, failed bool
+	msg             string
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Skip(args ...any) {
+	f.skipped = true
+	f.msg = args[0].(string)
+	panic(f)
+}
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed = true
+	f.msg = format
+	panic(f)
+}
+
+func run(fn func(tb testing.TB)) (f *fakeTB) {
+	f = &fakeTB{}
+	defer func() {
+		if r := recover(); r != nil && r != f {
+			panic(r)
+		}
+	}()
+	fn(f)
+	return f
+}
+
+func TestMissingSkipsOrFails(t *testing.T) {
+	const unset = "PAYKIT_TESTENV_SURELY_UNSET"
+	t.Setenv(testenv.RequireExternalEnv, "")
+	if f := run(func(tb testing.TB) { testenv.Getenv(tb, unset, "hint") }); !f.skipped || f.failed {
+		t.Errorf("not required: skipped=%v failed=%v, want a skip", f.skipped, f.failed)
+	}
+	if f := run(func(tb testing.TB) { testenv.LookPath(tb, "paykit-no-such-tool", "hint") }); !f.skipped {
+		t.Errorf("missing tool not skipped")
+	}
+	t.Setenv(testenv.RequireExternalEnv, "1")
+	if f := run(func(tb testing.TB) { testenv.Getenv(tb, unset, "hint") }); !f.failed || f.skipped {
+		t.Errorf("required: skipped=%v failed=%v, want a failure", f.skipped, f.failed)
+	}
+	if f := run(func(tb testing.TB) { testenv.LookPath(tb, "paykit-no-such-tool", "hint") }); !f.failed {
+		t.Errorf("required missing tool did not fail")
+	}
+	t.Setenv(unset, "127.0.0.1:1")
+	if got := testenv.Getenv(t, unset, "hint"); got != "127.0.0.1:1" {
+		t.Errorf("Getenv = %q", got)
+	}
+}
