@@ -13,7 +13,8 @@ import (
 // BenchmarkParseEvent compares ParseEvent (envelope, tolerant types, typed invoice) with the
 // baseline a hand-rolled integration would write: json.Unmarshal into map[string]any, which
 // checks nothing and types nothing. The ratio metric is ParseEvent's time per op over the
-// baseline's, measured in the same run.
+// baseline's, measured in the same run. Target: ≤ 1.0× (typed parsing no slower than an
+// untyped map).
 func BenchmarkParseEvent(b *testing.B) {
 	payload := apitest.Fixture(b, "webhook_event.json")
 	parse := func() {
@@ -55,6 +56,7 @@ func BenchmarkParseEvent(b *testing.B) {
 
 // BenchmarkWebhookVerify compares verifying a delivery (header parsing, ms timestamp, HMAC with
 // constant-time compare, tolerance) with the bare HMAC-SHA256 a hand-rolled check computes.
+// Target: x-baseline ≤ 1.2×, as for webhook.TimestampVerifier at small bodies.
 func BenchmarkWebhookVerify(b *testing.B) {
 	body := apitest.Fixture(b, "webhook_event.json")
 	now := time.UnixMilli(1767225600123)
