@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/paykit-go/paykit/internal/testenv"
 )
 
 // The timestamp header is parsed before the signature is checked, so anyone can make the
@@ -46,7 +48,7 @@ var tsHeaderShapes = map[string]func(n int) string{
 // TestTimestampHeaderCostIsLinear times Verify (three secrets: the current one and two being
 // rotated out) on each header shape at 256 KiB and at 1 MiB: the ratio must stay near 4
 // (linear), well below 16 (quadratic). Wall time, the shortest of several interleaved runs
-// (boundedRatio). The limit, 12, leaves room for cache effects (a 1 MiB header scanned for
+// (testenv.BoundedRatio). The limit, 12, leaves room for cache effects (a 1 MiB header scanned for
 // three secrets no longer fits the caches a 256 KiB one does: up to 8.6× was seen on a loaded
 // 2-core machine for a linear scan) while a quadratic parser still fails it at 16×.
 func TestTimestampHeaderCostIsLinear(t *testing.T) {
@@ -67,7 +69,7 @@ func TestTimestampHeaderCostIsLinear(t *testing.T) {
 			}
 			// The time ratio, scaled to exactly four times the length.
 			scale := 4 * float64(len(hs)) / float64(len(hl))
-			ratio, tl, ts := boundedRatio(rounds, runs, limit/scale,
+			ratio, tl, ts := testenv.BoundedRatio(rounds, runs, limit/scale,
 				func() { _ = v.Verify(testPayload, hl) }, func() { _ = v.Verify(testPayload, hs) })
 			ratio *= scale
 			t.Logf("%v: %d bytes %v, %d bytes %v: x%.2f for 4 times the length", errL, len(hs), ts, len(hl), tl, ratio)

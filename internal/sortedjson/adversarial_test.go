@@ -8,12 +8,13 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paykit-go/paykit/internal/testenv"
 )
 
 // Adversarial bodies for the sorted-JSON verifier. Anyone can POST to an IPN endpoint, and the
@@ -279,40 +280,9 @@ var advWrongSig = strings.Repeat("ab", 64)
 func timeMin(runs int, fn func()) time.Duration {
 	best := time.Duration(1<<63 - 1)
 	for range runs {
-		best = min(best, wallTimeOf(fn))
+		best = min(best, testenv.WallTime(fn))
 	}
 	return best
-}
-
-func wallTimeOf(fn func()) time.Duration {
-	t0 := time.Now()
-	fn()
-	return time.Since(t0)
-}
-
-// gcTimeOf is wallTimeOf after a collection, so that one run's garbage (these bodies leave
-// megabytes) is not collected on the next run's time.
-func gcTimeOf(fn func()) time.Duration {
-	runtime.GC()
-	return wallTimeOf(fn)
-}
-
-// boundedRatio reports the least ratio of the times of adv and benign, measured interleaved
-// in up to rounds rounds of runs runs each, stopping as soon as it is at most limit. Load on
-// the machine only ever adds time, and rarely to every run of every round, while a cost that
-// grows faster than the body (seconds at 1 MiB before the fixes) exceeds the limit in all.
-func boundedRatio(rounds, runs int, limit float64, adv, benign func()) (ratio float64, ta, tb time.Duration) {
-	ta, tb = time.Duration(1<<63-1), time.Duration(1<<63-1)
-	for range rounds {
-		for range runs {
-			ta = min(ta, gcTimeOf(adv))
-			tb = min(tb, gcTimeOf(benign))
-		}
-		if ratio = float64(ta) / float64(tb); ratio <= limit {
-			break
-		}
-	}
-	return ratio, ta, tb
 }
 
 // formBytes is the total length of the canonical forms of body: what Verify writes and hashes

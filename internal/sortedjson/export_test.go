@@ -61,7 +61,6 @@ func KillerBody(n int) []byte {
 var (
 	FormBytes        = formBytes
 	MaxFormExpansion = maxFormExpansion
-	BoundedRatio     = boundedRatio
 	TimeMin          = timeMin
 	AdvWrongSig      = advWrongSig
 	RaceEnabled      = raceEnabled

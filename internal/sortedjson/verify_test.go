@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit/internal/sortedjson"
+	"github.com/paykit-go/paykit/internal/testenv"
 	. "github.com/paykit-go/paykit/webhook"
 )
 
@@ -19,7 +20,6 @@ var (
 	advWrongSig      = sortedjson.AdvWrongSig
 	formBytes        = sortedjson.FormBytes
 	maxFormExpansion = sortedjson.MaxFormExpansion
-	boundedRatio     = sortedjson.BoundedRatio
 	timeMin          = sortedjson.TimeMin
 	raceEnabled      = sortedjson.RaceEnabled
 	adversarialCases = sortedjson.AdversarialCases
@@ -61,7 +61,7 @@ func TestPHPSortBudgetVerify(t *testing.T) {
 // as much, times how much longer its canonical forms are than the twin's (Verify must write
 // and hash them all, so its cost is linear in the body plus its forms, and the forms of a
 // top-level string or an array are several times longer than the body). Wall time, the least
-// of several interleaved runs (boundedRatio). Before the fixes the worst bodies took 70 to 200
+// of several interleaved runs (testenv.BoundedRatio). Before the fixes the worst bodies took 70 to 200
 // times as long as their twins (seconds for 1 MiB); now the key orders (no expansion) cost at
 // most about 3 times as much, and the expanding bodies about 5.
 func TestSortedJSONAdversarialCost(t *testing.T) {
@@ -89,7 +89,7 @@ func TestSortedJSONAdversarialCost(t *testing.T) {
 			if fb := formBytes(c.Adv); fb > maxFormExpansion*len(c.Adv) {
 				t.Fatalf("canonical forms of %d bytes for a %d-byte body", fb, len(c.Adv))
 			}
-			ratio, adv, benign := boundedRatio(rounds, runs, limit*expansion,
+			ratio, adv, benign := testenv.BoundedRatio(rounds, runs, limit*expansion,
 				func() { _ = v.Verify(c.Adv, advWrongSig) }, func() { _ = v.Verify(c.Benign, advWrongSig) })
 			t.Logf("%d bytes: %v, benign twin %v: %.2fx (forms %.1fx as long)", len(c.Adv), adv, benign, ratio, expansion)
 			if ratio > limit*expansion {
