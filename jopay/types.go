@@ -143,7 +143,7 @@ var errNotStringMap = errors.New("jopay: metadata is not an object of strings")
 func (m *stringMap) UnmarshalJSON(b []byte) error {
 	i := skipSpace(b, 0)
 	if i < len(b) && b[i] == 'n' {
-		if !bytes.Equal(bytes.TrimSpace(b), null) {
+		if string(bytes.TrimSpace(b)) != jsonNull {
 			return errNotStringMap
 		}
 		*m = nil
@@ -153,7 +153,7 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 		return errNotStringMap
 	}
 	// Every entry has at least four quotes; escaped quotes only make the map roomier.
-	out := make(stringMap, bytes.Count(b, quote)/4)
+	out := make(stringMap, bytes.Count(b, []byte(`"`))/4)
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		*m = out
@@ -175,8 +175,8 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 			if v, i, err = jsonString(b, i); err != nil {
 				return err
 			}
-		case bytes.HasPrefix(b[i:], null):
-			i += len(null)
+		case len(b)-i >= len(jsonNull) && string(b[i:i+len(jsonNull)]) == jsonNull:
+			i += len(jsonNull)
 		default:
 			return errNotStringMap
 		}
@@ -200,7 +200,8 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 	}
 }
 
-var quote, null = []byte{'"'}, []byte("null")
+// jsonNull is the JSON null literal.
+const jsonNull = "null"
 
 // skipSpace returns the index of the first byte at or after i that is not JSON whitespace.
 func skipSpace(b []byte, i int) int {
