@@ -1,6 +1,7 @@
 package jopay
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/ratelimit"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -19,6 +22,11 @@ const Provider = "jopay"
 type Client struct {
 	t    *transport.Client
 	mode Mode
+	// merchantsLimit admits POST /merchants on the key's quota and its own at one instant,
+	// instead of the client's limiter; nil when the caller chose a limiter (WithRateLimiter).
+	merchantsLimit paykit.RateLimiter
+	maxRetryAfter  time.Duration                                    // WithMaxRetryAfter, for WaitForRequest
+	pollSleep      func(ctx context.Context, d time.Duration) error // nil: transport.Sleep; tests replace it
 }
 
 // Option configures NewClient. Options validate their argument; NewClient reports the first
@@ -27,8 +35,20 @@ type Option func(*options) error
 
 type options struct {
 	transport.Settings
-	slug string
+	slug      string
+	clock     ratelimit.Clock                                  // the default limiters' clock; tests replace it
+	pollSleep func(ctx context.Context, d time.Duration) error // WaitForRequest's sleep; tests replace it
 }
+
+// JoPay's documented rate limits per API key, in sliding one-minute windows. The client keeps
+// to them by default (see WithRateLimiter).
+const (
+	// RateLimitPerMinute is the limit on all calls of one key.
+	RateLimitPerMinute = 60
+	// CreateMerchantRateLimitPerMinute is the limit on POST /merchants (CreateMerchant), counted
+	// besides RateLimitPerMinute.
+	CreateMerchantRateLimitPerMinute = 30
+)
 
 // WithSlug selects the partner's own host, https://{slug}.jopay.app/api/v1. The slug is a DNS
 // label: 1–63 characters of a–z, 0–9 and '-', not starting or ending with '-'. Use either
@@ -77,6 +97,36 @@ func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)
 // WithLogger logs attempts and retries, never a credential (shared option; see the README).
 func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
 
+// WithRateLimiter paces the client's requests with l, waited on before every attempt, retries
+// included (shared option; see the README).
+//
+// Without this option the client keeps to JoPay's documented limits by itself: at most
+// RateLimitPerMinute (60) requests per minute, and CreateMerchant at most
+// CreateMerchantRateLimitPerMinute (30) per minute on a bucket of its own (it waits on both).
+// Each limit admits one request every window/n, so no sliding minute ever holds more. A wait
+// that would outlast the context's deadline fails at once with an error wrapping
+// paykit.ErrRateLimited, sending nothing. These limits are per client: clients sharing one key
+// (several processes, a webhook worker and a nightly job) should share one limiter instead,
+// for instance a *rate.Limiter (golang.org/x/time/rate) or a Redis-backed one passed here.
+//
+// WithRateLimiter(l) replaces both default limits: every call, CreateMerchant included, waits
+// on l only. WithRateLimiter(nil) turns client-side limiting off.
+func WithRateLimiter(l paykit.RateLimiter) Option { return shared(transport.WithRateLimiter(l)) }
+
+// WithObserver reports every call and attempt to o, for tracing and metrics (shared option;
+// see the README and the paykitotel package).
+func WithObserver(o paykit.Observer) Option { return shared(transport.WithObserver(o)) }
+
+// withClock runs the default rate limiters on clk instead of the real clock (tests).
+func withClock(clk ratelimit.Clock) Option {
+	return func(o *options) error { o.clock = clk; return nil }
+}
+
+// withPollSleep makes WaitForRequest wait with sleep instead of a timer (tests).
+func withPollSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) error { o.pollSleep = sleep; return nil }
+}
+
 // AdminBaseURL is the shared Partner API host; it serves the same routes and data as the
 // partner's own https://{slug}.jopay.app/api/v1.
 const AdminBaseURL = "https://admin.jopay.app/api/v1"
@@ -109,6 +159,15 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	case o.BaseURL == "":
 		return nil, errors.New("jopay: WithSlug(slug) or WithBaseURL(url) is required")
 	}
+	var merchantsLimit paykit.RateLimiter
+	if !o.RateLimiterSet {
+		// One group: CreateMerchant is admitted on the key's bucket and its own at one instant,
+		// so neither of JoPay's sliding windows ever sees more than its limit.
+		g := ratelimit.NewGroup(o.clock)
+		key := g.PerWindow(RateLimitPerMinute, time.Minute)
+		o.RateLimiter = key
+		merchantsLimit = g.All(key, g.PerWindow(CreateMerchantRateLimitPerMinute, time.Minute))
+	}
 	t, err := transport.New(transport.Config{
 		Provider: Provider,
 		Settings: o.Settings,
@@ -120,7 +179,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{t: t, mode: KeyMode(apiKey)}, nil
+	return &Client{t: t, mode: KeyMode(apiKey), merchantsLimit: merchantsLimit, maxRetryAfter: o.MaxRetryAfter, pollSleep: o.pollSleep}, nil
 }
 
 // BaseURL returns the API base URL the client sends to, without a trailing slash.

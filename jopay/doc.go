@@ -15,6 +15,24 @@
 // Parameters are checked against the documented limits before anything is sent; a violation is
 // a *paykit.ValidationError naming the field. API failures are *paykit.Error: switch on Code.
 //
+// # Rate limits
+//
+// JoPay allows 60 requests per minute per API key, and 30 per minute for POST /merchants, in
+// sliding windows. The client keeps to both by default: every request waits its turn (one per
+// second, CreateMerchant also one per two seconds), and a wait that would outlast the context's
+// deadline fails at once with an error wrapping paykit.ErrRateLimited, sending nothing. The
+// default limits belong to one client; several clients or processes sharing a key should pass
+// one shared limiter with WithRateLimiter, which replaces both defaults (nil turns limiting
+// off). A 429 from JoPay is still retried, after its Retry-After.
+//
+// # Per-call options
+//
+// Every method takes trailing paykit.CallOptions: paykit.WithHeader, paykit.WithTimeout,
+// paykit.WithMaxRetries and paykit.WithResponseInfo (status, request id, attempts, rate-limit
+// headers) everywhere, and paykit.WithIdempotencyKey on CreateRequest only, where it wins over
+// CreateRequestParams.IdempotencyKey. Do sends requests paykit does not wrap through the same
+// machinery, and WaitForRequest polls a request until it is paid, expired or cancelled.
+//
 // # Payments
 //
 // CreateRequest returns a PaymentRequest with PayPageURL; send the customer there. A request is

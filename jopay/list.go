@@ -62,11 +62,11 @@ func (p *ListRequestsParams) limit() int {
 // of the previous page, or "" for the first. NextCursor is JoPay's opaque cursor, "" when it
 // sends none. Most callers want ListRequests or ListRequestsFrom, which handle servers that send
 // no cursor and requests that share a timestamp.
-func (c *Client) ListRequestsPage(ctx context.Context, p ListRequestsParams) (*paykit.Page[*PaymentRequest], error) {
+func (c *Client) ListRequestsPage(ctx context.Context, p ListRequestsParams, opts ...paykit.CallOption) (*paykit.Page[*PaymentRequest], error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return c.listPage(ctx, &p, p.Since, p.limit(), p.Cursor)
+	return c.listPage(ctx, &p, p.Since, p.limit(), p.Cursor, opts)
 }
 
 // ListRequests returns an iterator over every request matching p, fetching pages lazily. It
@@ -82,9 +82,11 @@ func (c *Client) ListRequestsPage(ctx context.Context, p ListRequestsParams) (*p
 // once with Limit 100 and otherwise stops with an error wrapping paykit.ErrPaginationStuck, never looping.
 // An error ends the iteration; it is yielded with a nil request.
 //
+// opts apply to every page's request; paykit.WithResponseInfo receives the last page's.
+//
 // To resume a later run where this one stopped, use ListRequestsFrom and store its Cursor.
-func (c *Client) ListRequests(ctx context.Context, p ListRequestsParams) iter.Seq2[*PaymentRequest, error] {
-	return c.ListRequestsFrom(p, Cursor{}).All(ctx)
+func (c *Client) ListRequests(ctx context.Context, p ListRequestsParams, opts ...paykit.CallOption) iter.Seq2[*PaymentRequest, error] {
+	return c.ListRequestsFrom(p, Cursor{}, opts...).All(ctx)
 }
 
 // ListRequestsFrom returns an iterator that starts after from (a Cursor stored by an earlier
@@ -93,8 +95,11 @@ func (c *Client) ListRequests(ctx context.Context, p ListRequestsParams) iter.Se
 //	it := client.ListRequestsFrom(params, saved)
 //	for r, err := range it.All(ctx) { … }
 //	saved = it.Cursor()
-func (c *Client) ListRequestsFrom(p ListRequestsParams, from Cursor) *RequestIterator {
-	it := &RequestIterator{c: c, p: p, limit: p.limit(), seen: make(map[string]struct{})}
+//
+// opts apply to every page's request (All may add more); paykit.WithResponseInfo receives the
+// last page's.
+func (c *Client) ListRequestsFrom(p ListRequestsParams, from Cursor, opts ...paykit.CallOption) *RequestIterator {
+	it := &RequestIterator{c: c, p: p, opts: opts, limit: p.limit(), seen: make(map[string]struct{})}
 	if from.IsZero() {
 		it.bound = p.Since
 		it.since = p.Since
@@ -120,8 +125,9 @@ func overlap(bound time.Time) time.Time {
 // RequestIterator walks GET /requests with a moving since cursor; see ListRequests. It is not
 // safe for concurrent use.
 type RequestIterator struct {
-	c *Client
-	p ListRequestsParams
+	c    *Client
+	p    ListRequestsParams
+	opts []paykit.CallOption // ListRequestsFrom's per-call options, for every page
 
 	bound    time.Time           // newest created_at yielded so far (or the starting point)
 	seen     map[string]struct{} // ids yielded (or given) with created_at == bound
@@ -157,7 +163,14 @@ const maxEmptyPages = 10
 // All returns the iterator. Ranging again after a break continues with the next request;
 // after an API error it retries the failed page; after the end or paykit.ErrPaginationStuck it yields
 // nothing more.
-func (it *RequestIterator) All(ctx context.Context) iter.Seq2[*PaymentRequest, error] {
+//
+// Every page's request gets ListRequestsFrom's options followed by opts (a later option wins);
+// paykit.WithResponseInfo receives the last page's.
+func (it *RequestIterator) All(ctx context.Context, opts ...paykit.CallOption) iter.Seq2[*PaymentRequest, error] {
+	callOpts := it.opts
+	if len(opts) > 0 {
+		callOpts = append(append([]paykit.CallOption(nil), it.opts...), opts...)
+	}
 	return func(yield func(*PaymentRequest, error) bool) {
 		if it.done {
 			return
@@ -189,7 +202,7 @@ func (it *RequestIterator) All(ctx context.Context) iter.Seq2[*PaymentRequest, e
 					return
 				}
 			}
-			page, err := it.c.listPage(ctx, &it.p, it.since, it.limit, it.cursor)
+			page, err := it.c.listPage(ctx, &it.p, it.since, it.limit, it.cursor, callOpts)
 			if err != nil {
 				yield(nil, err) // not done: ranging again retries this page
 				return
@@ -372,7 +385,7 @@ func putFastList(f *fastList) {
 }
 
 // listPage sends one GET /requests with p's filters, since and limit, or the server cursor.
-func (c *Client) listPage(ctx context.Context, p *ListRequestsParams, since time.Time, limit int, cursor string) (*paykit.Page[*PaymentRequest], error) {
+func (c *Client) listPage(ctx context.Context, p *ListRequestsParams, since time.Time, limit int, cursor string, opts []paykit.CallOption) (*paykit.Page[*PaymentRequest], error) {
 	q := url.Values{}
 	if p.MerchantID != "" {
 		q.Set("merchant_id", p.MerchantID)
@@ -394,7 +407,7 @@ func (c *Client) listPage(ctx context.Context, p *ListRequestsParams, since time
 		q.Set("cursor", cursor)
 	}
 	var w wireList
-	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "requests", Query: q}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "requests", Route: "requests", Query: q, Options: opts}, &w); err != nil {
 		return nil, err
 	}
 	page := &paykit.Page[*PaymentRequest]{Data: w.fast, HasMore: w.HasMore, NextCursor: w.NextCursor}

@@ -86,28 +86,35 @@ func (p *CreateMerchantParams) Validate() error {
 //
 // The endpoint takes no idempotency key, so the client does not retry it once the request may
 // have reached JoPay: such failures wrap paykit.ErrUnknownOutcome; list the merchants before
-// creating again.
-func (c *Client) CreateMerchant(ctx context.Context, p CreateMerchantParams) (*Merchant, error) {
+// creating again. paykit.WithIdempotencyKey is refused with a *paykit.ValidationError.
+//
+// By default the call waits on the client's limit and on a limit of its own,
+// CreateMerchantRateLimitPerMinute (see WithRateLimiter).
+func (c *Client) CreateMerchant(ctx context.Context, p CreateMerchantParams, opts ...paykit.CallOption) (*Merchant, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	p.Country = upperASCII(p.Country)
 	p.DisplayCurrency = upperASCII(p.DisplayCurrency)
 	var w wireMerchant
-	if err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: "merchants", Body: p}, &w); err != nil {
+	req := transport.Request{Method: http.MethodPost, Path: "merchants", Route: "merchants", Body: p, Options: opts}
+	if c.merchantsLimit != nil {
+		req.Limiter = c.merchantsLimit
+	}
+	if err := c.do(ctx, req, &w); err != nil {
 		return nil, err
 	}
 	return w.result()
 }
 
 // GetMerchant fetches one of the partner's merchants.
-func (c *Client) GetMerchant(ctx context.Context, id string) (*Merchant, error) {
+func (c *Client) GetMerchant(ctx context.Context, id string, opts ...paykit.CallOption) (*Merchant, error) {
 	seg, err := transport.PathSegment("merchant_id", id)
 	if err != nil {
 		return nil, err
 	}
 	var w wireMerchant
-	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants/" + seg}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants/" + seg, Route: "merchants/{id}", Options: opts}, &w); err != nil {
 		return nil, err
 	}
 	return w.result()
@@ -118,7 +125,8 @@ const maxMerchantPages = 1000
 
 // ListMerchants returns every merchant of the partner. The endpoint is documented without
 // pagination; if JoPay answers with has_more and a next_cursor, the pages are followed.
-func (c *Client) ListMerchants(ctx context.Context) ([]*Merchant, error) {
+// opts apply to every page's request; paykit.WithResponseInfo receives the last one's.
+func (c *Client) ListMerchants(ctx context.Context, opts ...paykit.CallOption) ([]*Merchant, error) {
 	var out []*Merchant
 	cursor := ""
 	for page := 0; page < maxMerchantPages; page++ {
@@ -127,7 +135,7 @@ func (c *Client) ListMerchants(ctx context.Context) ([]*Merchant, error) {
 			q = url.Values{"cursor": {cursor}}
 		}
 		var w wireMerchantList
-		if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants", Query: q}, &w); err != nil {
+		if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: "merchants", Route: "merchants", Query: q, Options: opts}, &w); err != nil {
 			return nil, err
 		}
 		for i := range w.Merchants {

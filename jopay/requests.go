@@ -110,10 +110,22 @@ type createBody struct {
 // The params are validated first (a *paykit.ValidationError naming the field; nothing is sent). The
 // idempotency key travels in the body; because every call carries one, the client retries
 // connection errors, 429 and 5xx with the same key, and JoPay answers a repeated key with the
-// original request, so a retried create never makes a second pay link. Failures after
-// validation are returned as a *CreateError carrying the key; errors.As still reaches the
-// *paykit.Error inside.
-func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*PaymentRequest, error) {
+// original request, so a retried create never makes a second pay link. The key is
+// paykit.WithIdempotencyKey's when given (it wins over p.IdempotencyKey, and must have the
+// same format: 32–64 characters of [A-Za-z0-9_-]), else p.IdempotencyKey, else a generated
+// one; paykit.ResponseInfo.IdempotencyKey reports the key sent. Failures after validation are
+// returned as a *CreateError carrying the key; errors.As still reaches the *paykit.Error inside.
+func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams, opts ...paykit.CallOption) (*PaymentRequest, error) {
+	cc, err := paykit.ResolveCallOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if cc.IdempotencyKey != "" {
+		if err := idempotency.Validate(cc.IdempotencyKey); err != nil {
+			return nil, &paykit.ValidationError{Field: "WithIdempotencyKey", Reason: reasonOf(err), Err: idempotency.ErrInvalidKey}
+		}
+		p.IdempotencyKey = cc.IdempotencyKey
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -134,11 +146,13 @@ func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*Pay
 		ExpiryMinutes:    p.ExpiryMinutes,
 	}
 	var w wireRequest
-	err := c.do(ctx, transport.Request{
+	err = c.do(ctx, transport.Request{
 		Method:         http.MethodPost,
 		Path:           "requests/create",
+		Route:          "requests/create",
 		Body:           body,
 		IdempotencyKey: key, // in the body; setting it here makes the transport retry the write
+		Options:        opts,
 	}, &w)
 	var r *PaymentRequest
 	if err == nil {
@@ -152,14 +166,14 @@ func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*Pay
 }
 
 // GetRequest fetches one payment request. An unknown id (or another partner's) fails with a
-// 404 *paykit.Error (code not_found).
-func (c *Client) GetRequest(ctx context.Context, id string) (*PaymentRequest, error) {
+// 404 *paykit.Error (code not_found). It takes no idempotency key.
+func (c *Client) GetRequest(ctx context.Context, id string, opts ...paykit.CallOption) (*PaymentRequest, error) {
 	path, err := requestPath(id, "")
 	if err != nil {
 		return nil, err
 	}
 	var w wireRequest
-	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: path}, &w); err != nil {
+	if err := c.do(ctx, transport.Request{Method: http.MethodGet, Path: path, Route: "requests/{id}", Options: opts}, &w); err != nil {
 		return nil, err
 	}
 	return w.result()
@@ -167,14 +181,15 @@ func (c *Client) GetRequest(ctx context.Context, id string) (*PaymentRequest, er
 
 // CancelRequest cancels (voids) an open request so it can no longer be paid, and returns it.
 // Cancelling is idempotent, so the call is retried like a read; a request that is already paid,
-// has a proof attached or has expired fails with 409 (CodeNotCancellable).
-func (c *Client) CancelRequest(ctx context.Context, id string) (*PaymentRequest, error) {
+// has a proof attached or has expired fails with 409 (CodeNotCancellable). It takes no
+// idempotency key (it needs none).
+func (c *Client) CancelRequest(ctx context.Context, id string, opts ...paykit.CallOption) (*PaymentRequest, error) {
 	path, err := requestPath(id, "/cancel")
 	if err != nil {
 		return nil, err
 	}
 	var w wireRequest
-	err = c.do(ctx, transport.Request{Method: http.MethodPost, Path: path, Idempotent: true}, &w)
+	err = c.do(ctx, transport.Request{Method: http.MethodPost, Path: path, Route: "requests/{id}/cancel", Idempotent: true, Options: opts}, &w)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -67,12 +68,25 @@ func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) 
 // WithUserAgent overrides the User-Agent header (shared option; see the README).
 func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)) }
 
+// WithRateLimiter paces the client's requests with l, waited on before every attempt, retries
+// included (shared option; see the README). JoPay Checkout publishes no rate limits, so the
+// client has no limiter by default; a wait that would outlast the context's deadline fails at
+// once with an error wrapping paykit.ErrRateLimited. nil turns limiting off.
+func WithRateLimiter(l paykit.RateLimiter) Option { return shared(transport.WithRateLimiter(l)) }
+
+// WithObserver reports every call and attempt to o, for tracing and metrics (shared option;
+// see the README and the paykitotel package).
+func WithObserver(o paykit.Observer) Option { return shared(transport.WithObserver(o)) }
+
 // WithIdempotencyHeader makes CreateSession send CreateSessionParams.IdempotencyKey (generated
 // when empty) in the named header, and retry the create like any keyed write.
 //
 // JoPay Checkout does not document an idempotency header, so this is off by default: use it
 // only once JoPay has confirmed that the header (for example "Idempotency-Key") is honoured.
 // A server that ignores the header would make a retried create a second session.
+//
+// With this option, paykit.WithIdempotencyKey is accepted by CreateSession and by Do, and sent
+// in the same header.
 func WithIdempotencyHeader(name string) Option {
 	return func(o *options) error {
 		if !isToken(name) {

@@ -37,4 +37,14 @@
 // CreateSessionParams.IdempotencyKey (generated when empty) is sent in that header and the
 // create is then retried like any keyed write. Without that option a non-empty IdempotencyKey is
 // refused rather than silently dropped.
+//
+// # Per-call options, limits and raw requests
+//
+// CreateSession and GetSession take trailing paykit.CallOptions: paykit.WithHeader,
+// paykit.WithTimeout, paykit.WithMaxRetries and paykit.WithResponseInfo (status, request id,
+// attempts, rate-limit headers). paykit.WithIdempotencyKey is accepted by CreateSession (and
+// Do) only on a client built WithIdempotencyHeader, and wins over
+// CreateSessionParams.IdempotencyKey. JoPay Checkout publishes no rate limits, so the client
+// has none by default; WithRateLimiter adds one. Do sends requests paykit does not wrap with
+// the same auth, retries and error decoding.
 package jopaycheckout

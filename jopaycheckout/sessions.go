@@ -223,9 +223,25 @@ func (p CreateSessionParams) body() createSessionBody {
 // nobody can pay it and it expires unpaid after an hour; calling CreateSession again for the
 // same order is safe. See the package documentation, and WithIdempotencyHeader.
 //
+// paykit.WithIdempotencyKey is accepted only on a client built WithIdempotencyHeader, which
+// sends the key in that header; it wins over p.IdempotencyKey and must have the same format
+// (32–64 characters of [A-Za-z0-9_-]). On any other client it is refused with a
+// *paykit.ValidationError, as a non-empty p.IdempotencyKey is. paykit.ResponseInfo's
+// IdempotencyKey reports the key sent.
+//
 // A 2xx answer without a session URL returns the decoded session together with an error
 // wrapping paykit.ErrInvalidResponse, so the id is not lost.
-func (c *Client) CreateSession(ctx context.Context, p CreateSessionParams) (*Session, error) {
+func (c *Client) CreateSession(ctx context.Context, p CreateSessionParams, opts ...paykit.CallOption) (*Session, error) {
+	cc, err := paykit.ResolveCallOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if cc.IdempotencyKey != "" {
+		if err := c.checkCallKey(cc.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		p.IdempotencyKey = cc.IdempotencyKey
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -242,12 +258,14 @@ func (c *Client) CreateSession(ctx context.Context, p CreateSessionParams) (*Ses
 		}
 	}
 	var s Session
-	err := c.t.Do(ctx, transport.Request{
+	err = c.t.Do(ctx, transport.Request{
 		Method:            http.MethodPost,
 		Path:              "sessions",
+		Route:             "sessions",
 		Body:              p.body(),
 		IdempotencyKey:    key,
 		IdempotencyHeader: c.idemHeader,
+		Options:           opts,
 	}, &s)
 	if err != nil {
 		return nil, err
@@ -263,8 +281,8 @@ func (c *Client) CreateSession(ctx context.Context, p CreateSessionParams) (*Ses
 
 // GetSession retrieves a session, typically on the success page with the id from
 // SessionIDFromRedirect. It is retried on connection errors, 429 and 5xx. An unknown id is a
-// *paykit.Error with Status 404.
-func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
+// *paykit.Error with Status 404. It takes no idempotency key.
+func (c *Client) GetSession(ctx context.Context, id string, opts ...paykit.CallOption) (*Session, error) {
 	if reason := sessionIDProblem(id); reason != "" {
 		return nil, &paykit.ValidationError{Field: "id", Reason: reason, Err: ErrInvalidSessionID}
 	}
@@ -273,7 +291,7 @@ func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 		return nil, err
 	}
 	var s Session
-	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "sessions/" + seg}, &s); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: "sessions/" + seg, Route: "sessions/{id}", Options: opts}, &s); err != nil {
 		return nil, err
 	}
 	if s.ID == "" {

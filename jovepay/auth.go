@@ -34,6 +34,7 @@ func (l *login) fetch(ctx context.Context) (string, time.Time, error) {
 	err := l.t.Do(ctx, transport.Request{
 		Method: "POST",
 		Path:   "auth",
+		Route:  "auth",
 		Body:   authRequest{Email: l.email, Password: l.password},
 		NoAuth: true, // /auth takes the dashboard login, not the API key
 		// Logging in twice is harmless, so a login lost to a 5xx or a dropped connection may be

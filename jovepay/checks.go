@@ -83,8 +83,8 @@ func CheckPayment(p *Payment, exp Expected) error {
 	add := func(field, want, got string, sentinel error) {
 		errs = append(errs, &MismatchError{Field: field, Want: want, Got: got, Err: sentinel})
 	}
-	if exp.OrderID != "" && p.OrderID != exp.OrderID {
-		add("order_id", exp.OrderID, p.OrderID, ErrOrderMismatch)
+	if exp.OrderID != "" && p.OrderID() != exp.OrderID {
+		add("order_id", exp.OrderID, p.OrderID(), ErrOrderMismatch)
 	}
 	if exp.PriceCurrency != "" && !sameCurrency(p.PriceCurrency, exp.PriceCurrency) {
 		add("price_currency", exp.PriceCurrency, p.PriceCurrency, ErrAssetMismatch)

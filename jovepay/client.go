@@ -3,12 +3,12 @@ package jovepay
 import (
 	"errors"
 	"fmt"
-	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -33,6 +33,8 @@ type Client struct {
 	jwt    transport.Auth // x-api-key + cached Bearer JWT; nil without WithCredentials
 	cache  *transport.TokenCache
 	now    func() time.Time
+	// maxRetryAfter caps a Retry-After between WaitForPayment's polls (WithMaxRetryAfter).
+	maxRetryAfter time.Duration
 }
 
 // Option configures a Client. Options are validated by NewClient, which reports the first
@@ -86,6 +88,15 @@ func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)
 // WithLogger logs attempts, retries and re-logins, never a credential, the password or a token
 // (shared option; see the README).
 func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
+
+// WithRateLimiter makes every request wait on l before each attempt, retries included (shared
+// option; see the README). JovePay publishes no request-rate limits, so a client has no limiter
+// unless this sets one; a *rate.Limiter of golang.org/x/time/rate fits. nil means none.
+func WithRateLimiter(l paykit.RateLimiter) Option { return shared(transport.WithRateLimiter(l)) }
+
+// WithObserver tells o about every call and attempt, for tracing and metrics (shared option;
+// see the README and the paykitotel package).
+func WithObserver(o paykit.Observer) Option { return shared(transport.WithObserver(o)) }
 
 // WithCredentials enables the endpoints that need a JWT (ListPayments, FindPaymentByOrderID,
 // CreatePaymentOnce): the client logs in with POST /auth using the dashboard email and password
@@ -162,7 +173,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{t: t, apiKey: key, now: o.now}
+	c := &Client{t: t, apiKey: key, now: o.now, maxRetryAfter: o.MaxRetryAfter}
 	if o.hasCredentials {
 		l := &login{t: t, email: o.email, password: o.password, now: o.now, skew: o.refreshSkew}
 		c.cache = transport.NewTokenCache(l.fetch, o.refreshSkew, o.now)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/internal/transport"
 )
@@ -17,7 +18,7 @@ type CurrenciesParams struct {
 }
 
 // Currencies lists the tickers customers can pay in ("btc", "usdttrc20"…) (GET /currencies).
-func (c *Client) Currencies(ctx context.Context, p CurrenciesParams) ([]string, error) {
+func (c *Client) Currencies(ctx context.Context, p CurrenciesParams, opts ...paykit.CallOption) ([]string, error) {
 	var q url.Values
 	if p.FixedRate {
 		q = url.Values{"fixed_rate": {"true"}}
@@ -25,7 +26,7 @@ func (c *Client) Currencies(ctx context.Context, p CurrenciesParams) ([]string, 
 	var out struct {
 		Currencies tickers `json:"currencies"`
 	}
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "currencies", Query: q}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "currencies", Route: "currencies", Query: q, Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return out.Currencies, nil
@@ -82,11 +83,11 @@ func (cur *Currency) UnmarshalJSON(b []byte) error {
 }
 
 // FullCurrencies lists every currency with its details (GET /full-currencies).
-func (c *Client) FullCurrencies(ctx context.Context) ([]Currency, error) {
+func (c *Client) FullCurrencies(ctx context.Context, opts ...paykit.CallOption) ([]Currency, error) {
 	var out struct {
 		Currencies []Currency `json:"currencies"`
 	}
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "full-currencies"}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "full-currencies", Route: "full-currencies", Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return out.Currencies, nil
@@ -95,12 +96,12 @@ func (c *Client) FullCurrencies(ctx context.Context) ([]Currency, error) {
 // MerchantCurrencies lists the currencies the merchant enabled in the dashboard
 // (GET /merchant/coins). The docs name the array "currencies"; live responses may name it
 // "selectedCurrencies" (undocumented; paykit assumes it from NOWPayments): both are accepted.
-func (c *Client) MerchantCurrencies(ctx context.Context) ([]string, error) {
+func (c *Client) MerchantCurrencies(ctx context.Context, opts ...paykit.CallOption) ([]string, error) {
 	var out struct {
 		Currencies         tickers `json:"currencies"`
 		SelectedCurrencies tickers `json:"selectedCurrencies"`
 	}
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "merchant/coins"}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "merchant/coins", Route: "merchant/coins", Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	if out.SelectedCurrencies != nil {

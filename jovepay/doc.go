@@ -30,6 +30,21 @@
 // payment a unique OrderID, and recover with FindPaymentByOrderID, or let CreatePaymentOnce do
 // the lookup-then-retry for you.
 //
+// # Per-call options
+//
+// Every method that sends a request takes trailing paykit.CallOptions: WithHeader,
+// WithTimeout, WithMaxRetries and WithResponseInfo (status, headers, request id, attempts,
+// duration and rate-limit headers of the last response). JovePay documents no idempotency
+// mechanism, so paykit.WithIdempotencyKey fails with a *paykit.ValidationError on every call,
+// before anything is sent. Methods that send several requests (ListPayments,
+// FindPaymentByOrderID, CreatePaymentOnce, WaitForPayment's polls) apply the options to each
+// and fill WithResponseInfo from the last. The JWT login a call may trigger is the client's own
+// request: it carries none of the options, but the call's WithTimeout bounds it.
+//
+// Do and DoJWT reach endpoints the client does not wrap; WaitForPayment polls a payment until
+// its status is final. WithRateLimiter paces the client (JovePay publishes no limits, so there
+// is no default limiter) and WithObserver reports every call to a tracer.
+//
 // # IPN
 //
 // Mount NewIPNHandler at the ipn_callback_url you pass when creating payments. It verifies the

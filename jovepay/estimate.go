@@ -36,7 +36,7 @@ type MinAmount struct {
 
 // MinAmount returns the minimum payable amount for a pair (GET /min-amount). A payment below it
 // fails with code AMOUNT_MINIMAL_ERROR; check an Estimate against it before creating.
-func (c *Client) MinAmount(ctx context.Context, p MinAmountParams) (*MinAmount, error) {
+func (c *Client) MinAmount(ctx context.Context, p MinAmountParams, opts ...paykit.CallOption) (*MinAmount, error) {
 	if err := required("currency_from", p.CurrencyFrom); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (c *Client) MinAmount(ctx context.Context, p MinAmountParams) (*MinAmount, 
 		q.Set("is_fee_paid_by_user", "true")
 	}
 	var out MinAmount
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "min-amount", Query: q}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "min-amount", Route: "min-amount", Query: q, Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -84,7 +84,7 @@ type Estimate struct {
 
 // Estimate converts an amount at the current rate (GET /estimate), for example a fiat price to
 // the crypto amount the customer will pay.
-func (c *Client) Estimate(ctx context.Context, p EstimateParams) (*Estimate, error) {
+func (c *Client) Estimate(ctx context.Context, p EstimateParams, opts ...paykit.CallOption) (*Estimate, error) {
 	if err := positive("amount", p.Amount); err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (c *Client) Estimate(ctx context.Context, p EstimateParams) (*Estimate, err
 	}
 	q := url.Values{"amount": {p.Amount.String()}, "currency_from": {p.CurrencyFrom}, "currency_to": {p.CurrencyTo}}
 	var out Estimate
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "estimate", Query: q}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "estimate", Route: "estimate", Query: q, Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

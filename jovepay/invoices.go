@@ -121,7 +121,7 @@ func (inv *Invoice) UnmarshalJSON(b []byte) error {
 // reached JovePay; an error wrapping paykit.ErrUnknownOutcome means the invoice may exist. An invoice
 // nobody pays costs nothing, so creating a new one is usually acceptable — but never send the
 // customer to two invoices for one order.
-func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams) (*Invoice, error) {
+func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams, opts ...paykit.CallOption) (*Invoice, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams) (*Inv
 		return nil, err // not sent
 	}
 	var out Invoice
-	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "invoice", Body: &p}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "invoice", Route: "invoice", Body: &p, Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -204,7 +204,7 @@ func (p *CreateInvoicePaymentParams) validate() error {
 // returns it with its deposit address. It is not retried once it may have reached JovePay (see
 // CreatePayment); after paykit.ErrUnknownOutcome, list the invoice's payments
 // (ListPaymentsParams.InvoiceID) before trying again.
-func (c *Client) CreateInvoicePayment(ctx context.Context, p CreateInvoicePaymentParams) (*Payment, error) {
+func (c *Client) CreateInvoicePayment(ctx context.Context, p CreateInvoicePaymentParams, opts ...paykit.CallOption) (*Payment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (c *Client) CreateInvoicePayment(ctx context.Context, p CreateInvoicePaymen
 		return nil, err // not sent
 	}
 	var out Payment
-	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "invoice-payment", Body: p}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "invoice-payment", Route: "invoice-payment", Body: p, Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -138,7 +138,7 @@ func (l *wireList) UnmarshalJSON(b []byte) error {
 // NextCursor is the next page number, "" after the last page (decided from JovePay's
 // pagesCount, then total, then a short page). It needs a JWT (WithCredentials); without one it
 // returns ErrCredentialsRequired before sending.
-func (c *Client) ListPaymentsPage(ctx context.Context, p ListPaymentsParams) (*paykit.Page[*Payment], error) {
+func (c *Client) ListPaymentsPage(ctx context.Context, p ListPaymentsParams, opts ...paykit.CallOption) (*paykit.Page[*Payment], error) {
 	auth, err := c.jwtAuth("ListPaymentsPage")
 	if err != nil {
 		return nil, err
@@ -146,13 +146,13 @@ func (c *Client) ListPaymentsPage(ctx context.Context, p ListPaymentsParams) (*p
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	return c.listPage(ctx, auth, &p, pageNumber(p.Cursor))
+	return c.listPage(ctx, auth, &p, pageNumber(p.Cursor), opts)
 }
 
-func (c *Client) listPage(ctx context.Context, auth transport.Auth, p *ListPaymentsParams, page int) (*paykit.Page[*Payment], error) {
+func (c *Client) listPage(ctx context.Context, auth transport.Auth, p *ListPaymentsParams, page int, opts []paykit.CallOption) (*paykit.Page[*Payment], error) {
 	var w wireList
 	// "payment/" with the slash, as documented: GET /payment/{id} is a different endpoint.
-	err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/", Query: p.query(page), Auth: auth}, &w)
+	err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/", Route: "payment/", Query: p.query(page), Auth: auth, Options: opts}, &w)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,9 @@ func (c *Client) listPage(ctx context.Context, auth transport.Auth, p *ListPayme
 //
 // Sort on a field that does not change (created_at, payment_id) so that payments updated while
 // you iterate are not skipped or repeated.
-func (c *Client) ListPayments(ctx context.Context, p ListPaymentsParams) iter.Seq2[*Payment, error] {
+//
+// opts apply to every page request; WithResponseInfo receives the last page request's info.
+func (c *Client) ListPayments(ctx context.Context, p ListPaymentsParams, opts ...paykit.CallOption) iter.Seq2[*Payment, error] {
 	return func(yield func(*Payment, error) bool) {
 		auth, err := c.jwtAuth("ListPayments")
 		if err == nil {
@@ -185,7 +187,7 @@ func (c *Client) ListPayments(ctx context.Context, p ListPaymentsParams) iter.Se
 			return
 		}
 		for page := pageNumber(p.Cursor); ; page++ {
-			list, err := c.listPage(ctx, auth, &p, page)
+			list, err := c.listPage(ctx, auth, &p, page, opts)
 			if err != nil {
 				yield(nil, err)
 				return

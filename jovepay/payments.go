@@ -44,8 +44,9 @@ type Payment struct {
 	AmountReceived paykit.Decimal `json:"amount_received"`
 	// PayCurrency is the asset the customer pays in ("btc", "usdttrc20").
 	PayCurrency string `json:"pay_currency,omitempty"`
-	// OrderID is the merchant's order id passed at creation.
-	OrderID string `json:"order_id,omitempty"`
+	// orderID is order_id, the merchant's order id passed at creation (see OrderID). It is
+	// decoded by UnmarshalJSON and encoded by MarshalJSON.
+	orderID string
 	// OrderDescription is the merchant's description passed at creation.
 	OrderDescription string `json:"order_description,omitempty"`
 	// IPNCallbackURL is where JovePay posts this payment's IPNs.
@@ -108,6 +109,23 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 
 type plainPayment Payment // Payment without its methods, so decoding it does not recurse
 
+// MarshalJSON encodes the payment with the JSON names it was decoded from, order_id included.
+func (p Payment) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		*plainPayment
+		OrderID string `json:"order_id,omitempty"`
+	}{(*plainPayment)(&p), p.orderID})
+}
+
+// OrderID returns the merchant's order id the payment was created with (its order_id field),
+// or "" when it has none or p is nil.
+func (p *Payment) OrderID() string {
+	if p == nil {
+		return ""
+	}
+	return p.orderID
+}
+
 // paymentWire decodes a Payment in one pass: the embedded fields directly, the tolerant ones
 // through shadow fields of the same JSON name (the shallower field wins). The markers record
 // keys of the other IPN shapes, so ParseIPN can classify a body while decoding it.
@@ -134,7 +152,7 @@ func (w *paymentWire) decode(b []byte, p *Payment) error {
 	if err := json.Unmarshal(b, w); err != nil {
 		return err
 	}
-	p.PayinExtraID, p.OrderID = string(w.PayinExtraID), string(w.OrderID)
+	p.PayinExtraID, p.orderID = string(w.PayinExtraID), string(w.OrderID)
 	p.IsFixedRate, p.IsFeePaidByUser = bool(w.IsFixedRate), bool(w.IsFeePaidByUser)
 	p.ExpirationEstimateDate, p.ValidUntil = w.ExpirationEstimateDate.Time, w.ValidUntil.Time
 	p.CreatedAt, p.UpdatedAt = w.CreatedAt.Time, w.UpdatedAt.Time
@@ -228,8 +246,9 @@ func (p *CreatePaymentParams) validate() error {
 // server. After an error that wraps paykit.ErrUnknownOutcome (a 5xx, a dropped connection, a timeout)
 // the payment may or may not exist: do not simply call CreatePayment again, or the customer may
 // get two addresses for one order. Look it up by order id first (FindPaymentByOrderID, JWT
-// needed) or use CreatePaymentOnce, which does that for you.
-func (c *Client) CreatePayment(ctx context.Context, p CreatePaymentParams) (*Payment, error) {
+// needed) or use CreatePaymentOnce, which does that for you. For the same reason
+// paykit.WithIdempotencyKey fails with a *paykit.ValidationError before anything is sent.
+func (c *Client) CreatePayment(ctx context.Context, p CreatePaymentParams, opts ...paykit.CallOption) (*Payment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -241,7 +260,7 @@ func (c *Client) CreatePayment(ctx context.Context, p CreatePaymentParams) (*Pay
 		return nil, err // not sent
 	}
 	var out Payment
-	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "payment", Body: &p, Header: h}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "POST", Path: "payment", Route: "payment", Body: &p, Header: h, Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -249,7 +268,7 @@ func (c *Client) CreatePayment(ctx context.Context, p CreatePaymentParams) (*Pay
 
 // GetPayment returns a payment's current state (GET /payment/{id}). Use the API key that
 // created the payment.
-func (c *Client) GetPayment(ctx context.Context, id ID) (*Payment, error) {
+func (c *Client) GetPayment(ctx context.Context, id ID, opts ...paykit.CallOption) (*Payment, error) {
 	if err := required("payment_id", string(id)); err != nil {
 		return nil, err
 	}
@@ -258,7 +277,7 @@ func (c *Client) GetPayment(ctx context.Context, id ID) (*Payment, error) {
 		return nil, err
 	}
 	var out Payment
-	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/" + seg}, &out); err != nil {
+	if err := c.t.Do(ctx, transport.Request{Method: "GET", Path: "payment/" + seg, Route: "payment/{id}", Options: opts}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -294,7 +313,7 @@ func (m *MerchantEstimate) UnmarshalJSON(b []byte) error {
 // UpdateMerchantEstimate refreshes a waiting payment's pay_amount at the current rate
 // (POST /payment/{id}/update-merchant-estimate). It changes nothing but the estimate, so it is
 // retried like a read.
-func (c *Client) UpdateMerchantEstimate(ctx context.Context, id ID) (*MerchantEstimate, error) {
+func (c *Client) UpdateMerchantEstimate(ctx context.Context, id ID, opts ...paykit.CallOption) (*MerchantEstimate, error) {
 	if err := required("payment_id", string(id)); err != nil {
 		return nil, err
 	}
@@ -306,7 +325,9 @@ func (c *Client) UpdateMerchantEstimate(ctx context.Context, id ID) (*MerchantEs
 	err = c.t.Do(ctx, transport.Request{
 		Method:     "POST",
 		Path:       "payment/" + seg + "/update-merchant-estimate",
+		Route:      "payment/{id}/update-merchant-estimate",
 		Idempotent: true,
+		Options:    opts,
 	}, &out)
 	if err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func (s PaymentStatus) IsPaid() bool { return s == StatusFinished }
 func (s PaymentStatus) String() string { return string(s) }
 
 // MetadataOrderID is the JSON name of the payment's order id. JovePay has no metadata: the
-// merchant's order id is a first-class field (Payment.OrderID, CreatePaymentParams.OrderID), and
+// merchant's order id is a first-class field (order_id; CreatePaymentParams.OrderID), and
 // Payment.OrderID and IPN.OrderID return it. The constant names the field, so code that
 // correlates orders reads the same in every provider package.
 const MetadataOrderID = "order_id"
@@ -86,5 +86,5 @@ func (i *IPN) OrderID() string {
 	if i == nil || i.Payment == nil {
 		return ""
 	}
-	return i.Payment.OrderID
+	return i.Payment.OrderID()
 }

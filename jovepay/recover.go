@@ -30,19 +30,20 @@ import (
 // FindPaymentByOrderID returns the newest payment for orderID created at or after since (zero:
 // no bound — every payment is scanned, which can be slow). Repeated deposits (child payments
 // that carry the parent's order id) are skipped: the original payment is returned. It needs a
-// JWT (WithCredentials) and returns ErrPaymentNotFound when nothing matches.
-func (c *Client) FindPaymentByOrderID(ctx context.Context, orderID string, since time.Time) (*Payment, error) {
+// JWT (WithCredentials) and returns ErrPaymentNotFound when nothing matches. opts apply to every
+// page request of the scan; WithResponseInfo receives the last one's info.
+func (c *Client) FindPaymentByOrderID(ctx context.Context, orderID string, since time.Time, opts ...paykit.CallOption) (*Payment, error) {
 	if err := required("order_id", orderID); err != nil {
 		return nil, err
 	}
-	return c.findPayment(ctx, since, func(p *Payment) bool { return p.OrderID == orderID })
+	return c.findPayment(ctx, since, func(p *Payment) bool { return p.OrderID() == orderID }, opts)
 }
 
 // findPayment scans payments newest first (server-side dateFrom = since) for the first original
 // payment match accepts.
-func (c *Client) findPayment(ctx context.Context, since time.Time, match func(*Payment) bool) (*Payment, error) {
+func (c *Client) findPayment(ctx context.Context, since time.Time, match func(*Payment) bool, opts []paykit.CallOption) (*Payment, error) {
 	params := ListPaymentsParams{Limit: 100, SortBy: SortByCreatedAt, OrderBy: OrderDesc, DateFrom: since}
-	for p, err := range c.ListPayments(ctx, params) {
+	for p, err := range c.ListPayments(ctx, params, opts...) {
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +88,11 @@ type OnceOptions struct {
 // with a JWT); both are checked before anything is sent. Residual risk: a create JovePay
 // accepted but had not yet recorded at lookup time leaves an extra, unseen payment, which
 // expires unpaid; use MaxCreates 1 if even that is unacceptable.
-func (c *Client) CreatePaymentOnce(ctx context.Context, p CreatePaymentParams, o OnceOptions) (*Payment, error) {
+//
+// opts apply to every request it sends, creates and lookups alike (WithTimeout bounds each
+// request, not the whole recovery: bound that with ctx); WithResponseInfo receives the last
+// request's info. WithIdempotencyKey is refused like on CreatePayment.
+func (c *Client) CreatePaymentOnce(ctx context.Context, p CreatePaymentParams, o OnceOptions, opts ...paykit.CallOption) (*Payment, error) {
 	if err := required("order_id", p.OrderID); err != nil {
 		return nil, err
 	}
@@ -108,18 +113,18 @@ func (c *Client) CreatePaymentOnce(ctx context.Context, p CreatePaymentParams, o
 		since = c.now().Add(-time.Hour)
 	}
 	same := func(got *Payment) bool {
-		return got.OrderID == p.OrderID && got.PriceAmount.Equal(p.PriceAmount) &&
+		return got.OrderID() == p.OrderID && got.PriceAmount.Equal(p.PriceAmount) &&
 			sameCurrency(got.PriceCurrency, p.PriceCurrency) && sameCurrency(got.PayCurrency, p.PayCurrency)
 	}
 	for attempt := 1; ; attempt++ {
-		pay, err := c.CreatePayment(ctx, p)
+		pay, err := c.CreatePayment(ctx, p, opts...)
 		if err == nil || !errors.Is(err, paykit.ErrUnknownOutcome) {
 			return pay, err
 		}
 		if werr := transport.Sleep(ctx, o.LookupDelay); werr != nil {
 			return nil, fmt.Errorf("%w (lookup not made: %w)", err, werr)
 		}
-		found, lerr := c.findPayment(ctx, since, same)
+		found, lerr := c.findPayment(ctx, since, same, opts)
 		switch {
 		case lerr == nil:
 			return found, nil

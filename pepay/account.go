@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/paykit-go/paykit"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/jsonx"
 	"github.com/paykit-go/paykit/internal/transport"
 )
@@ -189,9 +189,10 @@ func (m *MainnetAccess) NextStep() GoLiveStep {
 
 // MainnetAccessStatus returns whether mainnet is enabled for the account and which environment
 // the dashboard user is in. It needs a dashboard token (ErrDashboardTokenRequired otherwise).
-func (c *Client) MainnetAccessStatus(ctx context.Context) (*MainnetAccess, error) {
+func (c *Client) MainnetAccessStatus(ctx context.Context, opts ...paykit.CallOption) (*MainnetAccess, error) {
 	var out MainnetAccess
-	if err := c.doDashboard(ctx, transport.Request{Method: http.MethodGet, Path: userPath + "mainnet-access/status"}, &out); err != nil {
+	req := transport.Request{Method: http.MethodGet, Path: userPath + "mainnet-access/status", Route: userPath + "mainnet-access/status", Options: opts}
+	if err := c.doDashboard(ctx, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -204,12 +205,13 @@ func (c *Client) MainnetAccessStatus(ctx context.Context) (*MainnetAccess, error
 // (check MainnetAccessStatus first). It does not change this client's WithEnvironment. Setting
 // the same environment twice is harmless, so the call is retried like a read. It needs a
 // dashboard token (ErrDashboardTokenRequired otherwise).
-func (c *Client) SwitchAccountEnvironment(ctx context.Context, env Environment) error {
+func (c *Client) SwitchAccountEnvironment(ctx context.Context, env Environment, opts ...paykit.CallOption) error {
 	if env != EnvironmentDevnet && env != EnvironmentMainnet {
 		return &paykit.ValidationError{Field: "environment", Reason: fmt.Sprintf("must be %q or %q", EnvironmentDevnet, EnvironmentMainnet)}
 	}
 	body := struct {
 		Environment Environment `json:"environment"`
 	}{env}
-	return c.doDashboard(ctx, transport.Request{Method: http.MethodPut, Path: userPath + "environment", Body: body, Idempotent: true}, nil)
+	req := transport.Request{Method: http.MethodPut, Path: userPath + "environment", Route: userPath + "environment", Body: body, Idempotent: true, Options: opts}
+	return c.doDashboard(ctx, req, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -126,6 +127,15 @@ func WithUserAgent(ua string) Option { return shared(transport.WithUserAgent(ua)
 // WithLogger logs REST attempts and retries, and stream reconnects, never a credential, a
 // ws_token or a body (shared option; see the README).
 func WithLogger(l *slog.Logger) Option { return shared(transport.WithLogger(l)) }
+
+// WithRateLimiter makes every REST request wait on l before each attempt, retries included;
+// nil turns limiting off. Pepay's limits are per endpoint and unpublished, so there is no
+// default limiter (shared option; see the README).
+func WithRateLimiter(l paykit.RateLimiter) Option { return shared(transport.WithRateLimiter(l)) }
+
+// WithObserver tells o about every REST call and attempt, for tracing and metrics (shared
+// option; see the README). Stream reconnects are reported through StreamParams.OnReconnect.
+func WithObserver(o paykit.Observer) Option { return shared(transport.WithObserver(o)) }
 
 // NewClient returns a merchant client that sends apiKey as x-api-key. The key's prefix (pk_…,
 // sk_live_… both appear in Pepay's docs) is not checked. The key may be empty only when a

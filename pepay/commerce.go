@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/transport"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -54,8 +55,8 @@ func NewCommerceClient(commerceKey string, opts ...Option) (*CommerceClient, err
 // NewWSToken mints a commerce-scope ws_token (POST /api/v1/ws/token, {"scope":"commerce",…}) for
 // a browser or app to open the commerce stream with ?token=. ttl is rounded up to whole seconds
 // and must be positive.
-func (c *CommerceClient) NewWSToken(ctx context.Context, ttl time.Duration) (*WSToken, error) {
-	return mintWSToken(ctx, c.t, ScopeCommerce, ttl)
+func (c *CommerceClient) NewWSToken(ctx context.Context, ttl time.Duration, opts ...paykit.CallOption) (*WSToken, error) {
+	return mintWSToken(ctx, c.t, ScopeCommerce, ttl, opts)
 }
 
 // CommerceStreamParams configures CommerceClient.Stream. The filters reach Pepay as the query of

@@ -37,10 +37,18 @@
 // object (commerce.order.* data.object) are undocumented and kept as raw JSON; ws_control and
 // ws_error frame shapes and the terminal ws_error codes are the SDK's reading.
 //
-// Not covered: API key management and settlement preferences (dashboard JWT routes Pepay lists
+// Not wrapped: API key management and settlement preferences (dashboard JWT routes Pepay lists
 // without documenting them), webhook endpoint management (made in the dashboard), the POST form
 // of the verify helper (its body is undocumented; VerifyInvoice uses GET), and commerce REST
-// endpoints other than ws tokens.
+// endpoints other than ws tokens. Client.Do sends such requests with the client's credentials,
+// retries and error decoding.
+//
+// Every method that sends a REST request takes trailing paykit.CallOptions (WaitForInvoice through
+// WithCallOptions, applied to every poll): a header, a timeout, a retry
+// limit, CreateInvoice's Idempotency-Key, and paykit.WithResponseInfo to learn the status,
+// attempts, request id and rate-limit headers of the call. WithRateLimiter paces the client's
+// requests (there is no default: Pepay's limits are per endpoint and unpublished) and
+// WithObserver traces them.
 //
 // Amounts on invoices are integers in USDMillis (1/1000 USD) with an exact decimal view; the
 // amount you invoice is a paykit.Decimal in dollars. Timestamps decode from RFC 3339 or unix

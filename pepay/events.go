@@ -249,19 +249,21 @@ type ListEventsParams struct {
 // exist past this page in the direction of the cursor (older, or newer with EndingBefore);
 // NextCursor is the id to pass as StartingAfter (or, walking newer, as EndingBefore) for the
 // next page.
-func (c *Client) ListEventsPage(ctx context.Context, p ListEventsParams) (*paykit.Page[*Event], error) {
+func (c *Client) ListEventsPage(ctx context.Context, p ListEventsParams, opts ...paykit.CallOption) (*paykit.Page[*Event], error) {
 	q, err := c.eventQuery(p)
 	if err != nil {
 		return nil, err
 	}
 	newer := p.EndingBefore != "" && p.StartingAfter == ""
-	return listPage(ctx, c.t, eventsPath, q, func(e *Event) string { return e.ID }, newer)
+	req := transport.Request{Method: http.MethodGet, Path: eventsPath, Route: eventsPath, Query: q, Options: opts}
+	return listPage(ctx, c.t, req, func(e *Event) string { return e.ID }, newer)
 }
 
 // ListEvents iterates over events matching p, newest first, fetching pages lazily (next page:
 // starting_after=<last id>). To catch up after downtime in the order events happened, use
-// EventsAfter instead.
-func (c *Client) ListEvents(ctx context.Context, p ListEventsParams) iter.Seq2[*Event, error] {
+// EventsAfter instead. opts apply to every page request; a paykit.WithResponseInfo receives the
+// latest page's info.
+func (c *Client) ListEvents(ctx context.Context, p ListEventsParams, opts ...paykit.CallOption) iter.Seq2[*Event, error] {
 	if p.EndingBefore != "" {
 		return errSeq[*Event](&paykit.ValidationError{Field: "ending_before", Reason: "ListEvents walks towards older events; use EventsAfter for newer ones"})
 	}
@@ -270,7 +272,7 @@ func (c *Client) ListEvents(ctx context.Context, p ListEventsParams) iter.Seq2[*
 		if cursor != "" {
 			q.StartingAfter = cursor
 		}
-		return c.ListEventsPage(ctx, q)
+		return c.ListEventsPage(ctx, q, opts...)
 	})
 }
 
@@ -287,13 +289,14 @@ func (e *Event) IsTerminal() bool { return e.Invoice().IsTerminal() }
 func (e *Event) OrderID() string { return e.Invoice().OrderID() }
 
 // GetEvent retrieves one event.
-func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
+func (c *Client) GetEvent(ctx context.Context, id string, opts ...paykit.CallOption) (*Event, error) {
 	seg, err := idSegment("event_id", id)
 	if err != nil {
 		return nil, err
 	}
 	var out Event
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: eventsPath + "/" + seg}, &out); err != nil {
+	req := transport.Request{Method: http.MethodGet, Path: eventsPath + "/" + seg, Route: eventsPath + "/{id}", Options: opts}
+	if err := doRequest(ctx, c.t, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -313,7 +316,9 @@ func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
 // before yielding the oldest.) An id seen twice is yielded once; a page that does not move the
 // cursor ends the walk with paykit.ErrPaginationStuck. If lastEventID is older than Pepay's event
 // retention the first request fails with Pepay's error: reconcile with GetInvoice then.
-func (c *Client) EventsAfter(ctx context.Context, lastEventID string, p ListEventsParams) iter.Seq2[*Event, error] {
+//
+// opts apply to every page request; a paykit.WithResponseInfo receives the latest page's info.
+func (c *Client) EventsAfter(ctx context.Context, lastEventID string, p ListEventsParams, opts ...paykit.CallOption) iter.Seq2[*Event, error] {
 	if err := checkID("ending_before", lastEventID); err != nil {
 		return errSeq[*Event](err)
 	}
@@ -329,7 +334,7 @@ func (c *Client) EventsAfter(ctx context.Context, lastEventID string, p ListEven
 		for {
 			q := p
 			q.EndingBefore = cursor
-			page, err := c.ListEventsPage(ctx, q)
+			page, err := c.ListEventsPage(ctx, q, opts...)
 			if err != nil {
 				yield(nil, err)
 				return

@@ -129,22 +129,32 @@ type questionsBody struct {
 
 // CreateInvoice creates an invoice. The Idempotency-Key (see CreateInvoiceParams.IdempotencyKey)
 // makes the call safe to retry: the client retries connection errors, 429 and 5xx with the same
-// key, and Pepay answers a repeat with the invoice it already made. The key used is returned in
-// CreatedInvoice.IdempotencyKey. Errors: *paykit.ValidationError (nothing sent), ErrIdempotencyConflict
-// (wrapping the 409 *paykit.Error), *paykit.Error.
-func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams) (*CreatedInvoice, error) {
+// key, and Pepay answers a repeat with the invoice it already made. A paykit.WithIdempotencyKey
+// call option wins over the params' IdempotencyKey and over the key derived from OrderRef; it
+// must be a UUID too. The key used is returned in CreatedInvoice.IdempotencyKey (and in
+// paykit.ResponseInfo.IdempotencyKey). Errors: *paykit.ValidationError (nothing sent),
+// ErrIdempotencyConflict (wrapping the 409 *paykit.Error), *paykit.Error.
+func (c *Client) CreateInvoice(ctx context.Context, p CreateInvoiceParams, opts ...paykit.CallOption) (*CreatedInvoice, error) {
 	body, err := p.body()
 	if err != nil {
 		return nil, err
 	}
-	key, err := p.idempotencyKey()
+	cc, err := paykit.ResolveCallOptions(opts...)
 	if err != nil {
+		return nil, err
+	}
+	key := cc.IdempotencyKey
+	if key != "" {
+		if err := idempotency.ValidateUUID(key); err != nil {
+			return nil, &paykit.ValidationError{Field: "WithIdempotencyKey", Reason: "the Idempotency-Key must be a UUID (8-4-4-4-12 hex)", Err: err}
+		}
+	} else if key, err = p.idempotencyKey(); err != nil {
 		return nil, err
 	}
 	var out CreatedInvoice
 	err = doRequest(ctx, c.t, transport.Request{
-		Method: http.MethodPost, Path: invoicesPath, Body: body,
-		IdempotencyKey: key, IdempotencyHeader: idempotencyHeader,
+		Method: http.MethodPost, Path: invoicesPath, Route: invoicesPath, Body: body,
+		IdempotencyKey: key, IdempotencyHeader: idempotencyHeader, Options: opts,
 	}, &out)
 	if err != nil {
 		if paykit.IsStatus(err, http.StatusConflict) {
@@ -178,7 +188,7 @@ func (p *CreateInvoiceParams) idempotencyKey() (string, error) {
 // logging or for looking the key up in your own records.
 func InvoiceKeyForOrder(orderRef string) string { return idempotency.UUID(invoiceKeyScope, orderRef) }
 
-// ExpandField names a related object GetInvoice and ListInvoices can embed.
+// ExpandField names a related object GetInvoiceExpanded and ListInvoices can embed.
 type ExpandField string
 
 // Expandable fields.
@@ -187,44 +197,36 @@ const (
 	ExpandPayments      ExpandField = "payments"
 )
 
-// GetInvoiceOption adds query parameters to GetInvoice.
-type GetInvoiceOption func(*getInvoiceOptions)
-
-type getInvoiceOptions struct {
-	expand        []ExpandField
-	paymentsLimit int
+// GetInvoiceParams embeds related objects in GetInvoiceExpanded's answer, like
+// ListInvoicesParams does for lists. The zero value embeds nothing.
+type GetInvoiceParams struct {
+	// Expand embeds related objects (Invoice.LatestPayment, Invoice.Payments).
+	Expand []ExpandField
+	// PaymentsLimit is how many payments ExpandPayments embeds: 1–100 (Pepay's default is 10).
+	PaymentsLimit int
 }
 
-// Expand embeds related objects in the invoice (Invoice.LatestPayment, Invoice.Payments).
-func Expand(fields ...ExpandField) GetInvoiceOption {
-	return func(o *getInvoiceOptions) { o.expand = append(o.expand, fields...) }
+// GetInvoice retrieves an invoice. A 404 means the id is unknown in this environment (check
+// WithEnvironment). GetInvoiceExpanded embeds its payments too.
+func (c *Client) GetInvoice(ctx context.Context, id string, opts ...paykit.CallOption) (*Invoice, error) {
+	return c.GetInvoiceExpanded(ctx, id, GetInvoiceParams{}, opts...)
 }
 
-// PaymentsLimit sets how many payments ExpandPayments embeds: 1–100 (Pepay's default is 10).
-func PaymentsLimit(n int) GetInvoiceOption {
-	return func(o *getInvoiceOptions) { o.paymentsLimit = n }
-}
-
-// GetInvoice retrieves an invoice; use Expand(ExpandLatestPayment, ExpandPayments) to embed its
-// payments. A 404 means the id is unknown in this environment (check WithEnvironment).
-func (c *Client) GetInvoice(ctx context.Context, id string, opts ...GetInvoiceOption) (*Invoice, error) {
+// GetInvoiceExpanded retrieves an invoice with the related objects p asks for embedded, for
+// example GetInvoiceParams{Expand: []ExpandField{ExpandLatestPayment, ExpandPayments}}.
+func (c *Client) GetInvoiceExpanded(ctx context.Context, id string, p GetInvoiceParams, opts ...paykit.CallOption) (*Invoice, error) {
 	seg, err := idSegment("invoice_id", id)
 	if err != nil {
 		return nil, err
 	}
-	var o getInvoiceOptions
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
 	q := url.Values{}
-	if err := setExpand(q, o.expand, o.paymentsLimit); err != nil {
+	if err := setExpand(q, p.Expand, p.PaymentsLimit); err != nil {
 		return nil, err
 	}
 	c.setEnv(q, "")
 	var out Invoice
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + seg, Query: q}, &out); err != nil {
+	req := transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + seg, Route: invoicesPath + "/{id}", Query: q, Options: opts}
+	if err := doRequest(ctx, c.t, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -232,7 +234,7 @@ func (c *Client) GetInvoice(ctx context.Context, id string, opts ...GetInvoiceOp
 
 // GetInvoiceStatus returns the invoice's status with its latest payment and settlement. It is the
 // call to poll (WaitForInvoice does) and to reconcile with.
-func (c *Client) GetInvoiceStatus(ctx context.Context, id string) (*InvoiceStatus, error) {
+func (c *Client) GetInvoiceStatus(ctx context.Context, id string, opts ...paykit.CallOption) (*InvoiceStatus, error) {
 	seg, err := idSegment("invoice_id", id)
 	if err != nil {
 		return nil, err
@@ -240,7 +242,8 @@ func (c *Client) GetInvoiceStatus(ctx context.Context, id string) (*InvoiceStatu
 	q := url.Values{}
 	c.setEnv(q, "")
 	var out InvoiceStatus
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + seg + "/status", Query: q}, &out); err != nil {
+	req := transport.Request{Method: http.MethodGet, Path: invoicesPath + "/" + seg + "/status", Route: invoicesPath + "/{id}/status", Query: q, Options: opts}
+	if err := doRequest(ctx, c.t, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -259,7 +262,7 @@ type ListInvoicesParams struct {
 	Environment Environment
 	// CreatedGTE and CreatedLTE bound the creation time (inclusive); zero means unbounded.
 	CreatedGTE, CreatedLTE time.Time
-	// Expand and PaymentsLimit embed payments as in GetInvoice.
+	// Expand and PaymentsLimit embed payments as in GetInvoiceExpanded.
 	Expand        []ExpandField
 	PaymentsLimit int // payments_limit, 1–100 (Pepay's default is 10)
 	// PayerWalletAddress and PayerWalletNetwork keep invoices paid from one wallet.
@@ -273,37 +276,42 @@ type ListInvoicesParams struct {
 // invoices exist past this page in the direction of the cursor (older, or newer with
 // EndingBefore); NextCursor is the id to pass as StartingAfter (or, walking newer, as
 // EndingBefore) for the next page.
-func (c *Client) ListInvoicesPage(ctx context.Context, p ListInvoicesParams) (*paykit.Page[*Invoice], error) {
-	return c.listInvoicesPage(ctx, invoicesPath, p)
+func (c *Client) ListInvoicesPage(ctx context.Context, p ListInvoicesParams, opts ...paykit.CallOption) (*paykit.Page[*Invoice], error) {
+	return c.listInvoicesPage(ctx, invoicesPath, invoicesPath, p, opts)
 }
 
 // ListInvoices iterates over all invoices matching p, newest first, fetching pages of p.Limit
 // lazily (next page: starting_after=<last id>). With p.EndingBefore it walks towards newer
 // invoices instead (next page: ending_before=<first id of the page>). Stop early by breaking out
-// of the loop; an error is yielded once and ends the iteration.
-func (c *Client) ListInvoices(ctx context.Context, p ListInvoicesParams) iter.Seq2[*Invoice, error] {
-	return c.iterInvoices(ctx, invoicesPath, p)
+// of the loop; an error is yielded once and ends the iteration. opts apply to every page
+// request; a paykit.WithResponseInfo receives the info of the latest page fetched.
+func (c *Client) ListInvoices(ctx context.Context, p ListInvoicesParams, opts ...paykit.CallOption) iter.Seq2[*Invoice, error] {
+	return c.iterInvoices(ctx, invoicesPath, invoicesPath, p, opts)
 }
 
 // ListCustomerInvoicesPage returns one page of a customer's invoices.
-func (c *Client) ListCustomerInvoicesPage(ctx context.Context, customerID string, p ListInvoicesParams) (*paykit.Page[*Invoice], error) {
+func (c *Client) ListCustomerInvoicesPage(ctx context.Context, customerID string, p ListInvoicesParams, opts ...paykit.CallOption) (*paykit.Page[*Invoice], error) {
 	seg, err := idSegment("customer_id", customerID)
 	if err != nil {
 		return nil, err
 	}
-	return c.listInvoicesPage(ctx, invoicesPath+"/customer/"+seg, p)
+	return c.listInvoicesPage(ctx, invoicesPath+"/customer/"+seg, customerInvoicesRoute, p, opts)
 }
 
-// ListCustomerInvoices iterates over one customer's invoices like ListInvoices.
-func (c *Client) ListCustomerInvoices(ctx context.Context, customerID string, p ListInvoicesParams) iter.Seq2[*Invoice, error] {
+// ListCustomerInvoices iterates over one customer's invoices like ListInvoices; opts apply to
+// every page request, and a paykit.WithResponseInfo receives the latest page's info.
+func (c *Client) ListCustomerInvoices(ctx context.Context, customerID string, p ListInvoicesParams, opts ...paykit.CallOption) iter.Seq2[*Invoice, error] {
 	seg, err := idSegment("customer_id", customerID)
 	if err != nil {
 		return errSeq[*Invoice](err)
 	}
-	return c.iterInvoices(ctx, invoicesPath+"/customer/"+seg, p)
+	return c.iterInvoices(ctx, invoicesPath+"/customer/"+seg, customerInvoicesRoute, p, opts)
 }
 
-func (c *Client) iterInvoices(ctx context.Context, path string, p ListInvoicesParams) iter.Seq2[*Invoice, error] {
+// customerInvoicesRoute is the route template of a customer's invoice list.
+const customerInvoicesRoute = invoicesPath + "/customer/{customer_id}"
+
+func (c *Client) iterInvoices(ctx context.Context, path, route string, p ListInvoicesParams, opts []paykit.CallOption) iter.Seq2[*Invoice, error] {
 	newer := p.EndingBefore != "" && p.StartingAfter == ""
 	return paginate(func(cursor string) (*paykit.Page[*Invoice], error) {
 		q := p
@@ -314,17 +322,18 @@ func (c *Client) iterInvoices(ctx context.Context, path string, p ListInvoicesPa
 				q.StartingAfter = cursor
 			}
 		}
-		return c.listInvoicesPage(ctx, path, q)
+		return c.listInvoicesPage(ctx, path, route, q, opts)
 	})
 }
 
-func (c *Client) listInvoicesPage(ctx context.Context, path string, p ListInvoicesParams) (*paykit.Page[*Invoice], error) {
+func (c *Client) listInvoicesPage(ctx context.Context, path, route string, p ListInvoicesParams, opts []paykit.CallOption) (*paykit.Page[*Invoice], error) {
 	q, err := c.invoiceQuery(p)
 	if err != nil {
 		return nil, err
 	}
 	newer := p.EndingBefore != "" && p.StartingAfter == ""
-	return listPage(ctx, c.t, path, q, func(inv *Invoice) string { return inv.ID }, newer)
+	req := transport.Request{Method: http.MethodGet, Path: path, Route: route, Query: q, Options: opts}
+	return listPage(ctx, c.t, req, func(inv *Invoice) string { return inv.ID }, newer)
 }
 
 func (c *Client) invoiceQuery(p ListInvoicesParams) (url.Values, error) {
@@ -379,7 +388,7 @@ type InvoiceTotalsParams struct {
 
 // InvoiceTotals returns Pepay's invoice aggregates. Pepay does not document the response's
 // fields, so they are returned by name (see Totals).
-func (c *Client) InvoiceTotals(ctx context.Context, p InvoiceTotalsParams) (*Totals, error) {
+func (c *Client) InvoiceTotals(ctx context.Context, p InvoiceTotalsParams, opts ...paykit.CallOption) (*Totals, error) {
 	q, err := c.invoiceQuery(ListInvoicesParams{
 		Environment: p.Environment, CustomerID: p.CustomerID, Status: p.Status,
 		InvoiceType: p.InvoiceType, CreatedGTE: p.CreatedGTE, CreatedLTE: p.CreatedLTE,
@@ -388,7 +397,8 @@ func (c *Client) InvoiceTotals(ctx context.Context, p InvoiceTotalsParams) (*Tot
 		return nil, err
 	}
 	var out Totals
-	if err := doRequest(ctx, c.t, transport.Request{Method: http.MethodGet, Path: invoicesPath + "/totals", Query: q}, &out); err != nil {
+	req := transport.Request{Method: http.MethodGet, Path: invoicesPath + "/totals", Route: invoicesPath + "/totals", Query: q, Options: opts}
+	if err := doRequest(ctx, c.t, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -520,7 +530,7 @@ type Invoice struct {
 	LastPaymentAt time.Time `json:"last_payment_at"`
 	// Metadata is the metadata given at creation; nil when none.
 	Metadata Metadata `json:"metadata,omitempty"`
-	// LatestPayment and Payments are present when requested with Expand (GetInvoice) or
+	// LatestPayment and Payments are present when requested with GetInvoiceParams.Expand (GetInvoiceExpanded) or
 	// ListInvoicesParams.Expand.
 	LatestPayment *InvoicePayment  `json:"latest_payment,omitempty"`
 	Payments      []InvoicePayment `json:"payments,omitempty"` // at most payments_limit (default 10)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
-	"net/url"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/transport"
@@ -17,11 +15,12 @@ type wireList[T any] struct {
 	HasMore bool `json:"has_more"`
 }
 
-// listPage fetches one page of a list endpoint. NextCursor is the id that continues the walk:
-// the last item's (older pages) or, when newer is set, the first item's.
-func listPage[T any](ctx context.Context, t *transport.Client, path string, q url.Values, id func(*T) string, newer bool) (*paykit.Page[*T], error) {
+// listPage fetches one page of a list endpoint with req (a GET with its query, route and call
+// options). NextCursor is the id that continues the walk: the last item's (older pages) or,
+// when newer is set, the first item's.
+func listPage[T any](ctx context.Context, t *transport.Client, req transport.Request, id func(*T) string, newer bool) (*paykit.Page[*T], error) {
 	var w wireList[T]
-	if err := doRequest(ctx, t, transport.Request{Method: http.MethodGet, Path: path, Query: q}, &w); err != nil {
+	if err := doRequest(ctx, t, req, &w); err != nil {
 		return nil, err
 	}
 	page := &paykit.Page[*T]{Data: w.Data, HasMore: w.HasMore}

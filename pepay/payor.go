@@ -89,6 +89,11 @@ func (p *PayorClient) do(ctx context.Context, req transport.Request, out any) er
 
 const paymentsPath = "payments/"
 
+// payorRequest is a request to payments/<name>, a route without ids.
+func payorRequest(method, name string, body any, opts []paykit.CallOption) transport.Request {
+	return transport.Request{Method: method, Path: paymentsPath + name, Route: paymentsPath + name, Body: body, Options: opts}
+}
+
 // SessionDetails is the payor's view of the invoice.
 type SessionDetails struct {
 	// InvoiceID is the id of the invoice the session pays.
@@ -140,9 +145,9 @@ func (s *SessionDetails) UnmarshalJSON(b []byte) error {
 }
 
 // SessionDetails returns the invoice as the payor sees it.
-func (p *PayorClient) SessionDetails(ctx context.Context) (*SessionDetails, error) {
+func (p *PayorClient) SessionDetails(ctx context.Context, opts ...paykit.CallOption) (*SessionDetails, error) {
 	var out SessionDetails
-	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: paymentsPath + "session-details"}, &out); err != nil {
+	if err := p.do(ctx, payorRequest(http.MethodGet, "session-details", nil, opts), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -203,7 +208,7 @@ func (t *Token) UnmarshalJSON(b []byte) error {
 }
 
 // AvailableTokens lists the tokens the payor can pay with.
-func (p *PayorClient) AvailableTokens(ctx context.Context, params AvailableTokensParams) ([]Token, error) {
+func (p *PayorClient) AvailableTokens(ctx context.Context, params AvailableTokensParams, opts ...paykit.CallOption) ([]Token, error) {
 	q := url.Values{}
 	switch params.Mode {
 	case "", TokenModeMonitored, TokenModeAll:
@@ -220,7 +225,9 @@ func (p *PayorClient) AvailableTokens(ctx context.Context, params AvailableToken
 		q.Set("available_only", "true")
 	}
 	var out tokenList
-	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: paymentsPath + "available-tokens", Query: q}, &out); err != nil {
+	req := payorRequest(http.MethodGet, "available-tokens", nil, opts)
+	req.Query = q
+	if err := p.do(ctx, req, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -306,7 +313,7 @@ func (a *PaymentAddress) UnmarshalJSON(b []byte) error {
 // CreatePaymentAddress asks for a deposit address and quote for network ("base") and tokenID
 // (a Token.ID). Each call may create a new quote, so it is not retried once it may have reached
 // Pepay (see paykit.ErrUnknownOutcome).
-func (p *PayorClient) CreatePaymentAddress(ctx context.Context, network string, tokenID int64) (*PaymentAddress, error) {
+func (p *PayorClient) CreatePaymentAddress(ctx context.Context, network string, tokenID int64, opts ...paykit.CallOption) (*PaymentAddress, error) {
 	if strings.TrimSpace(network) == "" {
 		return nil, &paykit.ValidationError{Field: "network", Reason: "must not be empty"}
 	}
@@ -318,7 +325,7 @@ func (p *PayorClient) CreatePaymentAddress(ctx context.Context, network string, 
 		TokenID int64  `json:"tokenId"`
 	}{network, tokenID}
 	var out PaymentAddress
-	if err := p.do(ctx, transport.Request{Method: http.MethodPost, Path: paymentsPath + "payment-addresses", Body: body}, &out); err != nil {
+	if err := p.do(ctx, payorRequest(http.MethodPost, "payment-addresses", body, opts), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -348,9 +355,9 @@ func (s *PayorStatus) UnmarshalJSON(b []byte) error {
 }
 
 // PaymentStatus returns the invoice status as the payor sees it.
-func (p *PayorClient) PaymentStatus(ctx context.Context) (*PayorStatus, error) {
+func (p *PayorClient) PaymentStatus(ctx context.Context, opts ...paykit.CallOption) (*PayorStatus, error) {
 	var out PayorStatus
-	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: paymentsPath + "payment-status"}, &out); err != nil {
+	if err := p.do(ctx, payorRequest(http.MethodGet, "payment-status", nil, opts), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -358,7 +365,7 @@ func (p *PayorClient) PaymentStatus(ctx context.Context) (*PayorStatus, error) {
 
 // SetCustomerEmail stores the payor's email on the invoice (body {"email": …}; the field name is
 // the SDK's reading of the docs). Storing the same email twice is harmless, so it is retried.
-func (p *PayorClient) SetCustomerEmail(ctx context.Context, email string) error {
+func (p *PayorClient) SetCustomerEmail(ctx context.Context, email string, opts ...paykit.CallOption) error {
 	if err := checkText("email", email); err != nil {
 		return err
 	}
@@ -368,7 +375,9 @@ func (p *PayorClient) SetCustomerEmail(ctx context.Context, email string) error 
 	body := struct {
 		Email string `json:"email"`
 	}{email}
-	return p.do(ctx, transport.Request{Method: http.MethodPost, Path: paymentsPath + "customer-email", Body: body, Idempotent: true}, nil)
+	req := payorRequest(http.MethodPost, "customer-email", body, opts)
+	req.Idempotent = true
+	return p.do(ctx, req, nil)
 }
 
 // InvoiceVerification is the answer of PayorClient.VerifyInvoice. Pepay documents the verify
@@ -439,13 +448,14 @@ func (v *InvoiceVerification) UnmarshalJSON(b []byte) error {
 // SessionDetails.InvoiceID). Pepay also accepts POST on the route, with an undocumented body; the
 // SDK uses GET, which is a read and is retried. The response is decoded tolerantly (see
 // InvoiceVerification); for decisions use the invoice status.
-func (p *PayorClient) VerifyInvoice(ctx context.Context, invoiceID string) (*InvoiceVerification, error) {
+func (p *PayorClient) VerifyInvoice(ctx context.Context, invoiceID string, opts ...paykit.CallOption) (*InvoiceVerification, error) {
 	seg, err := idSegment("invoice_id", invoiceID)
 	if err != nil {
 		return nil, err
 	}
 	var out InvoiceVerification
-	if err := p.do(ctx, transport.Request{Method: http.MethodGet, Path: "invoice/" + seg + "/verify"}, &out); err != nil {
+	req := transport.Request{Method: http.MethodGet, Path: "invoice/" + seg + "/verify", Route: "invoice/{id}/verify", Options: opts}
+	if err := p.do(ctx, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

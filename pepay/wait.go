@@ -2,9 +2,6 @@ package pepay
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/paykit-go/paykit"
@@ -23,6 +20,7 @@ type WaitOption func(*waitConfig)
 type waitConfig struct {
 	initial, max time.Duration
 	onChange     func(*InvoiceStatus)
+	call         []paykit.CallOption
 	sleep        func(context.Context, time.Duration) error // nil: transport.Sleep; tests replace it
 }
 
@@ -45,6 +43,15 @@ func OnStatusChange(fn func(*InvoiceStatus)) WaitOption {
 	return func(c *waitConfig) { c.onChange = fn }
 }
 
+// WithCallOptions applies per-call options to every poll (each GetInvoiceStatus call):
+// paykit.WithHeader and paykit.WithMaxRetries apply to each poll, paykit.WithTimeout bounds each
+// poll (bound the whole wait with ctx), and paykit.WithResponseInfo receives the info of the
+// latest poll. paykit.WithIdempotencyKey is refused: polling sends no write. Several
+// WithCallOptions accumulate in order.
+func WithCallOptions(opts ...paykit.CallOption) WaitOption {
+	return func(c *waitConfig) { c.call = append(c.call, opts...) }
+}
+
 // WaitForInvoice polls GetInvoiceStatus until the invoice is paid, expired or canceled and
 // returns that status. The wait between polls starts at the initial interval, grows while
 // nothing changes and drops back to the initial interval after a change; it is jittered so many
@@ -53,8 +60,10 @@ func OnStatusChange(fn func(*InvoiceStatus)) WaitOption {
 // pause makes the next poll come after that cap, not after a day.
 //
 // Transient failures (connection errors, 429, 5xx — after the client's own retries) are retried
-// within the loop; any other error (404, 401, a validation error) is returned at once. When ctx
-// ends it returns the last status seen (nil if none) with ctx's error wrapped.
+// within the loop; any other error (404, 401, a validation error, a client-side rate limiter
+// that cannot admit the poll in time) is returned at once. When ctx ends it returns the last
+// status seen (nil if none) with ctx's error wrapped. Per-call options for the polls go in
+// WithCallOptions.
 //
 // Polling is the fallback; webhooks and Stream report the same changes sooner.
 func (c *Client) WaitForInvoice(ctx context.Context, id string, opts ...WaitOption) (*InvoiceStatus, error) {
@@ -67,71 +76,17 @@ func (c *Client) WaitForInvoice(ctx context.Context, id string, opts ...WaitOpti
 			o(&cfg)
 		}
 	}
-	if cfg.max < cfg.initial {
-		cfg.max = cfg.initial
-	}
-	sleep := cfg.sleep
-	if sleep == nil {
-		sleep = transport.Sleep
-	}
-	var last *InvoiceStatus
-	interval := cfg.initial
-	for {
-		st, err := c.GetInvoiceStatus(ctx, id)
-		wait := interval
-		var retryAfter time.Duration // the server's wait, capped; never jittered down
-		switch {
-		case err == nil:
-			changed := last == nil || last.Status() != st.Status()
-			last = st
-			if changed && cfg.onChange != nil {
-				cfg.onChange(st)
-			}
-			if st.Status().IsTerminal() {
-				return st, nil
-			}
-			if changed {
-				interval = cfg.initial
-				wait = interval
-			}
-		case ctx.Err() != nil:
-			return last, fmt.Errorf("pepay: waiting for invoice %s: %w", id, ctx.Err())
-		case !transient(err):
-			return last, err
-		default:
-			var apiErr *paykit.Error
-			if errors.As(err, &apiErr) {
-				retryAfter = transport.CapRetryAfter(apiErr.RetryAfter, c.settings.MaxRetryAfter)
-			}
-		}
-		if err := sleep(ctx, max(jitter(wait), retryAfter)); err != nil {
-			return last, fmt.Errorf("pepay: waiting for invoice %s: %w", id, err)
-		}
-		interval = min(interval*3/2, cfg.max)
-	}
-}
-
-// transient reports whether polling again may succeed: retryable API errors and transport
-// failures, but not validation errors, refusals or unusable responses.
-func transient(err error) bool {
-	var apiErr *paykit.Error
-	if errors.As(err, &apiErr) {
-		return apiErr.Retryable()
-	}
-	var vErr *paykit.ValidationError
-	switch {
-	case errors.As(err, &vErr), errors.Is(err, paykit.ErrInvalidResponse), errors.Is(err, paykit.ErrResponseTooLarge),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return false
-	}
-	return true
-}
-
-// jitter spreads d over [0.8d, 1.2d].
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	spread := int64(d) * 2 / 5
-	return time.Duration(int64(d) - spread/2 + rand.Int64N(spread+1))
+	return transport.Poll[*InvoiceStatus]{
+		What:          "pepay: waiting for invoice " + id,
+		Initial:       cfg.initial,
+		Max:           cfg.max,
+		MaxRetryAfter: c.settings.MaxRetryAfter,
+		Fetch: func(ctx context.Context) (*InvoiceStatus, error) {
+			return c.GetInvoiceStatus(ctx, id, cfg.call...)
+		},
+		Status:   func(st *InvoiceStatus) string { return string(st.Status()) },
+		Terminal: func(st *InvoiceStatus) bool { return st.Status().IsTerminal() },
+		OnChange: cfg.onChange,
+		Sleep:    cfg.sleep,
+	}.Run(ctx)
 }

@@ -62,17 +62,20 @@ func (t WSToken) String() string {
 // GoString implements fmt.GoStringer with the token hidden.
 func (t WSToken) GoString() string { return t.String() }
 
+// wsTokenPath is the ws_token route.
+const wsTokenPath = "ws/token"
+
 // DefaultWSTokenTTL is the ttl Stream asks for when it mints tokens.
 const DefaultWSTokenTTL = 60 * time.Second
 
 // NewWSToken mints a ws_token (POST /api/v1/ws/token). ttl is rounded up to whole seconds and
 // must be positive; scope must match the key type (a merchant key gets 400 for commerce: mint
 // commerce tokens with CommerceClient.NewWSToken).
-func (c *Client) NewWSToken(ctx context.Context, scope WSScope, ttl time.Duration) (*WSToken, error) {
-	return mintWSToken(ctx, c.t, scope, ttl)
+func (c *Client) NewWSToken(ctx context.Context, scope WSScope, ttl time.Duration, opts ...paykit.CallOption) (*WSToken, error) {
+	return mintWSToken(ctx, c.t, scope, ttl, opts)
 }
 
-func mintWSToken(ctx context.Context, t *transport.Client, scope WSScope, ttl time.Duration) (*WSToken, error) {
+func mintWSToken(ctx context.Context, t *transport.Client, scope WSScope, ttl time.Duration, opts []paykit.CallOption) (*WSToken, error) {
 	if scope != ScopeMerchant && scope != ScopeCommerce {
 		return nil, &paykit.ValidationError{Field: "scope", Reason: "must be merchant or commerce"}
 	}
@@ -86,7 +89,7 @@ func mintWSToken(ctx context.Context, t *transport.Client, scope WSScope, ttl ti
 	}{scope, secs}
 	var out WSToken
 	// Minting twice is harmless, so the call is retried like a read.
-	err := doRequest(ctx, t, transport.Request{Method: http.MethodPost, Path: "ws/token", Body: body, Idempotent: true}, &out)
+	err := doRequest(ctx, t, transport.Request{Method: http.MethodPost, Path: wsTokenPath, Route: wsTokenPath, Body: body, Idempotent: true, Options: opts}, &out)
 	if err != nil {
 		return nil, err
 	}

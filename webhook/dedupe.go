@@ -114,6 +114,7 @@ type Deduper struct {
 	now       func() time.Time
 	custom    bool         // now was set by WithDedupeClock
 	coarse    *coarseClock // the clock Do reads over mem unless custom
+	obs       Observer     // WithDedupeObserver; nil: report nothing
 }
 
 // DedupeOption configures NewDeduper. An invalid value makes NewDeduper panic with a message
@@ -193,6 +194,9 @@ func NewDeduper(store Store, opts ...DedupeOption) *Deduper {
 //   - a wrapped Store error (possibly ErrClaimLost) after fn succeeded: the completion could not
 //     be recorded. Treat it as a failure (500) so the provider redelivers; fn may then run again.
 //
+// With WithDedupeObserver, each call reports one DedupeOutcome, once its outcome is decided:
+// before Do returns, or before a panic from fn continues.
+//
 // If fn panics, the claim is released and the panic continues. Complete and Release run with a
 // context that ignores ctx's cancellation (bounded by a short timeout), so a provider hanging up
 // does not leave the outcome unrecorded.
@@ -214,8 +218,10 @@ func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Contex
 	res, ref := d.mem.claim(eventID, n, lease)
 	switch res {
 	case Duplicate:
+		d.observe(ctx, DedupeDuplicate)
 		return ErrDuplicate
 	case InFlight:
+		d.observe(ctx, DedupeInFlight)
 		return ErrInFlight
 	}
 	return d.runClaimed(ctx, eventID, ref, fn)
@@ -226,20 +232,25 @@ func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Contex
 // MemoryStore path as much as its map lookup.
 func (d *Deduper) doStore(ctx context.Context, eventID string, fn func(context.Context) error) error {
 	if eventID == "" {
+		d.observe(ctx, DedupeEmptyID)
 		return ErrEmptyEventID
 	}
 	token := newToken()
 	res, err := d.store.Claim(ctx, eventID, token, d.now(), d.lease)
 	if err != nil {
+		d.observe(ctx, DedupeStoreError)
 		return fmt.Errorf("webhook: dedupe claim: %w", err)
 	}
 	switch res {
 	case Claimed:
 	case Duplicate:
+		d.observe(ctx, DedupeDuplicate)
 		return ErrDuplicate
 	case InFlight:
+		d.observe(ctx, DedupeInFlight)
 		return ErrInFlight
 	default:
+		d.observe(ctx, DedupeStoreError)
 		return fmt.Errorf("webhook: dedupe store returned invalid claim result %v", res)
 	}
 
@@ -247,6 +258,7 @@ func (d *Deduper) doStore(ctx context.Context, eventID string, fn func(context.C
 	defer func() {
 		if !finished { // fn panicked: give the event back before the panic continues
 			_ = d.release(ctx, eventID, token)
+			d.observe(ctx, DedupeFailed)
 		}
 	}()
 	fnErr := fn(ctx)
@@ -255,6 +267,7 @@ func (d *Deduper) doStore(ctx context.Context, eventID string, fn func(context.C
 	fctx, cancel := finishContext(ctx)
 	defer cancel()
 	if fnErr != nil {
+		d.observe(ctx, DedupeFailed)
 		if rerr := d.store.Release(fctx, eventID, token); rerr != nil && !errors.Is(rerr, ErrClaimLost) {
 			// The claim stays until its lease ends; redeliveries get ErrInFlight until then.
 			return errors.Join(fnErr, fmt.Errorf("webhook: dedupe release: %w", rerr))
@@ -265,8 +278,10 @@ func (d *Deduper) doStore(ctx context.Context, eventID string, fn func(context.C
 		// Best effort: free the claim so the redelivery can run fn again without waiting for
 		// the lease. If the completion was in fact stored, Release changes nothing.
 		_ = d.store.Release(fctx, eventID, token)
+		d.observe(ctx, DedupeStoreError)
 		return fmt.Errorf("webhook: handler succeeded but dedupe completion failed: %w", cerr)
 	}
+	d.observe(ctx, DedupeProcessed)
 	return nil
 }
 
@@ -278,17 +293,21 @@ func (d *Deduper) runClaimed(ctx context.Context, eventID string, ref memRef, fn
 	defer func() {
 		if !finished { // fn panicked: give the event back before the panic continues
 			_ = d.mem.release(eventID, ref)
+			d.observe(ctx, DedupeFailed)
 		}
 	}()
 	fnErr := fn(ctx)
 	finished = true
 	if fnErr != nil {
 		_ = d.mem.release(eventID, ref) // ErrClaimLost: the claim is no longer ours to give back
+		d.observe(ctx, DedupeFailed)
 		return fnErr
 	}
 	if cerr := d.mem.complete(eventID, ref, d.memNow(), d.retention); cerr != nil {
+		d.observe(ctx, DedupeStoreError)
 		return fmt.Errorf("webhook: handler succeeded but dedupe completion failed: %w", cerr)
 	}
+	d.observe(ctx, DedupeProcessed)
 	return nil
 }
 

@@ -22,6 +22,9 @@ type Endpoint[E any] struct {
 	// EventID returns the dedupe key of a delivery ("" = do not dedupe this one). Optional;
 	// without it the handler does not dedupe.
 	EventID func(payload []byte, h http.Header, e E) string
+	// Name names the endpoint in what the handler reports to its Observer (WithObserver),
+	// for example the provider's package name "jopay". Optional.
+	Name string
 }
 
 // NewHandler returns the http.Handler for a webhook endpoint: it accepts only POST (405
@@ -33,7 +36,7 @@ type Endpoint[E any] struct {
 //
 // Options: WithDeduper (default, when ep.EventID is set: a Deduper over a new MemoryStore;
 // nil turns dedupe off), WithLogger (default: discard), WithMaxPayloadBytes (default 1 MiB;
-// larger bodies are answered 413). Verifier options configure the verifier behind ep.Verify
+// larger bodies are answered 413), WithInbox, WithObserver (default: report nothing). Verifier options configure the verifier behind ep.Verify
 // and are refused here.
 //
 // fn must be idempotent in effect: delivery is at-least-once even with a Deduper (see Do).
@@ -79,9 +82,13 @@ func newHandler[E any](name string, ep Endpoint[E], fn func(context.Context, E) 
 	if err != nil {
 		return nil, withFunc(err, name)
 	}
-	h := &handler[E]{ep: ep, fn: fn, deduper: o.deduper, logger: o.logger, maxBytes: o.maxPayloadBytes}
+	h := &handler[E]{ep: ep, fn: fn, deduper: o.deduper, logger: o.logger, maxBytes: o.maxPayloadBytes,
+		obs: o.observer, name: ep.Name}
+	if h.name == "" {
+		h.name = o.inboxEndpoint
+	}
 	if !o.dedupeSet && ep.EventID != nil {
-		h.deduper = NewDeduper(NewMemoryStore())
+		h.deduper = NewDeduper(NewMemoryStore(), WithDedupeObserver(o.observer))
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
@@ -123,11 +130,17 @@ type handler[E any] struct {
 
 	inbox         Inbox // nil: run fn while the request waits
 	inboxEndpoint string
+
+	obs  Observer // nil: report nothing
+	name string   // the endpoint's name in reports
 }
 
 func (h *handler[E]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
+		if h.obs != nil {
+			h.obs.Rejected(r.Context(), Rejection{Reason: RejectMethod, Endpoint: h.name, Status: http.StatusMethodNotAllowed})
+		}
 		writeText(w, http.StatusMethodNotAllowed, "method_not_allowed")
 		return
 	}
@@ -164,6 +177,9 @@ func (h *handler[E]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = run(ctx)
 	}
 	status := StatusCode(err)
+	if h.obs != nil && errors.Is(err, ErrInFlight) {
+		h.obs.Rejected(ctx, Rejection{Reason: RejectInFlight, Endpoint: h.name, Status: status, Err: err})
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrDuplicate), errors.Is(err, ErrInFlight):
@@ -200,5 +216,12 @@ func (h *handler[E]) reject(ctx context.Context, w http.ResponseWriter, r *http.
 	h.logger.LogAttrs(ctx, level, "webhook: delivery rejected",
 		slog.String("stage", stage), slog.Int("status", status), slog.String("error", err.Error()),
 		slog.String("path", r.URL.Path), slog.String("remote_addr", r.RemoteAddr))
+	if h.obs != nil {
+		reason := ReasonOf(err)
+		if stage == "read" && reason == RejectOther {
+			reason = RejectReadError
+		}
+		h.obs.Rejected(ctx, Rejection{Reason: reason, Endpoint: h.name, Status: status, Err: err})
+	}
 	writeText(w, status, responseText(err))
 }

@@ -24,7 +24,7 @@ const (
 //
 //   - verifier options: WithTolerance, WithClock, WithPreviousSecrets, WithSignatureHeaders,
 //     WithRawBodyFallback;
-//   - handler options: WithDeduper, WithLogger, WithInbox.
+//   - handler options: WithDeduper, WithLogger, WithInbox, WithObserver.
 //
 // An invalid value (a non-positive tolerance, a nil clock, an empty previous secret) is reported
 // by the constructor, as a *ConfigError naming the option. So is an option given to a
@@ -54,8 +54,9 @@ type options struct {
 	deduper         *Deduper
 	dedupeSet       bool // WithDeduper was given (a nil Deduper then turns dedupe off)
 	logger          *slog.Logger
-	inbox           Inbox  // WithInbox: queue verified deliveries instead of running fn at once
-	inboxEndpoint   string // the name deliveries are queued and processed under
+	inbox           Inbox    // WithInbox: queue verified deliveries instead of running fn at once
+	inboxEndpoint   string   // the name deliveries are queued and processed under
+	observer        Observer // WithObserver; nil: report nothing
 
 	scope        scope  // what the options applied so far configure
 	verifierOnly string // name of the first verifier-only option applied

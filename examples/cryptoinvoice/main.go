@@ -126,14 +126,14 @@ func run(ctx context.Context, w io.Writer) error {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			line := fmt.Sprintf("   IPN %s (invoice %s) %s", p.OrderID, p.InvoiceID, p.Status)
+			line := fmt.Sprintf("   IPN %s (invoice %s) %s", p.OrderID(), p.InvoiceID, p.Status)
 			err := jovepay.CheckIPN(ipn, jovepay.Expected{OrderID: "INV-2001", PriceAmount: paykit.MustDecimal("49.99"), PriceCurrency: "usd"})
 			switch {
 			case p.InvoiceID != invoiceID:
 				out.f("%s: not our invoice, ignored", line)
-			case p.Status.IsPaid() && err == nil && !fulfilled[p.OrderID]:
-				fulfilled[p.OrderID] = true
-				out.f("%s: %s %s received → ORDER %s FULFILLED", line, p.ActuallyPaid, p.PayCurrency, p.OrderID)
+			case p.Status.IsPaid() && err == nil && !fulfilled[p.OrderID()]:
+				fulfilled[p.OrderID()] = true
+				out.f("%s: %s %s received → ORDER %s FULFILLED", line, p.ActuallyPaid, p.PayCurrency, p.OrderID())
 			case p.Status.IsPaid() && err != nil:
 				out.f("%s: held for review: %v", line, err)
 			default:

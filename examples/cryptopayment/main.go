@@ -72,28 +72,28 @@ func (s *shop) handleIPN(_ context.Context, ipn *jovepay.IPN) error {
 		return nil
 	}
 	p := ipn.Payment
-	exp, ok := s.orders[p.OrderID]
+	exp, ok := s.orders[p.OrderID()]
 	if !ok {
-		s.out.f("   IPN for unknown order %q ignored", p.OrderID)
+		s.out.f("   IPN for unknown order %q ignored", p.OrderID())
 		return nil
 	}
 	check := jovepay.CheckIPN(ipn, exp)
-	prefix := fmt.Sprintf("   IPN %s %-14s paid %s/%s %s:", p.OrderID, p.Status, p.ActuallyPaid, p.PayAmount, p.PayCurrency)
+	prefix := fmt.Sprintf("   IPN %s %-14s paid %s/%s %s:", p.OrderID(), p.Status, p.ActuallyPaid, p.PayAmount, p.PayCurrency)
 	switch {
 	case p.IsRepeatedDeposit():
-		s.held = append(s.held, p.OrderID+" (re-deposit "+p.ID.String()+")")
+		s.held = append(s.held, p.OrderID()+" (re-deposit "+p.ID.String()+")")
 		s.out.f("%s repeated deposit of payment %s: NOT fulfilled automatically, held for review", prefix, p.ParentPaymentID)
 	case p.Status == jovepay.StatusPartiallyPaid:
 		s.out.f("%s NOT fulfilled (%s)", prefix, reasons(check))
 	case p.Status.IsPaid() && check == nil:
-		if slices.Contains(s.fulfilled, p.OrderID) {
+		if slices.Contains(s.fulfilled, p.OrderID()) {
 			s.out.f("%s already fulfilled", prefix)
 			return nil
 		}
-		s.fulfilled = append(s.fulfilled, p.OrderID)
-		s.out.f("%s amount and asset match → ORDER %s FULFILLED", prefix, p.OrderID)
+		s.fulfilled = append(s.fulfilled, p.OrderID())
+		s.out.f("%s amount and asset match → ORDER %s FULFILLED", prefix, p.OrderID())
 	case p.Status.IsPaid():
-		s.held = append(s.held, p.OrderID)
+		s.held = append(s.held, p.OrderID())
 		s.out.f("%s paid but %s: held for review", prefix, reasons(check))
 	case p.Status.IsTerminal():
 		s.out.f("%s order closed without payment", prefix)
@@ -251,7 +251,7 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	sh.expect(params, pay)
-	out.f("5. POST /payment: order %s → payment %s, %s", pay.OrderID, pay.ID, pay.Status)
+	out.f("5. POST /payment: order %s → payment %s, %s", pay.OrderID(), pay.ID, pay.Status)
 	out.f("   deposit address: %s — send exactly %s %s", pay.PayAddress, pay.PayAmount, pay.PayCurrency)
 	if cfg.fake == nil {
 		got, err := client.GetPayment(ctx, pay.ID)
@@ -285,7 +285,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	sh.expect(params, pay2)
 	part := paykit.MustDecimal("0.0004")
-	out.f("7. order %s → payment %s; the customer sends only %s of %s %s", pay2.OrderID, pay2.ID, part, pay2.PayAmount, pay2.PayCurrency)
+	out.f("7. order %s → payment %s; the customer sends only %s of %s %s", pay2.OrderID(), pay2.ID, part, pay2.PayAmount, pay2.PayCurrency)
 	if _, err := srv.PayAmount(ctx, pay2.ID, part); err != nil {
 		return err
 	}

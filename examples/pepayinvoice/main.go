@@ -328,7 +328,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 
 	// Reconcile on the invoice itself, the source of truth.
-	inv, err := client.GetInvoice(ctx, created.InvoiceID, pepay.Expand(pepay.ExpandLatestPayment, pepay.ExpandPayments))
+	inv, err := client.GetInvoiceExpanded(ctx, created.InvoiceID, pepay.GetInvoiceParams{Expand: []pepay.ExpandField{pepay.ExpandLatestPayment, pepay.ExpandPayments}})
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}

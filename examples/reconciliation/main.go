@@ -14,6 +14,12 @@
 // the shared https://admin.jopay.app/api/v1 unless JOPAY_SLUG (your own
 // https://{slug}.jopay.app/api/v1) or JOPAY_BASE_URL says otherwise. Setting only some of the
 // variables stops with the names of the missing ones.
+//
+// Rate limits: JoPay allows 60 requests per minute per API key. A jopay.Client keeps to that
+// by itself (see jopay.WithRateLimiter), which is what the run against your account relies on.
+// Against the fake the job and a webhook worker share one key, so they share one explicit
+// *rate.Limiter instead; every run prints what the last page's response said besides its body
+// (paykit.WithResponseInfo): status, attempts, JoPay's request id and rate-limit headers.
 package main
 
 import (
@@ -27,6 +33,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
 )
@@ -120,6 +129,7 @@ type result struct {
 	unmatched, drifted, duplicates []string
 	pages                          int
 	cursorBefore, after            string
+	lastPage                       paykit.ResponseInfo // what the last page's response said
 }
 
 // reconcile is one scheduled run: verified requests created after the stored cursor and before
@@ -134,8 +144,8 @@ func reconcile(ctx context.Context, client *jopay.Client, l *ledger, st *state, 
 	if from.IsZero() {
 		params.Since = now.Add(-24 * time.Hour) // first run: yesterday's payments
 	}
-	it := client.ListRequestsFrom(params, from)
 	res := &result{cursorBefore: st.cursor}
+	it := client.ListRequestsFrom(params, from, paykit.WithResponseInfo(&res.lastPage))
 	for r, err := range it.All(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("after %d requests: %w", res.seen, err)
@@ -177,10 +187,20 @@ func run(ctx context.Context, w io.Writer) error {
 	defer fake.Close()
 	fmt.Fprintf(w, "JoPay reconciliation example against an in-process fake JoPay at %s\n", fake.BaseURL)
 	fmt.Fprintf(w, "(set JOPAY_API_KEY and JOPAY_MERCHANT_ID to reconcile your JoPay account)\n\n")
-	client, err := fake.NewClient()
+	// The nightly job and a webhook worker use one JoPay key, so they share one limiter: each
+	// client's default limit (60 requests per minute) would count only its own requests. The
+	// fake has no limit, so this demo admits 20 requests a second; against JoPay use
+	// rate.NewLimiter(rate.Every(time.Second), 1), 60 per minute.
+	limiter := rate.NewLimiter(rate.Every(50*time.Millisecond), 1)
+	client, err := fake.NewClient(jopay.WithRateLimiter(limiter))
 	if err != nil {
 		return err
 	}
+	worker, err := fake.NewClient(jopay.WithRateLimiter(limiter))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "The job and the webhook worker share one *rate.Limiter (one key, one quota)\n")
 
 	l := &ledger{settled: map[string]string{}, expected: map[string]int64{
 		"A-3001": 4200, "A-3002": 1250, "A-3003": 999, "A-3004": 15000, "A-3005": 2099, "A-3006": 500, "A-3007": 7300, "A-3008": 2750,
@@ -199,7 +219,7 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 		return jopaytest.PaymentRequestFixture{FiatAmountInt: cents, CreatedAt: when, Status: jopay.StatusOpened, ProofStatus: jopay.ProofStatusVerified, Metadata: md}
 	}
-	fake.AddPaymentRequests(
+	ids := fake.AddPaymentRequests(
 		pay("A-3001", 4200, at(0, 0)),
 		pay("A-3002", 1250, at(5, 0)),
 		pay("A-3003", 999, at(5, 0)), // same created_at as A-3002
@@ -229,6 +249,17 @@ func run(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "   → %d verified requests in %d page(s): %d matched, %d drift, %d unmatched, %d duplicate\n",
 			res.seen, res.pages, res.matched, len(res.drifted), len(res.unmatched), len(res.duplicates))
 		fmt.Fprintf(w, "   → next cursor stored: %q\n", res.after)
+		fmt.Fprintf(w, "   → last page: %s\n", describe(res.lastPage))
+		if n == 0 {
+			// Meanwhile a payment.proof_verified webhook makes the worker look a request up,
+			// on the same limiter as the job.
+			var info paykit.ResponseInfo
+			r, err := worker.GetRequest(ctx, ids[0], paykit.WithResponseInfo(&info))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "\nWebhook worker: request %s is %s (proof %s); %s\n", short(r.ID), r.Status, r.ProofStatus, describe(info))
+		}
 	}
 	var open []string
 	for id := range l.expected {
@@ -249,12 +280,29 @@ func runReal(ctx context.Context, w io.Writer, cfg config) error {
 	}
 	fmt.Fprintf(w, "JoPay reconciliation against %s (%s key), in pages of %d; the demo ledger is empty, so every payment shows as unmatched\n", client.BaseURL(), client.Mode(), jopay.MaxListLimit)
 	st := &state{cursor: cfg.cursor}
+	fmt.Fprintf(w, "The client keeps to JoPay's %d requests per minute by itself (jopay.WithRateLimiter)\n", jopay.RateLimitPerMinute)
 	res, err := reconcile(ctx, client, &ledger{expected: map[string]int64{}, settled: map[string]string{}}, st, cfg.merchantID, jopay.MaxListLimit, time.Now(), w)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "→ %d verified requests in %d page(s)\n→ store the next cursor: JOPAY_RECON_CURSOR=%q\n", res.seen, res.pages, res.after)
+	fmt.Fprintf(w, "→ last page: %s\n", describe(res.lastPage))
 	return nil
+}
+
+// describe summarises a response's paykit.ResponseInfo: status, attempts, JoPay's request id
+// and the rate-limit headers, when sent.
+func describe(info paykit.ResponseInfo) string {
+	id := info.RequestID
+	if id == "" {
+		id = "(none sent)"
+	}
+	remaining := "(no rate-limit headers)"
+	if info.RateLimit.Remaining >= 0 {
+		remaining = fmt.Sprintf("%d of %d", info.RateLimit.Remaining, info.RateLimit.Limit)
+	}
+	return fmt.Sprintf("HTTP %d after %d attempt(s) in %v, request id %s, rate limit remaining %s",
+		info.StatusCode, info.Attempts, info.Duration.Round(time.Millisecond), id, remaining)
 }
 
 func money(cents int64) string { return fmt.Sprintf("%d.%02d", cents/100, cents%100) }

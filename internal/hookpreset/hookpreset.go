@@ -36,7 +36,11 @@ func Handler[V, E any](pkg, fn string, newVerifier func(string, ...webhook.Optio
 	if err != nil {
 		return nil, err
 	}
-	h, err := webhook.NewEndpointHandler(endpoint(v), handle, hopts...)
+	ep := endpoint(v)
+	if ep.Name == "" {
+		ep.Name = pkg // telemetry reports rejections under the provider's name
+	}
+	h, err := webhook.NewEndpointHandler(ep, handle, hopts...)
 	if err != nil {
 		return nil, rename(err, pkg, fn)
 	}

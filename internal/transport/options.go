@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/paykit-go/paykit"
 )
 
 // The client options every provider shares are written here once. Each provider package wraps
@@ -25,6 +27,9 @@ import (
 //   - WithUserAgent: the User-Agent (default "paykit-go/<version> (<provider>)").
 //   - WithLogger: Debug line per attempt, Info line per retry; never a credential, header or
 //     query string (default silent).
+//   - WithRateLimiter: a paykit.RateLimiter waited on before every attempt (default none, except
+//     JoPay's documented limits); nil turns limiting off.
+//   - WithObserver: a paykit.Observer told about every call and attempt (paykitotel).
 
 // Option is one shared client option: its exported name, for constructor errors, and the setter
 // it applies to the provider's Settings.
@@ -112,6 +117,16 @@ func WithUserAgent(ua string) Option {
 // WithLogger is the shared WithLogger option.
 func WithLogger(l *slog.Logger) Option {
 	return Option{"WithLogger", func(s *Settings) error { return s.SetLogger(l) }}
+}
+
+// WithRateLimiter is the shared WithRateLimiter option.
+func WithRateLimiter(l paykit.RateLimiter) Option {
+	return Option{"WithRateLimiter", func(s *Settings) error { return s.SetRateLimiter(l) }}
+}
+
+// WithObserver is the shared WithObserver option.
+func WithObserver(o paykit.Observer) Option {
+	return Option{"WithObserver", func(s *Settings) error { return s.SetObserver(o) }}
 }
 
 // BaseURLRule is what a provider's base URL must look like: the API root including its version

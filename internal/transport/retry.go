@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/paykit-go/paykit"
 )
 
 // callState is one call on its way through go-retryablehttp. It is the request's context —
@@ -41,6 +43,14 @@ type callState struct {
 	// read after the retrying client has returned.
 	reached bool
 
+	maxRetries int64                  // this call's retry limit
+	obs        paykit.CallObserver    // nil without an Observer
+	attemptCtx atomic.Pointer[ctxBox] // the current attempt's context from obs; nil without one
+	limitErr   error                  // the rate limiter's refusal of a retry
+	prior      int64                  // attempts made before a re-authentication
+	status     int                    // the last response's status; 0 before any
+	header     http.Header            // the last response's header
+
 	attempt atomic.Int64
 	start   atomic.Int64 // unix nanos of the current attempt
 	wait    atomic.Int64 // the backoff chosen before the next attempt
@@ -49,10 +59,18 @@ type callState struct {
 
 type stateKey struct{}
 
-// Value makes callState a context carrying itself under stateKey{}.
+// ctxBox holds an attempt's context for atomic.Pointer.
+type ctxBox struct{ ctx context.Context }
+
+// Value makes callState a context carrying itself under stateKey{}. Other keys are looked up in
+// the current attempt's context when an Observer gave one (its span reaches the RoundTripper),
+// otherwise in the call's.
 func (st *callState) Value(key any) any {
 	if _, ok := key.(stateKey); ok {
 		return st
+	}
+	if b := st.attemptCtx.Load(); b != nil {
+		return b.ctx.Value(key)
 	}
 	return st.Context.Value(key)
 }
@@ -80,6 +98,9 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int)
 	}
 	st.attempt.Store(int64(i + 1))
 	st.start.Store(time.Now().UnixNano())
+	if st.obs != nil {
+		st.attemptCtx.Store(&ctxBox{st.obs.StartAttempt(st.Context, int(st.prior)+i+1)})
+	}
 	if i > 0 && c.logger != nil {
 		reason, _ := st.reason.Load().(string)
 		c.logger.LogAttrs(req.Context(), slog.LevelInfo, "paykit: retrying request",
@@ -101,11 +122,17 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if err == nil || !neverReached(err) {
 		st.reached = true
 	}
+	if resp != nil {
+		st.status, st.header = status, resp.Header
+	}
+	if st.obs != nil {
+		st.obs.EndAttempt(st.Context, int(st.prior+st.attempt.Load()), status, err)
+	}
 	c.log(ctx, slog.LevelDebug, "paykit: request attempt", st, status, err, time.Since(time.Unix(0, st.start.Load())))
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if err == nil && st.attempt.Load() > int64(c.rc.RetryMax) {
+	if st.attempt.Load() > st.maxRetries {
 		// Out of retries: hand the response back as a plain result rather than letting
 		// go-retryablehttp treat it as a failure, which would close every idle connection of the
 		// shared pool.

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/paykit-go/paykit"
 )
 
 // Defaults of the shared client settings.
@@ -34,6 +36,13 @@ type Settings struct {
 	MaxResponseBytes int64
 	UserAgent        string
 	Logger           *slog.Logger
+	// RateLimiter paces every request when not nil.
+	RateLimiter paykit.RateLimiter
+	// RateLimiterSet records that WithRateLimiter was given (even with nil), so a provider
+	// with a default limiter (JoPay) knows the caller chose.
+	RateLimiterSet bool
+	// Observer hears about every call when not nil.
+	Observer paykit.Observer
 }
 
 // DefaultSettings returns the defaults: 3 retries, 500 ms–8 s backoff, Retry-After capped at
@@ -153,5 +162,21 @@ func (s *Settings) SetLogger(l *slog.Logger) error {
 		return errors.New("nil *slog.Logger")
 	}
 	s.Logger = l
+	return nil
+}
+
+// SetRateLimiter sets the limiter every request waits on before each attempt. nil turns
+// client-side limiting off, including a provider's default.
+func (s *Settings) SetRateLimiter(l paykit.RateLimiter) error {
+	s.RateLimiter, s.RateLimiterSet = l, true
+	return nil
+}
+
+// SetObserver sets the observer told about every call (nil is refused; the default is none).
+func (s *Settings) SetObserver(o paykit.Observer) error {
+	if o == nil {
+		return errors.New("nil paykit.Observer")
+	}
+	s.Observer = o
 	return nil
 }

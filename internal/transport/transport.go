@@ -51,6 +51,9 @@ type Client struct {
 	waitMin    time.Duration
 	waitMax    time.Duration
 	now        func() time.Time // the clock for Retry-After dates; tests replace it
+	maxRetries int              // the client's retry limit; a call may set its own
+	limiter    paykit.RateLimiter
+	observer   paykit.Observer
 
 	userAgentHdr []string // header values shared by every request; never modified
 	jsonHdr      []string
@@ -94,6 +97,9 @@ func New(cfg Config) (*Client, error) {
 		waitMin:    s.RetryWaitMin,
 		waitMax:    s.RetryWaitMax,
 		now:        time.Now,
+		maxRetries: s.MaxRetries,
+		limiter:    s.RateLimiter,
+		observer:   s.Observer,
 	}
 	for _, v := range cfg.Secrets {
 		if v != "" {
@@ -108,7 +114,7 @@ func New(cfg Config) (*Client, error) {
 		Logger:         nil, // we log ourselves, without URLs' query strings or headers
 		RetryWaitMin:   s.RetryWaitMin,
 		RetryWaitMax:   s.RetryWaitMax,
-		RetryMax:       s.MaxRetries,
+		RetryMax:       maxRetriesLimit, // the call's own limit is enforced in checkRetry
 		CheckRetry:     c.checkRetry,
 		Backoff:        c.backoff,
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
@@ -159,13 +165,27 @@ type Request struct {
 	NoAuth bool
 	// Auth, when set, is used instead of the client's credentials (per-session headers).
 	Auth Auth
+	// Route is the path template for telemetry, relative to the base URL, with every id
+	// replaced by a placeholder ("requests/{id}"); see RouteOf for the default when empty.
+	Route string
+	// Limiter, when set, is waited on before every attempt instead of the client's: a route with
+	// a quota of its own inside the client's gives a limiter that admits on both at one instant
+	// (ratelimit.Group.All).
+	Limiter paykit.RateLimiter
+	// Options are the caller's per-call options (see paykit.CallOption). A provider that
+	// supports idempotency keys reads WithIdempotencyKey itself (paykit.ResolveCallOptions) and
+	// puts the key in IdempotencyKey; any other call given one is refused.
+	Options []paykit.CallOption
 }
 
 // Response is a raw 2xx response.
 type Response struct {
+	// StatusCode is the 2xx status.
 	StatusCode int
-	Header     http.Header
-	Body       []byte
+	// Header is the response's header.
+	Header http.Header
+	// Body is the whole body (DoRaw only).
+	Body []byte
 }
 
 // retrySafe reports whether the request may be sent again after it may have reached the server.
@@ -253,15 +273,45 @@ func (c *Client) DoRaw(ctx context.Context, req Request) (*Response, error) {
 
 // do runs one call: encode, send with retries and at most one re-authentication, read the body
 // into buf and fill resp's status and header.
-func (c *Client) do(ctx context.Context, req Request, buf *bytes.Buffer, resp *Response) error {
+func (c *Client) do(ctx context.Context, req Request, buf *bytes.Buffer, resp *Response) (err error) {
+	maxRetries := c.maxRetries
+	var info *paykit.ResponseInfo
+	if len(req.Options) > 0 {
+		cc, err := paykit.ResolveCallOptions(req.Options...)
+		if err == nil {
+			if err = c.applyCall(&req, &cc); err != nil && cc.ResponseInfo != nil {
+				*cc.ResponseInfo = paykit.ResponseInfo{RateLimit: paykit.RateLimit{Remaining: -1}} // nothing was sent
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %s %s: %w", c.provider, req.Method, logPath(req.Path), err)
+		}
+		if cc.MaxRetries >= 0 {
+			maxRetries = cc.MaxRetries
+		}
+		if cc.Timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, cc.Timeout)
+			defer cancel()
+		}
+		info = cc.ResponseInfo
+	}
 	body, err := encodeBody(req.Body)
 	if err != nil {
 		return fmt.Errorf("%s: encode request: %w", c.provider, err)
 	}
+	var obs paykit.CallObserver
+	if c.observer != nil {
+		ctx, obs = c.observer.StartCall(ctx, paykit.CallStart{Provider: c.provider, Method: req.Method, Route: "/" + RouteOf(req)})
+	}
 	// One allocation carries the call through go-retryablehttp's hooks: callState is the
 	// request's context (see callState.Value) and holds the request wrapper and body readers.
-	st := &callState{Context: ctx, req: req, body: body}
+	st := &callState{Context: ctx, req: req, body: body, maxRetries: int64(maxRetries), obs: obs}
 	st.safe = st.req.retrySafe()
+	if info != nil || obs != nil {
+		start := time.Now()
+		defer func() { c.report(st, info, start, err) }()
+	}
 	for reauth := false; ; reauth = true {
 		httpResp, err := c.send(st)
 		if err != nil {
@@ -271,6 +321,7 @@ func (c *Client) do(ctx context.Context, req Request, buf *bytes.Buffer, resp *R
 			if r, ok := c.authFor(&st.req).(Refresher); ok && r.Refresh(st.sent) {
 				drain(httpResp.Body)
 				c.log(st, slog.LevelInfo, "paykit: credential refused, authenticating again", st, httpResp.StatusCode, nil, 0)
+				st.prior += st.attempt.Load()
 				continue
 			}
 		}
@@ -324,8 +375,18 @@ func (c *Client) send(st *callState) (*http.Response, error) {
 			return nil, fmt.Errorf("%s: authenticate: %w", c.provider, c.scrubErr(err, st))
 		}
 	}
+	if err := c.waitLimit(st); err != nil {
+		return nil, err
+	}
 	st.rreq = retryablehttp.Request{Request: hreq}
 	resp, err := c.rc.Do(&st.rreq)
+	if st.limitErr != nil {
+		// The limiter refused a retry: the previous attempt's answer was drained already.
+		if resp != nil {
+			drain(resp.Body)
+		}
+		return nil, st.limitErr
+	}
 	if err != nil {
 		if resp != nil {
 			// The context ended after the response arrived: give the connection back.
@@ -362,7 +423,15 @@ func (c *Client) send(st *callState) (*http.Response, error) {
 // prepareRetry gives every retry its own reader over the same body bytes: the previous
 // attempt's reader may still be held by net/http's connection writer.
 func (c *Client) prepareRetry(req *http.Request) error {
-	if st := stateFrom(req.Context()); st != nil && st.body != nil {
+	st := stateFrom(req.Context())
+	if st == nil {
+		return nil
+	}
+	if err := c.waitLimit(st); err != nil {
+		st.limitErr = err
+		return err
+	}
+	if st.body != nil {
 		req.Body, _ = st.newBody()
 	}
 	return nil
@@ -393,6 +462,7 @@ func (c *Client) finish(st *callState, resp *http.Response, buf *bytes.Buffer, o
 		}
 		return c.unreadable(st, fmt.Errorf("%s: %s %s: %w: reading body: %w", c.provider, st.req.Method, st.path(), paykit.ErrInvalidResponse, c.scrubErr(err, st)))
 	}
+	st.status, st.header = resp.StatusCode, resp.Header
 	// An error status with a cut-off body is still an error status: decode what arrived.
 	if ok {
 		out.StatusCode, out.Header = resp.StatusCode, resp.Header

@@ -15,7 +15,7 @@
 //
 //	srv := jopaytest.NewServer()
 //	defer srv.Close()
-//	client, _ := srv.NewClient() // DefaultAPIKey, srv.BaseURL, short retry waits
+//	client, _ := srv.NewClient() // DefaultAPIKey, srv.BaseURL, short retry waits, no rate limit
 package jopaytest
 
 import (
@@ -197,15 +197,16 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) Close() { s.hs.Close() }
 
 // NewClient returns a jopay client for the server's key (DefaultAPIKey unless WithAPIKey set
-// another) pointed at the fake, with short retry waits so retry tests run fast. Further options
-// are applied after those.
+// another) pointed at the fake, with short retry waits so retry tests run fast, and without
+// the client's default rate limit of 60 requests per minute (the fake enforces none; pass
+// jopay.WithRateLimiter to test with a limiter). Further options are applied after those.
 func (s *Server) NewClient(opts ...jopay.Option) (*jopay.Client, error) {
 	return s.NewClientFor(s.apiKey, opts...)
 }
 
 // NewClientFor is NewClient with another API key.
 func (s *Server) NewClientFor(apiKey string, opts ...jopay.Option) (*jopay.Client, error) {
-	base := []jopay.Option{jopay.WithBaseURL(s.BaseURL), jopay.WithRetryWait(time.Millisecond, 20*time.Millisecond)}
+	base := []jopay.Option{jopay.WithBaseURL(s.BaseURL), jopay.WithRetryWait(time.Millisecond, 20*time.Millisecond), jopay.WithRateLimiter(nil)}
 	return jopay.NewClient(apiKey, append(base, opts...)...)
 }
 

@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/require"
 )
 
 // base is the fixed "now" of the suite; offsets are whole seconds so stores with microsecond
@@ -188,12 +188,9 @@ func TestStore(t *testing.T, newStore func(t *testing.T) webhook.Store) {
 		}
 		close(start)
 		wg.Wait()
-		if len(errs) > 0 {
-			t.Fatalf("Claim errors: %v", errs)
-		}
-		if results[webhook.Claimed] != 1 || results[webhook.InFlight] != n-1 {
-			t.Fatalf("results = %v, want 1 claimed and %d in flight", results, n-1)
-		}
+		require.Empty(t, errs, "Claim errors")
+		require.Equal(t, 1, results[webhook.Claimed], "results = %v, want 1 claimed", results)
+		require.Equal(t, n-1, results[webhook.InFlight], "results = %v, want the others in flight", results)
 	})
 }
 
@@ -205,12 +202,8 @@ func expectClaim(t *testing.T, s webhook.Store, id, token string, now time.Time,
 func expectClaimFor(t *testing.T, s webhook.Store, id, token string, now time.Time, lease time.Duration, want webhook.ClaimResult) {
 	t.Helper()
 	got, err := s.Claim(context.Background(), id, token, now, lease)
-	if err != nil {
-		t.Fatalf("Claim(%s, %q): %v", describe(id), token, err)
-	}
-	if got != want {
-		t.Fatalf("Claim(%s, %q) at %v = %v, want %v", describe(id), token, now.Sub(base()), got, want)
-	}
+	require.NoError(t, err, "Claim(%s, %q)", describe(id), token)
+	require.Equal(t, want, got, "Claim(%s, %q) at %v", describe(id), token, now.Sub(base()))
 }
 
 // describe quotes id for a failure message, eliding the middle of long ones.
@@ -228,15 +221,12 @@ func boundaryID(k string, n int) string {
 
 func expectErr(t *testing.T, what string, err, want error) {
 	t.Helper()
-	if want == nil && err != nil || !errors.Is(err, want) {
-		t.Fatalf("%s = %v, want %v", what, err, want)
-	}
+	require.ErrorIs(t, err, want, what)
 }
 
 func randomPrefix(t *testing.T) string {
 	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
 	return "storetest-" + hex.EncodeToString(b[:]) + "/"
 }
