@@ -8,6 +8,8 @@ import (
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/pepay"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestBaseURLRule checks the one base URL rule of every provider: WithBaseURL takes the API
@@ -72,20 +74,16 @@ func TestBaseURLRule(t *testing.T) {
 			t.Run(provider+"/"+tc.name, func(t *testing.T) {
 				got, err := newClient(tc.base)
 				if tc.errHas == "" {
-					if err != nil || got != tc.got {
-						t.Fatalf("BaseURL() = %q, %v; want %q", got, err, tc.got)
-					}
+					require.NoError(t, err, "BaseURL()")
+					require.Equal(t, tc.got, got, "BaseURL()")
 					return
 				}
-				if err == nil {
-					t.Fatalf("%q accepted as %q", tc.base, got)
-				}
+				require.Error(t, err, "%q accepted as %q", tc.base, got)
 				msg := err.Error()
-				if !strings.HasPrefix(msg, provider+": WithBaseURL: ") || !strings.Contains(msg, tc.errHas) {
-					t.Errorf("error %q, want %q: WithBaseURL: …%s…", msg, provider, tc.errHas)
-				}
-				if strings.Contains(tc.errHas, v) && !strings.Contains(msg, "want "+want[provider]) {
-					t.Errorf("error %q does not show the expected form %s", msg, want[provider])
+				assert.True(t, strings.HasPrefix(msg, provider+": WithBaseURL: "), "error %q, want %q: WithBaseURL: …", msg, provider)
+				assert.Contains(t, msg, tc.errHas)
+				if strings.Contains(tc.errHas, v) {
+					assert.Contains(t, msg, "want "+want[provider], "error does not show the expected form")
 				}
 			})
 		}
@@ -106,8 +104,9 @@ func TestConstructorErrorsNameTheOption(t *testing.T) {
 		{second(pepay.NewClient("pk_x", pepay.WithEnvironment("testnet"))), "pepay: WithEnvironment: "},
 		{second(pepay.NewClient("pk_x", pepay.WithLogger(nil))), "pepay: WithLogger: "},
 	} {
-		if tc.err == nil || !strings.HasPrefix(tc.err.Error(), tc.want) || strings.Contains(tc.err.Error(), "option ") {
-			t.Errorf("error %v, want it to start with %q", tc.err, tc.want)
+		if assert.Error(t, tc.err, "want an error starting with %q", tc.want) {
+			assert.True(t, strings.HasPrefix(tc.err.Error(), tc.want), "error %v, want it to start with %q", tc.err, tc.want)
+			assert.NotContains(t, tc.err.Error(), "option ")
 		}
 	}
 }

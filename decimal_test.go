@@ -2,10 +2,12 @@ package paykit
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseDecimal(t *testing.T) {
@@ -39,13 +41,11 @@ func TestParseDecimal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d, err := ParseDecimal(tt.in)
-		if err != nil {
-			t.Errorf("ParseDecimal(%q): %v", tt.in, err)
+		if !assert.NoError(t, err, "ParseDecimal(%q)", tt.in) {
 			continue
 		}
-		if d.String() != tt.want || d.Scale() != tt.scale {
-			t.Errorf("ParseDecimal(%q) = %s (scale %d), want %s (scale %d)", tt.in, d, d.Scale(), tt.want, tt.scale)
-		}
+		assert.Equal(t, tt.want, d.String(), "ParseDecimal(%q)", tt.in)
+		assert.Equal(t, tt.scale, d.Scale(), "ParseDecimal(%q) scale", tt.in)
 	}
 }
 
@@ -58,22 +58,15 @@ func TestParseDecimalRefuses(t *testing.T) {
 	}
 	for _, in := range bad {
 		d, err := ParseDecimal(in)
-		if err == nil {
-			t.Errorf("ParseDecimal(%q) = %s, want an error", in, d)
+		if !assert.Error(t, err, "ParseDecimal(%q) = %s, want an error", in, d) {
 			continue
 		}
-		if !errors.Is(err, ErrInvalidDecimal) {
-			t.Errorf("ParseDecimal(%q) error %v does not wrap ErrInvalidDecimal", in, err)
-		}
-		if len(err.Error()) > 120 {
-			t.Errorf("ParseDecimal(%q) error is %d bytes long", in, len(err.Error()))
-		}
+		assert.ErrorIs(t, err, ErrInvalidDecimal, "ParseDecimal(%q) error %v does not wrap ErrInvalidDecimal", in, err)
+		assert.LessOrEqual(t, len(err.Error()), 120, "ParseDecimal(%q) error is %d bytes long", in, len(err.Error()))
 	}
 	func() {
 		defer func() {
-			if recover() == nil {
-				t.Error("MustDecimal did not panic")
-			}
+			assert.NotNil(t, recover(), "MustDecimal did not panic")
 		}()
 		MustDecimal("12,50")
 	}()
@@ -106,42 +99,34 @@ func TestDecimalJSON(t *testing.T) {
 		var p payload
 		err := json.Unmarshal([]byte(tt.in), &p)
 		if tt.wantErr {
-			if err == nil {
-				t.Errorf("%s: decoded to %+v, want an error", tt.in, p)
-			} else if tt.wantInvalidDec && !errors.Is(err, ErrInvalidDecimal) {
-				t.Errorf("%s: error %v does not wrap ErrInvalidDecimal", tt.in, err)
+			if assert.Error(t, err, "%s: decoded to %+v, want an error", tt.in, p) && tt.wantInvalidDec {
+				assert.ErrorIs(t, err, ErrInvalidDecimal, tt.in)
 			}
 			continue
 		}
-		if err != nil {
-			t.Errorf("%s: %v", tt.in, err)
+		if !assert.NoError(t, err, tt.in) {
 			continue
 		}
-		if p.Amount.String() != tt.amount || p.Fee.String() != tt.fee {
-			t.Errorf("%s: amount %s fee %s", tt.in, p.Amount, p.Fee)
-		}
+		assert.Equal(t, tt.amount, p.Amount.String(), "%s: amount", tt.in)
+		assert.Equal(t, tt.fee, p.Fee.String(), "%s: fee", tt.in)
 		out, err := json.Marshal(p)
-		if err != nil || string(out) != tt.roundTrip {
-			t.Errorf("%s: marshal = %s, %v; want %s", tt.in, out, err, tt.roundTrip)
-		}
+		assert.NoError(t, err, "%s: marshal", tt.in)
+		assert.Equal(t, tt.roundTrip, string(out), "%s: marshal", tt.in)
 		var again payload
-		if err := json.Unmarshal(out, &again); err != nil || again.Amount.Cmp(p.Amount) != 0 || again.Amount.Scale() != p.Amount.Scale() {
-			t.Errorf("%s: round trip gave %s, %v", tt.in, again.Amount, err)
-		}
+		assert.NoError(t, json.Unmarshal(out, &again), "%s: round trip", tt.in)
+		assert.Zero(t, again.Amount.Cmp(p.Amount), "%s: round trip gave %s", tt.in, again.Amount)
+		assert.Equal(t, p.Amount.Scale(), again.Amount.Scale(), "%s: round trip scale", tt.in)
 	}
 	// Text form: query strings and map keys.
 	m := map[Decimal]int{MustDecimal("1.50"): 1}
 	out, err := json.Marshal(m)
-	if err != nil || string(out) != `{"1.50":1}` {
-		t.Errorf("map key: %s, %v", out, err)
-	}
+	assert.NoError(t, err, "map key")
+	assert.Equal(t, `{"1.50":1}`, string(out), "map key")
 	var d Decimal
-	if err := d.UnmarshalText([]byte("2.5e1")); err != nil || d.String() != "25" {
-		t.Errorf("UnmarshalText: %s, %v", d, err)
-	}
-	if err := d.UnmarshalText([]byte("x")); !errors.Is(err, ErrInvalidDecimal) || d.String() != "25" {
-		t.Errorf("UnmarshalText(x): %v, and d changed to %s", err, d)
-	}
+	assert.NoError(t, d.UnmarshalText([]byte("2.5e1")), "UnmarshalText")
+	assert.Equal(t, "25", d.String(), "UnmarshalText")
+	assert.ErrorIs(t, d.UnmarshalText([]byte("x")), ErrInvalidDecimal, "UnmarshalText(x)")
+	assert.Equal(t, "25", d.String(), "UnmarshalText(x) changed d")
 }
 
 func TestDecimalArithmetic(t *testing.T) {
@@ -176,19 +161,14 @@ func TestDecimalArithmetic(t *testing.T) {
 		{"zero value", Decimal{}, "0"},
 	}
 	for _, tt := range tests {
-		if tt.got.String() != tt.want {
-			t.Errorf("%s: got %s, want %s", tt.name, tt.got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.got.String(), "%s: got %s", tt.name, tt.got)
 	}
-	if got := m("1.005").StringFixed(2); got != "1.01" {
-		t.Errorf("StringFixed = %s", got)
-	}
+	assert.Equal(t, "1.01", m("1.005").StringFixed(2), "StringFixed")
 	// Operands are not modified.
 	a, b := m("1.5"), m("2.25")
 	_, _, _, _ = a.Add(b), a.Sub(b), a.Mul(b), a.Round(0)
-	if a.String() != "1.5" || b.String() != "2.25" {
-		t.Errorf("operands changed: %s %s", a, b)
-	}
+	assert.Equal(t, "1.5", a.String(), "operand changed")
+	assert.Equal(t, "2.25", b.String(), "operand changed")
 }
 
 func TestDecimalCompare(t *testing.T) {
@@ -202,25 +182,19 @@ func TestDecimalCompare(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a, b := m(tt.a), m(tt.b)
-		if got := a.Cmp(b); got != tt.want {
-			t.Errorf("Cmp(%s, %s) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-		if got := b.Cmp(a); got != -tt.want {
-			t.Errorf("Cmp(%s, %s) = %d, want %d", tt.b, tt.a, got, -tt.want)
-		}
-		if a.Equal(b) != (tt.want == 0) || a.LessThan(b) != (tt.want < 0) || a.GreaterThan(b) != (tt.want > 0) {
-			t.Errorf("Equal/LessThan/GreaterThan disagree with Cmp for %s, %s", tt.a, tt.b)
-		}
+		assert.Equal(t, tt.want, a.Cmp(b), "Cmp(%s, %s)", tt.a, tt.b)
+		assert.Equal(t, -tt.want, b.Cmp(a), "Cmp(%s, %s)", tt.b, tt.a)
+		assert.Equal(t, tt.want == 0, a.Equal(b), "Equal disagrees with Cmp for %s, %s", tt.a, tt.b)
+		assert.Equal(t, tt.want < 0, a.LessThan(b), "LessThan disagrees with Cmp for %s, %s", tt.a, tt.b)
+		assert.Equal(t, tt.want > 0, a.GreaterThan(b), "GreaterThan disagrees with Cmp for %s, %s", tt.a, tt.b)
 	}
-	if !m("0.00").IsZero() || m("0.01").IsZero() || !(Decimal{}).IsZero() {
-		t.Error("IsZero")
-	}
-	if m("-0.01").Sign() != -1 || m("0.00").Sign() != 0 || m("3").Sign() != 1 {
-		t.Error("Sign")
-	}
-	if got := m("25.99").Float64(); got != 25.99 {
-		t.Errorf("Float64 = %v", got)
-	}
+	assert.True(t, m("0.00").IsZero(), "IsZero")
+	assert.False(t, m("0.01").IsZero(), "IsZero")
+	assert.True(t, (Decimal{}).IsZero(), "IsZero")
+	assert.Equal(t, -1, m("-0.01").Sign(), "Sign")
+	assert.Equal(t, 0, m("0.00").Sign(), "Sign")
+	assert.Equal(t, 1, m("3").Sign(), "Sign")
+	assert.Equal(t, 25.99, m("25.99").Float64(), "Float64")
 }
 
 func TestDecimalInt64Scaled(t *testing.T) {
@@ -250,13 +224,12 @@ func TestDecimalInt64Scaled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := MustDecimal(tt.in).Int64Scaled(tt.places)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("%s.Int64Scaled(%d) = %d, %v; want %d, %v", tt.in, tt.places, got, ok, tt.want, tt.ok)
-		}
+		assert.Equal(t, tt.want, got, "%s.Int64Scaled(%d)", tt.in, tt.places)
+		assert.Equal(t, tt.ok, ok, "%s.Int64Scaled(%d) ok", tt.in, tt.places)
 	}
-	if got, ok := NewDecimal(2599, 2).Int64Scaled(2); got != 2599 || !ok {
-		t.Errorf("NewDecimal(2599, 2).Int64Scaled(2) = %d, %v", got, ok)
-	}
+	got, ok := NewDecimal(2599, 2).Int64Scaled(2)
+	assert.Equal(t, int64(2599), got, "NewDecimal(2599, 2).Int64Scaled(2)")
+	assert.True(t, ok, "NewDecimal(2599, 2).Int64Scaled(2) ok")
 }
 
 func FuzzParseDecimal(f *testing.F) {
@@ -269,26 +242,19 @@ func FuzzParseDecimal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDecimal(s)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidDecimal) {
-				t.Fatalf("ParseDecimal(%q) error %v does not wrap ErrInvalidDecimal", s, err)
-			}
+			require.ErrorIs(t, err, ErrInvalidDecimal, "ParseDecimal(%q) error %v does not wrap ErrInvalidDecimal", s, err)
 			return
 		}
 		out := d.String()
 		again, err := ParseDecimal(out)
-		if err != nil {
-			t.Fatalf("ParseDecimal(%q) = %q, which does not parse: %v", s, out, err)
-		}
-		if again.Cmp(d) != 0 || again.Scale() != d.Scale() || again.String() != out {
-			t.Fatalf("ParseDecimal(%q) = %q re-parses to %q (scale %d vs %d)", s, out, again, again.Scale(), d.Scale())
-		}
+		require.NoError(t, err, "ParseDecimal(%q) = %q, which does not parse", s, out)
+		require.Zero(t, again.Cmp(d), "ParseDecimal(%q) = %q re-parses to %q", s, out, again)
+		require.Equal(t, d.Scale(), again.Scale(), "ParseDecimal(%q) = %q re-parses with another scale", s, out)
+		require.Equal(t, out, again.String(), "ParseDecimal(%q) = %q re-parses to another text", s, out)
 		b, err := json.Marshal(d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var viaJSON Decimal
-		if err := json.Unmarshal(b, &viaJSON); err != nil || viaJSON.Cmp(d) != 0 {
-			t.Fatalf("JSON round trip of %q: %s, %v", s, b, err)
-		}
+		require.NoError(t, json.Unmarshal(b, &viaJSON), "JSON round trip of %q: %s", s, b)
+		require.Zero(t, viaJSON.Cmp(d), "JSON round trip of %q: %s", s, b)
 	})
 }

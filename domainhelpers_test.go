@@ -1,12 +1,15 @@
 package paykit_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/pepay"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // helpers is what every provider's event and payment object answers, under the same names.
@@ -21,14 +24,10 @@ type helpers interface {
 func TestDomainHelpers(t *testing.T) {
 	paidInvoice, err := pepay.ParseEvent([]byte(`{"id":"evt_1","object":"event","type":"invoice.paid","created":1,
 		"data":{"object":{"object":"invoice","id":"inv_1","status":"paid","metadata":{"order_id":"P-1"}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	openInvoice, err := pepay.ParseEvent([]byte(`{"id":"evt_2","object":"event","type":"invoice.created","created":1,
 		"data":{"object":{"object":"invoice","id":"inv_2","status":"unpaid"}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name           string
 		v              helpers
@@ -49,7 +48,7 @@ func TestDomainHelpers(t *testing.T) {
 		{"checkout completed event", &jopaycheckout.Event{Type: jopaycheckout.EventSessionCompleted,
 			Data: jopaycheckout.Session{Status: jopaycheckout.StatusCompleted, Metadata: map[string]string{"order_id": "C-2"}}}, true, true, "C-2"},
 		{"checkout expired event", &jopaycheckout.Event{Type: jopaycheckout.EventSessionExpired}, false, true, ""},
-		{"jovepay finished IPN", &jovepay.IPN{Kind: jovepay.IPNPayment, Payment: &jovepay.Payment{Status: jovepay.StatusFinished, OrderID: "V-1"}}, true, true, "V-1"},
+		{"jovepay finished IPN", &jovepay.IPN{Kind: jovepay.IPNPayment, Payment: jovepayPayment(t, jovepay.StatusFinished, "V-1")}, true, true, "V-1"},
 		{"jovepay failed IPN", &jovepay.IPN{Kind: jovepay.IPNPayment, Payment: &jovepay.Payment{Status: jovepay.StatusFailed}}, false, true, ""},
 		{"jovepay waiting IPN", &jovepay.IPN{Kind: jovepay.IPNPayment, Payment: &jovepay.Payment{Status: jovepay.StatusWaiting}}, false, false, ""},
 		{"jovepay withdrawal IPN", &jovepay.IPN{Kind: jovepay.IPNWithdrawal}, false, false, ""},
@@ -59,28 +58,36 @@ func TestDomainHelpers(t *testing.T) {
 		{"pepay paid event", paidInvoice, true, true, "P-1"},
 		{"pepay unpaid event", openInvoice, false, false, ""},
 	} {
-		if got := tc.v.IsPaid(); got != tc.paid {
-			t.Errorf("%s: IsPaid() = %v, want %v", tc.name, got, tc.paid)
-		}
-		if got := tc.v.IsTerminal(); got != tc.terminal {
-			t.Errorf("%s: IsTerminal() = %v, want %v", tc.name, got, tc.terminal)
-		}
-		if got := tc.v.OrderID(); got != tc.wantID {
-			t.Errorf("%s: OrderID() = %q, want %q", tc.name, got, tc.wantID)
-		}
+		assert.Equal(t, tc.paid, tc.v.IsPaid(), "%s: IsPaid()", tc.name)
+		assert.Equal(t, tc.terminal, tc.v.IsTerminal(), "%s: IsTerminal()", tc.name)
+		assert.Equal(t, tc.wantID, tc.v.OrderID(), "%s: OrderID()", tc.name)
 	}
-	// jovepay's payment object answers IsPaid and IsTerminal; its order id is the OrderID field.
-	p := &jovepay.Payment{Status: jovepay.StatusFinished, OrderID: "V-2"}
-	if !p.IsPaid() || !p.IsTerminal() || p.OrderID != "V-2" || jovepay.MetadataOrderID != "order_id" {
-		t.Errorf("jovepay Payment helpers: paid %v terminal %v", p.IsPaid(), p.IsTerminal())
-	}
+	// jovepay's payment object answers IsPaid, IsTerminal and OrderID.
+	p := jovepayPayment(t, jovepay.StatusFinished, "V-2")
+	assert.True(t, p.IsPaid(), "jovepay Payment IsPaid")
+	assert.True(t, p.IsTerminal(), "jovepay Payment IsTerminal")
+	assert.Equal(t, "V-2", p.OrderID())
+	assert.Equal(t, "order_id", jovepay.MetadataOrderID)
 	// Status types answer the same two questions.
-	if jopay.StatusOpened.IsPaid() || !jopay.ProofStatusVerified.IsPaid() || !jopaycheckout.StatusCompleted.IsPaid() ||
-		!jovepay.StatusFinished.IsPaid() || !pepay.StatusPaid.IsPaid() || pepay.StatusUnderpaid.IsPaid() {
-		t.Error("status IsPaid")
-	}
-	if !jopay.StatusCancelled.IsTerminal() || !jopaycheckout.StatusExpired.IsTerminal() || !jovepay.StatusRefunded.IsTerminal() ||
-		!pepay.StatusCanceled.IsTerminal() || jovepay.StatusPartiallyPaid.IsTerminal() {
-		t.Error("status IsTerminal")
-	}
+	assert.False(t, jopay.StatusOpened.IsPaid(), "status IsPaid")
+	assert.True(t, jopay.ProofStatusVerified.IsPaid(), "status IsPaid")
+	assert.True(t, jopaycheckout.StatusCompleted.IsPaid(), "status IsPaid")
+	assert.True(t, jovepay.StatusFinished.IsPaid(), "status IsPaid")
+	assert.True(t, pepay.StatusPaid.IsPaid(), "status IsPaid")
+	assert.False(t, pepay.StatusUnderpaid.IsPaid(), "status IsPaid")
+	assert.True(t, jopay.StatusCancelled.IsTerminal(), "status IsTerminal")
+	assert.True(t, jopaycheckout.StatusExpired.IsTerminal(), "status IsTerminal")
+	assert.True(t, jovepay.StatusRefunded.IsTerminal(), "status IsTerminal")
+	assert.True(t, pepay.StatusCanceled.IsTerminal(), "status IsTerminal")
+	assert.False(t, jovepay.StatusPartiallyPaid.IsTerminal(), "status IsTerminal")
+}
+
+// jovepayPayment decodes a JovePay payment, the only way to set its order id.
+func jovepayPayment(t *testing.T, status jovepay.PaymentStatus, orderID string) *jovepay.Payment {
+	t.Helper()
+	b, err := json.Marshal(map[string]string{"payment_id": "1", "payment_status": string(status), "order_id": orderID})
+	require.NoError(t, err)
+	p := new(jovepay.Payment)
+	require.NoError(t, json.Unmarshal(b, p))
+	return p
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestErrorText(t *testing.T) {
@@ -20,9 +22,7 @@ func TestErrorText(t *testing.T) {
 		{Error{Provider: "jovepay", Status: 401, Code: "AUTH_REQUIRED", RequestID: "rq_1", RetryAfter: time.Second, Body: []byte(`{}`)}, "jovepay: 401 AUTH_REQUIRED"},
 	}
 	for _, tt := range tests {
-		if got := tt.err.Error(); got != tt.want {
-			t.Errorf("Error() = %q, want %q", got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.err.Error(), "Error()")
 	}
 }
 
@@ -32,9 +32,7 @@ func TestErrorRetryable(t *testing.T) {
 		429: true, 500: true, 501: false, 502: true, 503: true, 504: true, 599: true,
 	}
 	for status, retryable := range want {
-		if got := (&Error{Status: status}).Retryable(); got != retryable {
-			t.Errorf("Retryable() for %d = %v, want %v", status, got, retryable)
-		}
+		assert.Equal(t, retryable, (&Error{Status: status}).Retryable(), "Retryable() for %d", status)
 	}
 }
 
@@ -44,14 +42,10 @@ func TestErrorDetail(t *testing.T) {
 		"expected_fiat_code": "USD", "limit": "50", "error": "currency_mismatch",
 		"nested": "", "flag": "", "null": "", "missing": "",
 	} {
-		if got := e.Detail(field); got != want {
-			t.Errorf("Detail(%q) = %q, want %q", field, got, want)
-		}
+		assert.Equal(t, want, e.Detail(field), "Detail(%q)", field)
 	}
 	for _, body := range []string{``, `<html>`, `[1]`, `{"cut":"of`} {
-		if got := (&Error{Body: []byte(body)}).Detail("cut"); got != "" {
-			t.Errorf("Detail on %q = %q", body, got)
-		}
+		assert.Equal(t, "", (&Error{Body: []byte(body)}).Detail("cut"), "Detail on %q", body)
 	}
 }
 
@@ -74,29 +68,20 @@ func TestIsStatusIsCode(t *testing.T) {
 		{nil, 0, "", false, false},
 	}
 	for _, tt := range tests {
-		if got := IsStatus(tt.err, tt.status); got != tt.wantStatus {
-			t.Errorf("IsStatus(%v, %d) = %v", tt.err, tt.status, got)
-		}
-		if got := IsCode(tt.err, tt.code); got != tt.wantCode {
-			t.Errorf("IsCode(%v, %q) = %v", tt.err, tt.code, got)
-		}
+		assert.Equal(t, tt.wantStatus, IsStatus(tt.err, tt.status), "IsStatus(%v, %d)", tt.err, tt.status)
+		assert.Equal(t, tt.wantCode, IsCode(tt.err, tt.code), "IsCode(%v, %q)", tt.err, tt.code)
 	}
-	if !errors.Is(joined, ErrUnknownOutcome) {
-		t.Error("joined error lost ErrUnknownOutcome")
-	}
+	assert.ErrorIs(t, joined, ErrUnknownOutcome, "joined error lost ErrUnknownOutcome")
 }
 
 func TestValidationError(t *testing.T) {
 	sentinel := errors.New("invalid idempotency key")
 	err := fmt.Errorf("jopay: %w", &ValidationError{Field: "idempotency_key", Reason: "must be 32–64 characters", Err: sentinel})
-	if err.Error() != "jopay: invalid idempotency_key: must be 32–64 characters" {
-		t.Errorf("Error() = %q", err)
-	}
+	assert.Equal(t, "jopay: invalid idempotency_key: must be 32–64 characters", err.Error(), "Error() = %q", err)
 	var ve *ValidationError
-	if !errors.As(err, &ve) || ve.Field != "idempotency_key" || !errors.Is(err, sentinel) {
-		t.Errorf("errors.As/Is failed on %v", err)
+	if assert.ErrorAs(t, err, &ve) {
+		assert.Equal(t, "idempotency_key", ve.Field)
 	}
-	if (&ValidationError{Field: "memo", Reason: "too long"}).Unwrap() != nil {
-		t.Error("Unwrap without Err should be nil")
-	}
+	assert.ErrorIs(t, err, sentinel)
+	assert.NoError(t, (&ValidationError{Field: "memo", Reason: "too long"}).Unwrap(), "Unwrap without Err should be nil")
 }

@@ -1,9 +1,10 @@
 package idempotency
 
 import (
-	"errors"
 	"regexp"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // keyRE is the oracle for Validate: the documented rule as a regexp.
@@ -29,18 +30,14 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		err := Validate(s)
-		if want := keyRE.MatchString(s); want != (err == nil) {
-			t.Fatalf("Validate(%q) = %v, oracle says valid=%v", s, err, want)
-		}
-		if err != nil && !errors.Is(err, ErrInvalidKey) {
-			t.Fatalf("Validate(%q) error %v does not wrap ErrInvalidKey", s, err)
+		require.Equal(t, keyRE.MatchString(s), err == nil, "Validate(%q) = %v, oracle says valid", s, err)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidKey, "Validate(%q) error does not wrap ErrInvalidKey", s)
 		}
 		uerr := ValidateUUID(s)
-		if want := uuidRE.MatchString(s); want != (uerr == nil) {
-			t.Fatalf("ValidateUUID(%q) = %v, oracle says valid=%v", s, uerr, want)
-		}
-		if uerr != nil && !errors.Is(uerr, ErrInvalidKey) {
-			t.Fatalf("ValidateUUID(%q) error %v does not wrap ErrInvalidKey", s, uerr)
+		require.Equal(t, uuidRE.MatchString(s), uerr == nil, "ValidateUUID(%q) = %v, oracle says valid", s, uerr)
+		if uerr != nil {
+			require.ErrorIs(t, uerr, ErrInvalidKey, "ValidateUUID(%q) error does not wrap ErrInvalidKey", s)
 		}
 	})
 }

@@ -3,8 +3,10 @@ package idempotency
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sha256Hex is the seed's helper, written independently of Key.
@@ -35,33 +37,19 @@ func TestKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Key(tt.parts...)
-			if got != tt.want {
-				t.Errorf("Key(%q) = %s, want %s", tt.parts, got, tt.want)
-			}
-			if len(got) != 64 {
-				t.Errorf("len = %d, want 64", len(got))
-			}
-			if err := Validate(got); err != nil {
-				t.Errorf("Validate(Key(...)) = %v", err)
-			}
+			assert.Equal(t, tt.want, got, "Key(%q)", tt.parts)
+			assert.Len(t, got, 64, "len")
+			assert.NoError(t, Validate(got), "Validate(Key(...))")
 		})
 	}
 }
 
 func TestKeyDistinguishesRequests(t *testing.T) {
-	if Key("checkout", "1001") == Key("checkout", "1002") {
-		t.Error("different order ids gave the same key")
-	}
-	if Key("checkout", "1001") == Key("invoice", "1001") {
-		t.Error("different namespaces gave the same key")
-	}
-	if first, again := Key("checkout", "1001"), Key("checkout", "1001"); first != again {
-		t.Error("Key is not deterministic")
-	}
+	assert.NotEqual(t, Key("checkout", "1001"), Key("checkout", "1002"), "different order ids gave the same key")
+	assert.NotEqual(t, Key("checkout", "1001"), Key("invoice", "1001"), "different namespaces gave the same key")
+	assert.Equal(t, Key("checkout", "1001"), Key("checkout", "1001"), "Key is not deterministic")
 	// Documented caveat: parts are joined, not escaped.
-	if Key("a:b") != Key("a", "b") {
-		t.Error("Key(\"a:b\") should equal Key(\"a\", \"b\") as documented")
-	}
+	assert.Equal(t, Key("a", "b"), Key("a:b"), "Key(\"a:b\") should equal Key(\"a\", \"b\") as documented")
 }
 
 func TestNew(t *testing.T) {
@@ -69,15 +57,10 @@ func TestNew(t *testing.T) {
 	seen := make(map[string]struct{}, n)
 	for range n {
 		k := New()
-		if len(k) != 43 {
-			t.Fatalf("New() = %q: length %d, want 43", k, len(k))
-		}
-		if err := Validate(k); err != nil {
-			t.Fatalf("Validate(New()) = %v", err)
-		}
-		if _, dup := seen[k]; dup {
-			t.Fatalf("New() repeated %q", k)
-		}
+		require.Len(t, k, 43, "New()")
+		require.NoError(t, Validate(k), "Validate(New())")
+		_, dup := seen[k]
+		require.False(t, dup, "New() repeated %q", k)
 		seen[k] = struct{}{}
 	}
 }
@@ -95,9 +78,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range valid {
 		t.Run("valid/"+tt.name, func(t *testing.T) {
-			if err := Validate(tt.key); err != nil {
-				t.Errorf("Validate(%q) = %v, want nil", tt.key, err)
-			}
+			assert.NoError(t, Validate(tt.key), "Validate(%q)", tt.key)
 		})
 	}
 
@@ -121,12 +102,8 @@ func TestValidate(t *testing.T) {
 	for _, tt := range invalid {
 		t.Run("invalid/"+tt.name, func(t *testing.T) {
 			err := Validate(tt.key)
-			if !errors.Is(err, ErrInvalidKey) {
-				t.Fatalf("Validate(%q) = %v, want error wrapping ErrInvalidKey", tt.key, err)
-			}
-			if err.Error() != tt.wantMsg {
-				t.Errorf("Validate(%q) error = %q, want %q", tt.key, err.Error(), tt.wantMsg)
-			}
+			require.ErrorIs(t, err, ErrInvalidKey, "Validate(%q)", tt.key)
+			assert.Equal(t, tt.wantMsg, err.Error(), "Validate(%q) error", tt.key)
 		})
 	}
 }

@@ -3,10 +3,12 @@ package idempotency
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // uuidV4RE matches a lowercase canonical version-4, RFC 4122-variant UUID.
@@ -16,22 +18,13 @@ var uuidV4RE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][
 // by decoding the hex rather than by pattern alone.
 func checkV4(t *testing.T, u string) {
 	t.Helper()
-	if !uuidV4RE.MatchString(u) {
-		t.Fatalf("%q is not a canonical lowercase v4 UUID", u)
-	}
+	require.True(t, uuidV4RE.MatchString(u), "%q is not a canonical lowercase v4 UUID", u)
 	raw, err := hex.DecodeString(strings.ReplaceAll(u, "-", ""))
-	if err != nil || len(raw) != 16 {
-		t.Fatalf("%q: hex decode: %v (len %d)", u, err, len(raw))
-	}
-	if v := raw[6] >> 4; v != 4 {
-		t.Errorf("%q: version nibble %d, want 4", u, v)
-	}
-	if v := raw[8] >> 6; v != 0b10 {
-		t.Errorf("%q: variant bits %02b, want 10", u, v)
-	}
-	if err := ValidateUUID(u); err != nil {
-		t.Errorf("ValidateUUID(%q) = %v", u, err)
-	}
+	require.NoError(t, err, "%q: hex decode", u)
+	require.Len(t, raw, 16, "%q: hex decode", u)
+	assert.Equal(t, byte(4), raw[6]>>4, "%q: version nibble", u)
+	assert.Equal(t, byte(0b10), raw[8]>>6, "%q: variant bits", u)
+	assert.NoError(t, ValidateUUID(u), "ValidateUUID(%q)", u)
 }
 
 func TestUUID(t *testing.T) {
@@ -56,17 +49,11 @@ func TestUUID(t *testing.T) {
 			want = want[:12] + "4" + want[13:]                                // version nibble
 			want = want[:16] + string("89ab"[hexVal(want[16])&3]) + want[17:] // variant 10xx
 			want = want[0:8] + "-" + want[8:12] + "-" + want[12:16] + "-" + want[16:20] + "-" + want[20:32]
-			if got != want {
-				t.Errorf("UUID(%q) = %s, want %s", tt.parts, got, want)
-			}
-			if again := UUID(tt.parts...); again != got {
-				t.Errorf("UUID not deterministic: %s then %s", got, again)
-			}
+			assert.Equal(t, want, got, "UUID(%q)", tt.parts)
+			assert.Equal(t, got, UUID(tt.parts...), "UUID not deterministic")
 		})
 	}
-	if UUID("invoice", "1001") == UUID("invoice", "1002") {
-		t.Error("different parts gave the same UUID")
-	}
+	assert.NotEqual(t, UUID("invoice", "1001"), UUID("invoice", "1002"), "different parts gave the same UUID")
 }
 
 // hexVal returns the value of one lowercase hex digit.
@@ -80,14 +67,12 @@ func hexVal(c byte) byte {
 func TestUUIDKnownAnswer(t *testing.T) {
 	// sha256("") = e3b0c442 98fc 1c14 9afb f4c8996fb924...
 	// byte 6 0x1c → 0x4c, byte 8 0x9a → 0x9a (already 10xx).
-	if got, want := UUID(), "e3b0c442-98fc-4c14-9afb-f4c8996fb924"; got != want {
-		t.Errorf("UUID() = %s, want %s", got, want)
-	}
+	got, want := UUID(), "e3b0c442-98fc-4c14-9afb-f4c8996fb924"
+	assert.Equal(t, want, got, "UUID()")
 	// sha256("abc") = ba7816bf 8f01 cfea 4141 40de5dae2223...
 	// byte 6 0xcf → 0x4f, byte 8 0x41 → 0x81.
-	if got, want := UUID("abc"), "ba7816bf-8f01-4fea-8141-40de5dae2223"; got != want {
-		t.Errorf("UUID(\"abc\") = %s, want %s", got, want)
-	}
+	got, want = UUID("abc"), "ba7816bf-8f01-4fea-8141-40de5dae2223"
+	assert.Equal(t, want, got, "UUID(\"abc\")")
 }
 
 func TestNewUUID(t *testing.T) {
@@ -99,9 +84,8 @@ func TestNewUUID(t *testing.T) {
 		if t.Failed() {
 			t.FailNow()
 		}
-		if _, dup := seen[u]; dup {
-			t.Fatalf("NewUUID() repeated %q", u)
-		}
+		_, dup := seen[u]
+		require.False(t, dup, "NewUUID() repeated %q", u)
 		seen[u] = struct{}{}
 	}
 }
@@ -114,9 +98,7 @@ func TestValidateUUID(t *testing.T) {
 		"6ba7b810-9dad-11d1-80b4-00c04fd430c8", // version 1 is accepted
 	}
 	for _, s := range valid {
-		if err := ValidateUUID(s); err != nil {
-			t.Errorf("ValidateUUID(%q) = %v, want nil", s, err)
-		}
+		assert.NoError(t, ValidateUUID(s), "ValidateUUID(%q)", s)
 	}
 
 	invalid := []struct {
@@ -133,20 +115,15 @@ func TestValidateUUID(t *testing.T) {
 	}
 	for _, tt := range invalid {
 		err := ValidateUUID(tt.in)
-		if !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("ValidateUUID(%q) = %v, want ErrInvalidKey", tt.in, err)
+		if !assert.ErrorIs(t, err, ErrInvalidKey, "ValidateUUID(%q)", tt.in) {
 			continue
 		}
-		if err.Error() != tt.wantMsg {
-			t.Errorf("ValidateUUID(%q) error = %q, want %q", tt.in, err.Error(), tt.wantMsg)
-		}
+		assert.Equal(t, tt.wantMsg, err.Error(), "ValidateUUID(%q) error", tt.in)
 	}
 }
 
 func TestUUIDPassesValidate(t *testing.T) {
 	// A UUID is 36 chars of hex and '-', so it also passes Validate; a
 	// provider expecting either form accepts it.
-	if err := Validate(NewUUID()); err != nil {
-		t.Errorf("Validate(NewUUID()) = %v", err)
-	}
+	assert.NoError(t, Validate(NewUUID()), "Validate(NewUUID())")
 }

@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
 )
@@ -148,24 +152,16 @@ func TestListMemoryFlat(t *testing.T) {
 	var at5k, atEnd uint64
 	n := 0
 	for r, err := range c.ListRequests(context.Background(), jopay.ListRequestsParams{Limit: 100}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.ID != jopaytest.GeneratedID(n) {
-			t.Fatalf("row %d is %s", n, r.ID)
-		}
+		require.NoError(t, err)
+		require.Equal(t, jopaytest.GeneratedID(n), r.ID, "row %d", n)
 		if n++; n == 3_000 {
 			at5k = liveHeap()
 		}
 	}
 	atEnd = liveHeap()
-	if n != rows {
-		t.Fatalf("iterated %d", n)
-	}
+	require.Equal(t, rows, n, "rows iterated")
 	const bound = 3 << 20
-	if atEnd > at5k+bound {
-		t.Errorf("live heap grew from %d to %d bytes over 12 000 rows", at5k, atEnd)
-	}
+	assert.LessOrEqual(t, atEnd, at5k+bound, "live heap grew from %d to %d bytes over 12 000 rows", at5k, atEnd)
 	t.Logf("live heap: %s at 3k rows, %s at %d rows", mib(at5k), mib(atEnd), rows)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
@@ -29,49 +30,35 @@ func setup(t *testing.T, opts ...jopay.Option) (*jopay.Client, *http.ServeMux) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	base := []jopay.Option{jopay.WithBaseURL(srv.URL + "/api/v1"), jopay.WithRetryWait(time.Millisecond, 5*time.Millisecond)}
+	// No client-side rate limit: the default (60 requests/min) would make the suite take minutes.
+	base := []jopay.Option{jopay.WithBaseURL(srv.URL + "/api/v1"), jopay.WithRetryWait(time.Millisecond, 5*time.Millisecond), jopay.WithRateLimiter(nil)}
 	c, err := jopay.NewClient(testKey, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c, mux
 }
 
 // checkRequest asserts method, the standard headers, and the JSON body (nil: no body).
 func checkRequest(t *testing.T, r *http.Request, method string, wantBody map[string]any) {
 	t.Helper()
-	if r.Method != method {
-		t.Errorf("method = %s, want %s", r.Method, method)
-	}
-	if got, want := r.Header.Get("Authorization"), "Bearer "+testKey; got != want {
-		t.Errorf("Authorization = %q, want %q", got, want)
-	}
-	if ua := r.Header.Get("User-Agent"); !strings.HasPrefix(ua, "paykit-go/"+paykit.Version) || !strings.Contains(ua, "jopay") {
-		t.Errorf("User-Agent = %q", ua)
-	}
-	if got := r.Header.Get("Accept"); got != "application/json" {
-		t.Errorf("Accept = %q", got)
-	}
+	assert.Equal(t, method, r.Method, "method")
+	assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"), "Authorization")
+	ua := r.Header.Get("User-Agent")
+	assert.True(t, strings.HasPrefix(ua, "paykit-go/"+paykit.Version), "User-Agent = %q", ua)
+	assert.Contains(t, ua, "jopay", "User-Agent")
+	assert.Equal(t, "application/json", r.Header.Get("Accept"), "Accept")
 	body, _ := io.ReadAll(r.Body)
 	if wantBody == nil {
-		if len(body) != 0 {
-			t.Errorf("unexpected body %s", body)
-		}
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			t.Errorf("Content-Type = %q on a request without body", ct)
-		}
+		assert.Empty(t, body, "unexpected body")
+		assert.Empty(t, r.Header.Get("Content-Type"), "Content-Type")
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type = %q, want application/json", ct)
-	}
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "Content-Type")
 	var got map[string]any
-	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatalf("body is not JSON: %v: %s", err, body)
+	// checkRequest runs in the server's handler goroutine: assert and return, never require.
+	if !assert.NoError(t, json.Unmarshal(body, &got), "body is not JSON: %s", body) {
+		return
 	}
-	if diff := cmp.Diff(wantBody, got); diff != "" {
-		t.Errorf("body mismatch (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(wantBody, got), "body mismatch (-want +got)")
 }
 
 // documentedRequest is testdata/request_object.json decoded by hand.
@@ -117,20 +104,14 @@ func TestNewClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := jopay.NewClient(tc.key, tc.opts...)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
-				}
-				if tc.key != "" && strings.Contains(err.Error(), tc.key) {
-					t.Fatalf("error leaks the key: %v", err)
+				require.ErrorContains(t, err, tc.wantErr)
+				if tc.key != "" {
+					require.NotContains(t, err.Error(), tc.key, "error leaks the key")
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := c.BaseURL(); got != tc.wantURL {
-				t.Errorf("BaseURL = %q, want %q", got, tc.wantURL)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantURL, c.BaseURL(), "BaseURL")
 		})
 	}
 }
@@ -139,17 +120,11 @@ func TestKeyMode(t *testing.T) {
 	for key, want := range map[string]jopay.Mode{
 		"jo_test_abc": jopay.ModeTest, "jo_live_abc": jopay.ModeLive, "jo_other": jopay.ModeUnknown, "JO_TEST_x": jopay.ModeUnknown,
 	} {
-		if got := jopay.KeyMode(key); got != want {
-			t.Errorf("KeyMode(%q) = %q, want %q", key, got, want)
-		}
+		assert.Equal(t, want, jopay.KeyMode(key), "KeyMode(%q)", key)
 	}
 	c, err := jopay.NewClient("jo_live_abc", jopay.WithSlug("acme"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Mode() != jopay.ModeLive {
-		t.Errorf("Mode = %q", c.Mode())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, jopay.ModeLive, c.Mode(), "Mode")
 }
 
 func TestCreateRequest(t *testing.T) {
@@ -164,9 +139,7 @@ func TestCreateRequest(t *testing.T) {
 			"idempotency_key":    key,
 			"metadata":           map[string]any{"order_id": "A-1001", "customer_id": "C-77"},
 		})
-		if r.Header.Get("Idempotency-Key") != "" {
-			t.Error("JoPay takes the key in the body, not a header")
-		}
+		assert.Empty(t, r.Header.Get("Idempotency-Key"), "JoPay takes the key in the body, not a header")
 		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	got, err := c.CreateRequest(context.Background(), jopay.CreateRequestParams{
@@ -174,17 +147,11 @@ func TestCreateRequest(t *testing.T) {
 		Memo: "Order #A-1001", IdempotencyKey: key,
 		Metadata: map[string]string{"order_id": "A-1001", "customer_id": "C-77"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := *documentedRequest
 	want.IdempotencyKey = key
-	if diff := cmp.Diff(&want, got); diff != "" {
-		t.Errorf("request mismatch (-want +got):\n%s", diff)
-	}
-	if got.Amount.USDC().String() != "2.750000" {
-		t.Errorf("USDC = %s", got.Amount.USDC())
-	}
+	assert.Empty(t, cmp.Diff(&want, got), "request mismatch (-want +got)")
+	assert.Equal(t, "2.750000", got.Amount.USDC().String(), "USDC")
 }
 
 func TestCreateRequestInvoiceBody(t *testing.T) {
@@ -200,59 +167,43 @@ func TestCreateRequestInvoiceBody(t *testing.T) {
 			"merchant_id": "m1", "fiat_amount_int": float64(125000), "payment_mode": "invoice",
 			"customer_name": "Acme GmbH", "customer_email": "billing@acme.example", "expiry_minutes": float64(43200),
 		}
-		if diff := cmp.Diff(want, m); diff != "" {
-			t.Errorf("body (-want +got):\n%s", diff)
-		}
+		assert.Empty(t, cmp.Diff(want, m), "body (-want +got)")
 		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	got, err := c.CreateRequest(context.Background(), jopay.CreateRequestParams{
 		MerchantID: "m1", FiatAmountInt: 125000, PaymentMode: jopay.PaymentModeInvoice,
 		CustomerName: "Acme GmbH", CustomerEmail: "billing@acme.example", ExpiryMinutes: 43200,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idempotency.Validate(sentKey); err != nil {
-		t.Fatalf("generated key %q: %v", sentKey, err)
-	}
-	if got.IdempotencyKey != sentKey {
-		t.Errorf("result key %q, sent %q", got.IdempotencyKey, sentKey)
-	}
+	require.NoError(t, err)
+	require.NoError(t, idempotency.Validate(sentKey), "generated key %q", sentKey)
+	assert.Equal(t, sentKey, got.IdempotencyKey, "result key")
 }
 
 func TestGetRequest(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/api/v1/requests/{id}", func(w http.ResponseWriter, r *http.Request) {
 		checkRequest(t, r, http.MethodGet, nil)
-		if got := r.PathValue("id"); got != documentedRequest.ID {
-			t.Errorf("id = %q", got)
-		}
+		assert.Equal(t, documentedRequest.ID, r.PathValue("id"), "id")
 		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
 	got, err := c.GetRequest(context.Background(), documentedRequest.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(documentedRequest, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, cmp.Diff(documentedRequest, got), "(-want +got)")
 }
 
 func TestGetRequestEscapesID(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if got, want := r.URL.EscapedPath(), "/api/v1/requests/a%2Fb%3Fc"; got != want {
-			t.Errorf("path = %q, want %q", got, want)
-		}
+		assert.Equal(t, "/api/v1/requests/a%2Fb%3Fc", r.URL.EscapedPath(), "path")
 		apitest.ServeFixture(t, w, http.StatusOK, "request_object.json")
 	})
-	if _, err := c.GetRequest(context.Background(), "a/b?c"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.GetRequest(context.Background(), "a/b?c")
+	require.NoError(t, err)
 	for _, id := range []string{"", ".", ".."} {
 		var ve *paykit.ValidationError
-		if _, err := c.GetRequest(context.Background(), id); !errors.As(err, &ve) || ve.Field != "request_id" {
-			t.Errorf("GetRequest(%q) err = %v, want ValidationError on request_id", id, err)
+		_, err := c.GetRequest(context.Background(), id)
+		if assert.ErrorAs(t, err, &ve, "GetRequest(%q)", id) {
+			assert.Equal(t, "request_id", ve.Field, "GetRequest(%q): ValidationError field", id)
 		}
 	}
 }
@@ -270,15 +221,10 @@ func TestCancelRequest(t *testing.T) {
 		_, _ = w.Write(b)
 	})
 	got, err := c.CancelRequest(context.Background(), documentedRequest.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != jopay.StatusCancelled || !got.Status.IsTerminal() {
-		t.Errorf("status = %q", got.Status)
-	}
-	if calls != 2 {
-		t.Errorf("calls = %d, want 2 (one retry)", calls)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, jopay.StatusCancelled, got.Status, "status")
+	assert.True(t, got.Status.IsTerminal(), "status = %q", got.Status)
+	assert.Equal(t, 2, calls, "calls (one retry)")
 }
 
 func TestListRequestsPageQuery(t *testing.T) {
@@ -289,9 +235,7 @@ func TestListRequestsPageQuery(t *testing.T) {
 			"merchant_id": {"m1"}, "status": {"opened"}, "proof_status": {"verified"},
 			"since": {"2026-05-01T00:00:00Z"}, "until": {"2026-05-02T00:00:00.5Z"}, "limit": {"100"}, "cursor": {"c1"},
 		}
-		if diff := cmp.Diff(want, map[string][]string(r.URL.Query())); diff != "" {
-			t.Errorf("query (-want +got):\n%s", diff)
-		}
+		assert.Empty(t, cmp.Diff(want, map[string][]string(r.URL.Query())), "query (-want +got)")
 		apitest.ServeFixture(t, w, http.StatusOK, "request_list_page.json")
 	})
 	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{
@@ -299,15 +243,12 @@ func TestListRequestsPageQuery(t *testing.T) {
 		Since: time.Date(2026, 5, 1, 2, 0, 0, 0, time.FixedZone("CEST", 2*3600)),
 		Until: time.Date(2026, 5, 2, 0, 0, 0, 5e8, time.UTC), Limit: 100, Cursor: "c1",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Data) != 2 || page.HasMore || page.NextCursor != "" {
-		t.Fatalf("page = %+v", page)
-	}
-	if page.Data[1].Amount.FiatInt != 1999 || page.Data[1].Metadata["order_id"] != "A-1002" {
-		t.Errorf("second = %+v", page.Data[1])
-	}
+	require.NoError(t, err)
+	require.Len(t, page.Data, 2, "page = %+v", page)
+	require.False(t, page.HasMore, "page = %+v", page)
+	require.Empty(t, page.NextCursor, "page = %+v", page)
+	assert.Equal(t, int64(1999), page.Data[1].Amount.FiatInt, "second = %+v", page.Data[1])
+	assert.Equal(t, "A-1002", page.Data[1].Metadata["order_id"], "second = %+v", page.Data[1])
 }
 
 func TestCreateMerchant(t *testing.T) {
@@ -322,14 +263,10 @@ func TestCreateMerchant(t *testing.T) {
 	got, err := c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{
 		Email: "owner@tea.example", BusinessName: "Tea House", Country: "de", DisplayCurrency: "eur", AccountType: "business",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopay.Merchant{ID: "3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812", OnboardingStatus: jopay.OnboardingIncomplete,
 		OnboardingURL: "https://jopay.app/onboarding/3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "(-want +got)")
 }
 
 func TestMerchantsListAndGet(t *testing.T) {
@@ -340,26 +277,19 @@ func TestMerchantsListAndGet(t *testing.T) {
 	})
 	mux.HandleFunc("GET /api/v1/merchants/{id}", func(w http.ResponseWriter, r *http.Request) {
 		checkRequest(t, r, http.MethodGet, nil)
-		if r.PathValue("id") != "3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812" {
-			t.Errorf("id = %q", r.PathValue("id"))
-		}
+		assert.Equal(t, "3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812", r.PathValue("id"), "id")
 		apitest.ServeFixture(t, w, http.StatusOK, "merchant_created.json")
 	})
 	list, err := c.ListMerchants(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []*jopay.Merchant{
 		{ID: "b4d5c6e7-1f20-4a3b-8c4d-5e6f70819203", DisplayName: "Fake Coffee", Country: "US", OnboardingStatus: "complete"},
 		{ID: "3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812", BusinessName: "Tea House", OnboardingStatus: "incomplete"},
 	}
-	if diff := cmp.Diff(want, list); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, list), "(-want +got)")
 	m, err := c.GetMerchant(context.Background(), "3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70812")
-	if err != nil || m.OnboardingStatus != "incomplete" {
-		t.Fatalf("GetMerchant = %+v, %v", m, err)
-	}
+	require.NoError(t, err, "GetMerchant = %+v", m)
+	require.Equal(t, "incomplete", m.OnboardingStatus, "GetMerchant = %+v, %v", m, err)
 }
 
 // TestNoSecretInErrorsOrLogs drives failures through every path that formats an error or a
@@ -384,21 +314,12 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		errs = append(errs, err)
 	}
 	for _, err := range errs {
-		if err == nil {
-			t.Fatal("want an error")
-		}
+		require.Error(t, err, "want an error")
 		var apiErr *paykit.Error
-		if !errors.As(err, &apiErr) {
-			t.Fatalf("err %v is not *paykit.Error", err)
-		}
-		if strings.Contains(err.Error(), testKey) || bytes.Contains(apiErr.Body, []byte(testKey)) {
-			t.Errorf("key leaked in error: %v / %s", err, apiErr.Body)
-		}
+		require.ErrorAs(t, err, &apiErr)
+		assert.NotContains(t, err.Error(), testKey, "key leaked in error: %v / %s", err, apiErr.Body)
+		assert.False(t, bytes.Contains(apiErr.Body, []byte(testKey)), "key leaked in error: %v / %s", err, apiErr.Body)
 	}
-	if strings.Contains(logs.String(), testKey) {
-		t.Errorf("key leaked in logs:\n%s", logs.String())
-	}
-	if !strings.Contains(logs.String(), "/requests") {
-		t.Errorf("expected attempt logs, got:\n%s", logs.String())
-	}
+	assert.NotContains(t, logs.String(), testKey, "key leaked in logs")
+	assert.Contains(t, logs.String(), "/requests", "expected attempt logs")
 }

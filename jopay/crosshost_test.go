@@ -1,13 +1,15 @@
 package jopay_test
 
 import (
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopay"
@@ -29,14 +31,12 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 				defer other.Close()
 				home := httptest.NewServer(http.RedirectHandler(other.URL+"/collect", status))
 				defer home.Close()
-				opts := []jopay.Option{jopay.WithBaseURL(home.URL + "/api/v1"), jopay.WithMaxRetries(1), jopay.WithRetryWait(time.Millisecond, time.Millisecond)}
+				opts := []jopay.Option{jopay.WithBaseURL(home.URL + "/api/v1"), jopay.WithMaxRetries(1), jopay.WithRetryWait(time.Millisecond, time.Millisecond), jopay.WithRateLimiter(nil)}
 				if callerClient {
 					opts = append(opts, jopay.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 				}
 				c, err := jopay.NewClient(key, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				calls := map[string]func() error{
 					"GetRequest":    func() error { _, err := c.GetRequest(t.Context(), "req_1"); return err },
 					"CancelRequest": func() error { _, err := c.CancelRequest(t.Context(), "req_1"); return err },
@@ -45,16 +45,13 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 				for call, fn := range calls {
 					err := fn()
 					var apiErr *paykit.Error
-					if !errors.As(err, &apiErr) || apiErr.Status != status || !strings.Contains(err.Error(), "redirect to another host refused") {
-						t.Errorf("%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
-					}
-					if err != nil && strings.Contains(err.Error(), key) {
-						t.Errorf("%s: error carries the key: %v", call, err)
+					if assert.ErrorAs(t, err, &apiErr, "%s: want the refused redirect as a *paykit.Error", call) {
+						assert.Equal(t, status, apiErr.Status, "%s: status", call)
+						assert.ErrorContains(t, err, "redirect to another host refused", call)
+						assert.NotContains(t, err.Error(), key, "%s: error carries the key", call)
 					}
 				}
-				if n := reached.Load(); n != 0 {
-					t.Fatalf("the other host received %d requests", n)
-				}
+				require.Zero(t, reached.Load(), "the other host received")
 			})
 		}
 	}

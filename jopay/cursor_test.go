@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/jopay"
 )
 
@@ -17,24 +20,20 @@ func TestParseCursorRefusesWhatCannotRoundTrip(t *testing.T) {
 		"-62167219201",         // one second before 0000-01-01T00:00:00Z
 		"99999999999999999999", // does not fit any time
 	} {
-		if c, err := jopay.ParseCursor(s); err == nil {
-			t.Errorf("ParseCursor(%q) = %+v, want an error", s, c)
-		}
+		c, err := jopay.ParseCursor(s)
+		assert.Error(t, err, "ParseCursor(%q) = %+v, want an error", s, c)
 	}
 	for _, s := range []string{"-62167219200", "0", "1700000000.25"} {
 		c, err := jopay.ParseCursor(s)
-		if err != nil {
-			t.Fatalf("ParseCursor(%q): %v", s, err)
-		}
+		require.NoError(t, err, "ParseCursor(%q)", s)
 		assertRoundTrip(t, c)
 	}
 }
 
 func TestCursorMarshalOutOfRange(t *testing.T) {
 	c := jopay.Cursor{Since: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	if b, err := c.MarshalText(); err == nil {
-		t.Fatalf("MarshalText = %q, want an error", b)
-	}
+	b, err := c.MarshalText()
+	require.Error(t, err, "MarshalText = %q, want an error", b)
 }
 
 // assertRoundTrip checks Cursor → String → ParseCursor → the same cursor.
@@ -42,12 +41,9 @@ func assertRoundTrip(t *testing.T, c jopay.Cursor) {
 	t.Helper()
 	text := c.String()
 	back, err := jopay.ParseCursor(text)
-	if err != nil {
-		t.Fatalf("ParseCursor(%q) of %+v's own String(): %v", text, c, err)
-	}
-	if !back.Since.Equal(c.Since) || !slices.Equal(back.SeenIDs, c.SeenIDs) {
-		t.Fatalf("round trip of %+v through %q = %+v", c, text, back)
-	}
+	require.NoError(t, err, "ParseCursor(%q) of %+v's own String()", text, c)
+	require.True(t, back.Since.Equal(c.Since), "round trip of %+v through %q = %+v", c, text, back)
+	require.True(t, slices.Equal(back.SeenIDs, c.SeenIDs), "round trip of %+v through %q = %+v", c, text, back)
 }
 
 // FuzzCursorRoundTrip: whatever ParseCursor accepts, its String() parses back to the same

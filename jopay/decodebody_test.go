@@ -2,9 +2,12 @@ package jopay_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopay"
@@ -30,17 +33,15 @@ func TestUndecodableAnswers(t *testing.T) {
 	})
 	ctx := context.Background()
 	for id := range bodies {
-		if _, err := c.GetRequest(ctx, id); !errors.Is(err, paykit.ErrInvalidResponse) {
-			t.Errorf("GetRequest %s: err = %v, want ErrInvalidResponse", id, err)
-		}
-		if _, err := c.ListRequestsPage(ctx, jopay.ListRequestsParams{MerchantID: id}); !errors.Is(err, paykit.ErrInvalidResponse) {
-			t.Errorf("ListRequestsPage %s: err = %v, want ErrInvalidResponse", id, err)
-		}
+		_, err := c.GetRequest(ctx, id)
+		assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "GetRequest %s", id)
+		_, err = c.ListRequestsPage(ctx, jopay.ListRequestsParams{MerchantID: id})
+		assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "ListRequestsPage %s", id)
 	}
 	// Whitespace around the value is fine, as it is for json.Unmarshal.
 	bodies["spaced"] = " \n{\"ok\":true,\"request_id\":\"x\",\"metadata\":{ \"a\" : \"b\" }}\n "
 	r, err := c.GetRequest(ctx, "spaced")
-	if err != nil || r.ID != "x" || r.Metadata["a"] != "b" {
-		t.Errorf("spaced: %+v, %v", r, err)
-	}
+	require.NoError(t, err, "spaced")
+	assert.Equal(t, "x", r.ID, "spaced: %+v", r)
+	assert.Equal(t, "b", r.Metadata["a"], "spaced: %+v", r)
 }

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/webhook"
@@ -50,18 +51,12 @@ func TestParseEvent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := jopay.ParseEvent([]byte(tc.payload))
 			if tc.want == nil {
-				if !errors.Is(err, webhook.ErrInvalidPayload) {
-					t.Fatalf("err = %v, want ErrInvalidPayload", err)
-				}
+				require.ErrorIs(t, err, webhook.ErrInvalidPayload)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			tc.want.Raw = []byte(tc.payload)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
+			assert.Empty(t, cmp.Diff(tc.want, got), "(-want +got)")
 		})
 	}
 }
@@ -79,9 +74,7 @@ func TestIsPaid(t *testing.T) {
 		{"payment.other", jopay.ProofStatusVerified, false},
 	} {
 		e := &jopay.Event{Type: tc.typ, ProofStatus: tc.proof}
-		if got := e.IsPaid(); got != tc.want {
-			t.Errorf("%s/%s: IsPaid = %v", tc.typ, tc.proof, got)
-		}
+		assert.Equal(t, tc.want, e.IsPaid(), "%s/%s: IsPaid", tc.typ, tc.proof)
 	}
 }
 
@@ -89,43 +82,25 @@ func TestDedupeKey(t *testing.T) {
 	a := &jopay.Event{Type: jopay.EventProofVerified, DeliveryID: "d1", RequestID: "r1", TxHash: "0x1"}
 	redelivered := *a
 	redelivered.DeliveryID = "d2" // unique per attempt
-	if jopay.DedupeKey(a) != jopay.DedupeKey(&redelivered) {
-		t.Error("a redelivery with a new delivery_id must dedupe")
-	}
+	assert.Equal(t, jopay.DedupeKey(a), jopay.DedupeKey(&redelivered), "a redelivery with a new delivery_id must dedupe")
 	attached := *a
 	attached.Type = jopay.EventProofAttached
-	if jopay.DedupeKey(a) == jopay.DedupeKey(&attached) {
-		t.Error("attached and verified are different events")
-	}
+	assert.NotEqual(t, jopay.DedupeKey(a), jopay.DedupeKey(&attached), "attached and verified are different events")
 	secondProof := attached
 	secondProof.TxHash = "0x2"
-	if jopay.DedupeKey(&attached) == jopay.DedupeKey(&secondProof) {
-		t.Error("a different proof after a mismatch must not be deduped")
-	}
-	if got := jopay.DedupeKey(&jopay.Event{Type: "x", DeliveryID: "d9"}); got != "jopay:delivery:d9" {
-		t.Errorf("fallback = %q", got)
-	}
-	if got := jopay.DedupeKey(&jopay.Event{Type: "x"}); got != "" {
-		t.Errorf("no ids, no body = %q", got)
-	}
+	assert.NotEqual(t, jopay.DedupeKey(&attached), jopay.DedupeKey(&secondProof), "a different proof after a mismatch must not be deduped")
+	assert.Equal(t, "jopay:delivery:d9", jopay.DedupeKey(&jopay.Event{Type: "x", DeliveryID: "d9"}), "fallback")
+	assert.Empty(t, jopay.DedupeKey(&jopay.Event{Type: "x"}), "no ids, no body")
 	// Without ids, the signed body itself is the key: the same bytes always dedupe.
 	noIDs := []byte(`{"event":"payment.proof_attached","proof_status":"pending"}`)
 	e, err := jopay.ParseEvent(noIDs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sum := sha256.Sum256(noIDs)
-	if got := jopay.DedupeKey(e); got != "jopay:sha256:"+hex.EncodeToString(sum[:]) {
-		t.Errorf("no ids = %q", got)
-	}
+	assert.Equal(t, "jopay:sha256:"+hex.EncodeToString(sum[:]), jopay.DedupeKey(e), "no ids")
 	// Components are escaped, so a colon in an id cannot make two events share a key.
 	colon := jopay.DedupeKey(&jopay.Event{Type: "b:c", RequestID: "a"})
-	if other := jopay.DedupeKey(&jopay.Event{Type: "c", RequestID: "a:b"}); colon == other {
-		t.Errorf("keys collide: %q", colon)
-	}
-	if colon != "jopay:a:b%3Ac:" {
-		t.Errorf("escaped key = %q", colon)
-	}
+	assert.NotEqual(t, colon, jopay.DedupeKey(&jopay.Event{Type: "c", RequestID: "a:b"}), "keys collide")
+	assert.Equal(t, "jopay:a:b%3Ac:", colon, "escaped key")
 }
 
 func TestChargeClassification(t *testing.T) {
@@ -146,18 +121,13 @@ func TestChargeClassification(t *testing.T) {
 	for _, tc := range cases {
 		e := &jopay.Event{Type: jopay.EventProofVerified, Metadata: tc.md}
 		id, ok := e.SubscriptionID()
-		if ok != tc.recurring || id != tc.key {
-			t.Errorf("%v: SubscriptionID = %q, %v; want %q, %v", tc.md, id, ok, tc.key, tc.recurring)
-		}
+		assert.Equal(t, tc.recurring, ok, "%v: SubscriptionID ok", tc.md)
+		assert.Equal(t, tc.key, id, "%v: SubscriptionID", tc.md)
 		r := &jopay.PaymentRequest{Metadata: tc.md}
-		if r.Charge() != e.Charge() {
-			t.Errorf("request and event classify differently")
-		}
+		assert.Equal(t, e.Charge(), r.Charge(), "request and event classify differently")
 	}
 	c := jopay.ChargeOf(map[string]string{"subscription_id": "SUB-8821", "billing_cycle": "monthly", "order_id": "O-1"})
-	if c != (jopay.Charge{Recurring: true, SubscriptionID: "SUB-8821", BillingCycle: "monthly", OrderID: "O-1"}) {
-		t.Errorf("ChargeOf = %+v", c)
-	}
+	assert.Equal(t, jopay.Charge{Recurring: true, SubscriptionID: "SUB-8821", BillingCycle: "monthly", OrderID: "O-1"}, c, "ChargeOf")
 }
 
 // FuzzParseEvent: ParseEvent never panics; an accepted payload has an event name, keeps the
@@ -177,21 +147,14 @@ func FuzzParseEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		e, err := jopay.ParseEvent(payload)
 		if err != nil {
-			if !errors.Is(err, webhook.ErrInvalidPayload) {
-				t.Fatalf("error %v does not wrap ErrInvalidPayload", err)
-			}
+			require.ErrorIs(t, err, webhook.ErrInvalidPayload)
 			return
 		}
-		if e.Type == "" {
-			t.Fatal("accepted an event without a name")
-		}
-		if !bytes.Equal(e.Raw, payload) {
-			t.Fatal("Raw differs from the payload")
-		}
+		require.NotEmpty(t, e.Type, "accepted an event without a name")
+		require.True(t, bytes.Equal(e.Raw, payload), "Raw differs from the payload")
 		again, err := jopay.ParseEvent(payload)
-		if err != nil || !cmp.Equal(e, again) {
-			t.Fatalf("second parse differs: %v", err)
-		}
+		require.NoError(t, err, "second parse differs")
+		require.True(t, cmp.Equal(e, again), "second parse differs: %v", err)
 		_ = jopay.DedupeKey(e)
 		_ = e.Charge()
 	})

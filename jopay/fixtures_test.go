@@ -2,13 +2,14 @@ package jopay_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -24,9 +25,7 @@ func TestFixtureTolerantDecoding(t *testing.T) {
 		apitest.ServeFixture(t, w, http.StatusOK, "request_object_variant.json")
 	})
 	got, err := c.GetRequest(context.Background(), "req_01HZX3K9")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopay.PaymentRequest{
 		ID: "req_01HZX3K9", Status: jopay.StatusOpened, ProofStatus: jopay.ProofStatusAttached,
 		PayPageURL: "https://pay.jopay.app/req_01HZX3K9",
@@ -36,9 +35,7 @@ func TestFixtureTolerantDecoding(t *testing.T) {
 		MerchantID: "48213", PaymentMode: jopay.PaymentModeInvoice, CustomerName: "Acme GmbH",
 		Metadata: map[string]string{"invoice_number": "42", "paid": "true"},
 	}
-	if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(0)); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got, cmpopts.EquateApproxTime(0)), "(-want +got)")
 }
 
 // TestFixtureErrors replays the documented error envelopes through each call.
@@ -71,30 +68,17 @@ func TestFixtureErrors(t *testing.T) {
 			})
 			_, err := c.CreateRequest(context.Background(), jopay.CreateRequestParams{MerchantID: "m1", FiatAmountInt: 100})
 			var ce *jopay.CreateError
-			if !errors.As(err, &ce) || len(ce.IdempotencyKey) < 32 {
-				t.Fatalf("err = %v, want *CreateError with the key", err)
-			}
+			require.ErrorAs(t, err, &ce)
+			require.GreaterOrEqual(t, len(ce.IdempotencyKey), 32, "err = %v, want *CreateError with the key", err)
 			var apiErr *paykit.Error
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("err = %v, want *paykit.Error", err)
-			}
-			if diff := cmp.Diff(tc.want, apiErr, cmpopts.IgnoreFields(paykit.Error{}, "Body")); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-			if string(apiErr.Body) != string(apitest.Fixture(t, tc.fixture)) {
-				t.Errorf("Body = %s", apiErr.Body)
-			}
+			require.ErrorAs(t, err, &apiErr)
+			assert.Empty(t, cmp.Diff(tc.want, apiErr, cmpopts.IgnoreFields(paykit.Error{}, "Body")), "(-want +got)")
+			assert.Equal(t, string(apitest.Fixture(t, tc.fixture)), string(apiErr.Body), "Body")
 			if tc.detail != nil {
-				if got := tc.detail(err); got != tc.wantDetail {
-					t.Errorf("detail = %q, want %q", got, tc.wantDetail)
-				}
+				assert.Equal(t, tc.wantDetail, tc.detail(err), "detail")
 			}
-			if calls != 1 {
-				t.Errorf("calls = %d, want 1 (4xx and long Retry-After are not retried)", calls)
-			}
-			if !paykit.IsCode(err, tc.want.Code) {
-				t.Errorf("IsCode(%q) false", tc.want.Code)
-			}
+			assert.Equal(t, 1, calls, "calls (4xx and long Retry-After are not retried)")
+			assert.True(t, paykit.IsCode(err, tc.want.Code), "IsCode(%q) false", tc.want.Code)
 		})
 	}
 }
@@ -106,9 +90,7 @@ func TestOKFalseIn2xx(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":false,"error":"not_found"}`))
 	})
 	_, err := c.GetRequest(context.Background(), "x")
-	if !paykit.IsCode(err, jopay.CodeNotFound) {
-		t.Fatalf("err = %v", err)
-	}
+	require.True(t, paykit.IsCode(err, jopay.CodeNotFound), "err = %v", err)
 }
 
 func TestInvalidResponse(t *testing.T) {
@@ -122,18 +104,15 @@ func TestInvalidResponse(t *testing.T) {
 		}
 	})
 	for _, id := range []string{"noid", "badamount"} {
-		if _, err := c.GetRequest(context.Background(), id); !errors.Is(err, paykit.ErrInvalidResponse) {
-			t.Errorf("%s: err = %v, want ErrInvalidResponse", id, err)
-		}
+		_, err := c.GetRequest(context.Background(), id)
+		assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "%s", id)
 	}
 }
 
 // TestFixtureWebhooks parses the documented webhook payloads.
 func TestFixtureWebhooks(t *testing.T) {
 	verified, err := jopay.ParseEvent(apitest.Fixture(t, "webhook_proof_verified.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopay.Event{
 		Type: jopay.EventProofVerified, DeliveryID: "4f1c2a9e-0b7d-4c3e-9a51-2d8e6f0a7b13",
 		PartnerID: "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f", RequestID: "7b2e9c1a-4d3f-4e8b-9a6c-1f2e3d4c5b6a",
@@ -142,19 +121,15 @@ func TestFixtureWebhooks(t *testing.T) {
 		PayerAddress: "0x8a1b2c3d4e5f60718293a4b5c6d7e8f901234567", Timestamp: time.Date(2026, 5, 2, 9, 15, 0, 0, time.UTC),
 		Metadata: map[string]string{"order_id": "A-1001"},
 	}
-	if diff := cmp.Diff(want, verified, cmpopts.IgnoreFields(jopay.Event{}, "Raw")); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if !verified.IsPaid() || verified.OrderID() != "A-1001" {
-		t.Errorf("IsPaid/OrderID wrong")
-	}
+	assert.Empty(t, cmp.Diff(want, verified, cmpopts.IgnoreFields(jopay.Event{}, "Raw")), "(-want +got)")
+	assert.True(t, verified.IsPaid(), "IsPaid/OrderID wrong")
+	assert.Equal(t, "A-1001", verified.OrderID(), "IsPaid/OrderID wrong")
 	attached, err := jopay.ParseEvent(apitest.Fixture(t, "webhook_proof_attached.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if attached.IsPaid() || attached.PayerAddress != "" || attached.Metadata != nil || attached.DeliveryID != "del_7Hq2" {
-		t.Errorf("attached = %+v", attached)
-	}
+	require.NoError(t, err)
+	assert.False(t, attached.IsPaid(), "attached = %+v", attached)
+	assert.Empty(t, attached.PayerAddress, "attached = %+v", attached)
+	assert.Nil(t, attached.Metadata, "attached = %+v", attached)
+	assert.Equal(t, "del_7Hq2", attached.DeliveryID, "attached = %+v", attached)
 }
 
 // TestListPageMixedShapes: one row in the documented shape and one in the variant shape on the
@@ -167,18 +142,14 @@ func TestListPageMixedShapes(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true,"has_more":false,"next_cursor":null,"requests":[` + string(doc) + `,` + string(variant) + `]}`))
 	})
 	page, err := c.ListRequestsPage(context.Background(), jopay.ListRequestsParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Data) != 2 {
-		t.Fatalf("%d requests", len(page.Data))
-	}
-	if diff := cmp.Diff(documentedRequest, page.Data[0]); diff != "" {
-		t.Errorf("documented row (-want +got):\n%s", diff)
-	}
-	if got := page.Data[1]; got.ID != "req_01HZX3K9" || got.MerchantID != "48213" || got.Amount.USDCMicro != 1_250_000_000 || got.Status != jopay.StatusOpened {
-		t.Errorf("variant row = %+v", got)
-	}
+	require.NoError(t, err)
+	require.Len(t, page.Data, 2, "requests")
+	assert.Empty(t, cmp.Diff(documentedRequest, page.Data[0]), "documented row (-want +got)")
+	got := page.Data[1]
+	assert.Equal(t, "req_01HZX3K9", got.ID, "variant row = %+v", got)
+	assert.Equal(t, "48213", got.MerchantID, "variant row = %+v", got)
+	assert.Equal(t, int64(1_250_000_000), got.Amount.USDCMicro, "variant row = %+v", got)
+	assert.Equal(t, jopay.StatusOpened, got.Status, "variant row = %+v", got)
 }
 
 // TestWrappedRequestObject: {"ok":true,"request":{…}} decodes like the flat object.
@@ -188,10 +159,6 @@ func TestWrappedRequestObject(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true,"request":` + string(apitest.Fixture(t, "request_object.json")) + `}`))
 	})
 	got, err := c.GetRequest(context.Background(), documentedRequest.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(documentedRequest, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, cmp.Diff(documentedRequest, got), "(-want +got)")
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
@@ -60,12 +62,8 @@ func TestListBoundaryTable(t *testing.T) {
 					p := jopay.ListRequestsParams{Limit: 4}
 
 					got, err := collect(t, c.ListRequests(context.Background(), p))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if diff := cmp.Diff(want, got); diff != "" {
-						t.Fatalf("one run (-want +got):\n%s", diff)
-					}
+					require.NoError(t, err)
+					require.Empty(t, cmp.Diff(want, got), "one run (-want +got)")
 
 					// Stop after k rows, store the cursor as text, resume: the two runs together
 					// yield every row once, whichever side of a tie the stop fell on.
@@ -73,20 +71,14 @@ func TestListBoundaryTable(t *testing.T) {
 						it := c.ListRequestsFrom(p, jopay.Cursor{})
 						var first []string
 						for r, err := range it.All(context.Background()) {
-							if err != nil {
-								t.Fatal(err)
-							}
+							require.NoError(t, err)
 							if first = append(first, r.ID); len(first) == k {
 								break
 							}
 						}
 						rest, err := collect(t, c.ListRequestsFrom(p, mustCursor(t, it.Cursor().String())).All(context.Background()))
-						if err != nil {
-							t.Fatalf("resume after %d: %v", k, err)
-						}
-						if diff := cmp.Diff(want, append(first, rest...)); diff != "" {
-							t.Fatalf("stopped after %d, resumed from %q (-want +got):\n%s", k, it.Cursor(), diff)
-						}
+						require.NoError(t, err, "resume after %d", k)
+						require.Empty(t, cmp.Diff(want, append(first, rest...)), "stopped after %d, resumed from %q (-want +got)", k, it.Cursor())
 					}
 				})
 			}
@@ -118,12 +110,8 @@ func TestListServerCursorPageWithOlderRow(t *testing.T) {
 	})
 	var got []string
 	for r, err := range c.ListRequests(context.Background(), jopay.ListRequestsParams{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, r.ID)
 	}
-	if diff := cmp.Diff([]string{"req_new", "req_late"}, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{"req_new", "req_late"}, got), "(-want +got)")
 }

@@ -2,7 +2,6 @@ package jopay_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/paykit-go/paykit"
 	"iter"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
@@ -54,12 +55,8 @@ func collect(t *testing.T, seq iter.Seq2[*jopay.PaymentRequest, error]) ([]strin
 		if err != nil {
 			return ids, err
 		}
-		if seen[r.ID] {
-			t.Fatalf("request %s yielded twice", r.ID)
-		}
-		if r.CreatedAt.Before(last) {
-			t.Fatalf("request %s out of order", r.ID)
-		}
+		require.False(t, seen[r.ID], "request %s yielded twice", r.ID)
+		require.False(t, r.CreatedAt.Before(last), "request %s out of order", r.ID)
 		seen[r.ID], last = true, r.CreatedAt
 		ids = append(ids, r.ID)
 	}
@@ -71,9 +68,7 @@ func sameSet(t *testing.T, want, got []string) {
 	w, g := slices.Clone(want), slices.Clone(got)
 	slices.Sort(w)
 	slices.Sort(g)
-	if diff := cmp.Diff(w, g); diff != "" {
-		t.Errorf("ids differ (-want +got): %d want, %d got\n%s", len(w), len(g), diff)
-	}
+	assert.Empty(t, cmp.Diff(w, g), "ids differ (-want +got): %d want, %d got", len(w), len(g))
 }
 
 // TestListTiesAcrossPages: 250 verified requests in groups of 7 sharing a created_at, pages of
@@ -98,25 +93,18 @@ func TestListTiesAcrossPages(t *testing.T) {
 			want := seedTies(srv, 250, 7, t0)
 			c, _ := srv.NewClient()
 			got, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(want, got), "(-want +got)")
 			usedCursor := false
 			for _, call := range srv.Calls() {
 				q, _ := url.ParseQuery(call.RawQuery)
 				// The limit may be raised to 100 once when a page cannot move (an inclusive
 				// server truncating since to ms returns the previous tie group again).
-				if q.Get("proof_status") != "verified" || q.Get("limit") != "10" && q.Get("limit") != "100" {
-					t.Errorf("query %s lost its filters", call.RawQuery)
-				}
+				assert.Equal(t, "verified", q.Get("proof_status"), "query %s lost its filters", call.RawQuery)
+				assert.Contains(t, []string{"10", "100"}, q.Get("limit"), "query %s lost its filters", call.RawQuery)
 				usedCursor = usedCursor || q.Get("cursor") != ""
 			}
-			if usedCursor != strings.Contains(v.name, "cursor") {
-				t.Errorf("cursor used = %v", usedCursor)
-			}
+			assert.Equal(t, strings.Contains(v.name, "cursor"), usedCursor, "cursor used")
 		})
 	}
 }
@@ -140,18 +128,10 @@ func TestListStuckPage(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("iterator did not stop")
 	}
-	if !errors.Is(err, paykit.ErrPaginationStuck) {
-		t.Fatalf("err = %v, want paykit.ErrPaginationStuck", err)
-	}
-	if len(got) != 100 {
-		t.Errorf("yielded %d before stopping, want 100", len(got))
-	}
-	if !strings.Contains(err.Error(), "2026-05-02T09:00:00Z") {
-		t.Errorf("error should name the timestamp: %v", err)
-	}
-	if n := len(srv.Calls()); n > 4 {
-		t.Errorf("%d calls; the iterator should give up after raising the limit once", n)
-	}
+	require.ErrorIs(t, err, paykit.ErrPaginationStuck)
+	assert.Len(t, got, 100, "yielded")
+	assert.Contains(t, err.Error(), "2026-05-02T09:00:00Z", "error should name the timestamp: %v", err)
+	assert.LessOrEqual(t, len(srv.Calls()), 4, "calls; the iterator should give up after raising the limit once")
 }
 
 // TestListStuckPageRecoversWithBiggerPage: a tie group larger than Limit but within 100 is
@@ -163,9 +143,7 @@ func TestListStuckPageRecoversWithBiggerPage(t *testing.T) {
 	want = append(want, seedTies(srv, 5, 1, t0.Add(time.Second))...)
 	c, _ := srv.NewClient()
 	got, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sameSet(t, want, got)
 }
 
@@ -183,12 +161,8 @@ func TestListPicksUpRowsInsertedMidIteration(t *testing.T) {
 			var got []string
 			seen := map[string]bool{}
 			for r, err := range c.ListRequests(context.Background(), jopay.ListRequestsParams{ProofStatus: jopay.ProofStatusVerified, Limit: 10}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if seen[r.ID] {
-					t.Fatalf("duplicate %s", r.ID)
-				}
+				require.NoError(t, err)
+				require.False(t, seen[r.ID], "duplicate %s", r.ID)
 				seen[r.ID] = true
 				got = append(got, r.ID)
 				switch len(got) {
@@ -216,37 +190,27 @@ func TestListResumeFromCursor(t *testing.T) {
 	stored := ""
 	for _, stopAfter := range []int{13, 27, 1, 1000} {
 		var from jopay.Cursor
-		if err := from.UnmarshalText([]byte(stored)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, from.UnmarshalText([]byte(stored)))
 		it := c.ListRequestsFrom(p, from)
 		n := 0
 		for r, err := range it.All(context.Background()) {
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got = append(got, r.ID)
 			if n++; n == stopAfter {
 				break
 			}
 		}
 		b, err := it.Cursor().MarshalText()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		stored = string(b)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "(-want +got)")
 	// A later run with nothing new yields nothing and keeps the cursor.
 	it := c.ListRequestsFrom(p, mustCursor(t, stored))
-	if ids, err := collect(t, it.All(context.Background())); err != nil || len(ids) != 0 {
-		t.Fatalf("rerun yielded %v, %v", ids, err)
-	}
-	if it.Cursor().String() != stored {
-		t.Errorf("cursor moved: %s → %s", stored, it.Cursor())
-	}
+	ids, err := collect(t, it.All(context.Background()))
+	require.NoError(t, err, "rerun yielded %v", ids)
+	require.Empty(t, ids, "rerun yielded, %v", err)
+	assert.Equal(t, stored, it.Cursor().String(), "cursor moved")
 }
 
 // TestListContinueAfterBreak: ranging the same RequestIterator again continues mid-page.
@@ -260,9 +224,7 @@ func TestListContinueAfterBreak(t *testing.T) {
 	for len(got) < len(want)+1 {
 		before := len(got)
 		for r, err := range it.All(context.Background()) {
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got = append(got, r.ID)
 			break
 		}
@@ -270,9 +232,7 @@ func TestListContinueAfterBreak(t *testing.T) {
 			break
 		}
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "(-want +got)")
 }
 
 // TestListErrorThenRetry: a failed page ends the range with the error; ranging again retries
@@ -296,48 +256,36 @@ func TestListErrorThenRetry(t *testing.T) {
 			srv2.FailNext(1, http.StatusInternalServerError, 0)
 		}
 	}
-	if firstErr == nil {
-		t.Fatal("want the injected error")
-	}
+	require.Error(t, firstErr, "want the injected error")
 	rest, err := collect(t, it2.All(context.Background()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got2 = append(got2, rest...)
-	if diff := cmp.Diff(want2, got2); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want2, got2), "(-want +got)")
 }
 
 func mustCursor(t *testing.T, s string) jopay.Cursor {
 	t.Helper()
 	c, err := jopay.ParseCursor(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
 func TestCursorText(t *testing.T) {
 	c := jopay.Cursor{Since: time.Date(2026, 5, 2, 9, 0, 0, 123e6, time.FixedZone("X", 3600)), SeenIDs: []string{"a&b", "c=d"}}
 	text := c.String()
-	if want := "since=2026-05-02T08:00:00.123Z&seen=a%26b&seen=c%3Dd"; text != want {
-		t.Errorf("text = %q, want %q", text, want)
-	}
+	assert.Equal(t, "since=2026-05-02T08:00:00.123Z&seen=a%26b&seen=c%3Dd", text, "text")
 	back := mustCursor(t, text)
-	if !back.Since.Equal(c.Since) || !slices.Equal(back.SeenIDs, c.SeenIDs) {
-		t.Errorf("round trip = %+v", back)
-	}
-	if bare := mustCursor(t, "2026-05-02T09:00:00.5Z"); !bare.Since.Equal(t0.Add(500*time.Millisecond)) || bare.SeenIDs != nil {
-		t.Errorf("bare = %+v", bare)
-	}
-	if z := mustCursor(t, ""); !z.IsZero() || z.String() != "" {
-		t.Errorf("zero = %+v", z)
-	}
+	assert.True(t, back.Since.Equal(c.Since), "round trip = %+v", back)
+	assert.True(t, slices.Equal(back.SeenIDs, c.SeenIDs), "round trip = %+v", back)
+	bare := mustCursor(t, "2026-05-02T09:00:00.5Z")
+	assert.True(t, bare.Since.Equal(t0.Add(500*time.Millisecond)), "bare = %+v", bare)
+	assert.Nil(t, bare.SeenIDs, "bare = %+v", bare)
+	z := mustCursor(t, "")
+	assert.True(t, z.IsZero(), "zero = %+v", z)
+	assert.Empty(t, z.String(), "zero")
 	for _, bad := range []string{"since=yesterday", "seen=a", "%zz"} {
-		if _, err := jopay.ParseCursor(bad); err == nil {
-			t.Errorf("ParseCursor(%q) accepted", bad)
-		}
+		_, err := jopay.ParseCursor(bad)
+		assert.Error(t, err, "ParseCursor(%q) accepted", bad)
 	}
 }
 
@@ -350,9 +298,7 @@ func TestListUnorderedPage(t *testing.T) {
 			{"request_id":"b","created_at":"2026-05-02T09:00:01Z"},{"request_id":"a","created_at":"2026-05-02T09:00:00Z"}]}`))
 	})
 	_, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{}))
-	if !errors.Is(err, jopay.ErrUnorderedPage) {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorIs(t, err, jopay.ErrUnorderedPage)
 }
 
 // TestListRepeatedServerCursor: a server that hands back the cursor it was given would loop.
@@ -364,9 +310,9 @@ func TestListRepeatedServerCursor(t *testing.T) {
 		_, _ = fmt.Fprintf(w, `{"ok":true,"has_more":true,"next_cursor":"same","requests":[{"request_id":"r%d","created_at":"2026-05-02T09:00:0%dZ"}]}`, calls, calls)
 	})
 	ids, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{}))
-	if !errors.Is(err, paykit.ErrPaginationStuck) || len(ids) != 2 || calls != 2 {
-		t.Fatalf("ids %v, calls %d, err %v", ids, calls, err)
-	}
+	require.ErrorIs(t, err, paykit.ErrPaginationStuck, "ids %v, calls %d", ids, calls)
+	require.Len(t, ids, 2, "ids, calls %d, err %v", calls, err)
+	require.Equal(t, 2, calls, "ids %v, calls, err %v", ids, err)
 }
 
 // TestListEmptyPagesWithHasMore: has_more with nothing on the page and no cursor cannot move.
@@ -378,7 +324,6 @@ func TestListEmptyPagesWithHasMore(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true,"has_more":true,"requests":[]}`))
 	})
 	_, err := collect(t, c.ListRequests(context.Background(), jopay.ListRequestsParams{}))
-	if !errors.Is(err, paykit.ErrPaginationStuck) || calls > 3 {
-		t.Fatalf("calls %d, err %v", calls, err)
-	}
+	require.ErrorIs(t, err, paykit.ErrPaginationStuck, "calls %d", calls)
+	require.LessOrEqual(t, calls, 3, "calls, err %v", err)
 }

@@ -2,11 +2,14 @@ package jopay_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopay"
@@ -61,29 +64,23 @@ func TestIDPathSegments(t *testing.T) {
 	for _, m := range idMethods {
 		t.Run(m.name, func(t *testing.T) {
 			srv := newPathServer(t)
-			c, err := jopay.NewClient("jo_test_pathsegments", jopay.WithBaseURL(srv.URL+"/api/v1"), jopay.WithMaxRetries(0))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, err := jopay.NewClient("jo_test_pathsegments", jopay.WithBaseURL(srv.URL+"/api/v1"), jopay.WithMaxRetries(0), jopay.WithRateLimiter(nil))
+			require.NoError(t, err)
 			for _, id := range []string{"", ".", ".."} {
 				err := m.call(c, id)
 				var verr *paykit.ValidationError
-				if !errors.As(err, &verr) || verr.Field != m.field {
-					t.Errorf("id %q: got %v, want a *ValidationError for %s", id, err, m.field)
+				if assert.ErrorAs(t, err, &verr, "id %q: want a *ValidationError for %s", id, m.field) {
+					assert.Equal(t, m.field, verr.Field, "id %q: ValidationError field", id)
 				}
 			}
-			if got := srv.Paths(); len(got) != 0 {
-				t.Fatalf("refused ids still reached the server: %q", got)
-			}
+			require.Empty(t, srv.Paths(), "refused ids still reached the server")
 			// Anything else is one escaped segment.
-			if err := m.call(c, "a/b?c"); !paykit.IsStatus(err, http.StatusNotFound) {
-				t.Fatalf("id a/b?c: got %v, want the server's 404", err)
-			}
-			if err := m.call(c, "..."); !paykit.IsStatus(err, http.StatusNotFound) {
-				t.Fatalf("id ...: got %v, want the server's 404", err)
-			}
-			if got := srv.Paths(); len(got) != 2 || got[0] != m.path {
-				t.Errorf("sent %q, want %q first", got, m.path)
+			err = m.call(c, "a/b?c")
+			require.True(t, paykit.IsStatus(err, http.StatusNotFound), "id a/b?c: got %v, want the server's 404", err)
+			err = m.call(c, "...")
+			require.True(t, paykit.IsStatus(err, http.StatusNotFound), "id ...: got %v, want the server's 404", err)
+			if got := srv.Paths(); assert.Len(t, got, 2, "sent %q, want %q first", got, m.path) {
+				assert.Equal(t, m.path, got[0], "sent %q, want %q first", got, m.path)
 			}
 		})
 	}

@@ -3,10 +3,12 @@ package jopay_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
@@ -25,9 +27,7 @@ func createKeys(t *testing.T, srv *jopaytest.Server) []string {
 		var body struct {
 			Key string `json:"idempotency_key"`
 		}
-		if err := json.Unmarshal(c.Body, &body); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(c.Body, &body))
 		keys = append(keys, body.Key)
 	}
 	return keys
@@ -65,24 +65,17 @@ func TestCreateRetriedOnceCreated(t *testing.T) {
 				}
 				tc.inject(srv)
 				got, err := c.CreateRequest(context.Background(), p)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				all := srv.PaymentRequests()
-				if len(all) != 1 || all[0].ID != got.ID {
-					t.Fatalf("%d requests stored, want exactly the returned one", len(all))
-				}
+				require.Len(t, all, 1, "requests stored, want exactly the returned one")
+				require.Equal(t, got.ID, all[0].ID, "requests stored, want exactly the returned one")
 				keys := createKeys(t, srv)
-				if len(keys) != tc.attempts {
-					t.Fatalf("attempts = %d, want %d", len(keys), tc.attempts)
-				}
+				require.Len(t, keys, tc.attempts, "attempts")
 				for _, k := range keys {
-					if k != got.IdempotencyKey {
-						t.Errorf("attempt sent key %q, result reports %q", k, got.IdempotencyKey)
-					}
+					assert.Equal(t, got.IdempotencyKey, k, "attempt sent key %q, result reports %q", k, got.IdempotencyKey)
 				}
-				if keyed && got.IdempotencyKey != p.IdempotencyKey {
-					t.Errorf("caller's key not used")
+				if keyed {
+					assert.Equal(t, p.IdempotencyKey, got.IdempotencyKey, "caller's key not used")
 				}
 			})
 		}
@@ -96,15 +89,10 @@ func TestCreateRetryAfter(t *testing.T) {
 	c, _ := srv.NewClient()
 	srv.FailNext(1, http.StatusTooManyRequests, time.Second)
 	start := time.Now()
-	if _, err := c.CreateRequest(context.Background(), checkoutParams()); err != nil {
-		t.Fatal(err)
-	}
-	if waited := time.Since(start); waited < 900*time.Millisecond {
-		t.Errorf("retried after %v, want about 1s (Retry-After)", waited)
-	}
-	if n := len(createKeys(t, srv)); n != 2 {
-		t.Errorf("attempts = %d", n)
-	}
+	_, err := c.CreateRequest(context.Background(), checkoutParams())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "retried too early: want about 1s (Retry-After)")
+	assert.Equal(t, 2, len(createKeys(t, srv)), "attempts")
 }
 
 // TestCreateGiveUpThenResume: when every retry fails the caller gets the key and, re-sending
@@ -116,18 +104,14 @@ func TestCreateGiveUpThenResume(t *testing.T) {
 	srv.LoseResponseNext(3)
 	_, err := c.CreateRequest(context.Background(), checkoutParams())
 	var ce *jopay.CreateError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want *CreateError", err)
-	}
+	require.ErrorAs(t, err, &ce)
 	p := checkoutParams()
 	p.IdempotencyKey = ce.IdempotencyKey
 	got, err := c.CreateRequest(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if all := srv.PaymentRequests(); len(all) != 1 || all[0].ID != got.ID {
-		t.Fatalf("%d requests stored", len(all))
-	}
+	require.NoError(t, err)
+	all := srv.PaymentRequests()
+	require.Len(t, all, 1, "requests stored")
+	require.Equal(t, got.ID, all[0].ID, "requests stored")
 }
 
 func TestIdempotencyConflict(t *testing.T) {
@@ -137,18 +121,14 @@ func TestIdempotencyConflict(t *testing.T) {
 	p := checkoutParams()
 	p.IdempotencyKey = idempotency.Key("checkout", "A-1001")
 	first, err := c.CreateRequest(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	again, err := c.CreateRequest(context.Background(), p)
-	if err != nil || again.ID != first.ID {
-		t.Fatalf("replay = %v, %v; want the original %s", again, err, first.ID)
-	}
+	require.NoError(t, err, "replay = %v", again)
+	require.Equal(t, first.ID, again.ID, "replay = %v; want the original", again)
 	p.FiatAmountInt++
 	_, err = c.CreateRequest(context.Background(), p)
-	if !paykit.IsCode(err, jopay.CodeIdempotencyConflict) || !paykit.IsStatus(err, http.StatusConflict) {
-		t.Fatalf("err = %v, want 409 idempotency_conflict", err)
-	}
+	require.True(t, paykit.IsCode(err, jopay.CodeIdempotencyConflict), "err = %v, want 409 idempotency_conflict", err)
+	require.True(t, paykit.IsStatus(err, http.StatusConflict), "err = %v, want 409 idempotency_conflict", err)
 }
 
 // TestReadsRetried: GET and cancel are retried; an unkeyed write (create merchant) is not,
@@ -158,31 +138,22 @@ func TestReadsRetried(t *testing.T) {
 	defer srv.Close()
 	c, _ := srv.NewClient()
 	r, err := c.CreateRequest(context.Background(), checkoutParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.FailNext(2, http.StatusBadGateway, 0)
-	if _, err := c.GetRequest(context.Background(), r.ID); err != nil {
-		t.Fatalf("GetRequest after 2×502: %v", err)
-	}
+	_, err = c.GetRequest(context.Background(), r.ID)
+	require.NoError(t, err, "GetRequest after 2×502")
 	srv.LoseResponseNext(1)
 	got, err := c.CancelRequest(context.Background(), r.ID)
-	if err != nil || got.Status != jopay.StatusCancelled {
-		t.Fatalf("CancelRequest after a lost answer: %v, %v", got, err)
-	}
+	require.NoError(t, err, "CancelRequest after a lost answer: %v", got)
+	require.Equal(t, jopay.StatusCancelled, got.Status, "CancelRequest after a lost answer: %v, %v", got, err)
 
 	srv.LoseResponseNext(1)
 	_, err = c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{DisplayName: "Tea"})
-	if !errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Fatalf("err = %v, want ErrUnknownOutcome", err)
-	}
+	require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
 	srv.FailNext(1, http.StatusInternalServerError, 0)
 	_, err = c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{DisplayName: "Tea"})
-	if !errors.Is(err, paykit.ErrUnknownOutcome) || !paykit.IsStatus(err, 500) {
-		t.Fatalf("err = %v, want ErrUnknownOutcome wrapping the 500", err)
-	}
+	require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+	require.True(t, paykit.IsStatus(err, 500), "err = %v, want ErrUnknownOutcome wrapping the 500", err)
 	merchants, _ := c.ListMerchants(context.Background())
-	if len(merchants) != 2 { // the default one and the one whose answer was lost
-		t.Errorf("%d merchants", len(merchants))
-	}
+	assert.Len(t, merchants, 2, "merchants: the default one and the one whose answer was lost")
 }

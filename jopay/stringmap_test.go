@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"maps"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestStringMapMatchesEncodingJSON decodes objects of strings as encoding/json decodes them
@@ -16,29 +19,21 @@ func TestStringMapMatchesEncodingJSON(t *testing.T) {
 		"{\"é\":\"ü\xff\"}", `{"a":"line\nbreak\t\/"}`,
 	} {
 		var want map[string]string
-		if err := json.Unmarshal([]byte(in), &want); err != nil {
-			t.Fatalf("%s: %v", in, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(in), &want), "%s", in)
 		var got stringMap
-		if err := json.Unmarshal([]byte(in), &got); err != nil {
-			t.Errorf("%s: %v", in, err)
+		if !assert.NoError(t, json.Unmarshal([]byte(in), &got), in) {
 			continue
 		}
-		if !maps.Equal(map[string]string(got), want) || (got == nil) != (want == nil) {
-			t.Errorf("%s: got %#v, want %#v", in, got, want)
-		}
+		assert.True(t, maps.Equal(map[string]string(got), want), "%s: got %#v, want %#v", in, got, want)
+		assert.Equal(t, want == nil, got == nil, "%s: got %#v, want %#v (nil-ness)", in, got, want)
 	}
 	for _, in := range []string{`{"a":1}`, `{"a":true}`, `{"a":{"b":"c"}}`, `{"a":["b"]}`, `[]`, `"s"`, `3`} {
 		var got stringMap
-		if err := json.Unmarshal([]byte(in), &got); err == nil {
-			t.Errorf("%s: decoded as %#v, want an error", in, got)
-		}
+		assert.Error(t, json.Unmarshal([]byte(in), &got), "%s: decoded as %#v, want an error", in, got)
 	}
 	for _, in := range []string{`{"a":"b"`, `{"a" "b"}`, `{"a":"b",}`, `{"a":"b"}x`, `{a:"b"}`, "{\"a\":\"\x01\"}", `nul`} {
 		var got stringMap
-		if err := got.UnmarshalJSON([]byte(in)); err == nil {
-			t.Errorf("%s: decoded as %#v, want an error", in, got)
-		}
+		assert.Error(t, got.UnmarshalJSON([]byte(in)), "%s: decoded as %#v, want an error", in, got)
 	}
 }
 
@@ -46,16 +41,11 @@ func TestStringMapMatchesEncodingJSON(t *testing.T) {
 // the tolerant path.
 func TestFastRequestTolerantMetadata(t *testing.T) {
 	var w wireRequest
-	if err := w.DecodeBody([]byte(`{"request_id":"r1","metadata":{"a":"x","n":3,"z":null}}`)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, w.DecodeBody([]byte(`{"request_id":"r1","metadata":{"a":"x","n":3,"z":null}}`)))
 	r, err := w.result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := map[string]string{"a": "x", "n": "3"}; !maps.Equal(r.Metadata, want) {
-		t.Errorf("metadata %#v, want %#v", r.Metadata, want)
-	}
+	require.NoError(t, err)
+	want := map[string]string{"a": "x", "n": "3"}
+	assert.True(t, maps.Equal(r.Metadata, want), "metadata %#v, want %#v", r.Metadata, want)
 }
 
 // TestFastListReuse: a page decoded after another shows none of the earlier page's fields.
@@ -64,19 +54,19 @@ func TestFastListReuse(t *testing.T) {
 	second := `{"requests":[{"request_id":"c"}]}`
 	for i := 0; i < 3; i++ {
 		var l1, l2 wireList
-		if err := l1.DecodeBody([]byte(first)); err != nil {
-			t.Fatal(err)
-		}
-		if err := l2.DecodeBody([]byte(second)); err != nil {
-			t.Fatal(err)
-		}
-		if len(l1.fast) != 2 || l1.fast[0].Memo != "first" || l1.fast[0].Metadata["k"] != "v" || l1.NextCursor != "c1" {
-			t.Fatalf("first page: %+v", l1)
-		}
+		require.NoError(t, l1.DecodeBody([]byte(first)))
+		require.NoError(t, l2.DecodeBody([]byte(second)))
+		require.Len(t, l1.fast, 2, "first page: %+v", l1)
+		require.Equal(t, "first", l1.fast[0].Memo, "first page: %+v", l1)
+		require.Equal(t, "v", l1.fast[0].Metadata["k"], "first page: %+v", l1)
+		require.Equal(t, "c1", l1.NextCursor, "first page: %+v", l1)
 		r := l2.fast
-		if len(r) != 1 || r[0].ID != "c" || r[0].Memo != "" || r[0].Metadata != nil || !r[0].CreatedAt.IsZero() ||
-			l2.HasMore || l2.NextCursor != "" {
-			t.Fatalf("second page shows the first: %+v %+v", l2, r[0])
-		}
+		require.Len(t, r, 1, "second page: %+v", l2)
+		require.Equal(t, "c", r[0].ID, "second page shows the first: %+v %+v", l2, r[0])
+		require.Empty(t, r[0].Memo, "second page shows the first: %+v %+v", l2, r[0])
+		require.Nil(t, r[0].Metadata, "second page shows the first: %+v %+v", l2, r[0])
+		require.True(t, r[0].CreatedAt.IsZero(), "second page shows the first: %+v %+v", l2, r[0])
+		require.False(t, l2.HasMore, "second page shows the first: %+v %+v", l2, r[0])
+		require.Empty(t, l2.NextCursor, "second page shows the first: %+v %+v", l2, r[0])
 	}
 }

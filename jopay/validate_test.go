@@ -2,13 +2,15 @@ package jopay_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/paykit-go/paykit"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/idempotency"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -84,27 +86,17 @@ func TestCreateRequestValidation(t *testing.T) {
 			before := calls.Load()
 			_, err := c.CreateRequest(context.Background(), p)
 			if tc.field == "" {
-				if err != nil {
-					t.Fatalf("unexpected error %v", err)
-				}
+				require.NoError(t, err, "unexpected")
 				return
 			}
 			var ve *paykit.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want *ValidationError", err)
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.field, ve.Field, "Field (%v)", err)
+			if tc.sentinel != nil {
+				assert.ErrorIs(t, err, tc.sentinel)
 			}
-			if ve.Field != tc.field {
-				t.Errorf("Field = %q, want %q (%v)", ve.Field, tc.field, err)
-			}
-			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
-				t.Errorf("err %v does not wrap %v", err, tc.sentinel)
-			}
-			if !strings.Contains(err.Error(), tc.inMessage) {
-				t.Errorf("message %q lacks %q", err.Error(), tc.inMessage)
-			}
-			if calls.Load() != before {
-				t.Errorf("an invalid request was sent")
-			}
+			assert.Contains(t, err.Error(), tc.inMessage, "message")
+			assert.Equal(t, before, calls.Load(), "an invalid request was sent")
 		})
 	}
 }
@@ -127,12 +119,13 @@ func TestMerchantValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		err := tc.p.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, "%+v", tc.p)
+			continue
+		}
 		var ve *paykit.ValidationError
-		switch {
-		case tc.field == "" && err != nil:
-			t.Errorf("%+v: unexpected %v", tc.p, err)
-		case tc.field != "" && (!errors.As(err, &ve) || ve.Field != tc.field):
-			t.Errorf("%+v: err = %v, want field %s", tc.p, err, tc.field)
+		if assert.ErrorAs(t, err, &ve, "%+v: want field %s", tc.p, tc.field) {
+			assert.Equal(t, tc.field, ve.Field, "%+v: err = %v", tc.p, err)
 		}
 	}
 }
@@ -142,8 +135,8 @@ func TestListParamsValidation(t *testing.T) {
 	for _, p := range []jopay.ListRequestsParams{{Limit: -1}, {Limit: 101}} {
 		for _, err := range c.ListRequests(context.Background(), p) {
 			var ve *paykit.ValidationError
-			if !errors.As(err, &ve) || ve.Field != "limit" {
-				t.Errorf("Limit %d: err = %v", p.Limit, err)
+			if assert.ErrorAs(t, err, &ve, "Limit %d", p.Limit) {
+				assert.Equal(t, "limit", ve.Field, "Limit %d: err = %v", p.Limit, err)
 			}
 		}
 	}
@@ -155,11 +148,11 @@ func TestValidateAllocatesOnlyOnFailure(t *testing.T) {
 		Memo: "Order A-1001", IdempotencyKey: "order-A-1001-0123456789abcdef0123456789",
 		Metadata: map[string]string{"order_id": "A-1001", "customer_id": "C-77", "note": "ünïcödé"},
 	}
-	if n := testing.AllocsPerRun(100, func() {
+	n := testing.AllocsPerRun(100, func() {
+		// A plain check: testify in the measured function could count its own allocations.
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
 		}
-	}); n != 0 {
-		t.Errorf("Validate of valid params allocates %v times, want 0", n)
-	}
+	})
+	assert.Zero(t, n, "Validate of valid params allocates")
 }

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
@@ -49,18 +52,14 @@ func (r *receiver) got() []*jopay.Event {
 func webhookRig(t *testing.T, rcv *receiver, opts ...webhook.Option) (*jopaytest.Server, *jopay.Client, string) {
 	t.Helper()
 	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	endpoint := httptest.NewServer(h)
 	t.Cleanup(endpoint.Close)
 	srv := jopaytest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.SetWebhook(endpoint.URL+"/webhooks/jopay", jopaytest.WebhookSecret)
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return srv, c, endpoint.URL
 }
 
@@ -77,47 +76,36 @@ func TestWebhookEndToEnd(t *testing.T) {
 	srv, c, _ := webhookRig(t, rcv)
 	ctx := context.Background()
 	req, err := c.CreateRequest(ctx, checkoutParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.AttachProof(ctx, req.ID, "0xfeed"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = srv.AttachProof(ctx, req.ID, "0xfeed")
+	require.NoError(t, err)
 	d, err := srv.VerifyProof(ctx, req.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d.Delivered || len(d.Attempts) != 1 {
-		t.Fatalf("delivery = %+v", d)
-	}
+	require.NoError(t, err)
+	require.True(t, d.Delivered, "delivery = %+v", d)
+	require.Len(t, d.Attempts, 1, "delivery = %+v", d)
 	sig := d.Header.Get(jopay.SignatureHeader)
-	if !strings.HasPrefix(sig, "v1=") || !strings.Contains(sig, ",t=") {
-		t.Errorf("JoPay sends v1 first: %q", sig)
-	}
+	assert.True(t, strings.HasPrefix(sig, "v1="), "JoPay sends v1 first: %q", sig)
+	assert.Contains(t, sig, ",t=", "JoPay sends v1 first")
 	events := rcv.got()
-	if len(events) != 2 || events[0].Type != jopay.EventProofAttached || events[1].Type != jopay.EventProofVerified {
-		t.Fatalf("events = %v", events)
-	}
+	require.Len(t, events, 2, "events")
+	require.Equal(t, jopay.EventProofAttached, events[0].Type, "events = %v", events)
+	require.Equal(t, jopay.EventProofVerified, events[1].Type, "events = %v", events)
 	paid := events[1]
-	if !paid.IsPaid() || events[0].IsPaid() || paid.RequestID != req.ID || paid.TxHash != "0xfeed" ||
-		paid.OrderID() != "A-1001" || paid.PartnerID != jopaytest.PartnerID {
-		t.Errorf("paid event = %+v", paid)
-	}
-	if r, _ := c.GetRequest(ctx, req.ID); !r.IsPaid() {
-		t.Errorf("request not paid: %+v", r)
-	}
+	assert.True(t, paid.IsPaid(), "paid event = %+v", paid)
+	assert.False(t, events[0].IsPaid(), "attached event = %+v", events[0])
+	assert.Equal(t, req.ID, paid.RequestID, "paid event = %+v", paid)
+	assert.Equal(t, "0xfeed", paid.TxHash, "paid event = %+v", paid)
+	assert.Equal(t, "A-1001", paid.OrderID(), "paid event = %+v", paid)
+	assert.Equal(t, jopaytest.PartnerID, paid.PartnerID, "paid event = %+v", paid)
+	r, _ := c.GetRequest(ctx, req.ID)
+	assert.True(t, r.IsPaid(), "request not paid: %+v", r)
 
 	// JoPay redelivers with a new delivery_id: deduped on request+event, fn not run again.
 	again, err := srv.Redeliver(ctx, req.ID, jopay.EventProofVerified)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.DeliveryID == d.DeliveryID || !again.Delivered {
-		t.Fatalf("redelivery = %+v", again)
-	}
-	if n := len(rcv.got()); n != 2 {
-		t.Errorf("handler ran %d times, want 2 (redelivery deduped)", n)
-	}
+	require.NoError(t, err)
+	require.NotEqual(t, d.DeliveryID, again.DeliveryID, "redelivery = %+v", again)
+	require.True(t, again.Delivered, "redelivery = %+v", again)
+	assert.Len(t, rcv.got(), 2, "handler runs (redelivery deduped)")
 }
 
 func TestWebhookBadSignatureAbandoned(t *testing.T) {
@@ -126,39 +114,27 @@ func TestWebhookBadSignatureAbandoned(t *testing.T) {
 	srv.SetWebhook(url, "a-different-secret")
 	req, _ := c.CreateRequest(context.Background(), checkoutParams())
 	d, err := srv.Pay(context.Background(), req.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d.Abandoned || len(d.Attempts) != 1 || d.Attempts[0].Status != http.StatusBadRequest {
-		t.Fatalf("delivery %v abandoned=%v, want one 400 and abandoned", statuses(d), d.Abandoned)
-	}
-	if len(rcv.got()) != 0 {
-		t.Error("handler ran for a forged delivery")
-	}
+	require.NoError(t, err)
+	require.True(t, d.Abandoned, "delivery %v abandoned=%v, want one 400 and abandoned", statuses(d), d.Abandoned)
+	require.Len(t, d.Attempts, 1, "delivery %v abandoned=%v, want one 400 and abandoned", statuses(d), d.Abandoned)
+	require.Equal(t, http.StatusBadRequest, d.Attempts[0].Status, "delivery %v abandoned=%v, want one 400 and abandoned", statuses(d), d.Abandoned)
+	assert.Empty(t, rcv.got(), "handler ran for a forged delivery")
 }
 
 func TestWebhookHandlerErrorRetried(t *testing.T) {
 	rcv := &receiver{fail: 2}
 	srv, c, _ := webhookRig(t, rcv)
 	req, _ := c.CreateRequest(context.Background(), checkoutParams())
-	if _, err := srv.AttachProof(context.Background(), req.ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := srv.AttachProof(context.Background(), req.ID, "")
+	require.NoError(t, err)
 	// attach: 500, 500, 200. The verified event then goes through at once.
 	d, err := srv.VerifyProof(context.Background(), req.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	attach := srv.Deliveries()[0]
-	if got := statuses(attach); len(got) != 3 || got[0] != 500 || got[1] != 500 || got[2] != 200 || !attach.Delivered {
-		t.Errorf("attach attempts = %v", got)
-	}
-	if got := statuses(d); len(got) != 1 || got[0] != 200 {
-		t.Errorf("verify attempts = %v", got)
-	}
-	if events := rcv.got(); len(events) != 2 {
-		t.Errorf("handled %d events, want 2 (each once)", len(events))
-	}
+	assert.Equal(t, []int{500, 500, 200}, statuses(attach), "attach attempts")
+	assert.True(t, attach.Delivered, "attach delivered")
+	assert.Equal(t, []int{200}, statuses(d), "verify attempts")
+	assert.Len(t, rcv.got(), 2, "handled (each once)")
 }
 
 func TestWebhookSecretRotation(t *testing.T) {
@@ -166,9 +142,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	rcv := &receiver{}
 	h, err := jopay.NewWebhookHandler(newSecret, rcv.handle,
 		webhook.WithPreviousSecrets(jopaytest.WebhookSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	endpoint := httptest.NewServer(h)
 	defer endpoint.Close()
 	srv := jopaytest.NewServer()
@@ -176,26 +150,20 @@ func TestWebhookSecretRotation(t *testing.T) {
 	c, _ := srv.NewClient()
 	srv.SetWebhook(endpoint.URL, jopaytest.WebhookSecret) // still signing with the old one
 	req, _ := c.CreateRequest(context.Background(), checkoutParams())
-	if d, _ := srv.Pay(context.Background(), req.ID); !d.Delivered {
-		t.Fatalf("old secret refused during rotation: %v", statuses(d))
-	}
+	d, _ := srv.Pay(context.Background(), req.ID)
+	require.True(t, d.Delivered, "old secret refused during rotation: %v", statuses(d))
 	srv.SetWebhook(endpoint.URL, newSecret)
 	req2, _ := c.CreateRequest(context.Background(), checkoutParams())
-	if d, _ := srv.Pay(context.Background(), req2.ID); !d.Delivered {
-		t.Fatalf("new secret refused: %v", statuses(d))
-	}
-	if n := len(rcv.got()); n != 4 {
-		t.Errorf("handled %d", n)
-	}
+	d, _ = srv.Pay(context.Background(), req2.ID)
+	require.True(t, d.Delivered, "new secret refused: %v", statuses(d))
+	assert.Len(t, rcv.got(), 4, "handled")
 }
 
 func TestWebhookHandlerStatuses(t *testing.T) {
 	rcv := &receiver{}
 	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle,
 		webhook.WithMaxPayloadBytes(2048))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := apitest.Fixture(t, "webhook_proof_verified.json")
 	now := time.Now()
 	send := func(method string, body []byte, sig string) (int, string) {
@@ -229,36 +197,26 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		code, text := send(tc.method, tc.body, tc.sig)
-		if code != tc.status || text != tc.text {
-			t.Errorf("%s: %d %q, want %d %q", tc.name, code, text, tc.status, tc.text)
-		}
+		assert.Equal(t, tc.status, code, "%s: %q", tc.name, text)
+		assert.Equal(t, tc.text, text, "%s: %d", tc.name, code)
 	}
-	if n := len(rcv.got()); n != 1 {
-		t.Errorf("handler ran %d times, want 1", n)
-	}
+	assert.Len(t, rcv.got(), 1, "handler runs")
 }
 
 func TestWebhookVerifier(t *testing.T) {
-	if _, err := jopay.NewWebhookVerifier(""); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
-	if _, err := jopay.NewWebhookHandler("s", nil); err == nil {
-		t.Error("nil fn accepted")
-	}
+	_, err := jopay.NewWebhookVerifier("")
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "empty secret")
+	_, err = jopay.NewWebhookHandler("s", nil)
+	assert.Error(t, err, "nil fn accepted")
 	v, err := jopay.NewWebhookVerifier(jopaytest.WebhookSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := apitest.Fixture(t, "webhook_proof_verified.json")
 	r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 	r.Header.Set(jopay.SignatureHeader, jopaytest.SignatureHeader(jopaytest.WebhookSecret, time.Now(), body))
 	e, err := v.ParseRequest(r)
-	if err != nil || !e.IsPaid() {
-		t.Fatalf("ParseRequest = %v, %v", e, err)
-	}
-	if err := v.Verify(body, "v1=00,t=1"); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("Verify bad = %v", err)
-	}
+	require.NoError(t, err, "ParseRequest = %v", e)
+	require.True(t, e.IsPaid(), "ParseRequest = %v, %v", e, err)
+	assert.ErrorIs(t, v.Verify(body, "v1=00,t=1"), webhook.ErrSignatureMismatch, "Verify bad")
 }
 
 // TestWebhookNoDedupe: WithDeduper(nil) runs every verified delivery.
@@ -268,9 +226,7 @@ func TestWebhookNoDedupe(t *testing.T) {
 	req, _ := c.CreateRequest(context.Background(), checkoutParams())
 	_, _ = srv.Pay(context.Background(), req.ID)
 	_, _ = srv.Redeliver(context.Background(), req.ID, jopay.EventProofVerified)
-	if n := len(rcv.got()); n != 3 {
-		t.Errorf("handled %d, want 3", n)
-	}
+	assert.Len(t, rcv.got(), 3, "handled")
 }
 
 // TestWebhookReplayWithoutIDsRunsOnce: a signed event that names neither a request nor a
@@ -279,9 +235,7 @@ func TestWebhookNoDedupe(t *testing.T) {
 func TestWebhookReplayWithoutIDsRunsOnce(t *testing.T) {
 	rcv := &receiver{}
 	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, rcv.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := []byte(`{"event":"payment.proof_verified","proof_status":"verified","timestamp":"2026-05-02T09:15:00.000Z"}`)
 	now := time.Now()
 	for i, at := range []time.Time{now, now, now.Add(-time.Minute)} {
@@ -289,13 +243,9 @@ func TestWebhookReplayWithoutIDsRunsOnce(t *testing.T) {
 		r.Header.Set("X-JoPay-Signature", jopaytest.SignatureHeader(jopaytest.WebhookSecret, at, body))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if w.Code != http.StatusOK {
-			t.Errorf("delivery %d: %d %s", i, w.Code, w.Body)
-		}
+		assert.Equal(t, http.StatusOK, w.Code, "delivery %d %s", i, w.Body)
 	}
-	if n := len(rcv.got()); n != 1 {
-		t.Errorf("one signed body ran the handler %d times", n)
-	}
+	assert.Equal(t, 1, len(rcv.got()), "one signed body ran the handler")
 }
 
 // The golden vector: computed outside this module with
@@ -313,37 +263,25 @@ var goldenTime = time.Unix(1767225600, 0)
 // TestWebhookGoldenVector checks the wire format against literal values: the header name
 // X-JoPay-Signature, "v1=<hex>,t=<unix>", and the HMAC-SHA256 of "<t>.<body>".
 func TestWebhookGoldenVector(t *testing.T) {
-	if got := jopaytest.SignatureHeader(goldenSecret, goldenTime, []byte(goldenBody)); got != goldenHeader {
-		t.Errorf("jopaytest.SignatureHeader = %s, want %s", got, goldenHeader)
-	}
+	assert.Equal(t, goldenHeader, jopaytest.SignatureHeader(goldenSecret, goldenTime, []byte(goldenBody)), "jopaytest.SignatureHeader")
 	clock := webhook.WithClock(func() time.Time { return goldenTime })
 	v, err := jopay.NewWebhookVerifier(goldenSecret, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.Verify([]byte(goldenBody), goldenHeader); err != nil {
-		t.Errorf("golden signature refused: %v", err)
-	}
-	if err := v.Verify([]byte(goldenBody), "v1="+strings.Repeat("0", 64)+",t=1767225600"); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("zero digest: %v", err)
-	}
+	require.NoError(t, err)
+	assert.NoError(t, v.Verify([]byte(goldenBody), goldenHeader), "golden signature refused")
+	assert.ErrorIs(t, v.Verify([]byte(goldenBody), "v1="+strings.Repeat("0", 64)+",t=1767225600"), webhook.ErrSignatureMismatch, "zero digest")
 
 	rcv := &receiver{}
 	h, err := jopay.NewWebhookHandler(goldenSecret, rcv.handle, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, name := range []string{"X-JoPay-Signature", "x-jopay-signature"} { // the docs write both
 		r := httptest.NewRequest(http.MethodPost, "/webhooks/jopay", strings.NewReader(goldenBody))
 		r.Header.Set(name, goldenHeader)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if w.Code != http.StatusOK {
-			t.Errorf("golden delivery in %s: %d %s", name, w.Code, w.Body)
-		}
+		assert.Equal(t, http.StatusOK, w.Code, "golden delivery in %s %s", name, w.Body)
 	}
-	if got := rcv.got(); len(got) != 1 || got[0].RequestID != "req_1" {
-		t.Errorf("handled %v", got)
+	if got := rcv.got(); assert.Len(t, got, 1, "handled") {
+		assert.Equal(t, "req_1", got[0].RequestID, "handled %v", got)
 	}
 }
 
@@ -367,31 +305,21 @@ func TestWebhookFakeSendsGoldenFormat(t *testing.T) {
 	defer srv.Close()
 	srv.SetWebhook(endpoint.URL, goldenSecret)
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req, err := c.CreateRequest(context.Background(), checkoutParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Pay(context.Background(), req.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = srv.Pay(context.Background(), req.ID)
+	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) == 0 {
-		t.Fatal("no delivery")
-	}
+	require.NotEmpty(t, got, "no delivery")
 	for i, d := range got {
 		v1, ts, ok := strings.Cut(strings.TrimPrefix(d.sig, "v1="), ",t=")
-		if !ok || !strings.HasPrefix(d.sig, "v1=") {
-			t.Errorf("delivery %d: X-JoPay-Signature = %q, want v1=<hex>,t=<unix>", i, d.sig)
+		if !assert.True(t, ok && strings.HasPrefix(d.sig, "v1="), "delivery %d: X-JoPay-Signature = %q, want v1=<hex>,t=<unix>", i, d.sig) {
 			continue
 		}
 		m := hmac.New(sha256.New, []byte(goldenSecret))
 		m.Write([]byte(ts + "." + string(d.body)))
-		if want := hex.EncodeToString(m.Sum(nil)); v1 != want {
-			t.Errorf("delivery %d: v1 = %s, HMAC-SHA256 of <t>.<body> is %s", i, v1, want)
-		}
+		assert.Equal(t, hex.EncodeToString(m.Sum(nil)), v1, "delivery %d: v1", i)
 	}
 }

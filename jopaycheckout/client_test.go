@@ -7,23 +7,19 @@ import (
 	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
 
 func TestNewClientDefaults(t *testing.T) {
 	c, err := jopaycheckout.NewClient("sk_live_abc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.BaseURL(); got != jopaycheckout.DefaultBaseURL {
-		t.Errorf("BaseURL = %q, want %q", got, jopaycheckout.DefaultBaseURL)
-	}
-	if c.Mode() != jopaycheckout.ModeLive {
-		t.Errorf("Mode = %q", c.Mode())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, jopaycheckout.DefaultBaseURL, c.BaseURL(), "BaseURL")
+	assert.Equal(t, jopaycheckout.ModeLive, c.Mode(), "Mode")
 }
 
 func TestKeyMode(t *testing.T) {
@@ -34,9 +30,7 @@ func TestKeyMode(t *testing.T) {
 		"SK_LIVE_x": jopaycheckout.ModeUnknown,
 		"jo_test_x": jopaycheckout.ModeUnknown,
 	} {
-		if got := jopaycheckout.KeyMode(key); got != want {
-			t.Errorf("KeyMode(%q) = %q, want %q", key, got, want)
-		}
+		assert.Equal(t, want, jopaycheckout.KeyMode(key), "KeyMode(%q)", key)
 	}
 }
 
@@ -65,15 +59,9 @@ func TestNewClientRefusesBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := jopaycheckout.NewClient(tt.key, tt.opts...)
-			if err == nil {
-				t.Fatalf("NewClient succeeded: %v", c)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q does not mention %q", err, tt.want)
-			}
-			if strings.Contains(err.Error(), "supersecret") {
-				t.Errorf("error leaks the key: %q", err)
-			}
+			require.Error(t, err, "NewClient succeeded: %v", c)
+			assert.Contains(t, err.Error(), tt.want, "error %q does not mention", err)
+			assert.NotContains(t, err.Error(), "supersecret", "error leaks the key: %q", err)
 		})
 	}
 }
@@ -83,18 +71,12 @@ func TestOptionsApply(t *testing.T) {
 	calls := 0
 	mux.HandleFunc("/api/checkout/v1/sessions/cs_1", func(w http.ResponseWriter, r *http.Request) {
 		calls++
-		if ua := r.Header.Get("User-Agent"); ua != "shop/1.0" {
-			t.Errorf("User-Agent = %q", ua)
-		}
+		assert.Equal(t, "shop/1.0", r.Header.Get("User-Agent"), "User-Agent")
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	_, err := c.GetSession(context.Background(), "cs_1")
-	if !jopaycheckoutIsStatus(err, http.StatusServiceUnavailable) {
-		t.Fatalf("err = %v", err)
-	}
-	if calls != 1 {
-		t.Errorf("WithMaxRetries(0): %d calls, want 1", calls)
-	}
+	require.True(t, jopaycheckoutIsStatus(err, http.StatusServiceUnavailable), "err = %v", err)
+	assert.Equal(t, 1, calls, "WithMaxRetries(0): calls")
 }
 
 func jopaycheckoutIsStatus(err error, status int) bool {
@@ -114,18 +96,11 @@ func TestKeyNeverLeaks(t *testing.T) {
 	})
 	_, err := c.GetSession(context.Background(), "cs_1")
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "unauthorized" {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, "unauthorized", apiErr.Code, "err = %v", err)
 	for name, s := range map[string]string{"error": err.Error(), "message": apiErr.Message, "body": string(apiErr.Body), "logs": logs.String()} {
-		if strings.Contains(s, testKey) {
-			t.Errorf("%s leaks the API key: %s", name, s)
-		}
+		assert.NotContains(t, s, testKey, "%s leaks the API key", name)
 	}
-	if !strings.Contains(apiErr.Message, "[REDACTED]") {
-		t.Errorf("message = %q, want the key redacted", apiErr.Message)
-	}
-	if logs.Len() == 0 {
-		t.Error("nothing was logged at Debug")
-	}
+	assert.Contains(t, apiErr.Message, "[REDACTED]", "message")
+	assert.NotZero(t, logs.Len(), "nothing was logged at Debug")
 }

@@ -1,11 +1,12 @@
 package jopaycheckout_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopaycheckout"
@@ -16,9 +17,7 @@ import (
 func TestParseEventSeedPayload(t *testing.T) {
 	payload := apitest.Fixture(t, "webhook_session_completed.json")
 	got, err := jopaycheckout.ParseEvent(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopaycheckout.Event{
 		Type: jopaycheckout.EventSessionCompleted,
 		Data: jopaycheckout.Session{
@@ -30,19 +29,12 @@ func TestParseEventSeedPayload(t *testing.T) {
 		CreatedAt: mustTime(t, "2025-01-10T12:05:01Z"),
 		Raw:       payload,
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("event mismatch (-want +got):\n%s", diff)
-	}
-	if !got.IsPaid() {
-		t.Error("IsPaid = false for the completed seed event")
-	}
-	if got.OrderID() != "12345" || got.Data.OrderID() != "12345" {
-		t.Errorf("OrderID = %q", got.OrderID())
-	}
+	assert.Empty(t, cmp.Diff(want, got), "event mismatch (-want +got)")
+	assert.True(t, got.IsPaid(), "IsPaid = false for the completed seed event")
+	assert.Equal(t, "12345", got.OrderID(), "OrderID")
+	assert.Equal(t, "12345", got.Data.OrderID(), "OrderID = %q", got.OrderID())
 	payload[0] = ' ' // Raw is a copy
-	if got.Raw[0] != '{' {
-		t.Error("Raw aliases the caller's buffer")
-	}
+	assert.Equal(t, byte('{'), got.Raw[0], "Raw aliases the caller's buffer")
 }
 
 func TestParseEventTable(t *testing.T) {
@@ -83,23 +75,17 @@ func TestParseEventTable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := jopaycheckout.ParseEvent([]byte(tt.payload))
 			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("ParseEvent succeeded: %+v", e)
-				}
-				if !errors.Is(err, jopaycheckout.ErrInvalidEvent) || !errors.Is(err, webhook.ErrInvalidPayload) {
-					t.Errorf("err = %v, want ErrInvalidEvent and webhook.ErrInvalidPayload", err)
-				}
+				require.Error(t, err, "ParseEvent succeeded: %+v", e)
+				assert.ErrorIs(t, err, jopaycheckout.ErrInvalidEvent)
+				assert.ErrorIs(t, err, webhook.ErrInvalidPayload)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e.Type != tt.typ || e.IsPaid() != tt.paid || e.Type.IsKnown() != tt.known || e.Data.ID != tt.id {
-				t.Errorf("got type %q paid %v known %v id %q", e.Type, e.IsPaid(), e.Type.IsKnown(), e.Data.ID)
-			}
-			if string(e.Raw) != tt.payload {
-				t.Errorf("Raw = %s", e.Raw)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.typ, e.Type, "type")
+			assert.Equal(t, tt.paid, e.IsPaid(), "IsPaid")
+			assert.Equal(t, tt.known, e.Type.IsKnown(), "IsKnown")
+			assert.Equal(t, tt.id, e.Data.ID, "id")
+			assert.Equal(t, tt.payload, string(e.Raw), "Raw")
 		})
 	}
 }
@@ -108,9 +94,7 @@ func TestEventDedupeKey(t *testing.T) {
 	parse := func(s string) *jopaycheckout.Event {
 		t.Helper()
 		e, err := jopaycheckout.ParseEvent([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return e
 	}
 	completed1 := parse(`{"event":"checkout.session.completed","data":{"id":"cs_1"},"created_at":"2025-01-10T12:05:01Z"}`)
@@ -121,36 +105,22 @@ func TestEventDedupeKey(t *testing.T) {
 	failedA2 := parse(`{"event":"checkout.payment.failed","data":{"id":"cs_1"},"created_at":"2025-01-10T12:01:00Z"}`)
 	failedB := parse(`{"event":"checkout.payment.failed","data":{"id":"cs_1"},"created_at":"2025-01-10T12:02:00Z"}`)
 
-	if jopaycheckout.DedupeKey(completed1) != jopaycheckout.DedupeKey(completed1Again) {
-		t.Error("two deliveries of one session's completion have different keys")
-	}
-	if jopaycheckout.DedupeKey(completed1) != "jopaycheckout:cs_1:checkout.session.completed" {
-		t.Errorf("key = %q", jopaycheckout.DedupeKey(completed1))
-	}
+	assert.Equal(t, jopaycheckout.DedupeKey(completed1), jopaycheckout.DedupeKey(completed1Again), "two deliveries of one session's completion have different keys")
+	assert.Equal(t, "jopaycheckout:cs_1:checkout.session.completed", jopaycheckout.DedupeKey(completed1), "key")
 	distinct := []*jopaycheckout.Event{completed1, completed2, expired1, failedA, failedB}
 	seen := map[string]bool{}
 	for _, e := range distinct {
-		if seen[jopaycheckout.DedupeKey(e)] {
-			t.Errorf("key %q shared by distinct events", jopaycheckout.DedupeKey(e))
-		}
+		assert.False(t, seen[jopaycheckout.DedupeKey(e)], "key %q shared by distinct events", jopaycheckout.DedupeKey(e))
 		seen[jopaycheckout.DedupeKey(e)] = true
 	}
-	if jopaycheckout.DedupeKey(failedA) != jopaycheckout.DedupeKey(failedA2) {
-		t.Error("a redelivered payment.failed body got a new key")
-	}
-	if !strings.HasPrefix(jopaycheckout.DedupeKey(failedA), "jopaycheckout:cs_1:checkout.payment.failed:") {
-		t.Errorf("failed key = %q", jopaycheckout.DedupeKey(failedA))
-	}
+	assert.Equal(t, jopaycheckout.DedupeKey(failedA), jopaycheckout.DedupeKey(failedA2), "a redelivered payment.failed body got a new key")
+	assert.True(t, strings.HasPrefix(jopaycheckout.DedupeKey(failedA), "jopaycheckout:cs_1:checkout.payment.failed:"), "failed key = %q", jopaycheckout.DedupeKey(failedA))
 	// Components are escaped: a colon in a session id cannot make two events share a key.
 	odd := parse(`{"event":"checkout.session.completed","data":{"id":"cs:1%"}}`)
-	if got := jopaycheckout.DedupeKey(odd); got != "jopaycheckout:cs%3A1%25:checkout.session.completed" {
-		t.Errorf("escaped key = %q", got)
-	}
+	assert.Equal(t, "jopaycheckout:cs%3A1%25:checkout.session.completed", jopaycheckout.DedupeKey(odd), "escaped key")
 	a := &jopaycheckout.Event{Type: "x:y", Data: jopaycheckout.Session{ID: "cs"}, Raw: []byte(`{}`)}
 	b := &jopaycheckout.Event{Type: "y", Data: jopaycheckout.Session{ID: "cs:x"}, Raw: []byte(`{}`)}
-	if jopaycheckout.DedupeKey(a) == jopaycheckout.DedupeKey(b) {
-		t.Errorf("keys collide: %q", jopaycheckout.DedupeKey(a))
-	}
+	assert.NotEqual(t, jopaycheckout.DedupeKey(a), jopaycheckout.DedupeKey(b), "keys collide")
 }
 
 func FuzzParseEvent(f *testing.F) {
@@ -165,28 +135,18 @@ func FuzzParseEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		e, err := jopaycheckout.ParseEvent(payload)
 		if err != nil {
-			if e != nil {
-				t.Fatal("event returned with an error")
-			}
-			if !errors.Is(err, webhook.ErrInvalidPayload) {
-				t.Fatalf("error does not wrap ErrInvalidPayload: %v", err)
-			}
+			require.Nil(t, e, "event returned with an error")
+			require.ErrorIs(t, err, webhook.ErrInvalidPayload, "error does not wrap ErrInvalidPayload")
 			return
 		}
-		if e.Type == "" {
-			t.Fatal("parsed event without a type")
+		require.NotEmpty(t, e.Type, "parsed event without a type")
+		if e.Type.IsKnown() {
+			require.NotEmpty(t, e.Data.ID, "known event without a session id")
 		}
-		if e.Type.IsKnown() && e.Data.ID == "" {
-			t.Fatal("known event without a session id")
-		}
-		if string(e.Raw) != string(payload) {
-			t.Fatal("Raw differs from the payload")
-		}
-		if jopaycheckout.DedupeKey(e) == "" {
-			t.Fatal("empty dedupe key")
-		}
-		if e.IsPaid() && e.Type != jopaycheckout.EventSessionCompleted {
-			t.Fatal("paid without a completed event")
+		require.Equal(t, string(payload), string(e.Raw), "Raw differs from the payload")
+		require.NotEmpty(t, jopaycheckout.DedupeKey(e), "empty dedupe key")
+		if e.IsPaid() {
+			require.Equal(t, jopaycheckout.EventSessionCompleted, e.Type, "paid without a completed event")
 		}
 	})
 }

@@ -2,12 +2,14 @@ package jopaycheckout_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopaycheckout"
@@ -34,9 +36,7 @@ func (c counter) gets() int  { return c.count(http.MethodGet) }
 func fakeClient(t *testing.T, fake *jopaycheckouttest.Server, opts ...jopaycheckout.Option) (*jopaycheckout.Client, counter) {
 	t.Helper()
 	c, err := fake.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c, counter{fake}
 }
 
@@ -50,15 +50,9 @@ func TestCreateNotRetriedAfterServerActed(t *testing.T) {
 	fake.LoseResponseNext(1)
 
 	_, err := c.CreateSession(context.Background(), validParams())
-	if !errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Fatalf("err = %v, want ErrUnknownOutcome", err)
-	}
-	if n := ct.posts(); n != 1 {
-		t.Errorf("create sent %d times, want 1", n)
-	}
-	if got := len(fake.Sessions()); got != 1 {
-		t.Errorf("fake holds %d sessions, want exactly 1", got)
-	}
+	require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+	assert.Equal(t, 1, ct.posts(), "create sent")
+	assert.Len(t, fake.Sessions(), 1, "fake holds sessions, want exactly 1")
 }
 
 // A 503 reached the server too: not retried, unknown outcome, and the API error is kept.
@@ -70,16 +64,14 @@ func TestCreateNotRetriedOn503(t *testing.T) {
 
 	_, err := c.CreateSession(context.Background(), validParams())
 	var apiErr *paykit.Error
-	if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.Code != "service_unavailable" {
-		t.Fatalf("err = %v", err)
-	}
-	if n := ct.posts(); n != 1 {
-		t.Errorf("create sent %d times, want 1", n)
-	}
+	require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, 503, apiErr.Status, "err = %v", err)
+	require.Equal(t, "service_unavailable", apiErr.Code, "err = %v", err)
+	assert.Equal(t, 1, ct.posts(), "create sent")
 	// The documented way on: create again (an orphan session cannot be paid and expires).
-	if _, err := c.CreateSession(context.Background(), validParams()); err != nil {
-		t.Fatal(err)
-	}
+	_, err = c.CreateSession(context.Background(), validParams())
+	require.NoError(t, err)
 }
 
 // A 429 is a definite "not done": still not retried automatically (no key), but not unknown.
@@ -90,12 +82,11 @@ func TestCreateRateLimited(t *testing.T) {
 	fake.FailNext(1, http.StatusTooManyRequests, 2*time.Second)
 	_, err := c.CreateSession(context.Background(), validParams())
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.RetryAfter != 2*time.Second || errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Fatalf("err = %v", err)
-	}
-	if len(fake.Sessions()) != 0 {
-		t.Error("a rejected create made a session")
-	}
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, 429, apiErr.Status, "err = %v", err)
+	require.Equal(t, 2*time.Second, apiErr.RetryAfter, "err = %v", err)
+	require.NotErrorIs(t, err, paykit.ErrUnknownOutcome)
+	assert.Empty(t, fake.Sessions(), "a rejected create made a session")
 }
 
 func TestGetRetriedOn503(t *testing.T) {
@@ -103,27 +94,19 @@ func TestGetRetriedOn503(t *testing.T) {
 	defer fake.Close()
 	c, ct := fakeClient(t, fake)
 	s, err := c.CreateSession(context.Background(), validParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fake.FailNext(2, http.StatusServiceUnavailable, 0)
 	got, err := c.GetSession(context.Background(), s.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.ID != s.ID || got.Status != jopaycheckout.StatusOpen {
-		t.Errorf("session = %+v", got)
-	}
-	if n := ct.gets(); n != 3 {
-		t.Errorf("GET sent %d times, want 3 (two 503s, then success)", n)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, s.ID, got.ID, "session = %+v", got)
+	assert.Equal(t, jopaycheckout.StatusOpen, got.Status, "session = %+v", got)
+	assert.Equal(t, 3, ct.gets(), "GET sent (two 503s, then success)")
 
 	// Out of retries: the last 503 is returned.
 	fake.FailNext(10, http.StatusServiceUnavailable, 0)
 	c2, _ := fakeClient(t, fake, jopaycheckout.WithMaxRetries(1))
-	if _, err := c2.GetSession(context.Background(), s.ID); !jopaycheckoutIsStatus(err, 503) {
-		t.Errorf("err = %v", err)
-	}
+	_, err = c2.GetSession(context.Background(), s.ID)
+	assert.True(t, jopaycheckoutIsStatus(err, 503), "err = %v", err)
 	fake.ResetFaults()
 }
 
@@ -132,16 +115,11 @@ func TestGetRetriedAfterDroppedConnection(t *testing.T) {
 	defer fake.Close()
 	c, ct := fakeClient(t, fake)
 	s, err := c.CreateSession(context.Background(), validParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fake.DropNext(1)
-	if _, err := c.GetSession(context.Background(), s.ID); err != nil {
-		t.Fatal(err)
-	}
-	if n := ct.gets(); n != 2 {
-		t.Errorf("GET sent %d times, want 2", n)
-	}
+	_, err = c.GetSession(context.Background(), s.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, ct.gets(), "GET sent")
 }
 
 // With an idempotency header both sides honour, a lost response is retried safely.
@@ -151,14 +129,10 @@ func TestCreateRetriedWithIdempotencyHeader(t *testing.T) {
 	c, ct := fakeClient(t, fake, jopaycheckout.WithIdempotencyHeader("Idempotency-Key"))
 	fake.LoseResponseNext(1)
 	s, err := c.CreateSession(context.Background(), validParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := ct.posts(); n != 2 {
-		t.Errorf("create sent %d times, want 2", n)
-	}
-	if sessions := fake.Sessions(); len(sessions) != 1 || sessions[0].ID != s.ID {
-		t.Errorf("fake sessions = %+v, want exactly %s", sessions, s.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, ct.posts(), "create sent")
+	if sessions := fake.Sessions(); assert.Len(t, sessions, 1, "fake sessions = %+v, want exactly %s", sessions, s.ID) {
+		assert.Equal(t, s.ID, sessions[0].ID, "fake sessions = %+v", sessions)
 	}
 }
 
@@ -171,12 +145,8 @@ func TestCallHonoursContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := c.GetSession(ctx, "cs_fake_000001")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v", err)
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Errorf("call took %v after its deadline", time.Since(start))
-	}
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.LessOrEqual(t, time.Since(start), 2*time.Second, "call took")
 	fake.ResetFaults()
 }
 
@@ -189,13 +159,13 @@ func TestFakeVersionsDecodeAlike(t *testing.T) {
 		c, _ := fakeClient(t, fake)
 		p := jopaycheckout.CreateSessionParams{AmountCents: 1999, Currency: "GBP", SuccessURL: "https://s.example/ok", CancelURL: "https://s.example/no"}
 		s, err := c.CreateSession(context.Background(), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.URL != fake.URL+"/checkout/"+s.ID || s.Status != jopaycheckout.StatusOpen || s.RawStatus != tt.raw ||
-			s.AmountCents != 1999 || s.Currency != "gbp" || s.ExpiresAt.Sub(s.CreatedAt) != time.Hour {
-			t.Errorf("version %d: session = %+v", tt.version, s)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, fake.URL+"/checkout/"+s.ID, s.URL, "version %d: session = %+v", tt.version, s)
+		assert.Equal(t, jopaycheckout.StatusOpen, s.Status, "version %d: session = %+v", tt.version, s)
+		assert.Equal(t, tt.raw, s.RawStatus, "version %d: session = %+v", tt.version, s)
+		assert.Equal(t, int64(1999), s.AmountCents, "version %d: session = %+v", tt.version, s)
+		assert.Equal(t, "gbp", s.Currency, "version %d: session = %+v", tt.version, s)
+		assert.Equal(t, time.Hour, s.ExpiresAt.Sub(s.CreatedAt), "version %d: session = %+v", tt.version, s)
 		fake.Close()
 	}
 }
@@ -226,44 +196,34 @@ func TestSessionExpiresAfterAnHour(t *testing.T) {
 	rec := &recorder{}
 	h, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle,
 		webhook.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	receiver := httptestServer(t, h)
 	fake.SetWebhook(receiver, whSecret)
 	c, _ := fakeClient(t, fake)
 
 	s, err := c.CreateSession(ctx, validParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := clock.Now().Add(time.Hour); !s.ExpiresAt.Equal(want) {
-		t.Errorf("ExpiresAt = %v, want %v", s.ExpiresAt, want)
-	}
+	require.NoError(t, err)
+	want := clock.Now().Add(time.Hour)
+	assert.True(t, s.ExpiresAt.Equal(want), "ExpiresAt = %v, want %v", s.ExpiresAt, want)
 	clock.Advance(59 * time.Minute)
-	if got, _ := c.GetSession(ctx, s.ID); got.Status != jopaycheckout.StatusOpen {
-		t.Errorf("after 59m: %q", got.Status)
-	}
-	if ds := fake.ExpireDue(ctx); len(ds) != 0 {
-		t.Errorf("ExpireDue before the hour delivered %d", len(ds))
-	}
+	got, _ := c.GetSession(ctx, s.ID)
+	assert.Equal(t, jopaycheckout.StatusOpen, got.Status, "after 59m")
+	assert.Empty(t, fake.ExpireDue(ctx), "ExpireDue before the hour delivered")
 	clock.Advance(time.Minute)
-	if got, _ := c.GetSession(ctx, s.ID); got.Status != jopaycheckout.StatusExpired || got.RawStatus != "expired" {
-		t.Errorf("after 60m: %q", got.Status)
-	}
-	if _, err := fake.Pay(ctx, s.ID); !errors.Is(err, jopaycheckouttest.ErrInvalidState) {
-		t.Errorf("completing an expired session: %v", err)
-	}
+	got, _ = c.GetSession(ctx, s.ID)
+	assert.Equal(t, jopaycheckout.StatusExpired, got.Status, "after 60m")
+	assert.Equal(t, "expired", got.RawStatus, "after 60m: %q", got.Status)
+	_, err = fake.Pay(ctx, s.ID)
+	assert.ErrorIs(t, err, jopaycheckouttest.ErrInvalidState, "completing an expired session")
 	ds := fake.ExpireDue(ctx)
-	if len(ds) != 1 || !ds[0].Delivered {
-		t.Fatalf("ExpireDue deliveries = %+v", ds)
-	}
-	if len(fake.ExpireDue(ctx)) != 0 {
-		t.Error("expiry announced twice")
-	}
+	require.Len(t, ds, 1, "ExpireDue deliveries")
+	require.True(t, ds[0].Delivered, "ExpireDue deliveries = %+v", ds)
+	assert.Empty(t, fake.ExpireDue(ctx), "expiry announced twice")
 	_, events := rec.snapshot()
-	if len(events) != 1 || events[0].Type != jopaycheckout.EventSessionExpired || events[0].Data.ID != s.ID || events[0].Data.Status != jopaycheckout.StatusExpired {
-		t.Errorf("events = %+v", events)
+	if assert.Len(t, events, 1, "events = %+v", events) {
+		assert.Equal(t, jopaycheckout.EventSessionExpired, events[0].Type, "events = %+v", events)
+		assert.Equal(t, s.ID, events[0].Data.ID, "events = %+v", events)
+		assert.Equal(t, jopaycheckout.StatusExpired, events[0].Data.Status, "events = %+v", events)
 	}
 }
 
@@ -283,25 +243,21 @@ func TestHostedPageRedirectFlow(t *testing.T) {
 	p.SuccessURL = success + "/success?order=A-1"
 	p.CancelURL = success + "/cancel"
 	s, err := c.CreateSession(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := http.Get(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || landed == nil || landed.Path != "/success" || landed.Query().Get("order") != "A-1" {
-		t.Fatalf("landed on %v (status %d)", landed, resp.StatusCode)
-	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "landed on %v", landed)
+	require.NotNil(t, landed, "landed on %v (status %d)", landed, resp.StatusCode)
+	require.Equal(t, "/success", landed.Path, "landed on %v (status %d)", landed, resp.StatusCode)
+	require.Equal(t, "A-1", landed.Query().Get("order"), "landed on %v (status %d)", landed, resp.StatusCode)
 	id, err := jopaycheckout.SessionIDFromRedirect(landed)
-	if err != nil || id != s.ID {
-		t.Fatalf("SessionIDFromRedirect = %q, %v", id, err)
-	}
+	require.NoError(t, err, "SessionIDFromRedirect = %q", id)
+	require.Equal(t, s.ID, id, "SessionIDFromRedirect")
 	got, err := c.GetSession(ctx, id)
-	if err != nil || !got.IsPaid() || got.CompletedAt.IsZero() {
-		t.Errorf("GetSession = %+v, %v", got, err)
-	}
+	require.NoError(t, err, "GetSession = %+v", got)
+	assert.True(t, got.IsPaid(), "GetSession = %+v", got)
+	assert.False(t, got.CompletedAt.IsZero(), "GetSession = %+v", got)
 }
 
 func httptestServer(t *testing.T, h http.Handler) string {

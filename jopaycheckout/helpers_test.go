@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
 
@@ -23,9 +26,7 @@ func setup(t *testing.T, opts ...jopaycheckout.Option) (*http.ServeMux, *jopaych
 		jopaycheckout.WithRetryWait(time.Millisecond, 2*time.Millisecond),
 	}
 	c, err := jopaycheckout.NewClient(testKey, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return mux, c
 }
 
@@ -38,25 +39,20 @@ func testHeaders(t *testing.T, r *http.Request, withBody bool) {
 	}
 	if withBody {
 		want["Content-Type"] = "application/json"
-	} else if r.Header.Get("Content-Type") != "" {
-		t.Errorf("Content-Type = %q on a request without body", r.Header.Get("Content-Type"))
+	} else {
+		assert.Empty(t, r.Header.Get("Content-Type"), "Content-Type on a request without body")
 	}
 	for k, v := range want {
-		if got := r.Header.Get(k); got != v {
-			t.Errorf("header %s = %q, want %q", k, got, v)
-		}
+		assert.Equal(t, v, r.Header.Get(k), "header %s", k)
 	}
-	if ua := r.Header.Get("User-Agent"); !bytes.HasPrefix([]byte(ua), []byte("paykit-go/")) {
-		t.Errorf("User-Agent = %q", ua)
-	}
+	ua := r.Header.Get("User-Agent")
+	assert.True(t, bytes.HasPrefix([]byte(ua), []byte("paykit-go/")), "User-Agent = %q", ua)
 }
 
 func mustTime(t testing.TB, s string) time.Time {
 	t.Helper()
 	tm, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tm
 }
 

@@ -2,14 +2,16 @@ package jopaycheckout_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopaycheckout"
@@ -37,25 +39,18 @@ func TestSessionIDPathSegment(t *testing.T) {
 		return p
 	}
 	c, err := jopaycheckout.NewClient("sk_test_pathsegment", jopaycheckout.WithBaseURL(srv.URL+"/api/checkout/v1"), jopaycheckout.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, id := range []string{"", ".", "..", "a/b", "%2e%2e"} {
 		_, err := c.GetSession(context.Background(), id)
 		var verr *paykit.ValidationError
-		if !errors.As(err, &verr) || verr.Field != "id" {
-			t.Errorf("id %q: got %v, want a *ValidationError for id", id, err)
+		if assert.ErrorAs(t, err, &verr, "id %q: want a *ValidationError for id", id) {
+			assert.Equal(t, "id", verr.Field, "id %q: ValidationError field", id)
 		}
 	}
-	if got := take(); len(got) != 0 {
-		t.Fatalf("refused ids reached the server: %q", got)
-	}
-	if _, err := c.GetSession(context.Background(), "cs_test_01"); !paykit.IsStatus(err, http.StatusNotFound) {
-		t.Fatalf("got %v, want the server's 404", err)
-	}
-	if got := take(); len(got) != 1 || got[0] != "/api/checkout/v1/sessions/cs_test_01" {
-		t.Errorf("sent %q", got)
-	}
+	require.Empty(t, take(), "refused ids reached the server")
+	_, err = c.GetSession(context.Background(), "cs_test_01")
+	require.True(t, paykit.IsStatus(err, http.StatusNotFound), "got %v, want the server's 404", err)
+	assert.Equal(t, []string{"/api/checkout/v1/sessions/cs_test_01"}, take(), "sent")
 }
 
 // TestCrossHostRedirectKeepsCredentials: the API answers with a redirect to another host; the
@@ -79,9 +74,7 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 					opts = append(opts, jopaycheckout.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 				}
 				c, err := jopaycheckout.NewClient(key, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				calls := map[string]func() error{
 					"GetSession": func() error { _, err := c.GetSession(t.Context(), "cs_test_01"); return err },
 					"CreateSession": func() error {
@@ -92,16 +85,13 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 				for call, fn := range calls {
 					err := fn()
 					var apiErr *paykit.Error
-					if !errors.As(err, &apiErr) || apiErr.Status != status || !strings.Contains(err.Error(), "redirect to another host refused") {
-						t.Errorf("%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
-					}
-					if err != nil && strings.Contains(err.Error(), key) {
-						t.Errorf("%s: error carries the key: %v", call, err)
+					if assert.ErrorAs(t, err, &apiErr, "%s: want the refused redirect as a *paykit.Error", call) {
+						assert.Equal(t, status, apiErr.Status, "%s: status", call)
+						assert.ErrorContains(t, err, "redirect to another host refused", call)
+						assert.NotContains(t, err.Error(), key, "%s: error carries the key", call)
 					}
 				}
-				if n := reached.Load(); n != 0 {
-					t.Fatalf("the other host received %d requests", n)
-				}
+				require.Zero(t, reached.Load(), "the other host received")
 			})
 		}
 	}

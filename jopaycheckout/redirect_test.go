@@ -1,9 +1,11 @@
 package jopaycheckout_test
 
 import (
-	"errors"
 	"net/url"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
@@ -29,22 +31,20 @@ func TestSessionIDFromRedirect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.url)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got, err := jopaycheckout.SessionIDFromRedirect(u)
-		if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-			t.Errorf("SessionIDFromRedirect(%s) = %q, %v; want %q, %v", tt.url, got, err, tt.want, tt.wantErr)
+		assert.Equal(t, tt.want, got, "SessionIDFromRedirect(%s)", tt.url)
+		if tt.wantErr == nil {
+			assert.NoError(t, err, "SessionIDFromRedirect(%s)", tt.url)
+		} else {
+			assert.ErrorIs(t, err, tt.wantErr, "SessionIDFromRedirect(%s)", tt.url)
 		}
 		got2, err2 := jopaycheckout.SessionIDFromRedirectURL(tt.url)
-		if got2 != got || (err2 == nil) != (err == nil) {
-			t.Errorf("SessionIDFromRedirectURL(%s) = %q, %v; SessionIDFromRedirect gave %q, %v", tt.url, got2, err2, got, err)
-		}
+		assert.Equal(t, got, got2, "SessionIDFromRedirectURL(%s) and SessionIDFromRedirect differ", tt.url)
+		assert.Equal(t, err == nil, err2 == nil, "SessionIDFromRedirectURL(%s) = %v; SessionIDFromRedirect gave %v", tt.url, err2, err)
 	}
-	if _, err := jopaycheckout.SessionIDFromRedirect(nil); !errors.Is(err, jopaycheckout.ErrMissingSessionID) {
-		t.Errorf("nil URL: %v", err)
-	}
-	if _, err := jopaycheckout.SessionIDFromRedirectURL("http://[::1"); !errors.Is(err, jopaycheckout.ErrMissingSessionID) {
-		t.Errorf("unparsable URL: %v", err)
-	}
+	_, err := jopaycheckout.SessionIDFromRedirect(nil)
+	assert.ErrorIs(t, err, jopaycheckout.ErrMissingSessionID, "nil URL")
+	_, err = jopaycheckout.SessionIDFromRedirectURL("http://[::1")
+	assert.ErrorIs(t, err, jopaycheckout.ErrMissingSessionID, "unparsable URL")
 }

@@ -2,13 +2,16 @@ package jopaycheckout_test
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -21,9 +24,7 @@ func TestCreateSessionLineItems(t *testing.T) {
 	mux.HandleFunc("/api/checkout/v1/sessions", func(w http.ResponseWriter, r *http.Request) {
 		apitest.Method(t, r, http.MethodPost)
 		testHeaders(t, r, true)
-		if v := r.Header.Get("Idempotency-Key"); v != "" {
-			t.Errorf("undocumented Idempotency-Key sent: %q", v)
-		}
+		assert.Empty(t, r.Header.Get("Idempotency-Key"), "undocumented Idempotency-Key sent")
 		apitest.JSONBody(t, r, apitest.Fixture(t, "create_request_line_items.json"))
 		apitest.ServeFixture(t, w, http.StatusOK, "create_response_version_b.json")
 	})
@@ -34,9 +35,7 @@ func TestCreateSessionLineItems(t *testing.T) {
 		CancelURL:     "https://yoursite.com/cancel",
 		Metadata:      map[string]string{"order_id": "12345"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopaycheckout.Session{
 		ID:          "cs_a1b2c3d4e5f6",
 		URL:         "https://jopay.me/checkout/cs_a1b2c3d4e5f6",
@@ -46,9 +45,7 @@ func TestCreateSessionLineItems(t *testing.T) {
 		Currency:    "eur",
 		ExpiresAt:   mustTime(t, "2025-01-10T13:00:00Z"),
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("session mismatch (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "session mismatch (-want +got)")
 }
 
 // Version A: amount_cents + currency + billing_details, answered with url and "open".
@@ -69,9 +66,7 @@ func TestCreateSessionAmount(t *testing.T) {
 		CancelURL:      "https://shop.example/cancel",
 		Metadata:       map[string]string{"cart": "C-77"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopaycheckout.Session{
 		ID:          "cs_9f3b2a",
 		URL:         "https://jopay.me/checkout/cs_9f3b2a",
@@ -81,9 +76,7 @@ func TestCreateSessionAmount(t *testing.T) {
 		Currency:    "eur",
 		ExpiresAt:   mustTime(t, "2025-01-10T13:00:00Z"),
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("session mismatch (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "session mismatch (-want +got)")
 }
 
 func TestGetSession(t *testing.T) {
@@ -91,15 +84,12 @@ func TestGetSession(t *testing.T) {
 	mux.HandleFunc("/api/checkout/v1/sessions/cs_a1b2c3d4e5f6", func(w http.ResponseWriter, r *http.Request) {
 		apitest.Method(t, r, http.MethodGet)
 		testHeaders(t, r, false)
-		if b, _ := io.ReadAll(r.Body); len(b) != 0 {
-			t.Errorf("GET carried a body: %s", b)
-		}
+		b, _ := io.ReadAll(r.Body)
+		assert.Empty(t, b, "GET carried a body")
 		apitest.ServeFixture(t, w, http.StatusOK, "get_session_completed.json")
 	})
 	got, err := c.GetSession(context.Background(), "cs_a1b2c3d4e5f6")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &jopaycheckout.Session{
 		ID:            "cs_a1b2c3d4e5f6",
 		URL:           "https://jopay.me/checkout/cs_a1b2c3d4e5f6",
@@ -113,12 +103,8 @@ func TestGetSession(t *testing.T) {
 		ExpiresAt:     mustTime(t, "2025-01-10T13:00:00Z"),
 		CompletedAt:   mustTime(t, "2025-01-10T12:05:00Z"),
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("session mismatch (-want +got):\n%s", diff)
-	}
-	if !got.IsPaid() {
-		t.Error("IsPaid = false for a completed session")
-	}
+	assert.Empty(t, cmp.Diff(want, got), "session mismatch (-want +got)")
+	assert.True(t, got.IsPaid(), "IsPaid = false for a completed session")
 }
 
 func TestGetSessionErrors(t *testing.T) {
@@ -138,28 +124,24 @@ func TestGetSessionErrors(t *testing.T) {
 
 	_, err := c.GetSession(ctx, "cs_missing")
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v, want *Error", err)
-	}
-	if apiErr.Status != 404 || apiErr.Code != "session_not_found" || apiErr.Message != "No such checkout session" || apiErr.Provider != "jopaycheckout" {
-		t.Errorf("error = %+v", apiErr)
-	}
-	if got := err.Error(); got != "jopaycheckout: 404 session_not_found: No such checkout session" {
-		t.Errorf("Error() = %q", got)
-	}
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 404, apiErr.Status, "error = %+v", apiErr)
+	assert.Equal(t, "session_not_found", apiErr.Code, "error = %+v", apiErr)
+	assert.Equal(t, "No such checkout session", apiErr.Message, "error = %+v", apiErr)
+	assert.Equal(t, "jopaycheckout", apiErr.Provider, "error = %+v", apiErr)
+	assert.Equal(t, "jopaycheckout: 404 session_not_found: No such checkout session", err.Error(), "Error()")
 
-	if _, err := c.GetSession(ctx, "cs_noid"); !errors.Is(err, paykit.ErrInvalidResponse) {
-		t.Errorf("response without id: err = %v", err)
-	}
-	if _, err := c.GetSession(ctx, "cs_html"); !errors.Is(err, paykit.ErrInvalidResponse) {
-		t.Errorf("non-JSON 200: err = %v", err)
-	}
+	_, err = c.GetSession(ctx, "cs_noid")
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "response without id")
+	_, err = c.GetSession(ctx, "cs_html")
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "non-JSON 200")
 	for _, id := range []string{"", "../admin", "cs_1?x=1", "cs 1", "cs_1/2", strings.Repeat("a", 256)} {
 		_, err := c.GetSession(ctx, id)
 		var ve *paykit.ValidationError
-		if !errors.As(err, &ve) || ve.Field != "id" || !errors.Is(err, jopaycheckout.ErrInvalidSessionID) {
-			t.Errorf("GetSession(%q): err = %v, want ValidationError for id", id, err)
+		if assert.ErrorAs(t, err, &ve, "GetSession(%q): want ValidationError for id", id) {
+			assert.Equal(t, "id", ve.Field, "GetSession(%q): ValidationError field", id)
 		}
+		assert.ErrorIs(t, err, jopaycheckout.ErrInvalidSessionID, "GetSession(%q)", id)
 	}
 }
 
@@ -171,13 +153,14 @@ func TestCreateSessionResponseProblems(t *testing.T) {
 	})
 	p := validParams()
 	s, err := c.CreateSession(context.Background(), p)
-	if !errors.Is(err, paykit.ErrInvalidResponse) || s == nil || s.ID != "cs_nourl" {
-		t.Errorf("no URL: session %v, err %v; want the session and ErrInvalidResponse", s, err)
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "no URL")
+	if assert.NotNil(t, s, "no URL: want the session") {
+		assert.Equal(t, "cs_nourl", s.ID, "no URL: session")
 	}
 	body = `{"checkout_url":"https://x/y","status":"open"}`
-	if s, err := c.CreateSession(context.Background(), p); !errors.Is(err, paykit.ErrInvalidResponse) || s != nil {
-		t.Errorf("no id: session %v, err %v", s, err)
-	}
+	s, err = c.CreateSession(context.Background(), p)
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "no id")
+	assert.Nil(t, s, "no id: session")
 }
 
 func TestCreateSessionAPIError(t *testing.T) {
@@ -190,12 +173,11 @@ func TestCreateSessionAPIError(t *testing.T) {
 	})
 	_, err := c.CreateSession(context.Background(), validParams())
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "invalid_currency" || apiErr.RequestID != "req_77" || apiErr.Retryable() {
-		t.Fatalf("err = %v (%+v)", err, apiErr)
-	}
-	if errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Error("a 400 is a definite answer, not an unknown outcome")
-	}
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, "invalid_currency", apiErr.Code, "err = %v (%+v)", err, apiErr)
+	require.Equal(t, "req_77", apiErr.RequestID, "err = %v (%+v)", err, apiErr)
+	require.False(t, apiErr.Retryable(), "err = %v (%+v)", err, apiErr)
+	assert.NotErrorIs(t, err, paykit.ErrUnknownOutcome, "a 400 is a definite answer, not an unknown outcome")
 }
 
 func validParams() jopaycheckout.CreateSessionParams {
@@ -255,32 +237,26 @@ func TestCreateSessionValidation(t *testing.T) {
 			tt.edit(&p)
 			_, err := c.CreateSession(context.Background(), p)
 			var ve *paykit.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want *ValidationError", err)
-			}
-			if ve.Field != tt.field || !strings.Contains(ve.Reason, tt.reason) {
-				t.Errorf("got field %q reason %q; want field %q reason containing %q", ve.Field, ve.Reason, tt.field, tt.reason)
-			}
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tt.field, ve.Field, "field")
+			assert.Contains(t, ve.Reason, tt.reason, "reason")
 		})
 	}
-	if calls != 0 {
-		t.Errorf("%d requests were sent for invalid params", calls)
-	}
+	assert.Equal(t, 0, calls, "requests were sent for invalid params")
 }
 
 func TestCreateSessionParamsTotal(t *testing.T) {
 	p := validParams()
 	p.LineItems = append(p.LineItems, jopaycheckout.LineItem{Name: "Mug", Amount: 900, Currency: "EUR", Quantity: 3})
-	if got, ok := p.Total(); !ok || got != 2*2500+3*900 {
-		t.Errorf("Total = %d, %v", got, ok)
-	}
+	got, ok := p.Total()
+	assert.True(t, ok, "Total = %d, %v", got, ok)
+	assert.Equal(t, int64(2*2500+3*900), got, "Total")
 	a := jopaycheckout.CreateSessionParams{AmountCents: 4200, Currency: "eur", SuccessURL: "https://a.example/s", CancelURL: "https://a.example/c"}
-	if got, ok := a.Total(); !ok || got != 4200 {
-		t.Errorf("Total = %d, %v", got, ok)
-	}
-	if _, ok := (jopaycheckout.CreateSessionParams{}).Total(); ok {
-		t.Error("Total of invalid params reported ok")
-	}
+	got, ok = a.Total()
+	assert.True(t, ok, "Total = %d, %v", got, ok)
+	assert.Equal(t, int64(4200), got, "Total")
+	_, ok = (jopaycheckout.CreateSessionParams{}).Total()
+	assert.False(t, ok, "Total of invalid params reported ok")
 }
 
 // With WithIdempotencyHeader, the key travels in that header (generated when empty).
@@ -293,35 +269,127 @@ func TestCreateSessionIdempotencyHeader(t *testing.T) {
 	})
 	p := validParams()
 	p.IdempotencyKey = "order-12345-0123456789abcdef0123456789"
-	if _, err := c.CreateSession(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.CreateSession(context.Background(), p)
+	require.NoError(t, err)
 	p.IdempotencyKey = ""
-	if _, err := c.CreateSession(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 2 || keys[0] != "order-12345-0123456789abcdef0123456789" || len(keys[1]) < 32 {
-		t.Errorf("keys sent = %q", keys)
+	_, err = c.CreateSession(context.Background(), p)
+	require.NoError(t, err)
+	if assert.Len(t, keys, 2, "keys sent = %q", keys) {
+		assert.Equal(t, "order-12345-0123456789abcdef0123456789", keys[0], "caller's key")
+		assert.GreaterOrEqual(t, len(keys[1]), 32, "generated key %q", keys[1])
 	}
 	p.IdempotencyKey = "short"
-	_, err := c.CreateSession(context.Background(), p)
+	_, err = c.CreateSession(context.Background(), p)
 	var ve *paykit.ValidationError
-	if !errors.As(err, &ve) || ve.Field != "idempotency_key" {
-		t.Errorf("short key: err = %v", err)
+	if assert.ErrorAs(t, err, &ve, "short key") {
+		assert.Equal(t, "idempotency_key", ve.Field, "short key: err = %v", err)
 	}
 }
 
 func TestValidateSessionID(t *testing.T) {
 	for _, id := range []string{"cs_a1b2c3d4e5f6", "cs_fake_000001", "CS-1", strings.Repeat("a", 255)} {
-		if err := jopaycheckout.ValidateSessionID(id); err != nil {
-			t.Errorf("ValidateSessionID(%q) = %v", id, err)
-		}
+		assert.NoError(t, jopaycheckout.ValidateSessionID(id), "ValidateSessionID(%q)", id)
 	}
 	for _, id := range []string{"", "..", "cs_1.2", "cs/1", "cs%2F1", "cs_1\n", "çs_1", strings.Repeat("a", 256)} {
 		err := jopaycheckout.ValidateSessionID(id)
 		var ve *paykit.ValidationError
-		if !errors.As(err, &ve) || ve.Field != "session_id" || !errors.Is(err, jopaycheckout.ErrInvalidSessionID) {
-			t.Errorf("ValidateSessionID(%q) = %v", id, err)
+		if assert.ErrorAs(t, err, &ve, "ValidateSessionID(%q)", id) {
+			assert.Equal(t, "session_id", ve.Field, "ValidateSessionID(%q) = %v", id, err)
 		}
+		assert.ErrorIs(t, err, jopaycheckout.ErrInvalidSessionID, "ValidateSessionID(%q)", id)
+	}
+}
+
+func TestSessionDecodesTolerantly(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want jopaycheckout.Session
+	}{
+		{
+			"version A",
+			`{"id":"cs_1","url":"https://jopay.me/checkout/cs_1","status":"open","amount_cents":100,"currency":"usd"}`,
+			jopaycheckout.Session{ID: "cs_1", URL: "https://jopay.me/checkout/cs_1", Status: jopaycheckout.StatusOpen, RawStatus: "open", AmountCents: 100, Currency: "usd"},
+		},
+		{
+			"version B pending maps to open",
+			`{"id":"cs_1","checkout_url":"https://jopay.me/checkout/cs_1","status":"pending","amount_cents":100,"currency":"usd"}`,
+			jopaycheckout.Session{ID: "cs_1", URL: "https://jopay.me/checkout/cs_1", Status: jopaycheckout.StatusOpen, RawStatus: "pending", AmountCents: 100, Currency: "usd"},
+		},
+		{
+			"url preferred when both are sent",
+			`{"id":"cs_1","url":"https://a/1","checkout_url":"https://b/1","status":"expired"}`,
+			jopaycheckout.Session{ID: "cs_1", URL: "https://a/1", Status: jopaycheckout.StatusExpired, RawStatus: "expired"},
+		},
+		{
+			"numbers as strings, unix times, numeric id",
+			`{"id":12345,"status":"completed","amount_cents":"2500","expires_at":1736514000,"created_at":"1736510400","completed_at":1736510700000}`,
+			jopaycheckout.Session{ID: "12345", Status: jopaycheckout.StatusCompleted, RawStatus: "completed", AmountCents: 2500,
+				ExpiresAt: time.Unix(1736514000, 0).UTC(), CreatedAt: time.Unix(1736510400, 0).UTC(), CompletedAt: time.Unix(1736510700, 0).UTC()},
+		},
+		{
+			"unknown status passes through",
+			`{"id":"cs_1","status":"refunded"}`,
+			jopaycheckout.Session{ID: "cs_1", Status: "refunded", RawStatus: "refunded"},
+		},
+		{
+			"status case and nulls",
+			`{"id":"cs_1","status":"COMPLETED","customer_email":null,"completed_at":null,"metadata":null}`,
+			jopaycheckout.Session{ID: "cs_1", Status: jopaycheckout.StatusCompleted, RawStatus: "COMPLETED"},
+		},
+		{
+			"metadata values that are not strings",
+			`{"id":"cs_1","metadata":{"order_id":12345,"gift":true,"note":null,"tags":[ "a", "b" ],"s":"x"}}`,
+			jopaycheckout.Session{ID: "cs_1", Metadata: map[string]string{"order_id": "12345", "gift": "true", "note": "", "tags": `["a","b"]`, "s": "x"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got jopaycheckout.Session
+			require.NoError(t, json.Unmarshal([]byte(tt.json), &got))
+			assert.Empty(t, cmp.Diff(tt.want, got), "mismatch (-want +got)")
+		})
+	}
+}
+
+func TestSessionDecodeErrors(t *testing.T) {
+	for _, in := range []string{
+		`{"id":"cs_1","amount_cents":25.5}`,
+		`{"id":"cs_1","amount_cents":"lots"}`,
+		`{"id":"cs_1","expires_at":"tomorrow"}`,
+		`{"id":{"x":1}}`,
+		`{"id":"cs_1","metadata":"order=1"}`,
+		`[]`,
+	} {
+		var s jopaycheckout.Session
+		assert.Error(t, json.Unmarshal([]byte(in), &s), "%s decoded without error: %+v", in, s)
+	}
+}
+
+func TestSessionJSONRoundTrip(t *testing.T) {
+	in := jopaycheckout.Session{
+		ID: "cs_1", URL: "https://jopay.me/checkout/cs_1", Status: jopaycheckout.StatusOpen, RawStatus: "pending",
+		AmountCents: 2500, Currency: "eur", CustomerEmail: "a@b.example", Metadata: map[string]string{"order_id": "1"},
+		ExpiresAt: mustTime(t, "2025-01-10T13:00:00Z"), CreatedAt: mustTime(t, "2025-01-10T12:00:00Z"),
+	}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	const want = `{"id":"cs_1","url":"https://jopay.me/checkout/cs_1","status":"pending","amount_cents":2500,"currency":"eur","customer_email":"a@b.example","metadata":{"order_id":"1"},"expires_at":"2025-01-10T13:00:00Z","created_at":"2025-01-10T12:00:00Z"}`
+	assert.Equal(t, want, string(b), "Marshal")
+	var out jopaycheckout.Session
+	require.NoError(t, json.Unmarshal(b, &out))
+	assert.Empty(t, cmp.Diff(in, out), "round trip (-in +out)")
+}
+
+func TestSessionIsPaid(t *testing.T) {
+	var nilSession *jopaycheckout.Session
+	for s, want := range map[*jopaycheckout.Session]bool{
+		{Status: jopaycheckout.StatusCompleted}: true,
+		{Status: jopaycheckout.StatusOpen}:      false,
+		{Status: jopaycheckout.StatusExpired}:   false,
+		{Status: "refunded"}:                    false,
+		nilSession:                              false,
+	} {
+		assert.Equal(t, want, s.IsPaid(), "%+v.IsPaid()", s)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -21,19 +23,14 @@ func TestWebhookRaisedPayloadLimit(t *testing.T) {
 	var handled int
 	h, err := jopaycheckout.NewWebhookHandler(whSecret, func(context.Context, *jopaycheckout.Event) error { handled++; return nil },
 		webhook.WithMaxPayloadBytes(4<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body, err := os.ReadFile("testdata/webhook_session_completed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body = append(bytes.TrimSuffix(bytes.TrimSpace(body), []byte("}")), []byte(`,"pad":"`+strings.Repeat("x", 2<<20)+`"}`)...)
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/checkout", bytes.NewReader(body))
 	r.Header.Set(jopaycheckout.SignatureHeader, webhook.SignTimestamp(whSecret, time.Now(), body))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != http.StatusOK || handled != 1 {
-		t.Fatalf("2 MiB delivery under a 4 MiB limit: status %d, handled %d times; body %q", w.Code, handled, w.Body.String())
-	}
+	require.Equal(t, http.StatusOK, w.Code, "2 MiB delivery under a 4 MiB limit: status; body %q", w.Body.String())
+	require.Equal(t, 1, handled, "2 MiB delivery under a 4 MiB limit: times handled")
 }

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jopaycheckout/jopaycheckouttest"
@@ -27,13 +30,9 @@ func TestWebhookVerifier(t *testing.T) {
 	now := time.Unix(1736510701, 0)
 	clock := func() time.Time { return now }
 	v, err := jopaycheckout.NewWebhookVerifier(whSecret, webhook.WithClock(clock), webhook.WithPreviousSecrets("whsec_old"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	good := webhook.SignTimestamp(whSecret, now, payload)
-	if !strings.HasPrefix(good, "t=1736510701,v1=") {
-		t.Fatalf("header = %q", good)
-	}
+	require.True(t, strings.HasPrefix(good, "t=1736510701,v1="), "header = %q", good)
 	_, sig, _ := strings.Cut(good, ",")
 	tests := []struct {
 		name    string
@@ -53,27 +52,27 @@ func TestWebhookVerifier(t *testing.T) {
 		{"no t", sig, payload, webhook.ErrMalformedSignature},
 	}
 	for _, tt := range tests {
-		if err := v.Verify(tt.payload, tt.header); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
-			t.Errorf("%s: Verify = %v, want %v", tt.name, err, tt.want)
+		err := v.Verify(tt.payload, tt.header)
+		if tt.want == nil {
+			assert.NoError(t, err, "%s: Verify", tt.name)
+		} else {
+			assert.ErrorIs(t, err, tt.want, "%s: Verify", tt.name)
 		}
 	}
 
 	req := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(string(payload)))
 	req.Header.Set("x-jopay-signature", good) // header names are case-insensitive
 	e, err := v.ParseRequest(req)
-	if err != nil || e.Data.ID != "cs_a1b2c3d4e5f6" || !e.IsPaid() {
-		t.Errorf("ParseRequest = %+v, %v", e, err)
-	}
+	require.NoError(t, err, "ParseRequest = %+v", e)
+	assert.Equal(t, "cs_a1b2c3d4e5f6", e.Data.ID, "ParseRequest = %+v", e)
+	assert.True(t, e.IsPaid(), "ParseRequest = %+v", e)
 
-	if _, err := jopaycheckout.NewWebhookVerifier(""); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
-	if _, err := jopaycheckout.NewWebhookHandler("", func(context.Context, *jopaycheckout.Event) error { return nil }); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("handler with empty secret: %v", err)
-	}
-	if _, err := jopaycheckout.NewWebhookHandler(whSecret, nil); err == nil {
-		t.Error("handler with nil fn accepted")
-	}
+	_, err = jopaycheckout.NewWebhookVerifier("")
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "empty secret")
+	_, err = jopaycheckout.NewWebhookHandler("", func(context.Context, *jopaycheckout.Event) error { return nil })
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "handler with empty secret")
+	_, err = jopaycheckout.NewWebhookHandler(whSecret, nil)
+	assert.Error(t, err, "handler with nil fn accepted")
 }
 
 // recorder is a webhook receiver: the app function counts and records events, and may fail.
@@ -108,22 +107,16 @@ func webhookFixture(t *testing.T, rec *recorder, opts ...webhook.Option) (*jopay
 	fake := jopaycheckouttest.NewServer()
 	t.Cleanup(fake.Close)
 	h, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	receiver := httptest.NewServer(h)
 	t.Cleanup(receiver.Close)
 	fake.SetWebhook(receiver.URL, whSecret)
 	c, err := fake.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := validParams()
 	p.Metadata = map[string]string{"order_id": "A-1001"}
 	s, err := c.CreateSession(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return fake, receiver.URL, s
 }
 
@@ -141,36 +134,30 @@ func TestWebhookHandlerEndToEnd(t *testing.T) {
 	fake, _, s := webhookFixture(t, rec)
 
 	d, err := fake.Pay(ctx, s.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d.Delivered || len(d.Attempts) != 1 || d.Attempts[0].Status != http.StatusOK {
-		t.Fatalf("delivery = %+v", d)
-	}
-	if got := d.Header.Get(jopaycheckout.SignatureHeader); !strings.HasPrefix(got, "t=") {
-		t.Errorf("signature header = %q, want t=… first", got)
-	}
+	require.NoError(t, err)
+	require.True(t, d.Delivered, "delivery = %+v", d)
+	require.Len(t, d.Attempts, 1, "delivery = %+v", d)
+	require.Equal(t, http.StatusOK, d.Attempts[0].Status, "delivery = %+v", d)
+	got := d.Header.Get(jopaycheckout.SignatureHeader)
+	assert.True(t, strings.HasPrefix(got, "t="), "signature header = %q, want t=… first", got)
 	calls, events := rec.snapshot()
-	if calls != 1 || len(events) != 1 {
-		t.Fatalf("fn ran %d times", calls)
-	}
+	require.Equal(t, 1, calls, "fn ran")
+	require.Len(t, events, 1, "fn ran %d times", calls)
 	e := events[0]
-	if e.Type != jopaycheckout.EventSessionCompleted || !e.IsPaid() || e.Data.ID != s.ID ||
-		e.Data.AmountCents != 5000 || e.Data.Metadata["order_id"] != "A-1001" || e.Data.CompletedAt.IsZero() {
-		t.Errorf("event = %+v", e)
-	}
+	assert.Equal(t, jopaycheckout.EventSessionCompleted, e.Type, "event = %+v", e)
+	assert.True(t, e.IsPaid(), "event = %+v", e)
+	assert.Equal(t, s.ID, e.Data.ID, "event = %+v", e)
+	assert.Equal(t, int64(5000), e.Data.AmountCents, "event = %+v", e)
+	assert.Equal(t, "A-1001", e.Data.Metadata["order_id"], "event = %+v", e)
+	assert.False(t, e.Data.CompletedAt.IsZero(), "event = %+v", e)
 
 	// JoPay redelivers the same event (signed anew): acknowledged, fn not run again.
 	d2, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d2.Delivered || d2.Attempts[0].Status != http.StatusOK {
-		t.Errorf("redelivery = %+v", d2)
-	}
-	if calls, _ := rec.snapshot(); calls != 1 {
-		t.Errorf("duplicate ran fn: %d calls", calls)
-	}
+	require.NoError(t, err)
+	assert.True(t, d2.Delivered, "redelivery = %+v", d2)
+	assert.Equal(t, http.StatusOK, d2.Attempts[0].Status, "redelivery = %+v", d2)
+	calls, _ = rec.snapshot()
+	assert.Equal(t, 1, calls, "duplicate ran fn")
 }
 
 func TestWebhookHandlerBadSignature(t *testing.T) {
@@ -180,40 +167,29 @@ func TestWebhookHandlerBadSignature(t *testing.T) {
 
 	fake.SetWebhook(url, "whsec_someone_else")
 	d, err := fake.Pay(ctx, s.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Delivered || len(d.Attempts) < 2 {
-		t.Fatalf("delivery = %+v, want retried and not delivered", d)
-	}
+	require.NoError(t, err)
+	require.False(t, d.Delivered, "delivery = %+v, want retried and not delivered", d)
+	require.GreaterOrEqual(t, len(d.Attempts), 2, "delivery = %+v, want retried and not delivered", d)
 	for _, a := range d.Attempts {
-		if a.Status != http.StatusBadRequest {
-			t.Errorf("attempt status %d, want 400", a.Status)
-		}
+		assert.Equal(t, http.StatusBadRequest, a.Status, "attempt status")
 	}
-	if calls, _ := rec.snapshot(); calls != 0 {
-		t.Errorf("fn ran %d times for forged deliveries", calls)
-	}
+	calls, _ := rec.snapshot()
+	assert.Equal(t, 0, calls, "fn ran for forged deliveries")
 
 	// Unsigned delivery: 400 too.
 	fake.SetWebhook(url, "")
-	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted); err != nil {
-		t.Fatal(err)
-	}
+	_, err = fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted)
+	require.NoError(t, err)
 	all := fake.Deliveries()
-	if last := all[len(all)-1]; last.Delivered || last.Attempts[0].Status != http.StatusBadRequest {
-		t.Errorf("unsigned delivery = %+v", last)
-	}
+	last := all[len(all)-1]
+	assert.False(t, last.Delivered, "unsigned delivery = %+v", last)
+	assert.Equal(t, http.StatusBadRequest, last.Attempts[0].Status, "unsigned delivery = %+v", last)
 
 	// The receiver only takes POST.
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("GET answered %d", resp.StatusCode)
-	}
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "GET answered")
 }
 
 func TestWebhookHandlerRetriesAfterFailure(t *testing.T) {
@@ -222,22 +198,17 @@ func TestWebhookHandlerRetriesAfterFailure(t *testing.T) {
 	fake, _, s := webhookFixture(t, rec)
 
 	d, err := fake.Pay(ctx, s.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := statuses(d), []int{500, 500, 200}; !equalInts(got, want) || !d.Delivered {
-		t.Fatalf("attempt statuses = %v, want %v", got, want)
-	}
+	require.NoError(t, err)
+	got, want := statuses(d), []int{500, 500, 200}
+	require.True(t, equalInts(got, want), "attempt statuses = %v, want %v", got, want)
+	require.True(t, d.Delivered, "attempt statuses = %v, want %v", got, want)
 	calls, events := rec.snapshot()
-	if calls != 3 || len(events) != 1 {
-		t.Errorf("fn calls = %d, successes = %d; want 3 and 1", calls, len(events))
-	}
-	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted); err != nil {
-		t.Fatal(err)
-	}
-	if calls, _ := rec.snapshot(); calls != 3 {
-		t.Errorf("after success the duplicate ran fn again: %d calls", calls)
-	}
+	assert.Equal(t, 3, calls, "fn calls")
+	assert.Len(t, events, 1, "fn successes")
+	_, err = fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted)
+	require.NoError(t, err)
+	calls, _ = rec.snapshot()
+	assert.Equal(t, 3, calls, "after success the duplicate ran fn again")
 }
 
 // payment.failed can happen several times per session: each attempt reaches fn once.
@@ -246,46 +217,35 @@ func TestWebhookHandlerRepeatedFailures(t *testing.T) {
 	rec := &recorder{}
 	fake, _, s := webhookFixture(t, rec)
 	for i := 0; i < 2; i++ {
-		if _, err := fake.Fail(ctx, s.ID); err != nil {
-			t.Fatal(err)
-		}
+		_, err := fake.Fail(ctx, s.ID)
+		require.NoError(t, err)
 	}
-	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventPaymentFailed); err != nil { // a duplicate of the second attempt
-		t.Fatal(err)
-	}
-	if _, err := fake.Expire(ctx, s.ID); err != nil {
-		t.Fatal(err)
-	}
+	_, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventPaymentFailed) // a duplicate of the second attempt
+	require.NoError(t, err)
+	_, err = fake.Expire(ctx, s.ID)
+	require.NoError(t, err)
 	_, events := rec.snapshot()
 	var types []string
 	for _, e := range events {
 		types = append(types, string(e.Type))
-		if e.IsPaid() {
-			t.Errorf("%s reported paid", e.Type)
-		}
+		assert.False(t, e.IsPaid(), "%s reported paid", e.Type)
 	}
 	want := "checkout.payment.failed checkout.payment.failed checkout.session.expired"
-	if got := strings.Join(types, " "); got != want {
-		t.Errorf("events = %s, want %s", got, want)
-	}
-	if events[0].Data.Status != jopaycheckout.StatusOpen || events[0].Data.RawStatus != "pending" {
-		t.Errorf("failed event session status = %q (%q)", events[0].Data.Status, events[0].Data.RawStatus)
-	}
+	assert.Equal(t, want, strings.Join(types, " "), "events")
+	assert.Equal(t, jopaycheckout.StatusOpen, events[0].Data.Status, "failed event session status (%q)", events[0].Data.RawStatus)
+	assert.Equal(t, "pending", events[0].Data.RawStatus, "failed event raw status (status %q)", events[0].Data.Status)
 }
 
 func TestWebhookHandlerWithoutDedupe(t *testing.T) {
 	ctx := context.Background()
 	rec := &recorder{}
 	fake, _, s := webhookFixture(t, rec, webhook.WithDeduper(nil))
-	if _, err := fake.Pay(ctx, s.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted); err != nil {
-		t.Fatal(err)
-	}
-	if calls, _ := rec.snapshot(); calls != 2 {
-		t.Errorf("without dedupe fn ran %d times, want 2", calls)
-	}
+	_, err := fake.Pay(ctx, s.ID)
+	require.NoError(t, err)
+	_, err = fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted)
+	require.NoError(t, err)
+	calls, _ := rec.snapshot()
+	assert.Equal(t, 2, calls, "without dedupe fn ran")
 }
 
 // A Deduper shared between two handlers (two replicas) runs fn once across both.
@@ -295,21 +255,16 @@ func TestWebhookHandlerSharedDeduper(t *testing.T) {
 	rec := &recorder{}
 	fake, _, s := webhookFixture(t, rec, webhook.WithDeduper(d))
 	h2, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle, webhook.WithDeduper(d))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	replica := httptest.NewServer(h2)
 	defer replica.Close()
-	if _, err := fake.Pay(ctx, s.ID); err != nil {
-		t.Fatal(err)
-	}
+	_, err = fake.Pay(ctx, s.ID)
+	require.NoError(t, err)
 	fake.SetWebhook(replica.URL, whSecret)
-	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted); err != nil {
-		t.Fatal(err)
-	}
-	if calls, _ := rec.snapshot(); calls != 1 {
-		t.Errorf("fn ran %d times across replicas", calls)
-	}
+	_, err = fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted)
+	require.NoError(t, err)
+	calls, _ := rec.snapshot()
+	assert.Equal(t, 1, calls, "fn ran across replicas")
 }
 
 func equalInts(a, b []int) bool {
@@ -330,9 +285,7 @@ func equalInts(a, b []int) bool {
 func TestWebhookReplayRunsOnce(t *testing.T) {
 	rec := &recorder{}
 	h, err := jopaycheckout.NewWebhookHandler(whSecret, rec.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bodies := []string{
 		`{"event":"checkout.session.completed","data":{"id":"cs_1","status":"completed"}}`,
 		`{"event":"checkout.payment.failed","data":{"id":"cs_1","status":"open"},"created_at":"2025-01-10T12:01:00Z"}`,
@@ -345,14 +298,11 @@ func TestWebhookReplayRunsOnce(t *testing.T) {
 			r.Header.Set("X-JoPay-Signature", webhook.SignTimestamp(whSecret, at, []byte(body)))
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
-			if w.Code != http.StatusOK {
-				t.Errorf("%s, delivery %d: %d %s", body, i, w.Code, w.Body)
-			}
+			assert.Equal(t, http.StatusOK, w.Code, "%s, delivery %d %s", body, i, w.Body)
 		}
 	}
-	if calls, _ := rec.snapshot(); calls != len(bodies) {
-		t.Errorf("%d signed bodies delivered 3 times each ran the handler %d times", len(bodies), calls)
-	}
+	calls, _ := rec.snapshot()
+	assert.Equal(t, len(bodies), calls, "%d signed bodies delivered 3 times each: handler runs", len(bodies))
 }
 
 // The golden vector: computed outside this module with
@@ -370,30 +320,24 @@ var goldenTime = time.Unix(1767225600, 0)
 // TestWebhookGoldenVector checks the wire format against literal values: the header name
 // X-JoPay-Signature, "t=<unix>,v1=<hex>", and the HMAC-SHA256 of "<t>.<body>".
 func TestWebhookGoldenVector(t *testing.T) {
-	if got := webhook.SignTimestamp(goldenSecret, goldenTime, []byte(goldenBody)); got != goldenHeader {
-		t.Errorf("SignTimestamp (the fake's signer) = %s, want %s", got, goldenHeader)
-	}
+	assert.Equal(t, goldenHeader, webhook.SignTimestamp(goldenSecret, goldenTime, []byte(goldenBody)), "SignTimestamp (the fake's signer)")
 	clock := webhook.WithClock(func() time.Time { return goldenTime })
 	v, err := jopaycheckout.NewWebhookVerifier(goldenSecret, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, hdr := range []string{goldenHeader, "v1=" + goldenDigest + ",t=1767225600"} {
-		if err := v.Verify([]byte(goldenBody), hdr); err != nil {
-			t.Errorf("golden signature %s refused: %v", hdr, err)
-		}
+		assert.NoError(t, v.Verify([]byte(goldenBody), hdr), "golden signature %s refused", hdr)
 	}
 	rec := &recorder{}
 	h, err := jopaycheckout.NewWebhookHandler(goldenSecret, rec.handle, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(goldenBody))
 	r.Header.Set("X-JoPay-Signature", goldenHeader)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if _, events := rec.snapshot(); w.Code != http.StatusOK || len(events) != 1 || events[0].Data.ID != "cs_golden" {
-		t.Errorf("golden delivery: %d %s, handled %v", w.Code, w.Body, events)
+	_, events := rec.snapshot()
+	assert.Equal(t, http.StatusOK, w.Code, "golden delivery: %s", w.Body)
+	if assert.Len(t, events, 1, "golden delivery: handled %v", events) {
+		assert.Equal(t, "cs_golden", events[0].Data.ID, "golden delivery: handled %v", events)
 	}
 }
 
@@ -414,28 +358,18 @@ func TestWebhookFakeSendsGoldenFormat(t *testing.T) {
 	defer fake.Close()
 	fake.SetWebhook(endpoint.URL, goldenSecret)
 	c, err := fake.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := c.CreateSession(context.Background(), validParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fake.Pay(context.Background(), s.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = fake.Pay(context.Background(), s.ID)
+	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(sigs) != 1 {
-		t.Fatalf("%d deliveries", len(sigs))
-	}
+	require.Len(t, sigs, 1, "deliveries")
 	ts, v1, ok := strings.Cut(strings.TrimPrefix(sigs[0], "t="), ",v1=")
-	if !ok || !strings.HasPrefix(sigs[0], "t=") {
-		t.Fatalf("X-JoPay-Signature = %q, want t=<unix>,v1=<hex>", sigs[0])
-	}
+	require.True(t, ok, "X-JoPay-Signature = %q, want t=<unix>,v1=<hex>", sigs[0])
+	require.True(t, strings.HasPrefix(sigs[0], "t="), "X-JoPay-Signature = %q, want t=<unix>,v1=<hex>", sigs[0])
 	m := hmac.New(sha256.New, []byte(goldenSecret))
 	m.Write([]byte(ts + "." + string(bodies[0])))
-	if want := hex.EncodeToString(m.Sum(nil)); v1 != want {
-		t.Errorf("v1 = %s, HMAC-SHA256 of <t>.<body> is %s", v1, want)
-	}
+	assert.Equal(t, hex.EncodeToString(m.Sum(nil)), v1, "v1")
 }

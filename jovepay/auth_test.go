@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/apitest"
 )
@@ -44,9 +46,8 @@ func TestTokenExpiry(t *testing.T) {
 		{"padded segment", strings.Replace(makeJWT(map[string]any{"exp": unix(time.Hour)}), ".c2ln", "==.c2ln", 1), now.Add(time.Hour)},
 	}
 	for _, tc := range cases {
-		if got := tokenExpiry(tc.token, now, skew); !got.Equal(tc.want) {
-			t.Errorf("%s: expiry = %v, want %v", tc.name, got, tc.want)
-		}
+		got := tokenExpiry(tc.token, now, skew)
+		assert.True(t, got.Equal(tc.want), "%s: expiry = %v, want %v", tc.name, got, tc.want)
 	}
 }
 
@@ -83,18 +84,12 @@ func TestSingleLogin(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
-	if n := logins.Load(); n != 1 {
-		t.Errorf("logins = %d, want 1", n)
-	}
+	assert.Equal(t, int64(1), logins.Load(), "logins")
 	n := 0
 	tokens.Range(func(k, _ any) bool { n++; return strings.HasPrefix(k.(string), "Bearer ey") })
-	if n != 1 {
-		t.Errorf("%d distinct Authorization values, want 1", n)
-	}
+	assert.Equal(t, 1, n, "distinct Authorization values")
 }
 
 // TestUnauthorizedRelogsInOnce: a 401 makes the client log in again and repeat the call once;
@@ -116,25 +111,22 @@ func TestUnauthorizedRelogsInOnce(t *testing.T) {
 	})
 	ctx := context.Background()
 	accept.Store(1)
-	if _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{}); err != nil {
-		t.Fatal(err)
-	}
-	accept.Store(2) // the server revokes token 1
-	if _, err := c.ListPaymentsPage(ctx, ListPaymentsParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if logins.Load() != 2 || lists.Load() != 3 {
-		t.Errorf("logins = %d, lists = %d; want 2 and 3 (one 401, one re-login, one retry)", logins.Load(), lists.Load())
-	}
-	accept.Store(-1) // nothing is accepted any more
 	_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{})
+	require.NoError(t, err)
+	accept.Store(2) // the server revokes token 1
+	_, err = c.ListPaymentsPage(ctx, ListPaymentsParams{})
+	require.NoError(t, err)
+	// One 401, one re-login, one retry.
+	assert.Equal(t, int64(2), logins.Load(), "logins")
+	assert.Equal(t, int64(3), lists.Load(), "lists")
+	accept.Store(-1) // nothing is accepted any more
+	_, err = c.ListPaymentsPage(ctx, ListPaymentsParams{})
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != CodeAuthRequired {
-		t.Fatalf("err = %v, want AUTH_REQUIRED", err)
-	}
-	if logins.Load() != 3 || lists.Load() != 5 {
-		t.Errorf("logins = %d, lists = %d; want exactly one more login and one retry", logins.Load(), lists.Load())
-	}
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, CodeAuthRequired, apiErr.Code, "err = %v", err)
+	// Exactly one more login and one retry.
+	assert.Equal(t, int64(3), logins.Load(), "logins")
+	assert.Equal(t, int64(5), lists.Load(), "lists")
 }
 
 // tokenNumberIs reports whether the request's Bearer JWT carries the claim n == want.
@@ -152,21 +144,15 @@ func TestJWTEndpointsNeedCredentials(t *testing.T) {
 	c, _ := setup(t) // no credentials; the mux fails the test on any request
 	ctx := context.Background()
 	_, err := c.ListPaymentsPage(ctx, ListPaymentsParams{})
-	if !errors.Is(err, ErrCredentialsRequired) || !strings.Contains(err.Error(), "WithCredentials") {
-		t.Errorf("ListPaymentsPage: %v", err)
-	}
+	assert.ErrorIs(t, err, ErrCredentialsRequired, "ListPaymentsPage")
+	assert.Contains(t, err.Error(), "WithCredentials", "ListPaymentsPage: %v", err)
 	for _, err := range c.ListPayments(ctx, ListPaymentsParams{}) {
-		if !errors.Is(err, ErrCredentialsRequired) {
-			t.Errorf("ListPayments: %v", err)
-		}
+		assert.ErrorIs(t, err, ErrCredentialsRequired, "ListPayments")
 	}
-	if _, err := c.FindPaymentByOrderID(ctx, "A-1", time.Time{}); !errors.Is(err, ErrCredentialsRequired) {
-		t.Errorf("FindPaymentByOrderID: %v", err)
-	}
+	_, err = c.FindPaymentByOrderID(ctx, "A-1", time.Time{})
+	assert.ErrorIs(t, err, ErrCredentialsRequired, "FindPaymentByOrderID")
 	_, err = c.CreatePaymentOnce(ctx, CreatePaymentParams{PriceAmount: dec("1"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "A-1"}, OnceOptions{})
-	if !errors.Is(err, ErrCredentialsRequired) {
-		t.Errorf("CreatePaymentOnce: %v", err)
-	}
+	assert.ErrorIs(t, err, ErrCredentialsRequired, "CreatePaymentOnce")
 }
 
 // TestSecretsNeverLeak: a server that echoes every credential back in its error bodies must
@@ -191,23 +177,17 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ctx := context.Background()
 	_, err1 := c.ListPaymentsPage(ctx, ListPaymentsParams{})
 	var apiErr *paykit.Error
-	if !errors.As(err1, &apiErr) || apiErr.Code != CodeAccessDenied {
-		t.Fatalf("bad login: err = %v, want ACCESS_DENIED", err1)
-	}
+	require.ErrorAs(t, err1, &apiErr, "bad login")
+	require.Equal(t, CodeAccessDenied, apiErr.Code, "bad login: err = %v", err1)
 	deny = false
 	_, err2 := c.ListPaymentsPage(ctx, ListPaymentsParams{})
-	if !errors.As(err2, &apiErr) || apiErr.Status != 500 {
-		t.Fatalf("err = %v, want the 500", err2)
-	}
+	require.ErrorAs(t, err2, &apiErr)
+	require.Equal(t, 500, apiErr.Status, "err = %v, want the 500", err2)
 	for _, secret := range []string{testPassword, testKey, token} {
 		for name, text := range map[string]string{"bad-login error": err1.Error(), "500 error": err2.Error(),
 			"error body": string(apiErr.Body), "logs": logs.String()} {
-			if strings.Contains(text, secret) {
-				t.Errorf("%s contains a secret (%.12s…):\n%s", name, secret, text)
-			}
+			assert.NotContains(t, text, secret, "%s contains a secret", name)
 		}
 	}
-	if !strings.Contains(err2.Error(), "[REDACTED]") {
-		t.Errorf("expected redaction marker in %q", err2)
-	}
+	assert.Contains(t, err2.Error(), "[REDACTED]", "expected redaction marker in %q", err2)
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/apitest"
 )
 
@@ -25,10 +28,9 @@ func TestPaymentStatus(t *testing.T) {
 		{"FINISHED", false, false, false}, // statuses are lower case; no guessing
 	}
 	for _, tc := range cases {
-		if tc.s.IsKnown() != tc.known || tc.s.IsTerminal() != tc.final || tc.s.IsPaid() != tc.paid {
-			t.Errorf("%s: known/final/paid = %v/%v/%v, want %v/%v/%v", tc.s,
-				tc.s.IsKnown(), tc.s.IsTerminal(), tc.s.IsPaid(), tc.known, tc.final, tc.paid)
-		}
+		assert.Equal(t, tc.known, tc.s.IsKnown(), "%s: IsKnown", tc.s)
+		assert.Equal(t, tc.final, tc.s.IsTerminal(), "%s: IsTerminal", tc.s)
+		assert.Equal(t, tc.paid, tc.s.IsPaid(), "%s: IsPaid", tc.s)
 	}
 }
 
@@ -48,16 +50,10 @@ func mismatches(err error) map[string]error {
 
 func TestCheckIPN(t *testing.T) {
 	good, err := ParseIPN(apitest.Fixture(t, "ipn_payment_providers.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	exp := Expected{OrderID: "A-1001", PriceAmount: dec("25.00"), PriceCurrency: "USD", PayCurrency: "usdttrc20", PayAmount: dec("25.31")}
-	if err := CheckIPN(good, exp); err != nil {
-		t.Fatalf("matching IPN refused: %v", err)
-	}
-	if err := CheckIPN(good, Expected{}); err != nil {
-		t.Fatalf("empty expectation checks nothing, got %v", err)
-	}
+	require.NoError(t, CheckIPN(good, exp), "matching IPN refused")
+	require.NoError(t, CheckIPN(good, Expected{}), "empty expectation checks nothing")
 
 	cases := []struct {
 		name string
@@ -80,14 +76,12 @@ func TestCheckIPN(t *testing.T) {
 	for _, tc := range cases {
 		err := CheckIPN(good, tc.exp)
 		got := mismatches(err)
-		if len(got) != len(tc.want) {
-			t.Errorf("%s: mismatches %v, want %v", tc.name, got, tc.want)
+		if !assert.Len(t, got, len(tc.want), "%s: mismatches %v, want %v", tc.name, got, tc.want) {
 			continue
 		}
 		for f, sentinel := range tc.want {
-			if got[f] != sentinel || !errors.Is(err, sentinel) {
-				t.Errorf("%s: field %s = %v, want %v", tc.name, f, got[f], sentinel)
-			}
+			assert.True(t, got[f] == sentinel, "%s: field %s = %v, want %v", tc.name, f, got[f], sentinel)
+			assert.ErrorIs(t, err, sentinel, "%s: field %s", tc.name, f)
 		}
 	}
 
@@ -95,33 +89,25 @@ func TestCheckIPN(t *testing.T) {
 	// fulfilled automatically.
 	seed, _ := ParseIPN(apitest.Fixture(t, "ipn_payment_seed.json"))
 	err = CheckIPN(seed, Expected{PayCurrency: "trx", PayAmount: dec("15")})
-	if !errors.Is(err, ErrRepeatedDeposit) || !seed.Payment.IsRepeatedDeposit() || !seed.Payment.Status.IsPaid() {
-		t.Errorf("seed payment: err = %v", err)
-	}
-	if want := `jovepay: parent_payment_id is "987654321": jovepay: payment is a repeated deposit`; err.Error() != want {
-		t.Errorf("message %q", err)
-	}
+	assert.ErrorIs(t, err, ErrRepeatedDeposit, "seed payment")
+	assert.True(t, seed.Payment.IsRepeatedDeposit(), "seed payment: err = %v", err)
+	assert.True(t, seed.Payment.Status.IsPaid(), "seed payment: err = %v", err)
+	assert.EqualError(t, err, `jovepay: parent_payment_id is "987654321": jovepay: payment is a repeated deposit`, "message")
 
 	// partially_paid: never paid, and underpaid against the expectation.
 	partial, _ := ParseIPN([]byte(`{"payment_id":5,"payment_status":"partially_paid","pay_amount":0.001,"actually_paid":0.0004,"pay_currency":"btc"}`))
 	err = CheckIPN(partial, Expected{PayCurrency: "btc", PayAmount: dec("0.001")})
-	if partial.Payment.Status.IsPaid() || !errors.Is(err, ErrAmountMismatch) || !partial.Payment.Underpaid() {
-		t.Errorf("partial: paid=%v err=%v", partial.Payment.Status.IsPaid(), err)
-	}
+	assert.False(t, partial.Payment.Status.IsPaid(), "partial: paid")
+	assert.ErrorIs(t, err, ErrAmountMismatch, "partial")
+	assert.True(t, partial.Payment.Underpaid(), "partial: underpaid (err=%v)", err)
 	var m *MismatchError
-	if !errors.As(err, &m) || m.Error() != `jovepay: actually_paid is "0.0004", order expects ">= 0.001"` {
-		t.Errorf("mismatch text: %v", err)
+	if assert.ErrorAs(t, err, &m, "mismatch") {
+		assert.Equal(t, `jovepay: actually_paid is "0.0004", order expects ">= 0.001"`, m.Error(), "mismatch text")
 	}
 
 	w, _ := ParseIPN(apitest.Fixture(t, "ipn_withdrawal_seed.json"))
-	if err := CheckIPN(w, exp); !errors.Is(err, ErrNotPaymentIPN) {
-		t.Errorf("withdrawal: %v", err)
-	}
-	if err := CheckIPN(nil, exp); !errors.Is(err, ErrNotPaymentIPN) {
-		t.Errorf("nil: %v", err)
-	}
+	assert.ErrorIs(t, CheckIPN(w, exp), ErrNotPaymentIPN, "withdrawal")
+	assert.ErrorIs(t, CheckIPN(nil, exp), ErrNotPaymentIPN, "nil")
 	child, _ := ParseIPN([]byte(`{"payment_id":6,"payment_status":"finished","origin_type":"REPEATED"}`))
-	if !child.Payment.IsRepeatedDeposit() {
-		t.Error("origin_type REPEATED alone marks a repeated deposit")
-	}
+	assert.True(t, child.Payment.IsRepeatedDeposit(), "origin_type REPEATED alone marks a repeated deposit")
 }

@@ -2,14 +2,14 @@ package jovepay
 
 import (
 	"context"
-	"errors"
 	"github.com/paykit-go/paykit"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/apitest"
 )
@@ -33,22 +33,16 @@ func TestNewClientValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewClient(tc.key, tc.opts...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 	c, err := NewClient(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.BaseURL() != DefaultBaseURL || c.HasCredentials() {
-		t.Errorf("defaults: base %q, credentials %v", c.BaseURL(), c.HasCredentials())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, DefaultBaseURL, c.BaseURL(), "defaults: base")
+	assert.False(t, c.HasCredentials(), "defaults: credentials")
 	c, _ = NewClient(testKey, WithSandbox(), WithCredentials(testEmail, testPassword))
-	if c.BaseURL() != SandboxBaseURL || !c.HasCredentials() {
-		t.Errorf("sandbox: base %q, credentials %v", c.BaseURL(), c.HasCredentials())
-	}
+	assert.Equal(t, SandboxBaseURL, c.BaseURL(), "sandbox: base")
+	assert.True(t, c.HasCredentials(), "sandbox: credentials")
 }
 
 func TestStatus(t *testing.T) {
@@ -60,13 +54,11 @@ func TestStatus(t *testing.T) {
 		apitest.Header(t, r, "Authorization", "")
 		apitest.ServeJSON(w, 200, []byte(msg))
 	})
-	if err := c.Status(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Status(context.Background()))
 	msg = `{"message":"maintenance"}`
-	if err := c.Status(context.Background()); !errors.Is(err, ErrNotOK) || !strings.Contains(err.Error(), "maintenance") {
-		t.Fatalf("err = %v, want ErrNotOK with the message", err)
-	}
+	err := c.Status(context.Background())
+	require.ErrorIs(t, err, ErrNotOK)
+	require.Contains(t, err.Error(), "maintenance", "err = %v, want ErrNotOK with the message", err)
 }
 
 func TestCurrencies(t *testing.T) {
@@ -84,12 +76,8 @@ func TestCurrencies(t *testing.T) {
 			wantQuery["fixed_rate"] = "true"
 		}
 		got, err := c.Currencies(context.Background(), CurrenciesParams{FixedRate: fixed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{"btc", "eth", "trx", "usdttrc20", "xmr"}, got); diff != "" {
-			t.Errorf("currencies (-want +got):\n%s", diff)
-		}
+		require.NoError(t, err)
+		assert.Empty(t, cmp.Diff([]string{"btc", "eth", "trx", "usdttrc20", "xmr"}, got), "currencies (-want +got)")
 	}
 }
 
@@ -101,9 +89,7 @@ func TestFullCurrencies(t *testing.T) {
 		apitest.ServeJSON(w, 200, apitest.Fixture(t, "full_currencies_response.json"))
 	})
 	got, err := c.FullCurrencies(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []Currency{
 		{ID: "6", Code: "BTC", Name: "Bitcoin", Enable: true, WalletRegex: "^(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,62}$",
 			Priority: 1, LogoURL: "/images/coins/btc.svg", Network: "btc"},
@@ -113,9 +99,7 @@ func TestFullCurrencies(t *testing.T) {
 			Priority: 12, ExtraIDExists: true, ExtraIDRegex: "^[0-9]{1,10}$", LogoURL: "/images/coins/xrp.svg",
 			Network: "xrp", NetworkPrecision: 6},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("full currencies (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "full currencies (-want +got)")
 }
 
 func TestMerchantCurrencies(t *testing.T) {
@@ -134,12 +118,8 @@ func TestMerchantCurrencies(t *testing.T) {
 				apitest.ServeJSON(w, 200, apitest.Fixture(t, tc.fixture))
 			})
 			got, err := c.MerchantCurrencies(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(tc.want, got), "(-want +got)")
 		})
 	}
 }
@@ -153,13 +133,9 @@ func TestMinAmount(t *testing.T) {
 		apitest.ServeJSON(w, 200, apitest.Fixture(t, "min_amount_response.json"))
 	})
 	got, err := c.MinAmount(context.Background(), MinAmountParams{CurrencyFrom: "eth", CurrencyTo: "trx", FiatEquivalent: "usd", IsFixedRate: true, IsFeePaidByUser: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &MinAmount{CurrencyFrom: "eth", CurrencyTo: "trx", MinAmount: dec("0.0078999"), FiatEquivalent: dec("35.40626584")}
-	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got, decimalExact), "(-want +got)")
 }
 
 func TestEstimate(t *testing.T) {
@@ -172,16 +148,11 @@ func TestEstimate(t *testing.T) {
 		apitest.ServeJSON(w, 200, apitest.Fixture(t, "estimate_response.json"))
 	})
 	got, err := c.Estimate(context.Background(), EstimateParams{Amount: dec("3999.50"), CurrencyFrom: "usd", CurrencyTo: "btc"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &Estimate{CurrencyFrom: "usd", AmountFrom: dec("3999.5"), CurrencyTo: "btc", EstimatedAmount: dec("0.17061637")}
-	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if !got.AtLeast(&MinAmount{MinAmount: dec("0.0001")}) || got.AtLeast(&MinAmount{MinAmount: dec("0.17061638")}) {
-		t.Error("AtLeast compares wrongly")
-	}
+	assert.Empty(t, cmp.Diff(want, got, decimalExact), "(-want +got)")
+	assert.True(t, got.AtLeast(&MinAmount{MinAmount: dec("0.0001")}), "AtLeast compares wrongly")
+	assert.False(t, got.AtLeast(&MinAmount{MinAmount: dec("0.17061638")}), "AtLeast compares wrongly")
 }
 
 func TestCreatePayment(t *testing.T) {
@@ -202,20 +173,16 @@ func TestCreatePayment(t *testing.T) {
 		IPNCallbackURL: "https://nowpayments.io", OrderID: "RGDBP-21314",
 		OrderDescription: "Apple Macbook Pro 2019 x 1", IsFixedRate: true, OriginIP: "203.0.113.9",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &Payment{
 		ID: "5745459419", Status: StatusWaiting, PayAddress: "3EZ2uTdVDAMFXTfc6uLDDKR6o8qKBZXVkj",
 		PriceAmount: dec("3999.5"), PriceCurrency: "usd", PayAmount: dec("0.17070286"), PayCurrency: "btc",
-		OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1", IPNCallbackURL: "https://nowpayments.io",
+		orderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1", IPNCallbackURL: "https://nowpayments.io",
 		PurchaseID: "5837122679", Network: "btc",
 		CreatedAt: mustTime("2020-12-22T15:00:22.742Z"), UpdatedAt: mustTime("2020-12-22T15:00:22.742Z"),
 		ExpirationEstimateDate: mustTime("2020-12-23T15:00:22.742Z"),
 	}
-	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got, decimalExact, cmp.AllowUnexported(Payment{})), "(-want +got)")
 }
 
 func TestGetPaymentNumericIDs(t *testing.T) {
@@ -226,32 +193,26 @@ func TestGetPaymentNumericIDs(t *testing.T) {
 		apitest.ServeJSON(w, 200, apitest.Fixture(t, "payment_status_response.json"))
 	})
 	got, err := c.GetPayment(context.Background(), "5524759814")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &Payment{
 		ID: "5524759814", Status: StatusFinished, PayAddress: "TNDFkiSmBQorNFacb3735q8MnT29sn8BLn",
 		PriceAmount: dec("5"), PriceCurrency: "usd", PayAmount: dec("165.652609"), ActuallyPaid: dec("180"),
-		PayCurrency: "trx", OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1",
+		PayCurrency: "trx", orderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1",
 		PurchaseID: "4944856743", OutcomeAmount: dec("178.9005"), OutcomeCurrency: "trx",
 		CreatedAt: mustTime("2023-07-28T15:06:09.932Z"), UpdatedAt: mustTime("2023-07-28T15:08:12.215Z"),
 	}
-	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got, decimalExact, cmp.AllowUnexported(Payment{})), "(-want +got)")
 }
 
 func TestGetPaymentEscapesID(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/v1/payment/{id}", func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("id") != "a/b?c" || !strings.Contains(r.URL.RawPath+r.URL.EscapedPath(), "a%2Fb%3Fc") {
-			t.Errorf("id not escaped: %q", r.URL.EscapedPath())
-		}
+		assert.Equal(t, "a/b?c", r.PathValue("id"), "id not escaped: %q", r.URL.EscapedPath())
+		assert.Contains(t, r.URL.RawPath+r.URL.EscapedPath(), "a%2Fb%3Fc", "id not escaped")
 		apitest.ServeJSON(w, 200, []byte(`{"payment_id":"a/b?c","payment_status":"waiting"}`))
 	})
-	if _, err := c.GetPayment(context.Background(), "a/b?c"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.GetPayment(context.Background(), "a/b?c")
+	require.NoError(t, err)
 }
 
 func TestUpdateMerchantEstimate(t *testing.T) {
@@ -267,16 +228,10 @@ func TestUpdateMerchantEstimate(t *testing.T) {
 		apitest.ServeJSON(w, 200, apitest.Fixture(t, "update_estimate_response.json"))
 	})
 	got, err := c.UpdateMerchantEstimate(context.Background(), "4455667788")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &MerchantEstimate{ID: "4455667788", TokenID: "5566778899", PayAmount: dec("0.04671013"), ExpirationEstimateDate: mustTime("2022-08-12T13:14:28.536Z")}
-	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if calls != 2 {
-		t.Errorf("calls = %d: refreshing an estimate is safe to retry after a 502", calls)
-	}
+	assert.Empty(t, cmp.Diff(want, got, decimalExact), "(-want +got)")
+	assert.Equal(t, 2, calls, "calls: refreshing an estimate is safe to retry after a 502")
 }
 
 func TestCreateInvoice(t *testing.T) {
@@ -294,9 +249,7 @@ func TestCreateInvoice(t *testing.T) {
 		OrderID: "RGDBP-21314", OrderDescription: "Apple Macbook Pro 2019 x 1",
 		SuccessURL: "https://nowpayments.io", CancelURL: "https://nowpayments.io",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &Invoice{
 		ID: "4522625843", TokenID: "6215482014", InvoiceURL: "https://nowpayments.io/payment/?iid=4522625843",
 		PriceAmount: dec("1000"), PriceCurrency: "usd", IPNCallbackURL: "https://nowpayments.io",
@@ -304,9 +257,7 @@ func TestCreateInvoice(t *testing.T) {
 		SuccessURL: "https://nowpayments.io", CancelURL: "https://nowpayments.io",
 		CreatedAt: mustTime("2020-12-22T15:05:58.290Z"), UpdatedAt: mustTime("2020-12-22T15:05:58.290Z"),
 	}
-	if diff := cmp.Diff(want, got, decimalExact); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got, decimalExact), "(-want +got)")
 }
 
 func TestCreateInvoicePayment(t *testing.T) {
@@ -319,12 +270,9 @@ func TestCreateInvoicePayment(t *testing.T) {
 		apitest.ServeJSON(w, 201, apitest.Fixture(t, "create_payment_response.json"))
 	})
 	got, err := c.CreateInvoicePayment(context.Background(), CreateInvoicePaymentParams{InvoiceID: "4522625843", PayCurrency: "btc", CustomerEmail: "buyer@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.ID != "5745459419" || got.PayAddress == "" {
-		t.Errorf("payment = %+v", got)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, ID("5745459419"), got.ID, "payment = %+v", got)
+	assert.NotEmpty(t, got.PayAddress, "payment = %+v", got)
 }
 
 func TestValidationSendsNothing(t *testing.T) {
@@ -389,8 +337,8 @@ func TestValidationSendsNothing(t *testing.T) {
 	for _, tc := range cases {
 		err := tc.call()
 		var ve *paykit.ValidationError
-		if !errors.As(err, &ve) || ve.Field != tc.field {
-			t.Errorf("%s: err = %v, want paykit.ValidationError on that field", tc.field, err)
+		if assert.ErrorAs(t, err, &ve, "%s: want paykit.ValidationError on that field", tc.field) {
+			assert.Equal(t, tc.field, ve.Field, "%s: err = %v", tc.field, err)
 		}
 	}
 }
@@ -402,17 +350,12 @@ func TestErrorEnvelope(t *testing.T) {
 	})
 	_, err := c.CreatePayment(context.Background(), CreatePaymentParams{PriceAmount: dec("1"), PriceCurrency: "usd", PayCurrency: "btc"})
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v, want *paykit.Error", err)
-	}
-	if apiErr.Provider != "jovepay" || apiErr.Status != 400 || apiErr.Code != CodeInvalidRequestParams ||
-		apiErr.Message != "price_amount must be a number" || apiErr.Retryable() {
-		t.Errorf("error = %+v", apiErr)
-	}
-	if errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Error("a 400 is a definite answer, not an unknown outcome")
-	}
-	if got := err.Error(); got != "jovepay: 400 INVALID_REQUEST_PARAMS: price_amount must be a number" {
-		t.Errorf("Error() = %q", got)
-	}
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "jovepay", apiErr.Provider, "error = %+v", apiErr)
+	assert.Equal(t, 400, apiErr.Status, "error = %+v", apiErr)
+	assert.Equal(t, CodeInvalidRequestParams, apiErr.Code, "error = %+v", apiErr)
+	assert.Equal(t, "price_amount must be a number", apiErr.Message, "error = %+v", apiErr)
+	assert.False(t, apiErr.Retryable(), "error = %+v", apiErr)
+	assert.NotErrorIs(t, err, paykit.ErrUnknownOutcome, "a 400 is a definite answer, not an unknown outcome")
+	assert.Equal(t, "jovepay: 400 INVALID_REQUEST_PARAMS: price_amount must be a number", err.Error(), "Error()")
 }

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/jovepay/jovepaytest"
@@ -33,9 +36,7 @@ func newIPNLog(t *testing.T, ipnSecret string) *ipnLog {
 		l.ipns = append(l.ipns, ipn)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	l.url = srv.URL + "/ipn"
@@ -236,53 +237,41 @@ func TestSeedWarningsEndToEnd(t *testing.T) {
 			params := tc.order
 			params.OrderID, params.IPNCallbackURL = fmt.Sprintf("W-%d", i), rec.url
 			pay, err := c.CreatePayment(ctx, params)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			exp := jovepay.Expected{OrderID: params.OrderID, PriceAmount: params.PriceAmount,
 				PriceCurrency: params.PriceCurrency, PayCurrency: params.PayCurrency, PayAmount: pay.PayAmount}
-			if err := tc.run(ctx, srv, pay.ID); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, tc.run(ctx, srv, pay.ID))
 
 			for j, d := range srv.Deliveries() {
-				if !d.Delivered || d.Attempts[0].Status != 200 {
-					t.Errorf("delivery %d (%s form) not accepted: %+v", j, form, d.Attempts)
-				}
+				assert.True(t, d.Delivered, "delivery %d (%s form) not accepted: %+v", j, form, d.Attempts)
+				assert.Equal(t, 200, d.Attempts[0].Status, "delivery %d (%s form) not accepted: %+v", j, form, d.Attempts)
 			}
 			ipns := rec.all()
-			if len(ipns) != len(tc.want) {
-				t.Fatalf("handled %d IPNs, want %d", len(ipns), len(tc.want))
-			}
+			require.Len(t, ipns, len(tc.want), "handled")
 			fulfils, children := 0, map[jovepay.ID]bool{}
 			for j, ipn := range ipns {
 				p, want := ipn.Payment, tc.want[j]
-				if ipn.Kind != jovepay.IPNPayment || p == nil {
-					t.Fatalf("IPN %d: kind %s", j, ipn.Kind)
-				}
+				require.Equal(t, jovepay.IPNPayment, ipn.Kind, "IPN %d: kind", j)
+				require.NotNil(t, p, "IPN %d: kind %s", j, ipn.Kind)
 				err := jovepay.CheckIPN(ipn, exp)
-				if p.Status != want.status || flagged(err) != want.flagged {
-					t.Errorf("IPN %d: %s flagged [%s], want %s [%s]", j, p.Status, flagged(err), want.status, want.flagged)
-				}
-				if (p.ID != pay.ID) != want.child || want.child != p.IsRepeatedDeposit() {
-					t.Errorf("IPN %d: payment %s (parent %q), child = %v", j, p.ID, p.ParentPaymentID, want.child)
-				}
+				assert.Equal(t, want.status, p.Status, "IPN %d: status", j)
+				assert.Equal(t, want.flagged, flagged(err), "IPN %d: flagged", j)
+				assert.Equal(t, want.child, p.ID != pay.ID, "IPN %d: payment %s (parent %q) is a child", j, p.ID, p.ParentPaymentID)
+				assert.Equal(t, want.child, p.IsRepeatedDeposit(), "IPN %d: payment %s (parent %q) IsRepeatedDeposit", j, p.ID, p.ParentPaymentID)
 				if want.child {
 					children[p.ID] = true
-					if p.ParentPaymentID != pay.ID || p.PayCurrency != params.PayCurrency {
-						t.Errorf("IPN %d: child of %s in %s, want of %s in %s", j, p.ParentPaymentID, p.PayCurrency, pay.ID, params.PayCurrency)
-					}
+					assert.Equal(t, pay.ID, p.ParentPaymentID, "IPN %d: child's parent", j)
+					assert.Equal(t, params.PayCurrency, p.PayCurrency, "IPN %d: child's currency", j)
 				}
-				if want.flagged == asset && p.PayAddress != pay.PayAddress {
-					t.Errorf("IPN %d: a wrong-asset deposit to another address %s", j, p.PayAddress)
+				if want.flagged == asset {
+					assert.Equal(t, pay.PayAddress, p.PayAddress, "IPN %d: a wrong-asset deposit to another address", j)
 				}
 				if p.Status.IsPaid() && err == nil {
 					fulfils++
 				}
 			}
-			if fulfils != tc.fulfils || len(children) != tc.children {
-				t.Errorf("fulfilment rule fired %d times, children %d; want %d and %d", fulfils, len(children), tc.fulfils, tc.children)
-			}
+			assert.Equal(t, tc.fulfils, fulfils, "fulfilment rule fired")
+			assert.Len(t, children, tc.children, "children")
 		})
 	}
 }
@@ -294,34 +283,37 @@ func TestWrongAssetIPNFields(t *testing.T) {
 	rec := newIPNLog(t, srv.IPNSecret())
 	pay, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd",
 		PayCurrency: "btc", OrderID: "W-F", IPNCallbackURL: rec.url})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := srv.PayWrongAsset(ctx, pay.ID, jovepaytest.WrongAssetDeposit{Currency: "ETH", Amount: paykit.MustDecimal("0.04"), AutoProcess: true})
-	if err != nil || got != pay.ID {
-		t.Fatalf("PayWrongAsset = %s, %v; want the payment itself", got, err)
-	}
+	require.NoError(t, err, "PayWrongAsset = %s", got)
+	require.Equal(t, pay.ID, got, "PayWrongAsset: want the payment itself")
 	ipns := rec.all()
 	last := ipns[len(ipns)-1].Payment
-	if last.Status != jovepay.StatusFinished || last.PayCurrency != "eth" || last.ActuallyPaid.String() != "0.04" ||
-		last.ActuallyPaidAtFiat.String() != "100" || last.PayAmount.String() != "0.002" || last.PriceAmount.String() != "100" ||
-		last.OutcomeCurrency != "btc" || last.OutcomeAmount.String() != "0.00199" || last.Fee == nil || last.Fee.Currency != "eth" {
-		t.Errorf("finished wrong-asset IPN: %+v fee %+v", last, last.Fee)
+	assert.Equal(t, jovepay.StatusFinished, last.Status, "finished wrong-asset IPN: %+v", last)
+	assert.Equal(t, "eth", last.PayCurrency, "finished wrong-asset IPN: %+v", last)
+	assert.Equal(t, "0.04", last.ActuallyPaid.String(), "ActuallyPaid")
+	assert.Equal(t, "100", last.ActuallyPaidAtFiat.String(), "ActuallyPaidAtFiat")
+	assert.Equal(t, "0.002", last.PayAmount.String(), "PayAmount")
+	assert.Equal(t, "100", last.PriceAmount.String(), "PriceAmount")
+	assert.Equal(t, "btc", last.OutcomeCurrency, "finished wrong-asset IPN: %+v", last)
+	assert.Equal(t, "0.00199", last.OutcomeAmount.String(), "OutcomeAmount")
+	if assert.NotNil(t, last.Fee, "finished wrong-asset IPN: %+v", last) {
+		assert.Equal(t, "eth", last.Fee.Currency, "fee %+v", last.Fee)
 	}
-	if !last.IsWrongAsset("btc") || last.IsWrongAsset("ETH") || last.IsRepeatedDeposit() {
-		t.Errorf("IsWrongAsset(btc) = %v, IsRepeatedDeposit = %v", last.IsWrongAsset("btc"), last.IsRepeatedDeposit())
-	}
+	assert.True(t, last.IsWrongAsset("btc"), "IsWrongAsset(btc) = %v, IsRepeatedDeposit = %v", last.IsWrongAsset("btc"), last.IsRepeatedDeposit())
+	assert.False(t, last.IsWrongAsset("ETH"), "IsWrongAsset(btc) = %v, IsRepeatedDeposit = %v", last.IsWrongAsset("btc"), last.IsRepeatedDeposit())
+	assert.False(t, last.IsRepeatedDeposit(), "IsWrongAsset(btc) = %v, IsRepeatedDeposit = %v", last.IsWrongAsset("btc"), last.IsRepeatedDeposit())
 	var m *jovepay.MismatchError
 	err = jovepay.CheckIPN(ipns[len(ipns)-1], jovepay.Expected{PayCurrency: "btc"})
-	if !errors.As(err, &m) || m.Error() != `jovepay: pay_currency is "eth", order expects "btc"` {
-		t.Errorf("CheckIPN: %v", err)
+	if assert.ErrorAs(t, err, &m, "CheckIPN") {
+		assert.Equal(t, `jovepay: pay_currency is "eth", order expects "btc"`, m.Error(), "CheckIPN")
 	}
 	// GET /payment/{id} tells the same story.
 	st, err := c.GetPayment(ctx, pay.ID)
-	if err != nil || st.PayCurrency != "eth" || st.Network != "eth" || st.Status != jovepay.StatusFinished || st.PayoutHash == "" {
-		t.Errorf("status: %+v, %v", st, err)
-	}
-	if err := jovepay.CheckPayment(st, jovepay.Expected{PayCurrency: "btc"}); !errors.Is(err, jovepay.ErrAssetMismatch) {
-		t.Errorf("CheckPayment: %v", err)
-	}
+	require.NoError(t, err, "status: %+v", st)
+	assert.Equal(t, "eth", st.PayCurrency, "status: %+v", st)
+	assert.Equal(t, "eth", st.Network, "status: %+v", st)
+	assert.Equal(t, jovepay.StatusFinished, st.Status, "status: %+v", st)
+	assert.NotEmpty(t, st.PayoutHash, "status: %+v", st)
+	assert.ErrorIs(t, jovepay.CheckPayment(st, jovepay.Expected{PayCurrency: "btc"}), jovepay.ErrAssetMismatch, "CheckPayment")
 }

@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/webhook"
@@ -33,7 +34,7 @@ func TestParseIPNFixtures(t *testing.T) {
 		}}, "jovepay:payment:123456789:finished:15"},
 		{"ipn_payment_providers.json", &IPN{Kind: IPNPayment, Payment: &PaymentIPN{
 			ID: "4100223344", Status: StatusFinished, PayAddress: "TQ7x…", PriceAmount: dec("25"), PriceCurrency: "usd",
-			PayAmount: dec("25.31"), ActuallyPaid: dec("25.31"), PayCurrency: "usdttrc20", OrderID: "A-1001",
+			PayAmount: dec("25.31"), ActuallyPaid: dec("25.31"), PayCurrency: "usdttrc20", orderID: "A-1001",
 			OrderDescription: "Plan", PurchaseID: "5120098877", OutcomeAmount: dec("24.9"), OutcomeCurrency: "usdttrc20",
 			Fee: &Fee{Currency: "usdttrc20", DepositFee: dec("0.2"), WithdrawalFee: dec("0"), ServiceFee: dec("0.21")},
 		}}, "jovepay:payment:4100223344:finished:25.31"},
@@ -51,18 +52,10 @@ func TestParseIPNFixtures(t *testing.T) {
 		t.Run(tc.fixture, func(t *testing.T) {
 			body := apitest.Fixture(t, tc.fixture)
 			got, err := ParseIPN(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got, decimalExact, ignoreRaw); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-			if string(got.Raw) != string(body) {
-				t.Error("Raw is not the payload")
-			}
-			if k := got.DedupeKey(); k != tc.key {
-				t.Errorf("DedupeKey = %q, want %q", k, tc.key)
-			}
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(tc.want, got, decimalExact, ignoreRaw, cmp.AllowUnexported(Payment{})), "(-want +got)")
+			assert.Equal(t, string(body), string(got.Raw), "Raw is not the payload")
+			assert.Equal(t, tc.key, got.DedupeKey(), "DedupeKey")
 		})
 	}
 }
@@ -71,19 +64,13 @@ func TestParseIPNFixtures(t *testing.T) {
 // is one ID.
 func TestIDsDecodeAlike(t *testing.T) {
 	var a, b Payment
-	if err := json.Unmarshal([]byte(`{"payment_id":"12345678901234567890","purchase_id":5}`), &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(`{"payment_id":12345678901234567890,"purchase_id":"5"}`), &b); err != nil {
-		t.Fatal(err)
-	}
-	if a.ID != b.ID || a.ID != "12345678901234567890" || a.PurchaseID != b.PurchaseID {
-		t.Errorf("ids differ: %q/%q, %q/%q", a.ID, b.ID, a.PurchaseID, b.PurchaseID)
-	}
+	require.NoError(t, json.Unmarshal([]byte(`{"payment_id":"12345678901234567890","purchase_id":5}`), &a))
+	require.NoError(t, json.Unmarshal([]byte(`{"payment_id":12345678901234567890,"purchase_id":"5"}`), &b))
+	assert.Equal(t, ID("12345678901234567890"), a.ID, "payment_id as a string")
+	assert.Equal(t, a.ID, b.ID, "payment_id as a number")
+	assert.Equal(t, a.PurchaseID, b.PurchaseID, "purchase_id")
 	out, _ := json.Marshal(a.ID)
-	if string(out) != `"12345678901234567890"` {
-		t.Errorf("ID encodes as %s", out)
-	}
+	assert.Equal(t, `"12345678901234567890"`, string(out), "ID encodes as %s", out)
 }
 
 func TestPaymentTolerantDecoding(t *testing.T) {
@@ -91,21 +78,20 @@ func TestPaymentTolerantDecoding(t *testing.T) {
 	body := `{"payment_id":1,"payment_status":"mystery_state","price_amount":"10.50","pay_amount":1e-7,
 		"payin_extra_id":123456,"order_id":42,"is_fixed_rate":"true","is_fee_paid_by_user":1,
 		"created_at":1700000000,"updated_at":"2023-11-14T22:13:20Z","valid_until":null,"payment_extra_ids":[1,2]}`
-	if err := json.Unmarshal([]byte(body), &p); err != nil {
-		t.Fatal(err)
-	}
-	if p.Status != "mystery_state" || p.Status.IsKnown() || p.Status.IsTerminal() || p.Status.IsPaid() {
-		t.Errorf("unknown status: %q", p.Status)
-	}
-	if p.PriceAmount.String() != "10.50" || p.PayAmount.String() != "0.0000001" {
-		t.Errorf("amounts %s %s", p.PriceAmount, p.PayAmount)
-	}
-	if p.PayinExtraID != "123456" || p.OrderID != "42" || !p.IsFixedRate || !p.IsFeePaidByUser {
-		t.Errorf("tolerant fields: %+v", p)
-	}
-	if !p.CreatedAt.Equal(p.UpdatedAt) || !p.ValidUntil.IsZero() || string(p.PaymentExtraIDs) != "[1,2]" {
-		t.Errorf("times/extra: %v %v %v %s", p.CreatedAt, p.UpdatedAt, p.ValidUntil, p.PaymentExtraIDs)
-	}
+	require.NoError(t, json.Unmarshal([]byte(body), &p))
+	assert.Equal(t, PaymentStatus("mystery_state"), p.Status, "unknown status")
+	assert.False(t, p.Status.IsKnown(), "unknown status: %q", p.Status)
+	assert.False(t, p.Status.IsTerminal(), "unknown status: %q", p.Status)
+	assert.False(t, p.Status.IsPaid(), "unknown status: %q", p.Status)
+	assert.Equal(t, "10.50", p.PriceAmount.String(), "amounts %s", p.PayAmount)
+	assert.Equal(t, "0.0000001", p.PayAmount.String(), "amounts %s", p.PriceAmount)
+	assert.Equal(t, "123456", p.PayinExtraID, "tolerant fields: %+v", p)
+	assert.Equal(t, "42", p.OrderID(), "tolerant fields: %+v", p)
+	assert.True(t, p.IsFixedRate, "tolerant fields: %+v", p)
+	assert.True(t, p.IsFeePaidByUser, "tolerant fields: %+v", p)
+	assert.True(t, p.CreatedAt.Equal(p.UpdatedAt), "times/extra: %v %v %v %s", p.CreatedAt, p.UpdatedAt, p.ValidUntil, p.PaymentExtraIDs)
+	assert.True(t, p.ValidUntil.IsZero(), "times/extra: %v %v %v %s", p.CreatedAt, p.UpdatedAt, p.ValidUntil, p.PaymentExtraIDs)
+	assert.Equal(t, "[1,2]", string(p.PaymentExtraIDs), "times/extra: %v %v %v %s", p.CreatedAt, p.UpdatedAt, p.ValidUntil, p.PaymentExtraIDs)
 }
 
 func TestParseIPNShapes(t *testing.T) {
@@ -122,31 +108,23 @@ func TestParseIPNShapes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		got, err := ParseIPN([]byte(tc.body))
-		if err != nil {
-			t.Errorf("%s: %v", tc.body, err)
+		if !assert.NoError(t, err, tc.body) {
 			continue
 		}
-		if got.Kind != tc.kind {
-			t.Errorf("%s: kind %s, want %s", tc.body, got.Kind, tc.kind)
-		}
+		assert.Equal(t, tc.kind, got.Kind, "%s: kind", tc.body)
 		set := 0
 		for _, p := range []bool{got.Payment != nil, got.Withdrawal != nil, got.Recurring != nil} {
 			if p {
 				set++
 			}
 		}
-		if want := map[bool]int{true: 0, false: 1}[tc.kind == IPNUnknown]; set != want {
-			t.Errorf("%s: %d typed shapes set, want %d", tc.body, set, want)
-		}
+		assert.Equal(t, map[bool]int{true: 0, false: 1}[tc.kind == IPNUnknown], set, "%s", tc.body)
 	}
 	w, _ := ParseIPN([]byte(`{"batch_withdrawal_id":2,"status":"FAILED","error":{"reason":"x"}}`))
-	if w.Withdrawal.Error != `{"reason":"x"}` {
-		t.Errorf("non-string error lost: %q", w.Withdrawal.Error)
-	}
+	assert.Equal(t, `{"reason":"x"}`, w.Withdrawal.Error, "non-string error lost")
 	u, _ := ParseIPN([]byte(`{"event":"something_new"}`))
-	if !strings.HasPrefix(u.DedupeKey(), "jovepay:sha256:") || len(u.DedupeKey()) != len("jovepay:sha256:")+64 {
-		t.Errorf("unknown key %q", u.DedupeKey())
-	}
+	assert.True(t, strings.HasPrefix(u.DedupeKey(), "jovepay:sha256:"), "unknown key %q", u.DedupeKey())
+	assert.Len(t, u.DedupeKey(), len("jovepay:sha256:")+64, "unknown key")
 }
 
 func TestParseIPNInvalid(t *testing.T) {
@@ -155,9 +133,7 @@ func TestParseIPNInvalid(t *testing.T) {
 		`{"payment_id":{"x":1}}`, `{"payment_id":1,"fee":5}`, `{"id":"1","status":"X","amount":"1e999999"}`,
 	} {
 		_, err := ParseIPN([]byte(body))
-		if !errors.Is(err, webhook.ErrInvalidPayload) {
-			t.Errorf("%q: err = %v, want ErrInvalidPayload", body, err)
-		}
+		assert.ErrorIs(t, err, webhook.ErrInvalidPayload, "%q", body)
 	}
 }
 
@@ -165,16 +141,10 @@ func TestDedupeKeyNormalisesAmount(t *testing.T) {
 	a, _ := ParseIPN([]byte(`{"payment_id":7,"payment_status":"partially_paid","actually_paid":0.5}`))
 	b, _ := ParseIPN([]byte(`{"payment_id":"7","payment_status":"partially_paid","actually_paid":"0.50"}`))
 	c, _ := ParseIPN([]byte(`{"payment_id":7,"payment_status":"partially_paid","actually_paid":0.75}`))
-	if a.DedupeKey() != b.DedupeKey() {
-		t.Errorf("same state, different keys: %q %q", a.DedupeKey(), b.DedupeKey())
-	}
-	if a.DedupeKey() == c.DedupeKey() {
-		t.Error("a second deposit must be a new event")
-	}
+	assert.Equal(t, a.DedupeKey(), b.DedupeKey(), "same state, different keys")
+	assert.NotEqual(t, a.DedupeKey(), c.DedupeKey(), "a second deposit must be a new event")
 	z, _ := ParseIPN([]byte(`{"payment_id":7,"payment_status":"waiting","actually_paid":0}`))
-	if z.DedupeKey() != "jovepay:payment:7:waiting:0" {
-		t.Errorf("key %q", z.DedupeKey())
-	}
+	assert.Equal(t, "jovepay:payment:7:waiting:0", z.DedupeKey(), "key")
 }
 
 func FuzzParseIPN(f *testing.F) {
@@ -187,26 +157,19 @@ func FuzzParseIPN(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ipn, err := ParseIPN(body)
 		if err != nil {
-			if !errors.Is(err, webhook.ErrInvalidPayload) {
-				t.Fatalf("error does not wrap ErrInvalidPayload: %v", err)
-			}
+			require.ErrorIs(t, err, webhook.ErrInvalidPayload, "error does not wrap ErrInvalidPayload")
 			return
 		}
-		if !json.Valid(body) {
-			t.Fatalf("accepted invalid JSON %q", body)
-		}
+		require.True(t, json.Valid(body), "accepted invalid JSON %q", body)
 		set := 0
 		for _, p := range []bool{ipn.Payment != nil, ipn.Withdrawal != nil, ipn.Recurring != nil} {
 			if p {
 				set++
 			}
 		}
-		if (ipn.Kind == IPNUnknown) != (set == 0) || set > 1 {
-			t.Fatalf("kind %s with %d shapes", ipn.Kind, set)
-		}
-		if ipn.DedupeKey() == "" {
-			t.Fatal("empty dedupe key")
-		}
+		require.Equal(t, ipn.Kind == IPNUnknown, set == 0, "kind %s with %d shapes", ipn.Kind, set)
+		require.LessOrEqual(t, set, 1, "kind %s with %d shapes", ipn.Kind, set)
+		require.NotEmpty(t, ipn.DedupeKey(), "empty dedupe key")
 		_ = CheckIPN(ipn, Expected{OrderID: "x", PriceAmount: dec("1"), PayCurrency: "btc", PayAmount: dec("1")})
 	})
 }
@@ -256,9 +219,7 @@ func sharesSignature(t *testing.T, v *IPNVerifier, a, b string) bool {
 func parsedKey(t *testing.T, body string) string {
 	t.Helper()
 	ipn, err := ParseIPN([]byte(body))
-	if err != nil {
-		t.Fatalf("ParseIPN(%s): %v", body, err)
-	}
+	require.NoError(t, err, "ParseIPN(%s)", body)
 	return ipn.DedupeKey()
 }
 
@@ -266,9 +227,7 @@ func parsedKey(t *testing.T, body string) string {
 // cases where the three canonical forms read numbers, strings and containers differently.
 func TestDedupeKeyFollowsSignature(t *testing.T) {
 	v, err := NewIPNVerifier("k")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pay := func(id, status, paid string) string {
 		return `{"payment_id":` + id + `,"payment_status":` + status + `,"actually_paid":` + paid + `}`
 	}
@@ -319,12 +278,9 @@ func TestDedupeKeyFollowsSignature(t *testing.T) {
 		for _, a := range tc.a {
 			ka := parsedKey(t, a)
 			for _, b := range tc.b {
-				if !sharesSignature(t, v, a, b) {
-					t.Errorf("%s: fixture %s does not verify under a signature of %s", tc.name, b, a)
-				}
-				if kb := parsedKey(t, b); kb != ka {
-					t.Errorf("%s: one signature, two keys:\n  %s → %s\n  %s → %s", tc.name, a, ka, b, kb)
-				}
+				assert.True(t, sharesSignature(t, v, a, b), "%s: fixture %s does not verify under a signature of %s", tc.name, b, a)
+				kb := parsedKey(t, b)
+				assert.Equal(t, ka, kb, "%s: one signature, two keys:\n  %s → %s\n  %s → %s", tc.name, a, ka, b, kb)
 			}
 		}
 	}
@@ -340,17 +296,12 @@ func TestDedupeKeyFollowsSignature(t *testing.T) {
 	seen := map[string]string{}
 	for _, body := range distinct {
 		k := parsedKey(t, body)
-		if other, dup := seen[k]; dup {
-			t.Errorf("%s and %s share key %q", other, body, k)
-		}
+		other, dup := seen[k]
+		assert.False(t, dup, "%s and %s share key %q", other, body, k)
 		seen[k] = body
 	}
-	if k := parsedKey(t, pay("5077125051.0", `"finished"`, `"25.310"`)); k != "jovepay:payment:5077125051:finished:25.31" {
-		t.Errorf("key %q", k)
-	}
-	if k := parsedKey(t, pay(`"7:x%"`, `"finished"`, "1")); k != "jovepay:payment:7%3Ax%25:finished:1" {
-		t.Errorf("escaped key %q", k)
-	}
+	assert.Equal(t, "jovepay:payment:5077125051:finished:25.31", parsedKey(t, pay("5077125051.0", `"finished"`, `"25.310"`)), "key")
+	assert.Equal(t, "jovepay:payment:7%3Ax%25:finished:1", parsedKey(t, pay(`"7:x%"`, `"finished"`, "1")), "escaped key")
 }
 
 // TestDedupeKeyDuplicateKeys: a body with a duplicate key has no canonical form, so no
@@ -360,22 +311,14 @@ func TestDedupeKeyFollowsSignature(t *testing.T) {
 func TestDedupeKeyDuplicateKeys(t *testing.T) {
 	dup := []byte(`{"payment_id":1,"payment_id":2,"payment_status":"finished"}`)
 	v, err := NewIPNVerifier("k")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, lastWins := range []string{`{"payment_id":2,"payment_status":"finished"}`, `{"payment_id":1,"payment_status":"finished"}`} {
 		sig, err := webhook.SignSortedJSON("k", []byte(lastWins))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := v.VerifySignature(dup, sig); err == nil {
-			t.Errorf("a body with a duplicate key verified under the signature of %s", lastWins)
-		}
+		require.NoError(t, err)
+		assert.Error(t, v.VerifySignature(dup, sig), "a body with a duplicate key verified under the signature of %s", lastWins)
 	}
 	sum := sha256.Sum256(dup)
-	if k := (&IPN{Raw: dup}).DedupeKey(); k != "jovepay:raw-sha256:"+hex.EncodeToString(sum[:]) {
-		t.Errorf("key %q", k)
-	}
+	assert.Equal(t, "jovepay:raw-sha256:"+hex.EncodeToString(sum[:]), (&IPN{Raw: dup}).DedupeKey(), "key")
 }
 
 // checkScan compares keyFields.scan on a Node form with encoding/json's decoding of it.
@@ -385,14 +328,12 @@ func checkScan(t *testing.T, canon []byte) {
 	ok := f.scan(canon)
 	var top map[string]json.RawMessage
 	want := canon[0] == '{' && json.Unmarshal(canon, &top) == nil
-	if ok != want {
-		t.Fatalf("scan(%s) = %v, encoding/json says %v", canon, ok, want)
-	}
+	require.Equal(t, want, ok, "scan(%s)", canon)
 	for name, got := range map[string][]byte{"payment_id": f.paymentID, "payment_status": f.paymentStatus,
 		"actually_paid": f.actuallyPaid, "batch_withdrawal_id": f.batchWithdrawalID, "id": f.id,
 		"address": f.address, "status": f.status} {
-		if ok && string(got) != string(top[name]) {
-			t.Fatalf("scan(%s): %s = %s, encoding/json says %s", canon, name, got, top[name])
+		if ok {
+			require.Equal(t, string(top[name]), string(got), "scan(%s): %s (want: what encoding/json says)", canon, name)
 		}
 	}
 }
@@ -406,9 +347,7 @@ func FuzzIPNDedupeKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		key := (&IPN{Raw: body}).DedupeKey()
-		if key == "" {
-			t.Fatal("empty key")
-		}
+		require.NotEmpty(t, key, "empty key")
 		var junk keyFields
 		_ = junk.scan(body) // any bytes: must not panic or loop
 		if canon, err := webhook.CanonicalSortedJSON(body, webhook.FormNode); err == nil {
@@ -419,9 +358,7 @@ func FuzzIPNDedupeKey(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			if k := (&IPN{Raw: canon}).DedupeKey(); k != key {
-				t.Fatalf("%s form %s has key %q, the body %q has %q", form, canon, k, body, key)
-			}
+			require.Equal(t, key, (&IPN{Raw: canon}).DedupeKey(), "%s form %s: key differs from the body %q", form, canon, body)
 		}
 	})
 }
@@ -481,13 +418,10 @@ func TestKeyFieldsScan(t *testing.T) {
 		checkScan(t, []byte(canon))
 	}
 	var f keyFields
-	if !f.scan([]byte(`{"a":"}\"{","payment_id":1,"x":{"payment_id":2}}`)) || string(f.paymentID) != "1" {
-		t.Errorf("nested payment_id taken: %s", f.paymentID)
-	}
+	assert.True(t, f.scan([]byte(`{"a":"}\"{","payment_id":1,"x":{"payment_id":2}}`)), "nested payment_id taken: %s", f.paymentID)
+	assert.Equal(t, "1", string(f.paymentID), "nested payment_id taken: %s", f.paymentID)
 	for _, bad := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1}x`, `{"a":"1}`, `{1:2}`} {
 		var g keyFields
-		if g.scan([]byte(bad)) {
-			t.Errorf("scan(%q) accepted", bad)
-		}
+		assert.False(t, g.scan([]byte(bad)), "scan(%q) accepted", bad)
 	}
 }

@@ -44,7 +44,7 @@ func ExampleClient_CreatePayment() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(pay.Status, "for", pay.PayAmount, pay.PayCurrency, "order", pay.OrderID)
+	fmt.Println(pay.Status, "for", pay.PayAmount, pay.PayCurrency, "order", pay.OrderID())
 	// Output:
 	// estimate 0.0009998 btc; minimum 0.0002 btc; enough: true
 	// waiting for 0.0009998 btc order A-1001
@@ -113,7 +113,7 @@ func ExampleNewIPNHandler() {
 	defer srv.Close()
 	h, err := jovepay.NewIPNHandler(srv.IPNSecret(), func(ctx context.Context, ipn *jovepay.IPN) error {
 		if ipn.Payment != nil {
-			fmt.Println("IPN:", ipn.Payment.OrderID, ipn.Payment.Status)
+			fmt.Println("IPN:", ipn.Payment.OrderID(), ipn.Payment.Status)
 		}
 		return nil
 	})
@@ -177,7 +177,7 @@ func ExampleClient_CreatePaymentOnce() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(pay.OrderID, pay.Status, "creates sent:", srv.CountCalls("POST", "/v1/payment"))
+	fmt.Println(pay.OrderID(), pay.Status, "creates sent:", srv.CountCalls("POST", "/v1/payment"))
 	// Output:
 	// A-1004 waiting creates sent: 1
 }

@@ -2,12 +2,13 @@ package jovepay_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
@@ -39,9 +40,7 @@ func newFake(t *testing.T, opts ...jovepaytest.Option) (*jovepaytest.Server, *jo
 	srv := jovepaytest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return srv, c
 }
 
@@ -63,31 +62,22 @@ func TestTokenRefreshBeforeExp(t *testing.T) {
 			srv := jovepaytest.NewServer(jovepaytest.WithClock(clk.Now), jovepaytest.WithJWTLifetime(tc.life))
 			defer srv.Close()
 			c, err := srv.NewClient(jovepay.WithClock(clk.Now))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			ctx := context.Background()
 			list := func() {
 				t.Helper()
-				if _, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{}); err != nil {
-					t.Fatal(err)
-				}
+				_, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{})
+				require.NoError(t, err)
 			}
 			list()
 			clk.Advance(tc.reuseUntil)
 			list()
-			if n := srv.Logins(); n != 1 {
-				t.Fatalf("logins after %v = %d, want 1 (token still fresh)", tc.reuseUntil, n)
-			}
+			require.Equal(t, 1, srv.Logins(), "logins after %v (token still fresh)", tc.reuseUntil)
 			clk.Advance(tc.renewAt - tc.reuseUntil)
 			list()
-			if n := srv.Logins(); n != 2 {
-				t.Fatalf("logins after %v = %d, want 2 (renewed before exp)", tc.renewAt, n)
-			}
+			require.Equal(t, 2, srv.Logins(), "logins after %v (renewed before exp)", tc.renewAt)
 			// No request ever carried an expired token: every list call succeeded first time.
-			if n := srv.CountCalls("GET", "/v1/payment/"); n != 3 {
-				t.Errorf("list requests = %d, want 3 (no 401 retries)", n)
-			}
+			assert.Equal(t, 3, srv.CountCalls("GET", "/v1/payment/"), "list requests (no 401 retries)")
 		})
 	}
 }
@@ -97,16 +87,13 @@ func TestTokenRefreshBeforeExp(t *testing.T) {
 func TestRevokedTokenRelogin(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
-	if _, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{})
+	require.NoError(t, err)
 	srv.RevokeTokens()
-	if _, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if srv.Logins() != 2 || srv.CountCalls("GET", "/v1/payment/") != 3 {
-		t.Errorf("logins = %d, list requests = %d; want 2 and 3", srv.Logins(), srv.CountCalls("GET", "/v1/payment/"))
-	}
+	_, err = c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Logins(), "logins")
+	assert.Equal(t, 3, srv.CountCalls("GET", "/v1/payment/"), "list requests")
 }
 
 // TestUnkeyedCreateSentOnce: POST /payment has no idempotency key, so a 5xx or a connection
@@ -127,16 +114,10 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 			srv, c := newFake(t)
 			tc.inject(srv)
 			_, err := c.CreatePayment(ctx, order("A-1"))
-			if !errors.Is(err, paykit.ErrUnknownOutcome) {
-				t.Fatalf("err = %v, want ErrUnknownOutcome", err)
-			}
-			if n := srv.CountCalls("POST", "/v1/payment"); n != 1 {
-				t.Errorf("POST /payment sent %d times, want exactly 1", n)
-			}
+			require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+			assert.Equal(t, 1, srv.CountCalls("POST", "/v1/payment"), "POST /payment sent")
 			_, err = c.CreateInvoice(ctx, jovepay.CreateInvoiceParams{PriceAmount: paykit.MustDecimal("5"), PriceCurrency: "usd"})
-			if err != nil {
-				t.Fatalf("the fault was used up, yet: %v", err)
-			}
+			require.NoError(t, err, "the fault was used up, yet")
 		})
 	}
 	t.Run("invoice 502", func(t *testing.T) {
@@ -144,26 +125,19 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 		srv.FailNext(1, http.StatusBadGateway, 0)
 		_, err := c.CreateInvoice(ctx, jovepay.CreateInvoiceParams{PriceAmount: paykit.MustDecimal("5"), PriceCurrency: "usd"})
 		var apiErr *paykit.Error
-		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.As(err, &apiErr) || apiErr.Status != 502 {
-			t.Fatalf("err = %v, want ErrUnknownOutcome wrapping the 502", err)
-		}
-		if n := srv.CountCalls("POST", "/v1/invoice"); n != 1 {
-			t.Errorf("POST /invoice sent %d times, want 1", n)
-		}
+		require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+		require.ErrorAs(t, err, &apiErr)
+		require.Equal(t, 502, apiErr.Status, "err = %v, want ErrUnknownOutcome wrapping the 502", err)
+		assert.Equal(t, 1, srv.CountCalls("POST", "/v1/invoice"), "POST /invoice sent")
 	})
 	t.Run("reads are retried", func(t *testing.T) {
 		srv, c := newFake(t)
 		p, err := c.CreatePayment(ctx, order("A-2"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv.FailNext(2, http.StatusInternalServerError, 0)
-		if _, err := c.GetPayment(ctx, p.ID); err != nil {
-			t.Fatal(err)
-		}
-		if n := srv.CountCalls("GET", "/v1/payment/"+p.ID.String()); n != 3 {
-			t.Errorf("GET sent %d times, want 3", n)
-		}
+		_, err = c.GetPayment(ctx, p.ID)
+		require.NoError(t, err)
+		assert.Equal(t, 3, srv.CountCalls("GET", "/v1/payment/"+p.ID.String()), "GET sent")
 	})
 	t.Run("context ends during create", func(t *testing.T) {
 		srv, c := newFake(t)
@@ -171,9 +145,8 @@ func TestUnkeyedCreateSentOnce(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		_, err := c.CreatePayment(cctx, order("A-3"))
-		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want ErrUnknownOutcome and DeadlineExceeded", err)
-		}
+		require.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }
 
@@ -184,10 +157,8 @@ func TestCreatePaymentOnce(t *testing.T) {
 		c, _ := srv.NewClient()
 		n := 0
 		for p, err := range c.ListPayments(ctx, jovepay.ListPaymentsParams{Limit: 500}) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.OrderID == orderID {
+			require.NoError(t, err)
+			if p.OrderID() == orderID {
 				n++
 			}
 		}
@@ -197,77 +168,57 @@ func TestCreatePaymentOnce(t *testing.T) {
 		srv, c := newFake(t)
 		srv.AddFault(1, jovepaytest.Fault{LoseResponse: true, Match: jovepaytest.Match("POST", "/v1/payment")})
 		p, err := c.CreatePaymentOnce(ctx, order("B-1"), fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.OrderID != "B-1" || p.Status != jovepay.StatusWaiting || p.PayAddress == "" {
-			t.Errorf("payment = %+v", p)
-		}
-		if n := srv.CountCalls("POST", "/v1/payment"); n != 1 {
-			t.Errorf("creates sent = %d, want 1", n)
-		}
-		if n := count(srv, "B-1"); n != 1 {
-			t.Errorf("payments for the order = %d, want 1", n)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, "B-1", p.OrderID(), "payment = %+v", p)
+		assert.Equal(t, jovepay.StatusWaiting, p.Status, "payment = %+v", p)
+		assert.NotEmpty(t, p.PayAddress, "payment = %+v", p)
+		assert.Equal(t, 1, srv.CountCalls("POST", "/v1/payment"), "creates sent")
+		assert.Equal(t, 1, count(srv, "B-1"), "payments for the order")
 	})
 	t.Run("never processed: created again once", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.DropNext(1)
 		p, err := c.CreatePaymentOnce(ctx, order("B-2"), fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.OrderID != "B-2" || srv.CountCalls("POST", "/v1/payment") != 2 || count(srv, "B-2") != 1 {
-			t.Errorf("payment %+v, creates %d, payments %d", p, srv.CountCalls("POST", "/v1/payment"), count(srv, "B-2"))
-		}
+		require.NoError(t, err)
+		assert.Equal(t, "B-2", p.OrderID(), "payment %+v", p)
+		assert.Equal(t, 2, srv.CountCalls("POST", "/v1/payment"), "creates")
+		assert.Equal(t, 1, count(srv, "B-2"), "payments for the order")
 	})
 	t.Run("MaxCreates 1 reports the unknown outcome", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(1, http.StatusInternalServerError, 0)
 		_, err := c.CreatePaymentOnce(ctx, order("B-3"), jovepay.OnceOptions{MaxCreates: 1, LookupDelay: time.Millisecond})
-		if !errors.Is(err, paykit.ErrUnknownOutcome) || srv.CountCalls("POST", "/v1/payment") != 1 {
-			t.Errorf("err = %v, creates = %d", err, srv.CountCalls("POST", "/v1/payment"))
-		}
+		assert.ErrorIs(t, err, paykit.ErrUnknownOutcome, "err, creates = %d", srv.CountCalls("POST", "/v1/payment"))
+		assert.Equal(t, 1, srv.CountCalls("POST", "/v1/payment"), "err = %v, creates", err)
 	})
 	t.Run("lookup fails: no second create", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(1, http.StatusInternalServerError, 0)
 		srv.AddFault(10, faultOn("GET", "/v1/payment/", http.StatusForbidden))
 		_, err := c.CreatePaymentOnce(ctx, order("B-4"), fast)
-		if !errors.Is(err, paykit.ErrUnknownOutcome) || !strings.Contains(err.Error(), "looking the payment up by order id failed: jovepay: 403 INVALID_API_KEY") {
-			t.Errorf("err = %v, want unknown outcome plus the lookup's 403", err)
-		}
-		if n := srv.CountCalls("POST", "/v1/payment"); n != 1 {
-			t.Errorf("creates = %d, want 1", n)
-		}
+		assert.ErrorIs(t, err, paykit.ErrUnknownOutcome)
+		assert.Contains(t, err.Error(), "looking the payment up by order id failed: jovepay: 403 INVALID_API_KEY", "err = %v, want unknown outcome plus the lookup's 403", err)
+		assert.Equal(t, 1, srv.CountCalls("POST", "/v1/payment"), "creates")
 	})
 	t.Run("a definite failure is returned as is", func(t *testing.T) {
 		srv, c := newFake(t)
 		p := order("B-5")
 		p.PriceAmount = paykit.MustDecimal("0.01") // below the btc minimum
 		_, err := c.CreatePaymentOnce(ctx, p, fast)
-		if !paykit.IsCode(err, jovepay.CodeAmountMinimal) || errors.Is(err, paykit.ErrUnknownOutcome) {
-			t.Errorf("err = %v, want AMOUNT_MINIMAL_ERROR", err)
-		}
-		if srv.CountCalls("GET", "/v1/payment/") != 0 {
-			t.Error("a definite failure must not trigger a lookup")
-		}
+		assert.True(t, paykit.IsCode(err, jovepay.CodeAmountMinimal), "err = %v, want AMOUNT_MINIMAL_ERROR", err)
+		assert.NotErrorIs(t, err, paykit.ErrUnknownOutcome)
+		assert.Equal(t, 0, srv.CountCalls("GET", "/v1/payment/"), "a definite failure must not trigger a lookup")
 	})
 	t.Run("an older payment for another price is not mistaken for it", func(t *testing.T) {
 		srv, c := newFake(t)
 		old := order("B-6")
 		old.PriceAmount = paykit.MustDecimal("99")
-		if _, err := c.CreatePayment(ctx, old); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.CreatePayment(ctx, old)
+		require.NoError(t, err)
 		srv.DropNext(1)
 		p, err := c.CreatePaymentOnce(ctx, order("B-6"), fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !p.PriceAmount.Equal(paykit.MustDecimal("49.99")) {
-			t.Errorf("got the old payment: %+v", p)
-		}
+		require.NoError(t, err)
+		assert.True(t, p.PriceAmount.Equal(paykit.MustDecimal("49.99")), "got the old payment: %+v", p)
 	})
 }
 
@@ -279,24 +230,15 @@ func TestFindPaymentByOrderIDSkipsRepeatedDeposits(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	p, err := c.CreatePayment(ctx, order("C-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Pay(ctx, p.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = srv.Pay(ctx, p.ID)
+	require.NoError(t, err)
 	child, err := srv.Redeposit(ctx, p.ID, paykit.MustDecimal("0.0001"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := c.FindPaymentByOrderID(ctx, "C-1", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.ID != p.ID || got.ID == child {
-		t.Errorf("found %s, want the original %s (not the re-deposit %s)", got.ID, p.ID, child)
-	}
-	if _, err := c.FindPaymentByOrderID(ctx, "nope", time.Time{}); !errors.Is(err, jovepay.ErrPaymentNotFound) {
-		t.Errorf("err = %v, want ErrPaymentNotFound", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, p.ID, got.ID, "found %s, want the original (not the re-deposit %s)", got.ID, child)
+	assert.NotEqual(t, child, got.ID, "found the re-deposit")
+	_, err = c.FindPaymentByOrderID(ctx, "nope", time.Time{})
+	assert.ErrorIs(t, err, jovepay.ErrPaymentNotFound)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -34,9 +35,7 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 	t.Cleanup(srv.Close)
 	base := []Option{WithBaseURL(srv.URL + "/v1"), WithRetryWait(time.Millisecond, 2*time.Millisecond)}
 	c, err := NewClient(testKey, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c, mux
 }
 

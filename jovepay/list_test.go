@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
@@ -21,9 +23,7 @@ func seed(t *testing.T, c *jovepay.Client, clk *clock, n int) []jovepay.ID {
 		p, err := c.CreatePayment(context.Background(), jovepay.CreatePaymentParams{
 			PriceAmount: paykit.NewDecimal(int64(20+i), 0), PriceCurrency: "usd", PayCurrency: "usdttrc20", OrderID: "L-" + string(rune('a'+i)),
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ids = append(ids, p.ID)
 		clk.Advance(time.Minute)
 	}
@@ -38,76 +38,56 @@ func TestListPayments(t *testing.T) {
 
 	var got []jovepay.ID
 	for p, err := range c.ListPayments(ctx, jovepay.ListPaymentsParams{Limit: 10}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, p.ID)
 	}
-	if diff := cmp.Diff(ids, got); diff != "" {
-		t.Errorf("ids (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(ids, got), "ids (-want +got)")
 	reqs := srv.Calls()
 	var pages []string
 	for _, r := range reqs {
 		if r.Path == "/v1/payment/" {
 			pages = append(pages, r.Query.Encode())
-			if r.Header.Get("x-api-key") != srv.APIKey() || r.Header.Get("Authorization") == "" {
-				t.Errorf("list request without both credentials: %v", r.Header)
-			}
+			assert.Equal(t, srv.APIKey(), r.Header.Get("x-api-key"), "list request without both credentials: %v", r.Header)
+			assert.NotEmpty(t, r.Header.Get("Authorization"), "list request without both credentials: %v", r.Header)
 		}
 	}
 	want := []string{"limit=10&page=0", "limit=10&page=1", "limit=10&page=2"}
-	if diff := cmp.Diff(want, pages); diff != "" {
-		t.Errorf("pages requested (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, pages), "pages requested (-want +got)")
 
 	// One page: the envelope.
 	first, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{Limit: 10, OrderBy: jovepay.OrderDesc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !first.HasMore || first.NextCursor != "1" || len(first.Data) != 10 {
-		t.Errorf("first page %+v", first)
-	}
+	require.NoError(t, err)
+	assert.True(t, first.HasMore, "first page %+v", first)
+	assert.Equal(t, "1", first.NextCursor, "first page %+v", first)
+	assert.Len(t, first.Data, 10, "first page %+v", first)
 	// Page 2 of 3 (23 payments): the last one.
 	page, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{Limit: 10, Cursor: "2", OrderBy: jovepay.OrderDesc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if page.HasMore || page.NextCursor != "" || len(page.Data) != 3 {
-		t.Errorf("envelope %+v", page)
-	}
-	if page.Data[0].ID != ids[2] || page.Data[2].ID != ids[0] {
-		t.Errorf("desc page 2 = %s…%s", page.Data[0].ID, page.Data[2].ID)
-	}
+	require.NoError(t, err)
+	assert.False(t, page.HasMore, "envelope %+v", page)
+	assert.Empty(t, page.NextCursor, "envelope %+v", page)
+	require.Len(t, page.Data, 3, "envelope %+v", page)
+	assert.Equal(t, ids[2], page.Data[0].ID, "desc page 2 first")
+	assert.Equal(t, ids[0], page.Data[2].ID, "desc page 2 last")
 
 	// Stopping early fetches no further page.
 	before := srv.CountCalls("GET", "/v1/payment/")
 	n := 0
 	for _, err := range c.ListPayments(ctx, jovepay.ListPaymentsParams{Limit: 10}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if n++; n == 5 {
 			break
 		}
 	}
-	if extra := srv.CountCalls("GET", "/v1/payment/") - before; extra != 1 {
-		t.Errorf("break after 5 items fetched %d pages, want 1", extra)
-	}
+	assert.Equal(t, 1, srv.CountCalls("GET", "/v1/payment/")-before, "break after 5 items fetched")
 
 	// Filters: dates and sorting on a field.
 	from := clk.Now().Add(-5*time.Minute - time.Second)
 	got = nil
 	for p, err := range c.ListPayments(ctx, jovepay.ListPaymentsParams{DateFrom: from, SortBy: jovepay.SortByPriceAmount, OrderBy: jovepay.OrderDesc}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, p.ID)
 	}
-	if diff := cmp.Diff([]jovepay.ID{ids[22], ids[21], ids[20], ids[19], ids[18]}, got); diff != "" {
-		t.Errorf("dateFrom + sort (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]jovepay.ID{ids[22], ids[21], ids[20], ids[19], ids[18]}, got), "dateFrom + sort (-want +got)")
 }
 
 func TestListPaymentsErrorEndsIteration(t *testing.T) {
@@ -121,41 +101,34 @@ func TestListPaymentsErrorEndsIteration(t *testing.T) {
 	for _, err := range c.ListPayments(context.Background(), jovepay.ListPaymentsParams{Limit: 2}) {
 		if err != nil {
 			errs++
-			if !paykit.IsStatus(err, http.StatusBadRequest) {
-				t.Errorf("err = %v", err)
-			}
+			assert.True(t, paykit.IsStatus(err, http.StatusBadRequest), "err = %v", err)
 			continue
 		}
 		items++
 	}
-	if items != 2 || errs != 1 {
-		t.Errorf("items = %d, errors = %d; want the first page, then one error", items, errs)
-	}
+	// The first page, then one error.
+	assert.Equal(t, 2, items, "items")
+	assert.Equal(t, 1, errs, "errors")
 }
 
 func TestListPaymentsByInvoice(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	inv, err := c.CreateInvoice(ctx, jovepay.CreateInvoiceParams{PriceAmount: paykit.MustDecimal("30"), PriceCurrency: "usd", OrderID: "I-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreatePayment(ctx, order("other")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = c.CreatePayment(ctx, order("other"))
+	require.NoError(t, err)
 	p, err := c.CreateInvoicePayment(ctx, jovepay.CreateInvoicePaymentParams{InvoiceID: inv.ID, PayCurrency: "eth"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.InvoiceID != inv.ID || p.OrderID != "I-1" || !p.PriceAmount.Equal(paykit.MustDecimal("30")) {
-		t.Errorf("invoice payment %+v", p)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, inv.ID, p.InvoiceID, "invoice payment %+v", p)
+	assert.Equal(t, "I-1", p.OrderID(), "invoice payment %+v", p)
+	assert.True(t, p.PriceAmount.Equal(paykit.MustDecimal("30")), "invoice payment %+v", p)
 	page, err := c.ListPaymentsPage(ctx, jovepay.ListPaymentsParams{InvoiceID: inv.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Data) != 1 || page.HasMore || page.Data[0].ID != p.ID || page.Data[0].InvoiceID != inv.ID {
-		t.Errorf("by invoice: %+v", page)
+	require.NoError(t, err)
+	assert.False(t, page.HasMore, "by invoice: %+v", page)
+	if assert.Len(t, page.Data, 1, "by invoice: %+v", page) {
+		assert.Equal(t, p.ID, page.Data[0].ID, "by invoice: %+v", page)
+		assert.Equal(t, inv.ID, page.Data[0].InvoiceID, "by invoice: %+v", page)
 	}
 	_ = srv
 }

@@ -2,15 +2,17 @@ package jovepay_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
@@ -39,9 +41,7 @@ func TestPaymentIDPathSegments(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, err := jovepay.NewClient(segKey, jovepay.WithBaseURL(srv.URL+"/v1"), jovepay.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	take := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -64,19 +64,14 @@ func TestPaymentIDPathSegments(t *testing.T) {
 			for _, id := range []jovepay.ID{"", " ", ".", ".."} {
 				err := m.call(id)
 				var verr *paykit.ValidationError
-				if !errors.As(err, &verr) || verr.Field != "payment_id" {
-					t.Errorf("id %q: got %v, want a *ValidationError for payment_id", id, err)
+				if assert.ErrorAs(t, err, &verr, "id %q: want a *ValidationError for payment_id", id) {
+					assert.Equal(t, "payment_id", verr.Field, "id %q: ValidationError field", id)
 				}
 			}
-			if got := take(); len(got) != 0 {
-				t.Fatalf("refused ids reached the server: %q", got)
-			}
-			if err := m.call("a/b?c"); !paykit.IsStatus(err, http.StatusNotFound) {
-				t.Fatalf("got %v, want the server's 404", err)
-			}
-			if got := take(); len(got) != 1 || got[0] != m.path {
-				t.Errorf("sent %q, want %q", got, m.path)
-			}
+			require.Empty(t, take(), "refused ids reached the server")
+			err := m.call("a/b?c")
+			require.True(t, paykit.IsStatus(err, http.StatusNotFound), "got %v, want the server's 404", err)
+			assert.Equal(t, []string{m.path}, take(), "sent")
 		})
 	}
 }
@@ -127,9 +122,7 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 						opts = append(opts, jovepay.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 					}
 					c, err := jovepay.NewClient(segKey, opts...)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					calls := map[string]func() error{
 						"ListPaymentsPage": func() error { _, err := c.ListPaymentsPage(t.Context(), jovepay.ListPaymentsParams{}); return err },
 					}
@@ -144,12 +137,11 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 					for call, fn := range calls {
 						err := fn()
 						var apiErr *paykit.Error
-						if !errors.As(err, &apiErr) || apiErr.Status != status || !strings.Contains(err.Error(), "redirect to another host refused") {
-							t.Errorf("%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
-						}
-						for _, secret := range []string{segKey, segPassword, jwt} {
-							if err != nil && strings.Contains(err.Error(), secret) {
-								t.Errorf("%s: error carries a credential: %v", call, err)
+						if assert.ErrorAs(t, err, &apiErr, "%s: want the refused redirect as a *paykit.Error", call) {
+							assert.Equal(t, status, apiErr.Status, "%s: status", call)
+							assert.ErrorContains(t, err, "redirect to another host refused", call)
+							for _, secret := range []string{segKey, segPassword, jwt} {
+								assert.NotContains(t, err.Error(), secret, "%s: error carries a credential", call)
 							}
 						}
 					}

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/jovepay/jovepaytest"
 	"github.com/paykit-go/paykit/webhook"
@@ -36,56 +39,36 @@ func TestEdgyIPNFormsDiffer(t *testing.T) {
 	seen := map[string]webhook.SortedJSONForm{}
 	for _, f := range []webhook.SortedJSONForm{webhook.FormNode, webhook.FormPHP, webhook.FormPython} {
 		c, err := webhook.CanonicalSortedJSON(edgyIPN, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if other, dup := seen[string(c)]; dup {
-			t.Fatalf("%s and %s forms agree; the fixture no longer tells them apart", f, other)
-		}
+		require.NoError(t, err)
+		other, dup := seen[string(c)]
+		require.False(t, dup, "%s and %s forms agree; the fixture no longer tells them apart", f, other)
 		seen[string(c)] = f
 	}
 }
 
 func TestIPNVerifier(t *testing.T) {
 	v, err := jovepay.NewIPNVerifier(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, f := range []webhook.SortedJSONForm{webhook.FormNode, webhook.FormPHP, webhook.FormPython} {
 		sig, err := webhook.SignSortedJSONForm(secret, edgyIPN, f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, h := range []string{"x-jovepay-sig", "X-NOWPAYMENTS-SIG"} {
-			if err := v.Verify(edgyIPN, http.Header{http.CanonicalHeaderKey(h): {sig}}); err != nil {
-				t.Errorf("%s form in %s: %v", f, h, err)
-			}
+			assert.NoError(t, v.Verify(edgyIPN, http.Header{http.CanonicalHeaderKey(h): {sig}}), "%s form in %s", f, h)
 		}
-		if err := v.VerifySignature(edgyIPN, strings.ToUpper(sig)); err != nil {
-			t.Errorf("%s form, upper-case hex: %v", f, err)
-		}
+		assert.NoError(t, v.VerifySignature(edgyIPN, strings.ToUpper(sig)), "%s form, upper-case hex", f)
 		tampered := []byte(strings.Replace(string(edgyIPN), "1e-7", "2e-7", 1))
-		if err := v.VerifySignature(tampered, sig); !errors.Is(err, webhook.ErrSignatureMismatch) {
-			t.Errorf("%s form, tampered body: %v", f, err)
-		}
+		assert.ErrorIs(t, v.VerifySignature(tampered, sig), webhook.ErrSignatureMismatch, "%s form, tampered body", f)
 	}
-	if err := v.Verify(edgyIPN, http.Header{}); !errors.Is(err, webhook.ErrMissingSignature) {
-		t.Errorf("no header: %v", err)
-	}
+	assert.ErrorIs(t, v.Verify(edgyIPN, http.Header{}), webhook.ErrMissingSignature, "no header")
 	other, _ := webhook.SignSortedJSON("another-secret", edgyIPN)
-	if err := v.VerifySignature(edgyIPN, other); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("wrong secret: %v", err)
-	}
+	assert.ErrorIs(t, v.VerifySignature(edgyIPN, other), webhook.ErrSignatureMismatch, "wrong secret")
 	// A wrong signature in the first header does not hide a right one in the second.
 	good, _ := webhook.SignSortedJSON(secret, edgyIPN)
 	h := http.Header{"X-Jovepay-Sig": {other}, "X-Nowpayments-Sig": {good}}
-	if err := v.Verify(edgyIPN, h); err != nil {
-		t.Errorf("second header: %v", err)
-	}
+	assert.NoError(t, v.Verify(edgyIPN, h), "second header")
 
-	if _, err := jovepay.NewIPNVerifier(""); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
+	_, err = jovepay.NewIPNVerifier("")
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "empty secret")
 }
 
 func TestIPNVerifierOptions(t *testing.T) {
@@ -97,40 +80,25 @@ func TestIPNVerifierOptions(t *testing.T) {
 	body := []byte(`{"payment_id":1,"payment_status":"finished"}`)
 
 	strict, _ := jovepay.NewIPNVerifier(secret)
-	if err := strict.VerifySignature(body, raw(secret, body)); err == nil {
-		t.Error("raw-body HMAC-SHA256 accepted without opting in")
-	}
+	assert.Error(t, strict.VerifySignature(body, raw(secret, body)), "raw-body HMAC-SHA256 accepted without opting in")
 	lax, err := jovepay.NewIPNVerifier(secret, webhook.WithRawBodyFallback(), webhook.WithPreviousSecrets("old-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, key := range []string{secret, "old-secret"} {
-		if err := lax.VerifySignature(body, raw(key, body)); err != nil {
-			t.Errorf("raw fallback with %s: %v", key, err)
-		}
+		assert.NoError(t, lax.VerifySignature(body, raw(key, body)), "raw fallback with %s", key)
 		sig, _ := webhook.SignSortedJSON(key, body)
-		if err := lax.VerifySignature(body, sig); err != nil {
-			t.Errorf("sorted JSON with %s: %v", key, err)
-		}
+		assert.NoError(t, lax.VerifySignature(body, sig), "sorted JSON with %s", key)
 	}
-	if err := lax.VerifySignature(body, raw("nope", body)); err == nil {
-		t.Error("raw fallback accepted a wrong key")
-	}
+	assert.Error(t, lax.VerifySignature(body, raw("nope", body)), "raw fallback accepted a wrong key")
 
 	custom, _ := jovepay.NewIPNVerifier(secret, webhook.WithSignatureHeaders("X-My-Proxy-Sig"))
 	sig, _ := webhook.SignSortedJSON(secret, body)
-	if err := custom.Verify(body, http.Header{"X-Jovepay-Sig": {sig}}); !errors.Is(err, webhook.ErrMissingSignature) {
-		t.Errorf("custom header ignores the default: %v", err)
-	}
-	if err := custom.Verify(body, http.Header{"X-My-Proxy-Sig": {sig}}); err != nil {
-		t.Errorf("custom header: %v", err)
-	}
+	assert.ErrorIs(t, custom.Verify(body, http.Header{"X-Jovepay-Sig": {sig}}), webhook.ErrMissingSignature, "custom header ignores the default")
+	assert.NoError(t, custom.Verify(body, http.Header{"X-My-Proxy-Sig": {sig}}), "custom header")
 	// WithLogger is a handler option: a verifier refuses it.
 	for _, bad := range []webhook.Option{webhook.WithSignatureHeaders(), webhook.WithSignatureHeaders(" "),
 		webhook.WithPreviousSecrets(""), webhook.WithMaxPayloadBytes(0), webhook.WithLogger(nil)} {
-		if _, err := jovepay.NewIPNVerifier(secret, bad); err == nil {
-			t.Error("invalid option accepted")
-		}
+		_, err := jovepay.NewIPNVerifier(secret, bad)
+		assert.Error(t, err, "invalid option accepted")
 	}
 }
 
@@ -156,9 +124,7 @@ func newReceiver(t *testing.T, ipnSecret string) *receiver {
 		rc.seen = append(rc.seen, fmt.Sprintf("%s:%s", ipn.Payment.ID, ipn.Payment.Status))
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	rc.url = srv.URL + "/ipn"
@@ -180,33 +146,26 @@ func TestIPNHandlerWithFake(t *testing.T) {
 			p := order("D-1")
 			p.IPNCallbackURL = rc.url
 			pay, err := c.CreatePayment(ctx, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := srv.Pay(ctx, pay.ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := srv.Redeliver(ctx, pay.ID); err != nil { // a duplicate
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
+			_, err = srv.Pay(ctx, pay.ID)
+			require.NoError(t, err)
+			_, err = srv.Redeliver(ctx, pay.ID) // a duplicate
+			require.NoError(t, err)
 			id := pay.ID.String()
 			want := []string{id + ":confirming", id + ":confirmed", id + ":sending", id + ":finished"}
-			if got := rc.Seen(); fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("handled %v, want %v", got, want)
-			}
+			got := rc.Seen()
+			assert.Equal(t, fmt.Sprint(want), fmt.Sprint(got), "handled")
 			dels := srv.Deliveries()
-			if len(dels) != 5 {
-				t.Fatalf("%d deliveries, want 5", len(dels))
-			}
+			require.Len(t, dels, 5, "deliveries")
 			for i, d := range dels {
-				if !d.Delivered || len(d.Attempts) != 1 || d.Attempts[0].Status != 200 {
-					t.Errorf("delivery %d: %+v", i, d)
+				assert.True(t, d.Delivered, "delivery %d: %+v", i, d)
+				if assert.Len(t, d.Attempts, 1, "delivery %d: %+v", i, d) {
+					assert.Equal(t, 200, d.Attempts[0].Status, "delivery %d: %+v", i, d)
 				}
 			}
 			// The crafted body whose three canonical forms differ verifies too.
-			if d := srv.DeliverIPN(ctx, rc.url, edgyIPN); !d.Delivered {
-				t.Errorf("edgy IPN in %s form: %+v", form, d.Attempts)
-			}
+			d := srv.DeliverIPN(ctx, rc.url, edgyIPN)
+			assert.True(t, d.Delivered, "edgy IPN in %s form: %+v", form, d.Attempts)
 		})
 	}
 }
@@ -218,67 +177,51 @@ func TestIPNHandlerRetriesAndRejects(t *testing.T) {
 	p := order("D-2")
 	p.IPNCallbackURL = rc.url
 	pay, err := c.CreatePayment(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rc.fail = 1 // the first run fails: answered 500, JovePay re-sends, the second run succeeds
-	if _, err := srv.SetStatus(ctx, pay.ID, jovepay.StatusConfirming); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.SetStatus(ctx, pay.ID, jovepay.StatusConfirming)
+	require.NoError(t, err)
 	d := srv.Deliveries()[0]
-	if !d.Delivered || len(d.Attempts) != 2 || d.Attempts[0].Status != 500 {
-		t.Errorf("delivery %+v, want 500 then 200", d.Attempts)
+	assert.True(t, d.Delivered, "delivery %+v, want 500 then 200", d.Attempts)
+	if assert.Len(t, d.Attempts, 2, "delivery %+v, want 500 then 200", d.Attempts) {
+		assert.Equal(t, 500, d.Attempts[0].Status, "delivery %+v, want 500 then 200", d.Attempts)
 	}
-	if got := rc.Seen(); len(got) != 1 {
-		t.Errorf("handled %v", got)
-	}
+	assert.Len(t, rc.Seen(), 1, "handled")
 
 	// Signed with another secret: refused with 400 on every attempt, the app never sees it.
 	bad := newReceiver(t, "not-the-secret")
 	p.OrderID, p.IPNCallbackURL = "D-3", bad.url
 	pay2, err := c.CreatePayment(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.SetStatus(ctx, pay2.ID, jovepay.StatusExpired); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = srv.SetStatus(ctx, pay2.ID, jovepay.StatusExpired)
+	require.NoError(t, err)
 	all := srv.Deliveries()
 	last := all[len(all)-1]
-	if last.Delivered || len(last.Attempts) != 4 || last.Attempts[3].Status != 400 {
-		t.Errorf("bad-signature delivery %+v", last.Attempts)
+	assert.False(t, last.Delivered, "bad-signature delivery %+v", last.Attempts)
+	if assert.Len(t, last.Attempts, 4, "bad-signature delivery %+v", last.Attempts) {
+		assert.Equal(t, 400, last.Attempts[3].Status, "bad-signature delivery %+v", last.Attempts)
 	}
-	if len(bad.Seen()) != 0 {
-		t.Error("a forged IPN reached the application")
-	}
+	assert.Empty(t, bad.Seen(), "a forged IPN reached the application")
 }
 
 func TestNewIPNHandlerValidation(t *testing.T) {
 	fn := func(context.Context, *jovepay.IPN) error { return nil }
-	if _, err := jovepay.NewIPNHandler("", fn); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
-	if _, err := jovepay.NewIPNHandler(secret, nil); err == nil {
-		t.Error("nil fn accepted")
-	}
+	_, err := jovepay.NewIPNHandler("", fn)
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "empty secret")
+	_, err = jovepay.NewIPNHandler(secret, nil)
+	assert.Error(t, err, "nil fn accepted")
 	h, err := jovepay.NewIPNHandler(secret, fn, webhook.WithDeduper(nil), webhook.WithMaxPayloadBytes(64))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/ipn", strings.NewReader(strings.Repeat(" ", 100))))
-	if rec.Code != http.StatusRequestEntityTooLarge {
-		t.Errorf("oversized body: %d", rec.Code)
-	}
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code, "oversized body")
 	rec = httptest.NewRecorder()
 	body := `[1,2]`
 	sig, _ := webhook.SignSortedJSON(secret, []byte(body))
 	req := httptest.NewRequest("POST", "/ipn", strings.NewReader(body))
 	req.Header.Set("x-jovepay-sig", sig)
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusBadRequest {
-		t.Errorf("signed non-object body: %d", rec.Code)
-	}
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "signed non-object body")
 }
 
 // finishedIPN is a genuine finished-payment IPN (the API reference's example with a ten-digit
@@ -301,19 +244,15 @@ func reverseMembers(t *testing.T, body string) string {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %v", err)
-	}
+	tok, err := dec.Token()
+	require.NoError(t, err, "not an object")
+	require.Equal(t, json.Delim('{'), tok, "not an object")
 	var members []string
 	for dec.More() {
 		k, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, dec.Decode(&v))
 		kb, _ := json.Marshal(k)
 		members = append([]string{string(kb) + ":" + string(v)}, members...)
 	}
@@ -326,9 +265,7 @@ func ipnReplays(t *testing.T, body string) map[string]string {
 	t.Helper()
 	id := func(s string) string { return strings.Replace(body, `"payment_id":5077125051`, `"payment_id":`+s, 1) }
 	var indented bytes.Buffer
-	if err := json.Indent(&indented, []byte(body), " ", "\t"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Indent(&indented, []byte(body), " ", "\t"))
 	escaped := strings.Replace(body, `"finished"`, `"\u0066inished"`, 1)
 	all := strings.Replace(reverseMembers(t, escaped), `"payment_id":5077125051`, `"payment_id" : 5.077125051E+9`, 1)
 	return map[string]string{
@@ -350,22 +287,16 @@ func ipnReplays(t *testing.T, body string) map[string]string {
 // body whose Node form equals its Python form verifies a replay through the Node form.
 func TestIPNReplayReencodedRunsOnce(t *testing.T) {
 	v, err := jovepay.NewIPNVerifier(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, genuine := range []string{finishedIPN, finishedIPNASCII} {
 		ascii := genuine == finishedIPNASCII
 		for _, form := range allForms {
 			sig, err := webhook.SignSortedJSONForm(secret, []byte(genuine), form)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var runs atomic.Int32
 			h, err := jovepay.NewIPNHandler(secret, func(context.Context, *jovepay.IPN) error { runs.Add(1); return nil },
 				webhook.WithDeduper(webhook.NewDeduper(webhook.NewMemoryStore())))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			post := func(body string) (int, string) {
 				r := httptest.NewRequest(http.MethodPost, "/ipn", strings.NewReader(body))
 				r.Header.Set("x-jovepay-sig", sig)
@@ -373,25 +304,23 @@ func TestIPNReplayReencodedRunsOnce(t *testing.T) {
 				h.ServeHTTP(w, r)
 				return w.Code, strings.TrimSpace(w.Body.String())
 			}
-			if code, text := post(genuine); code != 200 || text != "ok" {
-				t.Fatalf("ascii=%v %s: genuine IPN: %d %s", ascii, form, code, text)
-			}
+			code, text := post(genuine)
+			require.Equal(t, 200, code, "ascii=%v %s: genuine IPN: %s", ascii, form, text)
+			require.Equal(t, "ok", text, "ascii=%v %s: genuine IPN: %d", ascii, form, code)
 			for name, replay := range ipnReplays(t, genuine) {
 				verifies := v.VerifySignature([]byte(replay), sig) == nil
-				if !verifies && (form == webhook.FormNode || ascii) {
-					t.Errorf("ascii=%v %s, %s: the replay does not verify; the test no longer exercises the attack", ascii, form, name)
+				if form == webhook.FormNode || ascii {
+					assert.True(t, verifies, "ascii=%v %s, %s: the replay does not verify; the test no longer exercises the attack", ascii, form, name)
 				}
 				code, text := post(replay)
-				switch {
-				case verifies && (code != 200 || text != "duplicate"):
-					t.Errorf("ascii=%v %s, %s: verified replay answered %d %s, want 200 duplicate", ascii, form, name, code, text)
-				case !verifies && code != 400:
-					t.Errorf("ascii=%v %s, %s: unverifiable replay answered %d %s", ascii, form, name, code, text)
+				if verifies {
+					assert.Equal(t, 200, code, "ascii=%v %s, %s: verified replay answered %s", ascii, form, name, text)
+					assert.Equal(t, "duplicate", text, "ascii=%v %s, %s: verified replay answered %d", ascii, form, name, code)
+				} else {
+					assert.Equal(t, 400, code, "ascii=%v %s, %s: unverifiable replay answered %s", ascii, form, name, text)
 				}
 			}
-			if n := runs.Load(); n != 1 {
-				t.Errorf("ascii=%v %s: one finished IPN fulfilled %d times", ascii, form, n)
-			}
+			assert.Equal(t, int32(1), runs.Load(), "ascii=%v %s: one finished IPN fulfilled", ascii, form)
 		}
 	}
 
@@ -405,13 +334,9 @@ func TestIPNReplayReencodedRunsOnce(t *testing.T) {
 		r.Header.Set("x-jovepay-sig", sig)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			t.Errorf("%s: %d %s", body, w.Code, w.Body)
-		}
+		assert.Equal(t, 200, w.Code, "%s %s", body, w.Body)
 	}
-	if n := runs.Load(); n != 1 {
-		t.Errorf("unknown-shape IPN and its re-encoding ran the handler %d times, want 1", n)
-	}
+	assert.Equal(t, int32(1), runs.Load(), "unknown-shape IPN and its re-encoding ran the handler")
 }
 
 // jv is a JSON value the property test re-encodes: kind 'o' object, 'a' array, 's' string,
@@ -587,9 +512,7 @@ func (e *reencoder) number(text string) string {
 // signature has the genuine IPN's dedupe key.
 func TestIPNDedupeKeyReencodings(t *testing.T) {
 	v, err := jovepay.NewIPNVerifier(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fee := obj(mem("currency", str("usdttrc20")), mem("depositFee", num("0.2")), mem("withdrawalFee", num("0")), mem("serviceFee", num("0.21")))
 	trees := map[string]jv{
 		"payment": obj(mem("payment_id", num("5077125051")), mem("parent_payment_id", lit("null")),
@@ -610,9 +533,8 @@ func TestIPNDedupeKeyReencodings(t *testing.T) {
 		want := first.DedupeKey()
 		sigs := map[webhook.SortedJSONForm]string{}
 		for _, f := range allForms {
-			if sigs[f], err = webhook.SignSortedJSONForm(secret, genuine, f); err != nil {
-				t.Fatal(err)
-			}
+			sigs[f], err = webhook.SignSortedJSONForm(secret, genuine, f)
+			require.NoError(t, err)
 		}
 		verified, refused, newIDText := map[webhook.SortedJSONForm]int{}, 0, 0
 		for i := 0; i < 400; i++ {
@@ -629,9 +551,7 @@ func TestIPNDedupeKeyReencodings(t *testing.T) {
 				ok = true
 				verified[f]++
 				ipn := mustParseIPN(t, body)
-				if got := ipn.DedupeKey(); got != want {
-					t.Fatalf("%s: %s-signed %s verifies %s but its key is %q, not %q", name, f, genuine, body, got, want)
-				}
+				require.Equal(t, want, ipn.DedupeKey(), "%s: %s-signed %s verifies %s but its key is", name, f, genuine, body)
 				if ipn.Payment != nil && ipn.Payment.ID != first.Payment.ID {
 					newIDText++ // the raw id text the old key was made of changed
 				}
@@ -642,9 +562,10 @@ func TestIPNDedupeKeyReencodings(t *testing.T) {
 		}
 		t.Logf("%s: verified under node %d, php %d, python %d (%d with another payment_id text); refused %d of 400",
 			name, verified[webhook.FormNode], verified[webhook.FormPHP], verified[webhook.FormPython], newIDText, refused)
-		if verified[webhook.FormNode] < 200 || refused == 0 || first.Payment != nil && newIDText < 100 {
-			t.Errorf("%s: generator is off: %d Node verifications, %d refusals, %d re-encoded ids",
-				name, verified[webhook.FormNode], refused, newIDText)
+		assert.GreaterOrEqual(t, verified[webhook.FormNode], 200, "%s: generator is off: Node verifications", name)
+		assert.NotZero(t, refused, "%s: generator is off: refusals", name)
+		if first.Payment != nil {
+			assert.GreaterOrEqual(t, newIDText, 100, "%s: generator is off: re-encoded ids", name)
 		}
 	}
 }
@@ -652,9 +573,7 @@ func TestIPNDedupeKeyReencodings(t *testing.T) {
 func mustParseIPN(t *testing.T, body []byte) *jovepay.IPN {
 	t.Helper()
 	ipn, err := jovepay.ParseIPN(body)
-	if err != nil {
-		t.Fatalf("ParseIPN(%s): %v", body, err)
-	}
+	require.NoError(t, err, "ParseIPN(%s)", body)
 	return ipn
 }
 
@@ -674,38 +593,27 @@ var goldenIPNSigs = map[webhook.SortedJSONForm]string{
 // the literal header names JovePay and NOWPayments use, and the reference programs' digests.
 func TestIPNGoldenSignatures(t *testing.T) {
 	v, err := jovepay.NewIPNVerifier(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for form, golden := range goldenIPNSigs {
 		for _, name := range []string{"x-jovepay-sig", "x-nowpayments-sig"} {
 			h := http.Header{}
 			h.Set(name, golden)
-			if err := v.Verify(edgyIPN, h); err != nil {
-				t.Errorf("%s digest in %s: %v", form, name, err)
-			}
+			assert.NoError(t, v.Verify(edgyIPN, h), "%s digest in %s", form, name)
 		}
 		h := http.Header{}
 		h.Set("x-jovepay-signature", golden) // not a header JovePay sends
-		if err := v.Verify(edgyIPN, h); !errors.Is(err, webhook.ErrMissingSignature) {
-			t.Errorf("%s digest in an unknown header: %v", form, err)
-		}
-		if sig, err := webhook.SignSortedJSONForm(secret, edgyIPN, form); err != nil || sig != golden {
-			t.Errorf("SignSortedJSONForm(%s) = %s, %v; the reference program gives %s", form, sig, err, golden)
+		assert.ErrorIs(t, v.Verify(edgyIPN, h), webhook.ErrMissingSignature, "%s digest in an unknown header", form)
+		sig, err := webhook.SignSortedJSONForm(secret, edgyIPN, form)
+		if assert.NoError(t, err, "SignSortedJSONForm(%s)", form) {
+			assert.Equal(t, golden, sig, "SignSortedJSONForm(%s): the reference program gives the expected value", form)
 		}
 	}
 	// PHP's reference trims the secret, the others use it as given:
 	//	printf '%s' "$edgyIPN" | php sign.php '  ipn-secret-for-tests '   → the same e9e46f… digest
 	padded, err := jovepay.NewIPNVerifier("  " + secret + " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := padded.VerifySignature(edgyIPN, goldenIPNSigs[webhook.FormPHP]); err != nil {
-		t.Errorf("PHP digest under the untrimmed secret: %v", err)
-	}
-	if err := padded.VerifySignature(edgyIPN, goldenIPNSigs[webhook.FormNode]); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("Node digest under another key: %v", err)
-	}
+	require.NoError(t, err)
+	assert.NoError(t, padded.VerifySignature(edgyIPN, goldenIPNSigs[webhook.FormPHP]), "PHP digest under the untrimmed secret")
+	assert.ErrorIs(t, padded.VerifySignature(edgyIPN, goldenIPNSigs[webhook.FormNode]), webhook.ErrSignatureMismatch, "Node digest under another key")
 }
 
 // TestIPNFakeSendsGoldenHeader: jovepaytest delivers IPNs under the literal header name with
@@ -721,14 +629,11 @@ func TestIPNFakeSendsGoldenHeader(t *testing.T) {
 	defer recv.Close()
 	for form, golden := range goldenIPNSigs {
 		srv, _ := newFake(t, jovepaytest.WithIPNSecret(secret), jovepaytest.WithSignatureForm(form))
-		if d := srv.DeliverIPN(context.Background(), recv.URL, edgyIPN); !d.Delivered {
-			t.Fatalf("%s: not delivered: %+v", form, d.Attempts)
-		}
+		d := srv.DeliverIPN(context.Background(), recv.URL, edgyIPN)
+		require.True(t, d.Delivered, "%s: not delivered: %+v", form, d.Attempts)
 		mu.Lock()
 		h := got[len(got)-1]
 		mu.Unlock()
-		if sig := h.Get("x-jovepay-sig"); sig != golden {
-			t.Errorf("%s form: x-jovepay-sig = %q, want %s", form, sig, golden)
-		}
+		assert.Equal(t, golden, h.Get("x-jovepay-sig"), "%s form: x-jovepay-sig", form)
 	}
 }

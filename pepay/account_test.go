@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -30,9 +31,7 @@ const testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtZXJjaGFudCJ9.c2VjcmV0LWp3dC1za
 func testDashboardAuth(t *testing.T, r *http.Request) {
 	t.Helper()
 	apitest.Header(t, r, "Authorization", "Bearer "+testJWT)
-	if r.Header.Get("x-api-key") != "" {
-		t.Error("account route carried x-api-key")
-	}
+	assert.Empty(t, r.Header.Get("x-api-key"), "account route carried x-api-key")
 }
 
 // With both credentials, invoice routes keep the key and account routes send only the JWT.
@@ -57,22 +56,14 @@ func TestDashboardToken_requests(t *testing.T) {
 		fmt.Fprint(w, `{"success":true,"data":{"has_mainnet_access":true,"current_environment":"mainnet"}}`)
 	})
 	ctx := context.Background()
-	if _, err := c.GetInvoiceStatus(ctx, "inv_1"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.GetInvoiceStatus(ctx, "inv_1")
+	require.NoError(t, err)
 	got, err := c.MainnetAccessStatus(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(&pepay.MainnetAccess{HasMainnetAccess: true, CurrentEnvironment: pepay.EnvironmentDevnet}, got); diff != "" {
-		t.Errorf("MainnetAccessStatus (-want +got):\n%s", diff)
-	}
-	if !got.CanGoLive() || got.NextStep() != pepay.GoLiveSwitchEnvironment {
-		t.Errorf("CanGoLive %v, NextStep %s", got.CanGoLive(), got.NextStep())
-	}
-	if err := c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, cmp.Diff(&pepay.MainnetAccess{HasMainnetAccess: true, CurrentEnvironment: pepay.EnvironmentDevnet}, got), "MainnetAccessStatus (-want +got)")
+	require.True(t, got.CanGoLive(), "CanGoLive %v, NextStep %s", got.CanGoLive(), got.NextStep())
+	assert.Equal(t, pepay.GoLiveSwitchEnvironment, got.NextStep(), "CanGoLive %v, NextStep %s", got.CanGoLive(), got.NextStep())
+	require.NoError(t, c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet))
 }
 
 // A client with only a dashboard token sends it on the invoice routes.
@@ -81,20 +72,15 @@ func TestDashboardToken_only(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	c, err := pepay.NewClient("", pepay.WithBaseURL(srv.URL), pepay.WithDashboardToken(testJWT))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mux.HandleFunc("GET /api/v1/invoices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
 		testDashboardAuth(t, r)
 		apitest.ServeFixture(t, w, 200, "invoice_status.json")
 	})
-	if _, err := c.GetInvoiceStatus(context.Background(), "inv_1"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = c.GetInvoiceStatus(context.Background(), "inv_1")
+	require.NoError(t, err)
 	err = c.Stream(context.Background(), pepay.StreamParams{}, func(context.Context, *pepay.Event) error { return nil })
-	if !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("Stream without a key: %v", err)
-	}
+	assert.ErrorAs(t, err, new(*paykit.ValidationError), "Stream without a key")
 }
 
 // The account routes are refused locally, before sending, without a dashboard token.
@@ -102,15 +88,10 @@ func TestDashboardToken_required(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s %s", r.Method, r.URL) })
 	ctx := context.Background()
-	if _, err := c.MainnetAccessStatus(ctx); !errors.Is(err, pepay.ErrDashboardTokenRequired) {
-		t.Errorf("MainnetAccessStatus: %v", err)
-	}
-	if err := c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet); !errors.Is(err, pepay.ErrDashboardTokenRequired) {
-		t.Errorf("SwitchAccountEnvironment: %v", err)
-	}
-	if err := c.SwitchAccountEnvironment(ctx, "testnet"); !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("bad environment: %v", err)
-	}
+	_, err := c.MainnetAccessStatus(ctx)
+	assert.ErrorIs(t, err, pepay.ErrDashboardTokenRequired, "MainnetAccessStatus")
+	assert.ErrorIs(t, c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet), pepay.ErrDashboardTokenRequired, "SwitchAccountEnvironment")
+	assert.ErrorAs(t, c.SwitchAccountEnvironment(ctx, "testnet"), new(*paykit.ValidationError), "bad environment")
 }
 
 func TestDashboardToken_options(t *testing.T) {
@@ -126,17 +107,14 @@ func TestDashboardToken_options(t *testing.T) {
 			key = "" // neither a key nor a dashboard token
 		}
 		_, err := pepay.NewClient(key, opt)
-		if err == nil {
-			t.Errorf("%s: accepted", name)
+		if !assert.Error(t, err, "%s: accepted", name) {
 			continue
 		}
-		if strings.Contains(err.Error(), testJWT) || strings.Contains(err.Error(), testKey) {
-			t.Errorf("%s: error leaks a credential: %v", name, err)
-		}
+		assert.NotContains(t, err.Error(), testJWT, "%s: error leaks a credential: %v", name, err)
+		assert.NotContains(t, err.Error(), testKey, "%s: error leaks a credential: %v", name, err)
 	}
-	if _, err := pepay.NewClient(" ", pepay.WithDashboardToken(testJWT)); err == nil {
-		t.Error("blank key accepted")
-	}
+	_, err := pepay.NewClient(" ", pepay.WithDashboardToken(testJWT))
+	assert.Error(t, err, "blank key accepted")
 }
 
 // A token source is called lazily and once for concurrent calls; a 401 makes the client fetch a
@@ -162,20 +140,17 @@ func TestDashboardTokenSource_refreshOn401(t *testing.T) {
 		fmt.Fprint(w, `{"has_mainnet_access":"false","current_environment":"devnet"}`) // unwrapped, string bool
 	})
 	got, err := c.MainnetAccessStatus(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.CanGoLive() || got.NextStep() != pepay.GoLiveRequestAccess {
-		t.Errorf("got %+v", got)
-	}
+	require.NoError(t, err)
+	assert.False(t, got.CanGoLive(), "got %+v", got)
+	assert.Equal(t, pepay.GoLiveRequestAccess, got.NextStep(), "got %+v", got)
 	want := []string{"Bearer " + testJWT + "-1", "Bearer " + testJWT + "-2"}
-	if diff := cmp.Diff(want, seen); diff != "" || fetches.Load() != 2 {
-		t.Errorf("fetches %d, tokens (-want +got):\n%s", fetches.Load(), diff)
-	}
+	diff := cmp.Diff(want, seen)
+	assert.Empty(t, diff, "fetches %d, tokens (-want +got):\n%s", fetches.Load(), diff)
+	assert.Equal(t, int32(2), fetches.Load(), "fetches %d, tokens (-want +got):\n%s", fetches.Load(), diff)
 	// The refreshed token is cached.
-	if _, err := c.MainnetAccessStatus(context.Background()); err != nil || fetches.Load() != 2 {
-		t.Errorf("second call: %v, fetches %d", err, fetches.Load())
-	}
+	_, err = c.MainnetAccessStatus(context.Background())
+	require.NoError(t, err, "second call: %v, fetches %d", err, fetches.Load())
+	assert.Equal(t, int32(2), fetches.Load(), "second call: %v, fetches %d", err, fetches.Load())
 }
 
 // Neither the dashboard token nor the key appears in an error or a log line, even when the
@@ -191,19 +166,14 @@ func TestDashboardToken_noSecretsInErrorsOrLogs(t *testing.T) {
 	})
 	_, err := c.MainnetAccessStatus(context.Background())
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "INTERNAL_ERROR" {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorAs(t, err, &apiErr, "err = %v", err)
+	require.Equal(t, "INTERNAL_ERROR", apiErr.Code, "err = %v", err)
 	for what, s := range map[string]string{"error": err.Error(), "body": string(apiErr.Body), "message": apiErr.Message, "logs": logs.String()} {
 		for _, secret := range []string{testJWT, testKey} {
-			if strings.Contains(s, secret) {
-				t.Errorf("%s leaks a credential: %s", what, s)
-			}
+			assert.NotContains(t, s, secret, "%s leaks a credential", what)
 		}
 	}
-	if !strings.Contains(logs.String(), "retrying") {
-		t.Errorf("retry not logged: %s", logs.String())
-	}
+	assert.Contains(t, logs.String(), "retrying", "retry not logged")
 }
 
 // The go-live path against the fake: no access, access granted, environment switched.
@@ -211,52 +181,43 @@ func TestMainnetAccess_againstFake(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, err := srv.NewClient(pepay.WithDashboardToken(srv.DashboardToken))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	st, err := c.MainnetAccessStatus(ctx)
-	if err != nil || st.NextStep() != pepay.GoLiveRequestAccess {
-		t.Fatalf("status = %+v, %v", st, err)
-	}
-	if err := c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet); !paykit.IsCode(err, "MAINNET_ACCESS_REQUIRED") || !paykit.IsStatus(err, 403) {
-		t.Errorf("switch without access: %v", err)
-	}
+	require.NoError(t, err, "status = %+v, %v", st, err)
+	require.Equal(t, pepay.GoLiveRequestAccess, st.NextStep(), "status = %+v, %v", st, err)
+	err = c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet)
+	require.True(t, paykit.IsCode(err, "MAINNET_ACCESS_REQUIRED"), "switch without access: %v", err)
+	assert.True(t, paykit.IsStatus(err, 403), "switch without access: %v", err)
 	srv.SetMainnetAccess(true)
-	if st, err = c.MainnetAccessStatus(ctx); err != nil || st.NextStep() != pepay.GoLiveSwitchEnvironment {
-		t.Fatalf("status = %+v, %v", st, err)
-	}
-	if err := c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet); err != nil {
-		t.Fatal(err)
-	}
-	if st, err = c.MainnetAccessStatus(ctx); err != nil || st.NextStep() != pepay.GoLiveUseMainnetKey || srv.AccountEnvironment() != pepay.EnvironmentMainnet {
-		t.Fatalf("status = %+v, %v, fake at %s", st, err, srv.AccountEnvironment())
-	}
+	st, err = c.MainnetAccessStatus(ctx)
+	require.NoError(t, err, "status = %+v, %v", st, err)
+	require.Equal(t, pepay.GoLiveSwitchEnvironment, st.NextStep(), "status = %+v, %v", st, err)
+	require.NoError(t, c.SwitchAccountEnvironment(ctx, pepay.EnvironmentMainnet))
+	st, err = c.MainnetAccessStatus(ctx)
+	require.NoError(t, err, "status = %+v, %v, fake at %s", st, err, srv.AccountEnvironment())
+	require.Equal(t, pepay.GoLiveUseMainnetKey, st.NextStep(), "status = %+v, %v, fake at %s", st, err, srv.AccountEnvironment())
+	require.Equal(t, pepay.EnvironmentMainnet, srv.AccountEnvironment(), "status = %+v, %v, fake at %s", st, err, srv.AccountEnvironment())
 	var puts int
 	for _, r := range srv.Calls() {
 		if strings.HasPrefix(r.Path, "/api/v1/user/") {
-			if r.Header.Get("Authorization") != "Bearer "+srv.DashboardToken || r.Header.Get("x-api-key") != "" {
-				t.Errorf("%s %s: auth headers %v", r.Method, r.Path, r.Header)
-			}
+			assert.Equal(t, "Bearer "+srv.DashboardToken, r.Header.Get("Authorization"), "%s %s: auth headers %v", r.Method, r.Path, r.Header)
+			assert.Empty(t, r.Header.Get("x-api-key"), "%s %s: auth headers %v", r.Method, r.Path, r.Header)
 			if r.Method == http.MethodPut {
 				puts++
 				testJSONBodyBytes(t, r.Body, []byte(`{"environment":"mainnet"}`))
 			}
 		}
 	}
-	if puts != 2 {
-		t.Errorf("%d PUTs, want 2", puts)
-	}
+	assert.Equal(t, 2, puts, "PUTs, want 2")
 	// A wrong token is refused by the fake; a JWT-only client can create invoices.
 	bad, _ := srv.NewClient(pepay.WithDashboardToken("eyJ.wrong.token"))
-	if _, err := bad.MainnetAccessStatus(ctx); !paykit.IsCode(err, "TOKEN_INVALID") || strings.Contains(err.Error(), "eyJ.wrong.token") {
-		t.Errorf("wrong token: %v", err)
-	}
+	_, err = bad.MainnetAccessStatus(ctx)
+	assert.True(t, paykit.IsCode(err, "TOKEN_INVALID"), "wrong token: %v", err)
+	assert.NotContains(t, err.Error(), "eyJ.wrong.token", "wrong token: %v", err)
 	jwtOnly, err := pepay.NewClient("", pepay.WithBaseURL(srv.BaseURL), pepay.WithDashboardToken(srv.DashboardToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := jwtOnly.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("3")}); err != nil || srv.InvoiceCount() != 1 {
-		t.Errorf("create with JWT: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = jwtOnly.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("3")})
+	require.NoError(t, err, "create with JWT: %v", err)
+	assert.Equal(t, 1, srv.InvoiceCount(), "create with JWT: %v", err)
 }

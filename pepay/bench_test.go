@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
@@ -62,9 +64,7 @@ func BenchmarkWebhookVerify(b *testing.B) {
 	now := time.UnixMilli(1767225600123)
 	h := pepaytest.SignatureHeaders("whsec_bench", "", now, body)
 	v, err := pepay.NewWebhookVerifier("whsec_bench", clockAt(now))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	verify := func() {
 		if err := v.Verify(body, h); err != nil {
 			b.Fatal(err)

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -20,12 +22,9 @@ import (
 
 func TestNewClient(t *testing.T) {
 	c, err := pepay.NewClient(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.BaseURL() != pepay.DefaultBaseURL || c.Environment() != "" {
-		t.Errorf("defaults: %s %q", c.BaseURL(), c.Environment())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, pepay.DefaultBaseURL, c.BaseURL(), "defaults: %s %q", c.BaseURL(), c.Environment())
+	assert.Empty(t, c.Environment(), "defaults: %s %q", c.BaseURL(), c.Environment())
 	for name, tc := range map[string]struct {
 		key  string
 		opts []pepay.Option
@@ -45,8 +44,7 @@ func TestNewClient(t *testing.T) {
 		"retry after":     {testKey, []pepay.Option{pepay.WithMaxRetryAfter(-1)}},
 	} {
 		_, err := pepay.NewClient(tc.key, tc.opts...)
-		if err == nil {
-			t.Errorf("%s: accepted", name)
+		if !assert.Error(t, err, "%s: accepted", name) {
 			continue
 		}
 		if tc.key != "" && strings.Contains(err.Error(), tc.key) {
@@ -56,9 +54,9 @@ func TestNewClient(t *testing.T) {
 	c, err = pepay.NewClient(testKey, pepay.WithBaseURL("https://proxy.example.com/pepay/api/v1/"), pepay.WithEnvironment(pepay.EnvironmentMainnet),
 		pepay.WithWebSocketURL("wss://ws.example.com"), pepay.WithUserAgent("shop/1.0"), pepay.WithMaxRetryAfter(time.Second),
 		pepay.WithMaxResponseBytes(1<<20), pepay.WithHTTPClient(&http.Client{}), nil)
-	if err != nil || c.BaseURL() != "https://proxy.example.com/pepay/api/v1" || c.Environment() != pepay.EnvironmentMainnet {
-		t.Errorf("options: %v %v", c, err)
-	}
+	require.NoError(t, err, "options: %v %v", c, err)
+	assert.Equal(t, "https://proxy.example.com/pepay/api/v1", c.BaseURL(), "options: %v %v", c, err)
+	assert.Equal(t, pepay.EnvironmentMainnet, c.Environment(), "options: %v %v", c, err)
 }
 
 func TestUserAgentAndBasePathPrefix(t *testing.T) {
@@ -68,9 +66,8 @@ func TestUserAgentAndBasePathPrefix(t *testing.T) {
 		apitest.Header(t, r, "Accept", "application/json")
 		apitest.ServeFixture(t, w, 200, "invoice_status.json")
 	})
-	if _, err := c.GetInvoiceStatus(context.Background(), "x"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.GetInvoiceStatus(context.Background(), "x")
+	require.NoError(t, err)
 }
 
 // Errors and log lines never contain the API key, even when the server echoes it back.
@@ -85,17 +82,13 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 	})
 	_, err := c.GetInvoice(context.Background(), "inv_1")
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "INTERNAL_ERROR" || !apiErr.Retryable() {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorAs(t, err, &apiErr, "err = %v", err)
+	require.Equal(t, "INTERNAL_ERROR", apiErr.Code, "err = %v", err)
+	require.True(t, apiErr.Retryable(), "err = %v", err)
 	for what, s := range map[string]string{"error": err.Error(), "body": string(apiErr.Body), "message": apiErr.Message, "logs": logs.String()} {
-		if strings.Contains(s, testKey) {
-			t.Errorf("%s leaks the key: %s", what, s)
-		}
+		assert.NotContains(t, s, testKey, "%s leaks the key", what)
 	}
-	if !strings.Contains(logs.String(), "retrying") {
-		t.Errorf("retry not logged: %s", logs.String())
-	}
+	assert.Contains(t, logs.String(), "retrying", "retry not logged")
 }
 
 func TestAuthErrorFromFake(t *testing.T) {
@@ -103,12 +96,9 @@ func TestAuthErrorFromFake(t *testing.T) {
 	defer srv.Close()
 	c, _ := pepay.NewClient("pk_wrong", pepay.WithBaseURL(srv.BaseURL))
 	_, err := c.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
-	if !paykit.IsCode(err, "API_KEY_INVALID") || !paykit.IsStatus(err, 401) {
-		t.Errorf("err = %v", err)
-	}
-	if srv.InvoiceCount() != 0 {
-		t.Error("invoice created with a bad key")
-	}
+	assert.True(t, paykit.IsCode(err, "API_KEY_INVALID"), "err = %v", err)
+	assert.True(t, paykit.IsStatus(err, 401), "err = %v", err)
+	assert.Zero(t, srv.InvoiceCount(), "invoice created with a bad key")
 }
 
 func TestNewWSToken(t *testing.T) {
@@ -119,38 +109,29 @@ func TestNewWSToken(t *testing.T) {
 		apitest.ServeFixture(t, w, 200, "ws_token.json")
 	})
 	tok, err := c.NewWSToken(context.Background(), pepay.ScopeMerchant, 1500*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if tok.Token != "eyJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6Im1lcmNoYW50In0.c2lnbmF0dXJl" || tok.MerchantID != "4242" ||
 		!tok.ExpiresAt.Equal(mustTime(t, "2026-01-01T00:01:00Z")) || tok.WSURL != "wss://api-beta.pepay.io/ws/merchant/events" {
 		t.Errorf("token = %#v", *tok)
 	}
-	if s := fmt.Sprintf("%v %+v %#v", tok, *tok, *tok); strings.Contains(s, tok.Token) {
-		t.Errorf("printing a WSToken shows the token: %s", s)
-	}
+	s := fmt.Sprintf("%v %+v %#v", tok, *tok, *tok)
+	assert.NotContains(t, s, tok.Token, "printing a WSToken shows the token")
 	for _, bad := range []func() error{
 		func() error { _, err := c.NewWSToken(context.Background(), "admin", time.Minute); return err },
 		func() error { _, err := c.NewWSToken(context.Background(), pepay.ScopeMerchant, 0); return err },
 	} {
-		if !errors.As(bad(), new(*paykit.ValidationError)) {
-			t.Error("invalid token request accepted")
-		}
+		assert.ErrorAs(t, bad(), new(*paykit.ValidationError), "invalid token request accepted")
 	}
 }
 
 func TestUSDMillis(t *testing.T) {
 	m := pepay.USDMillis(25000)
-	if m.String() != "25.000" || m.Decimal().String() != "25.000" {
-		t.Errorf("%s %s", m, m.Decimal())
-	}
-	if v, ok := pepay.USDMillisFromDecimal(paykit.MustDecimal("0.015")); !ok || v != 15 {
-		t.Errorf("0.015 → %d %v", v, ok)
-	}
-	if _, ok := pepay.USDMillisFromDecimal(paykit.MustDecimal("0.0155")); ok {
-		t.Error("sub-milli converted")
-	}
-	if pepay.USDMillis(-1500).String() != "-1.500" {
-		t.Error(pepay.USDMillis(-1500).String())
-	}
+	assert.Equal(t, "25.000", m.String(), "%s %s", m, m.Decimal())
+	assert.Equal(t, "25.000", m.Decimal().String(), "%s %s", m, m.Decimal())
+	v, ok := pepay.USDMillisFromDecimal(paykit.MustDecimal("0.015"))
+	assert.True(t, ok, "0.015 → %d %v", v, ok)
+	assert.Equal(t, pepay.USDMillis(15), v, "0.015 → %d %v", v, ok)
+	_, ok = pepay.USDMillisFromDecimal(paykit.MustDecimal("0.0155"))
+	assert.False(t, ok, "sub-milli converted")
+	assert.Equal(t, "-1.500", pepay.USDMillis(-1500).String())
 }

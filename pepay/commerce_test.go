@@ -3,17 +3,17 @@ package pepay_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"github.com/paykit-go/paykit"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
@@ -24,13 +24,12 @@ const testCommerceKey = "ck_test_commerce_key_that_must_never_leak"
 
 func TestNewCommerceClient(t *testing.T) {
 	for _, key := range []string{"", " ", "ck_a b"} {
-		if _, err := pepay.NewCommerceClient(key); err == nil {
-			t.Errorf("key %q accepted", key)
-		}
+		_, err := pepay.NewCommerceClient(key)
+		assert.Error(t, err, "key %q accepted", key)
 	}
-	if _, err := pepay.NewCommerceClient(testCommerceKey, pepay.WithBaseURL("ftp://x")); err == nil || strings.Contains(err.Error(), testCommerceKey) {
-		t.Errorf("bad option: %v", err)
-	}
+	_, err := pepay.NewCommerceClient(testCommerceKey, pepay.WithBaseURL("ftp://x"))
+	require.Error(t, err, "bad option: %v", err)
+	assert.NotContains(t, err.Error(), testCommerceKey, "bad option: %v", err)
 }
 
 func TestCommerceClient_NewWSToken(t *testing.T) {
@@ -38,27 +37,20 @@ func TestCommerceClient_NewWSToken(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	c, err := pepay.NewCommerceClient(testCommerceKey, pepay.WithBaseURL(srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mux.HandleFunc("/api/v1/ws/token", func(w http.ResponseWriter, r *http.Request) {
 		apitest.Method(t, r, http.MethodPost)
 		apitest.Header(t, r, "x-commerce-api-key", testCommerceKey)
-		if r.Header.Get("x-api-key") != "" || r.Header.Get("Authorization") != "" {
-			t.Error("commerce mint carried merchant credentials")
-		}
+		assert.Empty(t, r.Header.Get("x-api-key"), "commerce mint carried merchant credentials")
+		assert.Empty(t, r.Header.Get("Authorization"), "commerce mint carried merchant credentials")
 		apitest.JSONBody(t, r, []byte(`{"scope":"commerce","ttl_seconds":30}`))
 		w.Write([]byte(`{"success":true,"data":{"token":"ws_commerce_tok","scope":"commerce","merchant_id":"4242","expires_at":1767225660,"ws_url":"wss://api-beta.pepay.io/ws/commerce/events"}}`))
 	})
 	tok, err := c.NewWSToken(context.Background(), 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &pepay.WSToken{Token: "ws_commerce_tok", Scope: pepay.ScopeCommerce, MerchantID: "4242",
 		ExpiresAt: time.Unix(1767225660, 0).UTC(), WSURL: "wss://api-beta.pepay.io/ws/commerce/events"}
-	if diff := cmp.Diff(want, tok); diff != "" {
-		t.Errorf("token (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, tok), "token (-want +got)")
 }
 
 // commerceStream runs CommerceClient.Stream in the background; stop cancels it.
@@ -91,9 +83,7 @@ func TestCommerceStream_filtersAndHeaders(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	cc, err := srv.NewCommerceClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mc, _ := srv.NewClient()
 	merchantRec := newRecorder()
 	stopMerchant := startStream(t, mc, fast(pepay.StreamParams{}), merchantRec.handle)
@@ -112,9 +102,8 @@ func TestCommerceStream_filtersAndHeaders(t *testing.T) {
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 2 })
 	mine, _ := srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_1", WalletAddress: "0xabc", WalletNetwork: "base"})
 	_, _ = srv.AddCommerceOrder(ctx, pepaytest.CommerceOrder{CustomerID: "cus_2", WalletAddress: "0xabc", WalletNetwork: "base"})
-	if _, err := srv.UpdateCommerceOrder(ctx, mine, "paid"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.UpdateCommerceOrder(ctx, mine, "paid")
+	require.NoError(t, err)
 	marker, _ := srv.Ping(ctx) // reaches the merchant stream, not the commerce one
 	// Each stream's last event is logged after everything it must not see: once both have
 	// arrived, anything let through by mistake would have arrived before them.
@@ -123,32 +112,24 @@ func TestCommerceStream_filtersAndHeaders(t *testing.T) {
 	waitFor(t, 5*time.Second, "events", func() bool { return rec.count() == 3 && merchantRec.count() == 2 })
 	stop()
 	stopMerchant()
-	if diff := cmp.Diff([]string{marker, lastPing}, merchantRec.ids); diff != "" {
-		t.Errorf("merchant stream (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"commerce.order.created commerce_order", "commerce.order.updated commerce_order", "commerce.order.created commerce_order"}, objects); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{marker, lastPing}, merchantRec.ids), "merchant stream (-want +got)")
+	assert.Empty(t, cmp.Diff([]string{"commerce.order.created commerce_order", "commerce.order.updated commerce_order", "commerce.order.created commerce_order"}, objects), "events (-want +got)")
 	var upgrade *pepaytest.Call
 	for _, r := range srv.Calls() {
 		if r.Path == pepay.CommerceStreamPath {
 			upgrade = &r
 		}
 	}
-	if upgrade == nil {
-		t.Fatal("no upgrade")
-	}
-	if upgrade.Header.Get("x-commerce-api-key") != srv.CommerceKey || upgrade.Header.Get("x-api-key") != "" || upgrade.Query.Get("token") != "" {
-		t.Errorf("upgrade auth headers: %v", upgrade.Header)
-	}
+	require.NotNil(t, upgrade, "no upgrade")
+	assert.Equal(t, srv.CommerceKey, upgrade.Header.Get("x-commerce-api-key"), "upgrade auth headers: %v", upgrade.Header)
+	assert.Empty(t, upgrade.Header.Get("x-api-key"), "upgrade auth headers: %v", upgrade.Header)
+	assert.Empty(t, upgrade.Query.Get("token"), "upgrade auth headers: %v", upgrade.Header)
 	gotQ := map[string]string{}
 	for k := range upgrade.Query {
 		gotQ[k] = upgrade.Query.Get(k)
 	}
 	wantQ := map[string]string{"format": "event_v1", "types": "commerce.order.*", "customer_id": "cus_1", "wallet_address": "0xabc", "wallet_network": "base"}
-	if diff := cmp.Diff(wantQ, gotQ); diff != "" {
-		t.Errorf("query (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(wantQ, gotQ), "query (-want +got)")
 }
 
 // Connections cut every 3 frames, each resume sending the 2 events before since again: the
@@ -169,30 +150,23 @@ func TestCommerceStream_reconnectsEachEventOnce(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "40 events", func() bool { return rec.count() >= 40 })
 	stop()
-	if st := srv.StreamStats(); st.Resent < 20 {
-		t.Errorf("server resent %d frames, want at least 20", st.Resent)
-	}
+	st := srv.StreamStats()
+	assert.GreaterOrEqual(t, st.Resent, 20, "server resent %d frames, want at least 20", st.Resent)
 	var want []string
 	for _, e := range srv.EventLog() {
 		want = append(want, e.ID)
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if diff := cmp.Diff(want, rec.ids); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
-	if srv.StreamStats().Drops < 10 {
-		t.Errorf("drops = %d", srv.StreamStats().Drops)
-	}
+	assert.Empty(t, cmp.Diff(want, rec.ids), "events (-want +got)")
+	assert.GreaterOrEqual(t, srv.StreamStats().Drops, 10, "drops")
 	sinces := 0
 	for _, r := range srv.Calls() {
 		if r.Path == pepay.CommerceStreamPath && r.Query.Get("since") != "" {
 			sinces++
 		}
 	}
-	if sinces < 10 {
-		t.Errorf("%d resumes with since", sinces)
-	}
+	assert.GreaterOrEqual(t, sinces, 10, "resumes with since")
 }
 
 // A resume Pepay cannot replay is a StreamGap without an events client, and is backfilled
@@ -223,22 +197,19 @@ func TestCommerceStream_gapAndBackfill(t *testing.T) {
 		_ = second
 		if withEvents {
 			waitFor(t, 5*time.Second, "all events", func() bool { return rec.count() == 3 })
-			if b := rec.states(pepay.StreamBackfilled); len(b) != 1 || b[0].Backfilled < 1 {
-				t.Errorf("backfill reports %+v", b)
-			}
+			b := rec.states(pepay.StreamBackfilled)
+			require.Len(t, b, 1, "backfill reports %+v", b)
+			assert.GreaterOrEqual(t, b[0].Backfilled, 1, "backfill reports %+v", b)
 		} else {
 			waitFor(t, 5*time.Second, "gap", func() bool { return len(rec.states(pepay.StreamGap)) == 1 })
-			if g := rec.states(pepay.StreamGap)[0]; !errors.Is(g.Err, pepay.ErrStreamGap) {
-				t.Errorf("gap err = %v", g.Err)
-			}
+			g := rec.states(pepay.StreamGap)[0]
+			assert.ErrorIs(t, g.Err, pepay.ErrStreamGap, "gap err")
 		}
 		stop()
 		srv.Close()
 		rec.mu.Lock()
 		for id, n := range rec.byID {
-			if n != 1 {
-				t.Errorf("withEvents=%v: %s handled %d times", withEvents, id, n)
-			}
+			assert.Equal(t, 1, n, "withEvents=%v: %s handled %d times", withEvents, id, n)
 		}
 		rec.mu.Unlock()
 	}
@@ -267,44 +238,36 @@ func TestCommerceStream_useTokenAndScope(t *testing.T) {
 		switch r.Path {
 		case "/api/v1/ws/token":
 			testJSONBodyBytes(t, r.Body, []byte(`{"scope":"commerce","ttl_seconds":60}`))
-			if r.Header.Get("x-commerce-api-key") != srv.CommerceKey || r.Header.Get("x-api-key") != "" {
-				t.Error("mint not authenticated by the commerce key alone")
-			}
+			assert.Equal(t, srv.CommerceKey, r.Header.Get("x-commerce-api-key"), "mint not authenticated by the commerce key alone")
+			assert.Empty(t, r.Header.Get("x-api-key"), "mint not authenticated by the commerce key alone")
 		case pepay.CommerceStreamPath:
-			if r.Header.Get("x-commerce-api-key") != "" {
-				t.Error("upgrade sent the commerce key with UseToken")
-			}
+			assert.Empty(t, r.Header.Get("x-commerce-api-key"), "upgrade sent the commerce key with UseToken")
 			tokens = append(tokens, r.Query.Get("token"))
 		}
 	}
-	if len(tokens) != 2 || tokens[0] == "" || tokens[0] == tokens[1] {
-		t.Errorf("tokens %q", tokens)
-	}
+	require.Len(t, tokens, 2, "tokens %q", tokens)
+	assert.NotEmpty(t, tokens[0], "tokens %q", tokens)
+	assert.NotEqual(t, tokens[1], tokens[0], "tokens %q", tokens)
 	logMu.Lock()
 	out := logs.String()
 	logMu.Unlock()
 	for _, secret := range append(tokens, srv.CommerceKey) {
-		if strings.Contains(out, secret) {
-			t.Errorf("log leaks %q", secret)
-		}
+		assert.NotContains(t, out, secret, "log leaks")
 	}
 
 	// A merchant token on the commerce stream: SCOPE_MISMATCH, terminal. A merchant key cannot
 	// mint commerce tokens.
 	mc, _ := srv.NewClient()
 	mtok, err := mc.NewWSToken(context.Background(), pepay.ScopeMerchant, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mc.NewWSToken(context.Background(), pepay.ScopeCommerce, time.Minute); err == nil {
-		t.Error("merchant key minted a commerce token")
-	}
+	require.NoError(t, err)
+	_, err = mc.NewWSToken(context.Background(), pepay.ScopeCommerce, time.Minute)
+	assert.Error(t, err, "merchant key minted a commerce token")
 	p, _ := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: "pst_x", Signature: "sig_x"}, pepay.WithBaseURL(srv.BaseURL))
 	err = p.Stream(context.Background(), pepay.WSConnection{Token: mtok.Token, WSURL: srv.URL + pepay.CommerceStreamPath}, fastPayor(), rec.handle)
 	var serr *pepay.StreamError
-	if !errors.As(err, &serr) || serr.Code != "SCOPE_MISMATCH" || !serr.Terminal() {
-		t.Errorf("merchant token on the commerce stream: %v", err)
-	}
+	require.ErrorAs(t, err, &serr, "merchant token on the commerce stream: %v", err)
+	assert.Equal(t, "SCOPE_MISMATCH", serr.Code, "merchant token on the commerce stream: %v", err)
+	assert.True(t, serr.Terminal(), "merchant token on the commerce stream: %v", err)
 }
 
 func TestCommerceStream_invalidParams(t *testing.T) {
@@ -314,11 +277,7 @@ func TestCommerceStream_invalidParams(t *testing.T) {
 		"types":   {Types: []string{"a,b"}},
 		"backoff": {MinBackoff: -1},
 	} {
-		if err := cc.Stream(context.Background(), p, h); !errors.As(err, new(*paykit.ValidationError)) {
-			t.Errorf("%s: %v", name, err)
-		}
+		assert.ErrorAs(t, cc.Stream(context.Background(), p, h), new(*paykit.ValidationError), "%s", name)
 	}
-	if err := cc.Stream(context.Background(), pepay.CommerceStreamParams{}, nil); err == nil {
-		t.Error("nil handler accepted")
-	}
+	assert.Error(t, cc.Stream(context.Background(), pepay.CommerceStreamParams{}, nil), "nil handler accepted")
 }

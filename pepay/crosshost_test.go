@@ -2,7 +2,6 @@ package pepay_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/pepay"
@@ -50,18 +52,16 @@ func (c *collector) check(t *testing.T) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.seen) != 0 {
-		t.Fatalf("the other host received %d requests: %q", len(c.seen), c.seen)
-	}
+	require.Empty(t, c.seen, "the other host received requests")
 }
 
 // assertRefused checks that err is the refused cross-host redirect and carries no credential.
 func assertRefused(t *testing.T, call string, err error, status int) {
 	t.Helper()
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != status || !strings.Contains(err.Error(), "redirect to another host refused") {
-		t.Errorf("%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
-	}
+	require.ErrorAs(t, err, &apiErr, "%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
+	assert.Equal(t, status, apiErr.Status, "%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
+	assert.Contains(t, err.Error(), "redirect to another host refused", "%s: got %v, want the refused redirect as a *paykit.Error with status %d", call, err, status)
 	for _, secret := range []string{crossKey, crossCommerce, crossSession, crossSig, crossDash, crossWSToken} {
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("%s: error carries a credential: %v", call, err)
@@ -88,21 +88,13 @@ func TestCrossHostRedirectKeepsCredentials(t *testing.T) {
 					opts = append(opts, pepay.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 				}
 				c, err := pepay.NewClient(crossKey, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				dash, err := pepay.NewClient("", append(opts, pepay.WithDashboardToken(crossDash))...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				commerce, err := pepay.NewCommerceClient(crossCommerce, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				payor, err := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: crossSession, Signature: crossSig}, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				ctx := t.Context()
 				calls := map[string]func() error{
 					"GetInvoice":           func() error { _, err := c.GetInvoice(ctx, "inv_1"); return err },
@@ -152,13 +144,9 @@ func TestCrossHostRedirectOnStreamHandshake(t *testing.T) {
 					opts = append(opts, pepay.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 				}
 				c, err := pepay.NewClient(crossKey, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				payor, err := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: crossSession, Signature: crossSig}, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				handler := func(context.Context, *pepay.Event) error { return nil }
@@ -176,9 +164,7 @@ func TestCrossHostRedirectOnStreamHandshake(t *testing.T) {
 				}
 				for name, stream := range streams {
 					err := stream()
-					if ctx.Err() != nil {
-						t.Fatalf("%s: did not end before the test's deadline: %v", name, err)
-					}
+					require.NoError(t, ctx.Err(), "%s: did not end before the test's deadline: %v", name, err)
 					assertRefused(t, name, err, status)
 				}
 				other.check(t)
@@ -203,21 +189,16 @@ func TestCrossHostRedirectEndsStream(t *testing.T) {
 	defer home.Close()
 	wsURL := "ws" + strings.TrimPrefix(home.URL, "http")
 	c, err := pepay.NewClient(crossKey, pepay.WithBaseURL(home.URL), pepay.WithWebSocketURL(wsURL), pepay.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
 	err = c.Stream(ctx, pepay.StreamParams{}, func(context.Context, *pepay.Event) error { return nil })
-	if ctx.Err() != nil {
-		t.Fatalf("Stream kept reconnecting: %v", err)
-	}
+	require.NoError(t, ctx.Err(), "Stream kept reconnecting: %v", err)
 	assertRefused(t, "Stream", err, http.StatusFound)
 	mu.Lock()
 	defer mu.Unlock()
-	if handshakes != 1 || time.Since(start) > 10*time.Second {
-		t.Errorf("%d handshakes in %v, want 1 and no backoff", handshakes, time.Since(start))
-	}
+	assert.Equal(t, 1, handshakes, "%d handshakes in %v, want 1 and no backoff", handshakes, time.Since(start))
+	assert.LessOrEqual(t, time.Since(start), 10*time.Second, "%d handshakes in %v, want 1 and no backoff", handshakes, time.Since(start))
 	other.check(t)
 }

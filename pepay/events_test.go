@@ -3,7 +3,6 @@ package pepay_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -23,9 +24,7 @@ import (
 // The documented webhook example (PROVIDERS.md §4.6).
 func TestParseEvent_documentedExample(t *testing.T) {
 	e, err := pepay.ParseEvent(apitest.Fixture(t, "webhook_event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &pepay.Event{
 		ID: "evt_1767225600120-7", Object: "event", APIVersion: "2025-12-16", Created: time.Unix(1767225600, 0).UTC(),
 		Type: pepay.EventInvoiceUpdated, Livemode: true, PendingWebhooks: 1,
@@ -34,46 +33,43 @@ func TestParseEvent_documentedExample(t *testing.T) {
 			PreviousAttributes: json.RawMessage(`{"status":"unpaid"}`),
 		},
 	}
-	if diff := cmp.Diff(want, e, cmpOpts...); diff != "" {
-		t.Errorf("envelope (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, e, cmpOpts...), "envelope (-want +got)")
 	wantInv := &pepay.Invoice{Object: "invoice", ID: "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43", Status: pepay.StatusPaid,
 		Amount: 25000, AmountDecimal: paykit.MustDecimal("25.000"), AmountUnit: "usd_millis", Environment: pepay.EnvironmentMainnet}
-	if diff := cmp.Diff(wantInv, e.Invoice(), cmpOpts...); diff != "" {
-		t.Errorf("Invoice() (-want +got):\n%s", diff)
-	}
-	if e.InvoicePayment() != nil || e.ObjectType() != pepay.ObjectInvoice || e.InvoiceID() != wantInv.ID {
-		t.Errorf("typed views wrong: payment=%v type=%q invoice=%q", e.InvoicePayment(), e.ObjectType(), e.InvoiceID())
-	}
+	assert.Empty(t, cmp.Diff(wantInv, e.Invoice(), cmpOpts...), "Invoice (-want +got)")
+	assert.Nil(t, e.InvoicePayment(), "typed views wrong: payment=%v type=%q invoice=%q", e.InvoicePayment(), e.ObjectType(), e.InvoiceID())
+	assert.Equal(t, pepay.ObjectInvoice, e.ObjectType(), "typed views wrong: payment=%v type=%q invoice=%q", e.InvoicePayment(), e.ObjectType(), e.InvoiceID())
+	assert.Equal(t, wantInv.ID, e.InvoiceID(), "typed views wrong: payment=%v type=%q invoice=%q", e.InvoicePayment(), e.ObjectType(), e.InvoiceID())
 	prev, err := e.PreviousAttributes()
-	if err != nil || string(prev["status"]) != `"unpaid"` {
-		t.Errorf("previous attributes = %v, %v", prev, err)
-	}
+	require.NoError(t, err, "previous attributes = %v, %v", prev, err)
+	assert.Equal(t, `"unpaid"`, string(prev["status"]), "previous attributes = %v, %v", prev, err)
 }
 
 func TestParseEvent_paymentAndUnknown(t *testing.T) {
 	e, err := pepay.ParseEvent([]byte(`{"id":"evt_1-2","object":"event","created":"2026-01-01T00:00:00Z","type":"invoice_payment.updated","livemode":"false","pending_webhooks":"0",
 		"request":{"id":"req_9","idempotency_key":"k"},
 		"data":{"object":{"object":"invoice_payment","id":77,"invoice_id":"inv_1","status":"confirmed","settlement_status":"settled","settlement":{"summary_status":"settled","stage":"final","merchant_settlement_id":5}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := e.InvoicePayment()
-	if p == nil || p.ID != "77" || p.InvoiceID != "inv_1" || p.Settlement.MerchantSettlementID != "5" || e.Invoice() != nil {
-		t.Fatalf("payment = %+v", p)
-	}
-	if e.InvoiceID() != "inv_1" || e.Request.ID != "req_9" || e.Request.IdempotencyKey != "k" || !e.Created.Equal(mustTime(t, "2026-01-01T00:00:00Z")) {
-		t.Errorf("event = %+v", e)
-	}
+	require.NotNil(t, p, "payment = %+v", p)
+	require.Equal(t, "77", p.ID, "payment = %+v", p)
+	require.Equal(t, "inv_1", p.InvoiceID, "payment = %+v", p)
+	require.Equal(t, "5", p.Settlement.MerchantSettlementID, "payment = %+v", p)
+	require.Nil(t, e.Invoice(), "payment = %+v", p)
+	assert.Equal(t, "inv_1", e.InvoiceID(), "event = %+v", e)
+	assert.Equal(t, "req_9", e.Request.ID, "event = %+v", e)
+	assert.Equal(t, "k", e.Request.IdempotencyKey, "event = %+v", e)
+	assert.True(t, e.Created.Equal(mustTime(t, "2026-01-01T00:00:00Z")), "event = %+v", e)
 	// Unknown types and objects pass through.
 	e, err = pepay.ParseEvent([]byte(`{"id":"evt_9-9","object":"event","type":"commerce.order.updated","data":{"object":{"object":"commerce_order","id":"o1"}}}`))
-	if err != nil || e.Type != pepay.EventCommerceOrderUpdated || e.ObjectType() != "commerce_order" || e.Invoice() != nil || e.InvoiceID() != "" {
-		t.Errorf("unknown object: %+v, %v", e, err)
-	}
+	require.NoError(t, err, "unknown object: %+v, %v", e, err)
+	assert.Equal(t, pepay.EventCommerceOrderUpdated, e.Type, "unknown object: %+v, %v", e, err)
+	assert.Equal(t, "commerce_order", e.ObjectType(), "unknown object: %+v, %v", e, err)
+	assert.Nil(t, e.Invoice(), "unknown object: %+v, %v", e, err)
+	assert.Empty(t, e.InvoiceID(), "unknown object: %+v, %v", e, err)
 	e, err = pepay.ParseEvent([]byte(`{"id":"evt_9-10","type":"payment_quote.updated","data":{}}`))
-	if err != nil || e.Type != "payment_quote.updated" {
-		t.Errorf("unknown type: %v", err)
-	}
+	require.NoError(t, err, "unknown type: %v", err)
+	assert.Equal(t, pepay.EventType("payment_quote.updated"), e.Type, "unknown type: %v", err)
 }
 
 func TestParseEvent_invalid(t *testing.T) {
@@ -84,9 +80,8 @@ func TestParseEvent_invalid(t *testing.T) {
 		`{"id":"evt_1","created":"yesterday"}`, `{"id":"evt_1"`,
 	} {
 		_, err := pepay.ParseEvent([]byte(in))
-		if !errors.Is(err, pepay.ErrInvalidEvent) || !errors.Is(err, webhook.ErrInvalidPayload) {
-			t.Errorf("ParseEvent(%q) = %v, want ErrInvalidEvent and webhook.ErrInvalidPayload", in, err)
-		}
+		assert.ErrorIs(t, err, pepay.ErrInvalidEvent, "ParseEvent(%q) = %v, want ErrInvalidEvent and webhook.ErrInvalidPayload", in, err)
+		assert.ErrorIs(t, err, webhook.ErrInvalidPayload, "ParseEvent(%q) = %v, want ErrInvalidEvent and webhook.ErrInvalidPayload", in, err)
 	}
 }
 
@@ -98,29 +93,21 @@ func FuzzParseEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		e, err := pepay.ParseEvent(payload)
 		if err != nil {
-			if !errors.Is(err, pepay.ErrInvalidEvent) {
-				t.Fatalf("error %v does not wrap ErrInvalidEvent", err)
-			}
+			require.ErrorIs(t, err, pepay.ErrInvalidEvent, "error %v does not wrap ErrInvalidEvent", err)
 			return
 		}
-		if e.ID == "" {
-			t.Fatal("accepted an event without id")
-		}
+		require.NotEmpty(t, e.ID, "accepted an event without id")
 		// The typed views never panic and agree with ObjectType.
-		if (e.Invoice() != nil) != (e.ObjectType() == pepay.ObjectInvoice) {
-			t.Fatalf("Invoice() and ObjectType disagree for %q", payload)
-		}
+		require.Equal(t, e.ObjectType() == pepay.ObjectInvoice, e.Invoice() != nil, "Invoice() and ObjectType disagree for %q", payload)
 		_ = e.InvoicePayment()
 		_ = e.InvoiceID()
 		// Re-encoding and parsing again keeps the id and type.
 		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		e2, err := pepay.ParseEvent(b)
-		if err != nil || e2.ID != e.ID || e2.Type != e.Type {
-			t.Fatalf("round trip: %v, %+v", err, e2)
-		}
+		require.NoError(t, err, "round trip: %v, %+v", err, e2)
+		require.Equal(t, e.ID, e2.ID, "round trip: %v, %+v", err, e2)
+		require.Equal(t, e.Type, e2.Type, "round trip: %v, %+v", err, e2)
 	})
 }
 
@@ -135,9 +122,7 @@ func TestCompareEventIDs(t *testing.T) {
 		{"evt_5-5", "evt_5-5", 0},
 		{"abc", "abd", -1},
 	} {
-		if got := compareEventIDs(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareEventIDs(%q, %q) = %d", tc.a, tc.b, got)
-		}
+		assert.Equal(t, tc.want, compareEventIDs(tc.a, tc.b), "compareEventIDs(%q, %q)", tc.a, tc.b)
 	}
 }
 
@@ -202,34 +187,27 @@ func TestListEvents_wrappedListAndQuery(t *testing.T) {
 		Types: []string{"invoice.*", "invoice_payment.updated"}, CreatedGTE: time.Unix(1767225000, 0), CreatedLTE: time.Unix(1767229999, 0),
 		Limit: 3, InvoiceID: "inv_1",
 	}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, e.ID+" "+string(e.Type))
 	}
 	want := []string{"evt_1767225600300-9 invoice_payment.updated", "evt_1767225600120-7 invoice.updated", "evt_1767225000000-1 invoice.created"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "(-want +got)")
 	page, err := c.ListEventsPage(context.Background(), pepay.ListEventsParams{Types: []string{"a,b"}})
-	if page != nil || !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("comma in type accepted: %v", err)
-	}
+	assert.Nil(t, page, "comma in type accepted: %v", err)
+	assert.ErrorAs(t, err, new(*paykit.ValidationError), "comma in type accepted: %v", err)
 }
 
 func TestGetEvent_wrapped(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("GET /api/v1/events/{id}", func(w http.ResponseWriter, r *http.Request) {
 		testMerchantAuth(t, r)
-		if r.PathValue("id") != "evt_1767225600120-7" {
-			t.Errorf("id = %s", r.PathValue("id"))
-		}
+		assert.Equal(t, "evt_1767225600120-7", r.PathValue("id"), "id")
 		_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "data": json.RawMessage(apitest.Fixture(t, "webhook_event.json"))})
 	})
 	e, err := c.GetEvent(context.Background(), "evt_1767225600120-7")
-	if err != nil || e.ID != "evt_1767225600120-7" || e.Invoice().Status != pepay.StatusPaid {
-		t.Fatalf("GetEvent = %+v, %v", e, err)
-	}
+	require.NoError(t, err, "GetEvent = %+v, %v", e, err)
+	require.Equal(t, "evt_1767225600120-7", e.ID, "GetEvent = %+v, %v", e, err)
+	require.Equal(t, pepay.StatusPaid, e.Invoice().Status, "GetEvent = %+v, %v", e, err)
 }
 
 func TestSuccessFalseIsAPIError(t *testing.T) {
@@ -239,9 +217,9 @@ func TestSuccessFalseIsAPIError(t *testing.T) {
 	})
 	_, err := c.GetEvent(context.Background(), "evt_1-1")
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "EVENT_NOT_FOUND" || apiErr.Status != 200 {
-		t.Fatalf("err = %#v", err)
-	}
+	require.ErrorAs(t, err, &apiErr, "err = %#v", err)
+	require.Equal(t, "EVENT_NOT_FOUND", apiErr.Code, "err = %#v", err)
+	require.Equal(t, 200, apiErr.Status, "err = %#v", err)
 }
 
 // EventsAfter walks ending_before forward and yields oldest first, including events that appear
@@ -254,9 +232,7 @@ func TestEventsAfter_againstFake(t *testing.T) {
 	var ids []string
 	for i := range 9 {
 		id, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ids = append(ids, id)
 	}
 	log := srv.Events()
@@ -264,56 +240,41 @@ func TestEventsAfter_againstFake(t *testing.T) {
 	var got []string
 	added := false
 	for e, err := range c.EventsAfter(context.Background(), from, pepay.ListEventsParams{Limit: 2}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, e.ID)
 		if !added { // an event created mid-walk is still delivered, last
 			added = true
-			if _, err := srv.Pay(ctx, ids[0]); err != nil {
-				t.Fatal(err)
-			}
+			_, err := srv.Pay(ctx, ids[0])
+			require.NoError(t, err)
 		}
 	}
 	var want []string
 	for _, e := range srv.Events()[3:] {
 		want = append(want, e.ID)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("EventsAfter (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "EventsAfter (-want +got)")
 	// The walk used ending_before only, moving forward page by page.
 	var cursors []string
 	for _, r := range srv.Calls() {
 		if r.Path == "/api/v1/events" {
 			cursors = append(cursors, r.Query.Get("ending_before"))
-			if r.Query.Get("starting_after") != "" {
-				t.Error("starting_after used")
-			}
+			assert.Empty(t, r.Query.Get("starting_after"), "starting_after used")
 		}
 	}
-	if cursors[0] != from || len(cursors) != 5 {
-		t.Errorf("cursors = %q", cursors)
-	}
+	assert.Equal(t, from, cursors[0], "cursors = %q", cursors)
+	assert.Len(t, cursors, 5, "cursors = %q", cursors)
 	// Filters apply; an unknown cursor is Pepay's 404.
 	n := 0
 	for e, err := range c.EventsAfter(context.Background(), from, pepay.ListEventsParams{Types: []string{"invoice_payment.*"}}) {
-		if err != nil || e.ObjectType() != pepay.ObjectInvoicePayment {
-			t.Fatalf("filtered: %v %v", e, err)
-		}
+		require.NoError(t, err, "filtered: %v %v", e, err)
+		require.Equal(t, pepay.ObjectInvoicePayment, e.ObjectType(), "filtered: %v %v", e, err)
 		n++
 	}
-	if n != 2 {
-		t.Errorf("payment events after = %d, want 2", n)
-	}
+	assert.Equal(t, 2, n, "payment events after, want 2")
 	for _, err := range c.EventsAfter(context.Background(), "evt_1-1", pepay.ListEventsParams{}) {
-		if !paykit.IsStatus(err, http.StatusNotFound) {
-			t.Errorf("unknown cursor: %v", err)
-		}
+		assert.True(t, paykit.IsStatus(err, http.StatusNotFound), "unknown cursor: %v", err)
 	}
 	for _, err := range c.EventsAfter(context.Background(), "", pepay.ListEventsParams{}) {
-		if !errors.As(err, new(*paykit.ValidationError)) {
-			t.Errorf("empty cursor: %v", err)
-		}
+		assert.ErrorAs(t, err, new(*paykit.ValidationError), "empty cursor")
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 
@@ -26,9 +28,7 @@ func setup(t *testing.T, opts ...pepay.Option) (*pepay.Client, *http.ServeMux) {
 	t.Cleanup(srv.Close)
 	base := []pepay.Option{pepay.WithBaseURL(srv.URL), pepay.WithRetryWait(time.Millisecond, 5*time.Millisecond)}
 	c, err := pepay.NewClient(testKey, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c, mux
 }
 
@@ -36,17 +36,13 @@ func setup(t *testing.T, opts ...pepay.Option) (*pepay.Client, *http.ServeMux) {
 func testMerchantAuth(t *testing.T, r *http.Request) {
 	t.Helper()
 	apitest.Header(t, r, "x-api-key", testKey)
-	if r.Header.Get("Authorization") != "" {
-		t.Error("unexpected Authorization header")
-	}
+	assert.Empty(t, r.Header.Get("Authorization"), "unexpected Authorization header")
 }
 
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	tm, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tm
 }
 

@@ -3,7 +3,6 @@ package pepay_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/idempotency"
@@ -52,9 +53,7 @@ func TestCreateInvoice_request(t *testing.T) {
 		apitest.ServeFixture(t, w, http.StatusCreated, "create_invoice_response.json")
 	})
 	got, err := c.CreateInvoice(context.Background(), fullParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hdr := pepay.PaymentSessionHeaders{SessionToken: "pst_9a8b7c6d5e4f", Signature: "sig_4f1e2d3c4b5a.1767225600123"}
 	want := &pepay.CreatedInvoice{
 		InvoiceID:             "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43",
@@ -65,9 +64,7 @@ func TestCreateInvoice_request(t *testing.T) {
 		PaymentSessionHeaders: hdr,
 		IdempotencyKey:        pepay.InvoiceKeyForOrder("order-1001"),
 	}
-	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
-		t.Errorf("CreateInvoice mismatch (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, got, cmpOpts...), "CreateInvoice mismatch (-want +got)")
 }
 
 func TestCreateInvoice_minimalBodyAndKeys(t *testing.T) {
@@ -86,24 +83,16 @@ func TestCreateInvoice_minimalBodyAndKeys(t *testing.T) {
 		{AmountUSD: paykit.MustDecimal("0.01"), IdempotencyKey: given},
 	} {
 		got, err := c.CreateInvoice(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.IdempotencyKey != keys[len(keys)-1] {
-			t.Errorf("returned key %q, sent %q", got.IdempotencyKey, keys[len(keys)-1])
-		}
+		require.NoError(t, err)
+		assert.Equal(t, keys[len(keys)-1], got.IdempotencyKey, "returned key")
 	}
 	for _, k := range keys[:2] {
-		if err := idempotency.ValidateUUID(k); err != nil || k[14] != '4' {
-			t.Errorf("generated key %q is not a v4 UUID: %v", k, err)
-		}
+		err := idempotency.ValidateUUID(k)
+		require.NoError(t, err, "generated key %q is not a v4 UUID: %v", k, err)
+		assert.Equal(t, byte('4'), k[14], "generated key %q is not a v4 UUID: %v", k, err)
 	}
-	if keys[0] == keys[1] {
-		t.Error("two creates without OrderRef shared a random key")
-	}
-	if keys[2] != given {
-		t.Errorf("caller key not used: %q", keys[2])
-	}
+	assert.NotEqual(t, keys[1], keys[0], "two creates without OrderRef shared a random key")
+	assert.Equal(t, given, keys[2], "caller key not used")
 }
 
 func TestCreateInvoice_validation(t *testing.T) {
@@ -158,12 +147,8 @@ func TestCreateInvoice_validation(t *testing.T) {
 			tt.edit(&p)
 			_, err := c.CreateInvoice(context.Background(), p)
 			var ve *paykit.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want *ValidationError", err)
-			}
-			if ve.Field != tt.field {
-				t.Errorf("field = %q, want %q (%v)", ve.Field, tt.field, err)
-			}
+			require.ErrorAs(t, err, &ve, "err, want *ValidationError")
+			assert.Equal(t, tt.field, ve.Field, "field (%v)", err)
 		})
 	}
 }
@@ -178,12 +163,8 @@ func TestCreateInvoice_boundsAccepted(t *testing.T) {
 		}
 		dec := json.NewDecoder(r.Body)
 		dec.UseNumber()
-		if err := dec.Decode(&body); err != nil {
-			t.Error(err)
-		}
-		if body.ExpiresIn != 2_592_000_000 {
-			t.Errorf("expires_in = %d", body.ExpiresIn)
-		}
+		assert.NoError(t, dec.Decode(&body))
+		assert.Equal(t, int64(2_592_000_000), body.ExpiresIn, "expires_in")
 		sent = append(sent, body.Amount.String())
 		apitest.ServeFixture(t, w, http.StatusCreated, "create_invoice_response.json")
 	})
@@ -193,13 +174,10 @@ func TestCreateInvoice_boundsAccepted(t *testing.T) {
 			Metadata:  pepay.Metadata{"k": strings.Repeat("v", 504)}, // exactly 512 bytes serialized
 			Questions: []pepay.Question{{ID: "1", Question: "a"}, {ID: "2", Question: "b"}, {ID: "3", Question: "c"}, {ID: "4", Question: "d"}, {ID: "5", Question: "e"}},
 		}
-		if _, err := c.CreateInvoice(context.Background(), p); err != nil {
-			t.Errorf("amount %s: %v", amt, err)
-		}
+		_, err := c.CreateInvoice(context.Background(), p)
+		assert.NoError(t, err, "amount %s", amt)
 	}
-	if diff := cmp.Diff([]string{"0.01", "1000000", "999999.999", "12.3450"}, sent); diff != "" {
-		t.Errorf("amounts not sent digit for digit (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{"0.01", "1000000", "999999.999", "12.3450"}, sent), "amounts not sent digit for digit (-want +got)")
 }
 
 func TestCreateInvoice_conflict(t *testing.T) {
@@ -209,13 +187,12 @@ func TestCreateInvoice_conflict(t *testing.T) {
 		fmt.Fprint(w, `{"success":false,"error":{"code":"IDEMPOTENCY_CONFLICT","message":"key reused"}}`)
 	})
 	_, err := c.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("5")})
-	if !errors.Is(err, pepay.ErrIdempotencyConflict) {
-		t.Fatalf("err = %v, want ErrIdempotencyConflict", err)
-	}
+	require.ErrorIs(t, err, pepay.ErrIdempotencyConflict, "err, want ErrIdempotencyConflict")
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 409 || apiErr.Code != "IDEMPOTENCY_CONFLICT" || apiErr.Retryable() {
-		t.Errorf("wrapped API error = %+v", apiErr)
-	}
+	require.ErrorAs(t, err, &apiErr, "wrapped API error = %+v", apiErr)
+	assert.Equal(t, 409, apiErr.Status, "wrapped API error = %+v", apiErr)
+	assert.Equal(t, "IDEMPOTENCY_CONFLICT", apiErr.Code, "wrapped API error = %+v", apiErr)
+	assert.False(t, apiErr.Retryable(), "wrapped API error = %+v", apiErr)
 }
 
 // A 500 then success: the retry carries the same key and the fake ends up with one invoice.
@@ -223,21 +200,15 @@ func TestCreateInvoice_retryAfter500IsKeyed(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.FailNext(1, http.StatusInternalServerError, 0)
 	got, err := c.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("12.5"), OrderRef: "A-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keys := createKeys(srv)
-	if len(keys) != 2 || keys[0] != keys[1] || keys[0] != got.IdempotencyKey {
-		t.Errorf("attempt keys = %q, want two equal to %q", keys, got.IdempotencyKey)
-	}
-	if n := srv.InvoiceCount(); n != 1 {
-		t.Errorf("invoices = %d, want 1", n)
-	}
+	require.Len(t, keys, 2, "attempt keys = %q, want two equal to %q", keys, got.IdempotencyKey)
+	assert.Equal(t, keys[1], keys[0], "attempt keys = %q, want two equal to %q", keys, got.IdempotencyKey)
+	assert.Equal(t, got.IdempotencyKey, keys[0], "attempt keys = %q, want two equal to %q", keys, got.IdempotencyKey)
+	assert.Equal(t, 1, srv.InvoiceCount(), "invoices, want 1")
 }
 
 // The server creates the invoice but the answer is lost: the keyed retry gets the same invoice.
@@ -248,28 +219,21 @@ func TestCreateInvoice_droppedResponseRetriedSafely(t *testing.T) {
 	srv.LoseResponseNext(1)
 	ctx := context.Background()
 	got, err := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("30"), OrderRef: "B-7"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := srv.InvoiceCount(); n != 1 {
-		t.Fatalf("invoices = %d, want 1", n)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.InvoiceCount(), "invoices, want 1")
 	// A later double submit for the same order returns the same invoice too.
 	again, err := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("30"), OrderRef: "B-7"})
-	if err != nil || again.InvoiceID != got.InvoiceID {
-		t.Fatalf("second create = %v, %v; want invoice %s", again, err, got.InvoiceID)
-	}
+	require.NoError(t, err, "second create = %v, %v; want invoice %s", again, err, got.InvoiceID)
+	require.Equal(t, got.InvoiceID, again.InvoiceID, "second create = %v, %v; want invoice %s", again, err, got.InvoiceID)
 	// Same order, different amount: a conflict, not a second invoice.
 	_, err = c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("31"), OrderRef: "B-7"})
-	if !errors.Is(err, pepay.ErrIdempotencyConflict) {
-		t.Fatalf("err = %v, want conflict", err)
-	}
-	if n := srv.InvoiceCount(); n != 1 {
-		t.Errorf("invoices = %d, want 1", n)
-	}
-	if keys := createKeys(srv); len(keys) != 4 || keys[0] != keys[1] || keys[1] != keys[2] || keys[2] != keys[3] {
-		t.Errorf("keys = %q", keys)
-	}
+	require.ErrorIs(t, err, pepay.ErrIdempotencyConflict, "err, want conflict")
+	assert.Equal(t, 1, srv.InvoiceCount(), "invoices, want 1")
+	keys := createKeys(srv)
+	require.Len(t, keys, 4, "keys = %q", keys)
+	assert.Equal(t, keys[1], keys[0], "keys = %q", keys)
+	assert.Equal(t, keys[2], keys[1], "keys = %q", keys)
+	assert.Equal(t, keys[3], keys[2], "keys = %q", keys)
 }
 
 // Concurrent double submits of one order make one invoice.
@@ -284,8 +248,7 @@ func TestCreateInvoice_concurrentSameOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			inv, err := c.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("9.99"), OrderRef: "C-3"})
-			if err != nil {
-				t.Error(err)
+			if !assert.NoError(t, err) {
 				return
 			}
 			ids[i] = inv.InvoiceID
@@ -293,13 +256,9 @@ func TestCreateInvoice_concurrentSameOrder(t *testing.T) {
 	}
 	wg.Wait()
 	for _, id := range ids {
-		if id != ids[0] {
-			t.Fatalf("ids differ: %q", ids)
-		}
+		require.Equal(t, ids[0], id, "ids differ: %q", ids)
 	}
-	if srv.InvoiceCount() != 1 {
-		t.Errorf("invoices = %d", srv.InvoiceCount())
-	}
+	assert.Equal(t, 1, srv.InvoiceCount(), "invoices")
 }
 
 func createKeys(srv *pepaytest.Server) []string {
@@ -345,43 +304,33 @@ func TestGetInvoice(t *testing.T) {
 		apitest.Query(t, r, map[string]string{"expand": "latest_payment,payments", "payments_limit": "20", "environment": "mainnet"})
 		apitest.ServeFixture(t, w, http.StatusOK, "invoice.json")
 	})
-	got, err := c.GetInvoice(context.Background(), "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43",
-		pepay.Expand(pepay.ExpandLatestPayment, pepay.ExpandPayments), pepay.PaymentsLimit(20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(wantInvoice(t), got, cmpOpts...); diff != "" {
-		t.Errorf("GetInvoice mismatch (-want +got):\n%s", diff)
-	}
+	got, err := c.GetInvoiceExpanded(context.Background(), "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43",
+		pepay.GetInvoiceParams{Expand: []pepay.ExpandField{pepay.ExpandLatestPayment, pepay.ExpandPayments}, PaymentsLimit: 20})
+	require.NoError(t, err)
+	assert.Empty(t, cmp.Diff(wantInvoice(t), got, cmpOpts...), "GetInvoice mismatch (-want +got)")
 }
 
 func TestGetInvoice_tolerantDecoding(t *testing.T) {
 	var inv pepay.Invoice
-	if err := json.Unmarshal(apitest.Fixture(t, "invoice_legacy.json"), &inv); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(apitest.Fixture(t, "invoice_legacy.json"), &inv))
 	want := pepay.Invoice{
 		Object: "invoice", ID: "8e1d2c3b-0000-4000-8000-000000000001", MerchantID: "4242", Status: pepay.StatusCanceled,
 		Currency: "usd", Amount: 1500, AmountRemaining: 1500, AmountDecimal: paykit.MustDecimal("1.500"),
 		AmountRemainingDecimal: paykit.MustDecimal("1.500"), AmountUnit: "usd_millis", Environment: pepay.EnvironmentDevnet,
 		ExpiresAt: time.Unix(1767268800, 0).UTC(), CreatedAt: time.Unix(1767225600, 0).UTC(),
 	}
-	if diff := cmp.Diff(want, inv, cmpOpts...); diff != "" {
-		t.Errorf("mismatch (-want +got):\n%s", diff)
-	}
-	if !inv.Status.IsTerminal() || inv.Amount.String() != "1.500" {
-		t.Errorf("status %q terminal=%v, amount %s", inv.Status, inv.Status.IsTerminal(), inv.Amount)
-	}
+	assert.Empty(t, cmp.Diff(want, inv, cmpOpts...), "mismatch (-want +got)")
+	assert.True(t, inv.Status.IsTerminal(), "status %q terminal=%v, amount %s", inv.Status, inv.Status.IsTerminal(), inv.Amount)
+	assert.Equal(t, "1.500", inv.Amount.String(), "status %q terminal=%v, amount %s", inv.Status, inv.Status.IsTerminal(), inv.Amount)
 	// Unknown statuses pass through and are not terminal.
 	var s pepay.Status
-	if err := json.Unmarshal([]byte(`"refunded"`), &s); err != nil || s != "refunded" || s.IsTerminal() {
-		t.Errorf("unknown status = %q, %v", s, err)
-	}
+	err := json.Unmarshal([]byte(`"refunded"`), &s)
+	require.NoError(t, err, "unknown status = %q, %v", s, err)
+	assert.Equal(t, pepay.Status("refunded"), s, "unknown status = %q, %v", s, err)
+	assert.False(t, s.IsTerminal(), "unknown status = %q, %v", s, err)
 	// Fractional millis are refused rather than rounded.
 	var m pepay.USDMillis
-	if err := json.Unmarshal([]byte(`25000.5`), &m); err == nil {
-		t.Error("fractional usd_millis accepted")
-	}
+	assert.Error(t, json.Unmarshal([]byte(`25000.5`), &m), "fractional usd_millis accepted")
 }
 
 func TestGetInvoice_validation(t *testing.T) {
@@ -391,27 +340,28 @@ func TestGetInvoice_validation(t *testing.T) {
 	for _, err := range []error{
 		func() error { _, err := c.GetInvoice(ctx, ""); return err }(),
 		func() error { _, err := c.GetInvoice(ctx, "a\nb"); return err }(),
-		func() error { _, err := c.GetInvoice(ctx, "x", pepay.Expand("customer")); return err }(),
-		func() error { _, err := c.GetInvoice(ctx, "x", pepay.PaymentsLimit(101)); return err }(),
+		func() error {
+			_, err := c.GetInvoiceExpanded(ctx, "x", pepay.GetInvoiceParams{Expand: []pepay.ExpandField{"customer"}})
+			return err
+		}(),
+		func() error {
+			_, err := c.GetInvoiceExpanded(ctx, "x", pepay.GetInvoiceParams{PaymentsLimit: 101})
+			return err
+		}(),
 		func() error { _, err := c.GetInvoiceStatus(ctx, " "); return err }(),
 	} {
-		if !errors.As(err, new(*paykit.ValidationError)) {
-			t.Errorf("err = %v, want *ValidationError", err)
-		}
+		assert.ErrorAs(t, err, new(*paykit.ValidationError), "err, want *ValidationError")
 	}
 }
 
 func TestGetInvoice_pathEscaped(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.EscapedPath() != "/api/v1/invoices/a%2Fb%3Fc/status" {
-			t.Errorf("path = %s", r.URL.EscapedPath())
-		}
+		assert.Equal(t, "/api/v1/invoices/a%2Fb%3Fc/status", r.URL.EscapedPath(), "path")
 		apitest.ServeFixture(t, w, http.StatusOK, "invoice_status.json")
 	})
-	if _, err := c.GetInvoiceStatus(context.Background(), "a/b?c"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.GetInvoiceStatus(context.Background(), "a/b?c")
+	require.NoError(t, err)
 }
 
 func TestGetInvoiceStatus(t *testing.T) {
@@ -419,15 +369,11 @@ func TestGetInvoiceStatus(t *testing.T) {
 	mux.HandleFunc("GET /api/v1/invoices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
 		testMerchantAuth(t, r)
 		apitest.Query(t, r, nil)
-		if r.PathValue("id") != "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43" {
-			t.Errorf("id = %s", r.PathValue("id"))
-		}
+		assert.Equal(t, "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43", r.PathValue("id"), "id")
 		apitest.ServeFixture(t, w, http.StatusOK, "invoice_status.json")
 	})
 	got, err := c.GetInvoiceStatus(context.Background(), "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &pepay.InvoiceStatus{
 		Object: "invoice_status",
 		Invoice: pepay.Invoice{Object: "invoice", ID: "3f6c1e2a-8d4b-4c1f-9e7a-0b2d5c8e1f43", MerchantID: "4242",
@@ -436,12 +382,8 @@ func TestGetInvoiceStatus(t *testing.T) {
 			PaidAt: time.Unix(1767225900, 0).UTC()},
 		LatestPayment: wantInvoice(t).LatestPayment,
 	}
-	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
-		t.Errorf("mismatch (-want +got):\n%s", diff)
-	}
-	if got.Status() != pepay.StatusPaid {
-		t.Errorf("Status() = %s", got.Status())
-	}
+	assert.Empty(t, cmp.Diff(want, got, cmpOpts...), "mismatch (-want +got)")
+	assert.Equal(t, pepay.StatusPaid, got.Status(), "Status()")
 }
 
 func TestListInvoices_pagesAndQuery(t *testing.T) {
@@ -471,14 +413,10 @@ func TestListInvoices_pagesAndQuery(t *testing.T) {
 		Limit: 2, Status: []pepay.Status{pepay.StatusPaid, pepay.StatusUnderpaid}, InvoiceType: []pepay.InvoiceType{pepay.InvoiceTypeStandard},
 		CustomerID: "cus_42", CreatedGTE: gte, PayerWalletNetwork: "base",
 	}) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ids = append(ids, inv.ID)
 	}
-	if diff := cmp.Diff([]string{"i3", "i2", "i1"}, ids); diff != "" {
-		t.Error(diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{"i3", "i2", "i1"}, ids))
 }
 
 func TestListInvoices_againstFake(t *testing.T) {
@@ -493,63 +431,46 @@ func TestListInvoices_againstFake(t *testing.T) {
 			cust = "odd"
 		}
 		inv, err := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(100+i), 2), CustomerID: cust})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		created = append(created, inv.InvoiceID)
 	}
-	if _, err := srv.Pay(ctx, created[2]); err != nil {
-		t.Fatal(err)
-	}
+	_, err := srv.Pay(ctx, created[2])
+	require.NoError(t, err)
 	collect := func(seq func(func(*pepay.Invoice, error) bool)) []string {
 		var out []string
 		for inv, err := range seq {
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			out = append(out, inv.ID)
 		}
 		return out
 	}
 	all := collect(c.ListInvoices(ctx, pepay.ListInvoicesParams{Limit: 3}))
 	want := []string{created[6], created[5], created[4], created[3], created[2], created[1], created[0]}
-	if diff := cmp.Diff(want, all); diff != "" {
-		t.Errorf("ListInvoices newest first (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, all), "ListInvoices newest first (-want +got)")
 	newer := collect(c.ListInvoices(ctx, pepay.ListInvoicesParams{Limit: 2, EndingBefore: created[2]}))
-	if diff := cmp.Diff([]string{created[4], created[3], created[6], created[5]}, newer); diff != "" {
-		t.Errorf("ending_before walk (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{created[4], created[3], created[6], created[5]}, newer), "ending_before walk (-want +got)")
 	odd := collect(c.ListCustomerInvoices(ctx, "odd", pepay.ListInvoicesParams{Limit: 1}))
-	if diff := cmp.Diff([]string{created[5], created[3], created[1]}, odd); diff != "" {
-		t.Errorf("customer list (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{created[5], created[3], created[1]}, odd), "customer list (-want +got)")
 	paid := collect(c.ListInvoices(ctx, pepay.ListInvoicesParams{Status: []pepay.Status{pepay.StatusPaid}}))
-	if diff := cmp.Diff([]string{created[2]}, paid); diff != "" {
-		t.Errorf("status filter (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]string{created[2]}, paid), "status filter (-want +got)")
 	page, err := c.ListInvoicesPage(ctx, pepay.ListInvoicesParams{Limit: 2, StartingAfter: created[1]})
-	if err != nil || len(page.Data) != 1 || page.HasMore || page.Data[0].ID != created[0] {
-		t.Errorf("page = %+v, %v", page, err)
-	}
+	require.NoError(t, err, "page = %+v, %v", page, err)
+	require.Len(t, page.Data, 1, "page = %+v, %v", page, err)
+	assert.False(t, page.HasMore, "page = %+v, %v", page, err)
+	assert.Equal(t, created[0], page.Data[0].ID, "page = %+v, %v", page, err)
 	totals, err := c.InvoiceTotals(ctx, pepay.InvoiceTotalsParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := totals.USDMillis("count"); n != 7 {
-		t.Errorf("count = %d (%v)", n, totals.Names())
-	}
-	if paidAmt, ok := totals.USDMillis("amount_paid"); !ok || paidAmt != 1020 {
-		t.Errorf("amount_paid = %d, %v", paidAmt, ok)
-	}
+	require.NoError(t, err)
+	n, _ := totals.USDMillis("count")
+	assert.Equal(t, pepay.USDMillis(7), n, "count (%v)", totals.Names())
+	paidAmt, ok := totals.USDMillis("amount_paid")
+	require.True(t, ok, "amount_paid = %d, %v", paidAmt, ok)
+	assert.Equal(t, pepay.USDMillis(1020), paidAmt, "amount_paid = %d, %v", paidAmt, ok)
 	// Stopping early fetches no further page.
 	before := len(srv.Calls())
 	for range c.ListInvoices(ctx, pepay.ListInvoicesParams{Limit: 1}) {
 		break
 	}
-	if n := len(srv.Calls()) - before; n != 1 {
-		t.Errorf("early break made %d requests, want 1", n)
-	}
+	assert.Equal(t, 1, len(srv.Calls())-before, "requests made before the early break, want 1")
 }
 
 func TestListInvoices_stuckCursorStops(t *testing.T) {
@@ -564,34 +485,23 @@ func TestListInvoices_stuckCursorStops(t *testing.T) {
 		if e != nil {
 			err = e
 		}
-		if n > 5 {
-			t.Fatal("iteration did not stop")
-		}
+		require.LessOrEqual(t, n, 5, "iteration did not stop")
 	}
-	if !errors.Is(err, paykit.ErrPaginationStuck) {
-		t.Errorf("err = %v", err)
-	}
+	assert.ErrorIs(t, err, paykit.ErrPaginationStuck, "err")
 }
 
 func TestListInvoices_errorsAndCustomerPath(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("GET /api/v1/invoices/customer/{id}", func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("id") != "cus 1" {
-			t.Errorf("customer = %q", r.PathValue("id"))
-		}
+		assert.Equal(t, "cus 1", r.PathValue("id"), "customer")
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"success":false,"error":{"code":"API_KEY_INVALID","message":"Invalid API key"}}`)
 	})
 	_, err := c.ListCustomerInvoicesPage(context.Background(), "cus 1", pepay.ListInvoicesParams{})
-	if !paykit.IsCode(err, "API_KEY_INVALID") || strings.Contains(err.Error(), testKey) {
-		t.Errorf("err = %v", err)
-	}
+	assert.True(t, paykit.IsCode(err, "API_KEY_INVALID"), "err = %v", err)
+	assert.NotContains(t, err.Error(), testKey, "err = %v", err)
 	_, err = c.ListInvoicesPage(context.Background(), pepay.ListInvoicesParams{StartingAfter: "a", EndingBefore: "b"})
-	if !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("both cursors: %v", err)
-	}
+	assert.ErrorAs(t, err, new(*paykit.ValidationError), "both cursors")
 	_, err = c.ListInvoicesPage(context.Background(), pepay.ListInvoicesParams{Limit: 101})
-	if !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("limit 101: %v", err)
-	}
+	assert.ErrorAs(t, err, new(*paykit.ValidationError), "limit 101")
 }

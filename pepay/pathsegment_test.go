@@ -2,11 +2,13 @@ package pepay_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/pepay"
@@ -48,17 +50,11 @@ func (s *segServer) take() []string {
 func TestIDPathSegments(t *testing.T) {
 	srv := newSegServer(t)
 	c, err := pepay.NewClient("pk_test_SEGMENTS_0001", pepay.WithBaseURL(srv.URL), pepay.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	payor, err := pepay.NewPayorClient(pepay.PaymentSessionHeaders{SessionToken: "pst_segments", Signature: "sig_segments.1"}, pepay.WithBaseURL(srv.URL), pepay.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	session, err := c.PayorSession(pepay.PaymentSessionHeaders{SessionToken: "pst_segments", Signature: "sig_segments.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	methods := []struct {
 		name, field string
@@ -87,19 +83,15 @@ func TestIDPathSegments(t *testing.T) {
 			for _, id := range []string{"", ".", ".."} {
 				err := m.call(id)
 				var verr *paykit.ValidationError
-				if !errors.As(err, &verr) || verr.Field != m.field {
-					t.Errorf("id %q: got %v, want a *ValidationError for %s", id, err, m.field)
-				}
+				require.ErrorAs(t, err, &verr, "id %q: got %v, want a *ValidationError for %s", id, err, m.field)
+				assert.Equal(t, m.field, verr.Field, "id %q: got %v, want a *ValidationError for %s", id, err, m.field)
 			}
-			if got := srv.take(); len(got) != 0 {
-				t.Fatalf("refused ids reached the server: %q", got)
-			}
-			if err := m.call("a/b?c"); !paykit.IsStatus(err, http.StatusNotFound) {
-				t.Fatalf("got %v, want the server's 404", err)
-			}
-			if got := srv.take(); len(got) != 1 || got[0] != m.path {
-				t.Errorf("sent %q, want %q", got, m.path)
-			}
+			require.Empty(t, srv.take(), "refused ids reached the server")
+			err := m.call("a/b?c")
+			require.True(t, paykit.IsStatus(err, http.StatusNotFound), "got %v, want the server's 404", err)
+			got := srv.take()
+			require.Len(t, got, 1, "sent %q, want %q", got, m.path)
+			assert.Equal(t, m.path, got[0], "sent %q, want %q", got, m.path)
 		})
 	}
 }

@@ -3,15 +3,15 @@ package pepay_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -25,25 +25,18 @@ func TestPayor_verifyInvoiceRequest(t *testing.T) {
 		apitest.Method(t, r, http.MethodGet)
 		testSessionAuth(t, r)
 		apitest.Query(t, r, nil)
-		if got := r.PathValue("id"); got != "inv/1" {
-			t.Errorf("invoice id = %q", got)
-		}
+		assert.Equal(t, "inv/1", r.PathValue("id"), "invoice id")
 		fmt.Fprint(w, `{"success":true,"data":{"id":"inv/1","invoice_status":"paid","valid":"true","paid_at":1767225600,"extra":{"x":1}}}`)
 	})
 	got, err := p.VerifyInvoice(context.Background(), "inv/1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := &pepay.InvoiceVerification{
 		InvoiceID: "inv/1", Status: pepay.StatusPaid, Verified: ptr(true), PaidAt: time.Unix(1767225600, 0).UTC(),
 		Raw: json.RawMessage(`{"id":"inv/1","invoice_status":"paid","valid":"true","paid_at":1767225600,"extra":{"x":1}}`),
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("VerifyInvoice (-want +got):\n%s", diff)
-	}
-	if _, err := p.VerifyInvoice(context.Background(), ""); !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("empty id: %v", err)
-	}
+	assert.Empty(t, cmp.Diff(want, got), "VerifyInvoice (-want +got)")
+	_, err = p.VerifyInvoice(context.Background(), "")
+	assert.ErrorAs(t, err, new(*paykit.ValidationError), "empty id")
 }
 
 // The verify answer is undocumented: whatever JSON comes back is kept, and the obvious fields are
@@ -60,14 +53,11 @@ func TestInvoiceVerification_tolerant(t *testing.T) {
 		`null`:                                                     {},
 	} {
 		var got pepay.InvoiceVerification
-		if err := json.Unmarshal([]byte(in), &got); err != nil {
-			t.Errorf("%s: %v", in, err)
+		if !assert.NoError(t, json.Unmarshal([]byte(in), &got), "%s", in) {
 			continue
 		}
 		want.Raw = json.RawMessage(in)
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", in, diff)
-		}
+		assert.Empty(t, cmp.Diff(want, got), "%s (-want +got)", in)
 	}
 }
 
@@ -98,12 +88,14 @@ func TestPayor_verifyAgainstFake(t *testing.T) {
 	p, _ := pepay.NewPayorClient(a.PaymentSessionHeaders, pepay.WithBaseURL(srv.BaseURL))
 	_, _ = srv.Pay(ctx, a.InvoiceID)
 	v, err := p.VerifyInvoice(ctx, a.InvoiceID)
-	if err != nil || v.InvoiceID != a.InvoiceID || v.Status != pepay.StatusPaid || v.Verified == nil || !*v.Verified || v.PaidAt.IsZero() {
-		t.Errorf("verify = %+v, %v", v, err)
-	}
-	if _, err := p.VerifyInvoice(ctx, b.InvoiceID); !paykit.IsStatus(err, http.StatusForbidden) {
-		t.Errorf("other invoice: %v", err)
-	}
+	require.NoError(t, err, "verify = %+v, %v", v, err)
+	assert.Equal(t, a.InvoiceID, v.InvoiceID, "verify = %+v, %v", v, err)
+	assert.Equal(t, pepay.StatusPaid, v.Status, "verify = %+v, %v", v, err)
+	require.NotNil(t, v.Verified, "verify = %+v, %v", v, err)
+	assert.True(t, *v.Verified, "verify = %+v, %v", v, err)
+	assert.False(t, v.PaidAt.IsZero(), "verify = %+v, %v", v, err)
+	_, err = p.VerifyInvoice(ctx, b.InvoiceID)
+	assert.True(t, paykit.IsStatus(err, http.StatusForbidden), "other invoice: %v", err)
 }
 
 // payorStream runs PayorClient.Stream in the background; stop cancels it and returns its error.
@@ -143,13 +135,9 @@ func TestPayorStream_againstFake(t *testing.T) {
 	mine, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("40")})
 	other, _ := c.CreateInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("7")})
 	p, err := c.PayorSession(mine.PaymentSessionHeaders) // shares the merchant client: must still not send the key
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr, err := p.CreatePaymentAddress(ctx, "base", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := newRecorder()
 	params := fastPayor()
 	params.OnStatus = rec.status
@@ -157,27 +145,22 @@ func TestPayorStream_againstFake(t *testing.T) {
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 
 	_, _ = srv.Pay(ctx, other.InvoiceID) // not this session's invoice
-	if _, err := srv.PayAmount(ctx, mine.InvoiceID, 15_000); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.PayAmount(ctx, mine.InvoiceID, 15_000)
+	require.NoError(t, err)
 	waitFor(t, 5*time.Second, "underpayment events", func() bool { return rec.count() == 2 })
 	for range 3 { // drop, wait for the reconnect, drop again
 		n := len(rec.states(pepay.StreamConnected))
 		srv.DropStreams()
 		waitFor(t, 5*time.Second, "reconnect", func() bool { return len(rec.states(pepay.StreamConnected)) == n+1 && srv.OpenStreams() == 1 })
 	}
-	if _, err := srv.Pay(ctx, mine.InvoiceID); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.Pay(ctx, mine.InvoiceID)
+	require.NoError(t, err)
 	waitFor(t, 5*time.Second, "payment events", func() bool { return rec.count() == 5 })
-	if err := stop(); !errors.Is(err, context.Canceled) {
-		t.Errorf("Stream returned %v", err)
-	}
+	assert.ErrorIs(t, stop(), context.Canceled, "Stream")
 	// The payor stream does not resume, and nothing was logged while it was down: the server
 	// sent each of the invoice's five events once and nothing else, all of them handled.
-	if st := srv.StreamStats(); st.Frames != 5 {
-		t.Errorf("server sent %d frames, want the 5 events of the session's invoice", st.Frames)
-	}
+	st := srv.StreamStats()
+	assert.Equal(t, 5, st.Frames, "frames sent by the server, want the 5 events of the session's invoice")
 
 	var want []string
 	for _, e := range srv.EventLog() {
@@ -186,9 +169,7 @@ func TestPayorStream_againstFake(t *testing.T) {
 		}
 	}
 	rec.mu.Lock()
-	if diff := cmp.Diff(want, rec.ids); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, rec.ids), "events (-want +got)")
 	rec.mu.Unlock()
 	upgrades := 0
 	for _, r := range srv.Calls() {
@@ -197,21 +178,15 @@ func TestPayorStream_againstFake(t *testing.T) {
 		}
 		upgrades++
 		for _, h := range []string{"x-api-key", "x-session-token", "x-signature", "Authorization"} {
-			if r.Header.Get(h) != "" {
-				t.Errorf("payor stream upgrade sent %s", h)
-			}
+			assert.Empty(t, r.Header.Get(h), "payor stream upgrade sent %s", h)
 		}
 		got := map[string]string{}
 		for k := range r.Query {
 			got[k] = r.Query.Get(k)
 		}
-		if diff := cmp.Diff(map[string]string{"token": addr.WSConnection.Token, "format": "event_v1"}, got); diff != "" {
-			t.Errorf("query (-want +got):\n%s", diff)
-		}
+		assert.Empty(t, cmp.Diff(map[string]string{"token": addr.WSConnection.Token, "format": "event_v1"}, got), "query (-want +got)")
 	}
-	if upgrades != 4 {
-		t.Errorf("%d upgrades, want 4", upgrades)
-	}
+	assert.Equal(t, 4, upgrades, "upgrades, want 4")
 }
 
 // Without ws_url the stream uses the client's WebSocket host and the endpoint; a refused token
@@ -235,19 +210,16 @@ func TestPayorStream_endpointAndRefusedToken(t *testing.T) {
 	forged := "eyJwYXlvciJ9.forged.token-value"
 	err := p.Stream(ctx, pepay.WSConnection{Token: forged, WSURL: srv.URL + "/ws/payment"}, fastPayor(), rec.handle)
 	var serr *pepay.StreamError
-	if !errors.As(err, &serr) || serr.HTTPStatus != 401 || serr.Code != "INVALID_TOKEN" || strings.Contains(err.Error(), forged) {
-		t.Errorf("forged token: %v", err)
-	}
+	require.ErrorAs(t, err, &serr, "forged token: %v", err)
+	assert.Equal(t, 401, serr.HTTPStatus, "forged token: %v", err)
+	assert.Equal(t, "INVALID_TOKEN", serr.Code, "forged token: %v", err)
+	assert.NotContains(t, err.Error(), forged, "forged token: %v", err)
 	for name, conn := range map[string]pepay.WSConnection{
 		"no token":     {WSURL: "wss://x/ws/payment"},
 		"bad ws_url":   {Token: "t", WSURL: "ftp://x/ws/payment"},
 		"bad endpoint": {Token: "t", Endpoint: "ws/payment?x=1"},
 	} {
-		if err := p.Stream(ctx, conn, fastPayor(), rec.handle); !errors.As(err, new(*paykit.ValidationError)) {
-			t.Errorf("%s: %v", name, err)
-		}
+		assert.ErrorAs(t, p.Stream(ctx, conn, fastPayor(), rec.handle), new(*paykit.ValidationError), "%s", name)
 	}
-	if err := p.Stream(ctx, addr.WSConnection, pepay.PayorStreamParams{IdleTimeout: -1}, rec.handle); !errors.As(err, new(*paykit.ValidationError)) {
-		t.Errorf("negative idle timeout: %v", err)
-	}
+	assert.ErrorAs(t, p.Stream(ctx, addr.WSConnection, pepay.PayorStreamParams{IdleTimeout: -1}, rec.handle), new(*paykit.ValidationError), "negative idle timeout")
 }

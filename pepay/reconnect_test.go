@@ -6,12 +6,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/pepay"
@@ -152,9 +153,8 @@ func TestStream_backoffGrowsAcrossDeliveringReconnects(t *testing.T) {
 	defer srv.Close()
 	c, _ := srv.NewClient()
 	for i := range events {
-		if _, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
+		require.NoError(t, err)
 	}
 	srv.DropStreamEvery(1) // one event per connection, then the server cuts it
 
@@ -165,9 +165,7 @@ func TestStream_backoffGrowsAcrossDeliveringReconnects(t *testing.T) {
 	_, wait := runClocked(t, c, clock, pepay.StreamParams{
 		Since: srv.Events()[0].ID, MinBackoff: minBackoff, OnReconnect: calls.record, OnStatus: rec.status,
 	}, rec.handle)
-	if err := wait(); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Stream returned %v", err)
-	}
+	require.ErrorIs(t, wait(), context.Canceled, "Stream")
 
 	// The most connections 2 s can hold: the first, plus one per wait while the shortest
 	// possible waits still fit.
@@ -180,23 +178,15 @@ func TestStream_backoffGrowsAcrossDeliveringReconnects(t *testing.T) {
 		bound++
 	}
 	connects := srv.StreamStats().Connects
-	if connects > bound {
-		t.Errorf("%d connections in %v of backoff, want at most %d", connects, window, bound)
-	}
-	if handled := rec.count(); handled < connects-1 {
-		t.Errorf("only %d events over %d connections: the server was not delivering", handled, connects)
-	}
+	assert.LessOrEqual(t, connects, bound, "connections in %v of backoff", window)
+	assert.GreaterOrEqual(t, rec.count(), connects-1, "too few events over %d connections: the server was not delivering", connects)
 	got := calls.all()
-	if len(got) < 4 {
-		t.Fatalf("only %d reconnects", len(got))
-	}
+	require.GreaterOrEqual(t, len(got), 4, "too few reconnects")
 	for i, call := range got {
-		if call.Attempt != i+1 {
-			t.Errorf("reconnect %d reported attempt %d: the backoff was reset by a delivered event", i+1, call.Attempt)
+		if !assert.Equal(t, i+1, call.Attempt, "reconnect %d reported another attempt: the backoff was reset by a delivered event", i+1) {
 			break
 		}
-		if low := (minBackoff << i) / 2; call.Wait < low {
-			t.Errorf("reconnect %d waited %v, want at least %v", i+1, call.Wait, low)
+		if !assert.GreaterOrEqual(t, call.Wait, (minBackoff<<i)/2, "reconnect %d waited too little", i+1) {
 			break
 		}
 	}
@@ -252,12 +242,9 @@ func TestStream_backoffResetsAfterStableConnection(t *testing.T) {
 	for _, call := range calls.all() {
 		attempts = append(attempts, call.Attempt)
 	}
-	if diff := cmp.Diff([]int{1, 2, 3, 1, 2}, attempts); diff != "" {
-		t.Errorf("attempts (-want +got):\n%s", diff)
-	}
-	if afterStable.Wait > time.Second || afterShort.Wait < time.Second {
-		t.Errorf("waits after a stable and a short connection: %v and %v; want ≤ 1 s and ≥ 1 s", afterStable.Wait, afterShort.Wait)
-	}
+	assert.Empty(t, cmp.Diff([]int{1, 2, 3, 1, 2}, attempts), "attempts (-want +got)")
+	assert.LessOrEqual(t, afterStable.Wait, time.Second, "waits after a stable and a short connection: %v and %v; want ≤ 1 s and ≥ 1 s", afterStable.Wait, afterShort.Wait)
+	assert.GreaterOrEqual(t, afterShort.Wait, time.Second, "waits after a stable and a short connection: %v and %v; want ≤ 1 s and ≥ 1 s", afterStable.Wait, afterShort.Wait)
 }
 
 // A refused upgrade's Retry-After (429, 503) sets the wait before the next attempt when it is
@@ -280,9 +267,7 @@ func TestStream_refusedUpgradeHonoursRetryAfter(t *testing.T) {
 			srv := pepaytest.NewServer()
 			defer srv.Close()
 			c, err := srv.NewClient(tc.opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			srv.FailStreamsNext(1, tc.status, tc.retryAfter)
 			clock := newFakeClock()
 			calls := newReconnects()
@@ -290,20 +275,19 @@ func TestStream_refusedUpgradeHonoursRetryAfter(t *testing.T) {
 			runClocked(t, c, clock, pepay.StreamParams{OnReconnect: calls.record, OnStatus: rec.status}, rec.handle)
 			call := calls.next(t)
 			var se *pepay.StreamError
-			if !errors.As(call.Err, &se) || se.HTTPStatus != tc.status || se.Terminal() {
-				t.Errorf("reconnect error = %v, want a non-terminal *StreamError with HTTP %d", call.Err, tc.status)
-			}
-			if call.Attempt != 1 || call.Wait < tc.want || call.Wait > tc.wantMax {
-				t.Errorf("attempt %d waited %v, want %v–%v", call.Attempt, call.Wait, tc.want, tc.wantMax)
-			}
+			require.ErrorAs(t, call.Err, &se, "reconnect error = %v, want a non-terminal *StreamError with HTTP %d", call.Err, tc.status)
+			assert.Equal(t, tc.status, se.HTTPStatus, "reconnect error = %v, want a non-terminal *StreamError with HTTP %d", call.Err, tc.status)
+			assert.False(t, se.Terminal(), "reconnect error = %v, want a non-terminal *StreamError with HTTP %d", call.Err, tc.status)
+			assert.Equal(t, 1, call.Attempt, "attempt %d waited %v, want %v–%v", call.Attempt, call.Wait, tc.want, tc.wantMax)
+			assert.GreaterOrEqual(t, call.Wait, tc.want, "attempt %d waited %v, want %v–%v", call.Attempt, call.Wait, tc.want, tc.wantMax)
+			assert.LessOrEqual(t, call.Wait, tc.wantMax, "attempt %d waited %v, want %v–%v", call.Attempt, call.Wait, tc.want, tc.wantMax)
 			waitFor(t, 10*time.Second, "the connection after the refusal", func() bool { return len(rec.states(pepay.StreamConnected)) == 1 })
 			d := rec.states(pepay.StreamDisconnected)
-			if len(d) != 1 || !errors.As(d[0].Err, &se) {
-				t.Errorf("disconnect reports %+v", d)
-			}
-			if st := srv.StreamStats(); st.Refused != 1 || st.Connects != 1 {
-				t.Errorf("stats %+v, want one refusal and one connection", st)
-			}
+			require.Len(t, d, 1, "disconnect reports %+v", d)
+			assert.ErrorAs(t, d[0].Err, &se, "disconnect reports %+v", d)
+			st := srv.StreamStats()
+			assert.Equal(t, 1, st.Refused, "stats %+v, want one refusal and one connection", st)
+			assert.Equal(t, 1, st.Connects, "stats %+v, want one refusal and one connection", st)
 		})
 	}
 }
@@ -312,13 +296,9 @@ func TestStream_refusedUpgradeHonoursRetryAfter(t *testing.T) {
 func closedAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ln.Close())
 	return addr
 }
 
@@ -372,27 +352,22 @@ func TestStreams_unreachableHostReportsAndGivesUp(t *testing.T) {
 			calls := newReconnects()
 			err := run(ctx, calls)
 			var re *pepay.ReconnectError
-			if !errors.As(err, &re) || re.Attempts != maxFailures {
-				t.Fatalf("err = %v, want a *ReconnectError after %d attempts", err, maxFailures)
-			}
+			require.ErrorAs(t, err, &re, "err = %v, want a *ReconnectError after %d attempts", err, maxFailures)
+			require.Equal(t, maxFailures, re.Attempts, "err = %v, want a *ReconnectError after %d attempts", err, maxFailures)
 			var se *pepay.StreamError
-			if errors.Unwrap(err) == nil || errors.As(err, &se) || errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("err = %v, want it to wrap the dial error", err)
-			}
+			require.NotNil(t, errors.Unwrap(err), "err = %v, want it to wrap the dial error", err)
+			assert.False(t, errors.As(err, &se), "err = %v, want it to wrap the dial error", err)
+			assert.NotErrorIs(t, err, context.DeadlineExceeded, "err = %v, want it to wrap the dial error", err)
 			got := calls.all()
-			if len(got) != maxFailures-1 {
-				t.Fatalf("OnReconnect called %d times, want %d (every failure but the last, which is returned)", len(got), maxFailures-1)
-			}
+			require.Len(t, got, maxFailures-1, "OnReconnect called %d times (every failure but the last, which is returned)", len(got))
 			for i, call := range got {
-				if call.Attempt != i+1 || call.Err == nil || call.Wait <= 0 {
-					t.Errorf("call %d = %+v", i+1, call)
-				}
+				assert.Equal(t, i+1, call.Attempt, "call %d = %+v", i+1, call)
+				require.Error(t, call.Err, "call %d = %+v", i+1, call)
+				assert.Positive(t, call.Wait, "call %d = %+v", i+1, call)
 			}
 			for _, msg := range []string{err.Error(), got[0].Err.Error()} {
 				for _, secret := range []string{key, ckey, payorTok} {
-					if strings.Contains(msg, secret) {
-						t.Errorf("error leaks %q: %s", secret, msg)
-					}
+					assert.NotContains(t, msg, secret, "error leaks")
 				}
 			}
 		})
@@ -404,9 +379,7 @@ func TestStream_reconnectTuningValidated(t *testing.T) {
 	c, _ := setup(t)
 	ok := func(context.Context, *pepay.Event) error { return nil }
 	for _, p := range []pepay.StreamParams{{StableAfter: -1}, {MaxConsecutiveFailures: -1}} {
-		if err := c.Stream(context.Background(), p, ok); !errors.As(err, new(*paykit.ValidationError)) {
-			t.Errorf("%+v: %v", p, err)
-		}
+		assert.ErrorAs(t, c.Stream(context.Background(), p, ok), new(*paykit.ValidationError), "%+v", p)
 	}
 }
 
@@ -457,12 +430,9 @@ func TestStream_dedupeWindowSizeLimit(t *testing.T) {
 			want = append(want, marker)
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
-			if diff := cmp.Diff(want, rec.ids); diff != "" {
-				t.Errorf("window %d, %d resent (-want +got):\n%s", tc.window, resend, diff)
-			}
-			if st := srv.StreamStats(); st.Resent != resend {
-				t.Errorf("server resent %d, want %d", st.Resent, resend)
-			}
+			assert.Empty(t, cmp.Diff(want, rec.ids), "window %d, %d resent (-want +got)", tc.window, resend)
+			st := srv.StreamStats()
+			assert.Equal(t, resend, st.Resent, "server resent")
 		})
 	}
 }

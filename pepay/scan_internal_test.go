@@ -3,6 +3,8 @@ package pepay
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func FuzzObjectField(f *testing.F) {
@@ -26,8 +28,6 @@ func FuzzObjectField(f *testing.F) {
 		if json.Unmarshal(raw, &top) == nil && json.Unmarshal(raw, &probe) == nil && probe.Object != nil {
 			want = *probe.Object
 		}
-		if got != want {
-			t.Fatalf("objectField(%q) = %q, encoding/json says %q", raw, got, want)
-		}
+		require.Equal(t, want, got, "objectField(%q) disagrees with encoding/json", raw)
 	})
 }

@@ -3,6 +3,9 @@ package pepay
 import (
 	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The stream's dedupe window holds the n most recent ids: adding one more forgets the oldest,
@@ -18,11 +21,9 @@ func TestIDWindow_holdsTheLastN(t *testing.T) {
 				t.Fatalf("after adding %d ids, has(%s) = %v, want %v", i+1, id(j), !want, want)
 			}
 		}
-		if len(w.set) > n || len(w.ids) != n {
-			t.Fatalf("after adding %d ids the window holds %d ids in %d slots, want at most %d", i+1, len(w.set), len(w.ids), n)
-		}
+		require.LessOrEqual(t, len(w.set), n, "after adding %d ids the window holds %d ids in %d slots, want at most %d", i+1, len(w.set), len(w.ids), n)
+		require.Len(t, w.ids, n, "after adding %d ids the window holds %d ids in %d slots, want at most %d", i+1, len(w.set), len(w.ids), n)
 	}
-	if got := newIDWindow(0); len(got.ids) != DefaultDedupeWindow {
-		t.Errorf("a zero size gives %d slots, want DefaultDedupeWindow", len(got.ids))
-	}
+	got := newIDWindow(0)
+	assert.Len(t, got.ids, DefaultDedupeWindow, "a zero size gives %d slots, want DefaultDedupeWindow", len(got.ids))
 }

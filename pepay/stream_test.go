@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/internal/apitest"
@@ -152,26 +154,19 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 	ids := make([]string, invoices)
 	for i := range ids {
 		id, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(100+i), 2)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ids[i] = id
 	}
 	for _, id := range ids {
-		if _, err := srv.Pay(ctx, id); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.Pay(ctx, id)
+		require.NoError(t, err)
 	}
 	log := srv.EventLog()
-	if len(log) != 4*invoices {
-		t.Fatalf("server logged %d events", len(log))
-	}
+	require.Len(t, log, 4*invoices, "server logged %d events", len(log))
 	// A hang guard, not a speed check: under -race on two busy cores this takes ~15 s.
 	waitFor(t, 2*time.Minute, "10,000 events", func() bool { return rec.count() >= len(log) })
 	elapsed := time.Since(start)
-	if err := stop(); !errors.Is(err, context.Canceled) {
-		t.Errorf("Stream returned %v, want context.Canceled", err)
-	}
+	assert.ErrorIs(t, stop(), context.Canceled, "Stream, want context.Canceled")
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -189,9 +184,7 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 	}
 	wantTypes := []pepay.EventType{pepay.EventInvoiceCreated, pepay.EventInvoicePaymentCreated, pepay.EventInvoiceUpdated, pepay.EventInvoicePaymentUpdated}
 	for id, types := range perInvoice {
-		if diff := cmp.Diff(wantTypes, types); diff != "" {
-			t.Fatalf("invoice %s order (-want +got):\n%s", id, diff)
-		}
+		require.Empty(t, cmp.Diff(wantTypes, types), "invoice %s order (-want +got)", id)
 	}
 	stats := srv.StreamStats()
 	reconnects := 0
@@ -201,12 +194,9 @@ func TestStream_100DisconnectsTenThousandEvents(t *testing.T) {
 		}
 	}
 	reconnects-- // the first connection
-	if stats.Drops < 100 || reconnects < 99 {
-		t.Errorf("server drops = %d, client reconnects = %d; want ≥ 100 and ≥ 99", stats.Drops, reconnects)
-	}
-	if stats.Resent < resend*99 {
-		t.Errorf("server resent %d frames, want at least %d (%d on each of 99 resumes)", stats.Resent, resend*99, resend)
-	}
+	assert.GreaterOrEqual(t, stats.Drops, 100, "server drops = %d, client reconnects = %d; want ≥ 100 and ≥ 99", stats.Drops, reconnects)
+	assert.GreaterOrEqual(t, reconnects, 99, "server drops = %d, client reconnects = %d; want ≥ 100 and ≥ 99", stats.Drops, reconnects)
+	assert.GreaterOrEqual(t, stats.Resent, resend*99, "server resent %d frames, want at least (%d on each of 99 resumes)", stats.Resent, resend)
 	t.Logf("10,000 events, %d forced disconnects, %d reconnects, %d frames resent, handled exactly once in order in %v",
 		stats.Drops, reconnects, stats.Resent, elapsed.Round(time.Millisecond))
 }
@@ -254,9 +244,7 @@ func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if diff := cmp.Diff(want, rec.ids); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, rec.ids), "events (-want +got)")
 	bf := rec.statuses
 	var backfilled int
 	for _, s := range bf {
@@ -264,12 +252,9 @@ func TestStream_resyncBackfillsThroughEventsAPI(t *testing.T) {
 			backfilled = s.Backfilled
 		}
 	}
-	if backfilled < missed {
-		t.Errorf("backfilled %d, want at least the %d missed events", backfilled, missed)
-	}
-	if st := srv.StreamStats(); st.Resyncs != 1 {
-		t.Errorf("resyncs = %d", st.Resyncs)
-	}
+	assert.GreaterOrEqual(t, backfilled, missed, "backfilled, want at least the %d missed events", missed)
+	st := srv.StreamStats()
+	assert.Equal(t, 1, st.Resyncs, "resyncs")
 	_ = live
 }
 
@@ -294,14 +279,10 @@ func TestStream_refusedResumeAfterDrop(t *testing.T) {
 	for _, e := range srv.EventLog() {
 		want = append(want, e.ID)
 	}
-	if n := len(rec.states(pepay.StreamResyncing)); n != 1 {
-		t.Errorf("resyncs = %d", n)
-	}
+	assert.Len(t, rec.states(pepay.StreamResyncing), 1, "resyncs")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if diff := cmp.Diff(want, rec.ids); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, rec.ids), "events (-want +got)")
 }
 
 func TestStream_wsErrorTerminalIsTyped(t *testing.T) {
@@ -311,12 +292,12 @@ func TestStream_wsErrorTerminalIsTyped(t *testing.T) {
 	srv.InjectStreamError("API_KEY_INVALID", "Invalid API key")
 	err := c.Stream(context.Background(), fast(pepay.StreamParams{}), func(context.Context, *pepay.Event) error { return nil })
 	var se *pepay.StreamError
-	if !errors.As(err, &se) || se.Code != "API_KEY_INVALID" || se.Message != "Invalid API key" || !se.Terminal() {
-		t.Fatalf("err = %#v", err)
-	}
-	if st := srv.StreamStats(); st.Connects != 1 {
-		t.Errorf("reconnected after a terminal error: %d connections", st.Connects)
-	}
+	require.ErrorAs(t, err, &se, "err = %#v", err)
+	require.Equal(t, "API_KEY_INVALID", se.Code, "err = %#v", err)
+	require.Equal(t, "Invalid API key", se.Message, "err = %#v", err)
+	require.True(t, se.Terminal(), "err = %#v", err)
+	st := srv.StreamStats()
+	assert.Equal(t, 1, st.Connects, "reconnected after a terminal error")
 }
 
 func TestStream_wsErrorTransientReconnects(t *testing.T) {
@@ -333,26 +314,24 @@ func TestStream_wsErrorTransientReconnects(t *testing.T) {
 	stop()
 	d := rec.states(pepay.StreamDisconnected)
 	var se *pepay.StreamError
-	if len(d) != 1 || !errors.As(d[0].Err, &se) || se.Code != "INTERNAL_ERROR" || se.Terminal() {
-		t.Errorf("disconnects = %+v", d)
-	}
+	require.Len(t, d, 1, "disconnects = %+v", d)
+	require.ErrorAs(t, d[0].Err, &se, "disconnects = %+v", d)
+	assert.Equal(t, "INTERNAL_ERROR", se.Code, "disconnects = %+v", d)
+	assert.False(t, se.Terminal(), "disconnects = %+v", d)
 }
 
 func TestStream_refusedUpgrade(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	c, err := pepay.NewClient("pk_wrong_key_that_must_not_leak", pepay.WithBaseURL(srv.BaseURL))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	err = c.Stream(context.Background(), fast(pepay.StreamParams{}), func(context.Context, *pepay.Event) error { return nil })
 	var se *pepay.StreamError
-	if !errors.As(err, &se) || se.HTTPStatus != 401 || se.Code != "API_KEY_INVALID" || !se.Terminal() {
-		t.Fatalf("err = %#v", err)
-	}
-	if strings.Contains(err.Error(), "pk_wrong_key") {
-		t.Errorf("key in error: %v", err)
-	}
+	require.ErrorAs(t, err, &se, "err = %#v", err)
+	require.Equal(t, 401, se.HTTPStatus, "err = %#v", err)
+	require.Equal(t, "API_KEY_INVALID", se.Code, "err = %#v", err)
+	require.True(t, se.Terminal(), "err = %#v", err)
+	assert.NotContains(t, err.Error(), "pk_wrong_key", "key in error: %v", err)
 }
 
 // Filters and auth reach the upgrade request; other invoices' events are not delivered.
@@ -370,13 +349,11 @@ func TestStream_queryHeadersAndFilters(t *testing.T) {
 	}), rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 	_, _ = srv.Pay(ctx, other)
-	if _, err := srv.PayAmount(ctx, mine, 1_000); err != nil { // invoice_payment.created, invoice.updated
-		t.Fatal(err)
-	}
+	_, err := srv.PayAmount(ctx, mine, 1_000) // invoice_payment.created, invoice.updated
+	require.NoError(t, err)
 	// Logged last and let through: once it arrives, every event before it has been filtered.
-	if _, err := srv.Cancel(ctx, mine); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.Cancel(ctx, mine)
+	require.NoError(t, err)
 	var want []string
 	for _, e := range srv.EventLog() {
 		if e.InvoiceID == mine && e.Type == pepay.EventInvoiceUpdated {
@@ -386,34 +363,26 @@ func TestStream_queryHeadersAndFilters(t *testing.T) {
 	waitFor(t, 5*time.Second, "events", func() bool { return rec.count() == len(want) })
 	stop()
 	rec.mu.Lock()
-	if diff := cmp.Diff(want, rec.ids); diff != "" {
-		t.Errorf("want only the invoice.updated events of %s (-want +got):\n%s", mine, diff)
-	}
+	assert.Empty(t, cmp.Diff(want, rec.ids), "want only the invoice.updated events of %s (-want +got)", mine)
 	rec.mu.Unlock()
-	if st := srv.StreamStats(); st.Frames != len(want) {
-		t.Errorf("server sent %d frames, want %d: the filters did not reach it", st.Frames, len(want))
-	}
+	st := srv.StreamStats()
+	assert.Equal(t, len(want), st.Frames, "frames sent by the server: the filters did not reach it")
 	var upgrade *pepaytest.Call
 	for _, r := range srv.Calls() {
 		if r.Path == pepay.StreamPath {
 			upgrade = &r
 		}
 	}
-	if upgrade == nil {
-		t.Fatal("no upgrade request")
-	}
-	if upgrade.Header.Get("x-api-key") != srv.APIKey || upgrade.Query.Get("token") != "" {
-		t.Error("upgrade not authenticated by x-api-key header")
-	}
+	require.NotNil(t, upgrade, "no upgrade request")
+	assert.Equal(t, srv.APIKey, upgrade.Header.Get("x-api-key"), "upgrade not authenticated by x-api-key header")
+	assert.Empty(t, upgrade.Query.Get("token"), "upgrade not authenticated by x-api-key header")
 	wantQ := map[string]string{"format": "event_v1", "types": "invoice.*", "invoice_id": mine, "customer_id": "cus_1",
 		"invoice_type": "standard", "environment": "devnet", "since": since}
 	gotQ := map[string]string{}
 	for k := range upgrade.Query {
 		gotQ[k] = upgrade.Query.Get(k)
 	}
-	if diff := cmp.Diff(wantQ, gotQ); diff != "" {
-		t.Errorf("query (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(wantQ, gotQ), "query (-want +got)")
 }
 
 // With UseToken every connection mints a ws_token and authenticates with ?token=, never with
@@ -444,22 +413,19 @@ func TestStream_useTokenAndNoSecretsInLogs(t *testing.T) {
 			testJSONBodyBytes(t, r.Body, []byte(`{"scope":"merchant","ttl_seconds":60}`))
 		case pepay.StreamPath:
 			upgrades++
-			if r.Header.Get("x-api-key") != "" {
-				t.Error("upgrade sent x-api-key with UseToken")
-			}
+			assert.Empty(t, r.Header.Get("x-api-key"), "upgrade sent x-api-key with UseToken")
 			tokens = append(tokens, r.Query.Get("token"))
 		}
 	}
-	if mints != 2 || upgrades != 2 || tokens[0] == "" || tokens[0] == tokens[1] {
-		t.Errorf("mints %d, upgrades %d, tokens %q", mints, upgrades, tokens)
-	}
+	assert.Equal(t, 2, mints, "mints %d, upgrades %d, tokens %q", mints, upgrades, tokens)
+	assert.Equal(t, 2, upgrades, "mints %d, upgrades %d, tokens %q", mints, upgrades, tokens)
+	assert.NotEmpty(t, tokens[0], "mints %d, upgrades %d, tokens %q", mints, upgrades, tokens)
+	assert.NotEqual(t, tokens[1], tokens[0], "mints %d, upgrades %d, tokens %q", mints, upgrades, tokens)
 	logMu.Lock()
 	defer logMu.Unlock()
 	out := logs.String()
 	for _, secret := range append(tokens, srv.APIKey) {
-		if strings.Contains(out, secret) {
-			t.Errorf("log leaks %q:\n%s", secret, out)
-		}
+		assert.NotContains(t, out, secret, "log leaks")
 	}
 	for _, st := range rec.statuses {
 		if st.Err != nil && strings.Contains(st.Err.Error(), tokens[0]) {
@@ -481,9 +447,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func testJSONBodyBytes(t *testing.T, got, want []byte) {
 	t.Helper()
-	if diff := cmp.Diff(apitest.DecodeJSON(t, want), apitest.DecodeJSON(t, got)); diff != "" {
-		t.Errorf("body (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(apitest.DecodeJSON(t, want), apitest.DecodeJSON(t, got)), "body (-want +got)")
 }
 
 // A half-open connection (no frames, no pongs) is replaced after IdleTimeout; a quiet but
@@ -501,9 +465,7 @@ func TestStream_idleTimeout(t *testing.T) {
 	stop := startStream(t, c, quiet, rec.handle)
 	waitFor(t, 5*time.Second, "connect", func() bool { return srv.OpenStreams() == 1 })
 	time.Sleep(2200 * time.Millisecond) // over two idle timeouts without a single event
-	if d := rec.states(pepay.StreamDisconnected); len(d) != 0 {
-		t.Errorf("healthy quiet stream reconnected: %+v", d)
-	}
+	assert.Empty(t, rec.states(pepay.StreamDisconnected), "healthy quiet stream reconnected")
 	stop()
 
 	// Half-open: nothing comes back, so the idle timeout (short here: it only has to fire) ends
@@ -523,9 +485,8 @@ func TestStream_idleTimeout(t *testing.T) {
 	waitFor(t, 5*time.Second, "event after reconnect", func() bool { return rec.count() == 1 })
 	stop()
 	d := rec.states(pepay.StreamDisconnected)
-	if len(d) == 0 || !errors.Is(d[0].Err, pepay.ErrStreamIdle) {
-		t.Errorf("disconnect = %+v, want ErrStreamIdle", d)
-	}
+	assert.NotZero(t, len(d), "disconnect = %+v, want ErrStreamIdle", d)
+	assert.ErrorIs(t, d[0].Err, pepay.ErrStreamIdle, "disconnect = %+v, want ErrStreamIdle", d)
 }
 
 // A failing handler is retried in place; the stream never moves past the event, and gives up
@@ -557,12 +518,8 @@ func TestStream_handlerErrors(t *testing.T) {
 	stop := startStream(t, c, fast(pepay.StreamParams{Since: start, OnStatus: rec.status}), fn)
 	waitFor(t, 5*time.Second, "events", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 3 })
 	stop()
-	if diff := cmp.Diff([]string{log[1].ID, log[2].ID, log[3].ID}, seen); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if n := len(rec.states(pepay.StreamHandlerRetry)); n != 2 {
-		t.Errorf("retries reported = %d", n)
-	}
+	assert.Empty(t, cmp.Diff([]string{log[1].ID, log[2].ID, log[3].ID}, seen), "(-want +got)")
+	assert.Len(t, rec.states(pepay.StreamHandlerRetry), 2, "retries reported")
 
 	boom := errors.New("poison")
 	err := c.Stream(context.Background(), fast(pepay.StreamParams{Since: start, HandlerAttempts: 3}), func(_ context.Context, e *pepay.Event) error {
@@ -572,9 +529,11 @@ func TestStream_handlerErrors(t *testing.T) {
 		return nil
 	})
 	var he *pepay.HandlerError
-	if !errors.As(err, &he) || !errors.Is(err, boom) || he.EventID != log[2].ID || he.Resume != log[1].ID || he.Attempts != 3 {
-		t.Fatalf("err = %#v", err)
-	}
+	require.ErrorAs(t, err, &he, "err = %#v", err)
+	require.ErrorIs(t, err, boom, "err = %#v", err)
+	require.Equal(t, log[2].ID, he.EventID, "err = %#v", err)
+	require.Equal(t, log[1].ID, he.Resume, "err = %#v", err)
+	require.Equal(t, 3, he.Attempts, "err = %#v", err)
 }
 
 // One Deduper for both channels: an event that arrives by webhook and by stream is handled once.
@@ -596,9 +555,7 @@ func TestStream_sharedDeduperWithWebhook(t *testing.T) {
 		}
 	}
 	h, err := pepay.NewWebhookHandler("whsec_shared", record("webhook"), webhook.WithDeduper(d))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	endpoint := httptest.NewServer(h)
 	defer endpoint.Close()
 	srv.SetWebhook(endpoint.URL, "whsec_shared")
@@ -610,24 +567,18 @@ func TestStream_sharedDeduperWithWebhook(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.WaitWebhooks(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.WaitWebhooks(ctx))
 	waitFor(t, 5*time.Second, "all handled", func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 40 })
 	stop()
 	mu.Lock()
 	defer mu.Unlock()
 	channels := map[string]int{}
 	for id, by := range handled {
-		if len(by) != 1 {
-			t.Errorf("event %s handled %d times: %v", id, len(by), by)
-		}
+		assert.Len(t, by, 1, "event %s handled %d times", id, len(by))
 		channels[by[0]]++
 	}
 	for _, del := range srv.Deliveries() {
-		if !del.Delivered {
-			t.Errorf("webhook not acknowledged: %+v", del.Attempts)
-		}
+		assert.True(t, del.Delivered, "webhook not acknowledged: %+v", del.Attempts)
 	}
 	t.Logf("40 events, each handled once: %v", channels)
 }
@@ -636,13 +587,9 @@ func TestStream_invalidParams(t *testing.T) {
 	c, _ := setup(t)
 	ok := func(context.Context, *pepay.Event) error { return nil }
 	for _, p := range []pepay.StreamParams{{Types: []string{"a,b"}}, {IdleTimeout: -1}, {Environment: "prod"}} {
-		if err := c.Stream(context.Background(), p, ok); !errors.As(err, new(*paykit.ValidationError)) {
-			t.Errorf("%+v: %v", p, err)
-		}
+		assert.ErrorAs(t, c.Stream(context.Background(), p, ok), new(*paykit.ValidationError), "%+v", p)
 	}
-	if err := c.Stream(context.Background(), pepay.StreamParams{}, nil); err == nil {
-		t.Error("nil handler accepted")
-	}
+	assert.Error(t, c.Stream(context.Background(), pepay.StreamParams{}, nil), "nil handler accepted")
 }
 
 // An event logged right after the stream reports it is connected is delivered: the
@@ -677,7 +624,5 @@ func TestStream_unknownFramesSkipped(t *testing.T) {
 	srv.Ping(ctx) // test.ping with a non-invoice object: passes through
 	waitFor(t, 5*time.Second, "ping", func() bool { return rec.count() == 1 })
 	stop()
-	if len(rec.states(pepay.StreamDisconnected)) != 0 {
-		t.Error("reconnected")
-	}
+	assert.Empty(t, rec.states(pepay.StreamDisconnected), "reconnected")
 }

@@ -2,13 +2,14 @@ package pepay_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/pepay"
@@ -20,13 +21,9 @@ func newFakeInvoice(t *testing.T) (*pepaytest.Server, *pepay.Client, string) {
 	srv := pepaytest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inv, err := c.CreateInvoice(context.Background(), pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("25")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return srv, c, inv.InvoiceID
 }
 
@@ -103,22 +100,17 @@ func TestWaitForInvoice_reportsChangesAndStopsWhenPaid(t *testing.T) {
 			mu.Unlock()
 			changed <- struct{}{}
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Status() != pepay.StatusPaid || st.LatestPayment == nil || st.LatestPayment.Status != pepay.PaymentConfirmed {
-		t.Errorf("final status = %+v", st)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, pepay.StatusPaid, st.Status(), "final status = %+v", st)
+	require.NotNil(t, st.LatestPayment, "final status = %+v", st)
+	assert.Equal(t, pepay.PaymentConfirmed, st.LatestPayment.Status, "final status = %+v", st)
 	mu.Lock()
 	defer mu.Unlock()
-	if diff := cmp.Diff([]pepay.Status{pepay.StatusUnpaid, pepay.StatusUnderpaid, pepay.StatusPaid}, seen); diff != "" {
-		t.Errorf("changes (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]pepay.Status{pepay.StatusUnpaid, pepay.StatusUnderpaid, pepay.StatusPaid}, seen), "changes (-want +got)")
 	// It stopped at the terminal status: one poll, then one more after each wait, and no wait
 	// after the poll that saw paid. WaitForInvoice starts no goroutine, so nothing polls later.
-	if polls, w := statusPolls(srv), waits.count(); polls != w+1 {
-		t.Errorf("%d polls after %d waits: polling went on after a terminal status", polls, w)
-	}
+	polls, w := statusPolls(srv), waits.count()
+	assert.Equal(t, w+1, polls, "polls after %d waits: polling went on after a terminal status", w)
 }
 
 func TestWaitForInvoice_terminalStates(t *testing.T) {
@@ -132,16 +124,12 @@ func TestWaitForInvoice_terminalStates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c, id := newFakeInvoice(t)
-			if _, err := tc.end(srv, context.Background(), id); err != nil {
-				t.Fatal(err)
-			}
+			_, err := tc.end(srv, context.Background(), id)
+			require.NoError(t, err)
 			st, err := c.WaitForInvoice(context.Background(), id)
-			if err != nil || st.Status() != tc.want {
-				t.Fatalf("got %v, %v; want %s", st, err, tc.want)
-			}
-			if n := statusPolls(srv); n != 1 {
-				t.Errorf("polls = %d, want 1", n)
-			}
+			require.NoError(t, err, "got %v, %v; want %s", st, err, tc.want)
+			require.Equal(t, tc.want, st.Status(), "got %v, %v; want %s", st, err, tc.want)
+			assert.Equal(t, 1, statusPolls(srv), "polls, want 1")
 		})
 	}
 }
@@ -158,46 +146,34 @@ func TestWaitForInvoice_cancellation(t *testing.T) {
 	var waits countingSleep
 	st, err := c.WaitForInvoice(ctx, id, pepay.WithPollInterval(time.Millisecond, 2*time.Millisecond), pepay.WithWaitSleep(waits.sleep),
 		pepay.OnStatusChange(func(*pepay.InvoiceStatus) { close(first) }))
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	if st == nil || st.Status() != pepay.StatusUnpaid {
-		t.Errorf("last status = %v, want unpaid", st)
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Error("cancellation was slow")
-	}
+	require.ErrorIs(t, err, context.Canceled, "err, want context.Canceled")
+	require.NotNil(t, st, "last status = %v, want unpaid", st)
+	assert.Equal(t, pepay.StatusUnpaid, st.Status(), "last status = %v, want unpaid", st)
+	assert.LessOrEqual(t, time.Since(start), 2*time.Second, "cancellation was slow")
 	// Every poll but the first follows a finished wait; the wait cancellation cut short was the
 	// last. (A poll cancelled in flight may reach the server after WaitForInvoice returned: it is
 	// already counted in the bound.)
-	if polls, w := statusPolls(srv), waits.count(); polls > w+1 {
-		t.Errorf("%d polls after %d finished waits: polling went on after cancellation", polls, w)
-	}
+	polls, w := statusPolls(srv), waits.count()
+	assert.LessOrEqual(t, polls, w+1, "polls after %d finished waits: polling went on after cancellation", w)
 }
 
 func TestWaitForInvoice_transientErrorsRetriedInLoop(t *testing.T) {
 	srv, _, id := newFakeInvoice(t)
 	c, err := srv.NewClient(pepay.WithMaxRetries(0)) // so every 503 reaches the wait loop
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.FailNext(3, http.StatusServiceUnavailable, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st, err := c.WaitForInvoice(ctx, id, pepay.WithPollInterval(time.Millisecond, 2*time.Millisecond),
 		pepay.OnStatusChange(func(s *pepay.InvoiceStatus) {
 			if s.Status() == pepay.StatusUnpaid { // the first answer after the three 503s
-				if _, err := srv.Pay(ctx, id); err != nil {
-					t.Error(err)
-				}
+				_, err := srv.Pay(ctx, id)
+				assert.NoError(t, err)
 			}
 		}))
-	if err != nil || st.Status() != pepay.StatusPaid {
-		t.Fatalf("got %v, %v", st, err)
-	}
-	if n := statusPolls(srv); n != 5 {
-		t.Errorf("polls = %d, want 5 (three 503s, unpaid, paid)", n)
-	}
+	require.NoError(t, err, "got %v, %v", st, err)
+	require.Equal(t, pepay.StatusPaid, st.Status(), "got %v, %v", st, err)
+	assert.Equal(t, 5, statusPolls(srv), "polls, want 5 (three 503s, unpaid, paid)")
 }
 
 // A 429 or 503 asking for a day's pause (Retry-After: 86400) makes the next poll wait only the
@@ -219,23 +195,19 @@ func TestWaitForInvoice_retryAfterCapped(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _, id := newFakeInvoice(t)
 			c, err := srv.NewClient(append([]pepay.Option{pepay.WithMaxRetries(0)}, tc.opts...)...) // the error reaches the loop
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			srv.FailNext(1, tc.status, tc.retryAfter)
 			var waits recordingSleep
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			st, err := c.WaitForInvoice(ctx, id, pepay.WithPollInterval(time.Millisecond, time.Millisecond), pepay.WithWaitSleep(waits.sleep),
 				pepay.OnStatusChange(func(*pepay.InvoiceStatus) { _, _ = srv.Pay(ctx, id) }))
-			if err != nil || st.Status() != pepay.StatusPaid {
-				t.Fatalf("got %v, %v", st, err)
-			}
+			require.NoError(t, err, "got %v, %v", st, err)
+			require.Equal(t, pepay.StatusPaid, st.Status(), "got %v, %v", st, err)
 			waits.mu.Lock()
 			defer waits.mu.Unlock()
-			if len(waits.waits) == 0 || waits.waits[0] != tc.want {
-				t.Errorf("waits = %v, want the first to be %v", waits.waits, tc.want)
-			}
+			assert.NotZero(t, len(waits.waits), "waits = %v, want the first to be %v", waits.waits, tc.want)
+			assert.Equal(t, tc.want, waits.waits[0], "waits = %v, want the first to be %v", waits.waits, tc.want)
 		})
 	}
 }
@@ -245,30 +217,21 @@ func TestWaitForInvoice_retryAfterCapped(t *testing.T) {
 func TestWaitForInvoice_retryAfterCappedWallClock(t *testing.T) {
 	srv, _, id := newFakeInvoice(t)
 	c, err := srv.NewClient(pepay.WithMaxRetries(0), pepay.WithMaxRetryAfter(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.FailNext(1, http.StatusTooManyRequests, 24*time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
 	st, err := c.WaitForInvoice(ctx, id, pepay.WithPollInterval(time.Millisecond, time.Millisecond),
 		pepay.OnStatusChange(func(*pepay.InvoiceStatus) { _, _ = srv.Pay(ctx, id) }))
-	if err != nil || st.Status() != pepay.StatusPaid {
-		t.Fatalf("got %v, %v (a day's Retry-After was not capped)", st, err)
-	}
-	if d := time.Since(start); d < 50*time.Millisecond {
-		t.Errorf("returned after %v: the capped Retry-After (50 ms) was not waited", d)
-	}
+	require.NoError(t, err, "got %v, %v (a day's Retry-After was not capped)", st, err)
+	require.Equal(t, pepay.StatusPaid, st.Status(), "got %v, %v (a day's Retry-After was not capped)", st, err)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "returned after: the capped Retry-After (50 ms) was not waited")
 }
 
 func TestWaitForInvoice_permanentErrorReturned(t *testing.T) {
 	srv, c, _ := newFakeInvoice(t)
 	_, err := c.WaitForInvoice(context.Background(), "00000000-0000-4000-8000-000000000000", pepay.WithPollInterval(time.Millisecond, time.Millisecond))
-	if !paykit.IsStatus(err, http.StatusNotFound) {
-		t.Fatalf("err = %v, want 404", err)
-	}
-	if n := statusPolls(srv); n != 1 {
-		t.Errorf("polls = %d, want 1 (404 is not retried)", n)
-	}
+	require.True(t, paykit.IsStatus(err, http.StatusNotFound), "err = %v, want 404", err)
+	assert.Equal(t, 1, statusPolls(srv), "polls, want 1 (404 is not retried)")
 }

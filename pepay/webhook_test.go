@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
@@ -38,26 +41,16 @@ func clockAt(t time.Time) webhook.Option { return webhook.WithClock(func() time.
 func TestWebhookVerifier(t *testing.T) {
 	body := apitest.Fixture(t, "webhook_event.json")
 	h := pepaytest.SignatureHeaders(hookSecret, "", docTime, body)
-	if h.Get(pepay.TimestampHeader) != "1767225600123" {
-		t.Fatalf("timestamp header = %q", h.Get(pepay.TimestampHeader))
-	}
+	require.Equal(t, "1767225600123", h.Get(pepay.TimestampHeader), "timestamp header")
 	v, err := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.Verify(body, h); err != nil {
-		t.Fatalf("valid delivery refused: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, v.Verify(body, h), "valid delivery refused")
 	tampered := bytes.Replace(body, []byte(`"paid"`), []byte(`"unpaid"`), 1)
-	if err := v.Verify(tampered, h); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("tampered body: %v", err)
-	}
+	assert.ErrorIs(t, v.Verify(tampered, h), webhook.ErrSignatureMismatch, "tampered body")
 	// The timestamp is part of the signed string.
 	h2 := h.Clone()
 	h2.Set(pepay.TimestampHeader, "1767225600124")
-	if err := v.Verify(body, h2); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("changed timestamp: %v", err)
-	}
+	assert.ErrorIs(t, v.Verify(body, h2), webhook.ErrSignatureMismatch, "changed timestamp")
 	for name, edit := range map[string]func(http.Header){
 		"no signature": func(h http.Header) { h.Del(pepay.SignatureHeader) },
 		"no timestamp": func(h http.Header) { h.Del(pepay.TimestampHeader) },
@@ -67,13 +60,10 @@ func TestWebhookVerifier(t *testing.T) {
 		h3 := h.Clone()
 		edit(h3)
 		err := v.Verify(body, h3)
-		if webhook.StatusCode(err) != http.StatusBadRequest {
-			t.Errorf("%s: %v (status %d)", name, err, webhook.StatusCode(err))
-		}
+		assert.Equal(t, http.StatusBadRequest, webhook.StatusCode(err), "%s: %v", name, err)
 	}
-	if _, err := pepay.NewWebhookVerifier(""); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
+	_, err = pepay.NewWebhookVerifier("")
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "empty secret")
 }
 
 // Tolerance is 5 minutes either way, checked at millisecond precision.
@@ -102,26 +92,18 @@ func TestWebhookVerifier_tolerance(t *testing.T) {
 func TestWebhookVerifier_rotation(t *testing.T) {
 	body := apitest.Fixture(t, "webhook_event.json")
 	h := pepaytest.SignatureHeaders(hookSecret, oldSecret, docTime, body)
-	if h.Get(pepay.PreviousSignatureHeader) == h.Get(pepay.SignatureHeader) {
-		t.Fatal("previous signature equals current")
-	}
+	require.NotEqual(t, h.Get(pepay.SignatureHeader), h.Get(pepay.PreviousSignatureHeader), "previous signature equals current")
 	newOnly, _ := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime))
 	oldOnly, _ := pepay.NewWebhookVerifier(oldSecret, clockAt(docTime))
 	both, _ := pepay.NewWebhookVerifier(hookSecret, clockAt(docTime), webhook.WithPreviousSecrets(oldSecret))
 	for name, v := range map[string]*pepay.WebhookVerifier{"new": newOnly, "old": oldOnly, "both": both} {
-		if err := v.Verify(body, h); err != nil {
-			t.Errorf("%s secret refused a rotating delivery: %v", name, err)
-		}
+		assert.NoError(t, v.Verify(body, h), "%s secret refused a rotating delivery", name)
 	}
 	// Before Pepay rotates, a receiver already holding the new secret as current and the old as
 	// previous still accepts deliveries signed with the old secret only.
 	oldSigned := pepaytest.SignatureHeaders(oldSecret, "", docTime, body)
-	if err := both.Verify(body, oldSigned); err != nil {
-		t.Errorf("old-only delivery refused by rotating verifier: %v", err)
-	}
-	if err := newOnly.Verify(body, oldSigned); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("old-only delivery accepted without the previous secret: %v", err)
-	}
+	assert.NoError(t, both.Verify(body, oldSigned), "old-only delivery refused by rotating verifier")
+	assert.ErrorIs(t, newOnly.Verify(body, oldSigned), webhook.ErrSignatureMismatch, "old-only delivery accepted without the previous secret")
 }
 
 func TestWebhookHandler(t *testing.T) {
@@ -137,9 +119,7 @@ func TestWebhookHandler(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := apitest.Fixture(t, "webhook_event.json")
 	post := func(hdr http.Header, b []byte) (int, string) {
 		r := httptest.NewRequest(http.MethodPost, "/hooks/pepay", bytes.NewReader(b))
@@ -154,40 +134,37 @@ func TestWebhookHandler(t *testing.T) {
 	signed.Set(pepay.EventIDHeader, "evt_header_is_not_signed")
 
 	fail.Store(true)
-	if code, text := post(signed, body); code != 500 || text != "internal_error" {
-		t.Errorf("failing handler: %d %s", code, text)
-	}
+	code, text := post(signed, body)
+	assert.Equal(t, 500, code, "failing handler: %d %s", code, text)
+	assert.Equal(t, "internal_error", text, "failing handler: %d %s", code, text)
 	fail.Store(false)
-	if code, _ := post(signed, body); code != 200 || runs.Load() != 1 {
-		t.Errorf("retry after failure: %d, runs %d", code, runs.Load())
-	}
-	if code, text := post(signed, body); code != 200 || text != "duplicate" || runs.Load() != 1 {
-		t.Errorf("redelivery: %d %s, runs %d", code, text, runs.Load())
-	}
+	code, _ = post(signed, body)
+	assert.Equal(t, 200, code, "retry after failure: %d, runs %d", code, runs.Load())
+	assert.Equal(t, int32(1), runs.Load(), "retry after failure: %d, runs %d", code, runs.Load())
+	code, text = post(signed, body)
+	assert.Equal(t, 200, code, "redelivery: %d %s, runs %d", code, text, runs.Load())
+	assert.Equal(t, "duplicate", text, "redelivery: %d %s, runs %d", code, text, runs.Load())
+	assert.Equal(t, int32(1), runs.Load(), "redelivery: %d %s, runs %d", code, text, runs.Load())
 	stale := pepaytest.SignatureHeaders(hookSecret, "", time.Now().Add(-6*time.Minute), body)
-	if code, text := post(stale, body); code != 400 || text != "timestamp_out_of_range" {
-		t.Errorf("stale: %d %s", code, text)
-	}
+	code, text = post(stale, body)
+	assert.Equal(t, 400, code, "stale: %d %s", code, text)
+	assert.Equal(t, "timestamp_out_of_range", text, "stale: %d %s", code, text)
 	bad := pepaytest.SignatureHeaders("wrong", "", time.Now(), body)
-	if code, text := post(bad, body); code != 400 || text != "invalid_signature" {
-		t.Errorf("bad signature: %d %s", code, text)
-	}
+	code, text = post(bad, body)
+	assert.Equal(t, 400, code, "bad signature: %d %s", code, text)
+	assert.Equal(t, "invalid_signature", text, "bad signature: %d %s", code, text)
 	junk := []byte(`{"object":"event"}`)
-	if code, text := post(pepaytest.SignatureHeaders(hookSecret, "", time.Now(), junk), junk); code != 400 || text != "invalid_payload" {
-		t.Errorf("no id: %d %s", code, text)
-	}
+	code, text = post(pepaytest.SignatureHeaders(hookSecret, "", time.Now(), junk), junk)
+	assert.Equal(t, 400, code, "no id: %d %s", code, text)
+	assert.Equal(t, "invalid_payload", text, "no id: %d %s", code, text)
 	r := httptest.NewRequest(http.MethodGet, "/hooks/pepay", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != http.StatusMethodNotAllowed {
-		t.Errorf("GET: %d", w.Code)
-	}
-	if _, err := pepay.NewWebhookHandler("", func(context.Context, *pepay.Event) error { return nil }); !errors.Is(err, webhook.ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
-	if _, err := pepay.NewWebhookHandler(hookSecret, nil); err == nil {
-		t.Error("nil fn accepted")
-	}
+	assert.Equal(t, http.StatusMethodNotAllowed, w.Code, "GET")
+	_, err = pepay.NewWebhookHandler("", func(context.Context, *pepay.Event) error { return nil })
+	assert.ErrorIs(t, err, webhook.ErrEmptySecret, "empty secret")
+	_, err = pepay.NewWebhookHandler(hookSecret, nil)
+	assert.Error(t, err, "nil fn accepted")
 }
 
 // Dedupe keys on the signed body id, not on the unsigned X-Pepay-Event-ID header.
@@ -204,15 +181,11 @@ func TestWebhookHandler_dedupeKeyIsBodyID(t *testing.T) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		want := []string{"ok", "duplicate"}[i]
-		if got := strings.TrimSpace(w.Body.String()); got != want {
-			t.Errorf("delivery %d: %s, want %s", i, got, want)
-		}
+		assert.Equal(t, want, strings.TrimSpace(w.Body.String()), "delivery %d", i)
 	}
 	// The shared Deduper now knows the event: the stream would skip it.
 	err := d.Do(context.Background(), "evt_1767225600120-7", func(context.Context) error { return nil })
-	if !errors.Is(err, webhook.ErrDuplicate) {
-		t.Errorf("shared deduper: %v", err)
-	}
+	assert.ErrorIs(t, err, webhook.ErrDuplicate, "shared deduper")
 }
 
 // A forged X-Pepay-Event-ID naming another event does not make that event a duplicate, and an
@@ -223,9 +196,7 @@ func TestWebhookHandler_eventIDHeaderIgnored(t *testing.T) {
 		handled = append(handled, e.ID)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a := []byte(`{"id":"evt_1-1","object":"event","type":"test.ping"}`)
 	b := []byte(`{"id":"evt_1-2","object":"event","type":"test.ping"}`)
 	deliver := func(body []byte, headerID string) string {
@@ -250,13 +221,9 @@ func TestWebhookHandler_eventIDHeaderIgnored(t *testing.T) {
 		{a, "evt_9-9", "duplicate"}, // a again, under yet another header id
 	}
 	for i, s := range steps {
-		if got := deliver(s.body, s.headerID); got != s.want {
-			t.Errorf("step %d: %s, want %s", i, got, s.want)
-		}
+		assert.Equal(t, s.want, deliver(s.body, s.headerID), "step %d", i)
 	}
-	if strings.Join(handled, ",") != "evt_1-1,evt_1-2" {
-		t.Errorf("handled %v", handled)
-	}
+	assert.Equal(t, "evt_1-1,evt_1-2", strings.Join(handled, ","), "handled %v", handled)
 }
 
 // The golden vector: computed outside this module with
@@ -313,9 +280,8 @@ func TestWebhookGoldenVector(t *testing.T) {
 		{"previous only, receiver without it", current, literal("", goldenPrevious), false},
 		{"digests swapped", current, literal(goldenPrevious, ""), false},
 	} {
-		if err := tc.v.Verify(body, tc.h); (err == nil) != tc.ok {
-			t.Errorf("%s: %v", tc.name, err)
-		}
+		err := tc.v.Verify(body, tc.h)
+		assert.Equal(t, tc.ok, err == nil, "%s: %v", tc.name, err)
 	}
 
 	var runs atomic.Int32
@@ -325,9 +291,8 @@ func TestWebhookGoldenVector(t *testing.T) {
 	r.Header = literal(goldenDigest, "")
 	w := httptest.NewRecorder()
 	hd.ServeHTTP(w, r)
-	if w.Code != http.StatusOK || runs.Load() != 1 {
-		t.Errorf("golden delivery: %d %s, runs %d", w.Code, w.Body, runs.Load())
-	}
+	assert.Equal(t, http.StatusOK, w.Code, "golden delivery: %d %s, runs %d", w.Code, w.Body, runs.Load())
+	assert.Equal(t, int32(1), runs.Load(), "golden delivery: %d %s, runs %d", w.Code, w.Body, runs.Load())
 }
 
 // TestWebhookFakeSendsGoldenHeaders: pepaytest delivers under the literal header names, with
@@ -354,34 +319,24 @@ func TestWebhookFakeSendsGoldenHeaders(t *testing.T) {
 	id, _ := srv.Ping(ctx)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.WaitWebhooks(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.WaitWebhooks(ctx))
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 1 {
-		t.Fatalf("%d deliveries", len(got))
-	}
+	require.Len(t, got, 1, "%d deliveries", len(got))
 	h, body := got[0].h, got[0].body
 	ts := h.Get("X-Pepay-Timestamp")
-	if _, err := strconv.ParseInt(ts, 10, 64); err != nil || len(ts) != 13 {
-		t.Errorf("X-Pepay-Timestamp = %q, want unix milliseconds", ts)
-	}
+	_, err := strconv.ParseInt(ts, 10, 64)
+	require.NoError(t, err, "X-Pepay-Timestamp = %q, want unix milliseconds", ts)
+	assert.Len(t, ts, 13, "X-Pepay-Timestamp = %q, want unix milliseconds", ts)
 	mac := func(key string) string {
 		m := hmac.New(sha256.New, []byte(key))
 		m.Write([]byte(ts + "." + string(body)))
 		return hex.EncodeToString(m.Sum(nil))
 	}
-	if got := h.Get("X-Pepay-Signature"); got != mac(hookSecret) {
-		t.Errorf("X-Pepay-Signature = %q, want %s", got, mac(hookSecret))
-	}
-	if got := h.Get("X-Pepay-Signature-Previous"); got != mac(oldSecret) {
-		t.Errorf("X-Pepay-Signature-Previous = %q, want %s", got, mac(oldSecret))
-	}
+	assert.Equal(t, mac(hookSecret), h.Get("X-Pepay-Signature"), "X-Pepay-Signature")
+	assert.Equal(t, mac(oldSecret), h.Get("X-Pepay-Signature-Previous"), "X-Pepay-Signature-Previous")
 	var env struct{ ID, Type string }
-	if err := json.Unmarshal(body, &env); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(body, &env))
 	if h.Get("X-Pepay-Event-ID") != id || env.ID != id || h.Get("X-Pepay-Event") != env.Type || env.Type != "test.ping" {
 		t.Errorf("X-Pepay-Event-ID %q, X-Pepay-Event %q; body id %q type %q; Ping id %q",
 			h.Get("X-Pepay-Event-ID"), h.Get("X-Pepay-Event"), env.ID, env.Type, id)

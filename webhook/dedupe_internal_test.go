@@ -2,10 +2,12 @@ package webhook
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The coarse clock stops after a tick without reads, so an idle Deduper keeps no timer running,
@@ -13,20 +15,16 @@ import (
 func TestCoarseClockStopsWhenIdleAndRestarts(t *testing.T) {
 	c := new(coarseClock)
 	before := unixNano(time.Now())
-	if n := c.read(); n < before {
-		t.Fatalf("first read %d is older than the clock before it (%d)", n, before)
-	}
+	n := c.read()
+	require.GreaterOrEqual(t, n, before, "first read %d is older than the clock before it (%d)", n, before)
 	deadline := time.Now().Add(5 * time.Second)
 	for c.now.Load() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("coarse clock still running 5 s after its last read")
-		}
+		require.False(t, time.Now().After(deadline), "coarse clock still running 5 s after its last read")
 		time.Sleep(time.Millisecond)
 	}
 	before = unixNano(time.Now())
-	if n := c.read(); n < before {
-		t.Fatalf("read after idle = %d, want a fresh reading ≥ %d", n, before)
-	}
+	n = c.read()
+	require.GreaterOrEqual(t, n, before, "read after idle = %d, want a fresh reading ≥ %d", n, before)
 }
 
 // While busy, the coarse clock follows the system clock to within a few ticks.
@@ -38,9 +36,8 @@ func TestCoarseClockFollowsTheClock(t *testing.T) {
 		time.Sleep(100 * time.Microsecond)
 	}
 	lag := time.Duration(unixNano(time.Now()) - c.read())
-	if lag < 0 || lag > 2*time.Second {
-		t.Fatalf("coarse clock lags by %v after 50 ms of reads", lag)
-	}
+	require.GreaterOrEqual(t, lag, time.Duration(0), "coarse clock is ahead of the system clock")
+	require.LessOrEqual(t, lag, 2*time.Second, "coarse clock lags after 50 ms of reads")
 }
 
 // A claim made by Do over a MemoryStore has no token string: no token a Store caller passes
@@ -52,24 +49,18 @@ func TestDeduperMemoryClaimRefusesTokens(t *testing.T) {
 	now := time.Now()
 	err := d.Do(ctx, "evt", func(context.Context) error {
 		for _, tok := range []string{"", "x"} {
-			if err := s.Complete(ctx, "evt", tok, now, time.Hour); !errors.Is(err, ErrClaimLost) {
-				t.Errorf("Complete(%q) on Do's claim = %v, want ErrClaimLost", tok, err)
-			}
-			if err := s.Release(ctx, "evt", tok); !errors.Is(err, ErrClaimLost) {
-				t.Errorf("Release(%q) on Do's claim = %v, want ErrClaimLost", tok, err)
-			}
+			assert.ErrorIs(t, s.Complete(ctx, "evt", tok, now, time.Hour), ErrClaimLost, "Complete(%q) on Do's claim", tok)
+			assert.ErrorIs(t, s.Release(ctx, "evt", tok), ErrClaimLost, "Release(%q) on Do's claim", tok)
 		}
-		if r, err := s.Claim(ctx, "evt", "x", now, time.Minute); r != InFlight || err != nil {
-			t.Errorf("Claim during Do = %v, %v; want InFlight", r, err)
-		}
+		r, err := s.Claim(ctx, "evt", "x", now, time.Minute)
+		assert.NoError(t, err, "Claim during Do")
+		assert.Equal(t, InFlight, r, "Claim during Do")
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err := s.Claim(ctx, "evt", "x", now, time.Minute); r != Duplicate || err != nil {
-		t.Fatalf("Claim after Do = %v, %v; want Duplicate", r, err)
-	}
+	require.NoError(t, err)
+	r, err := s.Claim(ctx, "evt", "x", now, time.Minute)
+	require.NoError(t, err, "Claim after Do")
+	require.Equal(t, Duplicate, r, "Claim after Do")
 }
 
 // A sweep that evicts a burst of expired claims drops their slots; a Deduper claim evicted that
@@ -82,32 +73,21 @@ func TestMemoryStoreSweepDropsClaimSlots(t *testing.T) {
 	for i := 0; i < 64*(minSweepOps+1); i++ {
 		id := fmt.Sprint("evt-", i)
 		res, ref := s.claim(id, unixNano(t0), time.Minute)
-		if res != Claimed {
-			t.Fatalf("claim(%s) = %v", id, res)
-		}
+		require.Equal(t, Claimed, res, "claim(%s)", id)
 		refs, ids = append(refs, ref), append(ids, id)
 	}
-	if removed := s.Sweep(t0.Add(time.Hour)); removed != len(ids) {
-		t.Fatalf("Sweep removed %d, want %d", removed, len(ids))
-	}
+	removed := s.Sweep(t0.Add(time.Hour))
+	require.Equal(t, len(ids), removed, "Sweep removed")
 	dropped := 0
 	for i := range s.shards {
 		if s.shards[i].claims == nil {
 			dropped++
 		}
 	}
-	if dropped == 0 {
-		t.Fatal("no shard dropped its claim slots after every claim expired")
-	}
+	require.NotZero(t, dropped, "no shard dropped its claim slots after every claim expired")
 	for i, ref := range refs {
-		if err := s.complete(ids[i], ref, unixNano(t0), time.Hour); !errors.Is(err, ErrClaimLost) {
-			t.Fatalf("complete of a swept claim = %v, want ErrClaimLost", err)
-		}
-		if err := s.release(ids[i], ref); !errors.Is(err, ErrClaimLost) {
-			t.Fatalf("release of a swept claim = %v, want ErrClaimLost", err)
-		}
+		require.ErrorIs(t, s.complete(ids[i], ref, unixNano(t0), time.Hour), ErrClaimLost, "complete of a swept claim")
+		require.ErrorIs(t, s.release(ids[i], ref), ErrClaimLost, "release of a swept claim")
 	}
-	if s.Len() != 0 {
-		t.Fatalf("Len = %d, want 0", s.Len())
-	}
+	require.Equal(t, 0, s.Len(), "Len")
 }

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testClock is a settable clock safe for concurrent use.
@@ -44,18 +46,10 @@ func TestDeduperRunsOnceThenDuplicate(t *testing.T) {
 	d := webhook.NewDeduper(webhook.NewMemoryStore())
 	runs := 0
 	fn := func(context.Context) error { runs++; return nil }
-	if err := d.Do(ctx, "evt_1", fn); err != nil {
-		t.Fatalf("first Do: %v", err)
-	}
-	if err := d.Do(ctx, "evt_1", fn); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("second Do = %v, want ErrDuplicate", err)
-	}
-	if err := d.Do(ctx, "evt_2", fn); err != nil {
-		t.Fatalf("other id: %v", err)
-	}
-	if runs != 2 {
-		t.Fatalf("fn ran %d times, want 2", runs)
-	}
+	require.NoError(t, d.Do(ctx, "evt_1", fn), "first Do")
+	require.ErrorIs(t, d.Do(ctx, "evt_1", fn), webhook.ErrDuplicate, "second Do")
+	require.NoError(t, d.Do(ctx, "evt_2", fn), "other id")
+	require.Equal(t, 2, runs, "fn runs")
 }
 
 func TestDeduperFailedHandlerRunsAgainOnRedelivery(t *testing.T) {
@@ -66,30 +60,20 @@ func TestDeduperFailedHandlerRunsAgainOnRedelivery(t *testing.T) {
 	fail := func(context.Context) error { runs++; return boom }
 	ok := func(context.Context) error { runs++; return nil }
 
-	if err := d.Do(ctx, "evt", fail); !errors.Is(err, boom) {
-		t.Fatalf("Do(fail) = %v, want the handler's error", err)
-	}
-	if got := webhook.StatusCode(d.Do(ctx, "evt", fail)); got != http.StatusInternalServerError {
-		t.Fatalf("status of a handler error = %d, want 500", got)
-	}
-	if err := d.Do(ctx, "evt", ok); err != nil {
-		t.Fatalf("redelivery after failures: %v", err)
-	}
-	if err := d.Do(ctx, "evt", ok); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("after success = %v, want ErrDuplicate", err)
-	}
-	if runs != 3 {
-		t.Fatalf("fn ran %d times, want 3", runs)
-	}
+	err := d.Do(ctx, "evt", fail)
+	require.ErrorIs(t, err, boom, "Do(fail): want the handler's error")
+	require.Equal(t, http.StatusInternalServerError, webhook.StatusCode(d.Do(ctx, "evt", fail)), "status of a handler error")
+	require.NoError(t, d.Do(ctx, "evt", ok), "redelivery after failures")
+	require.ErrorIs(t, d.Do(ctx, "evt", ok), webhook.ErrDuplicate, "after success")
+	require.Equal(t, 3, runs, "fn runs")
 }
 
 func TestDeduperEmptyID(t *testing.T) {
 	d := webhook.NewDeduper(webhook.NewMemoryStore())
 	called := false
 	err := d.Do(context.Background(), "", func(context.Context) error { called = true; return nil })
-	if !errors.Is(err, webhook.ErrEmptyEventID) || called {
-		t.Fatalf("Do(\"\") = %v (called=%v), want ErrEmptyEventID without running fn", err, called)
-	}
+	require.ErrorIs(t, err, webhook.ErrEmptyEventID, "Do(\"\")")
+	require.False(t, called, "Do(\"\") ran fn")
 }
 
 func TestDeduperInFlight(t *testing.T) {
@@ -105,16 +89,10 @@ func TestDeduperInFlight(t *testing.T) {
 		})
 	}()
 	<-started
-	if err := d.Do(ctx, "evt", func(context.Context) error { t.Error("ran concurrently"); return nil }); !errors.Is(err, webhook.ErrInFlight) {
-		t.Fatalf("concurrent Do = %v, want ErrInFlight", err)
-	}
+	require.ErrorIs(t, d.Do(ctx, "evt", func(context.Context) error { assert.Fail(t, "ran concurrently"); return nil }), webhook.ErrInFlight, "concurrent Do")
 	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Do(ctx, "evt", func(context.Context) error { return nil }); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("after completion = %v, want ErrDuplicate", err)
-	}
+	require.NoError(t, <-done)
+	require.ErrorIs(t, d.Do(ctx, "evt", func(context.Context) error { return nil }), webhook.ErrDuplicate, "after completion")
 }
 
 func TestDeduperConcurrentSameID(t *testing.T) {
@@ -145,12 +123,12 @@ func TestDeduperConcurrentSameID(t *testing.T) {
 		case errors.Is(err, webhook.ErrInFlight):
 			inflight++
 		default:
-			t.Fatalf("unexpected error %v", err)
+			require.Failf(t, "unexpected error", "%v", err)
 		}
 	}
-	if runs.Load() != 1 || ok != 1 || dup+inflight != goroutines-1 {
-		t.Fatalf("runs=%d ok=%d dup=%d inflight=%d, want fn once", runs.Load(), ok, dup, inflight)
-	}
+	require.Equal(t, int32(1), runs.Load(), "runs, want fn once")
+	require.Equal(t, 1, ok, "ok=%d dup=%d inflight=%d", ok, dup, inflight)
+	require.Equal(t, goroutines-1, dup+inflight, "ok=%d dup=%d inflight=%d", ok, dup, inflight)
 }
 
 // Redelivery loop: every worker keeps retrying (as a provider would) until the event is
@@ -174,11 +152,10 @@ func TestRedeliveryLoopEndsAtDeadline(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		t.Fatal("redeliver did not stop at its deadline")
+		require.FailNow(t, "redeliver did not stop at its deadline")
 	}
-	if len(ft.errs) != 1 || !strings.Contains(ft.errs[0], "not acknowledged") {
-		t.Fatalf("errors = %q, want one about the event not being acknowledged", ft.errs)
-	}
+	require.Len(t, ft.errs, 1, "want one error about the event not being acknowledged")
+	require.Contains(t, ft.errs[0], "not acknowledged")
 }
 
 // fakeT records Errorf calls.
@@ -222,9 +199,7 @@ func testConcurrentRedelivery(t *testing.T, store webhook.Store) {
 		if t.Failed() {
 			t.FailNow()
 		}
-		if successes.Load() != 1 {
-			t.Fatalf("%s: handler succeeded %d times, want exactly 1", id, successes.Load())
-		}
+		require.Equal(t, int32(1), successes.Load(), "%s: handler successes", id)
 	}
 }
 
@@ -258,26 +233,18 @@ func TestDeduperLeaseTakeoverAfterCrash(t *testing.T) {
 	d := webhook.NewDeduper(store, webhook.WithLease(time.Minute), webhook.WithDedupeClock(clock.Now))
 
 	// A worker claimed the event and crashed: its claim stays until the lease ends.
-	if r, err := store.Claim(ctx, "evt", "crashed-worker", clock.Now(), time.Minute); err != nil || r != webhook.Claimed {
-		t.Fatalf("Claim = %v, %v", r, err)
-	}
+	r, err := store.Claim(ctx, "evt", "crashed-worker", clock.Now(), time.Minute)
+	require.NoError(t, err, "Claim")
+	require.Equal(t, webhook.Claimed, r, "Claim")
 	runs := 0
 	fn := func(context.Context) error { runs++; return nil }
 	clock.Advance(59 * time.Second)
-	if err := d.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrInFlight) {
-		t.Fatalf("before lease end = %v, want ErrInFlight", err)
-	}
+	require.ErrorIs(t, d.Do(ctx, "evt", fn), webhook.ErrInFlight, "before lease end")
 	clock.Advance(time.Second)
-	if err := d.Do(ctx, "evt", fn); err != nil {
-		t.Fatalf("after lease end = %v, want takeover", err)
-	}
-	if runs != 1 {
-		t.Fatalf("runs = %d, want 1", runs)
-	}
+	require.NoError(t, d.Do(ctx, "evt", fn), "after lease end")
+	require.Equal(t, 1, runs, "runs")
 	// The crashed worker coming back cannot overwrite the new outcome.
-	if err := store.Complete(ctx, "evt", "crashed-worker", clock.Now(), time.Hour); !errors.Is(err, webhook.ErrClaimLost) {
-		t.Fatalf("stale Complete = %v, want ErrClaimLost", err)
-	}
+	require.ErrorIs(t, store.Complete(ctx, "evt", "crashed-worker", clock.Now(), time.Hour), webhook.ErrClaimLost, "stale Complete")
 }
 
 func TestDeduperSlowHandlerLosesItsClaim(t *testing.T) {
@@ -290,15 +257,10 @@ func TestDeduperSlowHandlerLosesItsClaim(t *testing.T) {
 		inner = d.Do(ctx, "evt", func(context.Context) error { return nil }) // ... and is taken over
 		return nil
 	})
-	if inner != nil {
-		t.Fatalf("takeover Do = %v, want nil", inner)
-	}
-	if !errors.Is(err, webhook.ErrClaimLost) || webhook.StatusCode(err) != http.StatusInternalServerError {
-		t.Fatalf("slow Do = %v, want ErrClaimLost answered 500", err)
-	}
-	if err := d.Do(ctx, "evt", func(context.Context) error { return nil }); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("after takeover completed = %v, want ErrDuplicate", err)
-	}
+	require.NoError(t, inner, "takeover Do")
+	require.ErrorIs(t, err, webhook.ErrClaimLost, "slow Do")
+	require.Equal(t, http.StatusInternalServerError, webhook.StatusCode(err), "slow Do status")
+	require.ErrorIs(t, d.Do(ctx, "evt", func(context.Context) error { return nil }), webhook.ErrDuplicate, "after takeover completed")
 }
 
 func TestDeduperRetention(t *testing.T) {
@@ -307,20 +269,13 @@ func TestDeduperRetention(t *testing.T) {
 	d := webhook.NewDeduper(webhook.NewMemoryStore(), webhook.WithRetention(time.Hour), webhook.WithDedupeClock(clock.Now))
 	runs := 0
 	fn := func(context.Context) error { runs++; return nil }
-	if err := d.Do(ctx, "evt", fn); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, d.Do(ctx, "evt", fn))
 	clock.Advance(time.Hour - time.Second)
-	if err := d.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("within retention = %v, want ErrDuplicate", err)
-	}
+	require.ErrorIs(t, d.Do(ctx, "evt", fn), webhook.ErrDuplicate, "within retention")
 	clock.Advance(time.Second)
-	if err := d.Do(ctx, "evt", fn); err != nil {
-		t.Fatalf("after retention = %v, want a fresh run", err)
-	}
-	if runs != 2 {
-		t.Fatalf("runs = %d, want 2", runs)
-	}
+	err := d.Do(ctx, "evt", fn)
+	require.NoError(t, err, "after retention: want a fresh run")
+	require.Equal(t, 2, runs, "runs")
 }
 
 func TestDeduperPanicReleasesClaim(t *testing.T) {
@@ -328,17 +283,14 @@ func TestDeduperPanicReleasesClaim(t *testing.T) {
 	d := webhook.NewDeduper(webhook.NewMemoryStore())
 	func() {
 		defer func() {
-			if r := recover(); r != "handler bug" {
-				t.Fatalf("recovered %v, want the handler's panic", r)
-			}
+			require.Equal(t, "handler bug", recover(), "recovered want the handler's panic")
 		}()
 		_ = d.Do(ctx, "evt", func(context.Context) error { panic("handler bug") })
-		t.Fatal("Do returned instead of panicking")
+		require.FailNow(t, "Do returned instead of panicking")
 	}()
 	ran := false
-	if err := d.Do(ctx, "evt", func(context.Context) error { ran = true; return nil }); err != nil || !ran {
-		t.Fatalf("after panic: err=%v ran=%v, want a fresh run", err, ran)
-	}
+	require.NoError(t, d.Do(ctx, "evt", func(context.Context) error { ran = true; return nil }), "after panic")
+	require.True(t, ran, "after panic: want a fresh run")
 }
 
 // recordingStore wraps a Store, records the context state it sees and can inject errors.
@@ -384,39 +336,33 @@ func TestDeduperStoreFailures(t *testing.T) {
 		s := &recordingStore{Store: webhook.NewMemoryStore(), claimErr: storeDown}
 		ran := false
 		err := webhook.NewDeduper(s).Do(context.Background(), "evt", func(context.Context) error { ran = true; return nil })
-		if !errors.Is(err, storeDown) || ran || webhook.StatusCode(err) != 500 {
-			t.Fatalf("err=%v ran=%v, want wrapped store error, fn not run, 500", err, ran)
-		}
+		require.ErrorIs(t, err, storeDown)
+		require.False(t, ran, "fn ran")
+		require.Equal(t, 500, webhook.StatusCode(err))
 	})
 	t.Run("invalid claim result", func(t *testing.T) {
 		s := &recordingStore{Store: webhook.NewMemoryStore(), result: webhook.ClaimResult(42)}
-		if err := webhook.NewDeduper(s).Do(context.Background(), "evt", ok); err == nil || webhook.StatusCode(err) != 500 {
-			t.Fatalf("err = %v, want an error answered 500", err)
-		}
+		err := webhook.NewDeduper(s).Do(context.Background(), "evt", ok)
+		require.Error(t, err)
+		require.Equal(t, 500, webhook.StatusCode(err))
 	})
 	t.Run("complete error after success: reported and released", func(t *testing.T) {
 		mem := webhook.NewMemoryStore()
 		s := &recordingStore{Store: mem, completeErr: storeDown}
 		d := webhook.NewDeduper(s)
 		err := d.Do(context.Background(), "evt", ok)
-		if !errors.Is(err, storeDown) || webhook.StatusCode(err) != 500 {
-			t.Fatalf("err = %v, want wrapped store error answered 500", err)
-		}
-		if s.releases != 1 {
-			t.Fatalf("releases = %d, want 1 (best effort)", s.releases)
-		}
+		require.ErrorIs(t, err, storeDown)
+		require.Equal(t, 500, webhook.StatusCode(err))
+		require.Equal(t, 1, s.releases, "releases (best effort)")
 		// The redelivery runs the handler again rather than waiting for the lease.
 		s.completeErr = nil
-		if err := d.Do(context.Background(), "evt", ok); err != nil {
-			t.Fatalf("redelivery: %v", err)
-		}
+		require.NoError(t, d.Do(context.Background(), "evt", ok), "redelivery")
 	})
 	t.Run("release error: handler error still visible", func(t *testing.T) {
 		s := &recordingStore{Store: webhook.NewMemoryStore(), releaseErr: storeDown}
 		err := webhook.NewDeduper(s).Do(context.Background(), "evt", fail)
-		if !errors.Is(err, handlerErr) || !errors.Is(err, storeDown) {
-			t.Fatalf("err = %v, want both the handler and the store error", err)
-		}
+		require.ErrorIs(t, err, handlerErr)
+		require.ErrorIs(t, err, storeDown)
 	})
 	t.Run("outcome recorded after the request context is cancelled", func(t *testing.T) {
 		s := &recordingStore{Store: webhook.NewMemoryStore()}
@@ -428,9 +374,9 @@ func TestDeduperStoreFailures(t *testing.T) {
 				return fn(ctx)
 			})
 		}
-		if len(s.finishCtxErr) != 2 || s.finishCtxErr[0] != nil || s.finishCtxErr[1] != nil {
-			t.Fatalf("Complete/Release saw context errors %v, want live contexts", s.finishCtxErr)
-		}
+		require.Len(t, s.finishCtxErr, 2)
+		require.NoError(t, s.finishCtxErr[0], "Complete saw a context error, want a live context")
+		require.NoError(t, s.finishCtxErr[1], "Release saw a context error, want a live context")
 	})
 }
 
@@ -443,9 +389,7 @@ func TestDeduperTokensAreUnique(t *testing.T) {
 		_ = d1.Do(context.Background(), fmt.Sprint("a", i), func(context.Context) error { return nil })
 		_ = d2.Do(context.Background(), fmt.Sprint("b", i), func(context.Context) error { return nil })
 	}
-	if len(seen) != 200 {
-		t.Fatalf("%d distinct tokens for 200 claims", len(seen))
-	}
+	require.Len(t, seen, 200, "%d distinct tokens for 200 claims", len(seen))
 }
 
 type tokenStore struct {
@@ -463,9 +407,7 @@ func (s *tokenStore) Claim(ctx context.Context, id, token string, now time.Time,
 
 func TestNewDeduperNilStorePanics(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Fatal("NewDeduper(nil) did not panic")
-		}
+		require.NotNil(t, recover(), "NewDeduper(nil) did not panic")
 	}()
 	webhook.NewDeduper(nil)
 }
@@ -475,9 +417,7 @@ func TestClaimResultString(t *testing.T) {
 		webhook.Claimed: "claimed", webhook.Duplicate: "duplicate", webhook.InFlight: "in_flight",
 		webhook.ClaimResult(0): "ClaimResult(0)",
 	} {
-		if got := r.String(); got != want {
-			t.Errorf("%d.String() = %q, want %q", int(r), got, want)
-		}
+		assert.Equal(t, want, r.String(), "%d.String()", int(r))
 	}
 }
 
@@ -486,31 +426,22 @@ func TestClaimResultString(t *testing.T) {
 func TestDeduperHugeDurations(t *testing.T) {
 	ctx := context.Background()
 	d := webhook.NewDeduper(webhook.NewMemoryStore(), webhook.WithRetention(math.MaxInt64), webhook.WithLease(math.MaxInt64))
-	if err := d.Do(ctx, "evt", func(context.Context) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Do(ctx, "evt", func(context.Context) error { return nil }); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("after completion with retention forever = %v, want ErrDuplicate", err)
-	}
+	require.NoError(t, d.Do(ctx, "evt", func(context.Context) error { return nil }))
+	require.ErrorIs(t, d.Do(ctx, "evt", func(context.Context) error { return nil }), webhook.ErrDuplicate, "after completion with retention forever")
 	err := d.Do(ctx, "evt2", func(context.Context) error {
-		inner := d.Do(ctx, "evt2", func(context.Context) error { t.Error("ran concurrently"); return nil })
-		if !errors.Is(inner, webhook.ErrInFlight) {
-			t.Errorf("concurrent delivery under a lease of forever = %v, want ErrInFlight", inner)
-		}
+		inner := d.Do(ctx, "evt2", func(context.Context) error { assert.Fail(t, "ran concurrently"); return nil })
+		assert.ErrorIs(t, inner, webhook.ErrInFlight, "concurrent delivery under a lease of forever")
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }
 
 func TestStoreKey(t *testing.T) {
 	long := strings.Repeat("x", 1025)
 	verbatim := []string{"evt_1", "ünïcødé 😀", "quote'\"\\;--", strings.Repeat("x", 1024), "sha256:abc", "paykit:sha256"}
 	for _, id := range verbatim {
-		if got := webhook.StoreKey(id); got != id {
-			t.Errorf("StoreKey(%.40q) = %.40q, want the id itself", id, got)
-		}
+		got := webhook.StoreKey(id)
+		assert.Equal(t, id, got, "StoreKey(%.40q) = %.40q, want the id itself", id, got)
 	}
 	digested := []string{long, "a\x00b", "\xff", "ok\xc3", webhook.StoreKeyDigestPrefix, webhook.StoreKeyDigestPrefix + "evt_1",
 		webhook.StoreKey(long)}
@@ -518,21 +449,16 @@ func TestStoreKey(t *testing.T) {
 	for _, id := range digested {
 		got := webhook.StoreKey(id)
 		sum := sha256.Sum256([]byte(id))
-		if want := webhook.StoreKeyDigestPrefix + hex.EncodeToString(sum[:]); got != want {
-			t.Errorf("StoreKey(%.40q) = %q, want %q", id, got, want)
-		}
-		if prev, dup := seen[got]; dup {
-			t.Errorf("StoreKey(%.40q) = StoreKey(%.40q)", id, prev)
-		}
+		assert.Equal(t, webhook.StoreKeyDigestPrefix+hex.EncodeToString(sum[:]), got, "StoreKey(%.40q)", id)
+		prev, dup := seen[got]
+		assert.False(t, dup, "StoreKey(%.40q) = StoreKey(%.40q)", id, prev)
 		seen[got] = id
-		if len(got) != 78 || !utf8.ValidString(got) {
-			t.Errorf("StoreKey(%.40q) = %q: want 78 bytes of text", id, got)
-		}
+		assert.Len(t, got, 78, "StoreKey(%.40q)", id)
+		assert.True(t, utf8.ValidString(got), "StoreKey(%.40q) = %q: want text", id, got)
 	}
 	// A literal id equal to another id's digest key is digested again, so the two differ.
-	if k := webhook.StoreKey(long); webhook.StoreKey(k) == k {
-		t.Errorf("StoreKey(StoreKey(long)) = StoreKey(long): a literal id collides with a digest")
-	}
+	k := webhook.StoreKey(long)
+	assert.NotEqual(t, k, webhook.StoreKey(k), "StoreKey(StoreKey(long)) = StoreKey(long): a literal id collides with a digest")
 }
 
 func FuzzStoreKey(f *testing.F) {
@@ -541,17 +467,15 @@ func FuzzStoreKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id string) {
 		k := webhook.StoreKey(id)
-		if !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 || len(k) > 1024 {
-			t.Fatalf("StoreKey(%q) = %q: not short text", id, k)
-		}
+		require.True(t, utf8.ValidString(k), "StoreKey(%q) = %q: not text", id, k)
+		require.NotContains(t, k, "\x00", "StoreKey(%q)", id)
+		require.LessOrEqual(t, len(k), 1024, "StoreKey(%q) = %q: not short", id, k)
 		// Injective: a verbatim key is the id itself, a digest key never equals a verbatim one.
 		if strings.HasPrefix(k, webhook.StoreKeyDigestPrefix) {
 			sum := sha256.Sum256([]byte(id))
-			if k != webhook.StoreKeyDigestPrefix+hex.EncodeToString(sum[:]) {
-				t.Fatalf("StoreKey(%q) = %q, not the id's digest", id, k)
-			}
-		} else if k != id {
-			t.Fatalf("StoreKey(%q) = %q, neither the id nor a digest", id, k)
+			require.Equal(t, webhook.StoreKeyDigestPrefix+hex.EncodeToString(sum[:]), k, "StoreKey(%q) = %q, not the id's digest", id, k)
+		} else {
+			require.Equal(t, id, k, "StoreKey(%q) is neither the id nor a digest", id)
 		}
 	})
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -49,9 +51,7 @@ func newHandlerFixture(t *testing.T, dedupe bool, opts ...webhook.Option) *handl
 	t.Helper()
 	f := &handlerFixture{t: t, now: time.Unix(1767225600, 0), logs: &bytes.Buffer{}}
 	v, err := webhook.NewTimestampVerifier(handlerSecret, webhook.WithClock(func() time.Time { return f.now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ep := webhook.Endpoint[testEvent]{
 		Verify: v.VerifyFunc(sigHeader),
 		Parse: func(body []byte) (testEvent, error) {
@@ -115,12 +115,9 @@ func (f *handlerFixture) signed(body []byte) string {
 func expectResponse(t *testing.T, resp *http.Response, status int, text string) {
 	t.Helper()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status || string(b) != text+"\n" {
-		t.Fatalf("response = %d %q, want %d %q", resp.StatusCode, b, status, text+"\n")
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
-		t.Fatalf("Content-Type = %q", ct)
-	}
+	require.Equal(t, status, resp.StatusCode, "response status (body %q)", b)
+	require.Equal(t, text+"\n", string(b), "response body")
+	require.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"), "Content-Type")
 }
 
 func TestHandlerStatuses(t *testing.T) {
@@ -156,16 +153,14 @@ func TestHandlerStatuses(t *testing.T) {
 			f := newHandlerFixture(t, true)
 			resp := f.deliver(tt.method, tt.body, tt.header(f))
 			expectResponse(t, resp, tt.status, tt.text)
-			if tt.status == 405 && resp.Header.Get("Allow") != http.MethodPost {
-				t.Fatalf("Allow = %q, want POST", resp.Header.Get("Allow"))
+			if tt.status == 405 {
+				require.Equal(t, http.MethodPost, resp.Header.Get("Allow"), "Allow")
 			}
 			wantEvents := 0
 			if tt.status == 200 {
 				wantEvents = 1
 			}
-			if got := len(f.processed()); got != wantEvents {
-				t.Fatalf("handler ran %d times, want %d", got, wantEvents)
-			}
+			require.Len(t, f.processed(), wantEvents, "handler runs")
 		})
 	}
 }
@@ -189,9 +184,7 @@ func TestHandlerDuplicateAndRedelivery(t *testing.T) {
 	f.fail = nil
 	expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 200, "ok")        // redelivery runs
 	expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 200, "duplicate") // then deduped
-	if got := len(f.processed()); got != 1 {
-		t.Fatalf("processed %d times, want 1", got)
-	}
+	require.Len(t, f.processed(), 1, "processed")
 }
 
 func TestHandlerInFlight(t *testing.T) {
@@ -209,9 +202,7 @@ func TestHandlerInFlight(t *testing.T) {
 	expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 503, "in_flight")
 	close(unblock)
 	expectResponse(t, <-first, 200, "ok")
-	if got := len(f.processed()); got != 1 {
-		t.Fatalf("processed %d times, want 1", got)
-	}
+	require.Len(t, f.processed(), 1, "processed")
 }
 
 func TestHandlerWithoutDeduperRunsEveryDelivery(t *testing.T) {
@@ -220,9 +211,7 @@ func TestHandlerWithoutDeduperRunsEveryDelivery(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 200, "ok")
 	}
-	if got := len(f.processed()); got != 2 {
-		t.Fatalf("processed %d times, want 2", got)
-	}
+	require.Len(t, f.processed(), 2, "processed")
 }
 
 func TestHandlerEmptyEventIDIsNotDeduped(t *testing.T) {
@@ -231,18 +220,14 @@ func TestHandlerEmptyEventIDIsNotDeduped(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 200, "ok")
 	}
-	if got := len(f.processed()); got != 2 {
-		t.Fatalf("processed %d times, want 2", got)
-	}
+	require.Len(t, f.processed(), 2, "processed")
 }
 
 func TestHandlerMaxPayloadOption(t *testing.T) {
 	f := newHandlerFixture(t, true, webhook.WithMaxPayloadBytes(32))
 	body := eventBody("evt_big") // longer than 32 bytes
 	expectResponse(t, f.deliver(http.MethodPost, body, f.signed(body)), 413, "payload_too_large")
-	if got := len(f.processed()); got != 0 {
-		t.Fatalf("processed %d, want 0", got)
-	}
+	require.Empty(t, f.processed(), "processed")
 }
 
 // Over a real connection: a too-large body is refused with 413 and the handler never sees a
@@ -261,9 +246,7 @@ func TestHandlerOversizedOverHTTP(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, rd)
 		req.Header.Set(sigHeader, f.signed(big))
 		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		expectResponse(t, resp, 413, "payload_too_large")
 		resp.Body.Close()
 	}
@@ -271,9 +254,7 @@ func TestHandlerOversizedOverHTTP(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
 	req.Header.Set(sigHeader, f.signed(body))
 	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	expectResponse(t, resp, 200, "ok")
 	if diff := cmp.Diff([]string{"evt_small"}, ids(f.processed())); diff != "" {
@@ -295,16 +276,13 @@ func TestHandlerParseErrorWrapsInvalidPayload(t *testing.T) {
 	h := webhook.NewHandler(webhook.Endpoint[int]{
 		Verify: func([]byte, http.Header) error { return nil },
 		Parse:  func([]byte) (int, error) { return 0, parseErr },
-	}, func(context.Context, int) error { t.Error("handler ran"); return nil },
+	}, func(context.Context, int) error { assert.Fail(t, "handler ran"); return nil },
 		webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
-	if w.Code != 400 || w.Body.String() != "invalid_payload\n" {
-		t.Fatalf("response = %d %q", w.Code, w.Body.String())
-	}
-	if !strings.Contains(logs.String(), "unsupported shape") {
-		t.Fatalf("log lacks the parse error: %s", logs.String())
-	}
+	require.Equal(t, 400, w.Code, "response status (body %q)", w.Body.String())
+	require.Equal(t, "invalid_payload\n", w.Body.String(), "response body")
+	require.Contains(t, logs.String(), "unsupported shape", "log lacks the parse error")
 }
 
 type logLine struct {
@@ -328,9 +306,7 @@ func TestHandlerLogging(t *testing.T) {
 	var got []logLine
 	for _, line := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
 		var l logLine
-		if err := json.Unmarshal([]byte(line), &l); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(line), &l), "log line %q", line)
 		got = append(got, l)
 	}
 	want := []logLine{
@@ -342,9 +318,7 @@ func TestHandlerLogging(t *testing.T) {
 		t.Fatalf("logs (-want +got):\n%s", diff)
 	}
 	for _, secret := range []string{handlerSecret, bodyMarker} {
-		if strings.Contains(f.logs.String(), secret) {
-			t.Fatalf("logs contain %q:\n%s", secret, f.logs.String())
-		}
+		require.NotContains(t, f.logs.String(), secret, "logs contain %q:\n%s", secret, f.logs.String())
 	}
 }
 
@@ -354,9 +328,8 @@ func TestHandlerResponsesNeverEchoErrors(t *testing.T) {
 	f.fail = errors.New("db password=hunter2")
 	resp := f.deliver(http.MethodPost, body, f.signed(body))
 	b, _ := io.ReadAll(resp.Body)
-	if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), handlerSecret) {
-		t.Fatalf("response body %q leaks the error", b)
-	}
+	require.NotContains(t, string(b), "hunter2", "response body leaks the error")
+	require.NotContains(t, string(b), handlerSecret, "response body leaks the secret")
 }
 
 func TestNewHandlerPanicsWithoutVerify(t *testing.T) {
@@ -366,9 +339,7 @@ func TestNewHandlerPanicsWithoutVerify(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
-				if recover() == nil {
-					t.Fatal("NewHandler did not panic")
-				}
+				require.NotNil(t, recover(), "NewHandler did not panic")
 			}()
 			webhook.NewHandler(ep, func(context.Context, int) error { return nil })
 		})

@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestStatusCode(t *testing.T) {
@@ -40,9 +42,7 @@ func TestStatusCode(t *testing.T) {
 		{errors.New("handler failed"), 500},
 	}
 	for _, tt := range tests {
-		if got := webhook.StatusCode(tt.err); got != tt.want {
-			t.Errorf("StatusCode(%v) = %d, want %d", tt.err, got, tt.want)
-		}
+		assert.Equal(t, tt.want, webhook.StatusCode(tt.err), "StatusCode(%v)", tt.err)
 	}
 }
 
@@ -59,56 +59,49 @@ func TestReadBody(t *testing.T) {
 
 	t.Run("exactly the limit", func(t *testing.T) {
 		got, err := webhook.ReadBody(newRequest(bytes.NewReader(exact), max), max)
-		if err != nil || !bytes.Equal(got, exact) {
-			t.Fatalf("got (%q, %v), want the whole body", got, err)
-		}
+		require.NoError(t, err)
+		require.Equal(t, exact, got, "want the whole body")
 	})
 	t.Run("unknown length within the limit", func(t *testing.T) {
 		got, err := webhook.ReadBody(newRequest(iotest.OneByteReader(bytes.NewReader(exact)), -1), max)
-		if err != nil || !bytes.Equal(got, exact) {
-			t.Fatalf("got (%q, %v), want the whole body", got, err)
-		}
+		require.NoError(t, err)
+		require.Equal(t, exact, got, "want the whole body")
 	})
 	t.Run("one byte over, unknown length", func(t *testing.T) {
 		got, err := webhook.ReadBody(newRequest(bytes.NewReader(over), -1), max)
-		if !errors.Is(err, webhook.ErrPayloadTooLarge) || got != nil {
-			t.Fatalf("got (%q, %v), want (nil, ErrPayloadTooLarge): never a truncated body", got, err)
-		}
+		require.ErrorIs(t, err, webhook.ErrPayloadTooLarge)
+		require.Nil(t, got, "never a truncated body")
 	})
 	t.Run("Content-Length under-declared", func(t *testing.T) {
 		got, err := webhook.ReadBody(newRequest(bytes.NewReader(over), 10), max)
-		if !errors.Is(err, webhook.ErrPayloadTooLarge) || got != nil {
-			t.Fatalf("got (%q, %v), want (nil, ErrPayloadTooLarge)", got, err)
-		}
+		require.ErrorIs(t, err, webhook.ErrPayloadTooLarge)
+		require.Nil(t, got, "never a truncated body")
 	})
 	t.Run("declared too large is refused before reading", func(t *testing.T) {
 		body := iotest.ErrReader(errors.New("must not be read"))
 		got, err := webhook.ReadBody(newRequest(body, max+1), max)
-		if !errors.Is(err, webhook.ErrPayloadTooLarge) || got != nil {
-			t.Fatalf("got (%q, %v), want (nil, ErrPayloadTooLarge)", got, err)
-		}
+		require.ErrorIs(t, err, webhook.ErrPayloadTooLarge)
+		require.Nil(t, got, "never a truncated body")
 	})
 	t.Run("read error", func(t *testing.T) {
 		boom := errors.New("connection reset")
 		got, err := webhook.ReadBody(newRequest(io.MultiReader(strings.NewReader("{"), iotest.ErrReader(boom)), -1), max)
-		if !errors.Is(err, boom) || got != nil || webhook.StatusCode(err) != 500 {
-			t.Fatalf("got (%q, %v), want the read error answered 500", got, err)
-		}
+		require.ErrorIs(t, err, boom)
+		require.Nil(t, got)
+		require.Equal(t, 500, webhook.StatusCode(err), "want the read error answered 500")
 	})
 	t.Run("no body", func(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		got, err := webhook.ReadBody(r, max)
-		if err != nil || len(got) != 0 {
-			t.Fatalf("got (%q, %v), want empty", got, err)
-		}
+		require.NoError(t, err)
+		require.Empty(t, got)
 	})
 	t.Run("the largest max reads the whole body", func(t *testing.T) {
 		// max+1 would overflow: the body must still be read, not returned empty.
 		for _, cl := range []int64{int64(len(exact)), -1} {
 			got, err := webhook.ReadBody(newRequest(bytes.NewReader(exact), cl), math.MaxInt64)
-			if err != nil || !bytes.Equal(got, exact) {
-				t.Fatalf("Content-Length %d: got (%q, %v), want the whole body", cl, got, err)
-			}
+			require.NoError(t, err, "Content-Length %d", cl)
+			require.Equal(t, exact, got, "Content-Length %d: want the whole body", cl)
 		}
 	})
 	t.Run("a declared length is not allocated before it arrives", func(t *testing.T) {
@@ -118,63 +111,48 @@ func TestReadBody(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		got, err := webhook.ReadBody(newRequest(strings.NewReader("hello"), declared), limit)
 		runtime.ReadMemStats(&after)
-		if err != nil || string(got) != "hello" {
-			t.Fatalf("got (%q, %v), want the 5 bytes sent", got, err)
-		}
-		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
-			t.Errorf("allocated %d bytes for a 5-byte body declaring %d", alloc, declared)
-		}
+		require.NoError(t, err)
+		require.Equal(t, "hello", string(got), "want the 5 bytes sent")
+		alloc := after.TotalAlloc - before.TotalAlloc
+		assert.LessOrEqual(t, alloc, uint64(8<<20), "allocated bytes for a 5-byte body declaring %d", declared)
 	})
 	t.Run("non-positive max means the default", func(t *testing.T) {
 		big := bytes.Repeat([]byte("c"), 1<<20)
-		if got, err := webhook.ReadBody(newRequest(bytes.NewReader(big), -1), 0); err != nil || len(got) != 1<<20 {
-			t.Fatalf("1 MiB with default limit: len=%d err=%v", len(got), err)
-		}
+		got, err := webhook.ReadBody(newRequest(bytes.NewReader(big), -1), 0)
+		require.NoError(t, err, "1 MiB with default limit")
+		require.Len(t, got, 1<<20, "1 MiB with default limit")
 		big = append(big, 'd')
-		if _, err := webhook.ReadBody(newRequest(bytes.NewReader(big), -1), -1); !errors.Is(err, webhook.ErrPayloadTooLarge) {
-			t.Fatalf("1 MiB + 1 with default limit: %v", err)
-		}
+		_, err = webhook.ReadBody(newRequest(bytes.NewReader(big), -1), -1)
+		require.ErrorIs(t, err, webhook.ErrPayloadTooLarge, "1 MiB + 1 with default limit")
 	})
 }
 
 func TestVerifyRequest(t *testing.T) {
 	now := time.Unix(1767225600, 0)
 	v, err := webhook.NewTimestampVerifier("s3cret", webhook.WithClock(func() time.Time { return now }), webhook.WithMaxPayloadBytes(128))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.MaxPayloadBytes() != 128 {
-		t.Fatalf("MaxPayloadBytes = %d", v.MaxPayloadBytes())
-	}
+	require.NoError(t, err)
+	require.Equal(t, int64(128), v.MaxPayloadBytes(), "MaxPayloadBytes")
 	body := []byte(`{"event":"payment.proof_verified"}`)
 	r := newRequest(bytes.NewReader(body), int64(len(body)))
 	r.Header.Set("X-JoPay-Signature", "v1="+webhook.Sign("s3cret", "1767225600", body)+",t=1767225600")
 	got, err := v.VerifyRequest(r, "X-JoPay-Signature")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if diff := cmp.Diff(body, got); diff != "" {
 		t.Fatalf("body (-want +got):\n%s", diff)
 	}
 
 	r = newRequest(bytes.NewReader(body), int64(len(body)))
-	if _, err := v.VerifyRequest(r, "X-JoPay-Signature"); !errors.Is(err, webhook.ErrMissingSignature) {
-		t.Fatalf("no header: %v", err)
-	}
+	_, err = v.VerifyRequest(r, "X-JoPay-Signature")
+	require.ErrorIs(t, err, webhook.ErrMissingSignature, "no header")
 	verify := v.VerifyFunc("X-JoPay-Signature")
 	h := http.Header{}
 	h.Set("x-jopay-signature", "t=1767225600,v1="+webhook.Sign("s3cret", "1767225600", body))
-	if err := verify(body, h); err != nil {
-		t.Fatalf("VerifyFunc: %v", err)
-	}
-	if err := verify(body, http.Header{}); !errors.Is(err, webhook.ErrMissingSignature) {
-		t.Fatalf("VerifyFunc without header: %v", err)
-	}
+	require.NoError(t, verify(body, h), "VerifyFunc")
+	require.ErrorIs(t, verify(body, http.Header{}), webhook.ErrMissingSignature, "VerifyFunc without header")
 
 	big := bytes.Repeat([]byte("x"), 129)
 	r = newRequest(bytes.NewReader(big), -1)
 	r.Header.Set("X-JoPay-Signature", webhook.SignTimestamp("s3cret", now, big))
-	if _, err := v.VerifyRequest(r, "X-JoPay-Signature"); !errors.Is(err, webhook.ErrPayloadTooLarge) {
-		t.Fatalf("too large: %v", err)
-	}
+	_, err = v.VerifyRequest(r, "X-JoPay-Signature")
+	require.ErrorIs(t, err, webhook.ErrPayloadTooLarge, "too large")
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // memInbox is an in-process Inbox for tests: Enqueue stores (once per endpoint and key),
@@ -73,32 +75,25 @@ func TestInboxAnswersAtOnceAndProcessesLater(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		resp := f.deliver(http.MethodPost, body, sig)
 		text, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(text)) != "queued" {
-			t.Fatalf("delivery %d: %d %q, want 200 queued", i, resp.StatusCode, text)
-		}
+		require.Equal(t, http.StatusOK, resp.StatusCode, "delivery %d (body %q)", i, text)
+		require.Equal(t, "queued", strings.TrimSpace(string(text)), "delivery %d", i)
 	}
-	if got := f.processed(); len(got) != 0 {
-		t.Fatalf("handler ran while the request waited: %v", got)
-	}
-	if errs := ib.drain(context.Background()); len(errs) != 1 || errs[0] != nil {
-		t.Fatalf("drain = %v, want one delivery processed (redeliveries are stored once)", errs)
-	}
-	if got := f.processed(); len(got) != 1 || got[0].ID != "evt_inbox_1" {
-		t.Fatalf("processed %v, want evt_inbox_1 once", got)
-	}
+	require.Empty(t, f.processed(), "handler ran while the request waited")
+	errs := ib.drain(context.Background())
+	require.Len(t, errs, 1, "drain = %v, want one delivery processed (redeliveries are stored once)", errs)
+	require.NoError(t, errs[0], "drain")
+	got := f.processed()
+	require.Len(t, got, 1, "processed %v, want evt_inbox_1 once", got)
+	require.Equal(t, "evt_inbox_1", got[0].ID, "processed")
 	// The same delivery processed again (a worker retried after a lost acknowledgement) is a
 	// duplicate for the Deduper: done, effects once.
 	_ = ib.Enqueue(context.Background(), &webhook.Delivery{Endpoint: "test", Key: "other", Body: body})
 	ib.keys = map[string]bool{}
 	_ = ib.Enqueue(context.Background(), &webhook.Delivery{Endpoint: "test", Key: "evt_inbox_1", Body: body})
 	for _, err := range ib.drain(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
-	if got := f.processed(); len(got) != 2 {
-		t.Fatalf("processed %d events, want 2 (evt_inbox_1 once, then under key other)", len(got))
-	}
+	require.Len(t, f.processed(), 2, "processed events, want evt_inbox_1 once, then under key other")
 }
 
 func TestInboxFailuresReachTheProviderOrTheWorker(t *testing.T) {
@@ -108,23 +103,17 @@ func TestInboxFailuresReachTheProviderOrTheWorker(t *testing.T) {
 	sig := webhook.SignTimestamp(handlerSecret, f.now, body)
 
 	ib.failing = errors.New("database down")
-	if resp := f.deliver(http.MethodPost, body, sig); resp.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("enqueue failure answered %d, want 500 so the provider redelivers", resp.StatusCode)
-	}
-	if strings.Contains(f.logs.String(), bodyMarker) {
-		t.Error("the body was logged")
-	}
+	resp := f.deliver(http.MethodPost, body, sig)
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode, "enqueue failure answer, want 500 so the provider redelivers")
+	assert.NotContains(t, f.logs.String(), bodyMarker, "the body was logged")
 	ib.failing = nil
-	if resp := f.deliver(http.MethodPost, body, sig); resp.StatusCode != http.StatusOK {
-		t.Fatalf("redelivery answered %d", resp.StatusCode)
-	}
+	require.Equal(t, http.StatusOK, f.deliver(http.MethodPost, body, sig).StatusCode, "redelivery answered")
 	f.mu.Lock()
 	f.fail = errors.New("fulfilment down")
 	f.mu.Unlock()
 	errs := ib.drain(context.Background())
-	if len(errs) != 1 || errs[0] == nil {
-		t.Fatalf("drain = %v, want the handler's error for the inbox to retry", errs)
-	}
+	require.Len(t, errs, 1, "drain = %v", errs)
+	require.Error(t, errs[0], "drain: want the handler's error for the inbox to retry")
 	// The Deduper released the claim: the retry runs the handler.
 	f.mu.Lock()
 	f.fail = nil
@@ -134,20 +123,16 @@ func TestInboxFailuresReachTheProviderOrTheWorker(t *testing.T) {
 	ib.queue = append(ib.queue, &webhook.Delivery{Endpoint: "test", Key: "evt_inbox_2", Body: body})
 	ib.mu.Unlock()
 	for _, err := range ib.drain(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
-	if got := f.processed(); len(got) != 1 {
-		t.Fatalf("processed %d, want 1", len(got))
-	}
+	require.Len(t, f.processed(), 1, "processed")
 	// A delivery that no longer parses is an invalid payload, not silently dropped.
 	ib.mu.Lock()
 	ib.queue = append(ib.queue, &webhook.Delivery{Endpoint: "test", Key: "bad", Body: []byte("{")})
 	ib.mu.Unlock()
-	if errs := ib.drain(context.Background()); len(errs) != 1 || !errors.Is(errs[0], webhook.ErrInvalidPayload) {
-		t.Fatalf("drain of an unparsable body = %v, want ErrInvalidPayload", errs)
-	}
+	errs = ib.drain(context.Background())
+	require.Len(t, errs, 1, "drain of an unparsable body = %v", errs)
+	require.ErrorIs(t, errs[0], webhook.ErrInvalidPayload, "drain of an unparsable body")
 }
 
 func TestWithInboxValidated(t *testing.T) {
@@ -161,17 +146,15 @@ func TestWithInboxValidated(t *testing.T) {
 		"nil inbox":  webhook.WithInbox(nil, "x"),
 		"empty name": webhook.WithInbox(ib, " "),
 	} {
-		if _, err := webhook.NewEndpointHandler(ep, fn, opt); err == nil || !strings.Contains(err.Error(), "WithInbox") {
-			t.Errorf("%s: err = %v, want a WithInbox error", name, err)
+		_, err := webhook.NewEndpointHandler(ep, fn, opt)
+		if assert.Error(t, err, name) {
+			assert.Contains(t, err.Error(), "WithInbox", name)
 		}
 	}
-	if _, err := webhook.NewEndpointHandler(ep, fn, webhook.WithInbox(ib, "x")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := webhook.NewEndpointHandler(ep, fn, webhook.WithInbox(ib, "x")); err == nil {
-		t.Error("a second handler registered under the same endpoint name")
-	}
-	if _, err := webhook.NewTimestampVerifier("s", webhook.WithInbox(ib, "y")); err == nil {
-		t.Error("a verifier accepted WithInbox")
-	}
+	_, err := webhook.NewEndpointHandler(ep, fn, webhook.WithInbox(ib, "x"))
+	require.NoError(t, err)
+	_, err = webhook.NewEndpointHandler(ep, fn, webhook.WithInbox(ib, "x"))
+	assert.Error(t, err, "a second handler registered under the same endpoint name")
+	_, err = webhook.NewTimestampVerifier("s", webhook.WithInbox(ib, "y"))
+	assert.Error(t, err, "a verifier accepted WithInbox")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkMemoryStoreDoParallel runs Deduper.Do over distinct ids from all Ps (claim, run a
@@ -47,9 +48,7 @@ func BenchmarkMemoryStoreDuplicateParallel(b *testing.B) {
 	ids := make([]string, 1<<16)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("evt_%08d", i)
-		if err := d.Do(ctx, ids[i], noop); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, d.Do(ctx, ids[i], noop))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

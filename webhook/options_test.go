@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"math"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Every invalid option and argument is reported by the constructor as a *ConfigError naming
@@ -53,51 +54,45 @@ func TestConstructorErrorsNameTheOption(t *testing.T) {
 			} {
 				err := newVerifier(tc.secret, tc.opt)
 				want := "webhook: " + fn + ": " + tc.reason
-				if err == nil || err.Error() != want {
-					t.Errorf("%s: err = %v, want %q", fn, err, want)
+				if !assert.Error(t, err, fn) {
+					continue
 				}
+				assert.Equal(t, want, err.Error(), fn)
 				var ce *webhook.ConfigError
-				if !errors.As(err, &ce) || ce.Package != "webhook" || ce.Func != fn {
-					t.Errorf("%s: err = %#v, want a *ConfigError", fn, err)
+				if assert.ErrorAs(t, err, &ce, fn) {
+					assert.Equal(t, "webhook", ce.Package, fn)
+					assert.Equal(t, fn, ce.Func, fn)
 				}
-				if tc.is != nil && !errors.Is(err, tc.is) {
-					t.Errorf("%s: errors.Is(%v, %v) = false", fn, err, tc.is)
+				if tc.is != nil {
+					assert.ErrorIs(t, err, tc.is, fn)
 				}
 			}
 		})
 	}
 	// The first invalid option is the one reported.
 	err := newTimestamp("s", webhook.WithMaxPayloadBytes(-1), webhook.WithTolerance(0))
-	if err == nil || !strings.Contains(err.Error(), "WithMaxPayloadBytes") {
-		t.Errorf("two invalid options: %v, want the first reported", err)
+	if assert.Error(t, err, "two invalid options") {
+		assert.Contains(t, err.Error(), "WithMaxPayloadBytes", "two invalid options: want the first reported")
 	}
 	// A whitespace-only secret is empty to PHP's reference program, which trims it.
 	err = newSorted(" \t", webhook.WithPreviousSecrets("ok"))
-	if want := "webhook: NewSortedJSONVerifier: secret: webhook: empty secret: only whitespace"; err == nil || err.Error() != want {
-		t.Errorf("whitespace secret: %v, want %q", err, want)
-	}
+	assert.EqualError(t, err, "webhook: NewSortedJSONVerifier: secret: webhook: empty secret: only whitespace", "whitespace secret")
 	err = newSorted("s", webhook.WithPreviousSecrets("\n"))
-	if !errors.Is(err, webhook.ErrEmptySecret) || !strings.Contains(err.Error(), ": WithPreviousSecrets: ") {
-		t.Errorf("whitespace previous secret: %v", err)
+	if assert.ErrorIs(t, err, webhook.ErrEmptySecret, "whitespace previous secret") {
+		assert.Contains(t, err.Error(), ": WithPreviousSecrets: ", "whitespace previous secret")
 	}
 }
 
 // An option meaningless to a scheme is accepted by that verifier and has no effect.
 func TestVerifierOptionsOfTheOtherScheme(t *testing.T) {
-	if _, err := webhook.NewSortedJSONVerifier("s", webhook.WithTolerance(time.Second),
-		webhook.WithClock(time.Now)); err != nil {
-		t.Errorf("sorted-JSON verifier with tolerance and clock: %v", err)
-	}
+	_, err := webhook.NewSortedJSONVerifier("s", webhook.WithTolerance(time.Second), webhook.WithClock(time.Now))
+	assert.NoError(t, err, "sorted-JSON verifier with tolerance and clock")
 	now := time.Unix(1767225600, 0)
 	v, err := webhook.NewTimestampVerifier("s", webhook.WithClock(func() time.Time { return now }),
 		webhook.WithSignatureHeaders("X-Other"), webhook.WithRawBodyFallback())
-	if err != nil {
-		t.Fatalf("timestamp verifier with sorted-JSON options: %v", err)
-	}
+	require.NoError(t, err, "timestamp verifier with sorted-JSON options")
 	body := []byte(`{"a":1}`)
-	if err := v.Verify(body, "t=1767225600,v1="+rawHMAC("s", body)); !errors.Is(err, webhook.ErrSignatureMismatch) {
-		t.Errorf("raw-body HMAC accepted by the timestamp verifier: %v", err)
-	}
+	assert.ErrorIs(t, v.Verify(body, "t=1767225600,v1="+rawHMAC("s", body)), webhook.ErrSignatureMismatch, "raw-body HMAC accepted by the timestamp verifier")
 }
 
 func rawHMAC(key string, body []byte) string {
@@ -111,13 +106,9 @@ func TestSortedJSONRawBodyFallback(t *testing.T) {
 	dup := []byte(`{"a":1,"a":2}`) // no canonical form: only the fallback can verify it
 	sorted := func(key string) string { sig, _ := webhook.SignSortedJSON(key, body); return sig }
 	strict, err := webhook.NewSortedJSONVerifier("s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lax, err := webhook.NewSortedJSONVerifier("s", webhook.WithRawBodyFallback(), webhook.WithPreviousSecrets("old"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name      string
 		payload   []byte
@@ -134,12 +125,8 @@ func TestSortedJSONRawBodyFallback(t *testing.T) {
 		{"sorted JSON, current secret", body, sorted("s"), true, true},
 		{"sorted JSON, previous secret", body, sorted("old"), false, true},
 	} {
-		if err := strict.Verify(tc.payload, tc.signature); (err == nil) != tc.strictOK {
-			t.Errorf("%s, without the fallback: %v", tc.name, err)
-		}
-		if err := lax.Verify(tc.payload, tc.signature); (err == nil) != tc.laxOK {
-			t.Errorf("%s, with the fallback: %v", tc.name, err)
-		}
+		assert.Equal(t, tc.strictOK, (strict.Verify(tc.payload, tc.signature) == nil), "%s, without the fallback", tc.name)
+		assert.Equal(t, tc.laxOK, (lax.Verify(tc.payload, tc.signature) == nil), "%s, with the fallback", tc.name)
 	}
 }
 
@@ -148,9 +135,7 @@ func TestSortedJSONVerifyHeader(t *testing.T) {
 	good, _ := webhook.SignSortedJSON("s", body)
 	bad, _ := webhook.SignSortedJSON("other", body)
 	v, err := webhook.NewSortedJSONVerifier("s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
 		h    http.Header
@@ -162,31 +147,22 @@ func TestSortedJSONVerifyHeader(t *testing.T) {
 		{"wrong only", http.Header{"X-Jovepay-Sig": {bad}}, webhook.ErrSignatureMismatch},
 		{"none", http.Header{"X-Other-Sig": {good}}, webhook.ErrMissingSignature},
 	} {
-		if err := v.VerifyHeader(body, tc.h); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
-			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
-		}
+		assert.ErrorIs(t, v.VerifyHeader(body, tc.h), tc.want, tc.name)
 	}
 
 	proxied, err := webhook.NewSortedJSONVerifier("s", webhook.WithSignatureHeaders("X-Proxy-Sig"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := proxied.VerifyHeader(body, http.Header{"X-Jovepay-Sig": {good}}); !errors.Is(err, webhook.ErrMissingSignature) {
-		t.Errorf("replaced header still read: %v", err)
-	}
-	if err := proxied.VerifyHeader(body, http.Header{"X-Proxy-Sig": {good}}); err != nil {
-		t.Errorf("configured header: %v", err)
-	}
+	require.NoError(t, err)
+	assert.ErrorIs(t, proxied.VerifyHeader(body, http.Header{"X-Jovepay-Sig": {good}}), webhook.ErrMissingSignature, "replaced header still read")
+	assert.NoError(t, proxied.VerifyHeader(body, http.Header{"X-Proxy-Sig": {good}}), "configured header")
 	r := httptest.NewRequest(http.MethodPost, "/ipn", bytes.NewReader(body))
 	r.Header.Set("X-Proxy-Sig", good)
-	if got, err := proxied.VerifyRequest(r, ""); err != nil || !bytes.Equal(got, body) {
-		t.Errorf("VerifyRequest with the configured header: %q, %v", got, err)
-	}
+	got, err := proxied.VerifyRequest(r, "")
+	assert.NoError(t, err, "VerifyRequest with the configured header")
+	assert.Equal(t, body, got, "VerifyRequest with the configured header")
 	r = httptest.NewRequest(http.MethodPost, "/ipn", bytes.NewReader(body))
 	r.Header.Set("X-Named-Sig", good)
-	if _, err := proxied.VerifyRequest(r, "X-Named-Sig"); err != nil {
-		t.Errorf("VerifyRequest with a named header: %v", err)
-	}
+	_, err = proxied.VerifyRequest(r, "X-Named-Sig")
+	assert.NoError(t, err, "VerifyRequest with a named header")
 }
 
 func TestSplitOptions(t *testing.T) {
@@ -194,25 +170,19 @@ func TestSplitOptions(t *testing.T) {
 		webhook.WithMaxPayloadBytes(64), webhook.WithLogger(nil), webhook.WithPreviousSecrets("old"),
 		webhook.WithSignatureHeaders("X-Sig"), webhook.WithRawBodyFallback(), webhook.WithClock(time.Now)}
 	verifier, handler := webhook.SplitOptions(opts)
-	if len(verifier) != 6 || len(handler) != 3 {
-		t.Fatalf("SplitOptions: %d verifier and %d handler options, want 6 and 3", len(verifier), len(handler))
-	}
-	if _, err := webhook.NewTimestampVerifier("s", verifier...); err != nil {
-		t.Errorf("verifier options refused by a verifier: %v", err)
-	}
+	require.Len(t, verifier, 6, "SplitOptions verifier options")
+	require.Len(t, handler, 3, "SplitOptions handler options")
+	_, err := webhook.NewTimestampVerifier("s", verifier...)
+	assert.NoError(t, err, "verifier options refused by a verifier")
 	ep := webhook.Endpoint[string]{
 		Verify: func([]byte, http.Header) error { return nil },
 		Parse:  func(b []byte) (string, error) { return string(b), nil },
 	}
 	h, err := webhook.NewEndpointHandler(ep, func(context.Context, string) error { return nil }, handler...)
-	if err != nil {
-		t.Fatalf("handler options refused by a handler: %v", err)
-	}
+	require.NoError(t, err, "handler options refused by a handler")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", 65))))
-	if w.Code != http.StatusRequestEntityTooLarge {
-		t.Errorf("WithMaxPayloadBytes(64) did not reach the handler: %d", w.Code)
-	}
+	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code, "WithMaxPayloadBytes(64) did not reach the handler")
 }
 
 func TestEndpointHandlerErrors(t *testing.T) {
@@ -237,17 +207,13 @@ func TestEndpointHandlerErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := webhook.NewEndpointHandler(tc.ep, tc.fn, tc.opts...)
-			if want := "webhook: NewEndpointHandler: " + tc.want; h != nil || err == nil || err.Error() != want {
-				t.Fatalf("NewEndpointHandler = %v, %v; want the error %q", h, err, want)
-			}
+			require.True(t, h == nil, "NewEndpointHandler = %v, want a nil handler", h)
+			require.EqualError(t, err, "webhook: NewEndpointHandler: "+tc.want)
 			var ce *webhook.ConfigError
-			if !errors.As(err, &ce) || ce.Func != "NewEndpointHandler" {
-				t.Fatalf("err = %#v, want a *ConfigError", err)
-			}
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "NewEndpointHandler", ce.Func)
 			defer func() {
-				if r := recover(); r != "webhook: NewHandler: "+tc.want {
-					t.Fatalf("NewHandler panicked with %v, want %q", r, "webhook: NewHandler: "+tc.want)
-				}
+				require.Equal(t, "webhook: NewHandler: "+tc.want, recover(), "NewHandler panicked with")
 			}()
 			webhook.NewHandler(tc.ep, tc.fn, tc.opts...)
 		})
@@ -276,9 +242,8 @@ func TestHandlerDefaultDedupe(t *testing.T) {
 		if withIDs {
 			want, wantRuns = "ok duplicate", 1
 		}
-		if got := strings.Join(texts, " "); got != want || runs != wantRuns {
-			t.Errorf("event ids %v: answers %q, runs %d; want %q, %d", withIDs, got, runs, want, wantRuns)
-		}
+		assert.Equal(t, want, strings.Join(texts, " "), "event ids %v: answers", withIDs)
+		assert.Equal(t, wantRuns, runs, "event ids %v: runs", withIDs)
 	}
 }
 
@@ -288,14 +253,10 @@ func TestHandlerNilLogger(t *testing.T) {
 		Verify: func([]byte, http.Header) error { return webhook.ErrSignatureMismatch },
 		Parse:  func(b []byte) (string, error) { return string(b), nil },
 	}, func(context.Context, string) error { return nil }, webhook.WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x")))
-	if w.Code != http.StatusBadRequest {
-		t.Errorf("rejected delivery with a nil logger: %d", w.Code)
-	}
+	assert.Equal(t, http.StatusBadRequest, w.Code, "rejected delivery with a nil logger")
 }
 
 // An invalid DedupeOption, or a nil Store, makes NewDeduper panic with a message naming it.
@@ -314,9 +275,7 @@ func TestNewDeduperPanicsOnInvalidOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
-				if r := recover(); r != tc.want {
-					t.Fatalf("NewDeduper panicked with %v, want %q", r, tc.want)
-				}
+				require.Equal(t, tc.want, recover(), "NewDeduper panicked with")
 			}()
 			webhook.NewDeduper(tc.store, tc.opt)
 		})

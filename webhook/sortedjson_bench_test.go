@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Benchmarks for SortedJSONVerifier.Verify on the seed's payment IPN, against two baselines
@@ -28,28 +30,18 @@ const benchSecret = "ipn-secret-4f1c"
 func benchBodies(b *testing.B) map[string][]byte {
 	b.Helper()
 	doc, err := os.ReadFile("testdata/sortedjson/payment_ipn.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var compact bytes.Buffer
-	if err := json.Compact(&compact, doc); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, json.Compact(&compact, doc))
 	return map[string][]byte{"documented": doc, "compact": compact.Bytes()}
 }
 
 func benchVerify(b *testing.B, body []byte) func(b *testing.B) {
 	v, err := NewSortedJSONVerifier(benchSecret)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	sig, err := SignSortedJSON(benchSecret, body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := v.Verify(body, sig); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
+	require.NoError(b, v.Verify(body, sig))
 	return func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
@@ -94,12 +86,8 @@ func benchNaive(b *testing.B, body []byte) func(b *testing.B) {
 	// The naive canonical form equals Node's for this body (no arrays, no HTML characters,
 	// numbers that print alike), so it verifies the same signature.
 	sig, err := SignSortedJSON(benchSecret, body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if !naiveVerify(benchSecret, body, sig) {
-		b.Fatal("naive verifier rejects the payment IPN")
-	}
+	require.NoError(b, err)
+	require.True(b, naiveVerify(benchSecret, body, sig), "naive verifier rejects the payment IPN")
 	return func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
@@ -137,9 +125,7 @@ func BenchmarkSortedJSONVerifyPHPForm(b *testing.B) {
 	body := []byte(`{"payment_id":4100223344,"payment_status":"finished","pay_address":"TQ7x…","price_amount":25.0,"pay_amount":25.31,"order_id":"A-1001","ids":[1,2],"fee":{"currency":"usdttrc20","depositFee":0.2,"serviceFee":0.21}}`)
 	v, _ := NewSortedJSONVerifier(benchSecret)
 	sig, err := SignSortedJSONForm(benchSecret, body, FormPHP)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -157,18 +143,13 @@ func BenchmarkSortedJSONRatio(b *testing.B) {
 	for name, body := range benchBodies(b) {
 		b.Run(name, func(b *testing.B) {
 			v, err := NewSortedJSONVerifier(benchSecret)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			sig, err := SignSortedJSON(benchSecret, body)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			h := hmac.New(sha512.New, []byte(benchSecret))
 			var sum [sha512.Size]byte
-			if v.Verify(body, sig) != nil || !naiveVerify(benchSecret, body, sig) {
-				b.Fatal("setup: signature does not verify")
-			}
+			require.NoError(b, v.Verify(body, sig), "setup: signature does not verify")
+			require.True(b, naiveVerify(benchSecret, body, sig), "setup: signature does not verify")
 			const batch = 16
 			var tVerify, tHMAC, tNaive time.Duration
 			b.ResetTimer()

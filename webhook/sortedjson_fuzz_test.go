@@ -1,9 +1,10 @@
 package webhook
 
 import (
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzSeeds are starting points for the fuzz target, beyond testdata/fuzz/<Target>/.
@@ -24,9 +25,7 @@ func FuzzSortedJSONRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, secret, signature string) {
 		v, err := NewSortedJSONVerifier(secret)
 		if err != nil {
-			if !errors.Is(err, ErrEmptySecret) {
-				t.Fatalf("NewSortedJSONVerifier: %v", err)
-			}
+			require.ErrorIs(t, err, ErrEmptySecret, "NewSortedJSONVerifier")
 			return
 		}
 		_ = v.Verify(body, signature) // arbitrary signature: must not panic
@@ -35,13 +34,9 @@ func FuzzSortedJSONRoundTrip(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			if err := v.Verify(body, sig); err != nil {
-				t.Fatalf("Verify rejects its own %s signature of %q: %v", form, body, err)
-			}
+			require.NoError(t, v.Verify(body, sig), "Verify rejects its own %s signature of %q", form, body)
 			if sig2, _ := SignSortedJSONForm(secret+"x", body, form); sig2 != "" {
-				if err := v.Verify(body, sig2); !errors.Is(err, ErrSignatureMismatch) {
-					t.Fatalf("Verify accepts a signature under another secret: %v", err)
-				}
+				require.ErrorIs(t, v.Verify(body, sig2), ErrSignatureMismatch, "Verify accepts a signature under another secret")
 			}
 		}
 	})

@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestDecodeHex512 checks the word-at-a-time signature decoder against encoding/hex, for
@@ -18,19 +21,15 @@ func TestDecodeHex512(t *testing.T) {
 			var got [sha512.Size]byte
 			ok := decodeHex512(&got, string(s))
 			want, err := hex.DecodeString(string(s))
-			if ok != (err == nil) {
-				t.Fatalf("byte %#02x at %d: ok = %v, encoding/hex error %v", c, pos, ok, err)
-			}
-			if ok && string(got[:]) != string(want) {
-				t.Fatalf("byte %#02x at %d: decoded %x, want %x", c, pos, got, want)
+			require.Equal(t, err == nil, ok, "byte %#02x at %d: ok = %v, encoding/hex error %v", c, pos, ok, err)
+			if ok {
+				require.Equal(t, want, got[:], "byte %#02x at %d: decoded", c, pos)
 			}
 		}
 	}
 	for _, s := range []string{base[:len(base)-1], base + "0", ""} {
 		var got [sha512.Size]byte
-		if decodeHex512(&got, s) {
-			t.Errorf("decodeHex512 accepts %d digits", len(s))
-		}
+		assert.False(t, decodeHex512(&got, s), "decodeHex512 accepts %d digits", len(s))
 	}
 }
 

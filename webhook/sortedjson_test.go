@@ -13,14 +13,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func readPaymentIPN(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/sortedjson/payment_ipn.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -34,9 +34,7 @@ func hmacHex(key string, msg []byte) string {
 func mustVerifier(t testing.TB, secret string, opts ...Option) *SortedJSONVerifier {
 	t.Helper()
 	v, err := NewSortedJSONVerifier(secret, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -53,21 +51,15 @@ func TestNewSortedJSONVerifierRefusesEmptySecrets(t *testing.T) {
 		"whitespace-only, previous ok": {"\n", []Option{WithPreviousSecrets("old")}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := NewSortedJSONVerifier(tc.secret, tc.opts...); !errors.Is(err, ErrEmptySecret) {
-				t.Fatalf("got %v, want ErrEmptySecret", err)
-			}
+			_, err := NewSortedJSONVerifier(tc.secret, tc.opts...)
+			require.ErrorIs(t, err, ErrEmptySecret)
 		})
 	}
-	if _, err := NewSortedJSONVerifier("s", WithMaxPayloadBytes(0)); err == nil {
-		t.Fatal("WithMaxPayloadBytes(0) accepted")
-	}
+	_, err := NewSortedJSONVerifier("s", WithMaxPayloadBytes(0))
+	require.Error(t, err, "WithMaxPayloadBytes(0) accepted")
 	v := mustVerifier(t, "s", WithMaxPayloadBytes(2048))
-	if got := v.MaxPayloadBytes(); got != 2048 {
-		t.Fatalf("MaxPayloadBytes() = %d", got)
-	}
-	if got := mustVerifier(t, "s").MaxPayloadBytes(); got != DefaultMaxPayloadBytes {
-		t.Fatalf("default MaxPayloadBytes() = %d", got)
-	}
+	require.Equal(t, int64(2048), v.MaxPayloadBytes(), "MaxPayloadBytes()")
+	require.Equal(t, DefaultMaxPayloadBytes, mustVerifier(t, "s").MaxPayloadBytes(), "default MaxPayloadBytes()")
 }
 
 // TestSortedJSONVerifyEachForm signs the seed's payment IPN the way each reference program
@@ -85,25 +77,18 @@ func TestSortedJSONVerifyEachForm(t *testing.T) {
 			texts := map[string]bool{}
 			for _, f := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
 				canonical, err := CanonicalSortedJSON(body, f)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				texts[string(canonical)] = true
 				sig, err := SignSortedJSONForm(secret, body, f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if want := hmacHex(secret, canonical); sig != want {
-					t.Fatalf("%s: SignSortedJSONForm = %s, HMAC of the canonical text = %s", f, sig, want)
-				}
+				require.NoError(t, err)
+				want := hmacHex(secret, canonical)
+				require.Equal(t, want, sig, "%s: SignSortedJSONForm = %s, HMAC of the canonical text = %s", f, sig, want)
 				for _, s := range []string{sig, strings.ToUpper(sig), " " + sig + "\t"} {
-					if err := v.Verify(body, s); err != nil {
-						t.Errorf("%s: Verify(%q): %v", f, s, err)
-					}
+					assert.NoError(t, v.Verify(body, s), "%s: Verify(%q)", f, s)
 				}
 			}
-			if name == "arrays and floats" && len(texts) != 3 {
-				t.Errorf("expected three different canonical texts, got %d", len(texts))
+			if name == "arrays and floats" {
+				assert.Len(t, texts, 3, "expected three different canonical texts")
 			}
 		})
 	}
@@ -112,20 +97,13 @@ func TestSortedJSONVerifyEachForm(t *testing.T) {
 func TestSignSortedJSONIsNodeForm(t *testing.T) {
 	body := readPaymentIPN(t)
 	sig, err := SignSortedJSON("k", body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	node, err := SignSortedJSONForm("k", body, FormNode)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	canonical, err := CanonicalSortedJSON(body, FormNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sig != node || sig != hmacHex("k", canonical) {
-		t.Fatalf("SignSortedJSON = %s, Node form = %s, HMAC(canonical) = %s", sig, node, hmacHex("k", canonical))
-	}
+	require.NoError(t, err)
+	require.Equal(t, node, sig, "SignSortedJSON differs from the Node form")
+	require.Equal(t, hmacHex("k", canonical), sig, "SignSortedJSON differs from HMAC(canonical)")
 	// The documented Node program's output for the seed body, as `node sign.js` prints it.
 	want := `{"actually_paid":15,"actually_paid_at_fiat":0,"fee":{"currency":"btc","depositFee":0.09853637216235617,"serviceFee":0,"withdrawalFee":0},"invoice_id":null,"order_description":null,"order_id":null,"outcome_amount":14.8106,"outcome_currency":"trx","parent_payment_id":987654321,"pay_address":"address","pay_amount":15,"pay_currency":"trx","payin_extra_id":null,"payment_extra_ids":null,"payment_id":123456789,"payment_status":"finished","price_amount":1,"price_currency":"usd","purchase_id":"123456789"}`
 	if diff := cmp.Diff(want, string(canonical)); diff != "" {
@@ -134,30 +112,21 @@ func TestSignSortedJSONIsNodeForm(t *testing.T) {
 }
 
 func TestSortedJSONSignErrors(t *testing.T) {
-	if _, err := SignSortedJSON("", []byte(`{}`)); !errors.Is(err, ErrEmptySecret) {
-		t.Errorf("empty secret: %v", err)
-	}
-	if _, err := SignSortedJSONForm(" \n", []byte(`{}`), FormPHP); !errors.Is(err, ErrEmptySecret) {
-		t.Errorf("PHP form with a secret that trims to nothing: %v", err)
-	}
-	if _, err := SignSortedJSONForm(" \n", []byte(`{}`), FormNode); err != nil {
-		t.Errorf("Node form uses the secret as is: %v", err)
-	}
-	if _, err := SignSortedJSON("k", []byte(`{"a":1,"a":2}`)); !errors.Is(err, ErrInvalidPayload) {
-		t.Errorf("duplicate keys: %v", err)
-	}
-	if _, err := SignSortedJSON("k", []byte(`null`)); !errors.Is(err, ErrNoCanonicalForm) {
-		t.Errorf("null has no Node form: %v", err)
-	}
-	if _, err := SignSortedJSONForm("k", []byte(`{}`), SortedJSONForm(7)); err == nil {
-		t.Error("unknown form accepted")
-	}
-	if _, err := CanonicalSortedJSON([]byte(`{}`), SortedJSONForm(-1)); err == nil {
-		t.Error("unknown form accepted")
-	}
-	if got := SortedJSONForm(7).String(); got != "SortedJSONForm(7)" {
-		t.Errorf("String() = %q", got)
-	}
+	_, err := SignSortedJSON("", []byte(`{}`))
+	assert.ErrorIs(t, err, ErrEmptySecret, "empty secret")
+	_, err = SignSortedJSONForm(" \n", []byte(`{}`), FormPHP)
+	assert.ErrorIs(t, err, ErrEmptySecret, "PHP form with a secret that trims to nothing")
+	_, err = SignSortedJSONForm(" \n", []byte(`{}`), FormNode)
+	assert.NoError(t, err, "Node form uses the secret as is")
+	_, err = SignSortedJSON("k", []byte(`{"a":1,"a":2}`))
+	assert.ErrorIs(t, err, ErrInvalidPayload, "duplicate keys")
+	_, err = SignSortedJSON("k", []byte(`null`))
+	assert.ErrorIs(t, err, ErrNoCanonicalForm, "null has no Node form")
+	_, err = SignSortedJSONForm("k", []byte(`{}`), SortedJSONForm(7))
+	assert.Error(t, err, "unknown form accepted")
+	_, err = CanonicalSortedJSON([]byte(`{}`), SortedJSONForm(-1))
+	assert.Error(t, err, "unknown form accepted")
+	assert.Equal(t, "SortedJSONForm(7)", SortedJSONForm(7).String(), "String()")
 }
 
 func TestSortedJSONVerifyErrors(t *testing.T) {
@@ -165,9 +134,7 @@ func TestSortedJSONVerifyErrors(t *testing.T) {
 	v := mustVerifier(t, secret)
 	body := []byte(`{"payment_id":1,"payment_status":"finished"}`)
 	good, err := SignSortedJSON(secret, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	zeros := strings.Repeat("0", 128)
 	for _, tc := range []struct {
 		name    string
@@ -215,11 +182,9 @@ func TestSortedJSONVerifyErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := v.Verify([]byte(tc.body), tc.sig)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("Verify: %v, want %v", err, tc.want)
-			}
-			if tc.errText != "" && !strings.Contains(err.Error(), tc.errText) {
-				t.Fatalf("Verify: %q does not mention %q", err, tc.errText)
+			require.ErrorIs(t, err, tc.want, "Verify")
+			if tc.errText != "" {
+				require.Contains(t, err.Error(), tc.errText, "Verify")
 			}
 		})
 	}
@@ -228,13 +193,11 @@ func TestSortedJSONVerifyErrors(t *testing.T) {
 // TestSortedJSONDepthLimit checks the boundary: 64 levels are fine, 65 are not.
 func TestSortedJSONDepthLimit(t *testing.T) {
 	ok := strings.Repeat(`[`, MaxSortedJSONDepth) + strings.Repeat(`]`, MaxSortedJSONDepth)
-	if _, err := CanonicalSortedJSON([]byte(ok), FormPython); err != nil {
-		t.Fatalf("depth %d: %v", MaxSortedJSONDepth, err)
-	}
+	_, err := CanonicalSortedJSON([]byte(ok), FormPython)
+	require.NoError(t, err, "depth %d", MaxSortedJSONDepth)
 	tooDeep := `{"a":` + ok + `}`
-	if _, err := CanonicalSortedJSON([]byte(tooDeep), FormPython); !errors.Is(err, ErrInvalidPayload) {
-		t.Fatalf("depth %d: %v", MaxSortedJSONDepth+1, err)
-	}
+	_, err = CanonicalSortedJSON([]byte(tooDeep), FormPython)
+	require.ErrorIs(t, err, ErrInvalidPayload, "depth %d", MaxSortedJSONDepth+1)
 }
 
 func TestSortedJSONSecretRotation(t *testing.T) {
@@ -243,18 +206,12 @@ func TestSortedJSONSecretRotation(t *testing.T) {
 	for _, secret := range []string{"new-secret", "old-secret", "older-secret"} {
 		for _, f := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
 			sig, err := SignSortedJSONForm(secret, body, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := v.Verify(body, sig); err != nil {
-				t.Errorf("%s form under %s: %v", f, secret, err)
-			}
+			require.NoError(t, err)
+			assert.NoError(t, v.Verify(body, sig), "%s form under %s", f, secret)
 		}
 	}
 	sig, _ := SignSortedJSON("retired-secret", body)
-	if err := v.Verify(body, sig); !errors.Is(err, ErrSignatureMismatch) {
-		t.Errorf("unknown secret: %v, want ErrSignatureMismatch", err)
-	}
+	assert.ErrorIs(t, v.Verify(body, sig), ErrSignatureMismatch, "unknown secret")
 }
 
 // TestSortedJSONSecretTrimming pins which reference trims the secret: only PHP's
@@ -280,13 +237,10 @@ func TestSortedJSONSecretTrimming(t *testing.T) {
 		{"python, trimmed secret", hmacHex(trimmed, python), ErrSignatureMismatch},
 		{"php, untrimmed secret", hmacHex(secret, php), ErrSignatureMismatch},
 	} {
-		if err := v.Verify(body, tc.sig); !errors.Is(err, tc.want) {
-			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
-		}
+		assert.ErrorIs(t, v.Verify(body, tc.sig), tc.want, "%s", tc.name)
 	}
-	if sig, _ := SignSortedJSONForm(secret, body, FormPHP); sig != hmacHex(trimmed, php) {
-		t.Errorf("SignSortedJSONForm(PHP) does not trim the secret")
-	}
+	sig, _ := SignSortedJSONForm(secret, body, FormPHP)
+	assert.Equal(t, hmacHex(trimmed, php), sig, "SignSortedJSONForm(PHP) does not trim the secret")
 }
 
 // TestSortedJSONFormAvailability pins bodies on which a reference program fails: Verify
@@ -311,24 +265,17 @@ func TestSortedJSONFormAvailability(t *testing.T) {
 			}
 			sig, err := SignSortedJSONForm(secret, []byte(tc.body), f)
 			if failed {
-				if !errors.Is(err, ErrNoCanonicalForm) {
-					t.Errorf("%s form of %s: %v, want ErrNoCanonicalForm", f, tc.body, err)
-				}
+				assert.ErrorIs(t, err, ErrNoCanonicalForm, "%s form of %s", f, tc.body)
 				continue
 			}
-			if err != nil {
-				t.Errorf("%s form of %s: %v", f, tc.body, err)
+			if !assert.NoError(t, err, "%s form of %s", f, tc.body) {
 				continue
 			}
-			if err := v.Verify([]byte(tc.body), sig); err != nil {
-				t.Errorf("Verify %s form of %s: %v", f, tc.body, err)
-			}
+			assert.NoError(t, v.Verify([]byte(tc.body), sig), "Verify %s form of %s", f, tc.body)
 		}
 	}
 	// The JSON.stringify of "{}" would verify the body 5 under Node; HMAC("") never does.
-	if err := v.Verify([]byte(`{"a":1e400}`), hmacHex(secret, nil)); !errors.Is(err, ErrInvalidPayload) {
-		t.Errorf("overflowing number with PHP's empty-string signature: %v, want ErrInvalidPayload", err)
-	}
+	assert.ErrorIs(t, v.Verify([]byte(`{"a":1e400}`), hmacHex(secret, nil)), ErrInvalidPayload, "overflowing number with PHP's empty-string signature")
 }
 
 func TestSortedJSONVerifyRequest(t *testing.T) {
@@ -359,14 +306,14 @@ func TestSortedJSONVerifyRequest(t *testing.T) {
 				r.Header.Set(tc.set, sig)
 			}
 			got, err := v.VerifyRequest(r, tc.header)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("VerifyRequest: %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want, "VerifyRequest")
 			if diff := cmp.Diff(tc.wantOut, got); diff != "" {
 				t.Fatalf("body (-want +got):\n%s", diff)
 			}
-			if code := StatusCode(err); (err == nil && code != 200) || (err != nil && code/100 != 4) {
-				t.Fatalf("StatusCode(%v) = %d", err, code)
+			if code := StatusCode(err); err == nil {
+				require.Equal(t, 200, code, "StatusCode(nil)")
+			} else {
+				require.Equal(t, 4, code/100, "StatusCode(%v) = %d", err, code)
 			}
 		})
 	}
@@ -394,13 +341,9 @@ func TestSortedJSONErrorsDoNotLeakSecrets(t *testing.T) {
 	_, err = SignSortedJSON(secrets[0], []byte(`nul`))
 	errs = append(errs, err)
 	for _, err := range errs {
-		if err == nil {
-			t.Fatal("expected an error")
-		}
+		require.Error(t, err, "expected an error")
 		for _, s := range secrets {
-			if strings.Contains(err.Error(), s) {
-				t.Errorf("error %q contains a secret", err)
-			}
+			assert.NotContains(t, err.Error(), s, "error %q contains a secret", err)
 		}
 	}
 }
@@ -416,9 +359,7 @@ func TestSortedJSONConcurrentVerify(t *testing.T) {
 	for _, b := range bodies {
 		for _, f := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
 			sig, err := SignSortedJSONForm("old", b, f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			cases = append(cases, signed{b, sig})
 		}
 	}
@@ -429,12 +370,10 @@ func TestSortedJSONConcurrentVerify(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 200; i++ {
 				c := cases[(g+i)%len(cases)]
-				if err := v.Verify(c.body, c.sig); err != nil {
-					t.Error(err)
+				if !assert.NoError(t, v.Verify(c.body, c.sig)) {
 					return
 				}
-				if err := v.Verify(c.body, strings.Repeat("1", 128)); !errors.Is(err, ErrSignatureMismatch) {
-					t.Error(err)
+				if !assert.ErrorIs(t, v.Verify(c.body, strings.Repeat("1", 128)), ErrSignatureMismatch) {
 					return
 				}
 			}
@@ -453,16 +392,13 @@ func TestSortedJSONVerifyAllocs(t *testing.T) {
 	v := mustVerifier(t, "k")
 	for _, f := range []SortedJSONForm{FormNode, FormPython, FormPHP} {
 		sig, err := SignSortedJSONForm("k", body, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := testing.AllocsPerRun(200, func() {
-			if err := v.Verify(body, sig); err != nil {
+		require.NoError(t, err)
+		n := testing.AllocsPerRun(200, func() {
+			if err := v.Verify(body, sig); err != nil { // plain check: the closure is measured
 				t.Fatal(err)
 			}
-		}); n != 0 {
-			t.Errorf("%s form: %v allocations per Verify", f, n)
-		}
+		})
+		assert.Zero(t, n, "%s form: allocations per Verify", f)
 	}
 }
 
@@ -478,12 +414,8 @@ func TestSortedJSONPooledStateIsReset(t *testing.T) {
 				if errors.Is(err, ErrNoCanonicalForm) {
 					continue
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := v.Verify([]byte(b), sig); err != nil {
-					t.Fatalf("round %d, %s form of %s: %v", round, f, b, err)
-				}
+				require.NoError(t, err)
+				require.NoError(t, v.Verify([]byte(b), sig), "round %d, %s form of %s", round, f, b)
 			}
 		}
 	}

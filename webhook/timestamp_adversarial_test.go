@@ -1,11 +1,12 @@
 package webhook
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/paykit-go/paykit/internal/testenv"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The timestamp header is parsed before the signature is checked, so anyone can make the
@@ -64,18 +65,17 @@ func TestTimestampHeaderCostIsLinear(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			hs, hl := shape(small), shape(large)
 			errS, errL := v.Verify(testPayload, hs), v.Verify(testPayload, hl)
-			if errS == nil || errL == nil || errors.Is(errS, ErrMissingSignature) || !sameClass(errS, errL) {
-				t.Fatalf("Verify: %v at %d bytes, %v at %d bytes; want the same refusal", errS, len(hs), errL, len(hl))
-			}
+			require.Error(t, errS, "Verify at %d bytes", len(hs))
+			require.Error(t, errL, "Verify at %d bytes", len(hl))
+			require.NotErrorIs(t, errS, ErrMissingSignature)
+			require.True(t, sameClass(errS, errL), "Verify: %v at %d bytes, %v at %d bytes; want the same refusal", errS, len(hs), errL, len(hl))
 			// The time ratio, scaled to exactly four times the length.
 			scale := 4 * float64(len(hs)) / float64(len(hl))
 			ratio, tl, ts := testenv.BoundedRatio(rounds, runs, limit/scale,
 				func() { _ = v.Verify(testPayload, hl) }, func() { _ = v.Verify(testPayload, hs) })
 			ratio *= scale
 			t.Logf("%v: %d bytes %v, %d bytes %v: x%.2f for 4 times the length", errL, len(hs), ts, len(hl), tl, ratio)
-			if ratio > limit {
-				t.Errorf("four times the header took %.1f times as long (limit %v): not linear", ratio, limit)
-			}
+			assert.LessOrEqual(t, ratio, limit, "four times the header took %.1f times as long (limit %v): not linear", ratio, limit)
 		})
 	}
 }
@@ -87,7 +87,5 @@ func TestTimestampManyV1EntriesStillMatch(t *testing.T) {
 	ts := "1767225600"
 	good := Sign(testPrevSecret, ts, testPayload)
 	header := "t=" + ts + strings.Repeat(",v1="+strings.Repeat("ab", 32), 5000) + ",v1=" + good
-	if err := v.Verify(testPayload, header); err != nil {
-		t.Fatalf("the last of 5001 v1 entries matches the previous secret: %v", err)
-	}
+	require.NoError(t, v.Verify(testPayload, header), "the last of 5001 v1 entries matches the previous secret")
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // benchBody is a 1 KiB JSON-ish payload.
@@ -18,9 +20,7 @@ var benchBody = bytes.Repeat([]byte(`{"event":"payment.proof_verified","id":"012
 func BenchmarkTimestampVerify(b *testing.B) {
 	now := time.Unix(1767225600, 0)
 	v, err := NewTimestampVerifier("whsec_bench", WithClock(func() time.Time { return now }))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	header := "v1=" + Sign("whsec_bench", ts, benchBody) + ",t=" + ts
 	b.SetBytes(int64(len(benchBody)))
@@ -62,9 +62,7 @@ func BenchmarkTimestampBaselineHMAC(b *testing.B) {
 func BenchmarkTimestampVerifyRatio(b *testing.B) {
 	now := time.Unix(1767225600, 0)
 	v, err := NewTimestampVerifier("whsec_bench", WithClock(func() time.Time { return now }))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	header := "v1=" + Sign("whsec_bench", ts, benchBody) + ",t=" + ts
 	h := hmac.New(sha256.New, []byte("whsec_bench"))

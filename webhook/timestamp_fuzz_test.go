@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 const fuzzSecret = "whsec_fuzz"
@@ -40,9 +42,7 @@ func FuzzTimestampHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string, payload []byte) {
 		got := v.Verify(payload, header)
 		want := refVerify(header, payload)
-		if !sameClass(got, want) {
-			t.Fatalf("Verify(%q) = %v, reference says %v", header, got, want)
-		}
+		require.True(t, sameClass(got, want), "Verify(%q) = %v, reference says %v", header, got, want)
 	})
 }
 
@@ -62,27 +62,17 @@ func FuzzTimestampRoundTrip(f *testing.F) {
 		unix %= maxUnix
 		at := time.Unix(unix, 0)
 		v, err := NewTimestampVerifier(secret, WithClock(func() time.Time { return at }))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		h := SignTimestamp(secret, at, payload)
-		if err := v.Verify(payload, h); err != nil {
-			t.Fatalf("Verify(SignTimestamp) = %v", err)
-		}
+		require.NoError(t, v.Verify(payload, h), "Verify(SignTimestamp)")
 		parts := strings.SplitN(h, ",", 2)
-		if err := v.Verify(payload, parts[1]+","+parts[0]); err != nil {
-			t.Fatalf("Verify(v1 first) = %v", err)
-		}
+		require.NoError(t, v.Verify(payload, parts[1]+","+parts[0]), "Verify(v1 first)")
 		ts := strconv.FormatInt(unix, 10)
-		if err := v.VerifyAt(payload, ts, at, Sign(secret, ts, payload)); err != nil {
-			t.Fatalf("VerifyAt = %v", err)
-		}
+		require.NoError(t, v.VerifyAt(payload, ts, at, Sign(secret, ts, payload)), "VerifyAt")
 		if len(payload) > 0 {
 			tampered := append([]byte(nil), payload...)
 			tampered[len(tampered)/2] ^= 0x01
-			if err := v.Verify(tampered, h); !errors.Is(err, ErrSignatureMismatch) {
-				t.Fatalf("Verify(tampered) = %v, want ErrSignatureMismatch", err)
-			}
+			require.ErrorIs(t, v.Verify(tampered, h), ErrSignatureMismatch, "Verify(tampered)")
 		}
 	})
 }

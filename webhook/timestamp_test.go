@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -24,9 +26,7 @@ func newTestVerifier(t *testing.T, opts ...Option) *TimestampVerifier {
 	t.Helper()
 	opts = append([]Option{WithClock(fixedClock(testNow))}, opts...)
 	v, err := NewTimestampVerifier(testSecret, opts...)
-	if err != nil {
-		t.Fatalf("NewTimestampVerifier: %v", err)
-	}
+	require.NoError(t, err, "NewTimestampVerifier")
 	return v
 }
 
@@ -34,17 +34,13 @@ func TestSignKnownVector(t *testing.T) {
 	// Computed independently: printf '1767225600.{"a":1}' | openssl dgst -sha256 -hmac secret
 	got := Sign("secret", "1767225600", []byte(`{"a":1}`))
 	want := "96a067a1c95eb143fc00b9097bcfcbcd5456adda508c443ff219748e764dbed7"
-	if got != want {
-		t.Fatalf("Sign = %q, want %q", got, want)
-	}
+	require.Equal(t, want, got, "Sign")
 }
 
 func TestSignTimestampFormat(t *testing.T) {
 	h := SignTimestamp(testSecret, testNow, testPayload)
 	want := "t=1767225600,v1=" + Sign(testSecret, "1767225600", testPayload)
-	if h != want {
-		t.Fatalf("SignTimestamp = %q, want %q", h, want)
-	}
+	require.Equal(t, want, h, "SignTimestamp")
 }
 
 func TestNewTimestampVerifierErrors(t *testing.T) {
@@ -60,9 +56,8 @@ func TestNewTimestampVerifierErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v, err := NewTimestampVerifier(tt.secret, tt.opts...)
-			if !errors.Is(err, tt.want) || v != nil {
-				t.Fatalf("got (%v, %v), want (nil, %v)", v, err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want)
+			require.Nil(t, v)
 		})
 	}
 	for name, opt := range map[string]Option{
@@ -72,9 +67,9 @@ func TestNewTimestampVerifierErrors(t *testing.T) {
 		"zero max payload":   WithMaxPayloadBytes(0),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if v, err := NewTimestampVerifier("s", opt); err == nil || v != nil {
-				t.Fatalf("got (%v, %v), want an error", v, err)
-			}
+			v, err := NewTimestampVerifier("s", opt)
+			require.Error(t, err)
+			require.Nil(t, v)
 		})
 	}
 }
@@ -131,9 +126,7 @@ func TestVerifyHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := v.Verify(testPayload, tt.header)
-			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
-				t.Fatalf("Verify(%q) = %v, want %v", tt.header, err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want, "Verify(%q)", tt.header)
 		})
 	}
 }
@@ -142,26 +135,18 @@ func TestVerifyTamperedPayload(t *testing.T) {
 	v := newTestVerifier(t)
 	h := SignTimestamp(testSecret, testNow, testPayload)
 	tampered := []byte(strings.Replace(string(testPayload), "7b2e", "7b2f", 1))
-	if err := v.Verify(tampered, h); !errors.Is(err, ErrSignatureMismatch) {
-		t.Fatalf("Verify(tampered) = %v, want ErrSignatureMismatch", err)
-	}
-	if err := v.Verify(nil, h); !errors.Is(err, ErrSignatureMismatch) {
-		t.Fatalf("Verify(nil) = %v, want ErrSignatureMismatch", err)
-	}
+	require.ErrorIs(t, v.Verify(tampered, h), ErrSignatureMismatch, "Verify(tampered)")
+	require.ErrorIs(t, v.Verify(nil, h), ErrSignatureMismatch, "Verify(nil)")
 }
 
 func TestVerifyRotation(t *testing.T) {
 	v := newTestVerifier(t, WithPreviousSecrets(testPrevSecret))
 	for name, secret := range map[string]string{"current": testSecret, "previous": testPrevSecret} {
 		t.Run(name, func(t *testing.T) {
-			if err := v.Verify(testPayload, SignTimestamp(secret, testNow, testPayload)); err != nil {
-				t.Fatalf("Verify with %s secret: %v", name, err)
-			}
+			require.NoError(t, v.Verify(testPayload, SignTimestamp(secret, testNow, testPayload)), "Verify with %s secret", name)
 		})
 	}
-	if err := v.Verify(testPayload, SignTimestamp("unrelated", testNow, testPayload)); !errors.Is(err, ErrSignatureMismatch) {
-		t.Fatalf("Verify with unrelated secret = %v, want ErrSignatureMismatch", err)
-	}
+	require.ErrorIs(t, v.Verify(testPayload, SignTimestamp("unrelated", testNow, testPayload)), ErrSignatureMismatch, "Verify with unrelated secret")
 }
 
 func TestVerifyTolerance(t *testing.T) {
@@ -183,49 +168,33 @@ func TestVerifyTolerance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := v.Verify(testPayload, SignTimestamp(testSecret, tt.signed, testPayload))
-			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
-				t.Fatalf("Verify = %v, want %v", err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want, "Verify")
 		})
 	}
 }
 
 func TestVerifyDefaultTolerance(t *testing.T) {
 	v := newTestVerifier(t)
-	if got := v.Tolerance(); got != 5*time.Minute {
-		t.Fatalf("default tolerance = %v, want 5m", got)
-	}
-	if err := v.Verify(testPayload, SignTimestamp(testSecret, testNow.Add(-5*time.Minute), testPayload)); err != nil {
-		t.Fatalf("5m old: %v", err)
-	}
-	if err := v.Verify(testPayload, SignTimestamp(testSecret, testNow.Add(5*time.Minute+time.Second), testPayload)); !errors.Is(err, ErrTimestampOutOfTolerance) {
-		t.Fatalf("5m1s ahead: %v", err)
-	}
+	require.Equal(t, 5*time.Minute, v.Tolerance(), "default tolerance")
+	require.NoError(t, v.Verify(testPayload, SignTimestamp(testSecret, testNow.Add(-5*time.Minute), testPayload)), "5m old")
+	require.ErrorIs(t, v.Verify(testPayload, SignTimestamp(testSecret, testNow.Add(5*time.Minute+time.Second), testPayload)), ErrTimestampOutOfTolerance, "5m1s ahead")
 }
 
 func TestVerifyHugeTimestamp(t *testing.T) {
 	v := newTestVerifier(t)
 	ts := strings.Repeat("9", 40) // would overflow int64
 	h := "t=" + ts + ",v1=" + Sign(testSecret, ts, testPayload)
-	if err := v.Verify(testPayload, h); !errors.Is(err, ErrTimestampOutOfTolerance) {
-		t.Fatalf("Verify(huge t) = %v, want ErrTimestampOutOfTolerance", err)
-	}
+	require.ErrorIs(t, v.Verify(testPayload, h), ErrTimestampOutOfTolerance, "Verify(huge t)")
 }
 
 func TestVerifyClockInjection(t *testing.T) {
 	now := testNow
 	v, err := NewTimestampVerifier(testSecret, WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := SignTimestamp(testSecret, testNow, testPayload)
-	if err := v.Verify(testPayload, h); err != nil {
-		t.Fatalf("at signing time: %v", err)
-	}
+	require.NoError(t, v.Verify(testPayload, h), "at signing time")
 	now = testNow.Add(10 * time.Minute)
-	if err := v.Verify(testPayload, h); !errors.Is(err, ErrTimestampOutOfTolerance) {
-		t.Fatalf("10 minutes later: %v, want ErrTimestampOutOfTolerance", err)
-	}
+	require.ErrorIs(t, v.Verify(testPayload, h), ErrTimestampOutOfTolerance, "10 minutes later")
 }
 
 func TestVerifyAt(t *testing.T) {
@@ -261,9 +230,7 @@ func TestVerifyAt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.v.VerifyAt(testPayload, tt.ts, tt.at, tt.sigs...)
-			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
-				t.Fatalf("VerifyAt = %v, want %v", err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want, "VerifyAt")
 		})
 	}
 }
@@ -274,13 +241,9 @@ func TestVerifyErrorsNeverContainSecrets(t *testing.T) {
 		SignTimestamp(testSecret, testNow.Add(time.Hour), testPayload)}
 	for _, h := range headers {
 		err := v.Verify(testPayload, h)
-		if err == nil {
-			t.Fatalf("Verify(%q) succeeded", h)
-		}
+		require.Error(t, err, "Verify(%q) succeeded", h)
 		for _, s := range []string{testSecret, testPrevSecret} {
-			if strings.Contains(err.Error(), s) {
-				t.Fatalf("error %q leaks a secret", err)
-			}
+			require.NotContains(t, err.Error(), s, "error %q leaks a secret", err)
 		}
 	}
 }
@@ -293,13 +256,11 @@ func TestVerifyAllocations(t *testing.T) {
 	h := "v1=" + Sign(testPrevSecret, "1767225600", benchBody) + ",t=1767225600"
 	_ = v.Verify(benchBody, h) // warm the pools
 	allocs := testing.AllocsPerRun(200, func() {
-		if err := v.Verify(benchBody, h); err != nil {
+		if err := v.Verify(benchBody, h); err != nil { // plain check: the closure is measured
 			t.Fatal(err)
 		}
 	})
-	if allocs > 1 {
-		t.Fatalf("Verify allocates %.1f times per call, want ≤ 1", allocs)
-	}
+	require.LessOrEqual(t, allocs, 1.0, "Verify allocations per call")
 }
 
 func TestVerifyConcurrent(t *testing.T) {
@@ -326,8 +287,6 @@ func TestVerifyConcurrent(t *testing.T) {
 		}(g)
 	}
 	for g := 0; g < 8; g++ {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-done)
 	}
 }

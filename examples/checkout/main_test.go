@@ -12,6 +12,8 @@ import (
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -27,12 +29,9 @@ func TestRun(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	start := time.Now()
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v", d)
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
+	assert.LessOrEqual(t, time.Since(start), 5*time.Second, "took")
 	got := out.String()
 	for _, want := range []string{
 		"in-process fake JoPay at http://127.0.0.1:",
@@ -50,16 +49,10 @@ func TestRun(t *testing.T) {
 		"Order A-1001 is paid (fulfilled 1 time(s))",
 		"has proof verified",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
-	if !regexp.MustCompile(`Webhook endpoint listening on http://127\.0\.0\.1:\d+/webhooks/jopay`).MatchString(got) {
-		t.Error("no local webhook endpoint line")
-	}
-	if strings.Count(got, "marked PAID") != 1 {
-		t.Error("order marked paid more than once")
-	}
+	assert.Regexp(t, `Webhook endpoint listening on http://127\.0\.0\.1:\d+/webhooks/jopay`, got, "no local webhook endpoint line")
+	assert.Equal(t, 1, strings.Count(got, "marked PAID"), "order marked paid more than once")
 	if t.Failed() {
 		t.Log(got)
 	}
@@ -82,16 +75,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 {
-			t.Errorf("%v: printed before stopping: %s", tc.set, out.String())
-		}
-		if strings.Contains(err.Error(), "secretvalue") {
-			t.Errorf("a value in the error: %v", err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping: %s", tc.set, out.String())
+		assert.NotContains(t, err.Error(), "secretvalue", "a value in the error: %v", err)
 	}
 }
 
@@ -112,20 +101,16 @@ func TestHostIsOptional(t *testing.T) {
 		t.Setenv("JOPAY_SLUG", tc.slug)
 		t.Setenv("JOPAY_BASE_URL", tc.base)
 		cfg, err := configFromEnv()
-		if err != nil || !cfg.real {
-			t.Fatalf("slug %q base %q: real %v, err %v", tc.slug, tc.base, cfg.real, err)
-		}
+		require.NoError(t, err, "slug %q base %q", tc.slug, tc.base)
+		require.True(t, cfg.real, "slug %q base %q: real client", tc.slug, tc.base)
 		c, err := jopay.NewClient(cfg.apiKey, cfg.host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.BaseURL() != tc.want {
-			t.Errorf("slug %q base %q: BaseURL %s, want %s", tc.slug, tc.base, c.BaseURL(), tc.want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.BaseURL(), "slug %q base %q: BaseURL", tc.slug, tc.base)
 	}
 	t.Setenv("JOPAY_SLUG", "acme")
-	if _, err := configFromEnv(); err == nil || !strings.Contains(err.Error(), "JOPAY_SLUG or JOPAY_BASE_URL, not both") {
-		t.Errorf("both set: err = %v", err)
+	_, err := configFromEnv()
+	if assert.Error(t, err, "both set") {
+		assert.Contains(t, err.Error(), "JOPAY_SLUG or JOPAY_BASE_URL, not both", "both set")
 	}
 }
 
@@ -135,9 +120,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	srv := jopaytest.NewServer()
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	clearEnv(t)
@@ -160,9 +143,8 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		}
 	}()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err = run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, pat := range []string{
 		`^JoPay checkout example against ` + regexp.QuoteMeta(srv.BaseURL) + ` \(test key\)\n1\. Order A-\d+`,
@@ -171,11 +153,8 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		`marked PAID`,
 		`\n6\. Order A-\d+ paid\.\n$`,
 	} {
-		if !regexp.MustCompile(pat).MatchString(got) {
-			t.Errorf("output does not match %q:\n%s", pat, got)
-		}
+		assert.Regexp(t, pat, got, "output")
 	}
-	if strings.Contains(got, jopaytest.DefaultAPIKey) || strings.Contains(got, jopaytest.WebhookSecret) {
-		t.Errorf("output shows a credential:\n%s", got)
-	}
+	assert.NotContains(t, got, jopaytest.DefaultAPIKey, "output shows a credential")
+	assert.NotContains(t, got, jopaytest.WebhookSecret, "output shows a credential")
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/jovepay/jovepaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -25,9 +27,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{
 		"against the in-process fake (set JOVEPAY_API_KEY to use your JovePay account)",
@@ -40,9 +41,7 @@ func TestRun(t *testing.T) {
 		"5. the hosted page sends the customer back: 303 → https://shop.example/orders/INV-2001/thanks",
 		"fulfilled: true",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
 	if t.Failed() {
 		t.Log(got)
@@ -56,12 +55,9 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 	t.Setenv("JOVEPAY_BASE_URL", "https://api-sandbox.jovepay.io/v1")
 	var out bytes.Buffer
 	err := run(context.Background(), &out)
-	if err == nil || !strings.HasPrefix(err.Error(), "missing JOVEPAY_API_KEY:") {
-		t.Fatalf("err = %v", err)
-	}
-	if out.Len() > 0 {
-		t.Errorf("printed before stopping: %s", out.String())
-	}
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "missing JOVEPAY_API_KEY:"), "err = %v", err)
+	assert.Empty(t, out.String(), "printed before stopping: %s", out.String())
 }
 
 // Only the key is required: the base URL defaults to JovePay's production API.
@@ -69,13 +65,13 @@ func TestBaseURLIsOptional(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("JOVEPAY_API_KEY", "k")
 	base, key, real, err := endpoint()
-	if err != nil || !real || key != "k" || base != jovepay.DefaultBaseURL {
-		t.Fatalf("endpoint() = %q, key set %v, real %v, err %v", base, key == "k", real, err)
-	}
+	require.NoError(t, err, "endpoint()")
+	require.True(t, real, "endpoint(): real client")
+	require.Equal(t, "k", key, "endpoint(): key")
+	require.Equal(t, jovepay.DefaultBaseURL, base, "endpoint(): base URL")
 	t.Setenv("JOVEPAY_BASE_URL", jovepay.SandboxBaseURL)
-	if base, _, _, _ := endpoint(); base != jovepay.SandboxBaseURL {
-		t.Errorf("JOVEPAY_BASE_URL ignored: %s", base)
-	}
+	base, _, _, _ = endpoint()
+	assert.Equal(t, jovepay.SandboxBaseURL, base, "JOVEPAY_BASE_URL ignored")
 }
 
 // The real-endpoint path, offline: a separately started fake stands in for JovePay. The
@@ -87,9 +83,8 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	t.Setenv("JOVEPAY_BASE_URL", srv.BaseURL)
 	t.Setenv("JOVEPAY_API_KEY", srv.APIKey())
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	want := `^JovePay invoice flow against ` + regexp.QuoteMeta(srv.BaseURL) + `
 1\. POST /invoice: invoice \d+ for 49\.99 usd, .*
@@ -98,10 +93,6 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 4\. JovePay cannot post IPNs to this machine .*
    open the invoice page above to pay, .*
 $`
-	if !regexp.MustCompile(want).MatchString(got) {
-		t.Errorf("output does not match %q:\n%s", want, got)
-	}
-	if strings.Contains(got, srv.APIKey()) {
-		t.Errorf("output shows the key:\n%s", got)
-	}
+	assert.Regexp(t, want, got, "output")
+	assert.NotContains(t, got, srv.APIKey(), "output shows the key")
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/jovepay/jovepaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -25,9 +27,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{
 		"against the in-process fake (set JOVEPAY_API_KEY to use your JovePay account)",
@@ -43,13 +44,9 @@ func TestRun(t *testing.T) {
 		"8. GET /payment/5000000001: finished",
 		"fulfilled: A-1001; held for review: A-1002 (re-deposit 5000000005); IPNs delivered: 8",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
-	if n := strings.Count(got, "FULFILLED"); n != 1 {
-		t.Errorf("fulfilled %d times, want exactly once:\n%s", n, got)
-	}
+	assert.Equal(t, 1, strings.Count(got, "FULFILLED"), "fulfilments, want exactly one:\n%s", got)
 	if t.Failed() {
 		t.Log(got)
 	}
@@ -62,12 +59,9 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 	t.Setenv("JOVEPAY_BASE_URL", "https://api-sandbox.jovepay.io/v1")
 	var out bytes.Buffer
 	err := run(context.Background(), &out)
-	if err == nil || !strings.HasPrefix(err.Error(), "missing JOVEPAY_API_KEY:") {
-		t.Fatalf("err = %v", err)
-	}
-	if out.Len() > 0 {
-		t.Errorf("printed before stopping: %s", out.String())
-	}
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "missing JOVEPAY_API_KEY:"), "err = %v", err)
+	assert.Empty(t, out.String(), "printed before stopping: %s", out.String())
 }
 
 // Only the key is required: the base URL defaults to JovePay's production API.
@@ -75,16 +69,12 @@ func TestBaseURLIsOptional(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("JOVEPAY_API_KEY", "k")
 	cfg, err := configure()
-	if err != nil || cfg.fake != nil {
-		t.Fatalf("fake %v, err %v", cfg.fake != nil, err)
-	}
-	if cfg.baseURL != jovepay.DefaultBaseURL {
-		t.Errorf("base URL %s, want %s", cfg.baseURL, jovepay.DefaultBaseURL)
-	}
+	require.NoError(t, err)
+	require.Nil(t, cfg.fake, "fake server configured")
+	assert.Equal(t, jovepay.DefaultBaseURL, cfg.baseURL, "base URL")
 	t.Setenv("JOVEPAY_BASE_URL", jovepay.SandboxBaseURL)
-	if cfg, _ := configure(); cfg.baseURL != jovepay.SandboxBaseURL {
-		t.Errorf("JOVEPAY_BASE_URL ignored: %s", cfg.baseURL)
-	}
+	cfg, _ = configure()
+	assert.Equal(t, jovepay.SandboxBaseURL, cfg.baseURL, "JOVEPAY_BASE_URL ignored")
 }
 
 // The real-endpoint path, offline: a separately started fake stands in for JovePay. The
@@ -96,9 +86,8 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	t.Setenv("JOVEPAY_BASE_URL", srv.BaseURL)
 	t.Setenv("JOVEPAY_API_KEY", srv.APIKey())
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	want := `^JovePay standard flow against ` + regexp.QuoteMeta(srv.BaseURL) + `
 1\. GET /status: API is up
@@ -110,13 +99,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 6\. GET /payment/\d+: waiting\. JovePay cannot post IPNs to this machine .*
    so the example stops here; .*
 $`
-	if !regexp.MustCompile(want).MatchString(got) {
-		t.Errorf("output does not match %q:\n%s", want, got)
-	}
-	if d := srv.Deliveries(); len(d) != 0 {
-		t.Errorf("%d IPNs delivered, want none without an ipn_callback_url", len(d))
-	}
-	if strings.Contains(got, srv.APIKey()) {
-		t.Errorf("output shows the key:\n%s", got)
-	}
+	assert.Regexp(t, want, got, "output")
+	assert.Empty(t, srv.Deliveries(), "IPNs delivered without an ipn_callback_url")
+	assert.NotContains(t, got, srv.APIKey(), "output shows the key")
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jopaycheckout/jopaycheckouttest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -26,9 +28,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	// The steps, in this order.
 	want := []string{
@@ -49,20 +50,13 @@ func TestRun(t *testing.T) {
 	rest := got
 	for _, pat := range want {
 		loc := regexp.MustCompile(pat).FindStringIndex(rest)
-		if loc == nil {
-			t.Fatalf("output lacks (in order) %q:\n%s", pat, got)
-		}
+		require.NotNil(t, loc, "output lacks (in order) %q:\n%s", pat, got)
 		rest = rest[loc[1]:]
 	}
-	if n := strings.Count(got, "fulfilment:"); n != 1 {
-		t.Errorf("fulfilled %d times:\n%s", n, got)
-	}
-	if n := strings.Count(got, "webhook: checkout.session.completed"); n != 1 {
-		t.Errorf("the duplicate reached the handler function:\n%s", got)
-	}
-	if strings.Contains(got, "whsec_") || strings.Contains(got, "sk_test_") {
-		t.Errorf("output shows a secret:\n%s", got)
-	}
+	assert.Equal(t, 1, strings.Count(got, "fulfilment:"), "fulfilments:\n%s", got)
+	assert.Equal(t, 1, strings.Count(got, "webhook: checkout.session.completed"), "the duplicate reached the handler function:\n%s", got)
+	assert.NotContains(t, got, "whsec_", "output shows a secret")
+	assert.NotContains(t, got, "sk_test_", "output shows a secret")
 }
 
 // Any JOPAY_CHECKOUT_* variable selects a real endpoint; then the run stops before doing
@@ -82,13 +76,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 || strings.Contains(err.Error(), "do_not_print") {
-			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping", tc.set)
+		assert.NotContains(t, err.Error(), "do_not_print", "%v: a value in the error", tc.set)
 	}
 }
 
@@ -100,16 +93,13 @@ func TestBaseURLIsOptional(t *testing.T) {
 		t.Setenv("JOPAY_CHECKOUT_WEBHOOK_SECRET", "whsec_s")
 		t.Setenv("JOPAY_CHECKOUT_BASE_URL", base)
 		cfg, err := configFromEnv()
-		if err != nil || !cfg.real {
-			t.Fatalf("base %q: real %v, err %v", base, cfg.real, err)
-		}
+		require.NoError(t, err, "base %q", base)
+		require.True(t, cfg.real, "base %q: real client", base)
 		want := base
 		if want == "" {
 			want = jopaycheckout.DefaultBaseURL
 		}
-		if cfg.baseURL != want {
-			t.Errorf("base %q: %s, want %s", base, cfg.baseURL, want)
-		}
+		assert.Equal(t, want, cfg.baseURL, "base %q", base)
 	}
 }
 
@@ -120,9 +110,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	srv := jopaycheckouttest.NewServer()
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	clearEnv(t)
@@ -144,9 +132,8 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		}
 	}()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err = run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	want := `^JoPay Checkout at ` + regexp.QuoteMeta(srv.BaseURL) + ` \(test key\)
 1\. shop listening on http://` + regexp.QuoteMeta(addr) + ` .*
@@ -156,10 +143,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 4\. open that URL in a browser and pay; waiting up to 10s for the completion webhook on http://` + regexp.QuoteMeta(addr) + `/webhooks/jopay-checkout
 (?:   .*\n)+5\. order ORD-1001 fulfilled 1 time\(s\)
 $`
-	if !regexp.MustCompile(want).MatchString(got) {
-		t.Errorf("output does not match %q:\n%s", want, got)
-	}
-	if strings.Contains(got, "whsec_configured") || strings.Contains(got, jopaycheckouttest.DefaultAPIKey) {
-		t.Errorf("output shows a credential:\n%s", got)
-	}
+	assert.Regexp(t, want, got, "output")
+	assert.NotContains(t, got, "whsec_configured", "output shows a credential")
+	assert.NotContains(t, got, jopaycheckouttest.DefaultAPIKey, "output shows a credential")
 }

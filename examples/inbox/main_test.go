@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paykit-go/paykit/internal/testenv"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRun(t *testing.T) {
@@ -21,9 +22,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{
 		"waits 800ms for an answer",
@@ -38,41 +38,29 @@ func TestRun(t *testing.T) {
 		"order A-2 fulfilled 1 time(s)",
 		"Discarded deliveries (failed on every attempt, retry with inbox.Retry(ctx, id)): 0",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
-	if n := strings.Count(got, "payment.proof_verified delivery answered 503"); n != 3 {
-		t.Errorf("%d deliveries cut off without the inbox, want 3", n)
-	}
-	if n := strings.Count(got, "fulfilment #"); n != 1 {
-		t.Errorf("%d fulfilments, want 1", n)
-	}
+	assert.Equal(t, 3, strings.Count(got, "payment.proof_verified delivery answered 503"), "deliveries cut off without the inbox")
+	assert.Equal(t, 1, strings.Count(got, "fulfilment #"), "fulfilments")
 	// With the inbox, every answer is fast: 200 within a fraction of the deadline.
 	fast := regexp.MustCompile(`payment\.proof_verified delivery answered 200 after (\d+)ms`)
 	answers := fast.FindAllStringSubmatch(got, -1)
-	if len(answers) != 2 {
-		t.Errorf("%d 200 answers to payment.proof_verified, want 2 (delivery and redelivery)\n%s", len(answers), got)
-	}
+	assert.Len(t, answers, 2, "200 answers to payment.proof_verified, want the delivery and the redelivery:\n%s", got)
 	for _, m := range answers {
-		if ms, err := strconv.Atoi(m[1]); err != nil || ms >= 400 {
-			t.Errorf("an inbox answer took %sms, want well under the 800 ms deadline", m[1])
+		ms, err := strconv.Atoi(m[1])
+		if assert.NoError(t, err, m[1]) {
+			assert.Less(t, ms, 400, "an inbox answer took %sms, want well under the 800 ms deadline", m[1])
 		}
 	}
 	// The schema is gone.
 	schema := regexp.MustCompile(`schema (paykit_inbox_example_[0-9a-f]+)`).FindStringSubmatch(got)
-	if schema == nil {
-		t.Fatalf("no schema line in\n%s", got)
-	}
+	require.NotNil(t, schema, "no schema line in\n%s", got)
 	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer pool.Close()
 	var n int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, schema[1]).Scan(&n); err != nil || n != 0 {
-		t.Errorf("schema %s left behind (%d, %v)", schema[1], n, err)
-	}
+	assert.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, schema[1]).Scan(&n))
+	assert.Zero(t, n, "schema %s left behind", schema[1])
 }
 
 func TestRunWithoutDatabase(t *testing.T) {
@@ -80,10 +68,8 @@ func TestRunWithoutDatabase(t *testing.T) {
 	t.Setenv("PAYKIT_TEST_POSTGRES_DSN", "")
 	var out bytes.Buffer
 	err := run(context.Background(), &out)
-	if !errors.Is(err, errNoDatabase) || !strings.Contains(err.Error(), "DATABASE_URL") {
-		t.Errorf("run without a database = %v, want the message naming DATABASE_URL", err)
+	if assert.ErrorIs(t, err, errNoDatabase, "run without a database") {
+		assert.Contains(t, err.Error(), "DATABASE_URL", "run without a database: want the message naming DATABASE_URL")
 	}
-	if out.Len() != 0 {
-		t.Errorf("printed %q before failing", out.String())
-	}
+	assert.Empty(t, out.String(), "printed %q before failing", out.String())
 }

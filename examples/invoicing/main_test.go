@@ -11,6 +11,8 @@ import (
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -25,9 +27,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{
 		"(set JOPAY_API_KEY and JOPAY_MERCHANT_ID to use your JoPay account)",
@@ -47,9 +48,7 @@ func TestRun(t *testing.T) {
 		"is expired; send a reminder",
 		"7. Ledger: INV-2026-0042 paid, INV-2026-0043 overdue",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
 	if t.Failed() {
 		t.Log(got)
@@ -72,13 +71,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
-			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping", tc.set)
+		assert.NotContains(t, err.Error(), "secretvalue", "%v: a value in the error", tc.set)
 	}
 }
 
@@ -96,16 +94,11 @@ func TestHostIsOptional(t *testing.T) {
 		t.Setenv("JOPAY_SLUG", tc.slug)
 		t.Setenv("JOPAY_BASE_URL", tc.base)
 		cfg, err := configFromEnv()
-		if err != nil || !cfg.real {
-			t.Fatalf("slug %q base %q: real %v, err %v", tc.slug, tc.base, cfg.real, err)
-		}
+		require.NoError(t, err, "slug %q base %q", tc.slug, tc.base)
+		require.True(t, cfg.real, "slug %q base %q: real client", tc.slug, tc.base)
 		c, err := jopay.NewClient(cfg.apiKey, cfg.host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.BaseURL() != tc.want {
-			t.Errorf("slug %q base %q: BaseURL %s, want %s", tc.slug, tc.base, c.BaseURL(), tc.want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.BaseURL(), "slug %q base %q: BaseURL", tc.slug, tc.base)
 	}
 }
 
@@ -118,22 +111,15 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	t.Setenv("JOPAY_API_KEY", jopaytest.DefaultAPIKey)
 	t.Setenv("JOPAY_MERCHANT_ID", jopaytest.DefaultMerchantID)
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	want := `^JoPay invoicing example against ` + regexp.QuoteMeta(srv.BaseURL) + ` \(test key\)
 1\. Invoice INV-2026-0042-\d+ for Acme GmbH <billing@acme\.example>: 1250\.00 USD
 2\. Without the customer name the client refuses before sending anything:
 (?:   .*\n)+3\. Invoice requests created \(payment_mode invoice\):
 (?:   .*\n)+4\. Send the links\.`
-	if !regexp.MustCompile(want).MatchString(got) {
-		t.Errorf("output does not match %q:\n%s", want, got)
-	}
-	if n := len(srv.PaymentRequests()); n != 2 {
-		t.Errorf("%d requests created, want 2", n)
-	}
-	if strings.Contains(got, jopaytest.DefaultAPIKey) {
-		t.Errorf("output shows the key:\n%s", got)
-	}
+	assert.Regexp(t, want, got, "output")
+	assert.Len(t, srv.PaymentRequests(), 2, "requests created")
+	assert.NotContains(t, got, jopaytest.DefaultAPIKey, "output shows the key")
 }

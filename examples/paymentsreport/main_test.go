@@ -11,6 +11,8 @@ import (
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/jovepay/jovepaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -25,9 +27,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{
 		"payments: 24 (pages of 10)",
@@ -38,9 +39,7 @@ func TestRun(t *testing.T) {
 		"repeated deposits (review by hand): 1",
 		"JWT logins: 1 for 3 list requests",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
 	if t.Failed() {
 		t.Log(got)
@@ -64,13 +63,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
-			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping", tc.set)
+		assert.NotContains(t, err.Error(), "secretvalue", "%v: a value in the error", tc.set)
 	}
 }
 
@@ -80,17 +78,12 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	srv := jovepaytest.NewServer()
 	defer srv.Close()
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	p, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("10"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "R-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Pay(ctx, p.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = srv.Pay(ctx, p.ID)
+	require.NoError(t, err)
 	email, password := srv.Credentials()
 	clearEnv(t)
 	t.Setenv("JOVEPAY_BASE_URL", srv.BaseURL)
@@ -98,14 +91,11 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	t.Setenv("JOVEPAY_EMAIL", email)
 	t.Setenv("JOVEPAY_PASSWORD", password)
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err = run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{"report for the last 30 days at " + srv.BaseURL, "payments: 1 (pages of 500)", "revenue (finished, price): 10 usd"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
+		assert.Contains(t, got, want, "output lacks %q:\n%s", want, got)
 	}
 	var limits []string
 	for _, r := range srv.Calls() {
@@ -113,12 +103,9 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 			limits = append(limits, r.Query.Get("limit"))
 		}
 	}
-	if len(limits) != 1 || limits[0] != "500" {
-		t.Errorf("list requests asked for limits %v, want one of 500", limits)
-	}
-	if strings.Contains(got, password) || strings.Contains(got, srv.APIKey()) {
-		t.Errorf("output shows a credential:\n%s", got)
-	}
+	assert.Equal(t, []string{"500"}, limits, "limits asked for by list requests")
+	assert.NotContains(t, got, password, "output shows a credential")
+	assert.NotContains(t, got, srv.APIKey(), "output shows a credential")
 }
 
 // Only the credentials are required: the base URL defaults to JovePay's production API. (The
@@ -132,10 +119,8 @@ func TestBaseURLIsOptional(t *testing.T) {
 	cancel()
 	var out bytes.Buffer
 	err := run(ctx, &out)
-	if err == nil || strings.HasPrefix(err.Error(), "missing") {
-		t.Fatalf("err = %v, want the cancelled first request", err)
-	}
-	if want := "report for the last 30 days at " + jovepay.DefaultBaseURL + "\n"; !strings.Contains(out.String(), want) {
-		t.Errorf("output %q lacks %q", out.String(), want)
-	}
+	require.Error(t, err, "want the cancelled first request")
+	require.False(t, strings.HasPrefix(err.Error(), "missing"), "err = %v, want the cancelled first request", err)
+	want := "report for the last 30 days at " + jovepay.DefaultBaseURL + "\n"
+	assert.Contains(t, out.String(), want, "output %q lacks %q", out.String(), want)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -27,9 +29,8 @@ func TestRunAgainstFake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	// Every line in its place: each step's own lines first, then the events it caused, each
 	// event on the path that was up at the time. Nothing here depends on which path is faster.
@@ -68,14 +69,11 @@ func TestRunAgainstFake(t *testing.T) {
 		`   Attempt 3 failed too \(connection refused\): Stream gave up and returned a \*pepay\.ReconnectError`,
 	}
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
-	if len(lines) != len(want) {
-		t.Errorf("%d lines, want %d:\n%s", len(lines), len(want), got)
-	}
+	assert.Len(t, lines, len(want), "output lines:\n%s", got)
 	var resume []string // the event before the stream, and the two resume points it reported
 	for i := range min(len(lines), len(want)) {
 		m := regexp.MustCompile(`^` + want[i] + `$`).FindStringSubmatch(lines[i])
-		if m == nil {
-			t.Errorf("line %d = %q, want %q", i+1, lines[i], want[i])
+		if !assert.NotNil(t, m, "line %d = %q, want %q", i+1, lines[i], want[i]) {
 			continue
 		}
 		if i >= 9 && len(m) > 1 {
@@ -83,14 +81,13 @@ func TestRunAgainstFake(t *testing.T) {
 		}
 	}
 	// The stream starts, and resumes after the drop, from the last event the webhook processed.
-	if len(resume) == 3 && (resume[1] != resume[0] || resume[2] != resume[0]) {
-		t.Errorf("resume points %v, want the third event each time", resume)
+	if len(resume) == 3 {
+		assert.Equal(t, resume[0], resume[1], "resume points %v, want the third event each time", resume)
+		assert.Equal(t, resume[0], resume[2], "resume points %v, want the third event each time", resume)
 	}
 	// The reader's words, not the transport's.
 	for _, raw := range []string{"pepay:", "frame header", "EOF", "dial tcp", "failed to ", pepaytest.DefaultAPIKey, "whsec_"} {
-		if strings.Contains(got, raw) {
-			t.Errorf("output shows %q:\n%s", raw, got)
-		}
+		assert.NotContains(t, got, raw, "output shows %q:\n%s", raw, got)
 	}
 }
 
@@ -112,13 +109,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
-			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping", tc.set)
+		assert.NotContains(t, err.Error(), "secretvalue", "%v: a value in the error", tc.set)
 	}
 }
 
@@ -128,16 +124,14 @@ func TestBaseURLIsOptional(t *testing.T) {
 	t.Setenv("PEPAY_API_KEY", "pk_test_k")
 	t.Setenv("PEPAY_WEBHOOK_SECRET", "whsec_s")
 	cfg, err := loadConfig()
-	if err != nil || !cfg.real {
-		t.Fatalf("real %v, err %v", cfg.real, err)
-	}
-	if cfg.baseURL != pepay.DefaultBaseURL || cfg.env != pepay.EnvironmentDevnet || cfg.addr != "127.0.0.1:0" {
-		t.Errorf("defaults: base %s, environment %s, address %s", cfg.baseURL, cfg.env, cfg.addr)
-	}
+	require.NoError(t, err)
+	require.True(t, cfg.real, "real client")
+	assert.Equal(t, pepay.DefaultBaseURL, cfg.baseURL, "default base URL")
+	assert.Equal(t, pepay.EnvironmentDevnet, cfg.env, "default environment")
+	assert.Equal(t, "127.0.0.1:0", cfg.addr, "default address")
 	t.Setenv("PEPAY_BASE_URL", "https://pepay.example")
-	if cfg, _ := loadConfig(); cfg.baseURL != "https://pepay.example" {
-		t.Errorf("PEPAY_BASE_URL ignored: %s", cfg.baseURL)
-	}
+	cfg, _ = loadConfig()
+	assert.Equal(t, "https://pepay.example", cfg.baseURL, "PEPAY_BASE_URL ignored")
 }
 
 // The real-endpoint path, offline: a separately started fake, with its webhooks sent to
@@ -148,9 +142,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	clearEnv(t)
@@ -164,7 +156,7 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for srv.InvoiceCount() == 0 {
 			if time.Now().After(deadline) {
-				t.Error("the example created no invoice within 30 s")
+				assert.Fail(t, "the example created no invoice within 30 s")
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -175,35 +167,25 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		}
 	}()
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err = run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	steps := regexp.MustCompile(`(?m)^(\d+)\. `).FindAllStringSubmatch(got, -1)
 	for i, m := range steps {
-		if m[1] != strconv.Itoa(i+1) {
-			t.Errorf("step %d numbered %s:\n%s", i+1, m[1], got)
-		}
+		assert.Equal(t, strconv.Itoa(i+1), m[1], "step %d numbered %s:\n%s", i+1, m[1], got)
 	}
 	for _, want := range []string{"Pepay at " + srv.BaseURL + " (devnet)",
 		"1. Webhook endpoint listening on http://" + addr + "/webhooks/pepay: expose it over HTTPS and add it in the Pepay dashboard",
 		"2. WebSocket stream connected", "3. Invoice ", "4. Waiting up to 10s",
 		"6. Reconciled: invoice paid", "Settlement: settled", "7. 4 events, each processed once: ", "(0 processed twice)"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
+		assert.Contains(t, got, want, "output lacks %q:\n%s", want, got)
 	}
 	// Each of the four deliveries was answered 200: processed, or already processed by the stream.
 	m := regexp.MustCompile(`Webhook deliveries: (?:(\d+) processed)?(?:, )?(?:(\d+) acknowledged as already processed)?\n`).FindStringSubmatch(got)
-	if m == nil {
-		t.Fatalf("no webhook summary:\n%s", got)
-	}
+	require.NotNil(t, m, "no webhook summary:\n%s", got)
 	a, _ := strconv.Atoi(m[1])
 	b, _ := strconv.Atoi(m[2])
-	if a+b != 4 {
-		t.Errorf("webhook answers %d + %d, want 4:\n%s", a, b, got)
-	}
-	if strings.Contains(got, srv.APIKey) || strings.Contains(got, "whsec_configured") {
-		t.Errorf("output shows a credential:\n%s", got)
-	}
+	assert.Equal(t, 4, a+b, "webhook answers %d + %d, want 4:\n%s", a, b, got)
+	assert.NotContains(t, got, srv.APIKey, "output shows a credential")
+	assert.NotContains(t, got, "whsec_configured", "output shows a credential")
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -25,14 +27,11 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	runs := strings.Split(got, "\nRun ")
-	if len(runs) != 4 {
-		t.Fatalf("want 3 runs:\n%s", got)
-	}
+	require.Len(t, runs, 4, "want 3 runs:\n%s", got)
 	for i, want := range [][]string{
 		{"order A-3001  42.00", "order A-3002", "order A-3003", "DRIFT      request", "order A-3005: ledger 20.99, JoPay 19.99 (-100 cents)",
 			`order "A-9999": no such order`, `order "": no such order`,
@@ -42,23 +41,19 @@ func TestRun(t *testing.T) {
 		{"0 verified requests in 1 page(s)"},
 	} {
 		for _, w := range want {
-			if !strings.Contains(runs[i+1], w) {
-				t.Errorf("run %d lacks %q", i+1, w)
-			}
+			assert.Contains(t, runs[i+1], w, "run %d lacks", i+1)
 		}
 	}
 	// Run 2 starts from run 1's stored cursor and sees only the new rows.
 	rows := regexp.MustCompile(`\n   (ok|DUPLICATE|DRIFT|UNMATCHED) `)
-	if strings.Contains(runs[2], "order A-3002") || len(rows.FindAllString(runs[2], -1)) != 3 {
-		t.Errorf("run 2 repeated old rows:\n%s", runs[2])
-	}
+	assert.NotContains(t, runs[2], "order A-3002", "run 2 repeated old rows")
+	assert.Len(t, rows.FindAllString(runs[2], -1), 3, "run 2 rows:\n%s", runs[2])
 	cursor := regexp.MustCompile(`next cursor stored: "(since=[^"]+)"`).FindAllStringSubmatch(got, -1)
-	if len(cursor) != 3 || cursor[1][1] != cursor[2][1] || cursor[0][1] == cursor[1][1] {
-		t.Errorf("cursors %v", cursor)
+	if assert.Len(t, cursor, 3, "cursors %v", cursor) {
+		assert.Equal(t, cursor[1][1], cursor[2][1], "cursors %v", cursor)
+		assert.NotEqual(t, cursor[0][1], cursor[1][1], "cursors %v", cursor)
 	}
-	if !strings.Contains(got, "Orders not settled (no payment of the right amount): A-3005") {
-		t.Error("missing summary")
-	}
+	assert.Contains(t, got, "Orders not settled (no payment of the right amount): A-3005", "missing summary")
 	if t.Failed() {
 		t.Log(got)
 	}
@@ -81,13 +76,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
-			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping", tc.set)
+		assert.NotContains(t, err.Error(), "secretvalue", "%v: a value in the error", tc.set)
 	}
 }
 
@@ -105,16 +99,11 @@ func TestHostIsOptional(t *testing.T) {
 		t.Setenv("JOPAY_SLUG", tc.slug)
 		t.Setenv("JOPAY_BASE_URL", tc.base)
 		cfg, err := configFromEnv()
-		if err != nil || !cfg.real {
-			t.Fatalf("slug %q base %q: real %v, err %v", tc.slug, tc.base, cfg.real, err)
-		}
+		require.NoError(t, err, "slug %q base %q", tc.slug, tc.base)
+		require.True(t, cfg.real, "slug %q base %q: real client", tc.slug, tc.base)
 		c, err := jopay.NewClient(cfg.apiKey, cfg.host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.BaseURL() != tc.want {
-			t.Errorf("slug %q base %q: BaseURL %s, want %s", tc.slug, tc.base, c.BaseURL(), tc.want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.BaseURL(), "slug %q base %q: BaseURL", tc.slug, tc.base)
 	}
 }
 
@@ -134,14 +123,11 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	t.Setenv("JOPAY_API_KEY", jopaytest.DefaultAPIKey)
 	t.Setenv("JOPAY_MERCHANT_ID", jopaytest.DefaultMerchantID)
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{"in pages of 100;", "→ 6 verified requests in 1 page(s)", "store the next cursor: JOPAY_RECON_CURSOR="} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
+		assert.Contains(t, got, want, "output lacks %q:\n%s", want, got)
 	}
 	listCalls := func() (limits []string) {
 		for _, c := range srv.Calls() {
@@ -151,25 +137,16 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 		}
 		return limits
 	}
-	if l := listCalls(); len(l) != 1 || l[0] != "100" {
-		t.Errorf("list calls sent %v, want one limit of 100", l)
-	}
+	assert.Equal(t, []string{"100"}, listCalls(), "limits sent by list calls")
 
 	// The next run starts from the printed cursor and finds nothing new.
 	m := regexp.MustCompile(`JOPAY_RECON_CURSOR="([^"]+)"`).FindStringSubmatch(got)
-	if m == nil {
-		t.Fatalf("no cursor printed:\n%s", got)
-	}
+	require.NotNil(t, m, "no cursor printed:\n%s", got)
 	t.Setenv("JOPAY_RECON_CURSOR", m[1])
 	srv.ResetCalls()
 	out.Reset()
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("second run: %v\n%s", err, out.String())
-	}
-	if !strings.Contains(out.String(), "→ 0 verified requests in 1 page(s)") {
-		t.Errorf("second run:\n%s", out.String())
-	}
-	if l := listCalls(); len(l) != 1 || l[0] != "100" {
-		t.Errorf("second run's list calls sent %v, want one limit of 100", l)
-	}
+	err = run(context.Background(), &out)
+	require.NoError(t, err, "second run output:\n%s", out.String())
+	assert.Contains(t, out.String(), "→ 0 verified requests in 1 page(s)", "second run")
+	assert.Equal(t, []string{"100"}, listCalls(), "limits sent by the second run's list calls")
 }

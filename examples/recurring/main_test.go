@@ -11,6 +11,8 @@ import (
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // clearEnv unsets every variable the example reads, so the developer's own do not leak in.
@@ -25,9 +27,8 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(ctx, &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	for _, want := range []string{
 		"1. Plans set up by the merchant",
@@ -49,13 +50,10 @@ func TestRun(t *testing.T) {
 		"subscription SUB-8821: 2 charge(s) paid, 1 failed",
 		"one-off payments: 1 (A-2001)",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
+		assert.Contains(t, got, want, "output lacks")
 	}
-	if strings.Count(got, "ONE-OFF") != 1 || strings.Count(got, "SUBSCRIPTION charge") != 3 {
-		t.Error("charges misclassified")
-	}
+	assert.Equal(t, 1, strings.Count(got, "ONE-OFF"), "charges misclassified")
+	assert.Equal(t, 3, strings.Count(got, "SUBSCRIPTION charge"), "charges misclassified")
 	if t.Failed() {
 		t.Log(got)
 	}
@@ -80,13 +78,12 @@ func TestPartialConfigNamesTheMissing(t *testing.T) {
 		}
 		var out bytes.Buffer
 		err := run(context.Background(), &out)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.missing) {
-			t.Errorf("%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		if !assert.Error(t, err, "%v", tc.set) {
 			continue
 		}
-		if out.Len() > 0 || strings.Contains(err.Error(), "secretvalue") {
-			t.Errorf("%v: printed %q or showed a value: %v", tc.set, out.String(), err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), tc.missing), "%v: err = %v, want it to start %q", tc.set, err, tc.missing)
+		assert.Empty(t, out.String(), "%v: printed before stopping", tc.set)
+		assert.NotContains(t, err.Error(), "secretvalue", "%v: a value in the error", tc.set)
 	}
 }
 
@@ -103,16 +100,11 @@ func TestHostIsOptional(t *testing.T) {
 		t.Setenv("JOPAY_SLUG", tc.slug)
 		t.Setenv("JOPAY_BASE_URL", tc.base)
 		cfg, err := configFromEnv()
-		if err != nil || !cfg.real {
-			t.Fatalf("slug %q base %q: real %v, err %v", tc.slug, tc.base, cfg.real, err)
-		}
+		require.NoError(t, err, "slug %q base %q", tc.slug, tc.base)
+		require.True(t, cfg.real, "slug %q base %q: real client", tc.slug, tc.base)
 		c, err := jopay.NewClient(cfg.apiKey, cfg.host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.BaseURL() != tc.want {
-			t.Errorf("slug %q base %q: BaseURL %s, want %s", tc.slug, tc.base, c.BaseURL(), tc.want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.BaseURL(), "slug %q base %q: BaseURL", tc.slug, tc.base)
 	}
 }
 
@@ -127,9 +119,8 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
 	t.Setenv("JOPAY_BASE_URL", srv.BaseURL)
 	t.Setenv("JOPAY_API_KEY", jopaytest.DefaultAPIKey)
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	want := `^JoPay recurring example against ` + regexp.QuoteMeta(srv.BaseURL) + ` \(test key\)
 1\. Daily poll for failed charges: GET /requests\?status=expired&since=\S+&limit=100
@@ -138,18 +129,14 @@ func TestRunAgainstConfiguredEndpoint(t *testing.T) {
    subscription SUB-1: 0 charge\(s\) paid, 1 failed
    one-off payments: none
 $`
-	if !regexp.MustCompile(want).MatchString(got) {
-		t.Errorf("output does not match %q:\n%s", want, got)
-	}
+	assert.Regexp(t, want, got, "output")
 	var limits []string
 	for _, c := range srv.Calls() {
 		if c.Path == "/api/v1/requests" {
 			limits = append(limits, c.Query.Get("limit"))
 		}
 	}
-	if len(limits) != 1 || limits[0] != "100" {
-		t.Errorf("list calls sent %v, want one limit of 100", limits)
-	}
+	assert.Equal(t, []string{"100"}, limits, "limits sent by list calls")
 }
 
 // With JOPAY_WAIT the program listens first; the numbering still starts at 1 and runs on.
@@ -162,9 +149,8 @@ func TestRunAgainstConfiguredEndpointListening(t *testing.T) {
 	t.Setenv("JOPAY_WEBHOOK_SECRET", jopaytest.WebhookSecret)
 	t.Setenv("JOPAY_WAIT", "50ms")
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	err := run(context.Background(), &out)
+	require.NoError(t, err, "run output:\n%s", out.String())
 	got := out.String()
 	want := `^JoPay recurring example against \S+ \(test key\)
 1\. Listening 50ms for charge webhooks on http://127\.0\.0\.1:\d+/webhooks/jopay .*
@@ -172,10 +158,7 @@ func TestRunAgainstConfiguredEndpointListening(t *testing.T) {
    no expired requests
 3\. Billing summary:
 `
-	if !regexp.MustCompile(want).MatchString(got) {
-		t.Errorf("output does not match %q:\n%s", want, got)
-	}
-	if strings.Contains(got, jopaytest.WebhookSecret) || strings.Contains(got, jopaytest.DefaultAPIKey) {
-		t.Errorf("output shows a credential:\n%s", got)
-	}
+	assert.Regexp(t, want, got, "output")
+	assert.NotContains(t, got, jopaytest.WebhookSecret, "output shows a credential")
+	assert.NotContains(t, got, jopaytest.DefaultAPIKey, "output shows a credential")
 }

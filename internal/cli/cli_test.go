@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
 	"github.com/paykit-go/paykit/jopaycheckout"
@@ -32,9 +35,7 @@ func run(t *testing.T, stdin string, env map[string]string, args ...string) (int
 		In: strings.NewReader(stdin), Out: &out, Err: &errb,
 		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	})
-	if strings.Contains(out.String()+errb.String(), testSecret) {
-		t.Fatalf("secret printed:\n%s\n%s", out.String(), errb.String())
-	}
+	require.NotContains(t, out.String()+errb.String(), testSecret, "secret printed:\n%s\n%s", out.String(), errb.String())
 	return code, out.String(), errb.String()
 }
 
@@ -128,18 +129,13 @@ func TestTriggerEveryEventVerifies(t *testing.T) {
 						args = append(args, "--form", form)
 					}
 					code, out, errOut := run(t, "", nil, args...)
-					if code != 0 || !strings.Contains(out, "result: processed") {
-						t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-					}
-					if len(rec.errs) != 1 || rec.errs[0] != nil {
-						t.Fatalf("verifier: %v", rec.errs)
-					}
-					if !strings.Contains(string(rec.bodys[0]), ev) {
-						t.Errorf("body does not name %s: %s", ev, rec.bodys[0])
-					}
-					if !strings.Contains(out, "> POST "+srv.URL) || !strings.Contains(out, "< 200 OK") {
-						t.Errorf("request/answer not printed:\n%s", out)
-					}
+					require.Zero(t, code, "exit %d\n%s\n%s", code, out, errOut)
+					require.Contains(t, out, "result: processed", "exit %d\n%s\n%s", code, out, errOut)
+					require.Len(t, rec.errs, 1, "verifier: %v", rec.errs)
+					require.NoError(t, rec.errs[0], "verifier: %v", rec.errs)
+					assert.Contains(t, string(rec.bodys[0]), ev, "body does not name: %s", rec.bodys[0])
+					assert.Contains(t, out, "> POST "+srv.URL, "request/answer not printed:\n%s", out)
+					assert.Contains(t, out, "< 200 OK", "request/answer not printed:\n%s", out)
 				})
 			}
 		}
@@ -151,33 +147,23 @@ func TestTriggerSetEnvAndSecretSource(t *testing.T) {
 	code, out, _ := run(t, "", map[string]string{"PEPAY_WEBHOOK_SECRET": testSecret},
 		"trigger", "pepay", "invoice.updated", "--to", srv.URL, "--set", "data.object.amount=10", "--set", "livemode=true",
 		"--set", "data.object.metadata.order=A-7")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, out)
-	}
-	if !strings.Contains(out, "secret: (from PEPAY_WEBHOOK_SECRET)") {
-		t.Errorf("secret source not shown:\n%s", out)
-	}
+	require.Zero(t, code, "exit %s", out)
+	assert.Contains(t, out, "secret: (from PEPAY_WEBHOOK_SECRET)", "secret source not shown")
 	e, err := pepay.ParseEvent(rec.bodys[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var obj struct {
 		Amount   int64             `json:"amount"`
 		Metadata map[string]string `json:"metadata"`
 	}
-	if err := json.Unmarshal(e.Data.Object, &obj); err != nil {
-		t.Fatal(err)
-	}
-	if obj.Amount != 10 || !e.Livemode || obj.Metadata["order"] != "A-7" {
-		t.Errorf("--set not applied: amount=%d livemode=%v metadata=%v", obj.Amount, e.Livemode, obj.Metadata)
-	}
+	require.NoError(t, json.Unmarshal(e.Data.Object, &obj))
+	assert.Equal(t, int64(10), obj.Amount, "--set not applied: amount=%d livemode=%v metadata=%v", obj.Amount, e.Livemode, obj.Metadata)
+	require.True(t, e.Livemode, "--set not applied: amount=%d livemode=%v metadata=%v", obj.Amount, e.Livemode, obj.Metadata)
+	assert.Equal(t, "A-7", obj.Metadata["order"], "--set not applied: amount=%d livemode=%v metadata=%v", obj.Amount, e.Livemode, obj.Metadata)
 }
 
 func TestTriggerRepeatDuplicateAndAnswers(t *testing.T) {
 	h, err := jopay.NewWebhookHandler(testSecret, func(context.Context, *jopay.Event) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	code, out, _ := run(t, "", nil, "trigger", "jopay", "payment.proof_verified", "--to", srv.URL, "--secret", testSecret, "--repeat", "2")
@@ -188,22 +174,20 @@ func TestTriggerRepeatDuplicateAndAnswers(t *testing.T) {
 
 	// A stale signature: JoPay abandons the 400 ("rejected"), Pepay retries it ("retry later").
 	code, out, _ = run(t, "", nil, "trigger", "jopay", "payment.proof_attached", "--to", srv.URL, "--secret", testSecret, "--stale")
-	if code != 1 || !strings.Contains(out, "result: rejected") || !strings.Contains(out, "timestamp_out_of_range") {
-		t.Fatalf("stale jopay: exit %d\n%s", code, out)
-	}
+	require.Equal(t, 1, code, "stale jopay: exit %d\n%s", code, out)
+	require.Contains(t, out, "result: rejected", "stale jopay: exit %d\n%s", code, out)
+	require.Contains(t, out, "timestamp_out_of_range", "stale jopay: exit %d\n%s", code, out)
 	psrv, _ := receiver(t, provPepay)
 	code, out, _ = run(t, "", nil, "trigger", "pepay", "test.ping", "--to", psrv.URL, "--secret", testSecret, "--stale")
-	if code != 1 || !strings.Contains(out, "result: retry later") {
-		t.Fatalf("stale pepay: exit %d\n%s", code, out)
-	}
+	require.Equal(t, 1, code, "stale pepay: exit %d\n%s", code, out)
+	require.Contains(t, out, "result: retry later", "stale pepay: exit %d\n%s", code, out)
 	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	}))
 	defer fail.Close()
 	code, out, _ = run(t, "", nil, "trigger", "jopay", "payment.proof_attached", "--to", fail.URL, "--secret", testSecret)
-	if code != 1 || !strings.Contains(out, "result: retry later") {
-		t.Fatalf("503: exit %d\n%s", code, out)
-	}
+	require.Equal(t, 1, code, "503: exit %d\n%s", code, out)
+	require.Contains(t, out, "result: retry later", "503: exit %d\n%s", code, out)
 }
 
 func TestBadInput(t *testing.T) {
@@ -225,14 +209,12 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, _, errOut := run(t, "", nil, c.args...)
-		if code == 0 || !strings.Contains(errOut, c.want) {
-			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
-		}
+		assert.NotZero(t, code, "%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		assert.Contains(t, errOut, c.want, "%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
 	}
 	code, out, _ := run(t, "", nil, "trigger", "--help")
-	if code != 0 || !strings.Contains(out, "Examples:") {
-		t.Errorf("trigger --help: exit %d\n%s", code, out)
-	}
+	assert.Zero(t, code, "trigger --help: exit %d\n%s", code, out)
+	assert.Contains(t, out, "Examples:", "trigger --help: exit %d\n%s", code, out)
 }
 
 func jopayHeader(secret string, t time.Time, body []byte) string {
@@ -280,13 +262,9 @@ func TestVerifyExplains(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			args := append([]string{"verify", c.provider, "--secret", testSecret}, c.args...)
 			code, out, errOut := run(t, string(c.stdin), nil, args...)
-			if code != c.code {
-				t.Errorf("exit %d, want %d\n%s%s", code, c.code, out, errOut)
-			}
+			assert.Equal(t, c.code, code, "exit code\n%s%s", out, errOut)
 			for _, w := range c.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
+				assert.Contains(t, out, w, "output lacks")
 			}
 		})
 	}
@@ -306,32 +284,27 @@ func TestVerifyPepayAndJovePay(t *testing.T) {
 	h := pepaytest.SignatureHeaders("new-secret-xyz", testSecret, now, body)
 	code, out, _ := run(t, string(body), map[string]string{"PAYKIT_WEBHOOK_PREVIOUS_SECRET": testSecret},
 		append([]string{"verify", "pepay", "--secret", "unrelated-secret"}, args(h)...)...)
-	if code != 0 || !strings.Contains(out, "previous secret (from PAYKIT_WEBHOOK_PREVIOUS_SECRET): matches (X-Pepay-Signature-Previous)") {
-		t.Fatalf("pepay rotation: exit %d\n%s", code, out)
-	}
+	require.Zero(t, code, "pepay rotation: exit %d\n%s", code, out)
+	require.Contains(t, out, "previous secret (from PAYKIT_WEBHOOK_PREVIOUS_SECRET): matches (X-Pepay-Signature-Previous)", "pepay rotation: exit %d\n%s", code, out)
 	h = pepaytest.SignatureHeaders(testSecret, "", now.Add(-time.Hour), body)
 	code, out, _ = run(t, string(body), nil, append([]string{"verify", "pepay", "--secret", testSecret}, args(h)...)...)
-	if code != 1 || !strings.Contains(out, "timestamp outside tolerance by 55m0s") {
-		t.Fatalf("pepay stale: exit %d\n%s", code, out)
-	}
+	require.Equal(t, 1, code, "pepay stale: exit %d\n%s", code, out)
+	require.Contains(t, out, "timestamp outside tolerance by 55m0s", "pepay stale: exit %d\n%s", code, out)
 
 	ipn := []byte(`{"payment_id":5,"payment_status":"finished","price_amount":1.0,"fee":{"serviceFee":0.21},"arr":[2,1]}`)
 	sig, err := webhook.SignSortedJSONForm(testSecret, ipn, webhook.FormPython)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	code, out, _ = run(t, string(ipn), nil, "verify", "jovepay", "--secret", testSecret, "--header", "x-nowpayments-sig: "+sig)
-	if code != 0 || !strings.Contains(out, "matches in the python form") {
-		t.Fatalf("jovepay python: exit %d\n%s", code, out)
-	}
+	require.Zero(t, code, "jovepay python: exit %d\n%s", code, out)
+	require.Contains(t, out, "matches in the python form", "jovepay python: exit %d\n%s", code, out)
 	code, out, _ = run(t, string(ipn), nil, "verify", "jovepay", "--secret", "wrong-secret-1", "--header", "x-jovepay-sig: "+sig)
-	if code != 1 || !strings.Contains(out, "node: no match; php: no match; python: no match") || !strings.Contains(out, "secret is wrong") {
-		t.Fatalf("jovepay wrong secret: exit %d\n%s", code, out)
-	}
+	require.Equal(t, 1, code, "jovepay wrong secret: exit %d\n%s", code, out)
+	require.Contains(t, out, "node: no match; php: no match; python: no match", "jovepay wrong secret: exit %d\n%s", code, out)
+	require.Contains(t, out, "secret is wrong", "jovepay wrong secret: exit %d\n%s", code, out)
 	code, out, _ = run(t, string(ipn), nil, "verify", "jovepay", "--secret", testSecret, "--header", "X-JoPay-Signature: t=1,v1=ab")
-	if code != 1 || !strings.Contains(out, "wrong header for jovepay") || !strings.Contains(out, "header missing") {
-		t.Fatalf("jovepay wrong header: exit %d\n%s", code, out)
-	}
+	require.Equal(t, 1, code, "jovepay wrong header: exit %d\n%s", code, out)
+	require.Contains(t, out, "wrong header for jovepay", "jovepay wrong header: exit %d\n%s", code, out)
+	require.Contains(t, out, "header missing", "jovepay wrong header: exit %d\n%s", code, out)
 }
 
 // syncBuffer is a bytes.Buffer safe for the fake's goroutine and the test to share.
@@ -379,9 +352,7 @@ func startFakeOutput(t *testing.T, args ...string) (map[string]string, *syncBuff
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "environment:") {
-		if time.Now().After(deadline) {
-			t.Fatalf("fake printed no settings:\n%s", out.String())
-		}
+		require.False(t, time.Now().After(deadline), "fake printed no settings:\n%s", out.String())
 		time.Sleep(10 * time.Millisecond)
 	}
 	settings := map[string]string{}
@@ -408,9 +379,7 @@ func TestFakeJoPayEndToEnd(t *testing.T) {
 				got <- e
 				return nil
 			})
-			if err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, err)
 		})
 		hook.ServeHTTP(w, r)
 	}))
@@ -418,28 +387,22 @@ func TestFakeJoPayEndToEnd(t *testing.T) {
 
 	s := startFakeCommand(t, "jopay", "--addr", "127.0.0.1:0", "--webhook-url", hookSrv.URL)
 	hookSecret = strings.TrimSuffix(s["webhook secret"], " (the fake's test secret)")
-	if s["JOPAY_BASE_URL"] != s["base URL"] || s["JOPAY_API_KEY"] != s["API key"] || s["JOPAY_MERCHANT_ID"] == "" || hookSecret == "" {
-		t.Fatalf("settings: %v", s)
-	}
+	require.Equal(t, s["base URL"], s["JOPAY_BASE_URL"], "settings: %v", s)
+	require.Equal(t, s["API key"], s["JOPAY_API_KEY"], "settings: %v", s)
+	require.NotEmpty(t, s["JOPAY_MERCHANT_ID"], "settings: %v", s)
+	require.NotEmpty(t, hookSecret, "settings: %v", s)
 	client, err := jopay.NewClient(s["API key"], jopay.WithBaseURL(s["base URL"]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req, err := client.CreateRequest(t.Context(), jopay.CreateRequestParams{
 		MerchantID: s["JOPAY_MERCHANT_ID"], FiatAmountInt: 4200, Memo: "order A-1",
 		Metadata: map[string]string{jopay.MetadataOrderID: "A-1"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fakeURL := strings.TrimSuffix(s["base URL"], "/api/v1")
-	if !strings.HasPrefix(req.PayPageURL, fakeURL) {
-		t.Errorf("pay URL %q not rewritten to the fake's address %s", req.PayPageURL, fakeURL)
-	}
+	assert.True(t, strings.HasPrefix(req.PayPageURL, fakeURL), "pay URL %q not rewritten to the fake's address %s", req.PayPageURL, fakeURL)
 	code, out, errOut := run(t, "", nil, "trigger", "jopay", "payment.proof_verified", "--fake", fakeURL, "--id", req.ID)
-	if code != 0 || !strings.Contains(out, `"delivered":true`) {
-		t.Fatalf("trigger --fake: exit %d\n%s%s", code, out, errOut)
-	}
+	require.Zero(t, code, "trigger --fake: exit %d\n%s%s", code, out, errOut)
+	require.Contains(t, out, `"delivered":true`, "trigger --fake: exit %d\n%s%s", code, out, errOut)
 	var paid bool
 	for len(got) > 0 {
 		e := <-got
@@ -447,33 +410,26 @@ func TestFakeJoPayEndToEnd(t *testing.T) {
 			paid = true
 		}
 	}
-	if !paid {
-		t.Fatal("no verified payment.proof_verified webhook arrived")
-	}
+	require.True(t, paid, "no verified payment.proof_verified webhook arrived")
 	again, err := client.GetRequest(t.Context(), req.ID)
-	if err != nil || !again.ProofStatus.IsPaid() {
-		t.Fatalf("request after pay: %+v, %v", again, err)
-	}
+	require.NoError(t, err, "request after pay: %+v, %v", again, err)
+	require.True(t, again.ProofStatus.IsPaid(), "request after pay: %+v, %v", again, err)
 
 	// Admin surface: deliveries, faults and errors.
 	resp, err := http.Get(fakeURL + adminPrefix + "deliveries")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var ds []deliverySummary
 	_ = json.NewDecoder(resp.Body).Decode(&ds)
 	resp.Body.Close()
-	if len(ds) != 2 || ds[1].Event != string(jopay.EventProofVerified) || !ds[1].Delivered {
-		t.Errorf("deliveries: %+v", ds)
-	}
-	if _, err := adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "fail", N: 1, HTTPStatus: 503}); err != nil {
-		t.Fatal(err)
-	}
+	require.Len(t, ds, 2, "deliveries: %+v", ds)
+	assert.Equal(t, string(jopay.EventProofVerified), ds[1].Event, "deliveries: %+v", ds)
+	assert.True(t, ds[1].Delivered, "deliveries: %+v", ds)
+	_, err = adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "fail", N: 1, HTTPStatus: 503})
+	require.NoError(t, err)
 	c0, _ := jopay.NewClient(s["API key"], jopay.WithBaseURL(s["base URL"]), jopay.WithMaxRetries(0))
-	if _, err := c0.GetRequest(t.Context(), req.ID); err == nil {
-		t.Error("injected 503 fault not served")
-	}
-	if _, err := adminCall(t.Context(), fakeURL, "fail", adminRequest{ID: req.ID}); err == nil || !strings.Contains(err.Error(), `no "fail" action`) {
-		t.Errorf("fail on jopay: %v", err)
-	}
+	_, err = c0.GetRequest(t.Context(), req.ID)
+	assert.Error(t, err, "injected 503 fault not served")
+	_, err = adminCall(t.Context(), fakeURL, "fail", adminRequest{ID: req.ID})
+	require.Error(t, err, "fail on jopay: %v", err)
+	assert.Contains(t, err.Error(), `no "fail" action`, "fail on jopay: %v", err)
 }

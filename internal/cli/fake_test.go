@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jopaycheckout/jopaycheckouttest"
@@ -56,9 +59,8 @@ func (hs *hookServer) set(h http.Handler, err error) {
 func fakeSecret(t *testing.T, s map[string]string) string {
 	t.Helper()
 	secret, ok := strings.CutSuffix(s["webhook secret"], " (the fake's test secret)")
-	if !ok || secret == "" {
-		t.Fatalf("no webhook secret printed: %v", s)
-	}
+	require.True(t, ok, "no webhook secret printed: %v", s)
+	require.NotEmpty(t, secret, "no webhook secret printed: %v", s)
 	return secret
 }
 
@@ -102,13 +104,9 @@ func noEvent[E any](t *testing.T, ch <-chan E, why string) {
 func adminOK(t *testing.T, fakeURL, action string, req adminRequest) deliverySummary {
 	t.Helper()
 	out, err := adminCall(t.Context(), fakeURL, action, req)
-	if err != nil {
-		t.Fatalf("%s %+v: %v", action, req, err)
-	}
+	require.NoError(t, err, "%s %+v", action, req)
 	var d deliverySummary
-	if err := json.Unmarshal([]byte(out), &d); err != nil {
-		t.Fatalf("%s: answer %q: %v", action, out, err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(out), &d), "%s: answer %q", action, out)
 	return d
 }
 
@@ -119,14 +117,12 @@ func listDeliveries(t *testing.T, fakeURL string) []deliverySummary {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fakeURL+adminPrefix+"deliveries", nil)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var ds []deliverySummary
-	if err := json.NewDecoder(resp.Body).Decode(&ds); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("deliveries: %d, %v", resp.StatusCode, err)
-	}
+	err = json.NewDecoder(resp.Body).Decode(&ds)
+	require.NoError(t, err, "deliveries: %d, %v", resp.StatusCode, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "deliveries: %d, %v", resp.StatusCode, err)
 	return ds
 }
 
@@ -139,18 +135,16 @@ func triggerFakeOK(t *testing.T, provider, event, fakeURL, id string) {
 		args = append(args, "--id", id)
 	}
 	code, out, errOut := run(t, "", nil, args...)
-	if code != 0 || !strings.Contains(out, `"delivered":true`) {
-		t.Fatalf("trigger %s --fake: exit %d\n%s%s", event, code, out, errOut)
-	}
+	require.Zero(t, code, "trigger %s --fake: exit %d\n%s%s", event, code, out, errOut)
+	require.Contains(t, out, `"delivered":true`, "trigger %s --fake: exit %d\n%s%s", event, code, out, errOut)
 }
 
 // injectFault asks the fake to fail its next API call with 503.
 func injectFault(t *testing.T, fakeURL string) {
 	t.Helper()
 	out, err := adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "fail", N: 1, HTTPStatus: http.StatusServiceUnavailable})
-	if err != nil || !strings.Contains(out, `"fault":"fail"`) {
-		t.Fatalf("faults: %q, %v", out, err)
-	}
+	require.NoError(t, err, "faults: %q, %v", out, err)
+	require.Contains(t, out, `"fault":"fail"`, "faults: %q, %v", out, err)
 }
 
 // fastRetry keeps the clients' retry waits short.
@@ -167,15 +161,11 @@ func TestFakeCheckoutEndToEnd(t *testing.T) {
 		return nil
 	}))
 	fakeURL := strings.TrimSuffix(s["base URL"], jopaycheckouttest.APIPath)
-	if fakeURL == s["base URL"] {
-		t.Fatalf("base URL %q does not end in %s", s["base URL"], jopaycheckouttest.APIPath)
-	}
+	require.NotEqual(t, s["base URL"], fakeURL, "base URL does not end in %s", jopaycheckouttest.APIPath)
 
 	client, err := jopaycheckout.NewClient(s["API key"], jopaycheckout.WithBaseURL(s["base URL"]),
 		jopaycheckout.WithRetryWait(fastRetryMin, fastRetryMax))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	create := func(order string) *jopaycheckout.Session {
 		t.Helper()
 		sess, err := client.CreateSession(t.Context(), jopaycheckout.CreateSessionParams{
@@ -183,70 +173,61 @@ func TestFakeCheckoutEndToEnd(t *testing.T) {
 			SuccessURL: "https://shop.example/ok", CancelURL: "https://shop.example/cancel",
 			Metadata: map[string]string{jopaycheckout.MetadataOrderID: order},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return sess
 	}
 
 	// Pay through "paykit trigger --fake": the handler gets the verified, parsed event.
 	sess := create("C-1")
-	if !strings.HasPrefix(sess.URL, fakeURL+"/") {
-		t.Errorf("checkout URL %q not rewritten to the fake's address %s", sess.URL, fakeURL)
-	}
+	assert.True(t, strings.HasPrefix(sess.URL, fakeURL+"/"), "checkout URL %q not rewritten to the fake's address %s", sess.URL, fakeURL)
 	triggerFakeOK(t, provCheckout, string(jopaycheckout.EventSessionCompleted), fakeURL, sess.ID)
 	e := waitEvent(t, got, "checkout.session.completed", func(e *jopaycheckout.Event) bool { return e.Data.ID == sess.ID })
-	if e.Type != jopaycheckout.EventSessionCompleted || !e.IsPaid() || e.OrderID() != "C-1" {
-		t.Fatalf("event: type %s, paid %v, order %q", e.Type, e.IsPaid(), e.OrderID())
-	}
+	require.Equal(t, jopaycheckout.EventSessionCompleted, e.Type, "event: type %s, paid %v, order %q", e.Type, e.IsPaid(), e.OrderID())
+	require.True(t, e.IsPaid(), "event: type %s, paid %v, order %q", e.Type, e.IsPaid(), e.OrderID())
+	require.Equal(t, "C-1", e.OrderID(), "event: type %s, paid %v, order %q", e.Type, e.IsPaid(), e.OrderID())
 	if again, err := client.GetSession(t.Context(), sess.ID); err != nil || !again.IsPaid() {
 		t.Fatalf("session after pay: %+v, %v", again, err)
 	}
 
 	// Redeliver: signed and acknowledged again, and the handler's dedupe keeps fn from running twice.
 	d := adminOK(t, fakeURL, "redeliver", adminRequest{ID: sess.ID})
-	if !d.Delivered || d.Event != string(jopaycheckout.EventSessionCompleted) || d.Object != sess.ID {
-		t.Fatalf("redeliver: %+v", d)
-	}
+	require.True(t, d.Delivered, "redeliver: %+v", d)
+	require.Equal(t, string(jopaycheckout.EventSessionCompleted), d.Event, "redeliver: %+v", d)
+	require.Equal(t, sess.ID, d.Object, "redeliver: %+v", d)
 	noEvent(t, got, "a redelivered event is a duplicate")
 
 	// Expire and fail through the admin surface.
 	expired := create("C-2")
-	if d := adminOK(t, fakeURL, "expire", adminRequest{ID: expired.ID}); !d.Delivered || d.Event != string(jopaycheckout.EventSessionExpired) {
-		t.Fatalf("expire: %+v", d)
-	}
+	d = adminOK(t, fakeURL, "expire", adminRequest{ID: expired.ID})
+	require.True(t, d.Delivered, "expire: %+v", d)
+	require.Equal(t, string(jopaycheckout.EventSessionExpired), d.Event, "expire: %+v", d)
 	e = waitEvent(t, got, "checkout.session.expired", func(e *jopaycheckout.Event) bool { return e.Data.ID == expired.ID })
-	if e.Type != jopaycheckout.EventSessionExpired || e.IsPaid() || !e.IsTerminal() || e.OrderID() != "C-2" {
-		t.Fatalf("expired event: type %s, paid %v, terminal %v", e.Type, e.IsPaid(), e.IsTerminal())
-	}
+	require.Equal(t, jopaycheckout.EventSessionExpired, e.Type, "expired event: type %s, paid %v, terminal %v", e.Type, e.IsPaid(), e.IsTerminal())
+	require.False(t, e.IsPaid(), "expired event: type %s, paid %v, terminal %v", e.Type, e.IsPaid(), e.IsTerminal())
+	require.True(t, e.IsTerminal(), "expired event: type %s, paid %v, terminal %v", e.Type, e.IsPaid(), e.IsTerminal())
+	require.Equal(t, "C-2", e.OrderID(), "expired event: type %s, paid %v, terminal %v", e.Type, e.IsPaid(), e.IsTerminal())
 	failed := create("C-3")
 	if d := adminOK(t, fakeURL, "fail", adminRequest{ID: failed.ID}); !d.Delivered || d.Event != string(jopaycheckout.EventPaymentFailed) {
 		t.Fatalf("fail: %+v", d)
 	}
 	e = waitEvent(t, got, "checkout.payment.failed", func(e *jopaycheckout.Event) bool { return e.Data.ID == failed.ID })
-	if e.Type != jopaycheckout.EventPaymentFailed || e.IsPaid() {
-		t.Fatalf("failed event: type %s, paid %v", e.Type, e.IsPaid())
-	}
-	if _, err := adminCall(t.Context(), fakeURL, "pay", adminRequest{ID: "cs_missing"}); err == nil {
-		t.Error("pay of an unknown session succeeded")
-	}
+	require.Equal(t, jopaycheckout.EventPaymentFailed, e.Type, "failed event: type %s, paid %v", e.Type, e.IsPaid())
+	require.False(t, e.IsPaid(), "failed event: type %s, paid %v", e.Type, e.IsPaid())
+	_, err = adminCall(t.Context(), fakeURL, "pay", adminRequest{ID: "cs_missing"})
+	assert.Error(t, err, "pay of an unknown session succeeded")
 
 	// Faults: a 503 reaches a client that does not retry; the default client retries past it.
 	injectFault(t, fakeURL)
 	c0, err := jopaycheckout.NewClient(s["API key"], jopaycheckout.WithBaseURL(s["base URL"]), jopaycheckout.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c0.GetSession(t.Context(), sess.ID); !paykit.IsStatus(err, http.StatusServiceUnavailable) {
-		t.Fatalf("after a 503 fault: %v, want a 503 error", err)
-	}
-	if _, err := c0.GetSession(t.Context(), sess.ID); err != nil {
-		t.Fatalf("the fault outlived its one call: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = c0.GetSession(t.Context(), sess.ID)
+	require.True(t, paykit.IsStatus(err, http.StatusServiceUnavailable), "after a 503 fault: %v, want a 503 error", err)
+	_, err = c0.GetSession(t.Context(), sess.ID)
+	require.NoError(t, err, "the fault outlived its one call")
 	injectFault(t, fakeURL)
-	if again, err := client.GetSession(t.Context(), sess.ID); err != nil || again.ID != sess.ID {
-		t.Fatalf("retrying client after a 503 fault: %+v, %v", again, err)
-	}
+	again, err := client.GetSession(t.Context(), sess.ID)
+	require.NoError(t, err, "retrying client after a 503 fault: %+v, %v", again, err)
+	require.Equal(t, sess.ID, again.ID, "retrying client after a 503 fault: %+v, %v", again, err)
 	// The README's example body, sent as curl sends it (a form content type): 2 failures.
 	ctx, cancel := context.WithTimeout(t.Context(), eventWait)
 	defer cancel()
@@ -254,30 +235,21 @@ func TestFakeCheckoutEndToEnd(t *testing.T) {
 		strings.NewReader(`{"kind":"fail","n":2,"http_status":503}`))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("README faults body: %s", resp.Status)
-	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "README faults body: %s", resp.Status)
 	for i := range 2 {
-		if _, err := c0.GetSession(t.Context(), sess.ID); !paykit.IsStatus(err, http.StatusServiceUnavailable) {
-			t.Fatalf("call %d after a 2-call 503 fault: %v", i+1, err)
-		}
+		_, err := c0.GetSession(t.Context(), sess.ID)
+		require.True(t, paykit.IsStatus(err, http.StatusServiceUnavailable), "call %d after a 2-call 503 fault: %v", i+1, err)
 	}
-	if _, err := c0.GetSession(t.Context(), sess.ID); err != nil {
-		t.Fatalf("the 2-call fault outlived its calls: %v", err)
-	}
+	_, err = c0.GetSession(t.Context(), sess.ID)
+	require.NoError(t, err, "the 2-call fault outlived its calls")
 
 	ds := listDeliveries(t, fakeURL)
-	if len(ds) != 4 {
-		t.Errorf("deliveries: %+v, want completed, its redelivery, expired, failed", ds)
-	}
+	assert.Len(t, ds, 4, "deliveries, want completed, its redelivery, expired, failed")
 	for _, d := range ds {
-		if !d.Delivered || d.URL != hook.URL {
-			t.Errorf("delivery %+v not delivered to %s", d, hook.URL)
-		}
+		assert.True(t, d.Delivered, "delivery %+v not delivered to %s", d, hook.URL)
+		assert.Equal(t, hook.URL, d.URL, "delivery %+v not delivered to %s", d, hook.URL)
 	}
 }
 
@@ -287,31 +259,24 @@ func TestFakeJovePayEndToEnd(t *testing.T) {
 	s := startFakeCommand(t, "jovepay", "--addr", "127.0.0.1:0", "--webhook-url", hook.URL+"/ipn")
 	secret := fakeSecret(t, s)
 	checkSettings(t, s, "JOVEPAY_", "JOVEPAY_IPN_SECRET", secret)
-	if s["JOVEPAY_EMAIL"] == "" || s["JOVEPAY_PASSWORD"] == "" {
-		t.Fatalf("no JovePay credentials printed: %v", s)
-	}
+	require.NotEmpty(t, s["JOVEPAY_EMAIL"], "no JovePay credentials printed: %v", s)
+	require.NotEmpty(t, s["JOVEPAY_PASSWORD"], "no JovePay credentials printed: %v", s)
 	hook.set(jovepay.NewIPNHandler(secret, func(_ context.Context, ipn *jovepay.IPN) error {
 		got <- ipn
 		return nil
 	}))
 	fakeURL := strings.TrimSuffix(s["base URL"], "/v1")
-	if fakeURL == s["base URL"] {
-		t.Fatalf("base URL %q does not end in /v1", s["base URL"])
-	}
+	require.NotEqual(t, s["base URL"], fakeURL, "base URL does not end in /v1")
 	client, err := jovepay.NewClient(s["API key"], jovepay.WithBaseURL(s["base URL"]),
 		jovepay.WithRetryWait(fastRetryMin, fastRetryMax))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	create := func(order, ipnURL string) *jovepay.Payment {
 		t.Helper()
 		p, err := client.CreatePayment(t.Context(), jovepay.CreatePaymentParams{
 			PriceAmount: paykit.MustDecimal("25.50"), PriceCurrency: "usd", PayCurrency: "btc",
 			OrderID: order, IPNCallbackURL: ipnURL,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return p
 	}
 	// Pay moves a payment through the intermediate statuses first, an IPN each.
@@ -323,61 +288,54 @@ func TestFakeJovePayEndToEnd(t *testing.T) {
 	pay := create("J-1", "")
 	triggerFakeOK(t, provJovePay, string(jovepay.StatusFinished), fakeURL, pay.ID.String())
 	ipn := waitEvent(t, got, "finished IPN", forPayment(pay.ID, jovepay.StatusFinished))
-	if !ipn.IsPaid() || ipn.Payment.Status != jovepay.StatusFinished || ipn.OrderID() != "J-1" {
-		t.Fatalf("IPN: status %s, paid %v, order %q", ipn.Payment.Status, ipn.IsPaid(), ipn.OrderID())
-	}
-	if again, err := client.GetPayment(t.Context(), pay.ID); err != nil || again.Status != jovepay.StatusFinished {
-		t.Fatalf("payment after pay: %+v, %v", again, err)
-	}
+	require.True(t, ipn.IsPaid(), "IPN: status %s, paid %v, order %q", ipn.Payment.Status, ipn.IsPaid(), ipn.OrderID())
+	require.Equal(t, jovepay.StatusFinished, ipn.Payment.Status, "IPN: status %s, paid %v, order %q", ipn.Payment.Status, ipn.IsPaid(), ipn.OrderID())
+	require.Equal(t, "J-1", ipn.OrderID(), "IPN: status %s, paid %v, order %q", ipn.Payment.Status, ipn.IsPaid(), ipn.OrderID())
+	again, err := client.GetPayment(t.Context(), pay.ID)
+	require.NoError(t, err, "payment after pay: %+v, %v", again, err)
+	require.Equal(t, jovepay.StatusFinished, again.Status, "payment after pay: %+v, %v", again, err)
 	for len(got) > 0 { // IPNs after finished, if any
 		<-got
 	}
 	d := adminOK(t, fakeURL, "redeliver", adminRequest{ID: pay.ID.String()})
-	if !d.Delivered || d.Event != string(jovepay.StatusFinished) || d.URL != hook.URL+"/ipn" {
-		t.Fatalf("redeliver: %+v", d)
-	}
+	require.True(t, d.Delivered, "redeliver: %+v", d)
+	require.Equal(t, string(jovepay.StatusFinished), d.Event, "redeliver: %+v", d)
+	require.Equal(t, hook.URL+"/ipn", d.URL, "redeliver: %+v", d)
 	noEvent(t, got, "a redelivered IPN is a duplicate")
 
 	// An explicit ipn_callback_url is kept; expire and fail through the admin surface.
 	expired := create("J-2", hook.URL+"/explicit")
 	d = adminOK(t, fakeURL, "expire", adminRequest{ID: expired.ID.String()})
-	if !d.Delivered || d.Event != string(jovepay.StatusExpired) || d.URL != hook.URL+"/explicit" {
-		t.Fatalf("expire: %+v", d)
-	}
+	require.True(t, d.Delivered, "expire: %+v", d)
+	require.Equal(t, string(jovepay.StatusExpired), d.Event, "expire: %+v", d)
+	require.Equal(t, hook.URL+"/explicit", d.URL, "expire: %+v", d)
 	ipn = waitEvent(t, got, "expired IPN", forPayment(expired.ID, jovepay.StatusExpired))
-	if ipn.IsPaid() || ipn.Payment.Status != jovepay.StatusExpired || !ipn.IsTerminal() {
-		t.Fatalf("expired IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
-	}
+	require.False(t, ipn.IsPaid(), "expired IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
+	require.Equal(t, jovepay.StatusExpired, ipn.Payment.Status, "expired IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
+	require.True(t, ipn.IsTerminal(), "expired IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
 	failed := create("J-3", "")
-	if d := adminOK(t, fakeURL, "fail", adminRequest{ID: failed.ID.String()}); !d.Delivered || d.Event != string(jovepay.StatusFailed) {
-		t.Fatalf("fail: %+v", d)
-	}
+	d = adminOK(t, fakeURL, "fail", adminRequest{ID: failed.ID.String()})
+	require.True(t, d.Delivered, "fail: %+v", d)
+	require.Equal(t, string(jovepay.StatusFailed), d.Event, "fail: %+v", d)
 	ipn = waitEvent(t, got, "failed IPN", forPayment(failed.ID, jovepay.StatusFailed))
-	if ipn.IsPaid() || ipn.Payment.Status != jovepay.StatusFailed {
-		t.Fatalf("failed IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
-	}
+	require.False(t, ipn.IsPaid(), "failed IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
+	require.Equal(t, jovepay.StatusFailed, ipn.Payment.Status, "failed IPN: status %s, paid %v", ipn.Payment.Status, ipn.IsPaid())
 
 	// Faults: a 503 reaches a client that does not retry; reset clears pending faults.
 	injectFault(t, fakeURL)
 	c0, err := jovepay.NewClient(s["API key"], jovepay.WithBaseURL(s["base URL"]), jovepay.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c0.GetPayment(t.Context(), pay.ID); !paykit.IsStatus(err, http.StatusServiceUnavailable) {
-		t.Fatalf("after a 503 fault: %v, want a 503 error", err)
-	}
-	if _, err := adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "fail", N: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "reset"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c0.GetPayment(t.Context(), pay.ID); err != nil {
-		t.Fatalf("faults survived reset: %v", err)
-	}
-	if _, err := adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "explode"}); err == nil || !strings.Contains(err.Error(), "want fail, drop") {
-		t.Errorf("unknown fault kind: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = c0.GetPayment(t.Context(), pay.ID)
+	require.True(t, paykit.IsStatus(err, http.StatusServiceUnavailable), "after a 503 fault: %v, want a 503 error", err)
+	_, err = adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "fail", N: 3})
+	require.NoError(t, err)
+	_, err = adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "reset"})
+	require.NoError(t, err)
+	_, err = c0.GetPayment(t.Context(), pay.ID)
+	require.NoError(t, err, "faults survived reset")
+	_, err = adminCall(t.Context(), fakeURL, "faults", adminRequest{Kind: "explode"})
+	require.Error(t, err, "unknown fault kind: %v", err)
+	assert.Contains(t, err.Error(), "want fail, drop", "unknown fault kind: %v", err)
 }
 
 func TestFakePepayEndToEnd(t *testing.T) {
@@ -393,18 +351,14 @@ func TestFakePepayEndToEnd(t *testing.T) {
 	fakeURL := strings.TrimSuffix(s["base URL"], "/")
 	client, err := pepay.NewClient(s["API key"], pepay.WithBaseURL(s["base URL"]),
 		pepay.WithRetryWait(fastRetryMin, fastRetryMax))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	create := func(order string) *pepay.CreatedInvoice {
 		t.Helper()
 		inv, err := client.CreateInvoice(t.Context(), pepay.CreateInvoiceParams{
 			AmountUSD: paykit.MustDecimal("25.00"), Description: "order " + order,
 			Metadata: pepay.Metadata{"order_id": order}, OrderRef: order,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return inv
 	}
 	forInvoice := func(id string, paid bool) func(*pepay.Event) bool {
@@ -412,60 +366,52 @@ func TestFakePepayEndToEnd(t *testing.T) {
 	}
 
 	inv := create("P-1")
-	if !strings.HasPrefix(inv.PaymentURL, fakeURL+"/") {
-		t.Errorf("payment URL %q not rewritten to the fake's address %s", inv.PaymentURL, fakeURL)
-	}
+	assert.True(t, strings.HasPrefix(inv.PaymentURL, fakeURL+"/"), "payment URL %q not rewritten to the fake's address %s", inv.PaymentURL, fakeURL)
 	triggerFakeOK(t, provPepay, string(pepay.EventInvoiceUpdated), fakeURL, inv.InvoiceID)
 	e := waitEvent(t, got, "paid invoice", forInvoice(inv.InvoiceID, true))
-	if e.OrderID() != "P-1" {
-		t.Fatalf("paid event %s: order %q", e.Type, e.OrderID())
-	}
-	if st, err := client.GetInvoiceStatus(t.Context(), inv.InvoiceID); err != nil || !st.Status().IsPaid() {
-		t.Fatalf("invoice after pay: %+v, %v", st, err)
-	}
+	require.Equal(t, "P-1", e.OrderID(), "paid event %s: order ID", e.Type)
+	st, err := client.GetInvoiceStatus(t.Context(), inv.InvoiceID)
+	require.NoError(t, err, "invoice after pay: %+v, %v", st, err)
+	require.True(t, st.Status().IsPaid(), "invoice after pay: %+v, %v", st, err)
 
 	// Redeliver takes the event id that deliveries lists; the handler dedupes on it.
 	var eventID string
 	for _, d := range listDeliveries(t, fakeURL) {
 		if d.EventID == e.ID {
 			eventID = d.EventID
-			if d.Object != inv.InvoiceID || !d.Delivered {
-				t.Errorf("delivery of %s: %+v", e.ID, d)
-			}
+			assert.Equal(t, inv.InvoiceID, d.Object, "delivery of %s: %+v", e.ID, d)
+			assert.True(t, d.Delivered, "delivery of %s: %+v", e.ID, d)
 		}
 	}
-	if eventID == "" {
-		t.Fatalf("deliveries do not list event %s", e.ID)
-	}
+	require.NotEmpty(t, eventID, "deliveries do not list event %s", e.ID)
 	for len(got) > 0 { // the other events of the payment
 		<-got
 	}
 	d := adminOK(t, fakeURL, "redeliver", adminRequest{ID: eventID})
-	if !d.Delivered || d.EventID != eventID || d.Event != string(e.Type) || d.Object != inv.InvoiceID {
-		t.Fatalf("redeliver: %+v", d)
-	}
+	require.True(t, d.Delivered, "redeliver: %+v", d)
+	require.Equal(t, eventID, d.EventID, "redeliver: %+v", d)
+	require.Equal(t, string(e.Type), d.Event, "redeliver: %+v", d)
+	require.Equal(t, inv.InvoiceID, d.Object, "redeliver: %+v", d)
 	noEvent(t, got, "a redelivered event is a duplicate")
-	if _, err := adminCall(t.Context(), fakeURL, "redeliver", adminRequest{ID: "evt_0-0"}); err == nil || !strings.Contains(err.Error(), "no event") {
-		t.Errorf("redeliver of an unknown event: %v", err)
-	}
+	_, err = adminCall(t.Context(), fakeURL, "redeliver", adminRequest{ID: "evt_0-0"})
+	require.Error(t, err, "redeliver of an unknown event: %v", err)
+	assert.Contains(t, err.Error(), "no event", "redeliver of an unknown event: %v", err)
 
 	// Expire, and fail (Pepay's cancel), through the admin surface.
 	expired := create("P-2")
-	if d := adminOK(t, fakeURL, "expire", adminRequest{ID: expired.InvoiceID}); !d.Delivered {
-		t.Fatalf("expire: %+v", d)
-	}
+	d = adminOK(t, fakeURL, "expire", adminRequest{ID: expired.InvoiceID})
+	require.True(t, d.Delivered, "expire: %+v", d)
 	e = waitEvent(t, got, "expired invoice", func(e *pepay.Event) bool { return e.InvoiceID() == expired.InvoiceID && e.IsTerminal() })
-	if e.IsPaid() || e.Invoice() == nil || e.Invoice().Status != pepay.StatusExpired {
-		t.Fatalf("expired event %s: %s", e.Type, e.Data.Object)
-	}
+	require.False(t, e.IsPaid(), "expired event %s: %s", e.Type, e.Data.Object)
+	require.NotNil(t, e.Invoice(), "expired event %s: %s", e.Type, e.Data.Object)
+	require.Equal(t, pepay.StatusExpired, e.Invoice().Status, "expired event %s: %s", e.Type, e.Data.Object)
 	canceled := create("P-3")
-	if d := adminOK(t, fakeURL, "fail", adminRequest{ID: canceled.InvoiceID}); !d.Delivered {
-		t.Fatalf("fail: %+v", d)
-	}
+	d = adminOK(t, fakeURL, "fail", adminRequest{ID: canceled.InvoiceID})
+	require.True(t, d.Delivered, "fail: %+v", d)
 	e = waitEvent(t, got, "canceled invoice", func(e *pepay.Event) bool { return e.InvoiceID() == canceled.InvoiceID && e.IsTerminal() })
-	if e.IsPaid() || e.Invoice() == nil || e.Invoice().Status != pepay.StatusCanceled {
-		t.Fatalf("canceled event %s: %s", e.Type, e.Data.Object)
-	}
+	require.False(t, e.IsPaid(), "canceled event %s: %s", e.Type, e.Data.Object)
+	require.NotNil(t, e.Invoice(), "canceled event %s: %s", e.Type, e.Data.Object)
+	require.Equal(t, pepay.StatusCanceled, e.Invoice().Status, "canceled event %s: %s", e.Type, e.Data.Object)
 
 	// test.ping needs no id.
 	triggerFakeOK(t, provPepay, string(pepay.EventTestPing), fakeURL, "")
@@ -474,16 +420,13 @@ func TestFakePepayEndToEnd(t *testing.T) {
 	// Faults: a 503 reaches a client that does not retry; the default client retries past it.
 	injectFault(t, fakeURL)
 	c0, err := pepay.NewClient(s["API key"], pepay.WithBaseURL(s["base URL"]), pepay.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c0.GetInvoice(t.Context(), inv.InvoiceID); !paykit.IsStatus(err, http.StatusServiceUnavailable) {
-		t.Fatalf("after a 503 fault: %v, want a 503 error", err)
-	}
+	require.NoError(t, err)
+	_, err = c0.GetInvoice(t.Context(), inv.InvoiceID)
+	require.True(t, paykit.IsStatus(err, http.StatusServiceUnavailable), "after a 503 fault: %v, want a 503 error", err)
 	injectFault(t, fakeURL)
-	if again, err := client.GetInvoice(t.Context(), inv.InvoiceID); err != nil || again.ID != inv.InvoiceID {
-		t.Fatalf("retrying client after a 503 fault: %+v, %v", again, err)
-	}
+	again, err := client.GetInvoice(t.Context(), inv.InvoiceID)
+	require.NoError(t, err, "retrying client after a 503 fault: %+v, %v", again, err)
+	require.Equal(t, inv.InvoiceID, again.ID, "retrying client after a 503 fault: %+v, %v", again, err)
 }
 
 // A secret given with --webhook-secret signs the deliveries and is never printed, not even in
@@ -495,9 +438,7 @@ func TestFakeChosenSecret(t *testing.T) {
 			p := providers[name]
 			s, out := startFakeOutput(t, name, "--addr", "127.0.0.1:0", "--webhook-url", rcv.URL, "--webhook-secret", testSecret)
 			printed := out.String()
-			if strings.Contains(printed, testSecret) {
-				t.Fatalf("secret printed:\n%s", printed)
-			}
+			require.NotContains(t, printed, testSecret, "secret printed")
 			if s["webhook secret"] != "(from --webhook-secret)" || s[p.secretEnv] != "" ||
 				!strings.Contains(printed, "  # export "+p.secretEnv+"=… (the secret from --webhook-secret, not printed)\n") {
 				t.Fatalf("secret settings:\n%s", printed)
@@ -507,26 +448,18 @@ func TestFakeChosenSecret(t *testing.T) {
 				triggerFakeOK(t, name, string(pepay.EventTestPing), fakeURL, "")
 			} else {
 				client, err := jovepay.NewClient(s["API key"], jovepay.WithBaseURL(s["base URL"]))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				pay, err := client.CreatePayment(t.Context(), jovepay.CreatePaymentParams{
 					PriceAmount: paykit.MustDecimal("50"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: "S-1",
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				triggerFakeOK(t, name, string(jovepay.StatusFinished), fakeURL, pay.ID.String())
 			}
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
-			if len(rec.errs) == 0 {
-				t.Fatal("no delivery arrived")
-			}
+			require.NotEmpty(t, rec.errs, "no delivery arrived")
 			for i, err := range rec.errs {
-				if err != nil {
-					t.Errorf("delivery %d does not verify with the chosen secret: %v", i, err)
-				}
+				assert.NoError(t, err, "delivery %d does not verify with the chosen secret", i)
 			}
 		})
 	}

@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The log keeps method, path, both query forms, headers and body, and the handler still reads
@@ -23,37 +26,24 @@ func TestCallLogRecordsAndHandsOnBody(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/things?b=2&a=1", bytes.NewReader(big))
 	req.Header.Set("X-Key", "k")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if got != len(big) {
-		t.Errorf("handler read %d bytes, want %d", got, len(big))
-	}
+	assert.Equal(t, len(big), got, "handler read %d bytes", got)
 	resp, err = http.Get(srv.URL + "/v1/things")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
 	calls := l.Calls()
-	if len(calls) != 2 {
-		t.Fatalf("%d calls", len(calls))
-	}
+	require.Len(t, calls, 2, "%d calls", len(calls))
 	c := calls[0]
 	if c.Method != "POST" || c.Path != "/v1/things" || c.RawQuery != "b=2&a=1" || c.Query.Get("a") != "1" ||
 		c.Header.Get("X-Key") != "k" || len(c.Body) != MaxCallBody {
 		t.Errorf("call = %s %s %q %v %v, body %d bytes", c.Method, c.Path, c.RawQuery, c.Query, c.Header, len(c.Body))
 	}
-	if calls[1].Method != "GET" || len(calls[1].Body) != 0 {
-		t.Errorf("second call = %+v", calls[1])
-	}
-	if n := l.Count("POST", "/v1/things"); n != 1 {
-		t.Errorf("Count = %d", n)
-	}
+	assert.Equal(t, "GET", calls[1].Method, "second call = %+v", calls[1])
+	assert.Zero(t, len(calls[1].Body), "second call = %+v", calls[1])
+	assert.Equal(t, 1, l.Count("POST", "/v1/things"), "Count()")
 	l.Reset()
-	if n := len(l.Calls()); n != 0 {
-		t.Errorf("%d calls after Reset", n)
-	}
+	assert.Empty(t, l.Calls(), "calls after Reset")
 }
 
 func TestCallLogDisableAndBound(t *testing.T) {
@@ -68,7 +58,5 @@ func TestCallLogDisableAndBound(t *testing.T) {
 	l.Reset()
 	l.Disable()
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/n", nil))
-	if n := len(l.Calls()); n != 0 {
-		t.Errorf("%d calls recorded while disabled", n)
-	}
+	assert.Empty(t, l.Calls(), "calls recorded while disabled")
 }

@@ -2,7 +2,6 @@ package fakeserver
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // faultServer serves "ok" behind f and counts the requests the inner handler saw.
@@ -34,9 +36,7 @@ func send(t *testing.T, method, url string) (int, http.Header, string, error) {
 	tr := &http.Transport{DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequest(method, url, strings.NewReader(`{"a":1}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
 		return 0, nil, "", err
@@ -50,9 +50,10 @@ func TestFaultsZeroValuePassesThrough(t *testing.T) {
 	var f Faults
 	srv, handled := faultServer(t, &f)
 	status, _, body, err := send(t, http.MethodGet, srv.URL)
-	if err != nil || status != 200 || body != "ok" || handled.Load() != 1 {
-		t.Fatalf("got %d %q %v, handled %d", status, body, err, handled.Load())
-	}
+	require.NoError(t, err, "got %d %q %v, handled %d", status, body, err, handled.Load())
+	require.Equal(t, 200, status, "got %d %q %v, handled %d", status, body, err, handled.Load())
+	require.Equal(t, "ok", body, "got %d %q %v, handled %d", status, body, err, handled.Load())
+	require.Equal(t, int64(1), handled.Load(), "got %d %q %v, handled %d", status, body, err, handled.Load())
 }
 
 func TestFailNext(t *testing.T) {
@@ -61,22 +62,15 @@ func TestFailNext(t *testing.T) {
 	f.FailNext(2, http.StatusServiceUnavailable, 1500*time.Millisecond)
 	for i := 0; i < 2; i++ {
 		status, h, body, err := send(t, http.MethodGet, srv.URL)
-		if err != nil || status != 503 {
-			t.Fatalf("request %d: %d %v", i, status, err)
-		}
-		if ra := h.Get("Retry-After"); ra != "2" { // whole seconds, rounded up
-			t.Errorf("Retry-After = %q, want 2", ra)
-		}
-		if body != `{"error":"injected_fault"}` || h.Get("Content-Type") != "application/json" {
-			t.Errorf("default body %q, type %q", body, h.Get("Content-Type"))
-		}
+		require.NoError(t, err, "request %d: %d %v", i, status, err)
+		require.Equal(t, 503, status, "request %d: %d %v", i, status, err)
+		assert.Equal(t, "2", h.Get("Retry-After"), "Retry-After, want 2") // whole seconds, rounded up
+		assert.Equal(t, `{"error":"injected_fault"}`, body, "default body %q, type %q", body, h.Get("Content-Type"))
+		assert.Equal(t, "application/json", h.Get("Content-Type"), "default body %q, type %q", body, h.Get("Content-Type"))
 	}
-	if status, _, _, _ := send(t, http.MethodGet, srv.URL); status != 200 {
-		t.Errorf("third request: %d, want the faults used up", status)
-	}
-	if handled.Load() != 1 {
-		t.Errorf("inner handler ran %d times, want 1", handled.Load())
-	}
+	status, _, _, _ := send(t, http.MethodGet, srv.URL)
+	assert.Equal(t, 200, status, "third request, want the faults used up")
+	assert.Equal(t, int64(1), handled.Load(), "inner handler ran %d times, want 1", handled.Load())
 }
 
 func TestFailNextNoRetryAfterAndCustomBody(t *testing.T) {
@@ -84,36 +78,30 @@ func TestFailNextNoRetryAfterAndCustomBody(t *testing.T) {
 	srv, _ := faultServer(t, &f)
 	f.FailNext(1, 429, 0)
 	status, h, body, _ := send(t, http.MethodGet, srv.URL)
-	if status != 429 || h.Get("Retry-After") != "" || body != `{"error":"e429"}` {
-		t.Errorf("got %d, Retry-After %q, body %s", status, h.Get("Retry-After"), body)
-	}
+	assert.Equal(t, 429, status, "got %d, Retry-After %q, body %s", status, h.Get("Retry-After"), body)
+	assert.Empty(t, h.Get("Retry-After"), "got %d, Retry-After %q, body %s", status, h.Get("Retry-After"), body)
+	assert.Equal(t, `{"error":"e429"}`, body, "got %d, Retry-After %q, body %s", status, h.Get("Retry-After"), body)
 }
 
 func TestDropNext(t *testing.T) {
 	var f Faults
 	srv, handled := faultServer(t, &f)
 	f.DropNext(1)
-	if _, _, _, err := send(t, http.MethodPost, srv.URL); err == nil {
-		t.Fatal("dropped request got a response")
-	}
-	if handled.Load() != 0 {
-		t.Error("a dropped request reached the handler")
-	}
-	if status, _, _, err := send(t, http.MethodPost, srv.URL); err != nil || status != 200 {
-		t.Errorf("next request: %d %v", status, err)
-	}
+	_, _, _, err := send(t, http.MethodPost, srv.URL)
+	require.Error(t, err, "dropped request got a response")
+	assert.Zero(t, handled.Load(), "a dropped request reached the handler")
+	status, _, _, err := send(t, http.MethodPost, srv.URL)
+	require.NoError(t, err, "next request: %d %v", status, err)
+	assert.Equal(t, 200, status, "next request: %d %v", status, err)
 }
 
 func TestLoseResponseNext(t *testing.T) {
 	var f Faults
 	srv, handled := faultServer(t, &f)
 	f.LoseResponseNext(1)
-	if _, _, _, err := send(t, http.MethodPost, srv.URL); err == nil {
-		t.Fatal("request with a lost response got a response")
-	}
-	if handled.Load() != 1 {
-		t.Errorf("handler ran %d times, want 1: the server acts, only the answer is lost", handled.Load())
-	}
+	_, _, _, err := send(t, http.MethodPost, srv.URL)
+	require.Error(t, err, "request with a lost response got a response")
+	assert.Equal(t, int64(1), handled.Load(), "handler ran %d times, want 1: the server acts, only the answer is lost", handled.Load())
 }
 
 func TestMatchSelectsRequests(t *testing.T) {
@@ -122,15 +110,12 @@ func TestMatchSelectsRequests(t *testing.T) {
 	f.Add(1, Fault{Status: 502, Match: func(r *http.Request) bool { return r.Method == http.MethodPost }})
 	f.FailNext(1, 500, 0)
 	// The GET skips the POST-only fault and takes the unconditional one behind it.
-	if status, _, _, _ := send(t, http.MethodGet, srv.URL); status != 500 {
-		t.Errorf("GET: %d, want 500", status)
-	}
-	if status, _, _, _ := send(t, http.MethodGet, srv.URL); status != 200 {
-		t.Errorf("second GET: %d, want 200 (the POST fault must stay queued)", status)
-	}
-	if status, _, _, _ := send(t, http.MethodPost, srv.URL); status != 502 {
-		t.Errorf("POST: %d, want 502", status)
-	}
+	status, _, _, _ := send(t, http.MethodGet, srv.URL)
+	assert.Equal(t, 500, status, "GET, want 500")
+	status, _, _, _ = send(t, http.MethodGet, srv.URL)
+	assert.Equal(t, 200, status, "second GET, want 200 (the POST fault must stay queued)")
+	status, _, _, _ = send(t, http.MethodPost, srv.URL)
+	assert.Equal(t, 502, status, "POST, want 502")
 }
 
 func TestLatencyAndCancellation(t *testing.T) {
@@ -144,30 +129,25 @@ func TestLatencyAndCancellation(t *testing.T) {
 
 	f.SetLatency(30 * time.Millisecond)
 	start := time.Now()
-	if status, _, _, err := send(t, http.MethodGet, srv.URL); err != nil || status != 200 {
-		t.Fatal(status, err)
-	}
-	if d := time.Since(start); d < 30*time.Millisecond {
-		t.Errorf("answered after %v, before the latency", d)
-	}
+	status, _, _, err := send(t, http.MethodGet, srv.URL)
+	require.NoError(t, err, "%v %v", status, err)
+	require.Equal(t, 200, status, "%v %v", status, err)
+	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond, "answered before the latency")
 
 	// A caller that gives up releases the handler at once, without running the inner handler.
 	f.SetLatency(time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err = http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "err")
 	before := finished.Load()
 
 	f.Reset()
-	if status, _, _, err := send(t, http.MethodGet, srv.URL); err != nil || status != 200 {
-		t.Fatalf("after Reset: %d %v", status, err)
-	}
-	if finished.Load() != before+1 {
-		t.Errorf("inner handler ran for a cancelled request")
-	}
+	status, _, _, err = send(t, http.MethodGet, srv.URL)
+	require.NoError(t, err, "after Reset: %d %v", status, err)
+	require.Equal(t, 200, status, "after Reset: %d %v", status, err)
+	assert.Equal(t, before+1, finished.Load(), "inner handler ran for a cancelled request")
 	// srv.Close (deferred) waits for handlers: it returns only if the cancelled one is gone.
 }
 
@@ -177,9 +157,9 @@ func TestResetClearsQueue(t *testing.T) {
 	f.FailNext(3, 500, 0)
 	f.DropNext(2)
 	f.Reset()
-	if status, _, _, err := send(t, http.MethodGet, srv.URL); err != nil || status != 200 {
-		t.Errorf("after Reset: %d %v", status, err)
-	}
+	status, _, _, err := send(t, http.MethodGet, srv.URL)
+	require.NoError(t, err, "after Reset: %d %v", status, err)
+	assert.Equal(t, 200, status, "after Reset: %d %v", status, err)
 }
 
 // receiver answers with the queued statuses in turn (then 200) and records each request.
@@ -249,27 +229,18 @@ func TestDeliverRetriesServerErrorsAndResigns(t *testing.T) {
 	defer srv.Close()
 	start := time.Unix(1_700_000_000, 0)
 	d := (&Deliverer{Backoff: fast, Now: tickClock(start)}).Deliver(context.Background(), srv.URL, []byte(`{"x":1}`), signer)
-	if !d.Delivered || d.Abandoned || !equal(attemptStatuses(d), []int{500, 429, 503, 200}) {
-		t.Fatalf("delivery = %+v", d)
-	}
-	if len(rc.headers) != 4 {
-		t.Fatalf("%d requests", len(rc.headers))
-	}
+	require.True(t, d.Delivered, "delivery = %+v", d)
+	require.False(t, d.Abandoned, "delivery = %+v", d)
+	require.True(t, equal(attemptStatuses(d), []int{500, 429, 503, 200}), "delivery = %+v", d)
+	require.Len(t, rc.headers, 4, "%d requests", len(rc.headers))
 	for i, h := range rc.headers {
 		want := strconv.FormatInt(start.Add(time.Duration(i+1)*time.Second).Unix(), 10) + ":7"
-		if got := h.Get("X-Sig"); got != want {
-			t.Errorf("attempt %d signed %q, want %q (a new time per attempt)", i, got, want)
-		}
-		if h.Get("Content-Type") != "application/json" || rc.bodies[i] != `{"x":1}` {
-			t.Errorf("attempt %d: type %q body %q", i, h.Get("Content-Type"), rc.bodies[i])
-		}
-		if !d.Attempts[i].At.Equal(start.Add(time.Duration(i+1) * time.Second)) {
-			t.Errorf("attempt %d At = %v", i, d.Attempts[i].At)
-		}
+		assert.Equal(t, want, h.Get("X-Sig"), "attempt %d signed (a new time per attempt)", i)
+		assert.Equal(t, "application/json", h.Get("Content-Type"), "attempt %d: type %q body %q", i, h.Get("Content-Type"), rc.bodies[i])
+		assert.Equal(t, `{"x":1}`, rc.bodies[i], "attempt %d: type %q body %q", i, h.Get("Content-Type"), rc.bodies[i])
+		assert.True(t, d.Attempts[i].At.Equal(start.Add(time.Duration(i+1)*time.Second)), "attempt %d At = %v", i, d.Attempts[i].At)
 	}
-	if d.Header.Get("X-Sig") != rc.headers[3].Get("X-Sig") {
-		t.Error("Delivery.Header is not the last attempt's")
-	}
+	assert.Equal(t, rc.headers[3].Get("X-Sig"), d.Header.Get("X-Sig"), "Delivery.Header is not the last attempt's")
 }
 
 func TestDeliverAbandons4xx(t *testing.T) {
@@ -278,9 +249,9 @@ func TestDeliverAbandons4xx(t *testing.T) {
 		srv := httptest.NewServer(rc)
 		d := (&Deliverer{Backoff: fast}).Deliver(context.Background(), srv.URL, []byte(`{}`), nil)
 		srv.Close()
-		if d.Delivered || !d.Abandoned || !equal(attemptStatuses(d), []int{500, status}) {
-			t.Errorf("status %d: delivery = %+v", status, d)
-		}
+		assert.False(t, d.Delivered, "status %d: delivery = %+v", status, d)
+		assert.True(t, d.Abandoned, "status %d: delivery = %+v", status, d)
+		assert.True(t, equal(attemptStatuses(d), []int{500, status}), "status %d: delivery = %+v", status, d)
 	}
 }
 
@@ -291,9 +262,8 @@ func TestDeliverRetryNon2xx(t *testing.T) {
 	d := (&Deliverer{Backoff: fast, Retry: RetryNon2xx, Client: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}).Deliver(context.Background(), srv.URL, []byte(`{}`), nil)
-	if !d.Delivered || !equal(attemptStatuses(d), []int{400, 404, 302, 200}) {
-		t.Errorf("delivery = %+v", d)
-	}
+	assert.True(t, d.Delivered, "delivery = %+v", d)
+	assert.True(t, equal(attemptStatuses(d), []int{400, 404, 302, 200}), "delivery = %+v", d)
 }
 
 func TestDeliverGivesUpAfterMaxAttempts(t *testing.T) {
@@ -303,17 +273,14 @@ func TestDeliverGivesUpAfterMaxAttempts(t *testing.T) {
 	var waits []int
 	d := (&Deliverer{MaxAttempts: 3, Backoff: func(n int) time.Duration { waits = append(waits, n); return 0 }}).
 		Deliver(context.Background(), srv.URL, nil, nil)
-	if d.Delivered || d.Abandoned || len(d.Attempts) != 3 {
-		t.Errorf("delivery = %+v", d)
-	}
-	if !equal(waits, []int{1, 2}) {
-		t.Errorf("Backoff called with %v, want [1 2]", waits)
-	}
+	assert.False(t, d.Delivered, "delivery = %+v", d)
+	assert.False(t, d.Abandoned, "delivery = %+v", d)
+	assert.Len(t, d.Attempts, 3, "delivery = %+v", d)
+	assert.True(t, equal(waits, []int{1, 2}), "Backoff called with %v, want [1 2]", waits)
 	// Default: 5 attempts.
 	rc.statuses = []int{500, 500, 500, 500, 500, 500}
-	if d := (&Deliverer{Backoff: fast}).Deliver(context.Background(), srv.URL, nil, nil); len(d.Attempts) != 5 {
-		t.Errorf("default attempts = %d", len(d.Attempts))
-	}
+	d = (&Deliverer{Backoff: fast}).Deliver(context.Background(), srv.URL, nil, nil)
+	assert.Len(t, d.Attempts, 5, "default attempts = %d", len(d.Attempts))
 }
 
 func TestDeliverRetriesConnectionErrors(t *testing.T) {
@@ -321,9 +288,10 @@ func TestDeliverRetriesConnectionErrors(t *testing.T) {
 	url := srv.URL
 	srv.Close() // nothing listens there now
 	d := (&Deliverer{MaxAttempts: 2, Backoff: fast}).Deliver(context.Background(), url, []byte(`{}`), nil)
-	if d.Delivered || len(d.Attempts) != 2 || d.Attempts[0].Err == nil || d.Attempts[0].Status != 0 {
-		t.Errorf("delivery = %+v", d)
-	}
+	assert.False(t, d.Delivered, "delivery = %+v", d)
+	require.Len(t, d.Attempts, 2, "delivery = %+v", d)
+	require.Error(t, d.Attempts[0].Err, "delivery = %+v", d)
+	assert.Zero(t, d.Attempts[0].Status, "delivery = %+v", d)
 }
 
 func TestDeliverStopsWhenContextEnds(t *testing.T) {
@@ -337,12 +305,9 @@ func TestDeliverStopsWhenContextEnds(t *testing.T) {
 		once.Do(cancel) // cancelled during the first backoff
 		return time.Hour
 	}}).Deliver(ctx, srv.URL, nil, nil)
-	if time.Since(start) > 5*time.Second {
-		t.Fatal("Deliver waited out its backoff after cancellation")
-	}
-	if d.Delivered || len(d.Attempts) != 1 {
-		t.Errorf("delivery = %+v", d)
-	}
+	require.LessOrEqual(t, time.Since(start), 5*time.Second, "Deliver waited out its backoff after cancellation")
+	assert.False(t, d.Delivered, "delivery = %+v", d)
+	assert.Len(t, d.Attempts, 1, "delivery = %+v", d)
 
 	// Cancelled during an attempt: the attempt fails and no more follow.
 	block := make(chan struct{})
@@ -357,28 +322,24 @@ func TestDeliverStopsWhenContextEnds(t *testing.T) {
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
 	d = (&Deliverer{Backoff: fast}).Deliver(ctx2, slow.URL, nil, nil)
-	if d.Delivered || len(d.Attempts) != 1 || !errors.Is(d.Attempts[0].Err, context.DeadlineExceeded) {
-		t.Errorf("delivery = %+v", d)
-	}
+	assert.False(t, d.Delivered, "delivery = %+v", d)
+	require.Len(t, d.Attempts, 1, "delivery = %+v", d)
+	assert.ErrorIs(t, d.Attempts[0].Err, context.DeadlineExceeded, "delivery = %+v", d)
 }
 
 func TestDeliverBadURL(t *testing.T) {
 	d := (&Deliverer{}).Deliver(context.Background(), "http://[::1", nil, nil)
-	if d.Delivered || len(d.Attempts) != 1 || d.Attempts[0].Err == nil {
-		t.Errorf("delivery = %+v", d)
-	}
+	assert.False(t, d.Delivered, "delivery = %+v", d)
+	require.Len(t, d.Attempts, 1, "delivery = %+v", d)
+	assert.Error(t, d.Attempts[0].Err, "delivery = %+v", d)
 }
 
 func TestRetryRules(t *testing.T) {
 	for status, want := range map[int]bool{200: false, 400: false, 404: false, 408: false, 429: true, 500: true, 502: true, 503: true} {
-		if got := RetryServerErrors(status); got != want {
-			t.Errorf("RetryServerErrors(%d) = %v", status, got)
-		}
+		assert.Equal(t, want, RetryServerErrors(status), "RetryServerErrors(%d)", status)
 	}
 	for status, want := range map[int]bool{199: true, 200: false, 204: false, 299: false, 300: true, 400: true, 500: true} {
-		if got := RetryNon2xx(status); got != want {
-			t.Errorf("RetryNon2xx(%d) = %v", status, got)
-		}
+		assert.Equal(t, want, RetryNon2xx(status), "RetryNon2xx(%d)", status)
 	}
 }
 
@@ -391,11 +352,10 @@ func TestCancelledRequestKeepsFault(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-	if _, err := http.DefaultClient.Do(req); err == nil {
-		t.Fatal("request during an hour of latency succeeded")
-	}
+	_, err := http.DefaultClient.Do(req)
+	require.Error(t, err, "request during an hour of latency succeeded")
 	f.SetLatency(0)
-	if status, _, _, err := send(t, http.MethodGet, srv.URL); err != nil || status != 503 {
-		t.Errorf("next request: %d %v, want the queued 503", status, err)
-	}
+	status, _, _, err := send(t, http.MethodGet, srv.URL)
+	require.NoError(t, err, "next request: %d %v, want the queued 503", status, err)
+	assert.Equal(t, 503, status, "next request: %d %v, want the queued 503", status, err)
 }

@@ -2,12 +2,14 @@ package hookpreset
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/webhook"
 )
@@ -27,9 +29,7 @@ func handlerFor(t *testing.T, runs *int, opts ...webhook.Option) http.Handler {
 	t.Helper()
 	h, err := Handler("acme", "NewHook", webhook.NewTimestampVerifier, endpoint, "s3cret",
 		func(context.Context, string) error { *runs++; return nil }, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return h
 }
 
@@ -42,22 +42,16 @@ func post(h http.Handler, body string) int {
 func TestHandlerSkipsNilOptions(t *testing.T) {
 	var runs int
 	h := handlerFor(t, &runs, nil, webhook.WithMaxPayloadBytes(8), nil)
-	if code := post(h, strings.Repeat("x", 9)); code != http.StatusRequestEntityTooLarge {
-		t.Fatalf("9-byte body with an 8-byte limit after nil options: status %d, want 413", code)
-	}
+	require.Equal(t, http.StatusRequestEntityTooLarge, post(h, strings.Repeat("x", 9)), "9-byte body with an 8-byte limit after nil options: status, want 413")
 }
 
 func TestHandlerDefaultDedupes(t *testing.T) {
 	var runs int
 	h := handlerFor(t, &runs)
 	for i := 0; i < 3; i++ {
-		if code := post(h, "evt_1"); code != http.StatusOK {
-			t.Fatalf("delivery %d: status %d", i, code)
-		}
+		require.Equal(t, http.StatusOK, post(h, "evt_1"), "delivery %d: status", i)
 	}
-	if runs != 1 {
-		t.Fatalf("fn ran %d times for one event delivered 3 times, want 1", runs)
-	}
+	require.Equal(t, 1, runs, "fn ran %d times for one event delivered 3 times, want 1", runs)
 }
 
 func TestHandlerNilDeduperTurnsDedupeOff(t *testing.T) {
@@ -65,20 +59,14 @@ func TestHandlerNilDeduperTurnsDedupeOff(t *testing.T) {
 	h := handlerFor(t, &runs, webhook.WithDeduper(nil))
 	post(h, "evt_1")
 	post(h, "evt_1")
-	if runs != 2 {
-		t.Fatalf("fn ran %d times with dedupe off, want 2", runs)
-	}
+	require.Equal(t, 2, runs, "fn ran %d times with dedupe off, want 2", runs)
 }
 
 func TestHandlerPayloadLimit(t *testing.T) {
 	var runs int
 	h := handlerFor(t, &runs, webhook.WithMaxPayloadBytes(8))
-	if code := post(h, strings.Repeat("x", 9)); code != http.StatusRequestEntityTooLarge {
-		t.Fatalf("9-byte body with an 8-byte limit: status %d, want 413", code)
-	}
-	if runs != 0 {
-		t.Fatalf("fn ran for an oversized body")
-	}
+	require.Equal(t, http.StatusRequestEntityTooLarge, post(h, strings.Repeat("x", 9)), "9-byte body with an 8-byte limit: status, want 413")
+	require.Zero(t, runs, "fn ran for an oversized body")
 }
 
 // Errors from the verifier and from webhook.NewEndpointHandler are reported in the provider
@@ -104,15 +92,14 @@ func TestErrorsNameTheConstructor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Handler("acme", "NewHook", webhook.NewTimestampVerifier, endpoint, tc.secret, tc.fn, tc.opts)
-			if err == nil || err.Error() != tc.want {
-				t.Fatalf("err = %v, want %q", err, tc.want)
-			}
+			require.Error(t, err, "err = %v, want %q", err, tc.want)
+			require.Equal(t, tc.want, err.Error(), "err = %v, want %q", err, tc.want)
 			var ce *webhook.ConfigError
-			if !errors.As(err, &ce) || ce.Package != "acme" || ce.Func != "NewHook" {
-				t.Fatalf("err = %#v, want a *webhook.ConfigError of acme.NewHook", err)
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Fatalf("errors.Is(%v, %v) = false", err, tc.is)
+			require.ErrorAs(t, err, &ce, "err = %#v, want a *webhook.ConfigError of acme.NewHook", err)
+			require.Equal(t, "acme", ce.Package, "err = %#v, want a *webhook.ConfigError of acme.NewHook", err)
+			require.Equal(t, "NewHook", ce.Func, "err = %#v, want a *webhook.ConfigError of acme.NewHook", err)
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
 			}
 		})
 	}
@@ -140,9 +127,7 @@ func TestKeyPart(t *testing.T) {
 		"": "", "5077125051": "5077125051", "checkout.session.completed": "checkout.session.completed",
 		"a:b": "a%3Ab", "100%": "100%25", "%3A": "%253A", "::": "%3A%3A", "é:é": "é%3Aé",
 	} {
-		if got := KeyPart(in); got != want {
-			t.Errorf("KeyPart(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, KeyPart(in), "KeyPart(%q)", in)
 	}
 	// Joined with ':', escaped parts identify the parts: no two splits give one key.
 	parts := []string{"", "a", ":", "a:", ":b", "a:b", "%", "%3A", "a%3Ab"}
@@ -150,9 +135,8 @@ func TestKeyPart(t *testing.T) {
 	for _, x := range parts {
 		for _, y := range parts {
 			k := KeyPart(x) + ":" + KeyPart(y)
-			if prev, dup := seen[k]; dup {
-				t.Errorf("(%q, %q) and (%q, %q) both give %q", prev[0], prev[1], x, y, k)
-			}
+			prev, dup := seen[k]
+			assert.False(t, dup, "(%q, %q) and (%q, %q) both give %q", prev[0], prev[1], x, y, k)
 			seen[k] = [2]string{x, y}
 		}
 	}

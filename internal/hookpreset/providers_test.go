@@ -3,7 +3,6 @@ package hookpreset_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
@@ -133,9 +135,7 @@ func TestProviderHandlersShareOptions(t *testing.T) {
 				t.Helper()
 				var runs atomic.Int32
 				h, err := p.newHandler(secret, &runs, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return h, &runs
 			}
 			body := []byte(p.body)
@@ -144,64 +144,55 @@ func TestProviderHandlersShareOptions(t *testing.T) {
 			t.Run("dedupe by default", func(t *testing.T) {
 				h, runs := build(t, current)
 				for i, want := range []string{"ok", "duplicate"} {
-					if code, text := deliver(h, signed, p.body); code != 200 || text != want {
-						t.Errorf("delivery %d: %d %s, want 200 %s", i, code, text, want)
-					}
+					code, text := deliver(h, signed, p.body)
+					assert.Equal(t, 200, code, "delivery %d: %d %s, want 200 %s", i, code, text, want)
+					assert.Equal(t, want, text, "delivery %d: %d %s, want 200 %s", i, code, text, want)
 				}
-				if n := runs.Load(); n != 1 {
-					t.Errorf("fn ran %d times, want 1", n)
-				}
+				assert.Equal(t, int32(1), runs.Load(), "fn ran %d times, want 1", runs.Load())
 			})
 			t.Run("WithDeduper(nil) turns dedupe off", func(t *testing.T) {
 				h, runs := build(t, current, webhook.WithDeduper(nil))
 				for i := range 2 {
-					if code, text := deliver(h, signed, p.body); code != 200 || text != "ok" {
-						t.Errorf("delivery %d: %d %s, want 200 ok", i, code, text)
-					}
+					code, text := deliver(h, signed, p.body)
+					assert.Equal(t, 200, code, "delivery %d: %d %s, want 200 ok", i, code, text)
+					assert.Equal(t, "ok", text, "delivery %d: %d %s, want 200 ok", i, code, text)
 				}
-				if n := runs.Load(); n != 2 {
-					t.Errorf("fn ran %d times, want 2", n)
-				}
+				assert.Equal(t, int32(2), runs.Load(), "fn ran %d times, want 2", runs.Load())
 			})
 			t.Run("WithDeduper shares a Deduper", func(t *testing.T) {
 				d := webhook.NewDeduper(webhook.NewMemoryStore())
 				h1, runs1 := build(t, current, webhook.WithDeduper(d))
 				h2, runs2 := build(t, current, webhook.WithDeduper(d))
 				deliver(h1, signed, p.body)
-				if code, text := deliver(h2, signed, p.body); code != 200 || text != "duplicate" {
-					t.Errorf("second handler on the same Deduper: %d %s, want 200 duplicate", code, text)
-				}
-				if n := runs1.Load() + runs2.Load(); n != 1 {
-					t.Errorf("fn ran %d times across both handlers, want 1", n)
-				}
+				code, text := deliver(h2, signed, p.body)
+				assert.Equal(t, 200, code, "second handler on the same Deduper: %d %s, want 200 duplicate", code, text)
+				assert.Equal(t, "duplicate", text, "second handler on the same Deduper: %d %s, want 200 duplicate", code, text)
+				assert.Equal(t, int32(1), runs1.Load()+runs2.Load(), "fn runs across both handlers, want 1")
 			})
 			t.Run("WithLogger", func(t *testing.T) {
 				h, _ := build(t, current, webhook.WithLogger(nil)) // nil: discard, accepted
-				if code, _ := deliver(h, signed, p.body); code != 200 {
-					t.Errorf("WithLogger(nil) handler: %d", code)
-				}
+				code, _ := deliver(h, signed, p.body)
+				assert.Equal(t, 200, code, "WithLogger(nil) handler")
 				var logs bytes.Buffer
 				h, _ = build(t, current, webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-				if code, text := deliver(h, p.sign("forged", time.Now(), body), p.body); code != 400 || text != "invalid_signature" {
-					t.Errorf("forged delivery: %d %s", code, text)
-				}
-				if !strings.Contains(logs.String(), "webhook: delivery rejected") {
-					t.Errorf("the rejected delivery was not logged: %q", logs.String())
-				}
-				if strings.Contains(logs.String(), current) || strings.Contains(logs.String(), "A-1001") {
-					t.Errorf("the log holds the secret or the body: %q", logs.String())
-				}
+				code, text := deliver(h, p.sign("forged", time.Now(), body), p.body)
+				assert.Equal(t, 400, code, "forged delivery: %d %s", code, text)
+				assert.Equal(t, "invalid_signature", text, "forged delivery: %d %s", code, text)
+				assert.Contains(t, logs.String(), "webhook: delivery rejected", "the rejected delivery was not logged")
+				assert.NotContains(t, logs.String(), current, "the log holds the secret or the body: %q", logs.String())
+				assert.NotContains(t, logs.String(), "A-1001", "the log holds the secret or the body: %q", logs.String())
 			})
 			t.Run("WithPreviousSecrets", func(t *testing.T) {
 				old := p.sign(previous, time.Now(), body)
 				h, _ := build(t, current)
-				if code, text := deliver(h, old, p.body); code != 400 || text != "invalid_signature" {
-					t.Errorf("old-secret delivery without the option: %d %s, want 400 invalid_signature", code, text)
-				}
+				code, text := deliver(h, old, p.body)
+				assert.Equal(t, 400, code, "old-secret delivery without the option: %d %s, want 400 invalid_signature", code, text)
+				assert.Equal(t, "invalid_signature", text, "old-secret delivery without the option: %d %s, want 400 invalid_signature", code, text)
 				h, runs := build(t, current, webhook.WithPreviousSecrets(previous))
-				if code, text := deliver(h, old, p.body); code != 200 || text != "ok" || runs.Load() != 1 {
-					t.Errorf("old-secret delivery during a rotation: %d %s, runs %d", code, text, runs.Load())
-				}
+				code, text = deliver(h, old, p.body)
+				assert.Equal(t, 200, code, "old-secret delivery during a rotation: %d %s, runs %d", code, text, runs.Load())
+				assert.Equal(t, "ok", text, "old-secret delivery during a rotation: %d %s, runs %d", code, text, runs.Load())
+				assert.Equal(t, int32(1), runs.Load(), "old-secret delivery during a rotation: %d %s, runs %d", code, text, runs.Load())
 			})
 			t.Run("WithTolerance", func(t *testing.T) {
 				late := p.sign(current, time.Now().Add(-10*time.Minute), body)
@@ -210,33 +201,30 @@ func TestProviderHandlersShareOptions(t *testing.T) {
 				if p.timestamped {
 					wantCode, wantText = 400, "timestamp_out_of_range"
 				}
-				if code, text := deliver(h, late, p.body); code != wantCode || text != wantText {
-					t.Errorf("10-minute-old delivery, default tolerance: %d %s, want %d %s", code, text, wantCode, wantText)
-				}
+				code, text := deliver(h, late, p.body)
+				assert.Equal(t, wantCode, code, "10-minute-old delivery, default tolerance: %d %s, want %d %s", code, text, wantCode, wantText)
+				assert.Equal(t, wantText, text, "10-minute-old delivery, default tolerance: %d %s, want %d %s", code, text, wantCode, wantText)
 				h, _ = build(t, current, webhook.WithTolerance(15*time.Minute))
-				if code, text := deliver(h, late, p.body); code != 200 || text != "ok" {
-					t.Errorf("10-minute-old delivery, 15-minute tolerance: %d %s", code, text)
-				}
+				code, text = deliver(h, late, p.body)
+				assert.Equal(t, 200, code, "10-minute-old delivery, 15-minute tolerance: %d %s", code, text)
+				assert.Equal(t, "ok", text, "10-minute-old delivery, 15-minute tolerance: %d %s", code, text)
 				if p.timestamped {
 					clock := webhook.WithClock(func() time.Time { return time.Now().Add(-10 * time.Minute) })
 					h, _ = build(t, current, clock)
-					if code, text := deliver(h, late, p.body); code != 200 || text != "ok" {
-						t.Errorf("10-minute-old delivery on a clock 10 minutes behind: %d %s", code, text)
-					}
+					code, text := deliver(h, late, p.body)
+					assert.Equal(t, 200, code, "10-minute-old delivery on a clock 10 minutes behind: %d %s", code, text)
+					assert.Equal(t, "ok", text, "10-minute-old delivery on a clock 10 minutes behind: %d %s", code, text)
 				}
 			})
 			t.Run("WithMaxPayloadBytes", func(t *testing.T) {
 				h, runs := build(t, current, webhook.WithMaxPayloadBytes(int64(len(body)-1)))
-				if code, text := deliver(h, signed, p.body); code != 413 || text != "payload_too_large" {
-					t.Errorf("body one byte over the limit: %d %s, want 413 payload_too_large", code, text)
-				}
-				if runs.Load() != 0 {
-					t.Error("fn ran for an oversized body")
-				}
+				code, text := deliver(h, signed, p.body)
+				assert.Equal(t, 413, code, "body one byte over the limit: %d %s, want 413 payload_too_large", code, text)
+				assert.Equal(t, "payload_too_large", text, "body one byte over the limit: %d %s, want 413 payload_too_large", code, text)
+				assert.Zero(t, runs.Load(), "fn ran for an oversized body")
 				h, _ = build(t, current, webhook.WithMaxPayloadBytes(int64(len(body))))
-				if code, _ := deliver(h, signed, p.body); code != 200 {
-					t.Errorf("body at the limit: %d", code)
-				}
+				code, _ = deliver(h, signed, p.body)
+				assert.Equal(t, 200, code, "body at the limit")
 			})
 		})
 	}
@@ -269,11 +257,10 @@ func TestProviderConstructorErrors(t *testing.T) {
 					check := func(fn string, err error) {
 						t.Helper()
 						want := p.pkg + ": " + fn + ": " + tc.reason
-						if err == nil || err.Error() != want {
-							t.Fatalf("%s: err = %v, want %q", fn, err, want)
-						}
-						if tc.is != nil && !errors.Is(err, tc.is) {
-							t.Fatalf("%s: errors.Is(%v, %v) = false", fn, err, tc.is)
+						require.Error(t, err, "%s: err = %v, want %q", fn, err, want)
+						require.Equal(t, want, err.Error(), "%s: err = %v, want %q", fn, err, want)
+						if tc.is != nil {
+							require.ErrorIs(t, err, tc.is, "%s", fn)
 						}
 					}
 					_, err := p.newHandler(tc.secret, &runs, tc.opts...)
@@ -281,9 +268,9 @@ func TestProviderConstructorErrors(t *testing.T) {
 					check(p.verifierFunc, p.newVerifier(tc.secret, tc.opts...))
 				})
 			}
-			if _, err := p.newHandler(current, nil); err == nil || err.Error() != p.pkg+": "+p.handlerFunc+": fn: nil function" {
-				t.Errorf("nil handler function: %v", err)
-			}
+			_, err := p.newHandler(current, nil)
+			require.Error(t, err, "nil handler function: %v", err)
+			assert.Equal(t, p.pkg+": "+p.handlerFunc+": fn: nil function", err.Error(), "nil handler function: %v", err)
 			for _, opt := range []webhook.Option{webhook.WithDeduper(nil), webhook.WithLogger(nil)} {
 				err := p.newVerifier(current, opt)
 				if err == nil || !strings.HasPrefix(err.Error(), p.pkg+": "+p.verifierFunc+": With") ||

@@ -3,6 +3,9 @@ package jsonx
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestBool(t *testing.T) {
@@ -11,22 +14,16 @@ func TestBool(t *testing.T) {
 		`false`: false, `"false"`: false, `0`: false, `"0"`: false, `null`: false,
 	} {
 		v := !want // start from the opposite so a no-op decode is caught
-		if err := json.Unmarshal([]byte(in), &v); err != nil {
-			t.Errorf("Unmarshal(%s): %v", in, err)
+		if !assert.NoError(t, json.Unmarshal([]byte(in), &v), "Unmarshal(%s)", in) {
 			continue
 		}
-		if v != want {
-			t.Errorf("Unmarshal(%s) = %v, want %v", in, v, want)
-		}
+		assert.Equal(t, want, v, "Unmarshal(%s)", in)
 	}
 	for _, in := range []string{`"yes"`, `2`, `"TRUE"`, `{}`, `""`} {
 		var v Bool
-		if err := json.Unmarshal([]byte(in), &v); err == nil {
-			t.Errorf("Unmarshal(%s) = %v, want error", in, v)
-		}
+		assert.Error(t, json.Unmarshal([]byte(in), &v), "Unmarshal(%s) = %v, want error", in, v)
 	}
 	b, err := json.Marshal([]Bool{true, false})
-	if err != nil || string(b) != `[true,false]` {
-		t.Errorf("Marshal = %s, %v", b, err)
-	}
+	require.NoError(t, err, "Marshal = %s, %v", b, err)
+	assert.Equal(t, `[true,false]`, string(b), "Marshal = %s, %v", b, err)
 }

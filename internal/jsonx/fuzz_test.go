@@ -3,6 +3,8 @@ package jsonx
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 var timeSeeds = []string{
@@ -27,16 +29,10 @@ func FuzzTimeUnmarshal(f *testing.F) {
 			return // not representable in RFC 3339
 		}
 		out, err := tm.MarshalJSON()
-		if err != nil {
-			t.Fatalf("MarshalJSON(%v): %v", tm.Time, err)
-		}
+		require.NoError(t, err, "MarshalJSON(%v)", tm.Time)
 		var back Time
-		if err := back.UnmarshalJSON(out); err != nil {
-			t.Fatalf("re-decoding %s (from %q): %v", out, b, err)
-		}
-		if !back.Equal(tm.Time) {
-			t.Fatalf("round trip of %q: %v → %s → %v", b, tm.Time, out, back.Time)
-		}
+		require.NoError(t, back.UnmarshalJSON(out), "re-decoding %s (from %q)", out, b)
+		require.True(t, back.Equal(tm.Time), "round trip of %q: %v → %s → %v", b, tm.Time, out, back.Time)
 	})
 }
 
@@ -55,16 +51,12 @@ func FuzzIDUnmarshal(f *testing.F) {
 		if err := id.UnmarshalJSON(b); err != nil {
 			return
 		}
-		if !json.Valid(b) {
-			t.Fatalf("accepted invalid JSON %q as %q", b, id)
-		}
+		require.True(t, json.Valid(b), "accepted invalid JSON %q as %q", b, id)
 		out, err := id.MarshalJSON()
-		if err != nil {
-			t.Fatalf("MarshalJSON(%q): %v", id, err)
-		}
+		require.NoError(t, err, "MarshalJSON(%q)", id)
 		var back ID
-		if err := back.UnmarshalJSON(out); err != nil || back != id {
-			t.Fatalf("round trip of %q: %q → %s → %q, %v", b, id, out, back, err)
-		}
+		err = back.UnmarshalJSON(out)
+		require.NoError(t, err, "round trip of %q: %q → %s → %q, %v", b, id, out, back, err)
+		require.Equal(t, id, back, "round trip of %q: %q → %s → %q, %v", b, id, out, back, err)
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestIDUnmarshal(t *testing.T) {
@@ -28,12 +30,8 @@ func TestIDUnmarshal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got ID
-			if err := json.Unmarshal([]byte(tt.in), &got); err != nil {
-				t.Fatalf("Unmarshal(%s): %v", tt.in, err)
-			}
-			if got != tt.want {
-				t.Errorf("Unmarshal(%s) = %q, want %q", tt.in, got, tt.want)
-			}
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &got), "Unmarshal(%s)", tt.in)
+			assert.Equal(t, tt.want, got, "Unmarshal(%s)", tt.in)
 		})
 	}
 }
@@ -54,15 +52,9 @@ func TestIDUnmarshalErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id := ID("unchanged")
 			err := id.UnmarshalJSON([]byte(tt.in))
-			if err == nil {
-				t.Fatalf("UnmarshalJSON(%s) = %q, want error", tt.in, id)
-			}
-			if !strings.HasPrefix(err.Error(), tt.wantErr) {
-				t.Errorf("error = %q, want prefix %q", err, tt.wantErr)
-			}
-			if id != "unchanged" {
-				t.Errorf("failed decode modified the value to %q", id)
-			}
+			require.Error(t, err, "UnmarshalJSON(%s) = %q, want error", tt.in, id)
+			assert.True(t, strings.HasPrefix(err.Error(), tt.wantErr), "error = %q, want prefix %q", err, tt.wantErr)
+			assert.Equal(t, ID("unchanged"), id, "failed decode modified the value")
 		})
 	}
 }
@@ -72,24 +64,12 @@ func TestIDMarshal(t *testing.T) {
 		ID ID `json:"id"`
 	}
 	var d doc
-	if err := json.Unmarshal([]byte(`{"id":5077}`), &d); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(`{"id":5077}`), &d))
 	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(b), `{"id":"5077"}`; got != want {
-		t.Errorf("Marshal = %s, want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, `{"id":"5077"}`, string(b), "Marshal")
 	var back doc
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(d, back); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
-	}
-	if got := ID("x<y").String(); got != "x<y" {
-		t.Errorf("String() = %q", got)
-	}
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Empty(t, cmp.Diff(d, back), "round trip (-want +got)")
+	assert.Equal(t, "x<y", ID("x<y").String(), "String()")
 }

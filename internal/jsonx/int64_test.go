@@ -5,6 +5,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestInt64Unmarshal(t *testing.T) {
@@ -26,12 +29,8 @@ func TestInt64Unmarshal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got Int64
-			if err := json.Unmarshal([]byte(tt.in), &got); err != nil {
-				t.Fatalf("Unmarshal(%s): %v", tt.in, err)
-			}
-			if got != tt.want {
-				t.Errorf("Unmarshal(%s) = %d, want %d", tt.in, got, tt.want)
-			}
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &got), "Unmarshal(%s)", tt.in)
+			assert.Equal(t, tt.want, got, "Unmarshal(%s)", tt.in)
 		})
 	}
 }
@@ -59,15 +58,9 @@ func TestInt64UnmarshalErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := Int64(42)
 			err := n.UnmarshalJSON([]byte(tt.in))
-			if err == nil {
-				t.Fatalf("UnmarshalJSON(%s) = %d, want error", tt.in, n)
-			}
-			if !strings.HasPrefix(err.Error(), tt.wantErr) {
-				t.Errorf("error = %q, want prefix %q", err, tt.wantErr)
-			}
-			if n != 42 {
-				t.Errorf("failed decode modified the value to %d", n)
-			}
+			require.Error(t, err, "UnmarshalJSON(%s) = %d, want error", tt.in, n)
+			assert.True(t, strings.HasPrefix(err.Error(), tt.wantErr), "error = %q, want prefix %q", err, tt.wantErr)
+			assert.Equal(t, Int64(42), n, "failed decode modified the value")
 		})
 	}
 }
@@ -77,13 +70,8 @@ func TestInt64Marshal(t *testing.T) {
 		A Int64 `json:"a"`
 		B Int64 `json:"b"`
 	}{math.MinInt64, 2750000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(b), `{"a":-9223372036854775808,"b":2750000}`; got != want {
-		t.Errorf("Marshal = %s, want %s", got, want)
-	}
-	if Int64(5).Int64() != 5 {
-		t.Error("Int64() conversion")
-	}
+	require.NoError(t, err)
+	got, want := string(b), `{"a":-9223372036854775808,"b":2750000}`
+	assert.Equal(t, want, got, "Marshal")
+	assert.Equal(t, int64(5), Int64(5).Int64(), "Int64() conversion")
 }

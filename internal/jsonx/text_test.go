@@ -1,6 +1,10 @@
 package jsonx
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestText(t *testing.T) {
 	for _, tc := range []struct {
@@ -19,8 +23,7 @@ func TestText(t *testing.T) {
 		{`true`, "", false},
 	} {
 		got, ok := Text([]byte(tc.raw))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("Text(%s) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
-		}
+		assert.Equal(t, tc.want, got, "Text(%s) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+		assert.Equal(t, tc.ok, ok, "Text(%s) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTimeUnmarshal(t *testing.T) {
@@ -46,12 +48,8 @@ func TestTimeUnmarshal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got Time
-			if err := json.Unmarshal([]byte(tt.in), &got); err != nil {
-				t.Fatalf("Unmarshal(%s): %v", tt.in, err)
-			}
-			if !got.Equal(tt.want) {
-				t.Errorf("Unmarshal(%s) = %v, want %v", tt.in, got.Time, tt.want)
-			}
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &got), "Unmarshal(%s)", tt.in)
+			assert.True(t, got.Equal(tt.want), "Unmarshal(%s) = %v, want %v", tt.in, got.Time, tt.want)
 			if _, off := got.Zone(); !tt.want.IsZero() && off != func() int { _, o := tt.want.Zone(); return o }() {
 				t.Errorf("Unmarshal(%s) zone offset %d, want that of %v", tt.in, off, tt.want)
 			}
@@ -61,12 +59,8 @@ func TestTimeUnmarshal(t *testing.T) {
 
 func TestTimeUnmarshalNullResets(t *testing.T) {
 	tm := Time{time.Now()}
-	if err := tm.UnmarshalJSON([]byte("null")); err != nil {
-		t.Fatal(err)
-	}
-	if !tm.IsZero() {
-		t.Errorf("after null: %v, want zero", tm.Time)
-	}
+	require.NoError(t, tm.UnmarshalJSON([]byte("null")))
+	assert.True(t, tm.IsZero(), "after null: %v, want zero", tm.Time)
 }
 
 func TestTimeUnmarshalErrors(t *testing.T) {
@@ -89,12 +83,8 @@ func TestTimeUnmarshalErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got Time
 			err := got.UnmarshalJSON([]byte(tt.in))
-			if err == nil {
-				t.Fatalf("UnmarshalJSON(%s) = %v, want error", tt.in, got.Time)
-			}
-			if !strings.HasPrefix(err.Error(), tt.wantErr) {
-				t.Errorf("UnmarshalJSON(%s) error = %q, want prefix %q", tt.in, err, tt.wantErr)
-			}
+			require.Error(t, err, "UnmarshalJSON(%s) = %v, want error", tt.in, got.Time)
+			assert.True(t, strings.HasPrefix(err.Error(), tt.wantErr), "UnmarshalJSON(%s) error = %q, want prefix %q", tt.in, err, tt.wantErr)
 		})
 	}
 }
@@ -117,34 +107,24 @@ func TestTimeMarshal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := json.Marshal(doc{tt.in})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b) != tt.want {
-				t.Errorf("Marshal = %s, want %s", b, tt.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(b), "Marshal = %s", b)
 			var back doc
-			if err := json.Unmarshal(b, &back); err != nil {
-				t.Fatalf("round trip: %v", err)
-			}
-			if diff := cmp.Diff(tt.in, back.At); diff != "" {
-				t.Errorf("round trip mismatch (-want +got):\n%s", diff)
-			}
+			require.NoError(t, json.Unmarshal(b, &back), "round trip")
+			assert.Empty(t, cmp.Diff(tt.in, back.At), "round trip mismatch (-want +got)")
 		})
 	}
 }
 
 func TestParseTime(t *testing.T) {
 	got, err := ParseTime("2025-03-04")
-	if err != nil || !got.Equal(time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("ParseTime(date) = %v, %v", got, err)
-	}
-	if got, err := ParseTime(""); err != nil || !got.IsZero() {
-		t.Errorf(`ParseTime("") = %v, %v; want zero, nil`, got, err)
-	}
-	if _, err := ParseTime("-"); err == nil {
-		t.Error(`ParseTime("-") succeeded, want error`)
-	}
+	require.NoError(t, err, "ParseTime(date) = %v, %v", got, err)
+	assert.True(t, got.Equal(time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)), "ParseTime(date) = %v, %v", got, err)
+	got, err = ParseTime("")
+	require.NoError(t, err, `ParseTime("") = %v, %v; want zero, nil`, got, err)
+	assert.True(t, got.IsZero(), `ParseTime("") = %v, %v; want zero, nil`, got, err)
+	_, err = ParseTime("-")
+	assert.Error(t, err, `ParseTime("-") succeeded, want error`)
 }
 
 // TestTimeInStruct checks decoding through encoding/json's struct path, as
@@ -158,9 +138,7 @@ func TestTimeInStruct(t *testing.T) {
 		Ptr     *Time `json:"ptr"`
 	}
 	in := `{"created":1700000000,"expires_at":"2025-03-04T05:06:07.123Z","paid_at":null,"ptr":"1700000000123"}`
-	if err := json.Unmarshal([]byte(in), &got); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(in), &got))
 	if !got.Created.Equal(time.Unix(1700000000, 0)) || !got.Expires.Equal(time.Date(2025, 3, 4, 5, 6, 7, 123e6, time.UTC)) ||
 		!got.Paid.IsZero() || !got.Missing.IsZero() || got.Ptr == nil || !got.Ptr.Equal(time.UnixMilli(1700000000123)) {
 		t.Errorf("decoded %+v", got)

@@ -3,7 +3,6 @@ package sortedjson
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -13,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/testenv"
 )
@@ -309,9 +311,7 @@ func advWork(t *testing.T, body []byte) (cmps, keys int) {
 	var f fastNode
 	f.nodeForm(body)
 	var c canon
-	if err := c.doc.parse(body); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.doc.parse(body))
 	for i := range c.doc.nodes {
 		if n := &c.doc.nodes[i]; n.kind == kindObject {
 			keys += int(n.n)
@@ -340,9 +340,7 @@ func TestSortedJSONAdversarialComparisons(t *testing.T) {
 		benign, _ := advWork(t, c.benign)
 		limit := 8*n*bits.Len(uint(n)) + phpSortBudgetBase
 		t.Logf("%s: %d keys, %d comparisons (benign twin %d; limit %d)", c.name, n, cmps, benign, limit)
-		if cmps > limit {
-			t.Errorf("%s: %d comparisons for %d keys, more than %d", c.name, cmps, n, limit)
-		}
+		assert.LessOrEqual(t, cmps, limit, "%s: too many comparisons for %d keys", c.name, n)
 	}
 }
 
@@ -460,9 +458,9 @@ func TestPHPKeyOrderClasses(t *testing.T) {
 		words := keysFor(n*12, "1", func(i int) string { return padded("w", i, 6) })
 		seen[checkPHPOrder(t, shuffled(words, uint64(n)))]++
 	}
-	if seen[phpOrderBytes] == 0 || seen[phpOrderValue] == 0 || seen[phpOrderZend] == 0 {
-		t.Fatalf("classes exercised: %v; want all three", seen)
-	}
+	require.NotZero(t, seen[phpOrderBytes], "classes exercised: %v; want all three", seen)
+	require.NotZero(t, seen[phpOrderValue], "classes exercised: %v; want all three", seen)
+	require.NotZero(t, seen[phpOrderZend], "classes exercised: %v; want all three", seen)
 	t.Logf("key sets per class (bytes, value, zend): %d, %d, %d", seen[phpOrderBytes], seen[phpOrderValue], seen[phpOrderZend])
 }
 
@@ -483,57 +481,44 @@ func TestPHPSortBudget(t *testing.T) {
 	const n = 4096
 	keys := mixedKeys(n)
 	killer := permuted(keys, zendKiller(n))
-	if used := math.MaxInt - zendSort(phpKeysOf(killer), math.MaxInt); used < n*n/8 {
-		t.Fatalf("the antiquicksort order took the unbounded port only %d comparisons; want at least n²/8 = %d", used, n*n/8)
-	}
+	require.GreaterOrEqual(t, math.MaxInt-zendSort(phpKeysOf(killer), math.MaxInt), n*n/8, "the antiquicksort order took the unbounded port too few comparisons; want at least n²/8")
 	body := objectOf(killer, "1")
 	_, err := Canonical(body, FormPHP)
-	if !errors.Is(err, ErrInvalidPayload) || !strings.Contains(err.Error(), "ksort") {
-		t.Fatalf("PHP form of the antiquicksort order: %v, want ErrInvalidPayload", err)
-	}
+	require.ErrorIs(t, err, ErrInvalidPayload, "PHP form of the antiquicksort order: %v, want ErrInvalidPayload", err)
+	require.Contains(t, err.Error(), "ksort", "PHP form of the antiquicksort order: %v, want ErrInvalidPayload", err)
 	var c canon
-	if err := c.doc.parse(body); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.doc.parse(body))
 	c.cmps = 0
-	if _, ok := c.appendForm(nil, FormPHP); ok || c.err == nil {
-		t.Fatal("appendForm wrote the PHP form of the antiquicksort order")
-	}
+	_, ok := c.appendForm(nil, FormPHP)
+	require.False(t, ok, "appendForm wrote the PHP form of the antiquicksort order")
+	require.Error(t, c.err, "appendForm wrote the PHP form of the antiquicksort order")
 	if budget := phpSortBudgetBase + phpSortBudgetPerKey*n; c.cmps > budget+n {
 		t.Errorf("%d comparisons before giving up; the budget is %d", c.cmps, budget)
 	}
 	for _, f := range []Form{FormNode, FormPython} {
-		if _, err := Canonical(body, f); err != nil {
-			t.Errorf("%s form: %v (only the PHP form has the budget)", f, err)
-		}
+		_, err := Canonical(body, f)
+		assert.NoError(t, err, "%s form (only the PHP form has the budget)", f)
 	}
 	// Natural orders of the largest mixed objects a 1 MiB body holds are sorted, exactly.
 	big := mixedKeys(200000)
 	for name, order := range map[string][]string{"sorted": big, "reversed": reversed(big), "shuffled": shuffled(big, 5)} {
-		if _, err := Canonical(objectOf(order, "1"), FormPHP); err != nil {
-			t.Errorf("%s 200000 mixed keys: %v", name, err)
-		}
+		_, err := Canonical(objectOf(order, "1"), FormPHP)
+		assert.NoError(t, err, "%s 200000 mixed keys", name)
 	}
 	// Small objects in any order: the worst order of 60 keys, and random small objects.
-	if class := checkPHPOrder(t, permuted(mixedKeys(60), zendKiller(60))); class != phpOrderZend {
-		t.Fatalf("class %d, want the zend_sort port", class)
-	}
-	if _, err := Canonical(objectOf(permuted(mixedKeys(60), zendKiller(60)), "1"), FormPHP); err != nil {
-		t.Errorf("worst order of 60 mixed keys: %v", err)
-	}
+	class := checkPHPOrder(t, permuted(mixedKeys(60), zendKiller(60)))
+	require.Equal(t, phpOrderZend, class, "class, want the zend_sort port")
+	_, err = Canonical(objectOf(permuted(mixedKeys(60), zendKiller(60)), "1"), FormPHP)
+	assert.NoError(t, err, "worst order of 60 mixed keys")
 	// The documented IPNs never reach the port.
 	for _, name := range []string{"payment_ipn.json", "withdrawal_ipn.json", "custodial_ipn.json"} {
 		body, err := os.ReadFile("testdata/sortedjson/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var c canon
-		if err := c.doc.parse(body); err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := c.appendForm(nil, FormPHP); !ok || c.phpLeft != phpSortBudgetBase {
-			t.Errorf("%s: PHP form ok=%v, budget left %d of %d", name, ok, c.phpLeft, phpSortBudgetBase)
-		}
+		require.NoError(t, c.doc.parse(body))
+		_, ok := c.appendForm(nil, FormPHP)
+		require.True(t, ok, "%s: PHP form ok=%v, budget left %d of %d", name, ok, c.phpLeft, phpSortBudgetBase)
+		assert.Equal(t, phpSortBudgetBase, c.phpLeft, "%s: PHP form ok=%v, budget left %d of %d", name, ok, c.phpLeft, phpSortBudgetBase)
 	}
 }
 
@@ -544,34 +529,25 @@ func TestFastNodeWritesEachByteOnce(t *testing.T) {
 	big := strings.Repeat("x", 1<<20)
 	body := []byte(strings.Repeat(`{"a":`, MaxDepth-1) + `"` + big + `"` + strings.Repeat("}", MaxDepth-1))
 	var f fastNode
-	if !checkFastNode(t, &f, body) {
-		t.Fatal("the fast path declined")
-	}
-	if c := cap(f.out); c > 2*len(body) {
-		t.Errorf("output buffer of %d bytes for a %d-byte body", c, len(body))
-	}
+	require.True(t, checkFastNode(t, &f, body), "the fast path declined")
+	assert.LessOrEqual(t, cap(f.out), 2*len(body), "output buffer too large for a %d-byte body", len(body))
 }
 
 // TestIndexKey checks the in-place counter behind the Node form's index keys.
 func TestIndexKey(t *testing.T) {
 	var k indexKey
-	if !k.first() {
-		t.Fatal("a new counter is not at its first key")
-	}
+	require.True(t, k.first(), "a new counter is not at its first key")
 	for i := range 1_100_000 {
-		if got, want := string(k.appendQuoted(nil)), strconv.Quote(strconv.Itoa(i)); got != want {
-			t.Fatalf("key %d written %s", i, got)
-		}
-		if k.first() {
-			t.Fatalf("first() after key %d", i)
-		}
+		got, want := string(k.appendQuoted(nil)), strconv.Quote(strconv.Itoa(i))
+		require.Equal(t, want, got, "key %d written", i)
+		require.False(t, k.first(), "first() after key %d", i)
 		k.next()
 	}
 	// Up to the largest index a uint32 element count allows.
 	k = indexKey{start: 1}
 	copy(k.buf[1:], `"4294967293"`)
 	k.next()
-	if got := string(k.appendQuoted(nil)); got != `"4294967294"` || k.first() {
-		t.Fatalf("after 4294967293: %s", got)
-	}
+	got := string(k.appendQuoted(nil))
+	require.Equal(t, `"4294967294"`, got, "after 4294967293: %s", got)
+	require.False(t, k.first(), "after 4294967293: %s", got)
 }

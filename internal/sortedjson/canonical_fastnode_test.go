@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // checkFastNode checks the fast path's contract on body: when it accepts, the general parser
@@ -19,12 +22,8 @@ func checkFastNode(t *testing.T, f *fastNode, body []byte) bool {
 		return false
 	}
 	general, err := Canonical(body, FormNode)
-	if err != nil {
-		t.Fatalf("fast path accepted %q, the general parser refuses it: %v", body, err)
-	}
-	if !bytes.Equal(fast, general) {
-		t.Fatalf("Node form of %q:\nfast    %q\ngeneral %q", body, fast, general)
-	}
+	require.NoError(t, err, "fast path accepted %q, the general parser refuses it", body)
+	require.True(t, bytes.Equal(fast, general), "Node form of %q:\nfast    %q\ngeneral %q", body, fast, general)
 	return true
 }
 
@@ -182,19 +181,11 @@ func TestFastNodeMatchesGeneral(t *testing.T) {
 	}
 	for _, name := range []string{"payment_ipn.json"} {
 		body, err := os.ReadFile("testdata/sortedjson/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !checkFastNode(t, &f, body) {
-			t.Fatalf("%s: the seed's payment IPN should take the fast path", name)
-		}
+		require.NoError(t, err)
+		require.True(t, checkFastNode(t, &f, body), "%s: the seed's payment IPN should take the fast path", name)
 	}
-	if !checkFastNode(t, &f, nestedBody()) {
-		t.Fatal("the nested document (arrays, decimals like 9.10) should take the fast path")
-	}
-	if accepted < total/3 {
-		t.Fatalf("fast path accepted only %d of %d documents: the test no longer exercises it", accepted, total)
-	}
+	require.True(t, checkFastNode(t, &f, nestedBody()), "the nested document (arrays, decimals like 9.10) should take the fast path")
+	require.GreaterOrEqual(t, accepted, total/3, "fast path accepted only %d of %d documents: the test no longer exercises it", accepted, total)
 	t.Logf("fast path accepted %d of %d documents, each equal to the general Node form", accepted, total)
 }
 
@@ -210,9 +201,8 @@ func TestFastNodeDeclines(t *testing.T) {
 		`{"a":01}`, `{"a":+1}`, `{"a":.5}`, `{"a":1.}`, `{"a":tru}`, `{"a":truex}`, `{"a" 1}`,
 		`{"a":1,}`, `{"a":1}x`, `{"a":1}{}`, `{a:1}`, `{"a":1`, `{"a":"x`, `{"a":"x\"y"}`, deep,
 	} {
-		if out, ok := f.appendNode(nil, []byte(body)); ok {
-			t.Errorf("fast path accepted %q as %q; want it to leave the body to the general parser", body, out)
-		}
+		out, ok := f.appendNode(nil, []byte(body))
+		assert.False(t, ok, "fast path accepted %q as %q; want it to leave the body to the general parser", body, out)
 	}
 	// Arrays, and decimals JavaScript prints without their trailing zeros, are inside it.
 	for _, body := range []string{
@@ -222,9 +212,7 @@ func TestFastNodeDeclines(t *testing.T) {
 		`{"a":0.0123000,"b":-1.10,"c":-0.50,"d":0.0000010,"e":123456789012345.0000}`,
 		`{"a":1234567890123.450,"b":0.09853637216235617000,"c":1.000000000000000000000}`,
 	} {
-		if !checkFastNode(t, &f, []byte(body)) {
-			t.Errorf("fast path declined %q", body)
-		}
+		assert.True(t, checkFastNode(t, &f, []byte(body)), "fast path declined %q", body)
 	}
 	for _, n := range []int{9, 10, 11, 99, 100, 101, 1000, 1001, 12345} {
 		var sb strings.Builder
@@ -236,27 +224,18 @@ func TestFastNodeDeclines(t *testing.T) {
 			sb.WriteString([]string{`1`, `"x"`, `[]`, `{"b":2.50}`, `[0.0]`}[i%5])
 		}
 		sb.WriteString(`]}`)
-		if !checkFastNode(t, &f, []byte(sb.String())) {
-			t.Errorf("fast path declined an array of %d elements", n)
-		}
+		assert.True(t, checkFastNode(t, &f, []byte(sb.String())), "fast path declined an array of %d elements", n)
 	}
 	// Depth MaxDepth is still inside the subset, arrays counting as levels.
 	ok := strings.Repeat(`{"a":`, MaxDepth-1) + "1" + strings.Repeat("}", MaxDepth-1)
-	if !checkFastNode(t, &f, []byte(ok)) {
-		t.Errorf("fast path declined %d levels of nesting", MaxDepth-1)
-	}
+	assert.True(t, checkFastNode(t, &f, []byte(ok)), "fast path declined %d levels of nesting", MaxDepth-1)
 	okArr := strings.Repeat(`{"a":[`, (MaxDepth-1)/2) + "1" + strings.Repeat("]}", (MaxDepth-1)/2)
-	if !checkFastNode(t, &f, []byte(okArr)) {
-		t.Errorf("fast path declined %d levels of nesting with arrays", MaxDepth-1)
-	}
+	assert.True(t, checkFastNode(t, &f, []byte(okArr)), "fast path declined %d levels of nesting with arrays", MaxDepth-1)
 	edgeArr := `{"a":` + strings.Repeat(`[`, MaxDepth-1) + "1" + strings.Repeat("]", MaxDepth-1) + `}`
-	if !checkFastNode(t, &f, []byte(edgeArr)) {
-		t.Errorf("fast path declined %d levels of nesting with arrays", MaxDepth)
-	}
+	assert.True(t, checkFastNode(t, &f, []byte(edgeArr)), "fast path declined %d levels of nesting with arrays", MaxDepth)
 	deepArr := `{"a":` + strings.Repeat(`[`, MaxDepth) + "1" + strings.Repeat("]", MaxDepth) + `}`
-	if out, ok := f.appendNode(nil, []byte(deepArr)); ok {
-		t.Errorf("fast path accepted %d levels of nesting as %q", MaxDepth+1, out)
-	}
+	out, accepted := f.appendNode(nil, []byte(deepArr))
+	assert.False(t, accepted, "fast path accepted %d levels of nesting as %q", MaxDepth+1, out)
 }
 
 // BenchmarkFastNode measures the fast path alone on the seed's payment IPN, next to

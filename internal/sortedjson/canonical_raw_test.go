@@ -1,6 +1,10 @@
 package sortedjson
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 // TestNodeRawMatchesNodeSpan checks the raw marks the parser sets on scalar values against
 // nodeSpan, the definition they cache: a marked value must have exactly the span nodeSpan
@@ -29,16 +33,14 @@ func TestNodeRawMatchesNodeSpan(t *testing.T) {
 			s, e := d.nodeSpan(n)
 			if n.raw != 0 {
 				q := int(n.raw >> 1)
-				if rs, re := int(n.off)-q, int(n.off+n.n)+q; rs != s || re != e {
-					t.Fatalf("%s: node %d marked raw %d, span [%d,%d), nodeSpan [%d,%d)", body, i, n.raw, rs, re, s, e)
-				}
+				rs, re := int(n.off)-q, int(n.off+n.n)+q
+				require.Equal(t, s, rs, "%s: node %d marked raw %d, span [%d,%d), nodeSpan [%d,%d)", body, i, n.raw, rs, re, s, e)
+				require.Equal(t, e, re, "%s: node %d marked raw %d, span [%d,%d), nodeSpan [%d,%d)", body, i, n.raw, rs, re, s, e)
 			} else if s < e && !isKey[i] {
 				t.Fatalf("%s: value node %d not marked raw, nodeSpan [%d,%d)", body, i, s, e)
 			}
 			checked++
 		}
 	}
-	if checked < 10000 {
-		t.Fatalf("only %d nodes checked", checked)
-	}
+	require.GreaterOrEqual(t, checked, 10000, "only %d nodes checked", checked)
 }

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // shortestDigits returns strconv's shortest round-trip digits of the double nearest the
@@ -82,9 +85,7 @@ func TestShortestIsExact(t *testing.T) {
 	} {
 		check(c.s, c.p)
 	}
-	if claimed < shortest*9/10 {
-		t.Errorf("shortestIsExact vouches for only %d of %d shortest decimals", claimed, shortest)
-	}
+	assert.GreaterOrEqual(t, claimed, shortest*9/10, "shortestIsExact vouches for only %d of %d shortest decimals", claimed, shortest)
 	t.Logf("%d of %d shortest decimals recognised", claimed, shortest)
 }
 
@@ -109,13 +110,9 @@ func TestNodeRawNumbersAgree(t *testing.T) {
 			raw = "-" + raw
 		}
 		out, err := Canonical([]byte(`{"a":`+raw+`}`), FormNode)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var x decimal
 		want := `{"a":` + string(x.appendNodeNumber(nil, []byte(raw))) + `}`
-		if string(out) != want {
-			t.Fatalf("Node form of %s: got %s, want %s", raw, out, want)
-		}
+		require.Equal(t, want, string(out), "Node form of %s: got %s", raw, out)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Expected texts below are what the reference programs print (node v20, PHP 8.2, Python 3.11:
@@ -54,15 +56,11 @@ func TestCanonicalNumbers(t *testing.T) {
 		got := map[string]string{}
 		for _, f := range []Form{FormNode, FormPHP, FormPython} {
 			out, err := Canonical(body, f)
-			if err != nil {
-				t.Fatalf("%s: %v", tc.in, err)
-			}
+			require.NoError(t, err, "%s", tc.in)
 			got[f.String()] = string(out)
 		}
 		want := map[string]string{"node": `{"0":` + tc.node + `}`, "php": "[" + tc.php + "]", "python": "[" + tc.python + "]"}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tc.in, diff)
-		}
+		assert.Empty(t, cmp.Diff(want, got), "%s (-want +got)", tc.in)
 	}
 }
 
@@ -94,9 +92,10 @@ func TestDecimalFastPathAgrees(t *testing.T) {
 		}
 		f, _ := strconv.ParseFloat(s, 64)
 		slow.setFloat(f)
-		if fast.neg != slow.neg || fast.nd != slow.nd || fast.point != slow.point || string(fast.d[:fast.nd]) != string(slow.d[:slow.nd]) {
-			t.Fatalf("%s: fast %v %q e%d, slow %v %q e%d", s, fast.neg, fast.d[:fast.nd], fast.point, slow.neg, slow.d[:slow.nd], slow.point)
-		}
+		require.Equal(t, slow.neg, fast.neg, "%s: fast %v %q e%d, slow %v %q e%d", s, fast.neg, fast.d[:fast.nd], fast.point, slow.neg, slow.d[:slow.nd], slow.point)
+		require.Equal(t, slow.nd, fast.nd, "%s: fast %v %q e%d, slow %v %q e%d", s, fast.neg, fast.d[:fast.nd], fast.point, slow.neg, slow.d[:slow.nd], slow.point)
+		require.Equal(t, slow.point, fast.point, "%s: fast %v %q e%d, slow %v %q e%d", s, fast.neg, fast.d[:fast.nd], fast.point, slow.neg, slow.d[:slow.nd], slow.point)
+		require.Equal(t, string(slow.d[:slow.nd]), string(fast.d[:fast.nd]), "%s: fast %v %q e%d, slow %v %q e%d", s, fast.neg, fast.d[:fast.nd], fast.point, slow.neg, slow.d[:slow.nd], slow.point)
 	}
 }
 
@@ -111,12 +110,9 @@ func TestCanonicalStrings(t *testing.T) {
 		body := []byte(`{"k":` + tc.in + `}`)
 		for f, want := range map[Form]string{FormNode: tc.node, FormPHP: tc.php, FormPython: tc.python} {
 			out, err := Canonical(body, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := string(out); got != `{"k":`+want+`}` {
-				t.Errorf("%s form of %s: got %q, want %q", f, tc.in, got, `{"k":`+want+`}`)
-			}
+			require.NoError(t, err)
+			got := string(out)
+			assert.Equal(t, `{"k":`+want+`}`, got, "%s form of %s", f, tc.in)
 		}
 	}
 }
@@ -139,15 +135,11 @@ func TestCanonicalStructures(t *testing.T) {
 		got := map[string]string{}
 		for _, f := range []Form{FormNode, FormPHP, FormPython} {
 			out, err := Canonical([]byte(tc.in), f)
-			if err != nil {
-				t.Fatalf("%s: %v", tc.in, err)
-			}
+			require.NoError(t, err, "%s", tc.in)
 			got[f.String()] = string(out)
 		}
 		want := map[string]string{"node": tc.node, "php": tc.php, "python": tc.python}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tc.in, diff)
-		}
+		assert.Empty(t, cmp.Diff(want, got), "%s (-want +got)", tc.in)
 	}
 }
 
@@ -160,13 +152,11 @@ func TestCanonicalTopLevelScalars(t *testing.T) {
 		{`"\ud83d\ude00é"`, `{"0":"\ud83d","1":"\ude00","2":"é"}`, `"\ud83d\ude00\u00e9"`},
 	} {
 		node, err := Canonical([]byte(tc.in), FormNode)
-		if err != nil || string(node) != tc.node {
-			t.Errorf("node form of %s: %q, %v; want %q", tc.in, node, err, tc.node)
-		}
+		require.NoError(t, err, "node form of %s: %q, %v; want %q", tc.in, node, err, tc.node)
+		assert.Equal(t, tc.node, string(node), "node form of %s: %q, %v; want %q", tc.in, node, err, tc.node)
 		python, err := Canonical([]byte(tc.in), FormPython)
-		if err != nil || string(python) != tc.python {
-			t.Errorf("python form of %s: %q, %v; want %q", tc.in, python, err, tc.python)
-		}
+		require.NoError(t, err, "python form of %s: %q, %v; want %q", tc.in, python, err, tc.python)
+		assert.Equal(t, tc.python, string(python), "python form of %s: %q, %v; want %q", tc.in, python, err, tc.python)
 	}
 }
 
@@ -225,9 +215,7 @@ func TestPHPNumeric(t *testing.T) {
 		"1\x00":                 {},
 	} {
 		typ, lval, dval, oflow := phpNumeric([]byte(k))
-		if got := (res{typ, lval, dval, oflow}); got != want {
-			t.Errorf("phpNumeric(%q) = %+v, want %+v", k, got, want)
-		}
+		assert.Equal(t, want, res{typ, lval, dval, oflow}, "phpNumeric(%q)", k)
 	}
 }
 
@@ -250,11 +238,7 @@ func TestCmpUTF16(t *testing.T) {
 		{lone(0xDC00), "😀", 1},            // DC00 > D83D
 		{lone(0xD800), "\U00010000", -1},  // D800 = D800, then end < DC00
 	} {
-		if got := cmpUTF16([]byte(tc.a), []byte(tc.b)); got != tc.want {
-			t.Errorf("cmpUTF16(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-		if got := cmpUTF16([]byte(tc.b), []byte(tc.a)); got != -tc.want {
-			t.Errorf("cmpUTF16(%q, %q) = %d, want %d", tc.b, tc.a, got, -tc.want)
-		}
+		assert.Equal(t, tc.want, cmpUTF16([]byte(tc.a), []byte(tc.b)), "cmpUTF16(%q, %q)", tc.a, tc.b)
+		assert.Equal(t, -tc.want, cmpUTF16([]byte(tc.b), []byte(tc.a)), "cmpUTF16(%q, %q)", tc.b, tc.a)
 	}
 }

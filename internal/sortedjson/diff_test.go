@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/sortedjson"
 	. "github.com/paykit-go/paykit/webhook"
 )
@@ -31,9 +34,7 @@ var diffSecrets = []string{"ipn-secret-4f1c", " padded\tsecret\n", "sécret-ün�
 func diffSeed(t testing.TB) uint64 {
 	if s := os.Getenv("PAYKIT_SORTEDJSON_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("PAYKIT_SORTEDJSON_SEED: %v", err)
-		}
+		require.NoError(t, err, "PAYKIT_SORTEDJSON_SEED")
 		return v
 	}
 	return 20250611
@@ -54,9 +55,7 @@ func checkAgainstReference(t *testing.T, cases []refCase, refs map[SortedJSONFor
 	verifiers := map[string]*SortedJSONVerifier{}
 	for _, s := range diffSecrets {
 		v, err := NewSortedJSONVerifier(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		verifiers[s] = v
 	}
 	report := func(format string, args ...any) {
@@ -192,9 +191,7 @@ func TestSortedJSONReferenceScripts(t *testing.T) {
 	}
 	if s := os.Getenv("PAYKIT_SORTEDJSON_SCRIPT_DOCS"); s != "" {
 		v, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("PAYKIT_SORTEDJSON_SCRIPT_DOCS: %v", err)
-		}
+		require.NoError(t, err, "PAYKIT_SORTEDJSON_SCRIPT_DOCS")
 		n = v
 	}
 	progs := map[string]string{}
@@ -250,9 +247,7 @@ func TestSortedJSONReferenceScripts(t *testing.T) {
 	}
 	close(jobs)
 	wg.Wait()
-	if firstErr != nil {
-		t.Fatal(firstErr)
-	}
+	require.NoError(t, firstErr)
 	for _, l := range refLangs {
 		for i := range cases {
 			s, b := scripts[l.form][i], batch[l.form][i]
@@ -322,12 +317,8 @@ func writeVectors(t *testing.T) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(vectorsFile, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, enc.Encode(doc))
+	require.NoError(t, os.WriteFile(vectorsFile, buf.Bytes(), 0o644))
 	t.Logf("wrote %d vectors to %s", len(doc.Vectors), vectorsFile)
 }
 
@@ -345,9 +336,7 @@ func sortedJSONEdgeCases(t testing.TB) []edgeCase {
 	var cases []edgeCase
 	for _, f := range []string{"payment_ipn.json", "withdrawal_ipn.json", "custodial_ipn.json"} {
 		b, err := os.ReadFile("testdata/sortedjson/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cases = append(cases, edgeCase{name: "seed " + strings.TrimSuffix(f, ".json"), body: b})
 	}
 	add := func(name, body string) { cases = append(cases, edgeCase{name: name, body: []byte(body)}) }
@@ -413,59 +402,37 @@ func sortedJSONEdgeCases(t testing.TB) []edgeCase {
 // accept every one of them, and bodies we refuse must fail with ErrInvalidPayload.
 func TestSortedJSONVectors(t *testing.T) {
 	raw, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var doc vectorsDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Vectors) < 40 {
-		t.Fatalf("only %d vectors in %s", len(doc.Vectors), vectorsFile)
-	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	require.GreaterOrEqual(t, len(doc.Vectors), 40, "too few vectors in %s", vectorsFile)
 	for _, vec := range doc.Vectors {
 		t.Run(vec.Name, func(t *testing.T) {
 			body := []byte(vec.Input)
 			v, err := NewSortedJSONVerifier(vec.Secret)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for _, f := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
 				want := vec.Forms[f.String()]
-				if want == nil {
-					t.Fatalf("no %s entry", f)
-				}
+				require.NotNil(t, want, "no %s entry", f)
 				got, err := CanonicalSortedJSON(body, f)
 				if vec.Reject != "" {
-					if !errors.Is(err, ErrInvalidPayload) || !strings.Contains(err.Error(), vec.Reject) {
-						t.Errorf("%s: got %q, %v; want ErrInvalidPayload (%s)", f, got, err, vec.Reject)
-					}
+					assert.ErrorIs(t, err, ErrInvalidPayload, "%s: got %q, %v; want ErrInvalidPayload (%s)", f, got, err, vec.Reject)
+					assert.Contains(t, err.Error(), vec.Reject, "%s: got %q, %v; want ErrInvalidPayload (%s)", f, got, err, vec.Reject)
 					if want.Signature != "" {
-						if err := v.Verify(body, want.Signature); !errors.Is(err, ErrInvalidPayload) {
-							t.Errorf("Verify with the %s program's signature: %v, want ErrInvalidPayload", f, err)
-						}
+						assert.ErrorIs(t, v.Verify(body, want.Signature), ErrInvalidPayload, "Verify with the %s program's signature, want ErrInvalidPayload", f)
 					}
 					continue
 				}
 				if want.Error != "" {
-					if !errors.Is(err, ErrNoCanonicalForm) {
-						t.Errorf("%s program fails (%s) but we give %q, %v", f, want.Error, got, err)
-					}
+					assert.ErrorIs(t, err, ErrNoCanonicalForm, "%s program fails (%s) but we give %q", f, want.Error, got)
 					continue
 				}
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				if string(got) != want.Canonical {
-					t.Errorf("%s form:\n got %q\nwant %q", f, got, want.Canonical)
-				}
+				require.NoError(t, err, "%s", f)
+				assert.Equal(t, want.Canonical, string(got), "%s form: got %q", f, got)
 				sig, err := SignSortedJSONForm(vec.Secret, body, f)
-				if err != nil || sig != want.Signature {
-					t.Errorf("%s signature: got %s, %v; want %s", f, sig, err, want.Signature)
-				}
-				if err := v.Verify(body, want.Signature); err != nil {
-					t.Errorf("Verify with the %s program's signature: %v", f, err)
-				}
+				require.NoError(t, err, "%s signature: got %s, %v; want %s", f, sig, err, want.Signature)
+				assert.Equal(t, want.Signature, sig, "%s signature: got %s, %v; want %s", f, sig, err, want.Signature)
+				assert.NoError(t, v.Verify(body, want.Signature), "Verify with the %s program's signature", f)
 			}
 		})
 	}
@@ -476,11 +443,8 @@ func TestSortedJSONGeneratorDocsAreAccepted(t *testing.T) {
 	g := sortedjson.NewDocGen(diffSeed(t))
 	for i := 0; i < 2000; i++ {
 		d := g.Doc()
-		if !json.Valid(d) {
-			t.Fatalf("generator wrote invalid JSON %q", d)
-		}
-		if _, err := CanonicalSortedJSON(d, FormPython); err != nil {
-			t.Fatalf("generated document %q refused: %v", d, err)
-		}
+		require.True(t, json.Valid(d), "generator wrote invalid JSON %q", d)
+		_, err := CanonicalSortedJSON(d, FormPython)
+		require.NoError(t, err, "generated document %q refused", d)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzSeeds are starting points for both fuzz targets, beyond testdata/fuzz/<Target>/.
@@ -38,21 +40,16 @@ func FuzzSortedJSONCanonical(f *testing.F) {
 				continue
 			}
 			accepted = true
-			if !json.Valid(out) {
-				t.Fatalf("%s form of %q is not JSON: %q", form, body, out)
-			}
+			require.True(t, json.Valid(out), "%s form of %q is not JSON: %q", form, body, out)
 			if form != FormNode {
 				for _, c := range out {
-					if c >= 0x80 {
-						t.Fatalf("%s form of %q is not ASCII: %q", form, body, out)
-					}
+					require.Less(t, c, byte(0x80), "%s form of %q is not ASCII: %q", form, body, out)
 				}
 			}
 			if form == FormNode || form == FormPython {
 				again, err := Canonical(out, form)
-				if err != nil || !bytes.Equal(again, out) {
-					t.Fatalf("%s form of %q is not a fixed point: %q -> %q, %v", form, body, out, again, err)
-				}
+				require.NoError(t, err, "%s form of %q is not a fixed point: %q -> %q, %v", form, body, out, again, err)
+				require.True(t, bytes.Equal(again, out), "%s form of %q is not a fixed point: %q -> %q, %v", form, body, out, again, err)
 			}
 		}
 		if accepted && !json.Valid(body) {
@@ -63,9 +60,8 @@ func FuzzSortedJSONCanonical(f *testing.F) {
 		var fn fastNode
 		if fast, ok := fn.appendNode(nil, body); ok {
 			general, err := Canonical(body, FormNode)
-			if err != nil || !bytes.Equal(fast, general) {
-				t.Fatalf("fast path took %q as %q; general Node form %q, %v", body, fast, general, err)
-			}
+			require.NoError(t, err, "fast path took %q as %q; general Node form %q, %v", body, fast, general, err)
+			require.True(t, bytes.Equal(fast, general), "fast path took %q as %q; general Node form %q, %v", body, fast, general, err)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Component benchmarks for the sorted-JSON verifier: the parse alone, and the parse plus the
@@ -46,13 +48,9 @@ func BenchmarkSortedJSONParseEmit(b *testing.B) {
 func benchBodies(b *testing.B) map[string][]byte {
 	b.Helper()
 	doc, err := os.ReadFile("testdata/sortedjson/payment_ipn.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var compact bytes.Buffer
-	if err := json.Compact(&compact, doc); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, json.Compact(&compact, doc))
 	return map[string][]byte{"documented": doc, "compact": compact.Bytes()}
 }
 

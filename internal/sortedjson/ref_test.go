@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit/internal/testenv"
 	. "github.com/paykit-go/paykit/webhook"
 )
@@ -93,18 +95,14 @@ func refEnv() []string {
 func extract(t testing.TB, script, src string, re *regexp.Regexp) string {
 	t.Helper()
 	m := re.FindAllString(src, -1)
-	if len(m) != 1 {
-		t.Fatalf("%s: expected exactly one match of %s, found %d: has the reference script changed?", script, re, len(m))
-	}
+	require.Len(t, m, 1, "%s: expected exactly one match of %s, found %d: has the reference script changed?", script, re, len(m))
 	return m[0]
 }
 
 // replaceOnce replaces old with new exactly once.
 func replaceOnce(t testing.TB, script, s, old, new string) string {
 	t.Helper()
-	if strings.Count(s, old) != 1 {
-		t.Fatalf("%s: expected %q exactly once in %q", script, old, s)
-	}
+	require.Equal(t, 1, strings.Count(s, old), "%s: expected %q exactly once in %q", script, old, s)
 	return strings.Replace(s, old, new, 1)
 }
 
@@ -114,9 +112,7 @@ func replaceOnce(t testing.TB, script, s, old, new string) string {
 func batchProgram(t testing.TB, l refLang) string {
 	t.Helper()
 	srcBytes, err := os.ReadFile(filepath.Join(refDir, l.script))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	src := string(srcBytes)
 	switch l.form {
 	case FormNode:
@@ -193,9 +189,7 @@ func runBatch(t testing.TB, l refLang, cases []refCase) []refResult {
 	t.Helper()
 	ext := filepath.Ext(l.script)
 	prog := filepath.Join(t.TempDir(), "batch"+ext)
-	if err := os.WriteFile(prog, []byte(batchProgram(t, l)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(prog, []byte(batchProgram(t, l)), 0o644))
 	var in bytes.Buffer
 	for _, c := range cases {
 		in.WriteString(base64.StdEncoding.EncodeToString([]byte(c.Secret)))
@@ -211,9 +205,7 @@ func runBatch(t testing.TB, l refLang, cases []refCase) []refResult {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s batch driver: %v\n%s", l.tool, err, stderr.String())
-	}
+	require.NoError(t, err, "%s batch driver:\n%s", l.tool, stderr.String())
 	results := make([]refResult, 0, len(cases))
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 64<<20)
@@ -224,18 +216,12 @@ func runBatch(t testing.TB, l refLang, cases []refCase) []refResult {
 			H  string `json:"h"`
 			E  string `json:"e"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("%s batch driver printed %q: %v", l.tool, sc.Text(), err)
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &line), "%s batch driver printed %q", l.tool, sc.Text())
 		c, err := base64.StdEncoding.DecodeString(line.C)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		results = append(results, refResult{OK: line.OK, Canonical: c, Signature: line.H, Err: line.E})
 	}
-	if len(results) != len(cases) {
-		t.Fatalf("%s batch driver answered %d of %d cases\n%s", l.tool, len(results), len(cases), stderr.String())
-	}
+	require.Len(t, results, len(cases), "%s batch driver answered %d of the cases\n%s", l.tool, len(results), stderr.String())
 	return results
 }
 

@@ -1,9 +1,11 @@
 package sortedjson_test
 
 import (
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/internal/sortedjson"
 	"github.com/paykit-go/paykit/internal/testenv"
@@ -28,9 +30,7 @@ var (
 func mustVerifier(t testing.TB, secret string, opts ...Option) *SortedJSONVerifier {
 	t.Helper()
 	v, err := NewSortedJSONVerifier(secret, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -41,19 +41,12 @@ func TestPHPSortBudgetVerify(t *testing.T) {
 	const n = 4096
 	body := sortedjson.KillerBody(n)
 	v := mustVerifier(t, "k")
-	if err := v.Verify(body, advWrongSig); !errors.Is(err, ErrInvalidPayload) {
-		t.Errorf("Verify with a wrong signature: %v, want ErrInvalidPayload", err)
-	}
+	assert.ErrorIs(t, v.Verify(body, advWrongSig), ErrInvalidPayload, "Verify with a wrong signature, want ErrInvalidPayload")
 	sig, err := SignSortedJSON("k", body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.Verify(body, sig); err != nil {
-		t.Errorf("Verify with the Node signature: %v", err)
-	}
-	if _, err := SignSortedJSONForm("k", body, FormPHP); !errors.Is(err, ErrInvalidPayload) {
-		t.Errorf("SignSortedJSONForm PHP: %v, want ErrInvalidPayload", err)
-	}
+	require.NoError(t, err)
+	assert.NoError(t, v.Verify(body, sig), "Verify with the Node signature")
+	_, err = SignSortedJSONForm("k", body, FormPHP)
+	assert.ErrorIs(t, err, ErrInvalidPayload, "SignSortedJSONForm PHP, want ErrInvalidPayload")
 }
 
 // TestSortedJSONAdversarialCost rejects each adversarial body and its benign twin with a
@@ -79,16 +72,10 @@ func TestSortedJSONAdversarialCost(t *testing.T) {
 			if c.Refused {
 				want = ErrInvalidPayload
 			}
-			if err := v.Verify(c.Adv, advWrongSig); !errors.Is(err, want) {
-				t.Fatalf("adversarial body: %v, want %v", err, want)
-			}
-			if err := v.Verify(c.Benign, advWrongSig); !errors.Is(err, ErrSignatureMismatch) {
-				t.Fatalf("benign body: %v, want ErrSignatureMismatch", err)
-			}
+			require.ErrorIs(t, v.Verify(c.Adv, advWrongSig), want, "adversarial body")
+			require.ErrorIs(t, v.Verify(c.Benign, advWrongSig), ErrSignatureMismatch, "benign body, want ErrSignatureMismatch")
 			expansion := max(1, float64(formBytes(c.Adv))/float64(formBytes(c.Benign)))
-			if fb := formBytes(c.Adv); fb > maxFormExpansion*len(c.Adv) {
-				t.Fatalf("canonical forms of %d bytes for a %d-byte body", fb, len(c.Adv))
-			}
+			require.LessOrEqual(t, formBytes(c.Adv), maxFormExpansion*len(c.Adv), "canonical forms too large for a %d-byte body", len(c.Adv))
 			ratio, adv, benign := testenv.BoundedRatio(rounds, runs, limit*expansion,
 				func() { _ = v.Verify(c.Adv, advWrongSig) }, func() { _ = v.Verify(c.Benign, advWrongSig) })
 			t.Logf("%d bytes: %v, benign twin %v: %.2fx (forms %.1fx as long)", len(c.Adv), adv, benign, ratio, expansion)
@@ -110,9 +97,7 @@ func TestSortedJSONAdversarialCost(t *testing.T) {
 // key-order attacks stay near 3×, as the README says.
 func BenchmarkSortedJSONAdversarial(b *testing.B) {
 	v, err := NewSortedJSONVerifier(benchSecret)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	reject := func(body []byte) func() {
 		return func() {
 			if err := v.Verify(body, advWrongSig); err == nil {

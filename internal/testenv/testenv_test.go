@@ -3,6 +3,8 @@ package testenv_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/paykit-go/paykit/internal/testenv"
 )
 
@@ -39,21 +41,17 @@ func run(fn func(tb testing.TB)) (f *fakeTB) {
 func TestMissingSkipsOrFails(t *testing.T) {
 	const unset = "PAYKIT_TESTENV_SURELY_UNSET"
 	t.Setenv(testenv.RequireExternalEnv, "")
-	if f := run(func(tb testing.TB) { testenv.Getenv(tb, unset, "hint") }); !f.skipped || f.failed {
-		t.Errorf("not required: skipped=%v failed=%v, want a skip", f.skipped, f.failed)
-	}
-	if f := run(func(tb testing.TB) { testenv.LookPath(tb, "paykit-no-such-tool", "hint") }); !f.skipped {
-		t.Errorf("missing tool not skipped")
-	}
+	f := run(func(tb testing.TB) { testenv.Getenv(tb, unset, "hint") })
+	assert.True(t, f.skipped, "not required: skipped=%v failed=%v, want a skip", f.skipped, f.failed)
+	assert.False(t, f.failed, "not required: skipped=%v failed=%v, want a skip", f.skipped, f.failed)
+	f = run(func(tb testing.TB) { testenv.LookPath(tb, "paykit-no-such-tool", "hint") })
+	assert.True(t, f.skipped, "missing tool not skipped")
 	t.Setenv(testenv.RequireExternalEnv, "1")
-	if f := run(func(tb testing.TB) { testenv.Getenv(tb, unset, "hint") }); !f.failed || f.skipped {
-		t.Errorf("required: skipped=%v failed=%v, want a failure", f.skipped, f.failed)
-	}
-	if f := run(func(tb testing.TB) { testenv.LookPath(tb, "paykit-no-such-tool", "hint") }); !f.failed {
-		t.Errorf("required missing tool did not fail")
-	}
+	f = run(func(tb testing.TB) { testenv.Getenv(tb, unset, "hint") })
+	assert.True(t, f.failed, "required: skipped=%v failed=%v, want a failure", f.skipped, f.failed)
+	assert.False(t, f.skipped, "required: skipped=%v failed=%v, want a failure", f.skipped, f.failed)
+	f = run(func(tb testing.TB) { testenv.LookPath(tb, "paykit-no-such-tool", "hint") })
+	assert.True(t, f.failed, "required missing tool did not fail")
 	t.Setenv(unset, "127.0.0.1:1")
-	if got := testenv.Getenv(t, unset, "hint"); got != "127.0.0.1:1" {
-		t.Errorf("Getenv = %q", got)
-	}
+	assert.Equal(t, "127.0.0.1:1", testenv.Getenv(t, unset, "hint"), "Getenv")
 }

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 )
@@ -48,22 +49,12 @@ func TestReauthOn401(t *testing.T) {
 			var l logins
 			auth := Chain(Header("x-api-key", "jp_key_0001"), BearerToken(NewTokenCache(l.fetch, 0, nil)))
 			c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: auth})
-			if err := doBounded(t, context.Background(), c, kind.req, nil); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff([]string{"Bearer jwt-1", "Bearer jwt-2"}, authHeaders(rec, "Authorization")); diff != "" {
-				t.Errorf("Authorization per attempt (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff([]string{"jp_key_0001", "jp_key_0001"}, authHeaders(rec, "X-Api-Key")); diff != "" {
-				t.Errorf("x-api-key per attempt (-want +got):\n%s", diff)
-			}
-			if l.n.Load() != 2 {
-				t.Errorf("%d logins, want 2 (the first and one re-auth)", l.n.Load())
-			}
+			require.NoError(t, doBounded(t, context.Background(), c, kind.req, nil))
+			assert.Empty(t, cmp.Diff([]string{"Bearer jwt-1", "Bearer jwt-2"}, authHeaders(rec, "Authorization")), "Authorization per attempt (-want +got)")
+			assert.Empty(t, cmp.Diff([]string{"jp_key_0001", "jp_key_0001"}, authHeaders(rec, "X-Api-Key")), "x-api-key per attempt (-want +got)")
+			assert.Equal(t, int64(2), l.n.Load(), "logins, want 2 (the first and one re-auth)")
 			a := rec.Attempts()
-			if string(a[0].Body) != string(a[1].Body) {
-				t.Errorf("re-auth attempt sent a different body: %s vs %s", a[0].Body, a[1].Body)
-			}
+			assert.Equal(t, string(a[1].Body), string(a[0].Body), "re-auth attempt sent a different body: %s vs %s", a[0].Body, a[1].Body)
 		})
 	}
 }
@@ -74,17 +65,14 @@ func TestReauthOnlyOnce(t *testing.T) {
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: BearerToken(NewTokenCache(l.fetch, 0, nil))})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 401 || apiErr.Code != "AUTH_REQUIRED" {
-		t.Fatalf("got %v", err)
-	}
-	if rec.Count() != 2 || l.n.Load() != 2 {
-		t.Fatalf("%d attempts and %d logins, want 2 and 2", rec.Count(), l.n.Load())
-	}
+	require.ErrorAs(t, err, &apiErr, "got %v", err)
+	require.Equal(t, 401, apiErr.Status, "got %v", err)
+	require.Equal(t, "AUTH_REQUIRED", apiErr.Code, "got %v", err)
+	require.Equal(t, 2, rec.Count(), "%d attempts and %d logins, want 2 and 2", rec.Count(), l.n.Load())
+	require.Equal(t, int64(2), l.n.Load(), "%d attempts and %d logins, want 2 and 2", rec.Count(), l.n.Load())
 	// The cache still holds the second token: the next call does not log in again first.
 	_ = doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
-	if got := authHeaders(rec, "Authorization")[2]; got != "Bearer jwt-2" {
-		t.Errorf("third call sent %q", got)
-	}
+	assert.Equal(t, "Bearer jwt-2", authHeaders(rec, "Authorization")[2], "third call")
 }
 
 func TestNoReauthForStaticKeys(t *testing.T) {
@@ -97,9 +85,8 @@ func TestNoReauthForStaticKeys(t *testing.T) {
 			rec := newRecorder(t, respond(401, `{"ok":false,"error":"unauthorized"}`))
 			c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL), Auth: auth})
 			err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
-			if !paykit.IsCode(err, "unauthorized") || rec.Count() != 1 {
-				t.Fatalf("got %v after %d attempts", err, rec.Count())
-			}
+			require.True(t, paykit.IsCode(err, "unauthorized"), "got %v after %d attempts", err, rec.Count())
+			require.Equal(t, 1, rec.Count(), "got %v after %d attempts", err, rec.Count())
 		})
 	}
 }
@@ -108,20 +95,14 @@ func TestNoAuthAndPerRequestAuth(t *testing.T) {
 	rec := newRecorder(t, respond(200, `{}`))
 	c := newTestClient(t, Config{Provider: "pepay", Settings: fastSettings(t, rec.URL), Auth: Header("x-api-key", "pk_merchant")})
 	ctx := context.Background()
-	if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "status", NoAuth: true}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "status", NoAuth: true}, nil))
 	session := Chain(Header("x-session-token", "pst_abc"), Header("x-signature", "sig_def.1700000000000"))
-	if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "payor", Auth: session}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "payor", Auth: session}, nil))
 	a := rec.Attempts()
-	if a[0].Header.Get("X-Api-Key") != "" {
-		t.Errorf("NoAuth request carried x-api-key")
-	}
-	if a[1].Header.Get("X-Api-Key") != "" || a[1].Header.Get("X-Session-Token") != "pst_abc" || a[1].Header.Get("X-Signature") != "sig_def.1700000000000" {
-		t.Errorf("per-request auth headers: %v", a[1].Header)
-	}
+	assert.Empty(t, a[0].Header.Get("X-Api-Key"), "NoAuth request carried x-api-key")
+	assert.Empty(t, a[1].Header.Get("X-Api-Key"), "per-request auth headers: %v", a[1].Header)
+	assert.Equal(t, "pst_abc", a[1].Header.Get("X-Session-Token"), "per-request auth headers: %v", a[1].Header)
+	assert.Equal(t, "sig_def.1700000000000", a[1].Header.Get("X-Signature"), "per-request auth headers: %v", a[1].Header)
 }
 
 func TestAuthErrorIsScrubbed(t *testing.T) {
@@ -131,38 +112,26 @@ func TestAuthErrorIsScrubbed(t *testing.T) {
 	}, 0, nil)
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: BearerToken(cache), Secrets: []string{"hunter2-secret"}})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
-	if err == nil || strings.Contains(err.Error(), "hunter2-secret") || !strings.Contains(err.Error(), "jovepay: authenticate: login refused for password [REDACTED]") {
-		t.Fatalf("got %v", err)
-	}
-	if rec.Count() != 0 {
-		t.Errorf("sent %d requests without credentials", rec.Count())
-	}
+	require.Error(t, err, "got %v", err)
+	require.NotContains(t, err.Error(), "hunter2-secret", "got %v", err)
+	require.Contains(t, err.Error(), "jovepay: authenticate: login refused for password [REDACTED]", "got %v", err)
+	assert.Zero(t, rec.Count(), "requests without credentials")
 }
 
 func TestStandardHeaders(t *testing.T) {
 	rec := newRecorder(t, respond(200, `{}`))
 	c := newTestClient(t, Config{Provider: "jopaycheckout", Settings: fastSettings(t, rec.URL)})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x", Header: http.Header{"X-Extra": {"1"}, "User-Agent": {"ignored"}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := rec.Attempts()[0].Header
-	if got, want := h.Get("User-Agent"), "paykit-go/"+paykit.Version+" (jopaycheckout)"; got != want {
-		t.Errorf("User-Agent %q, want %q", got, want)
-	}
-	if h.Get("Accept") != "application/json" || h.Get("X-Extra") != "1" {
-		t.Errorf("headers %v", h)
-	}
+	got, want := h.Get("User-Agent"), "paykit-go/"+paykit.Version+" (jopaycheckout)"
+	assert.Equal(t, want, got, "User-Agent")
+	assert.Equal(t, "application/json", h.Get("Accept"), "headers %v", h)
+	assert.Equal(t, "1", h.Get("X-Extra"), "headers %v", h)
 
 	s := fastSettings(t, rec.URL)
-	if err := s.SetUserAgent("acme-shop/2.0"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetUserAgent("acme-shop/2.0"))
 	c = newTestClient(t, Config{Settings: s})
-	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := rec.Attempts()[1].Header.Get("User-Agent"); got != "acme-shop/2.0" {
-		t.Errorf("overridden User-Agent %q", got)
-	}
+	require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil))
+	assert.Equal(t, "acme-shop/2.0", rec.Attempts()[1].Header.Get("User-Agent"), "overridden User-Agent")
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // benchPayment is the decode target shared by the transport and the bare baseline.
@@ -51,9 +53,7 @@ func benchClient(b *testing.B, base string, hc *http.Client) *Client {
 	s := DefaultSettings(base)
 	s.HTTPClient = hc
 	c, err := New(Config{Provider: "jopay", Settings: s, Auth: Bearer("jo_test_benchkey")})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return c
 }
 
@@ -61,9 +61,7 @@ func benchClient(b *testing.B, base string, hc *http.Client) *Client {
 func run(b *testing.B, call func() error) {
 	b.Helper()
 	b.ReportAllocs()
-	if err := call(); err != nil { // warm the connection pool outside the timed loop
-		b.Fatal(err)
-	}
+	require.NoError(b, call()) // warm the connection pool outside the timed loop
 	b.ResetTimer()
 	start := cpuTime()
 	for i := 0; i < b.N; i++ {

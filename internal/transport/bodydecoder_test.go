@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 )
 
@@ -42,27 +45,23 @@ func TestBodyDecoder(t *testing.T) {
 	ctx := context.Background()
 
 	var out rawBody
-	if err := c.Do(ctx, Request{Method: http.MethodGet, Path: "ok"}, &out); err != nil {
-		t.Fatal(err)
-	}
-	if out.calls != 1 || out.got != " {\"a\": 1}\n" {
-		t.Errorf("DecodeBody called %d times with %q", out.calls, out.got)
-	}
+	require.NoError(t, c.Do(ctx, Request{Method: http.MethodGet, Path: "ok"}, &out))
+	assert.Equal(t, 1, out.calls, "DecodeBody called %d times with %q", out.calls, out.got)
+	assert.Equal(t, " {\"a\": 1}\n", out.got, "DecodeBody called %d times with %q", out.calls, out.got)
 	for _, path := range []string{"empty", "no-content"} {
 		var none rawBody
-		if err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &none); err != nil || none.calls != 0 {
-			t.Errorf("%s: err %v, DecodeBody called %d times", path, err, none.calls)
-		}
+		err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &none)
+		require.NoError(t, err, "%s: err %v, DecodeBody called %d times", path, err, none.calls)
+		assert.Zero(t, none.calls, "%s: err %v, DecodeBody called %d times", path, err, none.calls)
 	}
 
 	refused := errors.New("not the documented shape")
 	bad := rawBody{refuse: refused}
 	err := c.Do(ctx, Request{Method: http.MethodGet, Path: "ok"}, &bad)
-	if !errors.Is(err, paykit.ErrInvalidResponse) || !errors.Is(err, refused) || errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Errorf("GET: got %v, want ErrInvalidResponse wrapping the decoder's error", err)
-	}
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "GET: got %v, want ErrInvalidResponse wrapping the decoder's error", err)
+	assert.ErrorIs(t, err, refused, "GET: got %v, want ErrInvalidResponse wrapping the decoder's error", err)
+	assert.NotErrorIs(t, err, paykit.ErrUnknownOutcome, "GET: got %v, want ErrInvalidResponse wrapping the decoder's error", err)
 	err = c.Do(ctx, Request{Method: http.MethodPost, Path: "ok", Body: []byte(`{}`)}, &bad)
-	if !errors.Is(err, paykit.ErrInvalidResponse) || !errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Errorf("POST: got %v, want ErrUnknownOutcome and ErrInvalidResponse", err)
-	}
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "POST: got %v, want ErrUnknownOutcome and ErrInvalidResponse", err)
+	assert.ErrorIs(t, err, paykit.ErrUnknownOutcome, "POST: got %v, want ErrUnknownOutcome and ErrInvalidResponse", err)
 }

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 )
 
@@ -58,9 +61,7 @@ func TestConnectionReuse(t *testing.T) {
 			err = doBounded(t, ctx, c, Request{Method: http.MethodPost, Path: "create", Body: map[string]int{"amount": i}, IdempotencyKey: "key-00000001", IdempotencyHeader: "Idempotency-Key"}, &out)
 		case 2:
 			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "missing"}, &out)
-			if !paykit.IsCode(err, "not_found") {
-				t.Fatalf("call %d: %v", i, err)
-			}
+			require.True(t, paykit.IsCode(err, "not_found"), "call %d: %v", i, err)
 			err = nil
 		case 3:
 			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "flaky"}, nil)
@@ -70,18 +71,12 @@ func TestConnectionReuse(t *testing.T) {
 				break
 			}
 			err = doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "down"}, nil) // retries run out
-			if !paykit.IsStatus(err, 503) {
-				t.Fatalf("call %d: %v", i, err)
-			}
+			require.True(t, paykit.IsStatus(err, 503), "call %d: %v", i, err)
 			err = nil
 		}
-		if err != nil {
-			t.Fatalf("call %d: %v", i, err)
-		}
+		require.NoError(t, err, "call %d", i)
 	}
-	if got := conns.Load(); got != 1 {
-		t.Fatalf("1,000 sequential calls opened %d TCP connections, want 1", got)
-	}
+	require.Equal(t, int64(1), conns.Load(), "1,000 sequential calls opened TCP connections, want 1")
 }
 
 // TestConcurrentCalls runs many calls with retries and bodies through one Client at once: each
@@ -92,9 +87,7 @@ func TestConcurrentCalls(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		key := r.Header.Get("Idempotency-Key")
-		if want := `{"key":"` + key + `"}`; string(body) != want {
-			t.Errorf("key %q arrived with body %s", key, body)
-		}
+		assert.Equal(t, `{"key":"`+key+`"}`, string(body), "key %q arrived with body %s", key, body)
 		attempts.Add(1)
 		if _, seen := first.LoadOrStore(key, true); !seen { // each call's first attempt fails
 			respond(503, `{"error":"busy"}`)(w, r)
@@ -125,7 +118,5 @@ func TestConcurrentCalls(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := attempts.Load(); got != 2*16*25 {
-		t.Errorf("%d attempts, want %d", got, 2*16*25)
-	}
+	assert.Equal(t, int64(2*16*25), attempts.Load(), "attempts")
 }

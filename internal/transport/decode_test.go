@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 )
@@ -130,20 +131,13 @@ func TestErrorEnvelopes(t *testing.T) {
 			c := newTestClient(t, Config{Provider: tt.provider, Settings: s})
 			err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
 			var got *paykit.Error
-			if !errors.As(err, &got) {
-				t.Fatalf("error %v (%T) is not a *paykit.Error", err, err)
-			}
+			require.ErrorAs(t, err, &got, "error is not a *paykit.Error")
 			want := tt.want
 			want.Provider, want.Status, want.Method, want.Path = tt.provider, tt.status, http.MethodGet, "/x"
-			if diff := cmp.Diff(&want, got, cmpopts.IgnoreFields(paykit.Error{}, "Body")); diff != "" {
-				t.Errorf("error (-want +got):\n%s", diff)
-			}
-			if string(got.Body) != tt.body {
-				t.Errorf("Body %q, want the raw body %q", got.Body, tt.body)
-			}
-			if got.Error() != tt.wantText || err.Error() != tt.wantText {
-				t.Errorf("Error() = %q, want %q", err.Error(), tt.wantText)
-			}
+			assert.Empty(t, cmp.Diff(&want, got, cmpopts.IgnoreFields(paykit.Error{}, "Body")), "error (-want +got)")
+			assert.Equal(t, tt.body, string(got.Body), "Body %q, want the raw body", got.Body)
+			assert.Equal(t, tt.wantText, got.Error(), "Error() = %q, want %q", err.Error(), tt.wantText)
+			assert.Equal(t, tt.wantText, err.Error(), "Error() = %q, want %q", err.Error(), tt.wantText)
 		})
 	}
 }
@@ -155,20 +149,16 @@ func TestErrorHelperFieldsAndPredicates(t *testing.T) {
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "requests/create", Body: []byte(`{}`)}, nil)
 
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorAs(t, err, &apiErr)
 	for field, want := range map[string]string{"expected_fiat_code": "USD", "required_scope": "requests:write", "max": "50", "ok": "", "absent": ""} {
-		if got := apiErr.Detail(field); got != want {
-			t.Errorf("Detail(%q) = %q, want %q", field, got, want)
-		}
+		assert.Equal(t, want, apiErr.Detail(field), "Detail(%q)", field)
 	}
-	if !paykit.IsStatus(err, 422) || paykit.IsStatus(err, 400) || !paykit.IsCode(err, "currency_mismatch") || paykit.IsCode(err, "invalid_amount") {
-		t.Errorf("IsStatus/IsCode disagree with %v", err)
-	}
-	if apiErr.RequestID != "rq_77" || apiErr.Retryable() {
-		t.Errorf("RequestID %q Retryable %v", apiErr.RequestID, apiErr.Retryable())
-	}
+	require.True(t, paykit.IsStatus(err, 422), "IsStatus/IsCode disagree with %v", err)
+	assert.False(t, paykit.IsStatus(err, 400), "IsStatus/IsCode disagree with %v", err)
+	require.True(t, paykit.IsCode(err, "currency_mismatch"), "IsStatus/IsCode disagree with %v", err)
+	assert.False(t, paykit.IsCode(err, "invalid_amount"), "IsStatus/IsCode disagree with %v", err)
+	assert.Equal(t, "rq_77", apiErr.RequestID, "RequestID %q Retryable %v", apiErr.RequestID, apiErr.Retryable())
+	assert.False(t, apiErr.Retryable(), "RequestID %q Retryable %v", apiErr.RequestID, apiErr.Retryable())
 }
 
 func TestErrorBodyBounded(t *testing.T) {
@@ -177,23 +167,18 @@ func TestErrorBodyBounded(t *testing.T) {
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) {
-		t.Fatal(err)
-	}
-	if len(apiErr.Body) != paykit.MaxErrorBody || string(apiErr.Body) != long[:paykit.MaxErrorBody] {
-		t.Errorf("Body has %d bytes, want the first %d", len(apiErr.Body), paykit.MaxErrorBody)
-	}
-	if apiErr.Code != "invalid_memo" || !strings.HasSuffix(apiErr.Message, "é…") || len([]rune(apiErr.Message)) != maxMessage+1 {
-		t.Errorf("Code %q, Message of %d runes", apiErr.Code, len([]rune(apiErr.Message)))
-	}
+	require.ErrorAs(t, err, &apiErr)
+	require.Len(t, apiErr.Body, paykit.MaxErrorBody, "Body has %d bytes, want the first %d", len(apiErr.Body), paykit.MaxErrorBody)
+	assert.Equal(t, long[:paykit.MaxErrorBody], string(apiErr.Body), "Body has %d bytes, want the first %d", len(apiErr.Body), paykit.MaxErrorBody)
+	assert.Equal(t, "invalid_memo", apiErr.Code, "Code %q, Message of %d runes", apiErr.Code, len([]rune(apiErr.Message)))
+	require.True(t, strings.HasSuffix(apiErr.Message, "é…"), "Code %q, Message of %d runes", apiErr.Code, len([]rune(apiErr.Message)))
+	assert.Len(t, []rune(apiErr.Message), maxMessage+1, "Code %q, Message of %d runes", apiErr.Code, len([]rune(apiErr.Message)))
 }
 
 func TestOversizedResponse(t *testing.T) {
 	const limit = 1024
 	exact := `{"pad":"` + strings.Repeat("x", limit-10) + `"}`
-	if len(exact) != limit {
-		t.Fatalf("fixture is %d bytes", len(exact))
-	}
+	require.Len(t, exact, limit, "fixture is %d bytes", len(exact))
 	big := `{"pad":"` + strings.Repeat("x", 5*limit) + `"}`
 	html := "<html><body><h1>502 Bad Gateway</h1>" + strings.Repeat("<p>padding</p>", 500) + "</body></html>"
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
@@ -213,34 +198,27 @@ func TestOversizedResponse(t *testing.T) {
 		}
 	})
 	s := fastSettings(t, rec.URL)
-	if err := s.SetMaxResponseBytes(limit); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetMaxResponseBytes(limit))
 	c := newTestClient(t, Config{Settings: s})
 	ctx := context.Background()
 
 	var out struct{ Pad string }
-	if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "exact"}, &out); err != nil || len(out.Pad) != limit-10 {
-		t.Fatalf("a body of exactly the cap: %v", err)
-	}
+	err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "exact"}, &out)
+	require.NoError(t, err, "a body of exactly the cap: %v", err)
+	require.Len(t, out.Pad, limit-10, "a body of exactly the cap: %v", err)
 	for _, path := range []string{"big", "big-chunked"} {
 		err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out)
-		if !errors.Is(err, paykit.ErrResponseTooLarge) {
-			t.Errorf("%s: got %v, want ErrResponseTooLarge", path, err)
-		}
-		if _, err := c.DoRaw(ctx, Request{Method: http.MethodGet, Path: path}); !errors.Is(err, paykit.ErrResponseTooLarge) {
-			t.Errorf("DoRaw %s: got %v, want ErrResponseTooLarge", path, err)
-		}
+		assert.ErrorIs(t, err, paykit.ErrResponseTooLarge, "%s, want ErrResponseTooLarge", path)
+		_, err = c.DoRaw(ctx, Request{Method: http.MethodGet, Path: path})
+		assert.ErrorIs(t, err, paykit.ErrResponseTooLarge, "DoRaw %s, want ErrResponseTooLarge", path)
 	}
 	// An oversized error page still reports the status.
-	err := doBounded(t, ctx, c, Request{Method: http.MethodPost, Path: "big-error"}, nil)
+	err = doBounded(t, ctx, c, Request{Method: http.MethodPost, Path: "big-error"}, nil)
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 502 || !strings.HasPrefix(apiErr.Message, "Bad Gateway (502 Bad Gateway padding padding") {
-		t.Fatalf("got %v", err)
-	}
-	if !errors.Is(err, paykit.ErrUnknownOutcome) {
-		t.Errorf("a 502 for an unkeyed write should wrap ErrUnknownOutcome: %v", err)
-	}
+	require.ErrorAs(t, err, &apiErr, "got %v", err)
+	require.Equal(t, 502, apiErr.Status, "got %v", err)
+	require.True(t, strings.HasPrefix(apiErr.Message, "Bad Gateway (502 Bad Gateway padding padding"), "got %v", err)
+	assert.ErrorIs(t, err, paykit.ErrUnknownOutcome, "a 502 for an unkeyed write should wrap ErrUnknownOutcome")
 }
 
 func TestInvalidResponses(t *testing.T) {
@@ -267,27 +245,22 @@ func TestInvalidResponses(t *testing.T) {
 	for _, path := range []string{"truncated", "html", "wrong-shape", "truncated-json"} {
 		var out struct{ ID string }
 		err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out)
-		if !errors.Is(err, paykit.ErrInvalidResponse) {
-			t.Errorf("%s: got %v, want ErrInvalidResponse", path, err)
+		if !assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "%s, want ErrInvalidResponse", path) {
 			continue
 		}
-		if !strings.HasPrefix(err.Error(), "jopay: GET /"+path+": paykit: invalid response") {
-			t.Errorf("%s: error text %q", path, err)
-		}
+		assert.True(t, strings.HasPrefix(err.Error(), "jopay: GET /"+path+": paykit: invalid response"), "%s: error text %q", path, err)
 	}
-	if _, err := c.DoRaw(ctx, Request{Method: http.MethodGet, Path: "truncated"}); !errors.Is(err, paykit.ErrInvalidResponse) {
-		t.Errorf("DoRaw truncated: got %v", err)
-	}
+	_, err := c.DoRaw(ctx, Request{Method: http.MethodGet, Path: "truncated"})
+	assert.ErrorIs(t, err, paykit.ErrInvalidResponse, "DoRaw truncated")
 	for _, path := range []string{"empty", "no-content"} {
 		var out struct{ ID string }
-		if err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out); err != nil {
-			t.Errorf("%s: %v", path, err)
-		}
+		assert.NoError(t, doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: path}, &out), "%s", path)
 	}
 	resp, err := c.DoRaw(ctx, Request{Method: http.MethodGet, Path: "html"})
-	if err != nil || resp.StatusCode != 200 || string(resp.Body) != "<html><body>Welcome</body></html>" || resp.Header.Get("Content-Type") != "text/html" {
-		t.Fatalf("DoRaw: %+v, %v", resp, err)
-	}
+	require.NoError(t, err, "DoRaw: %+v, %v", resp, err)
+	require.Equal(t, 200, resp.StatusCode, "DoRaw: %+v, %v", resp, err)
+	require.Equal(t, "<html><body>Welcome</body></html>", string(resp.Body), "DoRaw: %+v, %v", resp, err)
+	require.Equal(t, "text/html", resp.Header.Get("Content-Type"), "DoRaw: %+v, %v", resp, err)
 }
 
 // TestUnreadableAnswerToUnkeyedWrite: a 2xx whose body is cut off, not JSON, of the wrong
@@ -311,9 +284,7 @@ func TestUnreadableAnswerToUnkeyedWrite(t *testing.T) {
 		}
 	})
 	s := fastSettings(t, rec.URL)
-	if err := s.SetMaxResponseBytes(1024); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetMaxResponseBytes(1024))
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: s})
 	reasons := map[string]error{
 		"truncated":   paykit.ErrInvalidResponse,
@@ -324,13 +295,11 @@ func TestUnreadableAnswerToUnkeyedWrite(t *testing.T) {
 	for path, reason := range reasons {
 		var out struct{ ID string }
 		err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`)}, &out)
-		if !errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, reason) {
-			t.Errorf("unkeyed POST /%s: got %v, want ErrUnknownOutcome and %v", path, err, reason)
-		}
+		assert.ErrorIs(t, err, paykit.ErrUnknownOutcome, "unkeyed POST /%s: got %v, want ErrUnknownOutcome and %v", path, err, reason)
+		assert.ErrorIs(t, err, reason, "unkeyed POST /%s: got %v, want ErrUnknownOutcome and %v", path, err, reason)
 		err = doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: path, Body: []byte(`{}`), IdempotencyKey: "key-0123456789abcdef0123456789abcdef"}, &out)
-		if errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, reason) {
-			t.Errorf("keyed POST /%s: got %v, want %v without ErrUnknownOutcome", path, err, reason)
-		}
+		assert.NotErrorIs(t, err, paykit.ErrUnknownOutcome, "keyed POST /%s: got %v, want %v without ErrUnknownOutcome", path, err, reason)
+		assert.ErrorIs(t, err, reason, "keyed POST /%s: got %v, want %v without ErrUnknownOutcome", path, err, reason)
 	}
 }
 
@@ -338,23 +307,15 @@ func TestDecodeErrorUnit(t *testing.T) {
 	// Edge cases of the decoder that are awkward to produce over HTTP.
 	resp := &http.Response{StatusCode: 418, Header: http.Header{}}
 	e := decodeError("jopay", resp, []byte("\xff\xfe<p>bad\x00 bytes</p>"), nil, time.Now())
-	if e.Message != "I'm a teapot (bad bytes)" {
-		t.Errorf("Message %q", e.Message)
-	}
+	assert.Equal(t, "I'm a teapot (bad bytes)", e.Message, "Message")
 	resp = &http.Response{StatusCode: 599, Header: http.Header{"Request-Id": {strings.Repeat("r", 300)}}}
 	e = decodeError("jopay", resp, []byte(`{"ok":false,"error":"x"}`), nil, time.Now())
-	if len([]rune(e.RequestID)) != 129 || e.Message != "" || !e.Retryable() {
-		t.Errorf("got %+v", e)
-	}
-	if got := excerpt("<div>unterminated <b", 50, newRedactor(nil)); got != "unterminated" {
-		t.Errorf("excerpt = %q", got)
-	}
-	if got := excerpt(strings.Repeat("word ", 100), 12, newRedactor(nil)); got != "word word wo…" {
-		t.Errorf("excerpt = %q", got)
-	}
-	if got := excerpt("a<SCRIPT type=x>hidden</script>b<style>.c{}</STYLE>c", 50, newRedactor(nil)); got != "a b c" {
-		t.Errorf("excerpt = %q", got)
-	}
+	require.Len(t, []rune(e.RequestID), 129, "got %+v", e)
+	assert.Empty(t, e.Message, "got %+v", e)
+	assert.True(t, e.Retryable(), "got %+v", e)
+	assert.Equal(t, "unterminated", excerpt("<div>unterminated <b", 50, newRedactor(nil)), "excerpt")
+	assert.Equal(t, "word word wo…", excerpt(strings.Repeat("word ", 100), 12, newRedactor(nil)), "excerpt")
+	assert.Equal(t, "a b c", excerpt("a<SCRIPT type=x>hidden</script>b<style>.c{}</STYLE>c", 50, newRedactor(nil)), "excerpt")
 }
 
 func TestErrorBodyCutAfterRedaction(t *testing.T) {
@@ -362,9 +323,8 @@ func TestErrorBodyCutAfterRedaction(t *testing.T) {
 	const key = "jp_live_STRADDLING_KEY_0001"
 	body := `{"code":"X","echo":"` + strings.Repeat("a", paykit.MaxErrorBody-30) + key + `"}`
 	e := decodeError("jovepay", &http.Response{StatusCode: 400, Header: http.Header{}}, []byte(body), []string{key}, time.Now())
-	if len(e.Body) != paykit.MaxErrorBody || strings.Contains(string(e.Body), key[:8]) {
-		t.Fatalf("Body ends %q", e.Body[len(e.Body)-40:])
-	}
+	require.Len(t, e.Body, paykit.MaxErrorBody, "Body ends %q", e.Body[len(e.Body)-40:])
+	require.NotContains(t, string(e.Body), key[:8], "Body ends %q", e.Body[len(e.Body)-40:])
 }
 
 func FuzzDecodeError(f *testing.F) {
@@ -387,22 +347,15 @@ func FuzzDecodeError(f *testing.F) {
 		status = 400 + (status%200+200)%200 // 400–599
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {"5"}, "X-Request-Id": {body}}}
 		e := decodeError("jopay", resp, []byte(body), []string{secret}, time.Now())
-		if e.Status != status || e.Provider != "jopay" || e.RetryAfter != 5*time.Second {
-			t.Fatalf("got %+v", e)
-		}
-		if len(e.Body) > paykit.MaxErrorBody || strings.Contains(string(e.Body), secret) {
-			t.Fatalf("Body %q", e.Body)
-		}
+		require.Equal(t, status, e.Status, "got %+v", e)
+		require.Equal(t, "jopay", e.Provider, "got %+v", e)
+		require.Equal(t, 5*time.Second, e.RetryAfter, "got %+v", e)
+		require.LessOrEqual(t, len(e.Body), paykit.MaxErrorBody, "Body %q", e.Body)
+		require.NotContains(t, string(e.Body), secret, "Body %q", e.Body)
 		for name, v := range map[string]string{"Code": e.Code, "Message": e.Message, "Error()": e.Error(), "RequestID": e.RequestID} {
-			if strings.Contains(v, secret) {
-				t.Fatalf("%s %q carries the secret", name, v)
-			}
-			if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-				t.Fatalf("%s %q carries control characters", name, v)
-			}
-			if n := len([]rune(v)); n > 2*maxMessage+40 {
-				t.Fatalf("%s is %d runes long", name, n)
-			}
+			require.NotContains(t, v, secret, "%s %q carries the secret", name, v)
+			require.False(t, strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }), "%s %q carries control characters", name, v)
+			require.LessOrEqual(t, len([]rune(v)), 2*maxMessage+40, "%s: too many runes", name)
 		}
 	})
 }

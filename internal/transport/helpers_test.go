@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // attempt is one request as the test server saw it.
@@ -39,9 +42,7 @@ func newRecorder(t *testing.T, handlers ...func(w http.ResponseWriter, r *http.R
 	rec := &recorder{}
 	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			t.Errorf("server: reading body: %v", err)
-		}
+		assert.NoError(t, err, "server: reading body")
 		rec.mu.Lock()
 		n := len(rec.attempts)
 		rec.attempts = append(rec.attempts, attempt{
@@ -99,9 +100,7 @@ func hangUp(w http.ResponseWriter, _ *http.Request) {
 func fastSettings(t *testing.T, base string) Settings {
 	t.Helper()
 	s := DefaultSettings(base)
-	if err := s.SetRetryWait(time.Millisecond, 2*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetRetryWait(time.Millisecond, 2*time.Millisecond))
 	return s
 }
 
@@ -111,9 +110,7 @@ func newTestClient(t *testing.T, cfg Config) *Client {
 		cfg.Provider = "jopay"
 	}
 	c, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "New")
 	return c
 }
 
@@ -148,9 +145,7 @@ func (l *logCapture) Lines(t *testing.T) []map[string]any {
 			continue
 		}
 		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(line), &m), "log line %q", line)
 		out = append(out, m)
 	}
 	return out
@@ -174,9 +169,7 @@ func doBounded(t *testing.T, ctx context.Context, c *Client, req Request, out an
 	go func() { done <- c.Do(ctx, req, out) }()
 	select {
 	case err := <-done:
-		if context.Cause(ctx) == errRetryGuard {
-			t.Errorf("%s %s: still retrying after %v (the retry loop did not end); last error: %v", req.Method, req.Path, retryGuard, err)
-		}
+		assert.NotErrorIs(t, context.Cause(ctx), errRetryGuard, "%s %s: still retrying after %v (the retry loop did not end); last error: %v", req.Method, req.Path, retryGuard, err)
 		return err
 	case <-time.After(retryGuard + 5*time.Second):
 		t.Errorf("%s %s: Do ignored its %v deadline and is still running", req.Method, req.Path, retryGuard)

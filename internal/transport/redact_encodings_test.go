@@ -14,6 +14,9 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 )
 
@@ -213,12 +216,9 @@ func TestRedactionEncodingTable(t *testing.T) {
 				c := newTestClient(t, Config{Provider: "jovepay", Settings: s, Auth: Header("x-api-key", encKey), Secrets: []string{encPassword}})
 				err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/1"}, nil)
 				var apiErr *paykit.Error
-				if !errors.As(err, &apiErr) || apiErr.Status != 400 {
-					t.Fatalf("got %v", err)
-				}
-				if rec.Attempts()[0].Header.Get("X-Api-Key") != encKey {
-					t.Fatal("the server did not receive the key, so its echo proves nothing")
-				}
+				require.ErrorAs(t, err, &apiErr, "got %v", err)
+				require.Equal(t, 400, apiErr.Status, "got %v", err)
+				require.Equal(t, encKey, rec.Attempts()[0].Header.Get("X-Api-Key"), "the server did not receive the key, so its echo proves nothing")
 				texts := map[string]string{
 					"Error()":         err.Error(),
 					"Body":            string(apiErr.Body),
@@ -229,16 +229,14 @@ func TestRedactionEncodingTable(t *testing.T) {
 				}
 				for where, text := range texts {
 					for _, sec := range [][2]string{{encKey, key}, {encPassword, pw}} {
-						if piece := leak(text, sec[0], sec[1]); piece != "" {
-							t.Errorf("%s carries %q of the %s-encoded credential:\n%s", where, piece, e.name, text)
-						}
+						assert.Empty(t, leak(text, sec[0], sec[1]), "%s carries part of the %s-encoded credential:\n%s", where, e.name, text)
 					}
 				}
-				if format == "json" && !strings.Contains(apiErr.Detail("echo"), "key=[REDACTED] pw=[REDACTED]") {
-					t.Errorf("Detail(echo) = %q: the echo should survive with placeholders", apiErr.Detail("echo"))
+				if format == "json" {
+					assert.Contains(t, apiErr.Detail("echo"), "key=[REDACTED] pw=[REDACTED]", "Detail(echo): the echo should survive with placeholders")
 				}
-				if format == "html" && !strings.Contains(apiErr.Message, "key=[REDACTED] pw=[REDACTED]") {
-					t.Errorf("Message = %q: the excerpt should survive with placeholders", apiErr.Message)
+				if format == "html" {
+					assert.Contains(t, apiErr.Message, "key=[REDACTED] pw=[REDACTED]", "Message: the excerpt should survive with placeholders")
 				}
 			})
 		}
@@ -263,22 +261,15 @@ func TestRedactionEncodingTableTransportErrors(t *testing.T) {
 			s := fastSettings(t, "https://api.example.com")
 			s.Logger = logs.Logger()
 			s.HTTPClient = &http.Client{Transport: failingTransport{key: key, pw: pw}}
-			if err := s.SetMaxRetries(1); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, s.SetMaxRetries(1))
 			c := newTestClient(t, Config{Provider: "jovepay", Settings: s, Auth: Header("x-api-key", encKey), Secrets: []string{encPassword}})
 			err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/1"}, nil)
-			if err == nil || !strings.Contains(err.Error(), "proxy refused") {
-				t.Fatalf("got %v", err)
-			}
-			if !strings.Contains(logs.String(), "proxy refused") {
-				t.Fatalf("no attempt line with the error:\n%s", logs.String())
-			}
+			require.Error(t, err, "got %v", err)
+			require.Contains(t, err.Error(), "proxy refused", "got %v", err)
+			require.Contains(t, logs.String(), "proxy refused", "no attempt line with the error")
 			for where, text := range map[string]string{"Error()": err.Error(), "log": logs.String(), "Redact": c.Redact(key + " " + pw)} {
 				for _, sec := range [][2]string{{encKey, key}, {encPassword, pw}} {
-					if piece := leak(text, sec[0], sec[1]); piece != "" {
-						t.Errorf("%s carries %q of the %s-encoded credential:\n%s", where, piece, e.name, text)
-					}
+					assert.Empty(t, leak(text, sec[0], sec[1]), "%s carries part of the %s-encoded credential:\n%s", where, e.name, text)
 				}
 			}
 		})
@@ -319,22 +310,15 @@ func TestRedactionOfCustomCredentialHeader(t *testing.T) {
 			c := newTestClient(t, Config{Provider: "pepay", Settings: s})
 			err := doBounded(t, context.Background(), c, req, nil)
 			var apiErr *paykit.Error
-			if !errors.As(err, &apiErr) || apiErr.Status != 401 {
-				t.Fatalf("got %v", err)
-			}
-			if rec.Attempts()[0].Header.Get(tt.header) != key {
-				t.Fatal("the key was not sent")
-			}
-			if apiErr.Detail("echo") != "[REDACTED]" {
-				t.Errorf("Detail(echo) = %q, want [REDACTED]", apiErr.Detail("echo"))
-			}
+			require.ErrorAs(t, err, &apiErr, "got %v", err)
+			require.Equal(t, 401, apiErr.Status, "got %v", err)
+			require.Equal(t, key, rec.Attempts()[0].Header.Get(tt.header), "the key was not sent")
+			assert.Equal(t, "[REDACTED]", apiErr.Detail("echo"), "Detail(echo), want [REDACTED]")
 			for where, text := range map[string]string{
 				"Error()": err.Error(), "Body": string(apiErr.Body), "Message": apiErr.Message,
 				"Detail(echo)": apiErr.Detail("echo"), "Detail(escaped)": apiErr.Detail("escaped"), "log": logs.String(),
 			} {
-				if piece := leak(text, key, jsonAll(key, true)); piece != "" {
-					t.Errorf("%s carries %q:\n%s", where, piece, text)
-				}
+				assert.Empty(t, leak(text, key, jsonAll(key, true)), "%s carries a credential:\n%s", where, text)
 			}
 		})
 	}

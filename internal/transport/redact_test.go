@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 )
@@ -66,9 +68,7 @@ func echo(status int, format string) func(http.ResponseWriter, *http.Request) {
 func assertNoSecret(t *testing.T, where, text string, forms []string) {
 	t.Helper()
 	for _, f := range forms {
-		if strings.Contains(text, f) {
-			t.Errorf("%s contains credential form %q:\n%s", where, f, text)
-		}
+		assert.NotContains(t, text, f, "%s contains credential form", where)
 	}
 }
 
@@ -97,23 +97,18 @@ func TestRedaction(t *testing.T) {
 
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/", Query: url.Values{"limit": {"10"}}}, nil)
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 500 || apiErr.Code != "INVALID_REQUEST_PARAMS" {
-		t.Fatalf("got %v", err)
-	}
-	if rec.Count() != 5 || logins.Load() != 2 {
-		t.Fatalf("%d attempts, %d logins; want 5 and 2", rec.Count(), logins.Load())
-	}
+	require.ErrorAs(t, err, &apiErr, "got %v", err)
+	require.Equal(t, 500, apiErr.Status, "got %v", err)
+	require.Equal(t, "INVALID_REQUEST_PARAMS", apiErr.Code, "got %v", err)
+	require.Equal(t, 5, rec.Count(), "%d attempts, %d logins; want 5 and 2", rec.Count(), logins.Load())
+	require.Equal(t, int64(2), logins.Load(), "%d attempts, %d logins; want 5 and 2", rec.Count(), logins.Load())
 	// The provider did see the credentials (so the echo is real) …
-	if got := rec.Attempts()[4].Header.Get("Authorization"); got != "Bearer eyJhbGciOiJIUzI1NiJ9.SECRET-2.c2lnbmF0dXJl" {
-		t.Fatalf("last attempt sent %q", got)
-	}
+	require.Equal(t, "Bearer eyJhbGciOiJIUzI1NiJ9.SECRET-2.c2lnbmF0dXJl", rec.Attempts()[4].Header.Get("Authorization"), "last attempt")
 	// … but none of them comes back out.
 	assertNoSecret(t, "err.Error()", err.Error(), forms)
 	assertNoSecret(t, "Error.Body", string(apiErr.Body), forms)
 	assertNoSecret(t, "Error.Message", apiErr.Message, forms)
-	if !strings.Contains(apiErr.Message, "auth=[REDACTED] key=[REDACTED] password=[REDACTED]") {
-		t.Errorf("Message %q: expected the echo with placeholders", apiErr.Message)
-	}
+	assert.Contains(t, apiErr.Message, "auth=[REDACTED] key=[REDACTED] password=[REDACTED]", "Message: expected the echo with placeholders")
 	assertNoSecret(t, "log", logs.String(), forms)
 
 	// The other shapes, one call each with retries off, so each error is inspected.
@@ -123,13 +118,11 @@ func TestRedaction(t *testing.T) {
 		s.Logger = logs.Logger()
 		c := newTestClient(t, Config{Provider: "jovepay", Settings: s, Auth: Chain(Header("x-api-key", secretAPIKey), BearerToken(cache)), Secrets: []string{secretPassword}})
 		err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "payment", Body: map[string]string{"password": secretPassword}}, nil)
-		if !errors.As(err, &apiErr) {
-			t.Fatalf("%s: %v", format, err)
-		}
+		require.ErrorAs(t, err, &apiErr, "%s", format)
 		assertNoSecret(t, format+" err.Error()", err.Error(), forms)
 		assertNoSecret(t, format+" Error.Body", string(apiErr.Body), forms)
-		if format == "html" && strings.ContainsAny(apiErr.Message, "<>") {
-			t.Errorf("html: Message keeps markup: %q", apiErr.Message)
+		if format == "html" {
+			assert.False(t, strings.ContainsAny(apiErr.Message, "<>"), "html: Message keeps markup: %q", apiErr.Message)
 		}
 	}
 	assertNoSecret(t, "log", logs.String(), forms)
@@ -148,22 +141,14 @@ func TestRedactionOfTransportErrors(t *testing.T) {
 		{Method: http.MethodPost, Path: "api/v1/invoices", Query: q, Body: []byte(`{}`)},
 	} {
 		err := doBounded(t, context.Background(), c, req, nil)
-		if err == nil {
-			t.Fatal("no error")
-		}
+		require.Error(t, err, "no error")
 		assertNoSecret(t, "err.Error()", err.Error(), secretForms())
 		var uerr *url.Error
-		if !errors.As(err, &uerr) {
-			t.Errorf("%v: the *url.Error is no longer reachable", err)
-		}
+		assert.ErrorAs(t, err, &uerr, "the *url.Error is no longer reachable")
 	}
 	assertNoSecret(t, "log", logs.String(), secretForms())
-	if strings.Contains(logs.String(), "api_key=") {
-		t.Errorf("log carries the query string:\n%s", logs.String())
-	}
-	if got := c.Redact("key " + secretAPIKey + " pw " + secretPassword); got != "key [REDACTED] pw [REDACTED]" {
-		t.Errorf("Redact = %q", got)
-	}
+	assert.NotContains(t, logs.String(), "api_key=", "log carries the query string")
+	assert.Equal(t, "key [REDACTED] pw [REDACTED]", c.Redact("key "+secretAPIKey+" pw "+secretPassword), "Redact")
 }
 
 func TestAttemptLogLines(t *testing.T) {
@@ -172,9 +157,7 @@ func TestAttemptLogLines(t *testing.T) {
 	s := fastSettings(t, rec.URL+"/api/v1")
 	s.Logger = logs.Logger()
 	c := newTestClient(t, Config{Settings: s, Auth: Bearer("jo_live_logkey")})
-	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "requests/create", Query: url.Values{"email": {"a@b.c"}}, Body: []byte(`{}`), IdempotencyKey: "k-123456789", IdempotencyHeader: "Idempotency-Key"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "requests/create", Query: url.Values{"email": {"a@b.c"}}, Body: []byte(`{}`), IdempotencyKey: "k-123456789", IdempotencyHeader: "Idempotency-Key"}, nil))
 	var debug, info []map[string]any
 	for _, l := range logs.Lines(t) {
 		switch l["level"] {
@@ -186,29 +169,24 @@ func TestAttemptLogLines(t *testing.T) {
 			t.Errorf("unexpected line %v", l)
 		}
 	}
-	if len(debug) != 3 || len(info) != 2 {
-		t.Fatalf("%d debug and %d info lines, want 3 and 2:\n%s", len(debug), len(info), logs.String())
-	}
+	require.Len(t, debug, 3, "%d debug and %d info lines, want 3 and 2:\n%s", len(debug), len(info), logs.String())
+	require.Len(t, info, 2, "%d debug and %d info lines, want 3 and 2:\n%s", len(debug), len(info), logs.String())
 	for i, l := range debug {
 		want := map[string]any{"msg": "paykit: request attempt", "provider": "jopay", "method": "POST", "path": "/requests/create", "attempt": float64(i + 1), "status": float64([]int{503, 429, 200}[i])}
 		for k, v := range want {
-			if l[k] != v {
-				t.Errorf("debug line %d: %s = %v, want %v", i+1, k, l[k], v)
-			}
+			assert.Equal(t, v, l[k], "debug line %d: %s", i+1, k)
 		}
 		if d, ok := l["duration"].(float64); !ok || d <= 0 {
 			t.Errorf("debug line %d: duration %v", i+1, l["duration"])
 		}
 	}
 	for i, l := range info {
-		if l["msg"] != "paykit: retrying request" || l["attempt"] != float64(i+2) || l["reason"] != []string{"status 503", "status 429"}[i] {
-			t.Errorf("info line %d: %v", i+1, l)
-		}
+		assert.Equal(t, "paykit: retrying request", l["msg"], "info line %d: %v", i+1, l)
+		assert.Equal(t, float64(i+2), l["attempt"], "info line %d: %v", i+1, l)
+		assert.Equal(t, []string{"status 503", "status 429"}[i], l["reason"], "info line %d: %v", i+1, l)
 	}
 	for _, bad := range []string{"jo_live_logkey", "a@b.c", "k-123456789", "Authorization"} {
-		if strings.Contains(logs.String(), bad) {
-			t.Errorf("log contains %q", bad)
-		}
+		assert.NotContains(t, logs.String(), bad, "log contains")
 	}
 }
 
@@ -216,9 +194,7 @@ func TestSilentByDefault(t *testing.T) {
 	// No logger configured: nothing to assert but that nothing panics on the log paths.
 	rec := newRecorder(t, respond(503, `{}`), hangUp, respond(200, `{}`))
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
-	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil))
 }
 
 func TestRedactorUnit(t *testing.T) {
@@ -251,9 +227,7 @@ func TestRedactorUnit(t *testing.T) {
 		{[]string{"key-1234"}, `key-123\u00`, `key-123\u00`},
 		{[]string{"key-1234"}, `key-123&#52`, "[REDACTED]"},
 	} {
-		if got := newRedactor(tt.secrets).redact(tt.in); got != tt.want {
-			t.Errorf("redact(%q) with %q = %q, want %q", tt.in, tt.secrets, got, tt.want)
-		}
+		assert.Equal(t, tt.want, newRedactor(tt.secrets).redact(tt.in), "redact(%q) with %q", tt.in, tt.secrets)
 	}
 }
 
@@ -266,9 +240,7 @@ func TestDecodeOnce(t *testing.T) {
 		"&#1114112;&#0;&#xD800;":                                              "\uFFFD\uFFFD\uFFFD",
 		`%5Cu0041`:                                                            `\u0041`,
 	} {
-		if got := decodeOnce(in); got != want {
-			t.Errorf("decodeOnce(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, decodeOnce(in), "decodeOnce(%q)", in)
 	}
 }
 
@@ -282,16 +254,14 @@ func TestRedactionOfReplacedToken(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		sent := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		cache.Invalidate(sent)
-		if _, err := cache.Token(r.Context()); err != nil {
-			t.Error(err)
-		}
+		_, err := cache.Token(r.Context())
+		assert.NoError(t, err)
 		respond(400, `{"code":"BAD","message":"token `+sent+` not allowed here"}`)(w, r)
 	})
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: fastSettings(t, rec.URL), Auth: BearerToken(cache)})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "payment/"}, nil)
 	var apiErr *paykit.Error
-	if !errors.As(err, &apiErr) || apiErr.Message != "token [REDACTED] not allowed here" {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorAs(t, err, &apiErr, "got %v", err)
+	require.Equal(t, "token [REDACTED] not allowed here", apiErr.Message, "got %v", err)
 	assertNoSecret(t, "Error.Body", string(apiErr.Body), []string{"eyJ.replaced-token-1.sig"})
 }

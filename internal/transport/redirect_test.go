@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 )
 
@@ -77,30 +80,19 @@ func TestCrossHostRedirectRefused(t *testing.T) {
 						a := other.Attempts()[0]
 						t.Fatalf("the other host received %d requests; the first: %s %s headers %v body %q", n, a.Method, a.Path, a.Header, a.Body)
 					}
-					if n := home.Count(); n != 1 {
-						t.Errorf("the API saw %d attempts, want 1 (a refused redirect is not retried)", n)
-					}
-					if calls.Load() != 0 {
-						t.Errorf("the caller's CheckRedirect was consulted for a cross-host redirect")
-					}
+					assert.Equal(t, 1, home.Count(), "API attempts, want 1 (a refused redirect is not retried)")
+					assert.Zero(t, calls.Load(), "the caller's CheckRedirect was consulted for a cross-host redirect")
 					var apiErr *paykit.Error
-					if !errors.As(err, &apiErr) || apiErr.Status != status || apiErr.Provider != "jovepay" {
-						t.Fatalf("got %v (%T), want a *paykit.Error with status %d", err, err, status)
-					}
-					if !strings.Contains(err.Error(), "redirect to another host refused") || !strings.Contains(err.Error(), other.URL) {
-						t.Errorf("error %q does not say which redirect was refused", err)
-					}
-					if apiErr.Retryable() {
-						t.Errorf("a refused redirect reads as retryable")
-					}
-					if got := errors.Is(err, paykit.ErrUnknownOutcome); got != !rq.safe {
-						t.Errorf("errors.Is(err, ErrUnknownOutcome) = %v, want %v", got, !rq.safe)
-					}
+					require.ErrorAs(t, err, &apiErr, "got %v (%T), want a *paykit.Error with status %d", err, err, status)
+					require.Equal(t, status, apiErr.Status, "got %v (%T), want a *paykit.Error with status %d", err, err, status)
+					require.Equal(t, "jovepay", apiErr.Provider, "got %v (%T), want a *paykit.Error with status %d", err, err, status)
+					assert.Contains(t, err.Error(), "redirect to another host refused", "error %q does not say which redirect was refused", err)
+					assert.Contains(t, err.Error(), other.URL, "error %q does not say which redirect was refused", err)
+					assert.False(t, apiErr.Retryable(), "a refused redirect reads as retryable")
+					assert.Equal(t, !rq.safe, errors.Is(err, paykit.ErrUnknownOutcome), "errors.Is(err, ErrUnknownOutcome)")
 					for where, text := range map[string]string{"Error()": err.Error(), "log": logs.String()} {
 						for _, secret := range []string{key, token, password, "/stolen", "limit=1"} {
-							if strings.Contains(text, secret) {
-								t.Errorf("%s carries %q: %s", where, secret, text)
-							}
+							assert.NotContains(t, text, secret, "%s carries", where)
 						}
 					}
 				})
@@ -128,19 +120,15 @@ func TestSameHostRedirectFollowed(t *testing.T) {
 			c := newTestClient(t, Config{Provider: "jovepay", Settings: s, Auth: Header("x-api-key", key)})
 			var out struct{ ID string }
 			err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "payment", Idempotent: true, Body: []byte(`{"a":1}`)}, &out)
-			if err != nil || out.ID != "5077" {
-				t.Fatalf("got %+v, %v", out, err)
-			}
+			require.NoError(t, err, "got %+v, %v", out, err)
+			require.Equal(t, "5077", out.ID, "got %+v, %v", out, err)
 			a := home.Attempts()
-			if len(a) != 2 || a[1].Path != "/v1/moved" || a[1].Header.Get("X-Api-Key") != key {
-				t.Fatalf("attempts %+v", a)
-			}
-			if calls.Load() != 1 {
-				t.Errorf("the caller's CheckRedirect ran %d times for a same-host redirect, want 1", calls.Load())
-			}
-			if s.HTTPClient.CheckRedirect == nil || s.HTTPClient.Timeout != 0 {
-				t.Errorf("the caller's client was modified")
-			}
+			require.Len(t, a, 2, "attempts %+v", a)
+			require.Equal(t, "/v1/moved", a[1].Path, "attempts %+v", a)
+			require.Equal(t, key, a[1].Header.Get("X-Api-Key"), "attempts %+v", a)
+			assert.Equal(t, int64(1), calls.Load(), "the caller's CheckRedirect ran %d times for a same-host redirect, want 1", calls.Load())
+			require.NotNil(t, s.HTTPClient.CheckRedirect, "the caller's client was modified")
+			assert.Zero(t, s.HTTPClient.Timeout, "the caller's client was modified")
 		})
 	}
 }
@@ -154,18 +142,17 @@ func TestSameHostRedirectLimits(t *testing.T) {
 		s.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return stop }}
 		c := newTestClient(t, Config{Settings: s})
 		err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
-		if !errors.Is(err, stop) || home.Count() != 1 {
-			t.Fatalf("got %v after %d attempts; want the caller's error after 1", err, home.Count())
-		}
+		require.ErrorIs(t, err, stop, "got %v after %d attempts; want the caller's error after 1", err, home.Count())
+		require.Equal(t, 1, home.Count(), "got %v after %d attempts; want the caller's error after 1", err, home.Count())
 	})
 	t.Run("loop", func(t *testing.T) {
 		var home *recorder
 		home = newRecorder(t, func(w http.ResponseWriter, r *http.Request) { redirectTo(302, home.URL+"/again")(w, r) })
 		c := newTestClient(t, Config{Settings: fastSettings(t, home.URL)})
 		err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
-		if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") || home.Count() != 10 {
-			t.Fatalf("got %v after %d requests; want net/http's limit after 10 (no retries)", err, home.Count())
-		}
+		require.Error(t, err, "got %v after %d requests; want net/http's limit after 10 (no retries)", err, home.Count())
+		require.Contains(t, err.Error(), "stopped after 10 redirects", "got %v after %d requests; want net/http's limit after 10 (no retries)", err, home.Count())
+		require.Equal(t, 10, home.Count(), "got %v after %d requests; want net/http's limit after 10 (no retries)", err, home.Count())
 	})
 }
 
@@ -173,9 +160,7 @@ func TestConfineRedirectsOrigins(t *testing.T) {
 	check := func(target, to string) error {
 		hc := ConfineRedirects("pepay", nil, target)
 		u, err := url.Parse(to)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		req := &http.Request{URL: u, Response: &http.Response{StatusCode: 307}}
 		return hc.CheckRedirect(req, []*http.Request{{}})
 	}
@@ -196,9 +181,7 @@ func TestConfineRedirectsOrigins(t *testing.T) {
 		{"not a url", "https://api.example.com/x", false},
 	} {
 		err := check(tt.target, tt.to)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s → %s: got %v, want allowed %v", tt.target, tt.to, err, tt.ok)
-		}
+		assert.Equal(t, tt.ok, err == nil, "%s → %s: got %v, want allowed", tt.target, tt.to, err)
 		var apiErr *paykit.Error
 		if err != nil && (!errors.As(err, &apiErr) || apiErr.Status != 307 || apiErr.Provider != "pepay" || strings.Contains(err.Error(), "/x")) {
 			t.Errorf("%s → %s: error %v", tt.target, tt.to, err)
@@ -206,7 +189,8 @@ func TestConfineRedirectsOrigins(t *testing.T) {
 	}
 	// The caller's client is copied, not changed.
 	orig := &http.Client{Timeout: time.Second}
-	if got := ConfineRedirects("pepay", orig, "https://api.example.com"); got == orig || orig.CheckRedirect != nil || got.Timeout != time.Second {
-		t.Errorf("ConfineRedirects changed or did not copy the caller's client")
-	}
+	got := ConfineRedirects("pepay", orig, "https://api.example.com")
+	assert.NotEqual(t, orig, got, "ConfineRedirects changed or did not copy the caller's client")
+	assert.Nil(t, orig.CheckRedirect, "ConfineRedirects changed or did not copy the caller's client")
+	assert.Equal(t, time.Second, got.Timeout, "ConfineRedirects changed or did not copy the caller's client")
 }

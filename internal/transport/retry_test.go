@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 )
@@ -69,17 +71,12 @@ func TestRetryMatrix(t *testing.T) {
 					want = 1 + DefaultMaxRetries
 				}
 				attempts := rec.Attempts()
-				if len(attempts) != want {
-					t.Fatalf("server saw %d attempts, want %d (err %v)", len(attempts), want, err)
-				}
+				require.Len(t, attempts, want, "server saw %d attempts (err %v)", len(attempts), err)
 				wantBody, _ := json.Marshal(kind.req.Body)
 				for i, a := range attempts {
-					if a.Method != kind.req.Method || a.Path != "/api/v1/"+kind.req.Path {
-						t.Errorf("attempt %d: %s %s", i+1, a.Method, a.Path)
-					}
-					if got := a.Header.Get("Authorization"); got != "Bearer jo_test_matrix" {
-						t.Errorf("attempt %d: Authorization %q", i+1, got)
-					}
+					assert.Equal(t, kind.req.Method, a.Method, "attempt %d: %s %s", i+1, a.Method, a.Path)
+					assert.Equal(t, "/api/v1/"+kind.req.Path, a.Path, "attempt %d: %s %s", i+1, a.Method, a.Path)
+					assert.Equal(t, "Bearer jo_test_matrix", a.Header.Get("Authorization"), "attempt %d: Authorization", i+1)
 					if got := a.Header.Get("Idempotency-Key"); got != kind.req.IdempotencyKey && kind.req.IdempotencyHeader != "" {
 						t.Errorf("attempt %d: Idempotency-Key %q, want %q", i+1, got, kind.req.IdempotencyKey)
 					}
@@ -92,24 +89,17 @@ func TestRetryMatrix(t *testing.T) {
 				}
 
 				if status == 200 {
-					if err != nil || out.ID != "req_1" {
-						t.Fatalf("got %+v, %v", out, err)
-					}
+					require.NoError(t, err, "got %+v, %v", out, err)
+					require.Equal(t, "req_1", out.ID, "got %+v, %v", out, err)
 					return
 				}
 				var apiErr *paykit.Error
-				if !errors.As(err, &apiErr) {
-					t.Fatalf("error %v (%T) is not a *paykit.Error", err, err)
-				}
-				if apiErr.Status != status || apiErr.Code != fmt.Sprintf("code_%d", status) || apiErr.Provider != "jopay" {
-					t.Errorf("got %+v", apiErr)
-				}
-				if got, want := errors.Is(err, paykit.ErrUnknownOutcome), !kind.safe && status >= 500; got != want {
-					t.Errorf("errors.Is(err, ErrUnknownOutcome) = %v, want %v (err %v)", got, want, err)
-				}
-				if apiErr.Retryable() != retryable {
-					t.Errorf("Retryable() = %v, want %v", apiErr.Retryable(), retryable)
-				}
+				require.ErrorAs(t, err, &apiErr, "error is not a *paykit.Error")
+				assert.Equal(t, status, apiErr.Status, "got %+v", apiErr)
+				assert.Equal(t, fmt.Sprintf("code_%d", status), apiErr.Code, "got %+v", apiErr)
+				assert.Equal(t, "jopay", apiErr.Provider, "got %+v", apiErr)
+				assert.Equal(t, !kind.safe && status >= 500, errors.Is(err, paykit.ErrUnknownOutcome), "errors.Is(err, ErrUnknownOutcome) (err %v)", err)
+				assert.Equal(t, retryable, apiErr.Retryable(), "Retryable")
 			})
 		}
 	}
@@ -125,22 +115,16 @@ func TestRetryDroppedConnection(t *testing.T) {
 			var out struct{ ID string }
 			err := doBounded(t, context.Background(), c, kind.req, &out)
 			if kind.safe {
-				if err != nil || out.ID != "req_1" || rec.Count() != 3 {
-					t.Fatalf("got %+v, %v after %d attempts; want success after 3", out, err, rec.Count())
-				}
+				require.NoError(t, err, "got %+v, %v after %d attempts; want success after 3", out, err, rec.Count())
+				require.Equal(t, "req_1", out.ID, "got %+v, %v after %d attempts; want success after 3", out, err, rec.Count())
+				require.Equal(t, 3, rec.Count(), "got %+v, %v after %d attempts; want success after 3", out, err, rec.Count())
 				return
 			}
 			// The server read the request and hung up: it may have acted on it.
-			if rec.Count() != 1 {
-				t.Fatalf("unkeyed write sent %d times after a dropped connection, want 1", rec.Count())
-			}
-			if !errors.Is(err, paykit.ErrUnknownOutcome) {
-				t.Fatalf("error %v does not wrap ErrUnknownOutcome", err)
-			}
+			require.Equal(t, 1, rec.Count(), "unkeyed write sends after a dropped connection, want 1")
+			require.ErrorIs(t, err, paykit.ErrUnknownOutcome, "error %v does not wrap ErrUnknownOutcome", err)
 			var apiErr *paykit.Error
-			if errors.As(err, &apiErr) {
-				t.Fatalf("a dropped connection is not an API error: %v", apiErr)
-			}
+			require.False(t, errors.As(err, &apiErr), "a dropped connection is not an API error: %v", apiErr)
 		})
 	}
 }
@@ -170,12 +154,10 @@ func TestRetryUnkeyedWriteAfterRefusedDial(t *testing.T) {
 		PaymentID string `json:"payment_id"`
 	}
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "payment", Body: map[string]int{"price_amount": 10}}, &out)
-	if err != nil || out.PaymentID != "5077" {
-		t.Fatalf("got %+v, %v", out, err)
-	}
-	if dialer.dials.Load() != 3 || rec.Count() != 1 {
-		t.Fatalf("dials %d, server attempts %d; want 3 dials and exactly 1 request", dialer.dials.Load(), rec.Count())
-	}
+	require.NoError(t, err, "got %+v, %v", out, err)
+	require.Equal(t, "5077", out.PaymentID, "got %+v, %v", out, err)
+	require.Equal(t, int64(3), dialer.dials.Load(), "dials %d, server attempts %d; want 3 dials and exactly 1 request", dialer.dials.Load(), rec.Count())
+	require.Equal(t, 1, rec.Count(), "dials %d, server attempts %d; want 3 dials and exactly 1 request", dialer.dials.Load(), rec.Count())
 }
 
 func TestUnkeyedWriteNeverConnected(t *testing.T) {
@@ -185,12 +167,10 @@ func TestUnkeyedWriteNeverConnected(t *testing.T) {
 	s.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
 	c := newTestClient(t, Config{Provider: "jovepay", Settings: s})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "payment", Body: []byte(`{}`)}, nil)
-	if err == nil || errors.Is(err, paykit.ErrUnknownOutcome) || !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("got %v; want a refused-connection error without ErrUnknownOutcome", err)
-	}
-	if got := dialer.dials.Load(); got != 1+DefaultMaxRetries {
-		t.Fatalf("dialled %d times, want %d", got, 1+DefaultMaxRetries)
-	}
+	require.Error(t, err, "got %v; want a refused-connection error without ErrUnknownOutcome", err)
+	require.NotErrorIs(t, err, paykit.ErrUnknownOutcome, "got %v; want a refused-connection error without ErrUnknownOutcome", err)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED, "got %v; want a refused-connection error without ErrUnknownOutcome", err)
+	require.Equal(t, int64(1+DefaultMaxRetries), dialer.dials.Load(), "dials")
 }
 
 func TestRetryAfterParse(t *testing.T) {
@@ -216,9 +196,8 @@ func TestRetryAfterParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := retryAfter(tt.in, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
+		assert.Equal(t, tt.want, got, "retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		assert.Equal(t, tt.wantOK, ok, "retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
 	}
 }
 
@@ -229,12 +208,8 @@ func TestBackoff(t *testing.T) {
 	withHeader := func(v string) *http.Response {
 		return &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {v}}, Request: &http.Request{}}
 	}
-	if got := c.backoff(time.Millisecond, time.Second, 0, withHeader("3")); got != 3*time.Second {
-		t.Errorf("Retry-After: 3 gave %v", got)
-	}
-	if got := c.backoff(time.Millisecond, time.Second, 0, withHeader("Sat, 01 Mar 2025 12:00:42 GMT")); got != 42*time.Second {
-		t.Errorf("Retry-After date 42 s ahead gave %v", got)
-	}
+	assert.Equal(t, 3*time.Second, c.backoff(time.Millisecond, time.Second, 0, withHeader("3")), "Retry-After: 3")
+	assert.Equal(t, 42*time.Second, c.backoff(time.Millisecond, time.Second, 0, withHeader("Sat, 01 Mar 2025 12:00:42 GMT")), "Retry-After date 42 s ahead")
 	// Exponential with jitter in [d/2, d], d = min·2^attempt capped at max.
 	min, max := 100*time.Millisecond, time.Second
 	for attempt, d := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
@@ -242,9 +217,8 @@ func TestBackoff(t *testing.T) {
 		for range 200 {
 			for _, resp := range []*http.Response{nil, withHeader("garbage")} {
 				got := c.backoff(min, max, attempt, resp)
-				if got < d/2 || got > d {
-					t.Fatalf("attempt %d: wait %v outside [%v, %v]", attempt, got, d/2, d)
-				}
+				require.GreaterOrEqual(t, got, d/2, "attempt %d: wait %v outside [%v, %v]", attempt, got, d/2, d)
+				require.LessOrEqual(t, got, d, "attempt %d: wait %v outside [%v, %v]", attempt, got, d/2, d)
 			}
 		}
 	}
@@ -254,16 +228,12 @@ func TestRetryAfterSecondsHonoured(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, respond(429, `{"error":"rate_limited"}`, "Retry-After", "1"), respond(200, `{}`))
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
-	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil))
 	a := rec.Attempts()
-	if len(a) != 2 {
-		t.Fatalf("%d attempts, want 2", len(a))
-	}
-	if gap := a[1].At.Sub(a[0].At); gap < time.Second || gap > 3*time.Second {
-		t.Fatalf("retried after %v, want Retry-After's 1 s", gap)
-	}
+	require.Len(t, a, 2, "%d attempts, want 2", len(a))
+	gap := a[1].At.Sub(a[0].At)
+	require.GreaterOrEqual(t, gap, time.Second, "retried after %v, want Retry-After's 1 s", gap)
+	require.LessOrEqual(t, gap, 3*time.Second, "retried after %v, want Retry-After's 1 s", gap)
 }
 
 func TestRetryAfterHTTPDateHonouredOn503(t *testing.T) {
@@ -276,25 +246,19 @@ func TestRetryAfterHTTPDateHonouredOn503(t *testing.T) {
 	s.Logger = logs.Logger()
 	c := newTestClient(t, Config{Settings: s})
 	c.now = func() time.Time { return date.Add(-ahead) } // the server's date is 80 ms ahead of us
-	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil))
 	a := rec.Attempts()
-	if len(a) != 2 {
-		t.Fatalf("%d attempts, want 2", len(a))
-	}
-	if gap := a[1].At.Sub(a[0].At); gap < ahead || gap > 3*time.Second {
-		t.Fatalf("retried after %v, want the %v up to the Retry-After date", gap, ahead)
-	}
+	require.Len(t, a, 2, "%d attempts, want 2", len(a))
+	gap := a[1].At.Sub(a[0].At)
+	require.GreaterOrEqual(t, gap, ahead, "retried after %v, want the %v up to the Retry-After date", gap, ahead)
+	require.LessOrEqual(t, gap, 3*time.Second, "retried after %v, want the %v up to the Retry-After date", gap, ahead)
 	var waited []any
 	for _, l := range logs.Lines(t) {
 		if l["msg"] == "paykit: retrying request" {
 			waited = append(waited, l["waited"])
 		}
 	}
-	if diff := cmp.Diff([]any{float64(ahead)}, waited); diff != "" { // slog's JSON durations are nanoseconds
-		t.Errorf("retry log lines' waited (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff([]any{float64(ahead)}, waited), "retry log lines' waited (-want +got)") // slog's JSON durations are nanoseconds
 }
 
 func TestRetryAfterBeyondCapReturnsAtOnce(t *testing.T) {
@@ -308,19 +272,15 @@ func TestRetryAfterBeyondCapReturnsAtOnce(t *testing.T) {
 			c := newTestClient(t, Config{Provider: "pepay", Settings: fastSettings(t, rec.URL)})
 			start := time.Now()
 			err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "api/v1/invoices"}, nil)
-			if elapsed := time.Since(start); elapsed > 5*time.Second { // far below the minutes asked for
-				t.Errorf("blocked for %v", elapsed)
-			}
+			assert.LessOrEqual(t, time.Since(start), 5*time.Second, "blocked too long") // far below the minutes asked for
 			var apiErr *paykit.Error
-			if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.Code != "RATE_LIMIT_EXCEEDED" {
-				t.Fatalf("got %v", err)
-			}
-			if apiErr.RetryAfter < atLeast || apiErr.RetryAfter > atLeast+time.Minute || !apiErr.Retryable() {
-				t.Errorf("RetryAfter %v, Retryable %v", apiErr.RetryAfter, apiErr.Retryable())
-			}
-			if rec.Count() != 1 {
-				t.Errorf("%d attempts, want 1", rec.Count())
-			}
+			require.ErrorAs(t, err, &apiErr, "got %v", err)
+			require.Equal(t, 429, apiErr.Status, "got %v", err)
+			require.Equal(t, "RATE_LIMIT_EXCEEDED", apiErr.Code, "got %v", err)
+			require.GreaterOrEqual(t, apiErr.RetryAfter, atLeast, "RetryAfter %v, Retryable %v", apiErr.RetryAfter, apiErr.Retryable())
+			assert.LessOrEqual(t, apiErr.RetryAfter, atLeast+time.Minute, "RetryAfter %v, Retryable %v", apiErr.RetryAfter, apiErr.Retryable())
+			assert.True(t, apiErr.Retryable(), "RetryAfter %v, Retryable %v", apiErr.RetryAfter, apiErr.Retryable())
+			assert.Equal(t, 1, rec.Count(), "attempts, want 1")
 		})
 	}
 }
@@ -329,14 +289,11 @@ func TestRetryAfterCapConfigurable(t *testing.T) {
 	// MaxRetryAfter 0: never wait for a Retry-After, even a short one.
 	rec := newRecorder(t, respond(503, ``, "Retry-After", "1"))
 	s := fastSettings(t, rec.URL)
-	if err := s.SetMaxRetryAfter(0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetMaxRetryAfter(0))
 	c := newTestClient(t, Config{Settings: s})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: "x"}, nil)
-	if !paykit.IsStatus(err, 503) || rec.Count() != 1 {
-		t.Fatalf("got %v after %d attempts", err, rec.Count())
-	}
+	require.True(t, paykit.IsStatus(err, 503), "got %v after %d attempts", err, rec.Count())
+	require.Equal(t, 1, rec.Count(), "got %v after %d attempts", err, rec.Count())
 }
 
 // signalHandler is a slog.Handler that reports every Debug attempt line on a channel.
@@ -364,9 +321,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 			rec := newRecorder(t, respond(503, `{"error":"busy"}`))
 			attempts := make(chan struct{}, 1)
 			s := DefaultSettings(rec.URL)
-			if err := s.SetRetryWait(10*time.Second, 10*time.Second); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, s.SetRetryWait(10*time.Second, 10*time.Second))
 			s.Logger = slog.New(signalHandler{Handler: slog.DiscardHandler, attempts: attempts})
 			c := newTestClient(t, Config{Settings: s})
 
@@ -389,18 +344,10 @@ func TestCancelDuringBackoff(t *testing.T) {
 			}
 			// The bound only has to tell an interrupted backoff from a completed one (at least
 			// 5 s): a wide margin, so a loaded runner under -race cannot miss it.
-			if took := time.Since(cancelled); took > 2*time.Second {
-				t.Errorf("returned %v after cancel: the backoff was not interrupted", took)
-			}
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("error %v does not wrap context.Canceled", err)
-			}
-			if errors.Is(err, paykit.ErrUnknownOutcome) {
-				t.Errorf("a retry-safe call's error wraps ErrUnknownOutcome: %v", err)
-			}
-			if rec.Count() != 1 {
-				t.Errorf("%d attempts, want 1", rec.Count())
-			}
+			assert.LessOrEqual(t, time.Since(cancelled), 2*time.Second, "after cancel: the backoff was not interrupted")
+			assert.ErrorIs(t, err, context.Canceled, "error %v does not wrap context.Canceled", err)
+			assert.NotErrorIs(t, err, paykit.ErrUnknownOutcome, "a retry-safe call's error wraps ErrUnknownOutcome")
+			assert.Equal(t, 1, rec.Count(), "attempts, want 1")
 		})
 	}
 }
@@ -414,16 +361,10 @@ func TestDeadlineWhileInFlight(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			err := doBounded(t, ctx, c, kind.req, nil)
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("error %v does not wrap context.DeadlineExceeded", err)
-			}
+			require.ErrorIs(t, err, context.DeadlineExceeded, "error %v does not wrap context.DeadlineExceeded", err)
 			// An unkeyed write cut off in flight may have been acted on.
-			if got := errors.Is(err, paykit.ErrUnknownOutcome); got != !kind.safe {
-				t.Errorf("errors.Is(err, ErrUnknownOutcome) = %v, want %v", got, !kind.safe)
-			}
-			if rec.Count() != 1 {
-				t.Errorf("%d attempts, want 1", rec.Count())
-			}
+			assert.Equal(t, !kind.safe, errors.Is(err, paykit.ErrUnknownOutcome), "errors.Is(err, ErrUnknownOutcome)")
+			assert.Equal(t, 1, rec.Count(), "attempts, want 1")
 		})
 	}
 }
@@ -436,9 +377,7 @@ func TestSameKeyAndBodyOnEveryAttempt(t *testing.T) {
 		Metadata   map[string]string `json:"metadata"`
 	}{"m_1", 2599, "order <1234> & co", map[string]string{"order_id": "1234"}}
 	wantBody, err := json.Marshal(params)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := newRecorder(t,
 		respond(503, `{"error":"busy"}`),
 		hangUp,
@@ -453,23 +392,15 @@ func TestSameKeyAndBodyOnEveryAttempt(t *testing.T) {
 		Method: http.MethodPost, Path: "/requests/create", Body: params,
 		IdempotencyKey: "6f1c2a7e9b3d4f5a8c0e1b2d3f4a5b6c", IdempotencyHeader: "Idempotency-Key",
 	}, &out)
-	if err != nil || out.RequestID != "req_9" {
-		t.Fatalf("got %+v, %v", out, err)
-	}
+	require.NoError(t, err, "got %+v, %v", out, err)
+	require.Equal(t, "req_9", out.RequestID, "got %+v, %v", out, err)
 	attempts := rec.Attempts()
-	if len(attempts) != 4 {
-		t.Fatalf("%d attempts, want 4", len(attempts))
-	}
+	require.Len(t, attempts, 4, "%d attempts, want 4", len(attempts))
 	for i, a := range attempts {
-		if got := a.Header.Values("Idempotency-Key"); !cmp.Equal(got, []string{"6f1c2a7e9b3d4f5a8c0e1b2d3f4a5b6c"}) {
-			t.Errorf("attempt %d: Idempotency-Key %q", i+1, got)
-		}
-		if string(a.Body) != string(wantBody) {
-			t.Errorf("attempt %d: body\n%s\nwant\n%s", i+1, a.Body, wantBody)
-		}
-		if a.Header.Get("Content-Length") != fmt.Sprint(len(wantBody)) || a.Header.Get("Content-Type") != "application/json" {
-			t.Errorf("attempt %d: Content-Length %q Content-Type %q", i+1, a.Header.Get("Content-Length"), a.Header.Get("Content-Type"))
-		}
+		assert.Equal(t, []string{"6f1c2a7e9b3d4f5a8c0e1b2d3f4a5b6c"}, a.Header.Values("Idempotency-Key"), "attempt %d: Idempotency-Key", i+1)
+		assert.Equal(t, string(wantBody), string(a.Body), "attempt %d: body\n%s\nwant\n%s", i+1, a.Body, wantBody)
+		assert.Equal(t, fmt.Sprint(len(wantBody)), a.Header.Get("Content-Length"), "attempt %d: Content-Length %q Content-Type %q", i+1, a.Header.Get("Content-Length"), a.Header.Get("Content-Type"))
+		assert.Equal(t, "application/json", a.Header.Get("Content-Type"), "attempt %d: Content-Length %q Content-Type %q", i+1, a.Header.Get("Content-Length"), a.Header.Get("Content-Type"))
 	}
 }
 
@@ -477,22 +408,14 @@ func TestRawBodySentAsIs(t *testing.T) {
 	rec := newRecorder(t, respond(200, `{}`))
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
 	for _, body := range []any{[]byte(`{"a": 1}`), json.RawMessage(`{"a": 1}`)} {
-		if err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "x", Body: body}, nil); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "x", Body: body}, nil))
 	}
-	if err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "x"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "x"}, nil))
 	a := rec.Attempts()
 	for i, want := range []string{`{"a": 1}`, `{"a": 1}`, ``} {
-		if string(a[i].Body) != want {
-			t.Errorf("request %d: body %q, want %q", i, a[i].Body, want)
-		}
+		assert.Equal(t, want, string(a[i].Body), "request %d: body %q", i, a[i].Body)
 	}
-	if a[2].Header.Get("Content-Type") != "" {
-		t.Errorf("no body but Content-Type %q", a[2].Header.Get("Content-Type"))
-	}
+	assert.Empty(t, a[2].Header.Get("Content-Type"), "no body but Content-Type")
 }
 
 func TestEncodeErrorSendsNothing(t *testing.T) {
@@ -500,10 +423,7 @@ func TestEncodeErrorSendsNothing(t *testing.T) {
 	c := newTestClient(t, Config{Settings: fastSettings(t, rec.URL)})
 	err := doBounded(t, context.Background(), c, Request{Method: http.MethodPost, Path: "x", Body: map[string]any{"f": func() {}}}, nil)
 	var unsupported *json.UnsupportedTypeError
-	if !errors.As(err, &unsupported) || rec.Count() != 0 {
-		t.Fatalf("got %v after %d requests", err, rec.Count())
-	}
-	if !strings.HasPrefix(err.Error(), "jopay: encode request") {
-		t.Errorf("error %q", err)
-	}
+	require.ErrorAs(t, err, &unsupported, "got %v after %d requests", err, rec.Count())
+	require.Zero(t, rec.Count(), "got %v after %d requests", err, rec.Count())
+	assert.True(t, strings.HasPrefix(err.Error(), "jopay: encode request"), "error %q", err)
 }

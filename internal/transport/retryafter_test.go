@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // ParseRetryAfter reads what the client's own retries read; CapRetryAfter bounds it.
@@ -26,14 +28,11 @@ func TestParseAndCapRetryAfter(t *testing.T) {
 		{"soon", time.Minute, 0, false},
 	} {
 		d, ok := ParseRetryAfter(tt.in, now)
-		if want, _ := retryAfter(tt.in, now); d != want {
-			t.Errorf("ParseRetryAfter(%q) = %v, the client's own parser says %v", tt.in, d, want)
-		}
-		if got := CapRetryAfter(d, tt.limit); got != tt.want || ok != tt.wantOK {
-			t.Errorf("%q capped at %v = %v, %v; want %v, %v", tt.in, tt.limit, got, ok, tt.want, tt.wantOK)
-		}
+		own, _ := retryAfter(tt.in, now)
+		assert.Equal(t, own, d, "ParseRetryAfter(%q) disagrees with the client's own parser", tt.in)
+		got := CapRetryAfter(d, tt.limit)
+		assert.Equal(t, tt.want, got, "%q capped at %v = %v, %v; want %v, %v", tt.in, tt.limit, got, ok, tt.want, tt.wantOK)
+		assert.Equal(t, tt.wantOK, ok, "%q capped at %v = %v, %v; want %v, %v", tt.in, tt.limit, got, ok, tt.want, tt.wantOK)
 	}
-	if got := CapRetryAfter(time.Second, -time.Second); got != 0 {
-		t.Errorf("negative cap gives %v, want 0", got)
-	}
+	assert.Zero(t, CapRetryAfter(time.Second, -time.Second), "negative cap")
 }

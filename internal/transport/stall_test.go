@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 )
 
@@ -31,25 +34,16 @@ func TestDeadlineWhileReadingBody(t *testing.T) {
 			defer cancel()
 			var out struct{ ID string }
 			err := doBounded(t, ctx, c, kind.req, &out)
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("error %v does not wrap context.DeadlineExceeded", err)
-			}
-			if errors.Is(err, paykit.ErrInvalidResponse) {
-				t.Errorf("a deadline reads as an invalid response: %v", err)
-			}
+			require.ErrorIs(t, err, context.DeadlineExceeded, "error %v does not wrap context.DeadlineExceeded", err)
+			assert.NotErrorIs(t, err, paykit.ErrInvalidResponse, "a deadline reads as an invalid response")
 			// The 2xx arrived: an unkeyed write has been acted on.
-			if got := errors.Is(err, paykit.ErrUnknownOutcome); got != !kind.safe {
-				t.Errorf("errors.Is(err, ErrUnknownOutcome) = %v, want %v (%v)", got, !kind.safe, err)
-			}
-			if rec.Count() != 1 {
-				t.Errorf("%d attempts, want 1", rec.Count())
-			}
+			assert.Equal(t, !kind.safe, errors.Is(err, paykit.ErrUnknownOutcome), "errors.Is(err, ErrUnknownOutcome) (%v)", err)
+			assert.Equal(t, 1, rec.Count(), "attempts, want 1")
 			// DoRaw reads the body the same way.
 			ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel2()
-			if _, err := c.DoRaw(ctx2, kind.req); !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("DoRaw: error %v does not wrap context.DeadlineExceeded", err)
-			}
+			_, err = c.DoRaw(ctx2, kind.req)
+			require.ErrorIs(t, err, context.DeadlineExceeded, "DoRaw: error %v does not wrap context.DeadlineExceeded", err)
 		})
 	}
 }
@@ -60,7 +54,5 @@ func TestCancelWhileReadingBody(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	err := doBounded(t, ctx, c, Request{Method: http.MethodGet, Path: "x"}, nil)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error %v does not wrap context.Canceled", err)
-	}
+	require.ErrorIs(t, err, context.Canceled, "error %v does not wrap context.Canceled", err)
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestTokenCacheSingleFlight(t *testing.T) {
@@ -33,13 +35,10 @@ func TestTokenCacheSingleFlight(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // let most of them pile up behind the one login
 	close(release)
 	wg.Wait()
-	if fetches.Load() != 1 {
-		t.Fatalf("%d logins for %d concurrent callers, want 1", fetches.Load(), workers)
-	}
+	require.Equal(t, int64(1), fetches.Load(), "logins for %d concurrent callers, want 1", workers)
 	for i := range workers {
-		if errs[i] != nil || tokens[i] != "jwt-1" {
-			t.Fatalf("caller %d got %q, %v", i, tokens[i], errs[i])
-		}
+		require.NoError(t, errs[i], "caller %d got %q, %v", i, tokens[i], errs[i])
+		require.Equal(t, "jwt-1", tokens[i], "caller %d got %q, %v", i, tokens[i], errs[i])
 	}
 }
 
@@ -86,9 +85,8 @@ func TestTokenCacheRefreshesBeforeExpiry(t *testing.T) {
 	for _, s := range steps {
 		clock.Set(t0.Add(s.at))
 		got, err := cache.Token(ctx)
-		if err != nil || got != s.want {
-			t.Fatalf("at +%v: got %q, %v; want %q", s.at, got, err, s.want)
-		}
+		require.NoError(t, err, "at +%v: got %q, %v; want %q", s.at, got, err, s.want)
+		require.Equal(t, s.want, got, "at +%v: got %q, %v; want %q", s.at, got, err, s.want)
 	}
 }
 
@@ -105,9 +103,9 @@ func TestTokenCacheUnknownExpiryAndSkew(t *testing.T) {
 		want string
 	}{{0, "jwt-1"}, {3*time.Minute + 59*time.Second, "jwt-1"}, {4 * time.Minute, "jwt-2"}} {
 		clock.Set(t0.Add(s.at))
-		if got, err := cache.Token(ctx); err != nil || got != s.want {
-			t.Fatalf("at +%v: got %q, %v; want %q", s.at, got, err, s.want)
-		}
+		got, err := cache.Token(ctx)
+		require.NoError(t, err, "at +%v: got %q, %v; want %q", s.at, got, err, s.want)
+		require.Equal(t, s.want, got, "at +%v: got %q, %v; want %q", s.at, got, err, s.want)
 	}
 }
 
@@ -130,20 +128,14 @@ func TestTokenCacheWaiterHonoursOwnContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := cache.Token(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("waiter got %v, want its own deadline", err)
-	}
-	if waited := time.Since(start); waited > time.Second {
-		t.Fatalf("waiter returned after %v", waited)
-	}
+	require.ErrorIs(t, err, context.DeadlineExceeded, "waiter, want its own deadline")
+	require.LessOrEqual(t, time.Since(start), time.Second, "waiter returned too late")
 	close(release)
-	if err := <-leader; err != nil {
-		t.Fatalf("leader: %v", err)
-	}
+	require.NoError(t, <-leader, "leader")
 	// The login the waiter gave up on still filled the cache.
-	if got, err := cache.Token(context.Background()); got != "jwt-1" || err != nil {
-		t.Fatalf("got %q, %v", got, err)
-	}
+	got, err := cache.Token(context.Background())
+	require.Equal(t, "jwt-1", got, "got %q, %v", got, err)
+	require.NoError(t, err, "got %q, %v", got, err)
 }
 
 func TestTokenCacheCancelledLeaderDoesNotPoisonWaiters(t *testing.T) {
@@ -179,18 +171,13 @@ func TestTokenCacheCancelledLeaderDoesNotPoisonWaiters(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond) // the waiters are now queued behind the leader
 	cancelLeader()
-	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
-		t.Fatalf("leader got %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, <-leaderErr, context.Canceled, "leader, want context.Canceled")
 	wg.Wait()
 	for i := range waiters {
-		if errs[i] != nil || results[i] != "jwt-2" {
-			t.Fatalf("waiter %d got %q, %v; want a fresh login under its own context", i, results[i], errs[i])
-		}
+		require.NoError(t, errs[i], "waiter %d got %q, %v; want a fresh login under its own context", i, results[i], errs[i])
+		require.Equal(t, "jwt-2", results[i], "waiter %d got %q, %v; want a fresh login under its own context", i, results[i], errs[i])
 	}
-	if fetches.Load() != 2 {
-		t.Fatalf("%d logins, want 2 (the cancelled one and one retry)", fetches.Load())
-	}
+	require.Equal(t, int64(2), fetches.Load(), "logins, want 2 (the cancelled one and one retry)")
 }
 
 func TestTokenCacheLoginErrors(t *testing.T) {
@@ -205,16 +192,16 @@ func TestTokenCacheLoginErrors(t *testing.T) {
 		return "jwt-3", time.Time{}, nil
 	}, 0, nil)
 	ctx := context.Background()
-	if _, err := cache.Token(ctx); err == nil || err.Error() != "ACCESS_DENIED" {
-		t.Fatalf("got %v", err)
-	}
-	if _, err := cache.Token(ctx); err == nil || err.Error() != "login returned an empty token" {
-		t.Fatalf("got %v", err)
-	}
+	_, err := cache.Token(ctx)
+	require.Error(t, err, "got %v", err)
+	require.Equal(t, "ACCESS_DENIED", err.Error(), "got %v", err)
+	_, err = cache.Token(ctx)
+	require.Error(t, err, "got %v", err)
+	require.Equal(t, "login returned an empty token", err.Error(), "got %v", err)
 	// Failures are not cached.
-	if got, err := cache.Token(ctx); got != "jwt-3" || err != nil {
-		t.Fatalf("got %q, %v", got, err)
-	}
+	got, err := cache.Token(ctx)
+	require.Equal(t, "jwt-3", got, "got %q, %v", got, err)
+	require.NoError(t, err, "got %q, %v", got, err)
 }
 
 func TestTokenCachePanickingLoginReleasesWaiters(t *testing.T) {
@@ -243,15 +230,13 @@ func TestTokenCachePanickingLoginReleasesWaiters(t *testing.T) {
 	close(release)
 	select {
 	case err := <-waiter:
-		if err == nil {
-			t.Fatal("waiter got no error from a login that panicked")
-		}
+		require.Error(t, err, "waiter got no error from a login that panicked")
 	case <-time.After(5 * time.Second):
 		t.Fatal("waiter stuck behind a login that panicked")
 	}
-	if got, err := cache.Token(context.Background()); got != "jwt-2" || err != nil {
-		t.Fatalf("after the panic: %q, %v", got, err)
-	}
+	got, err := cache.Token(context.Background())
+	require.Equal(t, "jwt-2", got, "after the panic: %q, %v", got, err)
+	require.NoError(t, err, "after the panic: %q, %v", got, err)
 }
 
 func TestTokenCacheInvalidate(t *testing.T) {
@@ -262,11 +247,9 @@ func TestTokenCacheInvalidate(t *testing.T) {
 	ctx := context.Background()
 	tok, _ := cache.Token(ctx)
 	cache.Invalidate("jwt-old") // not the cached one: ignored
-	if got, _ := cache.Token(ctx); got != tok {
-		t.Fatalf("invalidating another token dropped the cached one: %q", got)
-	}
+	got, _ := cache.Token(ctx)
+	require.Equal(t, tok, got, "invalidating another token dropped the cached one")
 	cache.Invalidate(tok)
-	if got, _ := cache.Token(ctx); got != "jwt-2" {
-		t.Fatalf("after Invalidate got %q, want a new login", got)
-	}
+	got, _ = cache.Token(ctx)
+	require.Equal(t, "jwt-2", got, "after Invalidate, want a new login")
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestURLJoining(t *testing.T) {
@@ -31,14 +34,10 @@ func TestURLJoining(t *testing.T) {
 	for _, b := range bases {
 		c := newTestClient(t, Config{Settings: DefaultSettings(b.base)})
 		host := strings.TrimRight(strings.TrimSuffix(strings.TrimRight(b.base, "/"), b.prefix), "/")
-		if got := c.BaseURL(); got != host+b.prefix {
-			t.Errorf("BaseURL(%q) = %q", b.base, got)
-		}
+		assert.Equal(t, host+b.prefix, c.BaseURL(), "BaseURL(%q)", b.base)
 		for _, p := range paths {
 			want := host + b.prefix + p.want
-			if got := c.URL(p.path, nil); got != want {
-				t.Errorf("URL(%q + %q) = %q, want %q", b.base, p.path, got, want)
-			}
+			assert.Equal(t, want, c.URL(p.path, nil), "URL(%q + %q)", b.base, p.path)
 		}
 	}
 
@@ -54,9 +53,7 @@ func TestURLJoining(t *testing.T) {
 		{"invoices?environment=devnet", url.Values{"limit": {"5"}}, "https://api.example.com/api/v1/invoices?environment=devnet&limit=5"},
 	}
 	for _, q := range queries {
-		if got := c.URL(q.path, q.q); got != q.want {
-			t.Errorf("URL(%q, %v) = %q, want %q", q.path, q.q, got, q.want)
-		}
+		assert.Equal(t, q.want, c.URL(q.path, q.q), "URL(%q, %v)", q.path, q.q)
 	}
 }
 
@@ -65,15 +62,12 @@ func TestURLOnTheWire(t *testing.T) {
 	for _, base := range []string{rec.URL + "/api/v1", rec.URL + "/api/v1/"} {
 		c := newTestClient(t, Config{Settings: fastSettings(t, base)})
 		for _, path := range []string{"requests/create", "/requests/create"} {
-			if err := doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: path, Query: url.Values{"q": {"a b"}}}, nil); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, doBounded(t, context.Background(), c, Request{Method: http.MethodGet, Path: path, Query: url.Values{"q": {"a b"}}}, nil))
 		}
 	}
 	for i, a := range rec.Attempts() {
-		if a.Path != "/api/v1/requests/create" || a.Query != "q=a+b" {
-			t.Errorf("request %d: %s ? %s", i, a.Path, a.Query)
-		}
+		assert.Equal(t, "/api/v1/requests/create", a.Path, "request %d: %s ? %s", i, a.Path, a.Query)
+		assert.Equal(t, "q=a+b", a.Query, "request %d: %s ? %s", i, a.Path, a.Query)
 	}
 }
 
@@ -83,13 +77,11 @@ func TestValidateBaseURL(t *testing.T) {
 		"https://[::1]:8443/x", "https://api.jovepay.io/v1",
 	}
 	for _, u := range good {
-		if err := ValidateBaseURL(u); err != nil {
-			t.Errorf("ValidateBaseURL(%q) = %v", u, err)
-		}
+		assert.NoError(t, ValidateBaseURL(u), "ValidateBaseURL(%q)", u)
 		var s Settings
-		if err := s.SetBaseURL(u); err != nil || s.BaseURL != u {
-			t.Errorf("SetBaseURL(%q) = %v, BaseURL %q", u, err, s.BaseURL)
-		}
+		err := s.SetBaseURL(u)
+		require.NoError(t, err, "SetBaseURL(%q) = %v, BaseURL %q", u, err, s.BaseURL)
+		assert.Equal(t, u, s.BaseURL, "SetBaseURL(%q) = %v, BaseURL %q", u, err, s.BaseURL)
 	}
 	bad := []string{
 		"", "acme.jopay.app", "/api/v1", "ftp://acme.jopay.app", "https://", "https:///path", "http://:8080",
@@ -99,20 +91,15 @@ func TestValidateBaseURL(t *testing.T) {
 	}
 	for _, u := range bad {
 		err := ValidateBaseURL(u)
-		if err == nil {
-			t.Errorf("ValidateBaseURL(%q) accepted it", u)
+		if !assert.Error(t, err, "ValidateBaseURL(%q) accepted it", u) {
 			continue
 		}
-		if strings.Contains(err.Error(), "s3cretpass") {
-			t.Errorf("error repeats the password: %v", err)
-		}
+		assert.NotContains(t, err.Error(), "s3cretpass", "error repeats the password: %v", err)
 		s := DefaultSettings("https://kept.example")
-		if s.SetBaseURL(u) == nil || s.BaseURL != "https://kept.example" {
-			t.Errorf("SetBaseURL(%q) changed the settings", u)
-		}
-		if _, err := New(Config{Provider: "jopay", Settings: DefaultSettings(u)}); err == nil {
-			t.Errorf("New accepted base URL %q", u)
-		}
+		require.Error(t, s.SetBaseURL(u), "SetBaseURL(%q) changed the settings", u)
+		assert.Equal(t, "https://kept.example", s.BaseURL, "SetBaseURL(%q) changed the settings", u)
+		_, err = New(Config{Provider: "jopay", Settings: DefaultSettings(u)})
+		assert.Error(t, err, "New accepted base URL %q", u)
 	}
 }
 
@@ -154,8 +141,7 @@ func TestSettingsSetters(t *testing.T) {
 		s := DefaultSettings("https://api.example.com")
 		before := s
 		err := tt.apply(&s)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: err = %v, want ok %v", tt.name, err, tt.ok)
+		if !assert.Equal(t, tt.ok, err == nil, "%s: err = %v", tt.name, err) {
 			continue
 		}
 		if !tt.ok && s != before {
@@ -171,18 +157,14 @@ func TestDefaults(t *testing.T) {
 	s := DefaultSettings("https://api.example.com")
 	want := Settings{BaseURL: "https://api.example.com", MaxRetries: 3, RetryWaitMin: 500 * time.Millisecond,
 		RetryWaitMax: 8 * time.Second, MaxRetryAfter: time.Minute, MaxResponseBytes: 10 << 20}
-	if s != want {
-		t.Errorf("DefaultSettings = %+v, want %+v", s, want)
-	}
+	assert.Equal(t, want, s, "DefaultSettings")
 	// New fills what a zero Settings leaves unusable.
 	c, err := New(Config{Provider: "jopay", Settings: Settings{BaseURL: "https://api.example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.maxBody != DefaultMaxResponseBytes || c.waitMin != DefaultRetryWaitMin || c.waitMax != DefaultRetryWaitMax || c.Provider() != "jopay" {
-		t.Errorf("zero settings gave maxBody %d wait %v–%v", c.maxBody, c.waitMin, c.waitMax)
-	}
-	if _, err := New(Config{Settings: s}); err == nil {
-		t.Error("New accepted a config without a provider name")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, int64(DefaultMaxResponseBytes), c.maxBody, "zero settings gave maxBody %d wait %v–%v", c.maxBody, c.waitMin, c.waitMax)
+	assert.Equal(t, DefaultRetryWaitMin, c.waitMin, "zero settings gave maxBody %d wait %v–%v", c.maxBody, c.waitMin, c.waitMax)
+	assert.Equal(t, DefaultRetryWaitMax, c.waitMax, "zero settings gave maxBody %d wait %v–%v", c.maxBody, c.waitMin, c.waitMax)
+	assert.Equal(t, "jopay", c.Provider(), "zero settings gave maxBody %d wait %v–%v", c.maxBody, c.waitMin, c.waitMax)
+	_, err = New(Config{Settings: s})
+	assert.Error(t, err, "New accepted a config without a provider name")
 }

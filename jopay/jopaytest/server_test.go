@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopay"
 	"github.com/paykit-go/paykit/jopay/jopaytest"
@@ -34,9 +36,7 @@ func call(t *testing.T, srv *jopaytest.Server, key, method, path string, body an
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := srv.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
@@ -64,21 +64,19 @@ func TestAuth(t *testing.T) {
 	defer srv.Close()
 	for _, key := range []string{"", "jo_test_wrong", "Bearer"} {
 		status, body, _ := call(t, srv, key, "GET", "/requests", nil)
-		if status != 401 || body["error"] != "unauthorized" || body["ok"] != false {
-			t.Errorf("key %q: %d %v", key, status, body)
-		}
+		assert.Equal(t, 401, status, "key %q %v", key, body)
+		assert.Equal(t, "unauthorized", body["error"], "key %q: %d %v", key, status, body)
+		assert.Equal(t, false, body["ok"], "key %q: %d %v", key, status, body)
 	}
 	status, body, _ := call(t, srv, "jo_test_readonly_1", "POST", "/requests/create", valid())
-	if status != 403 || body["error"] != "insufficient_scope" || body["required_scope"] != "requests:write" {
-		t.Errorf("scope: %d %v", status, body)
-	}
-	if status, _, _ := call(t, srv, "jo_test_readonly_1", "GET", "/requests", nil); status != 200 {
-		t.Errorf("read with read scope: %d", status)
-	}
+	assert.Equal(t, 403, status, "scope %v", body)
+	assert.Equal(t, "insufficient_scope", body["error"], "scope: %d %v", status, body)
+	assert.Equal(t, "requests:write", body["required_scope"], "scope: %d %v", status, body)
+	status, _, _ = call(t, srv, "jo_test_readonly_1", "GET", "/requests", nil)
+	assert.Equal(t, 200, status, "read with read scope")
 	srv.RevokeKey("jo_test_readonly_1")
-	if status, _, _ := call(t, srv, "jo_test_readonly_1", "GET", "/requests", nil); status != 401 {
-		t.Errorf("revoked key: %d", status)
-	}
+	status, _, _ = call(t, srv, "jo_test_readonly_1", "GET", "/requests", nil)
+	assert.Equal(t, 401, status, "revoked key")
 }
 
 func TestCreateValidationCodes(t *testing.T) {
@@ -116,21 +114,18 @@ func TestCreateValidationCodes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", tc.body)
-		if status != 400 || body["error"] != tc.code || body["ok"] != false {
-			t.Errorf("%v: %d %v, want 400 %s", tc.body, status, body, tc.code)
-		}
-		if tc.code == "currency_mismatch" && body["expected_fiat_code"] != "USD" {
-			t.Errorf("currency_mismatch without expected_fiat_code: %v", body)
+		assert.Equal(t, 400, status, "%v: %v", tc.body, body)
+		assert.Equal(t, tc.code, body["error"], "%v: %d %v", tc.body, status, body)
+		assert.Equal(t, false, body["ok"], "%v: %d %v", tc.body, status, body)
+		if tc.code == "currency_mismatch" {
+			assert.Equal(t, "USD", body["expected_fiat_code"], "currency_mismatch without expected_fiat_code: %v", body)
 		}
 	}
-	if n := len(srv.PaymentRequests()); n != 0 {
-		t.Errorf("%d requests stored by invalid creates", n)
-	}
+	assert.Empty(t, srv.PaymentRequests(), "requests stored by invalid creates")
 	status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create",
 		with("fiat_currency_code", "USD", "memo", long(500), "payment_mode", "invoice", "customer_name", "Acme"))
-	if status != 200 || body["ok"] != true {
-		t.Fatalf("valid create: %d %v", status, body)
-	}
+	require.Equal(t, 200, status, "valid create %v", body)
+	require.Equal(t, true, body["ok"], "valid create: %d %v", status, body)
 }
 
 func TestCreateResponseShape(t *testing.T) {
@@ -138,9 +133,7 @@ func TestCreateResponseShape(t *testing.T) {
 	srv := jopaytest.NewServer(jopaytest.WithClock(func() time.Time { return at }))
 	defer srv.Close()
 	status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("metadata", map[string]string{"order_id": "A-1"}))
-	if status != 200 {
-		t.Fatal(status, body)
-	}
+	require.Equal(t, 200, status, "%v", body)
 	id := body["request_id"].(string)
 	want := map[string]any{
 		"ok": true, "request_id": id, "status": "requested", "proof_status": "none",
@@ -150,9 +143,7 @@ func TestCreateResponseShape(t *testing.T) {
 		"merchant_id": jopaytest.DefaultMerchantID, "metadata": map[string]any{"order_id": "A-1"},
 		"payment_mode": "pos", "tx_hash": nil,
 	}
-	if diff := cmp.Diff(want, body); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, body), "(-want +got)")
 }
 
 func TestIdempotentReplay(t *testing.T) {
@@ -161,21 +152,16 @@ func TestIdempotentReplay(t *testing.T) {
 	key := strings.Repeat("k", 64)
 	_, first, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("idempotency_key", key))
 	status, again, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("idempotency_key", key))
-	if status != 200 || again["request_id"] != first["request_id"] {
-		t.Errorf("replay: %d %v", status, again)
-	}
+	assert.Equal(t, 200, status, "replay: %v", again)
+	assert.Equal(t, first["request_id"], again["request_id"], "replay: %d %v", status, again)
 	status, conflict, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("idempotency_key", key, "fiat_amount_int", 1))
-	if status != 409 || conflict["error"] != "idempotency_conflict" {
-		t.Errorf("conflict: %d %v", status, conflict)
-	}
+	assert.Equal(t, 409, status, "conflict %v", conflict)
+	assert.Equal(t, "idempotency_conflict", conflict["error"], "conflict: %d %v", status, conflict)
 	// Keys are per mode: the same key in production data is a new request.
 	status, live, _ := call(t, srv, jopaytest.LiveAPIKey, "POST", "/requests/create", with("idempotency_key", key))
-	if status != 200 || live["request_id"] == first["request_id"] {
-		t.Errorf("live: %d %v", status, live)
-	}
-	if n := len(srv.PaymentRequests()); n != 2 {
-		t.Errorf("%d requests", n)
-	}
+	assert.Equal(t, 200, status, "live: %v", live)
+	assert.NotEqual(t, first["request_id"], live["request_id"], "live: %d %v", status, live)
+	assert.Len(t, srv.PaymentRequests(), 2, "requests")
 }
 
 func TestModeIsolation(t *testing.T) {
@@ -183,13 +169,10 @@ func TestModeIsolation(t *testing.T) {
 	defer srv.Close()
 	_, created, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", valid())
 	id := created["request_id"].(string)
-	if status, _, _ := call(t, srv, jopaytest.LiveAPIKey, "GET", "/requests/"+id, nil); status != 404 {
-		t.Errorf("live key saw a sandbox request: %d", status)
-	}
+	status, _, _ := call(t, srv, jopaytest.LiveAPIKey, "GET", "/requests/"+id, nil)
+	assert.Equal(t, 404, status, "live key saw a sandbox request")
 	_, list, _ := call(t, srv, jopaytest.LiveAPIKey, "GET", "/requests", nil)
-	if n := len(list["requests"].([]any)); n != 0 {
-		t.Errorf("live list has %d", n)
-	}
+	assert.Empty(t, list["requests"].([]any), "live list has")
 }
 
 func TestExpiryAndCancel(t *testing.T) {
@@ -202,46 +185,35 @@ func TestExpiryAndCancel(t *testing.T) {
 		PaymentMode: jopay.PaymentModeInvoice, CustomerName: "Acme"})
 	custom, _ := c.CreateRequest(ctx, jopay.CreateRequestParams{MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 100, ExpiryMinutes: 90})
 	for r, want := range map[*jopay.PaymentRequest]time.Duration{pos: time.Hour, inv: 7 * 24 * time.Hour, custom: 90 * time.Minute} {
-		if got := r.ExpiresAt.Sub(r.CreatedAt); got != want {
-			t.Errorf("%s expiry %v, want %v", r.PaymentMode, got, want)
-		}
+		assert.Equal(t, want, r.ExpiresAt.Sub(r.CreatedAt), "%s expiry", r.PaymentMode)
 	}
 	srv.Advance(61 * time.Minute)
-	if r, _ := c.GetRequest(ctx, pos.ID); r.Status != jopay.StatusExpired {
-		t.Errorf("pos after 61m: %s", r.Status)
-	}
-	if r, _ := c.GetRequest(ctx, custom.ID); r.Status != jopay.StatusRequested {
-		t.Errorf("90m request after 61m: %s", r.Status)
-	}
-	if _, err := c.CancelRequest(ctx, pos.ID); !isCode(err, jopay.CodeNotCancellable) {
-		t.Errorf("cancel expired: %v", err)
-	}
+	r, _ := c.GetRequest(ctx, pos.ID)
+	assert.Equal(t, jopay.StatusExpired, r.Status, "pos after 61m")
+	r, _ = c.GetRequest(ctx, custom.ID)
+	assert.Equal(t, jopay.StatusRequested, r.Status, "90m request after 61m")
+	_, err := c.CancelRequest(ctx, pos.ID)
+	assert.True(t, isCode(err, jopay.CodeNotCancellable), "cancel expired: %v", err)
 	got, err := c.CancelRequest(ctx, inv.ID)
-	if err != nil || got.Status != jopay.StatusCancelled {
-		t.Fatalf("cancel open invoice: %v %v", got, err)
-	}
-	if again, err := c.CancelRequest(ctx, inv.ID); err != nil || again.Status != jopay.StatusCancelled {
-		t.Errorf("second cancel: %v %v", again, err)
-	}
-	if _, err := srv.Pay(ctx, inv.ID); !errors.Is(err, jopaytest.ErrInvalidState) {
-		t.Errorf("paying a cancelled request: %v", err)
-	}
-	if _, err := srv.Pay(ctx, custom.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CancelRequest(ctx, custom.ID); !isCode(err, jopay.CodeNotCancellable) {
-		t.Errorf("cancel paid: %v", err)
-	}
+	require.NoError(t, err, "cancel open invoice: %v", got)
+	require.Equal(t, jopay.StatusCancelled, got.Status, "cancel open invoice: %v %v", got, err)
+	again, err := c.CancelRequest(ctx, inv.ID)
+	require.NoError(t, err, "second cancel: %v", again)
+	assert.Equal(t, jopay.StatusCancelled, again.Status, "second cancel: %v", again)
+	_, err = srv.Pay(ctx, inv.ID)
+	assert.ErrorIs(t, err, jopaytest.ErrInvalidState, "paying a cancelled request")
+	_, err = srv.Pay(ctx, custom.ID)
+	require.NoError(t, err)
+	_, err = c.CancelRequest(ctx, custom.ID)
+	assert.True(t, isCode(err, jopay.CodeNotCancellable), "cancel paid: %v", err)
 	srv.Advance(24 * time.Hour)
-	if r, _ := c.GetRequest(ctx, custom.ID); r.Status == jopay.StatusExpired || !r.IsPaid() {
-		t.Errorf("a paid request must not expire: %+v", r)
-	}
-	if _, err := srv.VerifyProof(ctx, pos.ID); !errors.Is(err, jopaytest.ErrInvalidState) {
-		t.Errorf("verify without proof: %v", err)
-	}
-	if _, err := srv.AttachProof(ctx, "nope", ""); !errors.Is(err, jopaytest.ErrNotFound) {
-		t.Errorf("unknown id: %v", err)
-	}
+	r, _ = c.GetRequest(ctx, custom.ID)
+	assert.NotEqual(t, jopay.StatusExpired, r.Status, "a paid request must not expire: %+v", r)
+	assert.True(t, r.IsPaid(), "a paid request must not expire: %+v", r)
+	_, err = srv.VerifyProof(ctx, pos.ID)
+	assert.ErrorIs(t, err, jopaytest.ErrInvalidState, "verify without proof")
+	_, err = srv.AttachProof(ctx, "nope", "")
+	assert.ErrorIs(t, err, jopaytest.ErrNotFound, "unknown id")
 }
 
 func isCode(err error, code string) bool {
@@ -259,32 +231,27 @@ func TestListRules(t *testing.T) {
 		jopaytest.PaymentRequestFixture{CreatedAt: at.Add(2 * time.Second)},
 	)
 	for _, q := range []string{"limit=0", "limit=101", "limit=x", "since=yesterday", "cursor=abc"} {
-		if status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests?"+q, nil); status != 400 {
-			t.Errorf("%s: %d %v", q, status, body)
-		}
+		status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests?"+q, nil)
+		assert.Equal(t, 400, status, "%s %v", q, body)
 	}
 	count := func(q string) (int, bool) {
 		_, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests?"+q, nil)
-		if body["next_cursor"] != nil {
-			t.Errorf("next_cursor sent while off: %v", body)
-		}
+		assert.Nil(t, body["next_cursor"], "next_cursor sent while off: %v", body)
 		return len(body["requests"].([]any)), body["has_more"].(bool)
 	}
 	for q, want := range map[string]int{
 		"": 3, "proof_status=verified": 2, "merchant_id=other": 1, "status=expired": 1,
 		"since=2026-05-02T09:00:01Z": 2, "until=2026-05-02T09:00:01Z": 1, "since=2026-05-02T09:00:00.5Z&until=2026-05-02T09:00:02Z": 1,
 	} {
-		if n, _ := count(q); n != want {
-			t.Errorf("%q: %d rows, want %d", q, n, want)
-		}
+		n, _ := count(q)
+		assert.Equal(t, want, n, "%q", q)
 	}
-	if n, more := count("limit=2"); n != 2 || !more {
-		t.Errorf("limit=2: %d, has_more %v", n, more)
-	}
+	n, more := count("limit=2")
+	assert.Equal(t, 2, n, "limit=2, has_more %v", more)
+	assert.True(t, more, "limit=2: %d, has_more %v", n, more)
 	srv.SetExclusiveSince(true)
-	if n, _ := count("since=2026-05-02T09:00:01Z"); n != 1 {
-		t.Errorf("exclusive since: %d", n)
-	}
+	n, _ = count("since=2026-05-02T09:00:01Z")
+	assert.Equal(t, 1, n, "exclusive since")
 }
 
 func TestFaults(t *testing.T) {
@@ -292,30 +259,26 @@ func TestFaults(t *testing.T) {
 	defer srv.Close()
 	srv.FailNext(1, http.StatusServiceUnavailable, 1500*time.Millisecond)
 	status, body, h := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil)
-	if status != 503 || h.Get("Retry-After") != "2" || body["ok"] != false || body["error"] != "internal_error" {
-		t.Errorf("%d %v %v", status, body, h)
-	}
+	assert.Equal(t, 503, status, " %v %v", body, h)
+	assert.Equal(t, "2", h.Get("Retry-After"), "%d %v %v", status, body, h)
+	assert.Equal(t, false, body["ok"], "%d %v %v", status, body, h)
+	assert.Equal(t, "internal_error", body["error"], "%d %v %v", status, body, h)
 	srv.FailNext(1, http.StatusTooManyRequests, 0)
-	if status, body, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil); status != 429 || body["error"] != "rate_limited" {
-		t.Errorf("%d %v", status, body)
-	}
+	status, body, _ = call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil)
+	assert.Equal(t, 429, status, " %v", body)
+	assert.Equal(t, "rate_limited", body["error"], "%d %v", status, body)
 	srv.DropNext(1)
 	// A POST with a body: net/http would transparently resend a GET on a dropped keep-alive
 	// connection.
 	req, _ := http.NewRequest("POST", srv.BaseURL+"/requests/create", strings.NewReader(`{"fiat_amount_int":1}`))
-	if _, err := srv.HTTPClient().Do(req); err == nil {
-		t.Error("dropped connection answered")
-	}
+	_, err := srv.HTTPClient().Do(req)
+	assert.Error(t, err, "dropped connection answered")
 	srv.SetLatency(50 * time.Millisecond)
 	start := time.Now()
 	call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil)
-	if time.Since(start) < 50*time.Millisecond {
-		t.Error("latency not applied")
-	}
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "latency not applied")
 	srv.ResetFaults()
-	if n := len(srv.Calls()); n != 4 {
-		t.Errorf("%d calls logged", n)
-	}
+	assert.Len(t, srv.Calls(), 4, "calls logged")
 }
 
 func TestPayPageOpens(t *testing.T) {
@@ -323,13 +286,11 @@ func TestPayPageOpens(t *testing.T) {
 	defer srv.Close()
 	_, created, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", valid())
 	resp, err := srv.HTTPClient().Get(created["pay_page_url"].(string))
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatal(err, resp)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode, "%v", resp)
 	resp.Body.Close()
-	if r, _ := srv.PaymentRequest(created["request_id"].(string)); r.Status != jopay.StatusOpened {
-		t.Errorf("status %s", r.Status)
-	}
+	r, _ := srv.PaymentRequest(created["request_id"].(string))
+	assert.Equal(t, jopay.StatusOpened, r.Status, "status")
 }
 
 // TestSignedDelivery checks the fake's webhook with the webhook package alone: header name,
@@ -342,12 +303,8 @@ func TestSignedDelivery(t *testing.T) {
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		sig := r.Header.Get("X-JoPay-Signature")
-		if !strings.HasPrefix(sig, "v1=") {
-			t.Errorf("signature %q", sig)
-		}
-		if err := v.Verify(body, sig); err != nil {
-			t.Errorf("verify: %v", err)
-		}
+		assert.True(t, strings.HasPrefix(sig, "v1="), "signature %q", sig)
+		assert.NoError(t, v.Verify(body, sig), "verify")
 		mu.Lock()
 		bodies = append(bodies, body)
 		status := answers[0]
@@ -362,29 +319,22 @@ func TestSignedDelivery(t *testing.T) {
 	_, created, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/requests/create", with("metadata", map[string]string{"order_id": "A-1"}))
 	id := created["request_id"].(string)
 	d, err := srv.AttachProof(context.Background(), id, "0xabc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d.Delivered || len(d.Attempts) != 3 {
-		t.Errorf("attach delivery: %+v", d)
-	}
+	require.NoError(t, err)
+	assert.True(t, d.Delivered, "attach delivery: %+v", d)
+	assert.Len(t, d.Attempts, 3, "attach delivery: %+v", d)
 	d, _ = srv.VerifyProof(context.Background(), id)
-	if !d.Abandoned || len(d.Attempts) != 1 {
-		t.Errorf("a 404 must be abandoned at once: %+v", d)
-	}
+	assert.True(t, d.Abandoned, "a 404 must be abandoned at once: %+v", d)
+	assert.Len(t, d.Attempts, 1, "a 404 must be abandoned at once: %+v", d)
 	var e map[string]any
 	_ = json.Unmarshal(bodies[0], &e)
 	for _, k := range []string{"event", "delivery_id", "partner_id", "request_id", "merchant_id", "proof_status", "proof_source", "tx_hash", "payer_address", "timestamp", "metadata"} {
-		if _, ok := e[k]; !ok {
-			t.Errorf("payload lacks %s: %s", k, bodies[0])
-		}
+		_, ok := e[k]
+		assert.True(t, ok, "payload lacks %s: %s", k, bodies[0])
 	}
-	if e["event"] != "payment.proof_attached" || e["tx_hash"] != "0xabc" || e["partner_id"] != jopaytest.PartnerID {
-		t.Errorf("payload %s", bodies[0])
-	}
-	if len(srv.Deliveries()) != 2 {
-		t.Errorf("deliveries %d", len(srv.Deliveries()))
-	}
+	assert.Equal(t, "payment.proof_attached", e["event"], "payload %s", bodies[0])
+	assert.Equal(t, "0xabc", e["tx_hash"], "payload %s", bodies[0])
+	assert.Equal(t, jopaytest.PartnerID, e["partner_id"], "payload %s", bodies[0])
+	assert.Len(t, srv.Deliveries(), 2, "deliveries")
 }
 
 func TestMerchants(t *testing.T) {
@@ -396,51 +346,42 @@ func TestMerchants(t *testing.T) {
 	} {
 		var m map[string]any
 		_ = json.Unmarshal([]byte(body), &m)
-		if status, got, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/merchants", m); status != 400 || got["error"] != code {
-			t.Errorf("%s: %d %v", body, status, got)
-		}
+		status, got, _ := call(t, srv, jopaytest.DefaultAPIKey, "POST", "/merchants", m)
+		assert.Equal(t, 400, status, "%s: %v", body, got)
+		assert.Equal(t, code, got["error"], "%s: %d %v", body, status, got)
 	}
 	c, _ := srv.NewClient()
 	m, err := c.CreateMerchant(context.Background(), jopay.CreateMerchantParams{BusinessName: "Tea House", Country: "de"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.OnboardingStatus != jopay.OnboardingIncomplete || m.OnboardingURL == "" || m.Country != "DE" {
-		t.Errorf("%+v", m)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, jopay.OnboardingIncomplete, m.OnboardingStatus, "%+v", m)
+	assert.NotEmpty(t, m.OnboardingURL, "%+v", m)
+	assert.Equal(t, "DE", m.Country, "%+v", m)
 	list, _ := c.ListMerchants(context.Background())
-	if len(list) != 2 || list[1].ID != m.ID {
-		t.Errorf("list %+v", list)
+	if assert.Len(t, list, 2, "list %+v", list) {
+		assert.Equal(t, m.ID, list[1].ID, "list %+v", list)
 	}
-	if got, err := c.GetMerchant(context.Background(), m.ID); err != nil || got.BusinessName != "Tea House" {
-		t.Errorf("get %+v %v", got, err)
-	}
-	if _, err := c.GetMerchant(context.Background(), "nope"); !isCode(err, jopay.CodeNotFound) {
-		t.Errorf("missing merchant: %v", err)
-	}
+	got, err := c.GetMerchant(context.Background(), m.ID)
+	require.NoError(t, err, "get %+v", got)
+	assert.Equal(t, "Tea House", got.BusinessName, "get %+v", got)
+	_, err = c.GetMerchant(context.Background(), "nope")
+	assert.True(t, isCode(err, jopay.CodeNotFound), "missing merchant: %v", err)
 }
 
 // WithAPIKey replaces DefaultAPIKey (NewClient uses it); the call log keeps both query forms.
 func TestWithAPIKeyAndCallLog(t *testing.T) {
 	srv := jopaytest.NewServer(jopaytest.WithAPIKey("jo_test_mine"))
 	defer srv.Close()
-	if status, _, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil); status != 401 {
-		t.Errorf("DefaultAPIKey after WithAPIKey: %d", status)
-	}
+	status, _, _ := call(t, srv, jopaytest.DefaultAPIKey, "GET", "/requests", nil)
+	assert.Equal(t, 401, status, "DefaultAPIKey after WithAPIKey")
 	client, _ := srv.NewClient()
-	if _, err := client.ListRequestsPage(context.Background(), jopay.ListRequestsParams{Limit: 7}); err != nil {
-		t.Fatalf("NewClient with the WithAPIKey key: %v", err)
-	}
+	_, err := client.ListRequestsPage(context.Background(), jopay.ListRequestsParams{Limit: 7})
+	require.NoError(t, err, "NewClient with the WithAPIKey key")
 	calls := srv.Calls()
 	last := calls[len(calls)-1]
-	if last.Header.Get("Authorization") != "Bearer jo_test_mine" || last.Query.Get("limit") != "7" || !strings.Contains(last.RawQuery, "limit=7") {
-		t.Errorf("last call: %+v", last)
-	}
-	if n := srv.CountCalls("GET", "/api/v1/requests"); n != 2 {
-		t.Errorf("CountCalls = %d, want 2", n)
-	}
+	assert.Equal(t, "Bearer jo_test_mine", last.Header.Get("Authorization"), "last call: %+v", last)
+	assert.Equal(t, "7", last.Query.Get("limit"), "last call: %+v", last)
+	assert.Contains(t, last.RawQuery, "limit=7", "last call: %+v", last)
+	assert.Equal(t, 2, srv.CountCalls("GET", "/api/v1/requests"), "CountCalls")
 	srv.ResetCalls()
-	if n := len(srv.Calls()); n != 0 {
-		t.Errorf("%d calls after ResetCalls", n)
-	}
+	assert.Empty(t, srv.Calls(), "calls after ResetCalls")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit/jopaycheckout"
 	"github.com/paykit-go/paykit/jopaycheckout/jopaycheckouttest"
@@ -24,9 +25,7 @@ import (
 func post(t *testing.T, fake *jopaycheckouttest.Server, key, body string, header ...string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, fake.BaseURL+"/sessions", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
@@ -39,15 +38,11 @@ func post(t *testing.T, fake *jopaycheckouttest.Server, key, body string, header
 func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("answer is not JSON: %s", b)
-	}
+	require.NoError(t, json.Unmarshal(b, &out), "answer is not JSON: %s", b)
 	return resp.StatusCode, out
 }
 
@@ -81,58 +76,48 @@ func TestValidationErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, out := post(t, fake, key, tt.body)
-			if status != http.StatusBadRequest || out["error"] != tt.code {
-				t.Errorf("got %d %v, want 400 %s", status, out, tt.code)
-			}
-			if msg, _ := out["message"].(string); msg == "" {
-				t.Error("no message")
-			}
+			assert.Equal(t, http.StatusBadRequest, status, "%v", out)
+			assert.Equal(t, tt.code, out["error"], "%d %v", status, out)
+			msg, _ := out["message"].(string)
+			assert.NotEmpty(t, msg, "no message")
 		})
 	}
-	if n := len(fake.Sessions()); n != 0 {
-		t.Errorf("%d sessions created by invalid requests", n)
-	}
+	assert.Empty(t, fake.Sessions(), "sessions created by invalid requests")
 }
 
 func TestAuthAndRoutes(t *testing.T) {
 	fake := jopaycheckouttest.NewServer(jopaycheckouttest.WithAPIKey("sk_live_b"), jopaycheckouttest.WithAdditionalAPIKey("sk_test_a"))
 	defer fake.Close()
 	for _, key := range []string{"", "sk_test_wrong", jopaycheckouttest.DefaultAPIKey} {
-		if status, out := post(t, fake, key, validBody); status != 401 || out["error"] != "unauthorized" {
-			t.Errorf("key %q: %d %v", key, status, out)
-		}
+		status, out := post(t, fake, key, validBody)
+		assert.Equal(t, 401, status, "key %q %v", key, out)
+		assert.Equal(t, "unauthorized", out["error"], "key %q: %d %v", key, status, out)
 	}
 	status, out := post(t, fake, "sk_live_b", validBody)
-	if status != 200 || out["id"] != "cs_fake_000001" || out["status"] != "pending" || out["amount_cents"] != float64(5000) {
-		t.Fatalf("create: %d %v", status, out)
-	}
+	require.Equal(t, 200, status, "create %v", out)
+	require.Equal(t, "cs_fake_000001", out["id"], "create: %d %v", status, out)
+	require.Equal(t, "pending", out["status"], "create: %d %v", status, out)
+	require.Equal(t, float64(5000), out["amount_cents"], "create: %d %v", status, out)
 	get := func(method, path string) (int, map[string]any) {
 		req, _ := http.NewRequest(method, fake.BaseURL+path, nil)
 		req.Header.Set("Authorization", "Bearer sk_test_a")
 		return do(t, req)
 	}
-	if status, out := get(http.MethodGet, "/sessions/cs_nope"); status != 404 || out["error"] != "session_not_found" {
-		t.Errorf("unknown session: %d %v", status, out)
-	}
-	if status, _ := get(http.MethodDelete, "/sessions/cs_fake_000001"); status != 405 {
-		t.Errorf("DELETE: %d", status)
-	}
-	if status, _ := get(http.MethodGet, "/sessions"); status != 405 {
-		t.Errorf("GET /sessions (list is undocumented): %d", status)
-	}
-	if status, _ := get(http.MethodGet, "/other"); status != 404 {
-		t.Errorf("unknown route: %d", status)
-	}
+	status, out = get(http.MethodGet, "/sessions/cs_nope")
+	assert.Equal(t, 404, status, "unknown session %v", out)
+	assert.Equal(t, "session_not_found", out["error"], "unknown session: %d %v", status, out)
+	status, _ = get(http.MethodDelete, "/sessions/cs_fake_000001")
+	assert.Equal(t, 405, status, "DELETE")
+	status, _ = get(http.MethodGet, "/sessions")
+	assert.Equal(t, 405, status, "GET /sessions (list is undocumented)")
+	status, _ = get(http.MethodGet, "/other")
+	assert.Equal(t, 404, status, "unknown route")
 	c, err := fake.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Mode() != jopaycheckout.ModeLive { // NewClient uses the WithAPIKey key, "sk_live_b"
-		t.Errorf("NewClient picked a %s key", c.Mode())
-	}
-	if _, err := c.GetSession(context.Background(), "cs_fake_000001"); err != nil {
-		t.Error(err)
-	}
+	require.NoError(t, err)
+	// NewClient uses the WithAPIKey key, "sk_live_b".
+	assert.Equal(t, jopaycheckout.ModeLive, c.Mode(), "NewClient picked the wrong key")
+	_, err = c.GetSession(context.Background(), "cs_fake_000001")
+	assert.NoError(t, err)
 }
 
 func TestIdempotencyReplay(t *testing.T) {
@@ -141,22 +126,17 @@ func TestIdempotencyReplay(t *testing.T) {
 	key := jopaycheckouttest.DefaultAPIKey
 	_, first := post(t, fake, key, validBody, "Idempotency-Key", "k1")
 	status, again := post(t, fake, key, validBody, "Idempotency-Key", "k1")
-	if status != 200 || again["id"] != first["id"] {
-		t.Errorf("replay: %d %v, want %v", status, again, first["id"])
-	}
+	assert.Equal(t, 200, status, "replay: %v", again)
+	assert.Equal(t, first["id"], again["id"], "replay: %d %v", status, again)
 	other := strings.Replace(validBody, "2500", "2600", 1)
-	if status, out := post(t, fake, key, other, "Idempotency-Key", "k1"); status != 409 || out["error"] != "idempotency_conflict" {
-		t.Errorf("conflict: %d %v", status, out)
-	}
-	if _, out := post(t, fake, key, validBody, "Idempotency-Key", "k2"); out["id"] == first["id"] {
-		t.Error("a new key replayed")
-	}
-	if _, out := post(t, fake, key, validBody); out["id"] == first["id"] {
-		t.Error("no key replayed")
-	}
-	if n := len(fake.Sessions()); n != 3 {
-		t.Errorf("%d sessions, want 3", n)
-	}
+	status, out := post(t, fake, key, other, "Idempotency-Key", "k1")
+	assert.Equal(t, 409, status, "conflict %v", out)
+	assert.Equal(t, "idempotency_conflict", out["error"], "conflict: %d %v", status, out)
+	_, out = post(t, fake, key, validBody, "Idempotency-Key", "k2")
+	assert.NotEqual(t, first["id"], out["id"], "a new key replayed")
+	_, out = post(t, fake, key, validBody)
+	assert.NotEqual(t, first["id"], out["id"], "no key replayed")
+	assert.Len(t, fake.Sessions(), 3, "sessions")
 }
 
 func TestFaultsApplyToAPIOnly(t *testing.T) {
@@ -168,33 +148,25 @@ func TestFaultsApplyToAPIOnly(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, fake.BaseURL+"/sessions", strings.NewReader(validBody))
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "3" || !bytes.Contains(b, []byte(`"error":"rate_limited"`)) {
-		t.Errorf("429 fault: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
-	}
+	assert.Equal(t, 429, resp.StatusCode, "429 fault %q %s", resp.Header.Get("Retry-After"), b)
+	assert.Equal(t, "3", resp.Header.Get("Retry-After"), "429 fault: %d %s", resp.StatusCode, b)
+	assert.True(t, bytes.Contains(b, []byte(`"error":"rate_limited"`)), "429 fault: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	status, out := post(t, fake, key, validBody) // the GET-only fault does not match a POST
-	if status != 200 {
-		t.Fatalf("create: %d %v", status, out)
-	}
+	require.Equal(t, 200, status, "create %v", out)
 	// The hosted page is not an API call: the queued 502 stays for the next API GET.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err = noFollow.Get(fake.URL + "/checkout/" + out["id"].(string) + "?action=cancel")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
 	req, _ = http.NewRequest(http.MethodGet, fake.BaseURL+"/sessions/"+out["id"].(string), nil)
 	req.Header.Set("Authorization", "Bearer "+key)
-	if status, out := do(t, req); status != 502 || out["error"] != "internal_error" {
-		t.Errorf("GET fault: %d %v", status, out)
-	}
-	if got := len(fake.Calls()); got != 3 {
-		t.Errorf("Calls() = %d, want 3", got)
-	}
+	status, out = do(t, req)
+	assert.Equal(t, 502, status, "GET fault %v", out)
+	assert.Equal(t, "internal_error", out["error"], "GET fault: %d %v", status, out)
+	assert.Len(t, fake.Calls(), 3, "Calls()")
 }
 
 // receiver verifies deliveries with the real verifier and records the events.
@@ -225,70 +197,56 @@ func TestLifecycleDeliversSignedWebhooks(t *testing.T) {
 		jopaycheckouttest.WithDeliveryAttempts(3, func(int) time.Duration { return time.Millisecond }))
 	defer fake.Close()
 	v, err := jopaycheckout.NewWebhookVerifier("whsec_test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rc := &receiver{v: v}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
 
 	c, err := fake.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := c.CreateSession(ctx, jopaycheckout.CreateSessionParams{
 		AmountCents: 4200, Currency: "eur", CustomerEmail: "ana@example.org",
 		SuccessURL: "https://s.example/ok", CancelURL: "https://s.example/no", Metadata: map[string]string{"cart": "C-77"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// No webhook registered yet: state changes, nothing delivered.
-	if d, err := fake.Fail(ctx, s.ID); err != nil || d != nil {
-		t.Errorf("Fail without webhook: %+v, %v", d, err)
-	}
+	d, err := fake.Fail(ctx, s.ID)
+	require.NoError(t, err, "Fail without webhook: %+v", d)
+	assert.Nil(t, d, "Fail without webhook")
 	fake.SetWebhook(srv.URL, "whsec_test")
-	d, err := fake.Pay(ctx, s.ID)
-	if err != nil || !d.Delivered {
-		t.Fatalf("Pay: %+v, %v", d, err)
-	}
-	if _, err := fake.Pay(ctx, s.ID); !errors.Is(err, jopaycheckouttest.ErrInvalidState) {
-		t.Errorf("second Pay: %v", err)
-	}
-	if _, err := fake.Expire(ctx, "cs_unknown"); !errors.Is(err, jopaycheckouttest.ErrNotFound) {
-		t.Errorf("unknown: %v", err)
-	}
+	d, err = fake.Pay(ctx, s.ID)
+	require.NoError(t, err, "Pay: %+v", d)
+	require.True(t, d.Delivered, "Pay: %+v, %v", d, err)
+	_, err = fake.Pay(ctx, s.ID)
+	assert.ErrorIs(t, err, jopaycheckouttest.ErrInvalidState, "second Pay")
+	_, err = fake.Expire(ctx, "cs_unknown")
+	assert.ErrorIs(t, err, jopaycheckouttest.ErrNotFound, "unknown")
 	snap, _ := fake.Session(s.ID)
-	if snap.Status != "completed" || snap.FailedAttempts != 1 || snap.CompletedAt.IsZero() {
-		t.Errorf("snapshot = %+v", snap)
-	}
+	assert.Equal(t, "completed", snap.Status, "snapshot = %+v", snap)
+	assert.Equal(t, 1, snap.FailedAttempts, "snapshot = %+v", snap)
+	assert.False(t, snap.CompletedAt.IsZero(), "snapshot = %+v", snap)
 	rc.mu.Lock()
 	events := rc.events
 	rc.mu.Unlock()
-	if len(events) != 1 {
-		t.Fatalf("%d events", len(events))
-	}
+	require.Len(t, events, 1, "events")
 	want := jopaycheckout.Session{
 		ID: s.ID, Status: jopaycheckout.StatusCompleted, RawStatus: "completed", AmountCents: 4200, Currency: "eur",
 		CustomerEmail: "ana@example.org", Metadata: map[string]string{"cart": "C-77"}, CompletedAt: snap.CompletedAt,
 	}
-	if diff := cmp.Diff(want, events[0].Data); diff != "" {
-		t.Errorf("event data (-want +got):\n%s", diff)
-	}
+	assert.Empty(t, cmp.Diff(want, events[0].Data), "event data (-want +got)")
 
 	// A receiver answering 404 is retried too (non-2xx rule), up to the attempt limit.
 	rc.status = http.StatusNotFound
 	d, err = fake.Redeliver(ctx, s.ID, jopaycheckout.EventSessionCompleted)
-	if err != nil || d.Delivered || len(d.Attempts) != 3 || d.Event != jopaycheckout.EventSessionCompleted || d.SessionID != s.ID {
-		t.Errorf("redelivery to a 404 receiver: %+v, %v", d, err)
-	}
+	require.NoError(t, err, "redelivery to a 404 receiver: %+v", d)
+	assert.False(t, d.Delivered, "redelivery to a 404 receiver: %+v", d)
+	assert.Len(t, d.Attempts, 3, "redelivery to a 404 receiver: %+v", d)
+	assert.Equal(t, jopaycheckout.EventSessionCompleted, d.Event, "redelivery to a 404 receiver: %+v", d)
+	assert.Equal(t, s.ID, d.SessionID, "redelivery to a 404 receiver: %+v", d)
 	// The Fail before SetWebhook was never delivered, so there is nothing to redeliver.
-	if _, err := fake.Redeliver(ctx, s.ID, jopaycheckout.EventPaymentFailed); !errors.Is(err, jopaycheckouttest.ErrNotFound) {
-		t.Errorf("Redeliver of an event never sent: %v", err)
-	}
-	if n := len(fake.Deliveries()); n != 2 {
-		t.Errorf("%d deliveries recorded, want 2", n)
-	}
+	_, err = fake.Redeliver(ctx, s.ID, jopaycheckout.EventPaymentFailed)
+	assert.ErrorIs(t, err, jopaycheckouttest.ErrNotFound, "Redeliver of an event never sent")
+	assert.Len(t, fake.Deliveries(), 2, "deliveries recorded")
 }
 
 func TestHostedPage(t *testing.T) {
@@ -296,56 +254,45 @@ func TestHostedPage(t *testing.T) {
 	fake := jopaycheckouttest.NewServer()
 	defer fake.Close()
 	c, err := fake.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	open := func(url string) (int, string) {
 		resp, err := noFollow.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
 		return resp.StatusCode, resp.Header.Get("Location")
 	}
 	create := func() *jopaycheckout.Session {
 		s, err := c.CreateSession(ctx, jopaycheckout.CreateSessionParams{AmountCents: 100, Currency: "usd",
 			SuccessURL: "https://s.example/ok?order=9", CancelURL: "https://s.example/no"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return s
 	}
 	s := create()
-	if st, loc := open(s.URL + "?action=cancel"); st != 303 || loc != "https://s.example/no" {
-		t.Errorf("cancel: %d %s", st, loc)
-	}
-	if st, _ := open(s.URL + "?action=fail"); st != 402 {
-		t.Errorf("fail: %d", st)
-	}
-	if snap, _ := fake.Session(s.ID); snap.Status != "open" || snap.FailedAttempts != 1 {
-		t.Errorf("after cancel and fail: %+v", snap)
-	}
+	st, loc := open(s.URL + "?action=cancel")
+	assert.Equal(t, 303, st, "cancel %s", loc)
+	assert.Equal(t, "https://s.example/no", loc, "cancel: %d", st)
+	st, _ = open(s.URL + "?action=fail")
+	assert.Equal(t, 402, st, "fail")
+	snap, _ := fake.Session(s.ID)
+	assert.Equal(t, "open", snap.Status, "after cancel and fail: %+v", snap)
+	assert.Equal(t, 1, snap.FailedAttempts, "after cancel and fail: %+v", snap)
 	want := "https://s.example/ok?order=9&session_id=" + s.ID
-	if st, loc := open(s.URL); st != 303 || loc != want {
-		t.Errorf("pay: %d %s, want 303 %s", st, loc, want)
-	}
-	if st, loc := open(s.URL); st != 303 || loc != want {
-		t.Errorf("paying again: %d %s", st, loc)
-	}
-	if st, _ := open(s.URL + "?action=bogus"); st != 400 {
-		t.Errorf("bogus action: %d", st)
-	}
+	st, loc = open(s.URL)
+	assert.Equal(t, 303, st, "pay %s, want 303 %s", loc, want)
+	assert.Equal(t, want, loc, "pay: %d", st)
+	st, loc = open(s.URL)
+	assert.Equal(t, 303, st, "paying again %s", loc)
+	assert.Equal(t, want, loc, "paying again: %d", st)
+	st, _ = open(s.URL + "?action=bogus")
+	assert.Equal(t, 400, st, "bogus action")
 	s2 := create()
-	if _, err := fake.Expire(ctx, s2.ID); err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := open(s2.URL); st != 410 {
-		t.Errorf("expired: %d", st)
-	}
-	if st, _ := open(fake.URL + "/checkout/cs_nope"); st != 404 {
-		t.Errorf("unknown: %d", st)
-	}
+	_, err = fake.Expire(ctx, s2.ID)
+	require.NoError(t, err)
+	st, _ = open(s2.URL)
+	assert.Equal(t, 410, st, "expired")
+	st, _ = open(fake.URL + "/checkout/cs_nope")
+	assert.Equal(t, 404, st, "unknown")
 }
 
 // The call log counts API calls by method and path; WithoutCallLog turns it off.
@@ -358,12 +305,11 @@ func TestCallLog(t *testing.T) {
 	}{{nil, 1}, {[]jopaycheckouttest.Option{jopaycheckouttest.WithoutCallLog()}, 0}} {
 		fake := jopaycheckouttest.NewServer(tc.opts...)
 		client, _ := fake.NewClient()
-		if _, err := client.CreateSession(context.Background(), params); err != nil {
-			t.Fatal(err)
-		}
-		if n := fake.CountCalls("POST", jopaycheckouttest.APIPath+"/sessions"); n != tc.want || len(fake.Calls()) != tc.want {
-			t.Errorf("CountCalls = %d, Calls = %d, want %d", n, len(fake.Calls()), tc.want)
-		}
+		_, err := client.CreateSession(context.Background(), params)
+		require.NoError(t, err)
+		n := fake.CountCalls("POST", jopaycheckouttest.APIPath+"/sessions")
+		assert.Equal(t, tc.want, n, "CountCalls")
+		assert.Len(t, fake.Calls(), tc.want, "Calls")
 		fake.Close()
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
@@ -29,24 +30,18 @@ import (
 func call(t *testing.T, method, url string, header map[string]string, body string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
-	if err := d.Decode(&out); err != nil {
-		t.Fatalf("%s %s: body %q is not a JSON object", method, url, raw)
-	}
+	require.NoError(t, d.Decode(&out), "%s %s: body %q is not a JSON object", method, url, raw)
 	return resp.StatusCode, out
 }
 
@@ -89,27 +84,21 @@ func TestEnvelopesAndAuth(t *testing.T) {
 	}
 	for _, tc := range cases {
 		status, body := call(t, tc.method, srv.URL+tc.path, tc.header, tc.body)
-		if status != tc.status {
-			t.Errorf("%s: status %d, want %d (%v)", tc.name, status, tc.status, body)
-		}
+		assert.Equal(t, tc.status, status, "%s: status (%v)", tc.name, body)
 		delete(body, "message")
-		if diff := cmp.Diff(envelope(tc.status, tc.code), body); diff != "" {
-			t.Errorf("%s: envelope (-want +got):\n%s", tc.name, diff)
-		}
+		assert.Empty(t, cmp.Diff(envelope(tc.status, tc.code), body), "%s: envelope (-want +got)", tc.name)
 	}
 	status, body := call(t, "GET", srv.URL+"/v1/status", nil, "")
-	if status != 200 || body["message"] != "OK" {
-		t.Errorf("status: %d %v", status, body)
-	}
+	assert.Equal(t, 200, status, "status %v", body)
+	assert.Equal(t, "OK", body["message"], "status: %d %v", status, body)
 	status, body = call(t, "POST", srv.URL+"/v1/auth", nil, `{"email":"`+email+`","password":"`+password+`"}`)
-	if status != 200 || !strings.HasPrefix(body["token"].(string), "eyJ") || srv.Logins() != 1 {
-		t.Errorf("login: %d %v", status, body)
-	}
+	assert.Equal(t, 200, status, "login %v", body)
+	assert.True(t, strings.HasPrefix(body["token"].(string), "eyJ"), "login: %d %v", status, body)
+	assert.Equal(t, 1, srv.Logins(), "login: %d %v", status, body)
 	for _, q := range []string{"limit=0", "limit=501", "page=-1", "sortBy=nope", "orderBy=up", "dateFrom=yesterday", "invoiceId=x"} {
 		status, body := call(t, "GET", srv.URL+"/v1/payment/?"+q, map[string]string{"x-api-key": srv.APIKey(), "Authorization": "Bearer " + body["token"].(string)}, "")
-		if status != 400 || body["code"] != "INVALID_REQUEST_PARAMS" {
-			t.Errorf("list %s: %d %v", q, status, body)
-		}
+		assert.Equal(t, 400, status, "list %s %v", q, body)
+		assert.Equal(t, "INVALID_REQUEST_PARAMS", body["code"], "list %s: %d %v", q, status, body)
 	}
 }
 
@@ -118,24 +107,18 @@ func TestIDsDriftLikeJovePay(t *testing.T) {
 	defer srv.Close()
 	key := map[string]string{"x-api-key": srv.APIKey()}
 	status, created := call(t, "POST", srv.BaseURL+"/payment", key, `{"price_amount":"49.99","price_currency":"usd","pay_currency":"btc","order_id":"X"}`)
-	if status != 201 {
-		t.Fatalf("create: %d %v", status, created)
-	}
+	require.Equal(t, 201, status, "create %v", created)
 	id, isString := created["payment_id"].(string)
-	if !isString || created["pay_amount"] != json.Number("0.0009998") {
-		t.Errorf("create response: payment_id %T %v, pay_amount %v", created["payment_id"], created["payment_id"], created["pay_amount"])
-	}
+	assert.True(t, isString, "create response: payment_id %T %v, pay_amount %v", created["payment_id"], created["payment_id"], created["pay_amount"])
+	assert.Equal(t, json.Number("0.0009998"), created["pay_amount"], "create response: payment_id %T %v, pay_amount", created["payment_id"], created["payment_id"])
 	_, got := call(t, "GET", srv.BaseURL+"/payment/"+id, key, "")
-	if _, isNumber := got["payment_id"].(json.Number); !isNumber || got["payment_id"] != json.Number(id) {
-		t.Errorf("status response payment_id %T %v", got["payment_id"], got["payment_id"])
-	}
-	if _, isString := got["purchase_id"].(string); !isString {
-		t.Errorf("purchase_id %T", got["purchase_id"])
-	}
+	assert.Equal(t, json.Number(id), got["payment_id"], "status response payment_id")
+	_, isString = got["purchase_id"].(string)
+	assert.True(t, isString, "purchase_id %T", got["purchase_id"])
 	status, inv := call(t, "POST", srv.BaseURL+"/invoice", key, `{"price_amount":1000,"price_currency":"usd"}`)
-	if status != 201 || inv["price_amount"] != "1000" || inv["pay_currency"] != nil {
-		t.Errorf("invoice: %d %v", status, inv)
-	}
+	assert.Equal(t, 201, status, "invoice: %v", inv)
+	assert.Equal(t, "1000", inv["price_amount"], "invoice: %d %v", status, inv)
+	assert.Nil(t, inv["pay_currency"], "invoice: %d %v", status, inv)
 }
 
 func TestMarket(t *testing.T) {
@@ -143,33 +126,28 @@ func TestMarket(t *testing.T) {
 		jovepaytest.WithMinAmount("doge", paykit.MustDecimal("50")), jovepaytest.WithMerchantCoinsField("currencies"))
 	defer srv.Close()
 	c, err := srv.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	cur, err := c.Currencies(ctx, jovepay.CurrenciesParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]string{"btc", "doge", "eth", "ltc", "trx", "usdttrc20", "xrp"}, cur); diff != "" {
-		t.Errorf("currencies (-want +got):\n%s", diff)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, cmp.Diff([]string{"btc", "doge", "eth", "ltc", "trx", "usdttrc20", "xrp"}, cur), "currencies (-want +got)")
 	coins, err := c.MerchantCurrencies(ctx)
-	if err != nil || len(coins) != 7 || coins[0] != "BTC" {
-		t.Errorf("merchant coins %v %v", coins, err)
-	}
+	require.NoError(t, err, "merchant coins")
+	require.Len(t, coins, 7, "merchant coins %v", coins)
+	assert.Equal(t, "BTC", coins[0], "merchant coins %v", coins)
 	full, err := c.FullCurrencies(ctx)
-	if err != nil || len(full) != 7 || full[6].Code != "XRP" || !full[6].ExtraIDExists || !full[0].Enable {
-		t.Errorf("full currencies %+v %v", full, err)
-	}
+	require.NoError(t, err, "full currencies")
+	require.Len(t, full, 7, "full currencies %+v", full)
+	assert.Equal(t, "XRP", full[6].Code, "full currencies %+v", full)
+	assert.True(t, full[6].ExtraIDExists, "full currencies %+v", full)
+	assert.True(t, full[0].Enable, "full currencies %+v", full)
 	m, err := c.MinAmount(ctx, jovepay.MinAmountParams{CurrencyFrom: "doge", FiatEquivalent: "usd"})
-	if err != nil || m.MinAmount.String() != "50" || m.FiatEquivalent.String() != "4" {
-		t.Errorf("min %+v %v", m, err)
-	}
+	require.NoError(t, err, "min")
+	assert.Equal(t, "50", m.MinAmount.String(), "min %+v", m)
+	assert.Equal(t, "4", m.FiatEquivalent.String(), "min %+v", m)
 	e, err := c.Estimate(ctx, jovepay.EstimateParams{Amount: paykit.MustDecimal("49.99"), CurrencyFrom: "usd", CurrencyTo: "btc"})
-	if err != nil || e.EstimatedAmount.String() != "0.0009998" {
-		t.Errorf("estimate %+v %v", e, err)
-	}
+	require.NoError(t, err, "estimate")
+	assert.Equal(t, "0.0009998", e.EstimatedAmount.String(), "estimate %+v", e)
 }
 
 func TestJWTExpiresOnFakeClock(t *testing.T) {
@@ -181,15 +159,14 @@ func TestJWTExpiresOnFakeClock(t *testing.T) {
 	email, password := srv.Credentials()
 	_, login := call(t, "POST", srv.BaseURL+"/auth", nil, `{"email":"`+email+`","password":"`+password+`"}`)
 	h := map[string]string{"x-api-key": srv.APIKey(), "Authorization": "Bearer " + login["token"].(string)}
-	if status, _ := call(t, "GET", srv.BaseURL+"/payment/", h, ""); status != 200 {
-		t.Fatalf("fresh token: %d", status)
-	}
+	status, _ := call(t, "GET", srv.BaseURL+"/payment/", h, "")
+	require.Equal(t, 200, status, "fresh token")
 	mu.Lock()
 	now = now.Add(time.Minute)
 	mu.Unlock()
-	if status, body := call(t, "GET", srv.BaseURL+"/payment/", h, ""); status != 401 || body["code"] != "AUTH_REQUIRED" {
-		t.Errorf("expired token: %d %v", status, body)
-	}
+	status, body := call(t, "GET", srv.BaseURL+"/payment/", h, "")
+	assert.Equal(t, 401, status, "expired token %v", body)
+	assert.Equal(t, "AUTH_REQUIRED", body["code"], "expired token: %d %v", status, body)
 }
 
 func TestLifecycle(t *testing.T) {
@@ -199,75 +176,64 @@ func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	create := func(order string) *jovepay.Payment {
 		p, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd", PayCurrency: "btc", OrderID: order})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return p
 	}
 	status := func(id jovepay.ID) *jovepay.Payment {
 		p, err := c.GetPayment(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return p
 	}
 
 	p := create("P-1")
-	if _, err := srv.PayAmount(ctx, p.ID, paykit.MustDecimal("0.0005")); err != nil {
-		t.Fatal(err)
-	}
+	_, err := srv.PayAmount(ctx, p.ID, paykit.MustDecimal("0.0005"))
+	require.NoError(t, err)
 	got := status(p.ID)
-	if got.Status != jovepay.StatusPartiallyPaid || got.ActuallyPaid.String() != "0.0005" || got.PayinHash == "" {
-		t.Errorf("partial: %+v", got)
-	}
-	if _, err := srv.PayAmount(ctx, p.ID, paykit.MustDecimal("0.0015")); !errors.Is(err, jovepaytest.ErrTransition) {
-		t.Errorf("paying a partially paid payment again: %v (use Redeposit)", err)
-	}
+	assert.Equal(t, jovepay.StatusPartiallyPaid, got.Status, "partial: %+v", got)
+	assert.Equal(t, "0.0005", got.ActuallyPaid.String(), "partial: %+v", got)
+	assert.NotEmpty(t, got.PayinHash, "partial: %+v", got)
+	_, err = srv.PayAmount(ctx, p.ID, paykit.MustDecimal("0.0015"))
+	assert.ErrorIs(t, err, jovepaytest.ErrTransition, "paying a partially paid payment again (use Redeposit)")
 	child, err := srv.Redeposit(ctx, p.ID, paykit.MustDecimal("0.0015"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ch := status(child)
-	if ch.ParentPaymentID != p.ID || ch.OriginType != "REPEATED" || !ch.IsRepeatedDeposit() || ch.Status != jovepay.StatusFinished ||
-		ch.PayAddress != p.PayAddress || ch.OrderID != "P-1" || ch.PriceAmount.String() != "75" {
-		t.Errorf("re-deposit: %+v", ch)
-	}
+	assert.Equal(t, p.ID, ch.ParentPaymentID, "re-deposit: %+v", ch)
+	assert.Equal(t, "REPEATED", ch.OriginType, "re-deposit: %+v", ch)
+	assert.True(t, ch.IsRepeatedDeposit(), "re-deposit: %+v", ch)
+	assert.Equal(t, jovepay.StatusFinished, ch.Status, "re-deposit: %+v", ch)
+	assert.Equal(t, p.PayAddress, ch.PayAddress, "re-deposit: %+v", ch)
+	assert.Equal(t, "P-1", ch.OrderID(), "re-deposit: %+v", ch)
+	assert.Equal(t, "75", ch.PriceAmount.String(), "re-deposit: %+v", ch)
 
 	q := create("P-2")
-	if _, err := srv.Pay(ctx, q.ID); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.Pay(ctx, q.ID)
+	require.NoError(t, err)
 	got = status(q.ID)
-	if got.Status != jovepay.StatusFinished || !got.ActuallyPaid.Equal(got.PayAmount) || got.OutcomeAmount.String() != "0.00199" || got.PayoutHash == "" {
-		t.Errorf("complete: %+v", got)
-	}
-	if _, err := srv.Expire(ctx, q.ID); !errors.Is(err, jovepaytest.ErrTransition) {
-		t.Errorf("expire a finished payment: %v", err)
-	}
-	if _, err := srv.Refund(ctx, q.ID); err != nil || status(q.ID).Status != jovepay.StatusRefunded {
-		t.Errorf("refund: %v", err)
-	}
+	assert.Equal(t, jovepay.StatusFinished, got.Status, "complete: %+v", got)
+	assert.True(t, got.ActuallyPaid.Equal(got.PayAmount), "complete: %+v", got)
+	assert.Equal(t, "0.00199", got.OutcomeAmount.String(), "complete: %+v", got)
+	assert.NotEmpty(t, got.PayoutHash, "complete: %+v", got)
+	_, err = srv.Expire(ctx, q.ID)
+	assert.ErrorIs(t, err, jovepaytest.ErrTransition, "expire a finished payment")
+	_, err = srv.Refund(ctx, q.ID)
+	require.NoError(t, err, "refund")
+	assert.Equal(t, jovepay.StatusRefunded, status(q.ID).Status, "refund")
 	r := create("P-3")
-	if _, err := srv.Expire(ctx, r.ID); err != nil || status(r.ID).Status != jovepay.StatusExpired {
-		t.Errorf("expire: %v", err)
-	}
+	_, err = srv.Expire(ctx, r.ID)
+	require.NoError(t, err, "expire")
+	assert.Equal(t, jovepay.StatusExpired, status(r.ID).Status, "expire")
 	f := create("P-4")
-	if _, err := srv.Fail(ctx, f.ID); err != nil || status(f.ID).Status != jovepay.StatusFailed {
-		t.Errorf("fail: %v", err)
-	}
-	if _, err := srv.SetStatus(ctx, "999", jovepay.StatusFinished); err == nil {
-		t.Error("unknown payment advanced")
-	}
+	_, err = srv.Fail(ctx, f.ID)
+	require.NoError(t, err, "fail")
+	assert.Equal(t, jovepay.StatusFailed, status(f.ID).Status, "fail")
+	_, err = srv.SetStatus(ctx, "999", jovepay.StatusFinished)
+	assert.Error(t, err, "unknown payment advanced")
 	est, err := c.UpdateMerchantEstimate(ctx, create("P-5").ID)
-	if err != nil || est.PayAmount.String() != "0.002" {
-		t.Errorf("update estimate: %+v %v", est, err)
-	}
-	if _, err := c.UpdateMerchantEstimate(ctx, q.ID); !paykit.IsCode(err, jovepay.CodeInvalidRequestParams) {
-		t.Errorf("update estimate of a final payment: %v", err)
-	}
-	if len(srv.Deliveries()) != 0 {
-		t.Error("deliveries without an ipn_callback_url")
-	}
+	require.NoError(t, err, "update estimate")
+	assert.Equal(t, "0.002", est.PayAmount.String(), "update estimate: %+v", est)
+	_, err = c.UpdateMerchantEstimate(ctx, q.ID)
+	assert.True(t, paykit.IsCode(err, jovepay.CodeInvalidRequestParams), "update estimate of a final payment: %v", err)
+	assert.Empty(t, srv.Deliveries(), "deliveries without an ipn_callback_url")
 }
 
 // TestIPNSignedInChosenForm checks the fake's signatures independently of jovepay's verifier:
@@ -291,41 +257,32 @@ func TestIPNSignedInChosenForm(t *testing.T) {
 	c, _ := srv.NewClient()
 	ctx := context.Background()
 	p, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd", PayCurrency: "eth", IPNCallbackURL: recv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := []byte(`{"payment_id":1,"payment_status":"finished","actually_paid":1e-7,"tags":["a","é"]}`)
 	forms := []webhook.SortedJSONForm{webhook.FormNode, webhook.FormPHP, webhook.FormPython}
 	for _, f := range forms {
 		srv.SetSignatureForm(f)
-		if _, err := srv.SetStatus(ctx, p.ID, jovepay.StatusConfirming); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.SetStatus(ctx, p.ID, jovepay.StatusConfirming)
+		require.NoError(t, err)
 		srv.DeliverIPN(ctx, recv.URL, body)
 	}
-	if len(received) != 6 {
-		t.Fatalf("received %d IPNs", len(received))
-	}
+	require.Len(t, received, 6, "IPNs received")
 	for i, r := range received {
 		f := forms[i/2]
 		canon, err := webhook.CanonicalSortedJSON(r.body, f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		key := " padded-secret "
 		if f == webhook.FormPHP {
 			key = "padded-secret" // the PHP reference trims the secret
 		}
 		m := hmac.New(sha512.New, []byte(key))
 		m.Write(canon)
-		if want := hex.EncodeToString(m.Sum(nil)); r.header != want {
-			t.Errorf("IPN %d (%s form): signature does not match that form", i, f)
-		}
+		assert.Equal(t, hex.EncodeToString(m.Sum(nil)), r.header, "IPN %d (%s form): signature does not match that form", i, f)
 	}
 	var ipn map[string]any
-	if err := json.Unmarshal(received[0].body, &ipn); err != nil || ipn["payment_status"] != "confirming" || ipn["order_id"] != nil {
-		t.Errorf("IPN body %s", received[0].body)
-	}
+	require.NoError(t, json.Unmarshal(received[0].body, &ipn), "IPN body %s", received[0].body)
+	assert.Equal(t, "confirming", ipn["payment_status"], "IPN body %s", received[0].body)
+	assert.Nil(t, ipn["order_id"], "IPN body %s", received[0].body)
 }
 
 func TestInvoicePageRedirects(t *testing.T) {
@@ -335,31 +292,23 @@ func TestInvoicePageRedirects(t *testing.T) {
 	ctx := context.Background()
 	inv, err := c.CreateInvoice(ctx, jovepay.CreateInvoiceParams{PriceAmount: paykit.MustDecimal("25"), PriceCurrency: "usd",
 		SuccessURL: "https://shop.example/thanks", PartiallyPaidURL: "https://shop.example/partial"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func() *http.Response {
 		resp, err := noFollow.Get(inv.InvoiceURL)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
 		return resp
 	}
-	if r := get(); r.StatusCode != 200 {
-		t.Errorf("unpaid page: %d", r.StatusCode)
-	}
+	r := get()
+	assert.Equal(t, 200, r.StatusCode, "unpaid page")
 	id, err := srv.ChooseCurrency(inv.ID, "ltc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Pay(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if r := get(); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "https://shop.example/thanks" {
-		t.Errorf("paid page: %d %s", r.StatusCode, r.Header.Get("Location"))
-	}
+	require.NoError(t, err)
+	_, err = srv.Pay(ctx, id)
+	require.NoError(t, err)
+	r = get()
+	assert.Equal(t, http.StatusSeeOther, r.StatusCode, "paid page %s", r.Header.Get("Location"))
+	assert.Equal(t, "https://shop.example/thanks", r.Header.Get("Location"), "paid page: %d", r.StatusCode)
 }
 
 func TestFaults(t *testing.T) {
@@ -370,33 +319,29 @@ func TestFaults(t *testing.T) {
 	req, _ := http.NewRequest("GET", srv.BaseURL+"/currencies", nil)
 	req.Header.Set("x-api-key", srv.APIKey())
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var env map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&env)
 	resp.Body.Close()
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" || env["code"] != "TOO_MANY_REQUESTS" || env["statusCode"] != float64(429) {
-		t.Errorf("429 fault: %d %v %v", resp.StatusCode, resp.Header, env)
-	}
+	assert.Equal(t, 429, resp.StatusCode, "429 fault %v %v", resp.Header, env)
+	assert.Equal(t, "2", resp.Header.Get("Retry-After"), "429 fault: %d %v %v", resp.StatusCode, resp.Header, env)
+	assert.Equal(t, "TOO_MANY_REQUESTS", env["code"], "429 fault: %d %v %v", resp.StatusCode, resp.Header, env)
+	assert.Equal(t, float64(429), env["statusCode"], "429 fault: %d %v %v", resp.StatusCode, resp.Header, env)
 	srv.DropNext(1)
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // no silent retry on a reused connection
-	if _, err := fresh.Do(req.Clone(context.Background())); err == nil {
-		t.Error("dropped request answered")
-	}
+	_, err = fresh.Do(req.Clone(context.Background()))
+	assert.Error(t, err, "dropped request answered")
 	srv.SetLatency(30 * time.Millisecond)
 	start := time.Now()
-	if status, _ := call(t, "GET", srv.BaseURL+"/currencies", key, ""); status != 200 || time.Since(start) < 30*time.Millisecond {
-		t.Errorf("latency: %d after %v", status, time.Since(start))
-	}
+	status, _ := call(t, "GET", srv.BaseURL+"/currencies", key, "")
+	elapsed := time.Since(start)
+	assert.Equal(t, 200, status, "latency after %v", elapsed)
+	assert.GreaterOrEqual(t, elapsed, 30*time.Millisecond, "latency")
 	srv.AddFault(1, jovepaytest.Fault{LoseResponse: true, Match: jovepaytest.Match("POST", "/v1/payment")})
 	srv.ResetFaults()
-	if status, _ := call(t, "POST", srv.BaseURL+"/payment", key, `{"price_amount":100,"price_currency":"usd","pay_currency":"btc"}`); status != 201 {
-		t.Errorf("after reset: %d", status)
-	}
-	if n := srv.CountCalls("GET", "/v1/currencies"); n != 3 {
-		t.Errorf("recorded %d currency requests, want 3 (failed and dropped ones too)", n)
-	}
+	status, _ = call(t, "POST", srv.BaseURL+"/payment", key, `{"price_amount":100,"price_currency":"usd","pay_currency":"btc"}`)
+	assert.Equal(t, 201, status, "after reset")
+	assert.Equal(t, 3, srv.CountCalls("GET", "/v1/currencies"), "recorded currency requests (failed and dropped ones too)")
 }
 
 // Helpers return once their IPNs were delivered, with the last one's Delivery.
@@ -416,22 +361,22 @@ func TestHelpersReturnLastDelivery(t *testing.T) {
 	defer recv.Close()
 	p, err := c.CreatePayment(ctx, jovepay.CreatePaymentParams{PriceAmount: paykit.MustDecimal("100"), PriceCurrency: "usd",
 		PayCurrency: "btc", IPNCallbackURL: recv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, err := srv.Pay(ctx, p.ID)
-	if err != nil || d == nil || !d.Delivered || d.PaymentID != p.ID || d.Status != jovepay.StatusFinished || len(d.Attempts) != 1 || d.Attempts[0].Status != 200 {
-		t.Fatalf("Pay = %+v, %v", d, err)
-	}
-	if got := strings.Join(statuses, ","); got != "confirming,confirmed,sending,finished" {
-		t.Errorf("received before Pay returned: %s", got)
-	}
+	require.NoError(t, err, "Pay = %+v", d)
+	require.NotNil(t, d, "Pay")
+	require.True(t, d.Delivered, "Pay = %+v", d)
+	require.Equal(t, p.ID, d.PaymentID, "Pay = %+v", d)
+	require.Equal(t, jovepay.StatusFinished, d.Status, "Pay = %+v", d)
+	require.Len(t, d.Attempts, 1, "Pay = %+v", d)
+	require.Equal(t, 200, d.Attempts[0].Status, "Pay = %+v", d)
+	assert.Equal(t, "confirming,confirmed,sending,finished", strings.Join(statuses, ","), "received before Pay returned")
 	dels := srv.Deliveries()
-	if len(dels) != 4 || dels[3] != d {
-		t.Errorf("Deliveries() = %d, want 4 ending with Pay's", len(dels))
+	if assert.Len(t, dels, 4, "Deliveries(), want 4 ending with Pay's") {
+		assert.Same(t, d, dels[3], "Deliveries() does not end with Pay's")
 	}
 	again, err := srv.Redeliver(ctx, p.ID)
-	if err != nil || !bytes.Equal(again.Body, d.Body) || again.Status != jovepay.StatusFinished {
-		t.Errorf("Redeliver = %+v, %v", again, err)
-	}
+	require.NoError(t, err, "Redeliver = %+v", again)
+	assert.Equal(t, d.Body, again.Body, "Redeliver = %+v", again)
+	assert.Equal(t, jovepay.StatusFinished, again.Status, "Redeliver = %+v", again)
 }

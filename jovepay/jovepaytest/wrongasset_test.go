@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/jovepay"
 	"github.com/paykit-go/paykit/jovepay/jovepaytest"
@@ -55,17 +58,13 @@ func TestPayWrongAsset(t *testing.T) {
 			p.IPNCallbackURL = hook.URL
 		}
 		pay, err := c.CreatePayment(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return pay
 	}
 	status := func(id jovepay.ID) *jovepay.Payment {
 		t.Helper()
 		p, err := srv.Payment(id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return p
 	}
 	eth := func(amount string) jovepaytest.WrongAssetDeposit {
@@ -75,13 +74,11 @@ func TestPayWrongAsset(t *testing.T) {
 	// Held (the default): one IPN, confirming, reporting the asset and amount received, with the
 	// keys of JovePay's payment webhook example and nothing invented.
 	p := create("WA-1", "btc", "100", true)
-	if id, err := srv.PayWrongAsset(ctx, p.ID, eth("0.04")); err != nil || id != p.ID {
-		t.Fatalf("PayWrongAsset = %s, %v", id, err)
-	}
+	id, err := srv.PayWrongAsset(ctx, p.ID, eth("0.04"))
+	require.NoError(t, err, "PayWrongAsset = %s", id)
+	require.Equal(t, p.ID, id, "PayWrongAsset")
 	got := recv.all()
-	if len(got) != 1 {
-		t.Fatalf("%d IPNs, want 1", len(got))
-	}
+	require.Len(t, got, 1, "IPNs")
 	ipn := got[0]
 	var keys []string
 	for k := range ipn {
@@ -91,43 +88,45 @@ func TestPayWrongAsset(t *testing.T) {
 	wantKeys := "actually_paid actually_paid_at_fiat fee invoice_id order_description order_id outcome_amount outcome_currency " +
 		"parent_payment_id pay_address pay_amount pay_currency payin_extra_id payment_extra_ids payment_id payment_status " +
 		"price_amount price_currency purchase_id"
-	if strings.Join(keys, " ") != wantKeys {
-		t.Errorf("IPN keys %v", keys)
-	}
+	assert.Equal(t, wantKeys, strings.Join(keys, " "), "IPN keys %v", keys)
 	fee, _ := ipn["fee"].(map[string]any)
-	if ipn["payment_status"] != "confirming" || ipn["pay_currency"] != "eth" || ipn["actually_paid"] != json.Number("0.04") ||
-		ipn["actually_paid_at_fiat"] != json.Number("100") || ipn["pay_amount"] != json.Number("0.002") ||
-		ipn["outcome_currency"] != "btc" || ipn["parent_payment_id"] != nil || ipn["pay_address"] != p.PayAddress || fee["currency"] != "eth" {
-		t.Errorf("wrong-asset IPN %v", ipn)
-	}
+	assert.Equal(t, "confirming", ipn["payment_status"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, "eth", ipn["pay_currency"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, json.Number("0.04"), ipn["actually_paid"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, json.Number("100"), ipn["actually_paid_at_fiat"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, json.Number("0.002"), ipn["pay_amount"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, "btc", ipn["outcome_currency"], "wrong-asset IPN %v", ipn)
+	assert.Nil(t, ipn["parent_payment_id"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, p.PayAddress, ipn["pay_address"], "wrong-asset IPN %v", ipn)
+	assert.Equal(t, "eth", fee["currency"], "wrong-asset IPN %v", ipn)
 	st := status(p.ID)
-	if st.Status != jovepay.StatusConfirming || st.Network != "eth" || st.PayinHash == "" || st.OriginType != "" {
-		t.Errorf("held payment %+v", st)
-	}
+	assert.Equal(t, jovepay.StatusConfirming, st.Status, "held payment %+v", st)
+	assert.Equal(t, "eth", st.Network, "held payment %+v", st)
+	assert.NotEmpty(t, st.PayinHash, "held payment %+v", st)
+	assert.Empty(t, st.OriginType, "held payment %+v", st)
 	// Resolved by hand: SetStatus; the payout is the deposit valued in btc, less the fee.
-	if _, err := srv.SetStatus(ctx, p.ID, jovepay.StatusFinished); err != nil {
-		t.Fatal(err)
-	}
-	if st := status(p.ID); st.OutcomeAmount.String() != "0.00199" || st.OutcomeCurrency != "btc" || st.PayCurrency != "eth" {
-		t.Errorf("resolved payment %+v", st)
-	}
+	_, err = srv.SetStatus(ctx, p.ID, jovepay.StatusFinished)
+	require.NoError(t, err)
+	st = status(p.ID)
+	assert.Equal(t, "0.00199", st.OutcomeAmount.String(), "resolved payment %+v", st)
+	assert.Equal(t, "btc", st.OutcomeCurrency, "resolved payment %+v", st)
+	assert.Equal(t, "eth", st.PayCurrency, "resolved payment %+v", st)
 	// A later deposit to the same address is a repeated one, in the order's asset (btc), even
 	// though the payment now reports eth; a wrong asset sent again is converted to btc.
 	child, err := srv.Redeposit(ctx, p.ID, paykit.MustDecimal("0.001"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ch := status(child); ch.PayCurrency != "btc" || ch.PriceAmount.String() != "50" || ch.ParentPaymentID != p.ID {
-		t.Errorf("re-deposit after a wrong asset: %+v", ch)
-	}
+	require.NoError(t, err)
+	ch := status(child)
+	assert.Equal(t, "btc", ch.PayCurrency, "re-deposit after a wrong asset: %+v", ch)
+	assert.Equal(t, "50", ch.PriceAmount.String(), "re-deposit after a wrong asset: %+v", ch)
+	assert.Equal(t, p.ID, ch.ParentPaymentID, "re-deposit after a wrong asset: %+v", ch)
 	child2, err := srv.PayWrongAsset(ctx, p.ID, eth("0.02"))
-	if err != nil || child2 == p.ID {
-		t.Fatalf("wrong asset on a paid payment = %s, %v; want a child", child2, err)
-	}
-	if ch := status(child2); ch.PayCurrency != "btc" || ch.ActuallyPaid.String() != "0.001" || !ch.IsRepeatedDeposit() ||
-		ch.Status != jovepay.StatusFinished {
-		t.Errorf("converted re-deposit: %+v", ch)
-	}
+	require.NoError(t, err, "wrong asset on a paid payment = %s", child2)
+	require.NotEqual(t, p.ID, child2, "wrong asset on a paid payment: want a child")
+	ch = status(child2)
+	assert.Equal(t, "btc", ch.PayCurrency, "converted re-deposit: %+v", ch)
+	assert.Equal(t, "0.001", ch.ActuallyPaid.String(), "converted re-deposit: %+v", ch)
+	assert.True(t, ch.IsRepeatedDeposit(), "converted re-deposit: %+v", ch)
+	assert.Equal(t, jovepay.StatusFinished, ch.Status, "converted re-deposit: %+v", ch)
 
 	// Hold statuses and auto-processing: the IPN sequence.
 	for _, tc := range []struct {
@@ -143,26 +142,23 @@ func TestPayWrongAsset(t *testing.T) {
 	} {
 		q := create("WA-2", "btc", "100", true)
 		before := len(recv.all())
-		if _, err := srv.PayWrongAsset(ctx, q.ID, tc.dep); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.PayWrongAsset(ctx, q.ID, tc.dep)
+		require.NoError(t, err)
 		var seq []string
 		for _, b := range recv.all()[before:] {
 			seq = append(seq, b["payment_status"].(string))
 		}
-		if strings.Join(seq, " ") != tc.want {
-			t.Errorf("%+v: IPNs %v, want %s", tc.dep, seq, tc.want)
-		}
+		assert.Equal(t, tc.want, strings.Join(seq, " "), "%+v: IPNs", tc.dep)
 	}
 
 	// The right token on the wrong network.
 	u := create("WA-3", "usdttrc20", "25", false)
-	if _, err := srv.PayWrongAsset(ctx, u.ID, jovepaytest.WrongAssetDeposit{Currency: "usdterc20", Amount: paykit.MustDecimal("25")}); err != nil {
-		t.Fatal(err)
-	}
-	if st := status(u.ID); st.PayCurrency != "usdterc20" || st.Network != "eth" || u.Network != "trx" {
-		t.Errorf("wrong network: %+v", st)
-	}
+	_, err = srv.PayWrongAsset(ctx, u.ID, jovepaytest.WrongAssetDeposit{Currency: "usdterc20", Amount: paykit.MustDecimal("25")})
+	require.NoError(t, err)
+	st = status(u.ID)
+	assert.Equal(t, "usdterc20", st.PayCurrency, "wrong network: %+v", st)
+	assert.Equal(t, "eth", st.Network, "wrong network: %+v", st)
+	assert.Equal(t, "trx", u.Network, "wrong network: %+v", st)
 
 	// Refusals.
 	w := create("WA-4", "btc", "100", false)
@@ -181,11 +177,12 @@ func TestPayWrongAsset(t *testing.T) {
 		{"unknown payment", "999", eth("0.04"), false},
 	} {
 		_, err := srv.PayWrongAsset(ctx, tc.id, tc.dep)
-		if err == nil || errors.Is(err, jovepaytest.ErrTransition) != tc.transition {
-			t.Errorf("%s: err = %v, ErrTransition want %v", tc.name, err, tc.transition)
+		if assert.Error(t, err, tc.name) {
+			assert.Equal(t, tc.transition, errors.Is(err, jovepaytest.ErrTransition), "%s: err = %v, ErrTransition", tc.name, err)
 		}
 	}
-	if st := status(w.ID); st.Status != jovepay.StatusWaiting || !st.ActuallyPaid.IsZero() || st.PayCurrency != "btc" {
-		t.Errorf("refused deposits changed the payment: %+v", st)
-	}
+	st = status(w.ID)
+	assert.Equal(t, jovepay.StatusWaiting, st.Status, "refused deposits changed the payment: %+v", st)
+	assert.True(t, st.ActuallyPaid.IsZero(), "refused deposits changed the payment: %+v", st)
+	assert.Equal(t, "btc", st.PayCurrency, "refused deposits changed the payment: %+v", st)
 }

@@ -1,6 +1,10 @@
 package pepaytest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestMatchEventType(t *testing.T) {
 	for _, tc := range []struct {
@@ -16,8 +20,6 @@ func TestMatchEventType(t *testing.T) {
 		{"invoice.updated", "invoice.updated", true},
 		{"invoice.updated", "invoice.created", false},
 	} {
-		if got := matchEventType(tc.pattern, tc.typ); got != tc.want {
-			t.Errorf("matchEventType(%q, %q) = %v", tc.pattern, tc.typ, got)
-		}
+		assert.Equal(t, tc.want, matchEventType(tc.pattern, tc.typ), "matchEventType(%q, %q)", tc.pattern, tc.typ)
 	}
 }

@@ -25,7 +25,7 @@ func ExampleServer() {
 	_, _ = srv.PayAmount(ctx, created.InvoiceID, 15_000) // $15 of $40
 	_, _ = srv.Pay(ctx, created.InvoiceID)               // the remaining $25
 
-	inv, _ := client.GetInvoice(ctx, created.InvoiceID, pepay.Expand(pepay.ExpandPayments))
+	inv, _ := client.GetInvoiceExpanded(ctx, created.InvoiceID, pepay.GetInvoiceParams{Expand: []pepay.ExpandField{pepay.ExpandPayments}})
 	fmt.Println(inv.Status, inv.AmountPaid, len(inv.Payments), "payments")
 	for _, e := range srv.EventLog() {
 		fmt.Println(e.Type)

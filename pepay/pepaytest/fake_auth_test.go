@@ -3,6 +3,9 @@ package pepaytest_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
+	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
 
@@ -37,21 +40,14 @@ func TestDashboardAndCommerceAuth(t *testing.T) {
 		{"payor stream without token", "GET", "/ws/payment", nil, "", 401, "TOKEN_REQUIRED"},
 	} {
 		status, body := do(t, srv, tc.method, tc.path, tc.hdr, tc.body)
-		if status != tc.status {
-			t.Errorf("%s: status %d, want %d: %s", tc.name, status, tc.status, body)
+		if !assert.Equal(t, tc.status, status, "%s: status (body %s)", tc.name, body) {
 			continue
 		}
 		if tc.code != "" {
-			if got := code(t, body); got != tc.code {
-				t.Errorf("%s: code %s, want %s", tc.name, got, tc.code)
-			}
+			assert.Equal(t, tc.code, code(t, body), "%s: code", tc.name)
 		}
 	}
-	if srv.AccountEnvironment() != "mainnet" {
-		t.Errorf("environment %s", srv.AccountEnvironment())
-	}
+	assert.Equal(t, pepay.EnvironmentMainnet, srv.AccountEnvironment(), "environment")
 	srv.SetMainnetAccess(false)
-	if srv.AccountEnvironment() != "devnet" {
-		t.Errorf("environment after withdrawal %s", srv.AccountEnvironment())
-	}
+	assert.Equal(t, pepay.EnvironmentDevnet, srv.AccountEnvironment(), "environment after withdrawal")
 }

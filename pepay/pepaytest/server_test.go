@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
 	"github.com/paykit-go/paykit/pepay"
@@ -32,16 +33,12 @@ type envelope struct {
 func do(t *testing.T, srv *pepaytest.Server, method, path string, hdr map[string]string, body string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.BaseURL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
@@ -50,9 +47,9 @@ func do(t *testing.T, srv *pepaytest.Server, method, path string, hdr map[string
 func code(t *testing.T, b []byte) string {
 	t.Helper()
 	var e envelope
-	if err := json.Unmarshal(b, &e); err != nil || e.Success {
-		t.Fatalf("not an error envelope: %s", b)
-	}
+	err := json.Unmarshal(b, &e)
+	require.NoError(t, err, "not an error envelope: %s", b)
+	require.False(t, e.Success, "not an error envelope: %s", b)
 	return e.Error.Code
 }
 
@@ -80,20 +77,20 @@ func TestCreateRules(t *testing.T) {
 		{"questions", key, `{"amount_usd":1,"questions":{"questions":[1,2,3,4,5,6]}}`, 400, "VALIDATION_ERROR"},
 	} {
 		status, b := do(t, srv, "POST", "/api/v1/invoices", tc.hdr, tc.body)
-		if status != tc.status || code(t, b) != tc.code {
-			t.Errorf("%s: %d %s", tc.name, status, b)
-		}
+		assert.Equal(t, tc.status, status, "%s: %d %s", tc.name, status, b)
+		assert.Equal(t, tc.code, code(t, b), "%s: %d %s", tc.name, status, b)
 	}
-	if srv.InvoiceCount() != 0 {
-		t.Error("invalid requests created invoices")
-	}
+	assert.Zero(t, srv.InvoiceCount(), "invalid requests created invoices")
 	// Same key + same body (keys reordered) → same answer; different body → 409.
 	s1, b1 := do(t, srv, "POST", "/api/v1/invoices", key, `{"amount_usd":1,"description":"a"}`)
 	s2, b2 := do(t, srv, "POST", "/api/v1/invoices", key, `{"description":"a", "amount_usd":1}`)
 	s3, b3 := do(t, srv, "POST", "/api/v1/invoices", key, `{"amount_usd":2,"description":"a"}`)
-	if s1 != 201 || s2 != 201 || !bytes.Equal(b1, b2) || s3 != 409 || code(t, b3) != "IDEMPOTENCY_CONFLICT" || srv.InvoiceCount() != 1 {
-		t.Errorf("replay: %d %d %d %s", s1, s2, s3, b3)
-	}
+	assert.Equal(t, 201, s1, "replay: %d %d %d %s", s1, s2, s3, b3)
+	assert.Equal(t, 201, s2, "replay: %d %d %d %s", s1, s2, s3, b3)
+	assert.True(t, bytes.Equal(b1, b2), "replay: %d %d %d %s", s1, s2, s3, b3)
+	assert.Equal(t, 409, s3, "replay: %d %d %d %s", s1, s2, s3, b3)
+	assert.Equal(t, "IDEMPOTENCY_CONFLICT", code(t, b3), "replay: %d %d %d %s", s1, s2, s3, b3)
+	assert.Equal(t, 1, srv.InvoiceCount(), "replay: %d %d %d %s", s1, s2, s3, b3)
 }
 
 func TestListPagingSemantics(t *testing.T) {
@@ -101,9 +98,8 @@ func TestListPagingSemantics(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	for i := range 5 {
-		if _, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
+		require.NoError(t, err)
 	}
 	ids := func(b []byte, wrapped bool) ([]string, bool) {
 		var l struct {
@@ -119,9 +115,7 @@ func TestListPagingSemantics(t *testing.T) {
 			_ = json.Unmarshal(b, &w)
 			b = w.Data
 		}
-		if err := json.Unmarshal(b, &l); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(b, &l))
 		var out []string
 		for _, d := range l.Data {
 			out = append(out, d.ID)
@@ -132,28 +126,22 @@ func TestListPagingSemantics(t *testing.T) {
 	auth := map[string]string{"x-api-key": srv.APIKey}
 	_, b := do(t, srv, "GET", "/api/v1/events?limit=2", auth, "")
 	got, more := ids(b, true)
-	if strings.Join(got, ",") != ev[4].ID+","+ev[3].ID || !more {
-		t.Errorf("newest page = %v %v", got, more)
-	}
+	assert.Equal(t, ev[4].ID+","+ev[3].ID, strings.Join(got, ","), "newest page = %v %v", got, more)
+	assert.True(t, more, "newest page = %v %v", got, more)
 	_, b = do(t, srv, "GET", "/api/v1/events?limit=2&starting_after="+ev[3].ID, auth, "")
 	got, more = ids(b, true)
-	if strings.Join(got, ",") != ev[2].ID+","+ev[1].ID || !more {
-		t.Errorf("starting_after page = %v %v", got, more)
-	}
+	assert.Equal(t, ev[2].ID+","+ev[1].ID, strings.Join(got, ","), "starting_after page = %v %v", got, more)
+	assert.True(t, more, "starting_after page = %v %v", got, more)
 	// ending_before: the events right after the cursor, listed newest first.
 	_, b = do(t, srv, "GET", "/api/v1/events?limit=2&ending_before="+ev[0].ID, auth, "")
 	got, more = ids(b, true)
-	if strings.Join(got, ",") != ev[2].ID+","+ev[1].ID || !more {
-		t.Errorf("ending_before page = %v %v", got, more)
-	}
+	assert.Equal(t, ev[2].ID+","+ev[1].ID, strings.Join(got, ","), "ending_before page = %v %v", got, more)
+	assert.True(t, more, "ending_before page = %v %v", got, more)
 	status, b := do(t, srv, "GET", "/api/v1/events?limit=101", auth, "")
-	if status != 400 || code(t, b) != "VALIDATION_ERROR" {
-		t.Errorf("limit 101: %d %s", status, b)
-	}
+	assert.Equal(t, 400, status, "limit 101: %d %s", status, b)
+	assert.Equal(t, "VALIDATION_ERROR", code(t, b), "limit 101: %d %s", status, b)
 	status, _ = do(t, srv, "GET", "/api/v1/events?ending_before=evt_0-0", auth, "")
-	if status != 404 {
-		t.Errorf("unknown cursor: %d", status)
-	}
+	assert.Equal(t, 404, status, "unknown cursor")
 }
 
 // Webhooks are signed over "<ms>.<body>", verified by the pepay verifier, and retried on non-2xx.
@@ -162,21 +150,15 @@ func TestWebhookDelivery(t *testing.T) {
 	srv := pepaytest.NewServer(pepaytest.WithDeliveryAttempts(4, func(int) time.Duration { return time.Millisecond }))
 	defer srv.Close()
 	v, err := pepay.NewWebhookVerifier("whsec_new")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	vOld, _ := pepay.NewWebhookVerifier("whsec_old")
 	var calls atomic.Int32
 	var mu sync.Mutex
 	var got []string
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := v.Verify(body, r.Header); err != nil {
-			t.Errorf("verify: %v", err)
-		}
-		if err := vOld.Verify(body, r.Header); err != nil {
-			t.Errorf("verify with the previous secret: %v", err)
-		}
+		assert.NoError(t, v.Verify(body, r.Header), "verify")
+		assert.NoError(t, vOld.Verify(body, r.Header), "verify with the previous secret")
 		if calls.Add(1) == 1 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
@@ -188,18 +170,16 @@ func TestWebhookDelivery(t *testing.T) {
 	defer endpoint.Close()
 	srv.SetWebhook(endpoint.URL, "whsec_new", "whsec_old")
 	id, _ := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
-	if _, err := srv.PayAmount(ctx, id, 500); err != nil {
-		t.Fatal(err)
-	}
+	_, err = srv.PayAmount(ctx, id, 500)
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.WaitWebhooks(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.WaitWebhooks(ctx))
 	dels := srv.Deliveries()
-	if len(dels) != 3 || len(dels[0].Attempts) != 2 || !dels[0].Delivered || dels[0].Attempts[0].Status != 503 {
-		t.Fatalf("deliveries = %+v", dels)
-	}
+	require.Len(t, dels, 3, "deliveries = %+v", dels)
+	require.Len(t, dels[0].Attempts, 2, "deliveries = %+v", dels)
+	require.True(t, dels[0].Delivered, "deliveries = %+v", dels)
+	require.Equal(t, 503, dels[0].Attempts[0].Status, "deliveries = %+v", dels)
 	log := srv.EventLog()
 	want := []string{
 		"invoice.created " + log[0].ID + " devnet",
@@ -208,15 +188,11 @@ func TestWebhookDelivery(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("got %q", got)
-	}
-	if _, err := srv.Pay(ctx, "nope"); err == nil {
-		t.Error("Pay on unknown invoice")
-	}
-	if _, err := srv.PayAmount(ctx, id, 10_000); err == nil {
-		t.Error("underpayment above the remainder accepted")
-	}
+	assert.Equal(t, strings.Join(want, "|"), strings.Join(got, "|"), "got %q", got)
+	_, err = srv.Pay(ctx, "nope")
+	assert.Error(t, err, "Pay on unknown invoice")
+	_, err = srv.PayAmount(ctx, id, 10_000)
+	assert.Error(t, err, "underpayment above the remainder accepted")
 }
 
 func TestFaults(t *testing.T) {
@@ -227,14 +203,12 @@ func TestFaults(t *testing.T) {
 	req, _ := http.NewRequest("GET", srv.BaseURL+"/api/v1/events", nil)
 	req.Header.Set("x-api-key", srv.APIKey)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" || code(t, b) != "RATE_LIMIT_EXCEEDED" {
-		t.Errorf("429 fault: %d %s", resp.StatusCode, b)
-	}
+	assert.Equal(t, 429, resp.StatusCode, "429 fault: %d %s", resp.StatusCode, b)
+	assert.Equal(t, "2", resp.Header.Get("Retry-After"), "429 fault: %d %s", resp.StatusCode, b)
+	assert.Equal(t, "RATE_LIMIT_EXCEEDED", code(t, b), "429 fault: %d %s", resp.StatusCode, b)
 	srv.DropNext(1)
 	// A POST: net/http would silently resend a GET on a fresh connection.
 	post, _ := http.NewRequest("POST", srv.BaseURL+"/api/v1/ws/token", strings.NewReader(`{"scope":"merchant","ttl_seconds":60}`))
@@ -245,13 +219,12 @@ func TestFaults(t *testing.T) {
 	}
 	srv.SetLatency(20 * time.Millisecond)
 	start := time.Now()
-	if status, _ := do(t, srv, "GET", "/api/v1/events", auth, ""); status != 200 || time.Since(start) < 20*time.Millisecond {
-		t.Errorf("latency: %d after %v", status, time.Since(start))
-	}
+	status, _ := do(t, srv, "GET", "/api/v1/events", auth, "")
+	assert.Equal(t, 200, status, "latency: %d after %v", status, time.Since(start))
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "latency: %d after %v", status, time.Since(start))
 	srv.ResetFaults()
-	if status, _ := do(t, srv, "GET", "/nope", auth, ""); status != 404 {
-		t.Errorf("unknown route: %d", status)
-	}
+	status, _ = do(t, srv, "GET", "/nope", auth, "")
+	assert.Equal(t, 404, status, "unknown route")
 }
 
 func TestExpiredWSTokenRefused(t *testing.T) {
@@ -262,19 +235,16 @@ func TestExpiredWSTokenRefused(t *testing.T) {
 	defer srv.Close()
 	c, _ := srv.NewClient()
 	tok, err := c.NewWSToken(context.Background(), pepay.ScopeMerchant, time.Minute)
-	if err != nil || !tok.ExpiresAt.Equal(now.Add(time.Minute)) {
-		t.Fatalf("token = %v, %v", tok, err)
-	}
-	if _, err := c.NewWSToken(context.Background(), pepay.ScopeCommerce, time.Minute); !paykit.IsCode(err, "VALIDATION_ERROR") {
-		t.Errorf("commerce scope with a merchant key: %v", err)
-	}
+	require.NoError(t, err, "token = %v, %v", tok, err)
+	require.True(t, tok.ExpiresAt.Equal(now.Add(time.Minute)), "token = %v, %v", tok, err)
+	_, err = c.NewWSToken(context.Background(), pepay.ScopeCommerce, time.Minute)
+	assert.True(t, paykit.IsCode(err, "VALIDATION_ERROR"), "commerce scope with a merchant key: %v", err)
 	mu.Lock()
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
 	status, b := do(t, srv, "GET", pepay.StreamPath+"?token="+tok.Token, nil, "")
-	if status != 401 || code(t, b) != "TOKEN_EXPIRED" {
-		t.Errorf("expired token: %d %s", status, b)
-	}
+	assert.Equal(t, 401, status, "expired token: %d %s", status, b)
+	assert.Equal(t, "TOKEN_EXPIRED", code(t, b), "expired token: %d %s", status, b)
 }
 
 // readIDs reads n event frames from a stream connection and returns their ids.
@@ -283,13 +253,9 @@ func readIDs(ctx context.Context, t *testing.T, conn *websocket.Conn, n int) []s
 	var ids []string
 	for range n {
 		_, b, err := conn.Read(ctx)
-		if err != nil {
-			t.Fatalf("after %d frames: %v", len(ids), err)
-		}
+		require.NoError(t, err, "after %d frames", len(ids))
 		var e struct{ ID, Type string }
-		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(b, &e))
 		ids = append(ids, e.ID)
 	}
 	return ids
@@ -306,25 +272,21 @@ func TestStreamFaults(t *testing.T) {
 	req, _ := http.NewRequest("GET", srv.URL+pepay.StreamPath, nil)
 	req.Header.Set("x-api-key", srv.APIKey)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" || code(t, b) != "INTERNAL_SERVER_ERROR" {
-		t.Errorf("refused upgrade: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
-	}
+	assert.Equal(t, 503, resp.StatusCode, "refused upgrade: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	assert.Equal(t, "2", resp.Header.Get("Retry-After"), "refused upgrade: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	assert.Equal(t, "INTERNAL_SERVER_ERROR", code(t, b), "refused upgrade: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	srv.ResetFaults()
-	if status, b := do(t, srv, "GET", pepay.StreamPath, auth, ""); status == 503 {
-		t.Errorf("refusal survived ResetFaults: %s", b)
-	}
+	status, b := do(t, srv, "GET", pepay.StreamPath, auth, "")
+	assert.NotEqual(t, 503, status, "refusal survived ResetFaults: %s", b)
 
 	// Events: invoice.created ×6 and test.ping between them; the stream keeps invoice.* only.
 	var invoiceEvents []string
 	for i := range 6 {
-		if _, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.NewDecimal(int64(i+1), 0)})
+		require.NoError(t, err)
 		invoiceEvents = append(invoiceEvents, srv.LastEventID())
 		srv.Ping(ctx)
 	}
@@ -334,17 +296,15 @@ func TestStreamFaults(t *testing.T) {
 	since := invoiceEvents[4] // the client handled up to the fifth invoice.created
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+pepay.StreamPath+"?types=invoice.*&since="+since,
 		&websocket.DialOptions{HTTPHeader: http.Header{"X-Api-Key": {srv.APIKey}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.CloseNow()
 	// Three matching events up to and including since, then the one after it.
-	if got, want := readIDs(ctx, t, conn, 4), invoiceEvents[2:6]; strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("resumed frames %v, want %v", got, want)
-	}
-	if st := srv.StreamStats(); st.Resent != 3 || st.Frames != 4 || st.Refused != 1 {
-		t.Errorf("stats %+v", st)
-	}
+	got, want := readIDs(ctx, t, conn, 4), invoiceEvents[2:6]
+	assert.Equal(t, strings.Join(want, ","), strings.Join(got, ","), "resumed frames %v, want %v", got, want)
+	st := srv.StreamStats()
+	assert.Equal(t, 3, st.Resent, "stats %+v", st)
+	assert.Equal(t, 4, st.Frames, "stats %+v", st)
+	assert.Equal(t, 1, st.Refused, "stats %+v", st)
 }
 
 // Lifecycle helpers return once the webhooks of their events were delivered, with the last
@@ -354,12 +314,10 @@ func TestHelpersDeliverBeforeReturning(t *testing.T) {
 	srv := pepaytest.NewServer()
 	defer srv.Close()
 	id, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d, err := srv.PayAmount(ctx, id, 400); err != nil || d != nil {
-		t.Fatalf("PayAmount without an endpoint = %+v, %v", d, err)
-	}
+	require.NoError(t, err)
+	d, err := srv.PayAmount(ctx, id, 400)
+	require.NoError(t, err, "PayAmount without an endpoint = %+v, %v", d, err)
+	require.Nil(t, d, "PayAmount without an endpoint = %+v, %v", d, err)
 	var mu sync.Mutex
 	var got []string
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -375,37 +333,40 @@ func TestHelpersDeliverBeforeReturning(t *testing.T) {
 		return append([]string(nil), got...)
 	}
 
-	d, err := srv.Pay(ctx, id)
-	if err != nil || d == nil || !d.Delivered || d.Event != pepay.EventInvoicePaymentUpdated || d.InvoiceID != id || len(d.Attempts) != 1 {
-		t.Fatalf("Pay = %+v, %v", d, err)
-	}
+	d, err = srv.Pay(ctx, id)
+	require.NoError(t, err, "Pay = %+v, %v", d, err)
+	require.NotNil(t, d, "Pay = %+v, %v", d, err)
+	require.True(t, d.Delivered, "Pay = %+v, %v", d, err)
+	require.Equal(t, pepay.EventInvoicePaymentUpdated, d.Event, "Pay = %+v, %v", d, err)
+	require.Equal(t, id, d.InvoiceID, "Pay = %+v, %v", d, err)
+	require.Len(t, d.Attempts, 1, "Pay = %+v, %v", d, err)
 	want := []string{"invoice_payment.created", "invoice.updated", "invoice_payment.updated"}
-	if g := received(); strings.Join(g, "|") != strings.Join(want, "|") {
-		t.Errorf("received before Pay returned: %q, want %q", g, want)
-	}
-	if dels := srv.Deliveries(); len(dels) != 3 || dels[2] != d {
-		t.Errorf("Deliveries() = %d, last %p, want 3 ending with %p", len(dels), dels[len(dels)-1], d)
-	}
+	assert.Equal(t, strings.Join(want, "|"), strings.Join(received(), "|"), "received before Pay returned")
+	dels := srv.Deliveries()
+	require.Len(t, dels, 3, "Deliveries() = %d, last %p, want 3 ending with %p", len(dels), dels[len(dels)-1], d)
+	assert.Equal(t, d, dels[2], "Deliveries() = %d, last %p, want 3 ending with %p", len(dels), dels[len(dels)-1], d)
 
 	id2, err := srv.AddInvoice(ctx, pepay.CreateInvoiceParams{AmountUSD: paykit.MustDecimal("1")})
-	if err != nil || len(received()) != 4 {
-		t.Fatalf("AddInvoice: %v; %d received", err, len(received()))
-	}
+	require.NoError(t, err, "AddInvoice: %v; %d received", err, len(received()))
+	require.Len(t, received(), 4, "AddInvoice: %v; %d received", err, len(received()))
 	d, err = srv.PayAmount(ctx, id2, 1000)
-	if inv, _ := srv.Invoice(id2); err != nil || d == nil || d.Event != pepay.EventInvoicePaymentUpdated || inv.Status != pepay.StatusPaid {
-		t.Errorf("PayAmount of the remainder = %+v, %v; invoice %s", d, err, inv.Status)
-	}
-	if _, err := srv.PayAmount(ctx, id2, 1); err == nil {
-		t.Error("PayAmount on a paid invoice accepted")
-	}
+	inv, _ := srv.Invoice(id2)
+	require.NoError(t, err, "PayAmount of the remainder = %+v, %v; invoice %s", d, err, inv.Status)
+	require.NotNil(t, d, "PayAmount of the remainder = %+v, %v; invoice %s", d, err, inv.Status)
+	assert.Equal(t, pepay.EventInvoicePaymentUpdated, d.Event, "PayAmount of the remainder = %+v, %v; invoice %s", d, err, inv.Status)
+	assert.Equal(t, pepay.StatusPaid, inv.Status, "PayAmount of the remainder = %+v, %v; invoice %s", d, err, inv.Status)
+	_, err = srv.PayAmount(ctx, id2, 1)
+	assert.Error(t, err, "PayAmount on a paid invoice accepted")
 	pid, err := srv.Ping(ctx)
-	dels := srv.Deliveries()
-	if last := dels[len(dels)-1]; err != nil || last.EventID != pid || last.Event != pepay.EventTestPing || last.InvoiceID != "" {
-		t.Errorf("Ping = %q, %v; last delivery %+v", pid, err, last)
-	}
-	if d, err := srv.Expire(ctx, "nope"); err == nil || d != nil {
-		t.Errorf("Expire(unknown) = %+v, %v", d, err)
-	}
+	dels = srv.Deliveries()
+	last := dels[len(dels)-1]
+	require.NoError(t, err, "Ping = %q, %v; last delivery %+v", pid, err, last)
+	assert.Equal(t, pid, last.EventID, "Ping = %q, %v; last delivery %+v", pid, err, last)
+	assert.Equal(t, pepay.EventTestPing, last.Event, "Ping = %q, %v; last delivery %+v", pid, err, last)
+	assert.Empty(t, last.InvoiceID, "Ping = %q, %v; last delivery %+v", pid, err, last)
+	d, err = srv.Expire(ctx, "nope")
+	require.Error(t, err, "Expire(unknown) = %+v, %v", d, err)
+	assert.Nil(t, d, "Expire(unknown) = %+v, %v", d, err)
 }
 
 // A helper stops waiting when its context ends; the delivery goes on until Close.
@@ -419,12 +380,11 @@ func TestHelperWaitEndsWithContext(t *testing.T) {
 	srv.SetWebhook(endpoint.URL, "whsec_down")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if d, err := srv.Pay(ctx, id); !errors.Is(err, context.DeadlineExceeded) || d != nil {
-		t.Errorf("Pay = %+v, %v; want the context's error", d, err)
-	}
-	if inv, _ := srv.Invoice(id); inv.Status != pepay.StatusPaid {
-		t.Errorf("invoice %s: the payment was not made", inv.Status)
-	}
+	d, err := srv.Pay(ctx, id)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "Pay = %+v, %v; want the context's error", d, err)
+	assert.Nil(t, d, "Pay = %+v, %v; want the context's error", d, err)
+	inv, _ := srv.Invoice(id)
+	assert.Equal(t, pepay.StatusPaid, inv.Status, "the payment was not made")
 	done := make(chan struct{})
 	go func() { srv.Close(); close(done) }()
 	select {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/paykit-go/paykit/internal/testenv"
 	"github.com/paykit-go/paykit/webhook"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkDo measures Deduper.Do over this store, each op a new event id (claim, run a no-op
@@ -29,13 +30,10 @@ func BenchmarkDo(b *testing.B) {
 	ctx := context.Background()
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{addr}, PoolSize: 64})
 	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		b.Fatalf("Redis at %s unreachable: %v", addr, err)
-	}
+	require.NoError(b, rdb.Ping(ctx).Err(), "Redis at %s unreachable", addr)
 	var r [6]byte
-	if _, err := rand.Read(r[:]); err != nil {
-		b.Fatal(err)
-	}
+	_, err := rand.Read(r[:])
+	require.NoError(b, err)
 	prefix := "paykit-bench:" + hex.EncodeToString(r[:]) + ":"
 	defer func() { // the keys would expire within a minute anyway
 		for iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator(); iter.Next(ctx); {
@@ -49,9 +47,7 @@ func BenchmarkDo(b *testing.B) {
 	for _, c := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("store/c=%d", c), func(b *testing.B) {
 			s, err := New(rdb, WithPrefix(runPrefix()))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			d := webhook.NewDeduper(s, webhook.WithRetention(retention))
 			noop := func(context.Context) error { return nil }
 			concurrently(b, rdb, c, func(i int64) error {
@@ -89,9 +85,7 @@ func concurrently(b *testing.B, rdb redis.UniversalClient, c int, op func(i int6
 	}
 	wg.Wait()
 	for g := 0; g < c; g++ {
-		if err := <-errs; err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, <-errs)
 	}
 	b.ResetTimer()
 	for g := 0; g < c; g++ {
@@ -110,6 +104,6 @@ func concurrently(b *testing.B, rdb redis.UniversalClient, c int, op func(i int6
 	b.StopTimer()
 	close(errs)
 	for err := range errs {
-		b.Fatal(err)
+		require.NoError(b, err)
 	}
 }

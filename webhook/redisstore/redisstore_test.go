@@ -23,6 +23,8 @@ import (
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/redisstore"
 	"github.com/paykit-go/paykit/webhook/storetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // redisAddr returns PAYKIT_TEST_REDIS_ADDR, skipping the test when it is unset (.ci/redis.sh
@@ -39,9 +41,7 @@ func newClient(t testing.TB, addr string) redis.UniversalClient {
 	t.Cleanup(func() { rdb.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("Redis at %s unreachable: %v", addr, err)
-	}
+	require.NoError(t, rdb.Ping(ctx).Err(), "Redis at %s unreachable", addr)
 	return rdb
 }
 
@@ -49,9 +49,8 @@ func newClient(t testing.TB, addr string) redis.UniversalClient {
 func newPrefix(t testing.TB, rdb redis.UniversalClient) string {
 	t.Helper()
 	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
 	prefix := "paykit-test:" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() { deleteKeys(t, rdb, prefix) })
 	return prefix
@@ -64,9 +63,7 @@ func deleteKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
 	var batch []string
 	flush := func() {
 		if len(batch) > 0 {
-			if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
-				t.Errorf("deleting test keys: %v", err)
-			}
+			assert.NoError(t, rdb.Unlink(ctx, batch...).Err(), "deleting test keys")
 			batch = batch[:0]
 		}
 	}
@@ -75,41 +72,30 @@ func deleteKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
 			flush()
 		}
 	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("scanning test keys: %v", err)
-	}
+	assert.NoError(t, iter.Err(), "scanning test keys")
 	flush()
 }
 
 func newStore(t testing.TB, rdb redis.UniversalClient, prefix string) *redisstore.Store {
 	t.Helper()
 	s, err := redisstore.New(rdb, redisstore.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
 func TestNew(t *testing.T) {
-	if _, err := redisstore.New(nil); err == nil {
-		t.Error("New(nil) accepted")
-	}
+	_, err := redisstore.New(nil)
+	assert.Error(t, err, "New(nil) accepted")
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // New does not connect
 	defer rdb.Close()
 	s, err := redisstore.New(rdb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	long := strings.Repeat("x", 2000)
-	if got, want := s.Key("evt_1"), redisstore.DefaultPrefix+"evt_1"; got != want {
-		t.Errorf("Key = %q, want %q", got, want)
-	}
-	if got, want := s.Key(long), redisstore.DefaultPrefix+webhook.StoreKey(long); got != want {
-		t.Errorf("Key(long) = %q, want %q", got, want)
-	}
+	assert.Equal(t, redisstore.DefaultPrefix+"evt_1", s.Key("evt_1"), "Key")
+	assert.Equal(t, redisstore.DefaultPrefix+webhook.StoreKey(long), s.Key(long), "Key(long)")
 	s, err = redisstore.New(rdb, redisstore.WithPrefix(""), nil)
-	if err != nil || s.Key("evt") != "evt" {
-		t.Errorf("WithPrefix(\"\"): Key = %q, %v", s.Key("evt"), err)
+	if assert.NoError(t, err, "WithPrefix(\"\")") {
+		assert.Equal(t, "evt", s.Key("evt"), "WithPrefix(\"\"): Key")
 	}
 }
 
@@ -126,32 +112,24 @@ func TestKeyTTLs(t *testing.T) {
 	rdb := newClient(t, redisAddr(t))
 	s := newStore(t, rdb, newPrefix(t, rdb))
 	id := "evt_ttl\x00" + strings.Repeat("x", 5000)
-	if r, err := s.Claim(ctx, id, "tok", time.Now(), 30*time.Second); err != nil || r != webhook.Claimed {
-		t.Fatalf("Claim = %v, %v", r, err)
-	}
-	if ttl := rdb.PTTL(ctx, s.Key(id)).Val(); ttl <= 89*time.Second || ttl > 90*time.Second {
-		t.Errorf("claim TTL = %v, want 90s (30s lease + 1 min)", ttl)
-	}
-	if err := s.Complete(ctx, id, "tok", time.Now(), 2*time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if ttl := rdb.PTTL(ctx, s.Key(id)).Val(); ttl <= 2*time.Hour-time.Second || ttl > 2*time.Hour {
-		t.Errorf("completed TTL = %v, want 2h (the retention)", ttl)
-	}
-	if n := rdb.StrLen(ctx, s.Key(id)).Val(); n != 21 {
-		t.Errorf("completed value is %d bytes, want 21", n)
-	}
+	r, err := s.Claim(ctx, id, "tok", time.Now(), 30*time.Second)
+	require.NoError(t, err, "Claim")
+	require.Equal(t, webhook.Claimed, r, "Claim")
+	ttl := rdb.PTTL(ctx, s.Key(id)).Val()
+	assert.Greater(t, ttl, 89*time.Second, "claim TTL, want 90s (30s lease + 1 min)")
+	assert.LessOrEqual(t, ttl, 90*time.Second, "claim TTL, want 90s (30s lease + 1 min)")
+	require.NoError(t, s.Complete(ctx, id, "tok", time.Now(), 2*time.Hour))
+	ttl = rdb.PTTL(ctx, s.Key(id)).Val()
+	assert.Greater(t, ttl, 2*time.Hour-time.Second, "completed TTL, want 2h (the retention)")
+	assert.LessOrEqual(t, ttl, 2*time.Hour, "completed TTL, want 2h (the retention)")
+	assert.Equal(t, int64(21), rdb.StrLen(ctx, s.Key(id)).Val(), "completed value length")
 
 	// Huge durations saturate instead of making Redis refuse the TTL.
-	if r, err := s.Claim(ctx, "evt_forever", "tok", time.Now(), 1<<63-1); err != nil || r != webhook.Claimed {
-		t.Fatalf("Claim(lease forever) = %v, %v", r, err)
-	}
-	if err := s.Complete(ctx, "evt_forever", "tok", time.Now(), 1<<63-1); err != nil {
-		t.Fatalf("Complete(retention forever): %v", err)
-	}
-	if ttl := rdb.PTTL(ctx, s.Key("evt_forever")).Val(); ttl < 290*365*24*time.Hour {
-		t.Errorf("TTL for retention forever = %v, want about 292 years", ttl)
-	}
+	r, err = s.Claim(ctx, "evt_forever", "tok", time.Now(), 1<<63-1)
+	require.NoError(t, err, "Claim(lease forever)")
+	require.Equal(t, webhook.Claimed, r, "Claim(lease forever)")
+	require.NoError(t, s.Complete(ctx, "evt_forever", "tok", time.Now(), 1<<63-1), "Complete(retention forever)")
+	assert.GreaterOrEqual(t, rdb.PTTL(ctx, s.Key("evt_forever")).Val(), 290*365*24*time.Hour, "TTL for retention forever, want about 292 years")
 }
 
 // With the Deduper's real clock, the retention window ends when Redis drops the key.
@@ -162,22 +140,15 @@ func TestRetentionEndsWithTheKey(t *testing.T) {
 	d := webhook.NewDeduper(s, webhook.WithRetention(200*time.Millisecond))
 	runs := 0
 	fn := func(context.Context) error { runs++; return nil }
-	if err := d.Do(ctx, "evt", fn); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("within retention = %v, want ErrDuplicate", err)
-	}
+	require.NoError(t, d.Do(ctx, "evt", fn))
+	require.ErrorIs(t, d.Do(ctx, "evt", fn), webhook.ErrDuplicate, "within retention")
 	deadline := time.Now().Add(10 * time.Second)
 	for rdb.Exists(ctx, s.Key("evt")).Val() == 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the completed key outlived its 200ms retention by 10s")
-		}
+		require.False(t, time.Now().After(deadline), "the completed key outlived its 200ms retention by 10s")
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := d.Do(ctx, "evt", fn); err != nil || runs != 2 {
-		t.Fatalf("after retention = %v (runs %d), want a second run", err, runs)
-	}
+	require.NoError(t, d.Do(ctx, "evt", fn), "after retention")
+	require.Equal(t, 2, runs, "after retention: want a second run")
 }
 
 // A key with a value this store did not write (a prefix shared with other data) is reported,
@@ -186,18 +157,11 @@ func TestForeignValueIsAnError(t *testing.T) {
 	ctx := context.Background()
 	rdb := newClient(t, redisAddr(t))
 	s := newStore(t, rdb, newPrefix(t, rdb))
-	if err := rdb.Set(ctx, s.Key("evt"), "someone else's", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if r, err := s.Claim(ctx, "evt", "tok", time.Now(), time.Minute); err == nil {
-		t.Fatalf("Claim over a foreign value = %v, want an error", r)
-	}
-	if err := s.Complete(ctx, "evt", "tok", time.Now(), time.Hour); !errors.Is(err, webhook.ErrClaimLost) {
-		t.Fatalf("Complete over a foreign value = %v, want ErrClaimLost", err)
-	}
-	if v := rdb.Get(ctx, s.Key("evt")).Val(); v != "someone else's" {
-		t.Fatalf("foreign value changed to %q", v)
-	}
+	require.NoError(t, rdb.Set(ctx, s.Key("evt"), "someone else's", 0).Err())
+	r, err := s.Claim(ctx, "evt", "tok", time.Now(), time.Minute)
+	require.Error(t, err, "Claim over a foreign value = %v, want an error", r)
+	require.ErrorIs(t, s.Complete(ctx, "evt", "tok", time.Now(), time.Hour), webhook.ErrClaimLost, "Complete over a foreign value")
+	require.Equal(t, "someone else's", rdb.Get(ctx, s.Key("evt")).Val(), "foreign value changed")
 }
 
 func TestCancelledContext(t *testing.T) {
@@ -205,9 +169,8 @@ func TestCancelledContext(t *testing.T) {
 	s := newStore(t, rdb, newPrefix(t, rdb))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Claim(ctx, "evt", "tok", time.Now(), time.Minute); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Claim with cancelled ctx = %v, want context.Canceled", err)
-	}
+	_, err := s.Claim(ctx, "evt", "tok", time.Now(), time.Minute)
+	require.ErrorIs(t, err, context.Canceled, "Claim with cancelled ctx")
 }
 
 // replicas returns two Dedupers sharing prefix through separate clients (connection pools),
@@ -251,12 +214,12 @@ func TestTwoReplicasOneIDRunsOnce(t *testing.T) {
 		case errors.Is(err, webhook.ErrInFlight):
 			inflight++
 		default:
-			t.Fatalf("unexpected result %v", err)
+			require.Failf(t, "unexpected result", "%v", err)
 		}
 	}
-	if runs.Load() != 1 || ok != 1 || dup+inflight != deliveries-1 {
-		t.Fatalf("runs=%d ok=%d duplicate=%d in_flight=%d; want one run", runs.Load(), ok, dup, inflight)
-	}
+	require.Equal(t, int32(1), runs.Load(), "runs, want one")
+	require.Equal(t, 1, ok, "ok=%d duplicate=%d in_flight=%d", ok, dup, inflight)
+	require.Equal(t, deliveries-1, dup+inflight, "ok=%d duplicate=%d in_flight=%d", ok, dup, inflight)
 }
 
 // Two replicas receive every delivery of every event until it is acknowledged, the way a
@@ -294,12 +257,10 @@ func TestTwoReplicasRedeliveryUntilAcknowledged(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	for ev := 0; ev < events; ev++ {
-		if got := successes[ev].Load(); got != 1 {
-			t.Errorf("event %d processed %d times, want exactly 1", ev, got)
-		}
+		assert.Equal(t, int32(1), successes[ev].Load(), "event %d processed, want exactly once", ev)
 	}
 }
 
@@ -343,28 +304,19 @@ func TestLeaseTakeoverAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 
 	// Replica A claims the event and dies before finishing.
-	if r, err := storeA.Claim(ctx, "evt", "replica-a", clk.Now(), time.Minute); err != nil || r != webhook.Claimed {
-		t.Fatalf("A Claim = %v, %v", r, err)
-	}
+	r, err := storeA.Claim(ctx, "evt", "replica-a", clk.Now(), time.Minute)
+	require.NoError(t, err, "A Claim")
+	require.Equal(t, webhook.Claimed, r, "A Claim")
 	ran := 0
 	fn := func(context.Context) error { ran++; return nil }
 	clk.Advance(30 * time.Second)
-	if err := dB.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrInFlight) {
-		t.Fatalf("B during A's lease = %v, want ErrInFlight", err)
-	}
+	require.ErrorIs(t, dB.Do(ctx, "evt", fn), webhook.ErrInFlight, "B during A's lease")
 	clk.Advance(30 * time.Second)
-	if err := dB.Do(ctx, "evt", fn); err != nil {
-		t.Fatalf("B after A's lease = %v, want takeover", err)
-	}
-	if err := storeA.Complete(ctx, "evt", "replica-a", clk.Now(), time.Hour); !errors.Is(err, webhook.ErrClaimLost) {
-		t.Fatalf("A completing late = %v, want ErrClaimLost", err)
-	}
-	if err := storeA.Release(ctx, "evt", "replica-a"); !errors.Is(err, webhook.ErrClaimLost) {
-		t.Fatalf("A releasing late = %v, want ErrClaimLost", err)
-	}
-	if err := dB.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrDuplicate) || ran != 1 {
-		t.Fatalf("after takeover = %v (ran %d), want ErrDuplicate and one run", err, ran)
-	}
+	require.NoError(t, dB.Do(ctx, "evt", fn), "B after A's lease")
+	require.ErrorIs(t, storeA.Complete(ctx, "evt", "replica-a", clk.Now(), time.Hour), webhook.ErrClaimLost, "A completing late")
+	require.ErrorIs(t, storeA.Release(ctx, "evt", "replica-a"), webhook.ErrClaimLost, "A releasing late")
+	require.ErrorIs(t, dB.Do(ctx, "evt", fn), webhook.ErrDuplicate, "after takeover")
+	require.Equal(t, 1, ran, "after takeover: want one run")
 }
 
 // The server restarts between a delivery's claim and its completion. Whether the restart
@@ -392,9 +344,7 @@ func TestServerRestartBetweenClaimAndComplete(t *testing.T) {
 				runs++
 				if runs == 1 {
 					if keep {
-						if err := rdb.Save(ctx).Err(); err != nil {
-							t.Errorf("SAVE: %v", err)
-						}
+						assert.NoError(t, rdb.Save(ctx).Err(), "SAVE")
 					}
 					srv.restart(t)
 				}
@@ -403,27 +353,18 @@ func TestServerRestartBetweenClaimAndComplete(t *testing.T) {
 			first := d.Do(ctx, "evt", fn)
 			wantRuns := 1
 			if keep {
-				if first != nil {
-					t.Fatalf("completion after a restart that kept the claim = %v, want nil", first)
-				}
+				require.NoError(t, first, "completion after a restart that kept the claim")
 			} else {
-				if !errors.Is(first, webhook.ErrClaimLost) || webhook.StatusCode(first) != http.StatusInternalServerError {
-					t.Fatalf("completion after a restart that lost the claim = %v, want ErrClaimLost answered 500", first)
-				}
+				require.ErrorIs(t, first, webhook.ErrClaimLost, "completion after a restart that lost the claim")
+				require.Equal(t, http.StatusInternalServerError, webhook.StatusCode(first), "completion after a restart that lost the claim")
 				// The provider redelivers until it gets a 200: the redelivery runs the handler.
-				if err := redeliver(d, "evt", time.Now().Add(30*time.Second), fn); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, redeliver(d, "evt", time.Now().Add(30*time.Second), fn))
 				wantRuns = 2
 			}
 			for i := 0; i < 3; i++ {
-				if err := d.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrDuplicate) {
-					t.Fatalf("delivery after processing = %v, want ErrDuplicate", err)
-				}
+				require.ErrorIs(t, d.Do(ctx, "evt", fn), webhook.ErrDuplicate, "delivery after processing")
 			}
-			if runs != wantRuns {
-				t.Fatalf("handler ran %d times, want %d", runs, wantRuns)
-			}
+			require.Equal(t, wantRuns, runs, "handler runs")
 		})
 	}
 }
@@ -451,16 +392,14 @@ func startServer(t *testing.T) *redisServer {
 			return srv
 		}
 	}
-	t.Fatalf("starting %s: %v", bin, err)
+	require.NoError(t, err, "starting %s", bin)
 	return nil
 }
 
 func freePort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer l.Close()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
@@ -514,7 +453,7 @@ func (s *redisServer) restart(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("restarting redis-server: %v", err)
+	require.NoError(t, err, "restarting redis-server")
 }
 
 // stop kills the server and waits until it has exited.
@@ -535,17 +474,15 @@ func TestRetriedClaimIsTheCallers(t *testing.T) {
 	s := newStore(t, rdb, newPrefix(t, rdb))
 	now := time.Now()
 	for i, want := range []webhook.ClaimResult{webhook.Claimed, webhook.Claimed} {
-		if r, err := s.Claim(ctx, "evt", "tok", now.Add(time.Duration(i)*time.Second), time.Minute); err != nil || r != want {
-			t.Fatalf("Claim #%d = %v, %v; want %v", i+1, r, err, want)
-		}
+		r, err := s.Claim(ctx, "evt", "tok", now.Add(time.Duration(i)*time.Second), time.Minute)
+		require.NoError(t, err, "Claim #%d", i+1)
+		require.Equal(t, want, r, "Claim #%d", i+1)
 	}
-	if r, err := s.Claim(ctx, "evt", "other", now.Add(2*time.Second), time.Minute); err != nil || r != webhook.InFlight {
-		t.Fatalf("Claim(other token) = %v, %v; want in flight", r, err)
-	}
-	if err := s.Complete(ctx, "evt", "tok", now.Add(3*time.Second), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if r, err := s.Claim(ctx, "evt", "tok", now.Add(4*time.Second), time.Minute); err != nil || r != webhook.Duplicate {
-		t.Fatalf("Claim(tok) after completion = %v, %v; want duplicate", r, err)
-	}
+	r, err := s.Claim(ctx, "evt", "other", now.Add(2*time.Second), time.Minute)
+	require.NoError(t, err, "Claim(other token)")
+	require.Equal(t, webhook.InFlight, r, "Claim(other token)")
+	require.NoError(t, s.Complete(ctx, "evt", "tok", now.Add(3*time.Second), time.Hour))
+	r, err = s.Claim(ctx, "evt", "tok", now.Add(4*time.Second), time.Minute)
+	require.NoError(t, err, "Claim(tok) after completion")
+	require.Equal(t, webhook.Duplicate, r, "Claim(tok) after completion")
 }

@@ -2,7 +2,6 @@ package riverinbox_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/riverinbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Environment of the helper process TestWorkerProcessKilledMidHandler starts (this test binary
@@ -61,14 +62,10 @@ func TestStopMidHandler(t *testing.T) {
 			cancels := map[string]context.CancelFunc{}
 			for _, name := range []string{"a", "b"} {
 				r := db.newReplica(t, db.pool(t, "riverinbox-test-"+name, 6), riverinbox.WithWorkers(2), riverinbox.WithMaxAttempts(2))
-				if err := r.Register("shop", blockingHandler(db, dd, name, started, &runs)); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, r.Register("shop", blockingHandler(db, dd, name, started, &runs)))
 				ctx, cancel := context.WithCancel(context.Background())
 				t.Cleanup(cancel)
-				if err := r.Start(ctx); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, r.Start(ctx))
 				replicas[name], cancels[name] = r, cancel
 			}
 			d := delivery("shop", "slow")
@@ -77,35 +74,27 @@ func TestStopMidHandler(t *testing.T) {
 			select {
 			case first = <-started:
 			case <-time.After(10 * time.Second):
-				t.Fatal("handler did not start")
+				require.FailNow(t, "handler did not start")
 			}
 			if how == "Stop with short deadline" {
 				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 				err := replicas[first].Stop(ctx)
 				cancel()
-				if !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("Stop = %v, want an error wrapping context.DeadlineExceeded", err)
-				}
+				assert.ErrorIs(t, err, context.DeadlineExceeded, "Stop with a short deadline")
 			} else {
 				cancels[first]()
 			}
 			waitFor(t, 10*time.Second, "the other replica's effect", func() bool { return db.effects(t, d.Key) == 1 })
 			waitFor(t, 10*time.Second, "completion", func() bool { return db.job(t, d.Key).State == "completed" })
 			j := db.job(t, d.Key)
-			if j.Attempt != 1 || len(j.Errors) != 0 {
-				t.Errorf("job: attempt %d, errors %+v; want 1 attempt, no error (the interrupted run does not count)", j.Attempt, j.Errors)
-			}
+			assert.Equal(t, 1, j.Attempt, "job attempts (the interrupted run does not count)")
+			assert.Empty(t, j.Errors, "job errors (the interrupted run does not count)")
 			var second string
-			if err := db.admin.QueryRow(context.Background(), `SELECT replica FROM `+db.schema+`.effects`).Scan(&second); err != nil {
-				t.Fatal(err)
-			}
-			if second == first {
-				t.Errorf("effect recorded by the stopped replica %s", first)
-			}
+			require.NoError(t, db.admin.QueryRow(context.Background(), `SELECT replica FROM `+db.schema+`.effects`).Scan(&second))
+			assert.NotEqual(t, first, second, "effect recorded by the stopped replica")
 			time.Sleep(200 * time.Millisecond) // nothing else runs
-			if n := db.effects(t, d.Key); n != 1 || runs.Load() != 2 {
-				t.Errorf("%d effects, %d runs; want 1 effect, 2 runs", n, runs.Load())
-			}
+			assert.Equal(t, 1, db.effects(t, d.Key), "effects")
+			assert.Equal(t, int64(2), runs.Load(), "runs")
 		})
 	}
 }
@@ -137,9 +126,7 @@ func TestConnectionsKilledMidHandler(t *testing.T) {
 		// The effect is written through the worker's own pool, whose connections were killed.
 		return db.recordEffect(ctx, pool, d.Key, "a")
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.start(t)
 	// Warm every connection of the replica so there is something to kill.
 	for _, k := range []string{"1", "2", "3"} {
@@ -153,25 +140,19 @@ func TestConnectionsKilledMidHandler(t *testing.T) {
 	select {
 	case <-started:
 	case <-time.After(10 * time.Second):
-		t.Fatal("handler did not start")
+		require.FailNow(t, "handler did not start")
 	}
 	killed := db.terminate(t, app, app+"-dedupe")
-	if killed == 0 {
-		t.Fatal("no connection of the replica found to kill")
-	}
+	require.NotZero(t, killed, "no connection of the replica found to kill")
 	t.Logf("terminated %d connections mid-handler", killed)
 	time.Sleep(100 * time.Millisecond)
 	close(proceed)
 
 	waitFor(t, 20*time.Second, "the delivery to complete", func() bool { return db.job(t, d.Key).State == "completed" })
-	if n := db.effects(t, d.Key); n != 1 {
-		t.Errorf("%d effects after the connections were killed, want 1", n)
-	}
+	assert.Equal(t, 1, db.effects(t, d.Key), "effects after the connections were killed, want 1")
 	// The dedupe store remembers the event: a redelivery after the job is purged would not
 	// run the handler again.
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.webhook_events WHERE id = $1 AND completed`, d.Key); n != 1 {
-		t.Errorf("dedupe row completed = %d, want 1", n)
-	}
+	assert.Equal(t, 1, db.count(t, `SELECT count(*) FROM `+db.schema+`.webhook_events WHERE id = $1 AND completed`, d.Key), "dedupe row completed")
 	noSecretsLogged(t, r.logs.String())
 }
 
@@ -236,26 +217,20 @@ func TestWorkerProcessKilledMidHandler(t *testing.T) {
 		c.RescueStuckJobsAfter = 2 * time.Second
 	}))
 	var runs atomic.Int64
-	if err := r.Register("shop", processFunc(dd, func(ctx context.Context, e event, d *webhook.Delivery) error {
+	require.NoError(t, r.Register("shop", processFunc(dd, func(ctx context.Context, e event, d *webhook.Delivery) error {
 		runs.Add(1)
 		return db.recordEffect(ctx, pool, d.Key, "b")
-	})); err != nil {
-		t.Fatal(err)
-	}
+	})))
 	d := delivery("shop", "crash")
 	enqueue(t, r, d)
 
 	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+db.schema, crashChildDSNEnv+"="+db.dsn)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	var once sync.Once
 	kill := func() {
 		once.Do(func() {
@@ -272,9 +247,9 @@ func TestWorkerProcessKilledMidHandler(t *testing.T) {
 	if out.String() != "" {
 		t.Logf("child output:\n%s", out.String())
 	}
-	if j := db.job(t, d.Key); j.State != "running" || j.Attempt != 1 {
-		t.Fatalf("after the crash the job is %s (attempt %d), want running (attempt 1)", j.State, j.Attempt)
-	}
+	j := db.job(t, d.Key)
+	require.Equal(t, "running", j.State, "job state after the crash")
+	require.Equal(t, 1, j.Attempt, "job attempt after the crash")
 
 	// The surviving replica starts (it becomes leader: the child never ran for leadership).
 	time.Sleep(2*time.Second - time.Since(killedAt) + 100*time.Millisecond)
@@ -283,13 +258,12 @@ func TestWorkerProcessKilledMidHandler(t *testing.T) {
 		return db.count(t, `SELECT count(*) FROM `+db.schema+`.effects WHERE key = $1 AND replica = 'b'`, d.Key) == 1
 	})
 	waitFor(t, 10*time.Second, "completion", func() bool { return db.job(t, d.Key).State == "completed" })
-	j := db.job(t, d.Key)
-	if j.Attempt != 2 || len(j.Errors) != 1 || j.Errors[0].Error != "Stuck job rescued by JobRescuer" {
-		t.Errorf("job after rescue: attempt %d, errors %+v", j.Attempt, j.Errors)
+	j = db.job(t, d.Key)
+	assert.Equal(t, 2, j.Attempt, "job attempt after rescue")
+	if assert.Len(t, j.Errors, 1, "job errors after rescue") {
+		assert.Equal(t, "Stuck job rescued by JobRescuer", j.Errors[0].Error, "job error after rescue")
 	}
-	if n := runs.Load(); n != 1 {
-		t.Errorf("surviving replica ran the handler %d times, want 1", n)
-	}
+	assert.Equal(t, int64(1), runs.Load(), "surviving replica handler runs")
 	t.Logf("recovered %v after the kill", time.Since(killedAt).Round(10*time.Millisecond))
 }
 

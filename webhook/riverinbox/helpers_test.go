@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +24,8 @@ import (
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/riverinbox"
 	"github.com/paykit-go/paykit/webhook/sqlstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const dsnHint = "source .ci/postgres.sh to start PostgreSQL"
@@ -43,9 +44,8 @@ func newTestDB(t *testing.T) *testDB {
 	t.Helper()
 	dsn := testenv.Getenv(t, "PAYKIT_TEST_POSTGRES_DSN", dsnHint)
 	var b [5]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
 	db := &testDB{dsn: dsn, schema: "riverinbox_" + hex.EncodeToString(b[:])}
 	db.admin = db.pool(t, "riverinbox-test-admin", 4)
 	db.exec(t, `CREATE SCHEMA `+db.schema)
@@ -53,9 +53,8 @@ func newTestDB(t *testing.T) *testDB {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := db.admin.Exec(ctx, `DROP SCHEMA `+db.schema+` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", db.schema, err)
-		}
+		_, err := db.admin.Exec(ctx, `DROP SCHEMA `+db.schema+` CASCADE`)
+		assert.NoError(t, err, "dropping schema %s", db.schema)
 	})
 	return db
 }
@@ -67,9 +66,7 @@ func (db *testDB) pool(t *testing.T, appName string, maxConns int32) *pgxpool.Po
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p, err := openPool(ctx, db.dsn, appName, maxConns)
-	if err != nil {
-		t.Fatalf("PostgreSQL at PAYKIT_TEST_POSTGRES_DSN: %v", err)
-	}
+	require.NoError(t, err, "PostgreSQL at PAYKIT_TEST_POSTGRES_DSN")
 	t.Cleanup(p.Close)
 	return p
 }
@@ -96,9 +93,7 @@ func openPool(ctx context.Context, dsn, appName string, maxConns int32) (*pgxpoo
 func (db *testDB) sqlDB(t *testing.T, appName string) *sql.DB {
 	t.Helper()
 	sdb, err := openSQL(db.dsn, appName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { sdb.Close() })
 	return sdb
 }
@@ -123,9 +118,8 @@ func (db *testDB) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := db.admin.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	_, err := db.admin.Exec(ctx, sql, args...)
+	require.NoError(t, err, "%s", sql)
 }
 
 func (db *testDB) count(t *testing.T, query string, args ...any) int {
@@ -133,9 +127,7 @@ func (db *testDB) count(t *testing.T, query string, args ...any) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var n int
-	if err := db.admin.QueryRow(ctx, query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
+	require.NoError(t, db.admin.QueryRow(ctx, query, args...).Scan(&n), "%s", query)
 	return n
 }
 
@@ -172,14 +164,10 @@ func (db *testDB) job(t *testing.T, key string) jobRow {
 	err := db.admin.QueryRow(ctx, `SELECT id, state::text, attempt, max_attempts, coalesce(errors, '{}')
 		FROM `+db.schema+`.river_job WHERE args->>'key' = $1 ORDER BY id DESC LIMIT 1`, key).
 		Scan(&r.ID, &r.State, &r.Attempt, &r.MaxAttempts, &errs)
-	if err != nil {
-		t.Fatalf("job %q: %v", key, err)
-	}
+	require.NoError(t, err, "job %q", key)
 	for _, e := range errs {
 		var ae rivertype.AttemptError
-		if err := json.Unmarshal(e, &ae); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(e, &ae))
 		r.Errors = append(r.Errors, ae)
 	}
 	return r
@@ -192,9 +180,7 @@ func (db *testDB) dedupe(t *testing.T, sdb *sql.DB, lease time.Duration) *webhoo
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dd, err := openDeduper(ctx, sdb, db.schema, lease)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return dd
 }
 
@@ -264,15 +250,11 @@ func (db *testDB) newReplica(t *testing.T, pool *pgxpool.Pool, opts ...riverinbo
 		}),
 	}
 	ib, err := riverinbox.New(pool, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.Inbox = ib
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := ib.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ib.Migrate(ctx))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -283,9 +265,7 @@ func (db *testDB) newReplica(t *testing.T, pool *pgxpool.Pool, opts ...riverinbo
 
 func (r *replica) start(t *testing.T) {
 	t.Helper()
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.Start(context.Background()))
 }
 
 // event is the test provider's payload.
@@ -332,9 +312,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
+		require.False(t, time.Now().After(deadline), "timed out after %v waiting for %s", timeout, what)
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -345,17 +323,13 @@ func enqueue(t *testing.T, ib interface {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := ib.Enqueue(ctx, d); err != nil {
-		t.Fatalf("Enqueue(%s): %v", d.Key, err)
-	}
+	require.NoError(t, ib.Enqueue(ctx, d), "Enqueue(%s)", d.Key)
 }
 
 // noSecretsLogged fails when a log line shows a signature header value or a body.
 func noSecretsLogged(t *testing.T, logs string) {
 	t.Helper()
 	for _, s := range []string{"secret-signature", `"id"`, "X-Test-Signature"} {
-		if strings.Contains(logs, s) {
-			t.Errorf("logs contain %q:\n%s", s, logs)
-		}
+		assert.NotContains(t, logs, s, "logs contain %q:\n%s", s, logs)
 	}
 }

@@ -3,7 +3,6 @@ package riverinbox_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"github.com/paykit-go/paykit/jopay/jopaytest"
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/riverinbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // End to end through JoPay's handler: the fake's signed delivery is acknowledged before the
@@ -46,18 +47,14 @@ func TestJoPayHandlerWithInbox(t *testing.T) {
 		return db.recordEffect(ctx, pool, jopay.DedupeKey(e), "a")
 	}
 	h, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, fulfil, webhook.WithDeduper(dd), webhook.WithInbox(r.Inbox, "jopay"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hs := httptest.NewServer(h)
 	defer hs.Close()
 	fake := jopaytest.NewServer(jopaytest.WithDeliveryAttempts(3, func(int) time.Duration { return 10 * time.Millisecond }))
 	defer fake.Close()
 	fake.SetWebhook(hs.URL, jopaytest.WebhookSecret)
 	client, err := fake.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.start(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -66,83 +63,56 @@ func TestJoPayHandlerWithInbox(t *testing.T) {
 		MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 1250, Memo: "Order #1",
 		Metadata: map[string]string{jopay.MetadataOrderID: "1"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fake.Open(req.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, fake.Open(req.ID))
 	verified, err := fake.Pay(ctx, req.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Acknowledged at once, while the fulfilment is still blocked.
-	if !verified.Delivered || len(verified.Attempts) != 1 || verified.Attempts[0].Status != http.StatusOK {
-		t.Fatalf("payment.proof_verified delivery: delivered %v, attempts %+v; want one 200", verified.Delivered, verified.Attempts)
-	}
-	if n := fulfilled.Load(); n != 0 {
-		t.Fatalf("fulfilled %d times before the answer", n)
-	}
+	require.True(t, verified.Delivered, "payment.proof_verified delivery: attempts %+v", verified.Attempts)
+	require.Len(t, verified.Attempts, 1, "payment.proof_verified delivery: want one 200")
+	require.Equal(t, http.StatusOK, verified.Attempts[0].Status, "payment.proof_verified delivery")
+	require.Zero(t, fulfilled.Load(), "fulfilled before the answer")
 	var key string
-	if err := db.admin.QueryRow(ctx, `SELECT args->>'key' FROM `+db.schema+`.river_job WHERE args->>'endpoint' = 'jopay' AND convert_from(decode(args->>'body', 'base64'), 'UTF8') LIKE '%proof_verified%'`).Scan(&key); err != nil {
-		t.Fatalf("stored delivery: %v", err)
-	}
+	require.NoError(t, db.admin.QueryRow(ctx, `SELECT args->>'key' FROM `+db.schema+`.river_job WHERE args->>'endpoint' = 'jopay' AND convert_from(decode(args->>'body', 'base64'), 'UTF8') LIKE '%proof_verified%'`).Scan(&key), "stored delivery")
 
 	// JoPay redelivers under a new delivery id: answered 200, not stored again.
 	re, err := fake.Redeliver(ctx, req.ID, jopay.EventProofVerified)
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.True(t, re.Delivered, "redelivery: %+v", re.Attempts)
+	if assert.NotEmpty(t, re.Attempts, "redelivery") {
+		assert.Equal(t, http.StatusOK, re.Attempts[len(re.Attempts)-1].Status, "redelivery: last attempt")
 	}
-	if !re.Delivered || re.Attempts[len(re.Attempts)-1].Status != http.StatusOK {
-		t.Errorf("redelivery: %+v", re.Attempts)
-	}
-	if n := db.jobs(t, key); n != 1 {
-		t.Errorf("%d jobs for the verified event after a redelivery, want 1", n)
-	}
+	assert.Equal(t, 1, db.jobs(t, key), "jobs for the verified event after a redelivery")
 	releaseOnce.Do(func() { close(release) })
 	waitFor(t, 10*time.Second, "the fulfilment", func() bool { return db.effects(t, key) == 1 })
 	waitFor(t, 10*time.Second, "completion", func() bool { return db.job(t, key).State == "completed" })
 	time.Sleep(200 * time.Millisecond)
-	if n := fulfilled.Load(); n != 1 {
-		t.Errorf("fulfilled %d times, want 1", n)
-	}
+	assert.Equal(t, int64(1), fulfilled.Load(), "fulfilments")
 
 	// The endpoint name is taken.
-	if _, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, fulfil, webhook.WithInbox(r.Inbox, "jopay")); !errors.Is(err, riverinbox.ErrAlreadyRegistered) {
-		t.Errorf("second handler on endpoint jopay: %v, want ErrAlreadyRegistered", err)
-	}
+	_, err = jopay.NewWebhookHandler(jopaytest.WebhookSecret, fulfil, webhook.WithInbox(r.Inbox, "jopay"))
+	assert.ErrorIs(t, err, riverinbox.ErrAlreadyRegistered, "second handler on endpoint jopay")
 
 	// A forged delivery is refused before anything is stored.
 	before := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`)
 	body := verified.Body
 	forged, err := http.NewRequestWithContext(ctx, http.MethodPost, hs.URL, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	forged.Header.Set(jopay.SignatureHeader, jopaytest.SignatureHeader("wrong-secret", time.Now(), body))
 	resp, err := http.DefaultClient.Do(forged)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("forged delivery answered %d, want 400", resp.StatusCode)
-	}
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`); n != before {
-		t.Errorf("forged delivery stored a job (%d → %d)", before, n)
-	}
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "forged delivery answered")
+	n := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`)
+	assert.Equal(t, before, n, "forged delivery stored a job (%d → %d)", before, n)
 
 	// An inbox whose insert fails (its tables are missing) answers 500: JoPay redelivers.
 	db.exec(t, `CREATE SCHEMA `+db.schema+`_empty`)
 	t.Cleanup(func() { db.exec(t, `DROP SCHEMA `+db.schema+`_empty CASCADE`) })
 	broken, err := riverinbox.New(pool, riverinbox.WithSchema(db.schema+"_empty"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h2, err := jopay.NewWebhookHandler(jopaytest.WebhookSecret, fulfil, webhook.WithDeduper(dd), webhook.WithInbox(broken, "jopay"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hs2 := httptest.NewServer(h2)
 	defer hs2.Close()
 	fake.SetWebhook(hs2.URL, jopaytest.WebhookSecret)
@@ -150,22 +120,13 @@ func TestJoPayHandlerWithInbox(t *testing.T) {
 		MerchantID: jopaytest.DefaultMerchantID, FiatAmountInt: 990, Memo: "Order #2",
 		Metadata: map[string]string{jopay.MetadataOrderID: "2"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fake.Open(req2.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, fake.Open(req2.ID))
 	failed, err := fake.AttachProof(ctx, req2.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if failed.Delivered || len(failed.Attempts) != 3 {
-		t.Errorf("delivery to a failing inbox: delivered %v after %d attempts; want 3 attempts, not delivered", failed.Delivered, len(failed.Attempts))
-	}
+	require.NoError(t, err)
+	assert.False(t, failed.Delivered, "delivery to a failing inbox delivered")
+	assert.Len(t, failed.Attempts, 3, "delivery to a failing inbox: attempts")
 	for _, a := range failed.Attempts {
-		if a.Status != http.StatusInternalServerError {
-			t.Errorf("attempt answered %d, want 500", a.Status)
-		}
+		assert.Equal(t, http.StatusInternalServerError, a.Status, "attempt answered")
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/riverinbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Two replicas with two workers each process 1,000 deliveries, a tenth of which fail on their
@@ -50,9 +52,7 @@ func TestTwoReplicasProcessEachDeliveryOnce(t *testing.T) {
 			}
 			return db.recordEffect(ctx, pool, d.Key, name)
 		}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		r.start(t)
 		replicas[i] = r
 	}
@@ -66,9 +66,8 @@ func TestTwoReplicasProcessEachDeliveryOnce(t *testing.T) {
 			ib := replicas[s%2]
 			for n := range ids {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				if err := ib.Enqueue(ctx, delivery("shop", fmt.Sprint(n))); err != nil {
+				if err := ib.Enqueue(ctx, delivery("shop", fmt.Sprint(n))); !assert.NoError(t, err, "Enqueue %d", n) {
 					enqueueErrs.Add(1)
-					t.Errorf("Enqueue %d: %v", n, err)
 				}
 				cancel()
 			}
@@ -95,43 +94,23 @@ func TestTwoReplicasProcessEachDeliveryOnce(t *testing.T) {
 	})
 	time.Sleep(200 * time.Millisecond) // let any duplicate run show up
 
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`); n != deliveries {
-		t.Errorf("%d jobs stored for %d deliveries (+%d redeliveries)", n, deliveries, redelivers)
-	}
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.effects`); n != deliveries {
-		t.Errorf("%d effects, want %d", n, deliveries)
-	}
-	if n := db.count(t, `SELECT count(DISTINCT key) FROM `+db.schema+`.effects`); n != deliveries {
-		t.Errorf("%d distinct effects, want %d", n, deliveries)
-	}
-	if n := failures.Load(); n != deliveries/10 {
-		t.Errorf("%d first-attempt failures, want %d", n, deliveries/10)
-	}
-	if got, want := runs.Load(), int64(deliveries+deliveries/10); got != want {
-		t.Errorf("handler ran %d times, want %d (each delivery once, failures twice)", got, want)
-	}
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job WHERE attempt = 2 AND cardinality(errors) = 1`); n != deliveries/10 {
-		t.Errorf("%d jobs completed on their second attempt, want %d", n, deliveries/10)
-	}
+	assert.Equal(t, deliveries, db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`), "jobs stored for %d deliveries (+%d redeliveries)", deliveries, redelivers)
+	assert.Equal(t, deliveries, db.count(t, `SELECT count(*) FROM `+db.schema+`.effects`), "effects")
+	assert.Equal(t, deliveries, db.count(t, `SELECT count(DISTINCT key) FROM `+db.schema+`.effects`), "distinct effects")
+	assert.Equal(t, int64(deliveries/10), failures.Load(), "first-attempt failures")
+	assert.Equal(t, int64(deliveries+deliveries/10), runs.Load(), "handler runs, want each delivery once, failures twice")
+	assert.Equal(t, deliveries/10, db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job WHERE attempt = 2 AND cardinality(errors) = 1`), "jobs completed on their second attempt")
 	perReplica := map[string]int{}
 	rows, err := db.admin.Query(context.Background(), `SELECT replica, count(*) FROM `+db.schema+`.effects GROUP BY replica`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for rows.Next() {
 		var name string
 		var n int
-		if err := rows.Scan(&name, &n); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rows.Scan(&name, &n))
 		perReplica[name] = n
 	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
-	if len(perReplica) != 2 {
-		t.Errorf("effects per replica = %v, want both replicas working", perReplica)
-	}
+	require.NoError(t, rows.Err())
+	assert.Len(t, perReplica, 2, "effects per replica = %v, want both replicas working", perReplica)
 	t.Logf("%d deliveries (+%d redeliveries, %d first-attempt failures) on 2 replicas × 2 workers: enqueued in %v (%.0f/s from %d senders), all processed in %v (%.0f deliveries/s); per replica %v",
 		deliveries, redelivers, failures.Load(), enqueued.Round(time.Millisecond), float64(deliveries+redelivers)/enqueued.Seconds(), senders,
 		elapsed.Round(time.Millisecond), float64(deliveries)/elapsed.Seconds(), perReplica)

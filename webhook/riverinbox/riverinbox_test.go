@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,18 +16,17 @@ import (
 
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/riverinbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNewRejectsInvalidOptions(t *testing.T) {
 	// New does not touch the database, so an unconnected pool is enough.
 	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer pool.Close()
-	if _, err := riverinbox.New(nil); err == nil {
-		t.Error("New(nil) succeeded")
-	}
+	_, err = riverinbox.New(nil)
+	assert.Error(t, err, "New(nil) succeeded")
 	for name, opt := range map[string]riverinbox.Option{
 		"queue with capitals":  riverinbox.WithQueue("Webhooks"),
 		"queue with space":     riverinbox.WithQueue("web hooks"),
@@ -44,46 +42,27 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		"nil river config":     riverinbox.WithRiverConfig(nil),
 		"invalid river config": riverinbox.WithRiverConfig(func(c *river.Config) { c.FetchCooldown = time.Nanosecond }),
 	} {
-		if _, err := riverinbox.New(pool, opt); err == nil {
-			t.Errorf("%s: New succeeded", name)
-		}
+		_, err := riverinbox.New(pool, opt)
+		assert.Error(t, err, "%s: New succeeded", name)
 	}
 	ib, err := riverinbox.New(pool, riverinbox.WithQueue("billing_webhooks-2"), riverinbox.WithWorkers(3),
 		riverinbox.WithMaxAttempts(5), riverinbox.WithJobTimeout(-1), riverinbox.WithSchema("_billing"), nil)
-	if err != nil {
-		t.Fatalf("valid options: %v", err)
-	}
-	if ib.River() == nil {
-		t.Error("River() = nil")
-	}
+	require.NoError(t, err, "valid options")
+	assert.NotNil(t, ib.River(), "River() = nil")
 }
 
 func TestRegister(t *testing.T) {
 	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer pool.Close()
 	ib, err := riverinbox.New(pool)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	noop := func(context.Context, *webhook.Delivery) error { return nil }
-	if err := ib.Register("jopay", noop); err != nil {
-		t.Fatal(err)
-	}
-	if err := ib.Register("jopay", noop); !errors.Is(err, riverinbox.ErrAlreadyRegistered) {
-		t.Errorf("second Register = %v, want ErrAlreadyRegistered", err)
-	}
-	if err := ib.Register("", noop); err == nil {
-		t.Error("Register with an empty endpoint succeeded")
-	}
-	if err := ib.Register("pepay", nil); err == nil {
-		t.Error("Register with a nil function succeeded")
-	}
-	if err := ib.Register("pepay", noop); err != nil {
-		t.Errorf("Register of another endpoint: %v", err)
-	}
+	require.NoError(t, ib.Register("jopay", noop))
+	assert.ErrorIs(t, ib.Register("jopay", noop), riverinbox.ErrAlreadyRegistered, "second Register")
+	assert.Error(t, ib.Register("", noop), "Register with an empty endpoint succeeded")
+	assert.Error(t, ib.Register("pepay", nil), "Register with a nil function succeeded")
+	assert.NoError(t, ib.Register("pepay", noop), "Register of another endpoint")
 }
 
 // An enqueued delivery is processed once, with the stored body, headers, key and receive time.
@@ -102,9 +81,7 @@ func TestEnqueueProcessesOnce(t *testing.T) {
 		mu.Unlock()
 		return db.recordEffect(ctx, pool, d.Key, "a")
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.start(t)
 	want := delivery("shop", "1")
 	start := time.Now()
@@ -115,17 +92,14 @@ func TestEnqueueProcessesOnce(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 1 {
-		t.Fatalf("processed %d times, want 1", len(seen))
-	}
+	require.Len(t, seen, 1, "deliveries processed")
 	got := seen[0]
-	if got.Endpoint != want.Endpoint || got.Key != want.Key || string(got.Body) != string(want.Body) ||
-		!reflect.DeepEqual(got.Header, want.Header) || !got.ReceivedAt.Equal(want.ReceivedAt) {
-		t.Errorf("processed %+v, want %+v", got, want)
-	}
-	if j := db.job(t, want.Key); j.Attempt != 1 {
-		t.Errorf("attempts = %d, want 1", j.Attempt)
-	}
+	assert.Equal(t, want.Endpoint, got.Endpoint, "processed Endpoint")
+	assert.Equal(t, want.Key, got.Key, "processed Key")
+	assert.Equal(t, string(want.Body), string(got.Body), "processed Body")
+	assert.Equal(t, want.Header, got.Header, "processed Header")
+	assert.True(t, got.ReceivedAt.Equal(want.ReceivedAt), "processed ReceivedAt = %v, want %v", got.ReceivedAt, want.ReceivedAt)
+	assert.Equal(t, 1, db.job(t, want.Key).Attempt, "attempts")
 	noSecretsLogged(t, r.logs.String())
 }
 
@@ -153,19 +127,13 @@ func TestRedeliveryNotInsertedTwice(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatalf("Enqueue: %v", err)
-		}
+		require.NoError(t, err, "Enqueue")
 	}
-	if n := db.jobs(t, "evt_dup"); n != 1 {
-		t.Fatalf("20 concurrent redeliveries stored %d jobs, want 1", n)
-	}
+	require.Equal(t, 1, db.jobs(t, "evt_dup"), "jobs stored by 20 concurrent redeliveries")
 
 	// The key is scoped by endpoint.
 	enqueue(t, a, delivery("other", "dup"))
-	if n := db.jobs(t, "evt_dup"); n != 2 {
-		t.Errorf("same key on another endpoint: %d jobs, want 2", n)
-	}
+	assert.Equal(t, 2, db.jobs(t, "evt_dup"), "same key on another endpoint: jobs")
 
 	// No key, no uniqueness.
 	for range 3 {
@@ -173,29 +141,19 @@ func TestRedeliveryNotInsertedTwice(t *testing.T) {
 		d.Key = ""
 		enqueue(t, a, d)
 	}
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job WHERE args->>'key' = ''`); n != 3 {
-		t.Errorf("deliveries without key: %d jobs, want 3", n)
-	}
+	assert.Equal(t, 3, db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job WHERE args->>'key' = ''`), "deliveries without key: jobs")
 
 	// Completed and retained: a redelivery is still not stored.
 	var runs atomic.Int64
-	if err := a.Register("shop", func(context.Context, *webhook.Delivery) error { runs.Add(1); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Register("other", func(context.Context, *webhook.Delivery) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.Register("shop", func(context.Context, *webhook.Delivery) error { runs.Add(1); return nil }))
+	require.NoError(t, a.Register("other", func(context.Context, *webhook.Delivery) error { return nil }))
 	a.start(t)
 	waitFor(t, 10*time.Second, "the job to complete", func() bool {
 		return db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job WHERE state = 'completed'`) == 5
 	})
 	enqueue(t, b, delivery("shop", "dup"))
-	if n := db.jobs(t, "evt_dup"); n != 2 {
-		t.Errorf("redelivery after completion: %d jobs for the key, want 2 (one per endpoint)", n)
-	}
-	if n := runs.Load(); n != 4 { // evt_dup once, plus the three without key
-		t.Errorf("shop ran %d times, want 4", n)
-	}
+	assert.Equal(t, 2, db.jobs(t, "evt_dup"), "redelivery after completion: jobs for the key, want one per endpoint")
+	assert.Equal(t, int64(4), runs.Load(), "shop runs") // evt_dup once, plus the three without key
 }
 
 // An insert that cannot commit is an error, so the handler answers 500 and the provider
@@ -208,28 +166,16 @@ func TestEnqueueFailure(t *testing.T) {
 	db.exec(t, `CREATE SCHEMA `+db.schema+`_empty`)
 	t.Cleanup(func() { db.exec(t, `DROP SCHEMA `+db.schema+`_empty CASCADE`) })
 	unmigrated, err := riverinbox.New(pool, riverinbox.WithSchema(db.schema+"_empty"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unmigrated.Enqueue(context.Background(), delivery("shop", "1")); err == nil {
-		t.Error("Enqueue without River's tables succeeded")
-	}
+	require.NoError(t, err)
+	assert.Error(t, unmigrated.Enqueue(context.Background(), delivery("shop", "1")), "Enqueue without River's tables succeeded")
 
 	r := db.newReplica(t, pool)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := r.Enqueue(ctx, delivery("shop", "2")); !errors.Is(err, context.Canceled) {
-		t.Errorf("Enqueue with a cancelled context = %v, want context.Canceled", err)
-	}
-	if err := r.Enqueue(context.Background(), nil); err == nil {
-		t.Error("Enqueue(nil) succeeded")
-	}
-	if err := r.Enqueue(context.Background(), &webhook.Delivery{Key: "k", Body: body("3")}); err == nil {
-		t.Error("Enqueue without endpoint succeeded")
-	}
-	if n := db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`); n != 0 {
-		t.Errorf("%d jobs stored by failed Enqueues", n)
-	}
+	assert.ErrorIs(t, r.Enqueue(ctx, delivery("shop", "2")), context.Canceled, "Enqueue with a cancelled context")
+	assert.Error(t, r.Enqueue(context.Background(), nil), "Enqueue(nil) succeeded")
+	assert.Error(t, r.Enqueue(context.Background(), &webhook.Delivery{Key: "k", Body: body("3")}), "Enqueue without endpoint succeeded")
+	assert.Equal(t, 0, db.count(t, `SELECT count(*) FROM `+db.schema+`.river_job`), "jobs stored by failed Enqueues")
 
 	// A zero ReceivedAt is stored as the time of Enqueue.
 	before := time.Now()
@@ -237,13 +183,10 @@ func TestEnqueueFailure(t *testing.T) {
 	d.ReceivedAt = time.Time{}
 	enqueue(t, r, d)
 	var at time.Time
-	if err := db.admin.QueryRow(context.Background(),
-		`SELECT (args->>'received_at')::timestamptz FROM `+db.schema+`.river_job WHERE args->>'key' = 'evt_4'`).Scan(&at); err != nil {
-		t.Fatal(err)
-	}
-	if at.Before(before.Add(-time.Second)) || at.After(time.Now().Add(time.Second)) {
-		t.Errorf("received_at = %v, want about %v", at, before)
-	}
+	require.NoError(t, db.admin.QueryRow(context.Background(),
+		`SELECT (args->>'received_at')::timestamptz FROM `+db.schema+`.river_job WHERE args->>'key' = 'evt_4'`).Scan(&at))
+	assert.False(t, at.Before(before.Add(-time.Second)), "received_at = %v, want about %v", at, before)
+	assert.False(t, at.After(time.Now().Add(time.Second)), "received_at = %v, want about %v", at, before)
 }
 
 // A failing handler is retried with River's backoff (here the test's retry policy), discarded
@@ -271,84 +214,60 @@ func TestFailuresRetriedThenDiscardedListedAndRetried(t *testing.T) {
 		}
 		return db.recordEffect(ctx, pool, d.Key, "a")
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.start(t)
 	d := delivery("shop", "fails")
 	enqueue(t, r, d)
 	waitFor(t, 15*time.Second, "the discard", func() bool { return db.job(t, d.Key).State == "discarded" })
 
-	if n := attempts.Load(); n != 3 {
-		t.Errorf("handler ran %d times, want 3 (MaxAttempts)", n)
-	}
-	if n := r.retry.calls.Load(); n != 2 {
-		t.Errorf("retry policy consulted %d times, want 2", n)
-	}
+	assert.Equal(t, int64(3), attempts.Load(), "handler runs, want MaxAttempts")
+	assert.Equal(t, int64(2), r.retry.calls.Load(), "retry policy calls")
 	mu.Lock()
 	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < 200*time.Millisecond {
-			t.Errorf("attempt %d ran %v after the previous one, want the 200 ms backoff", i+1, gap)
-		}
+		gap := times[i].Sub(times[i-1])
+		assert.GreaterOrEqual(t, gap, 200*time.Millisecond, "attempt %d ran %v after the previous one, want the 200 ms backoff", i+1, gap)
 	}
 	mu.Unlock()
-	if n := db.effects(t, d.Key); n != 0 {
-		t.Errorf("%d effects from failed attempts", n)
-	}
+	assert.Zero(t, db.effects(t, d.Key), "effects from failed attempts")
 
 	list, next, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != 1 || next != "" {
-		t.Fatalf("ListDiscarded = %d deliveries, cursor %q; want 1, \"\"", len(list), next)
-	}
+	require.NoError(t, err)
+	require.Len(t, list, 1, "ListDiscarded")
+	require.Empty(t, next, "ListDiscarded cursor")
 	got := list[0]
-	if got.Delivery.Key != d.Key || got.Delivery.Endpoint != "shop" || string(got.Delivery.Body) != string(d.Body) ||
-		got.Delivery.Header.Get("X-Test-Signature") != d.Header.Get("X-Test-Signature") {
-		t.Errorf("discarded delivery = %+v, want %+v", got.Delivery, d)
-	}
-	if got.Attempts != 3 || got.MaxAttempts != 3 || len(got.Errors) != 3 || got.DiscardedAt.IsZero() || got.CreatedAt.IsZero() {
-		t.Errorf("discarded = attempts %d/%d, %d errors, discarded at %v", got.Attempts, got.MaxAttempts, len(got.Errors), got.DiscardedAt)
-	}
-	if got.LastError() != "fulfilment service down (attempt 3)" {
-		t.Errorf("LastError = %q", got.LastError())
-	}
+	assert.Equal(t, d.Key, got.Delivery.Key, "discarded delivery Key")
+	assert.Equal(t, "shop", got.Delivery.Endpoint, "discarded delivery Endpoint")
+	assert.Equal(t, string(d.Body), string(got.Delivery.Body), "discarded delivery Body")
+	assert.Equal(t, d.Header.Get("X-Test-Signature"), got.Delivery.Header.Get("X-Test-Signature"), "discarded delivery signature header")
+	assert.Equal(t, 3, got.Attempts, "discarded Attempts")
+	assert.Equal(t, 3, got.MaxAttempts, "discarded MaxAttempts")
+	assert.Len(t, got.Errors, 3, "discarded Errors")
+	assert.False(t, got.DiscardedAt.IsZero(), "discarded DiscardedAt is zero")
+	assert.False(t, got.CreatedAt.IsZero(), "discarded CreatedAt is zero")
+	assert.Equal(t, "fulfilment service down (attempt 3)", got.LastError(), "LastError")
 	for i, e := range got.Errors {
-		if e.Attempt != i+1 || e.At.IsZero() {
-			t.Errorf("error %d = %+v", i, e)
-		}
+		assert.Equal(t, i+1, e.Attempt, "error %d = %+v", i, e)
+		assert.False(t, e.At.IsZero(), "error %d = %+v", i, e)
 	}
 	logs := r.logs.String()
-	if !strings.Contains(logs, "riverinbox: delivery discarded after its last attempt") || !strings.Contains(logs, "key=evt_fails") {
-		t.Errorf("no discard log line:\n%s", logs)
-	}
+	assert.Contains(t, logs, "riverinbox: delivery discarded after its last attempt", "no discard log line")
+	assert.Contains(t, logs, "key=evt_fails", "no discard log line")
 	noSecretsLogged(t, logs)
 
 	// The fulfilment service is back: the operator retries the delivery.
 	failing.Store(false)
-	if err := r.Retry(context.Background(), got.ID); err != nil {
-		t.Fatalf("Retry: %v", err)
-	}
+	require.NoError(t, r.Retry(context.Background(), got.ID), "Retry")
 	waitFor(t, 10*time.Second, "the retried delivery's effect", func() bool { return db.effects(t, d.Key) == 1 })
 	waitFor(t, 10*time.Second, "the retried job to complete", func() bool { return db.job(t, d.Key).State == "completed" })
-	if j := db.job(t, d.Key); j.Attempt != 4 {
-		t.Errorf("attempts after Retry = %d, want 4", j.Attempt)
-	}
-	if list, _, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{}); err != nil || len(list) != 0 {
-		t.Errorf("ListDiscarded after Retry = %d, %v; want none", len(list), err)
-	}
-	if err := r.Retry(context.Background(), got.ID); !errors.Is(err, riverinbox.ErrNotDiscarded) {
-		t.Errorf("Retry of a completed delivery = %v, want ErrNotDiscarded", err)
-	}
-	if err := r.Retry(context.Background(), got.ID+1000); !errors.Is(err, riverinbox.ErrNotFound) {
-		t.Errorf("Retry of an unknown id = %v, want ErrNotFound", err)
-	}
+	assert.Equal(t, 4, db.job(t, d.Key).Attempt, "attempts after Retry")
+	list, _, err = r.ListDiscarded(context.Background(), riverinbox.ListParams{})
+	assert.NoError(t, err, "ListDiscarded after Retry")
+	assert.Empty(t, list, "ListDiscarded after Retry")
+	assert.ErrorIs(t, r.Retry(context.Background(), got.ID), riverinbox.ErrNotDiscarded, "Retry of a completed delivery")
+	assert.ErrorIs(t, r.Retry(context.Background(), got.ID+1000), riverinbox.ErrNotFound, "Retry of an unknown id")
 	// Another inbox (queue) in the same schema does not see or retry this one's deliveries.
 	other := db.newReplica(t, pool, riverinbox.WithQueue("other"))
-	if err := other.Retry(context.Background(), got.ID); !errors.Is(err, riverinbox.ErrNotFound) {
-		t.Errorf("Retry through another queue = %v, want ErrNotFound", err)
-	}
+	assert.ErrorIs(t, other.Retry(context.Background(), got.ID), riverinbox.ErrNotFound, "Retry through another queue")
 }
 
 // ListDiscarded pages with its cursor and filters by endpoint; Retry refuses a delivery a newer
@@ -366,9 +285,7 @@ func TestListDiscardedPagesAndRetrySuperseded(t *testing.T) {
 		return nil
 	}
 	for _, ep := range []string{"a", "b"} {
-		if err := r.Register(ep, fail); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, r.Register(ep, fail))
 	}
 	r.start(t)
 	for i := range 5 {
@@ -386,39 +303,28 @@ func TestListDiscardedPagesAndRetrySuperseded(t *testing.T) {
 	cursor := ""
 	for page := 0; ; page++ {
 		list, next, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{Limit: 2, Cursor: cursor})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list) > 2 {
-			t.Fatalf("page of %d, limit 2", len(list))
-		}
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(list), 2, "page of %d, limit 2", len(list))
 		for _, d := range list {
 			keys = append(keys, d.Delivery.Key)
 		}
 		if next == "" {
 			break
 		}
-		if page > 5 {
-			t.Fatal("pagination does not end")
-		}
+		require.LessOrEqual(t, page, 5, "pagination does not end")
 		cursor = next
 	}
-	if want := []string{"evt_0", "evt_1", "evt_2", "evt_3", "evt_4"}; !reflect.DeepEqual(keys, want) {
-		t.Errorf("paged keys = %v, want %v", keys, want)
-	}
+	assert.Equal(t, []string{"evt_0", "evt_1", "evt_2", "evt_3", "evt_4"}, keys, "paged keys")
 	list, _, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{Endpoint: "b"})
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	if assert.Len(t, list, 2, "endpoint b") {
+		assert.Equal(t, "b", list[0].Delivery.Endpoint, "endpoint b")
+		assert.Equal(t, "b", list[1].Delivery.Endpoint, "endpoint b")
 	}
-	if len(list) != 2 || list[0].Delivery.Endpoint != "b" || list[1].Delivery.Endpoint != "b" {
-		t.Errorf("endpoint b: %+v", list)
-	}
-	if _, _, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{Cursor: "not a cursor"}); err == nil {
-		t.Error("invalid cursor accepted")
-	}
-	if _, _, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{Limit: riverinbox.MaxListLimit + 1}); err == nil {
-		t.Error("limit above MaxListLimit accepted")
-	}
+	_, _, err = r.ListDiscarded(context.Background(), riverinbox.ListParams{Cursor: "not a cursor"})
+	assert.Error(t, err, "invalid cursor accepted")
+	_, _, err = r.ListDiscarded(context.Background(), riverinbox.ListParams{Limit: riverinbox.MaxListLimit + 1})
+	assert.Error(t, err, "limit above MaxListLimit accepted")
 
 	// The provider redelivers evt_0 after its discard: stored again, it now succeeds, and
 	// retrying the old copy would run it twice.
@@ -426,23 +332,19 @@ func TestListDiscardedPagesAndRetrySuperseded(t *testing.T) {
 	old := list0(t, r, "evt_0")
 	enqueue(t, r, delivery("a", "0"))
 	waitFor(t, 10*time.Second, "the redelivery to complete", func() bool { return db.job(t, "evt_0").State == "completed" })
-	if err := r.Retry(context.Background(), old); !errors.Is(err, riverinbox.ErrSuperseded) {
-		t.Errorf("Retry of a superseded delivery = %v, want ErrSuperseded", err)
-	}
+	assert.ErrorIs(t, r.Retry(context.Background(), old), riverinbox.ErrSuperseded, "Retry of a superseded delivery")
 }
 
 func list0(t *testing.T, r *replica, key string) int64 {
 	t.Helper()
 	list, _, err := r.ListDiscarded(context.Background(), riverinbox.ListParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, d := range list {
 		if d.Delivery.Key == key {
 			return d.ID
 		}
 	}
-	t.Fatalf("%s not discarded", key)
+	require.FailNow(t, "not discarded", key)
 	return 0
 }
 
@@ -456,22 +358,18 @@ func TestUnregisteredEndpointWaits(t *testing.T) {
 	d := delivery("late", "1")
 	enqueue(t, r, d)
 	waitFor(t, 10*time.Second, "snoozes", func() bool { return strings.Count(r.logs.String(), "no process function registered") >= 3 })
-	if j := db.job(t, d.Key); j.State == "discarded" || len(j.Errors) != 0 {
-		t.Fatalf("unregistered delivery: state %s, %d errors", j.State, len(j.Errors))
-	}
+	j := db.job(t, d.Key)
+	require.NotEqual(t, "discarded", j.State, "unregistered delivery state")
+	require.Empty(t, j.Errors, "unregistered delivery errors")
 	done := make(chan struct{})
-	if err := r.Register("late", func(context.Context, *webhook.Delivery) error { close(done); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.Register("late", func(context.Context, *webhook.Delivery) error { close(done); return nil }))
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the delivery did not run after Register")
+		require.FailNow(t, "the delivery did not run after Register")
 	}
 	waitFor(t, 10*time.Second, "completion", func() bool { return db.job(t, d.Key).State == "completed" })
-	if j := db.job(t, d.Key); j.Attempt != 1 {
-		t.Errorf("attempts = %d, want 1 (snoozes do not count)", j.Attempt)
-	}
+	assert.Equal(t, 1, db.job(t, d.Key).Attempt, "attempts, want 1 (snoozes do not count)")
 	noSecretsLogged(t, r.logs.String())
 }
 
@@ -484,16 +382,12 @@ func TestDedupeOutcomes(t *testing.T) {
 	store := webhook.NewMemoryStore()
 	dd := webhook.NewDeduper(store)
 	var runs atomic.Int64
-	if err := r.Register("shop", processFunc(dd, func(context.Context, event, *webhook.Delivery) error {
+	require.NoError(t, r.Register("shop", processFunc(dd, func(context.Context, event, *webhook.Delivery) error {
 		runs.Add(1)
 		return nil
-	})); err != nil {
-		t.Fatal(err)
-	}
+	})))
 	// evt_done was processed before (for example by a handler without inbox).
-	if err := dd.Do(context.Background(), "evt_done", func(context.Context) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, dd.Do(context.Background(), "evt_done", func(context.Context) error { return nil }))
 	// evt_busy is claimed by another worker until we release it.
 	release := make(chan struct{})
 	claimed := make(chan struct{})
@@ -509,14 +403,12 @@ func TestDedupeOutcomes(t *testing.T) {
 		_ = db.admin.QueryRow(context.Background(), `SELECT coalesce((metadata->>'snoozes')::int, 0) FROM `+db.schema+`.river_job WHERE args->>'key' = 'evt_busy'`).Scan(&n)
 		return n >= 2
 	})
-	if j := db.job(t, "evt_busy"); j.State == "discarded" || j.State == "completed" {
-		t.Fatalf("in-flight delivery is %s (MaxAttempts 1)", j.State)
-	}
+	state := db.job(t, "evt_busy").State
+	require.NotEqual(t, "discarded", state, "in-flight delivery state (MaxAttempts 1)")
+	require.NotEqual(t, "completed", state, "in-flight delivery state (MaxAttempts 1)")
 	close(release) // the other worker completes evt_busy: our copy is then a duplicate
 	waitFor(t, 10*time.Second, "the in-flight delivery to complete", func() bool { return db.job(t, "evt_busy").State == "completed" })
-	if n := runs.Load(); n != 0 {
-		t.Errorf("handler ran %d times for events already handled elsewhere", n)
-	}
+	assert.Zero(t, runs.Load(), "handler runs for events already handled elsewhere")
 }
 
 // Deliveries stored with a header map survive a round trip exactly, and nil headers stay nil.
@@ -525,9 +417,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 	pool := db.pool(t, "riverinbox-test", 8)
 	r := db.newReplica(t, pool, riverinbox.WithMaxAttempts(1))
 	got := make(chan *webhook.Delivery, 2)
-	if err := r.Register("shop", func(_ context.Context, d *webhook.Delivery) error { got <- d; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.Register("shop", func(_ context.Context, d *webhook.Delivery) error { got <- d; return nil }))
 	r.start(t)
 	multi := delivery("shop", "multi")
 	multi.Header = http.Header{"X-Many": {"a", "b"}, "X-Empty": {""}}
@@ -544,11 +434,10 @@ func TestHeaderRoundTrip(t *testing.T) {
 			if d.Key == bare.Key {
 				want = bare
 			}
-			if !reflect.DeepEqual(d.Header, want.Header) || string(d.Body) != string(want.Body) {
-				t.Errorf("%s: got header %v body %q, want %v %q", d.Key, d.Header, d.Body, want.Header, want.Body)
-			}
+			assert.Equal(t, want.Header, d.Header, "%s: header", d.Key)
+			assert.Equal(t, string(want.Body), string(d.Body), "%s: body", d.Key)
 		case <-time.After(10 * time.Second):
-			t.Fatal("deliveries not processed")
+			require.FailNow(t, "deliveries not processed")
 		}
 	}
 }
@@ -561,9 +450,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	for i := range 4 {
 		pool := db.pool(t, fmt.Sprintf("riverinbox-test-%d", i), 3)
 		ib, err := riverinbox.New(pool, riverinbox.WithSchema(db.schema))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -573,9 +460,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Errorf("concurrent Migrate: %v", err)
-		}
+		assert.NoError(t, err, "concurrent Migrate")
 	}
 	r := db.newReplica(t, db.pool(t, "riverinbox-test", 4)) // migrates once more
 	enqueue(t, r, delivery("shop", "1"))

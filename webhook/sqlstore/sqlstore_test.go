@@ -21,6 +21,8 @@ import (
 	"github.com/paykit-go/paykit/webhook"
 	"github.com/paykit-go/paykit/webhook/sqlstore"
 	"github.com/paykit-go/paykit/webhook/storetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // openDB connects to the server named by PAYKIT_TEST_POSTGRES_DSN, skipping when it is unset
@@ -29,16 +31,12 @@ func openDB(t *testing.T) *sql.DB {
 	t.Helper()
 	dsn := testenv.Getenv(t, "PAYKIT_TEST_POSTGRES_DSN", "source .ci/postgres.sh to start PostgreSQL")
 	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	db.SetMaxOpenConns(16)
 	t.Cleanup(func() { db.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("PostgreSQL at PAYKIT_TEST_POSTGRES_DSN unreachable: %v", err)
-	}
+	require.NoError(t, db.PingContext(ctx), "PostgreSQL at PAYKIT_TEST_POSTGRES_DSN unreachable")
 	return db
 }
 
@@ -46,14 +44,12 @@ func openDB(t *testing.T) *sql.DB {
 func newTable(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
 	name := "paykit_test_" + hex.EncodeToString(b[:])
 	t.Cleanup(func() {
-		if _, err := db.Exec(`DROP TABLE IF EXISTS "` + name + `"`); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
+		_, err := db.Exec(`DROP TABLE IF EXISTS "` + name + `"`)
+		assert.NoError(t, err, "dropping %s", name)
 	})
 	return name
 }
@@ -61,12 +57,8 @@ func newTable(t *testing.T, db *sql.DB) string {
 func newStore(t *testing.T, db *sql.DB, table string, opts ...sqlstore.Option) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.New(db, append([]sqlstore.Option{sqlstore.WithTable(table)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(context.Background()))
 	return s
 }
 
@@ -76,24 +68,20 @@ func TestWithTableValidation(t *testing.T) {
 		"web-hooks", "ev ents", "évents", strings.Repeat("a", 49), "a\x00b"}
 	db := &sql.DB{} // New does not touch the database
 	for _, name := range valid {
-		if _, err := sqlstore.New(db, sqlstore.WithTable(name)); err != nil {
-			t.Errorf("WithTable(%q): %v", name, err)
-		}
+		_, err := sqlstore.New(db, sqlstore.WithTable(name))
+		assert.NoError(t, err, "WithTable(%q)", name)
 	}
 	for _, name := range invalid {
-		if _, err := sqlstore.New(db, sqlstore.WithTable(name)); err == nil {
-			t.Errorf("WithTable(%q) accepted", name)
-		}
+		_, err := sqlstore.New(db, sqlstore.WithTable(name))
+		assert.Error(t, err, "WithTable(%q) accepted", name)
 	}
-	if _, err := sqlstore.New(nil); err == nil {
-		t.Error("New(nil) accepted")
-	}
-	if _, err := sqlstore.New(db, sqlstore.WithClock(nil)); err == nil {
-		t.Error("WithClock(nil) accepted")
-	}
+	_, err := sqlstore.New(nil)
+	assert.Error(t, err, "New(nil) accepted")
+	_, err = sqlstore.New(db, sqlstore.WithClock(nil))
+	assert.Error(t, err, "WithClock(nil) accepted")
 	s, err := sqlstore.New(db, sqlstore.WithTable("billing.Events"))
-	if err != nil || s.Table() != `"billing"."Events"` {
-		t.Errorf("Table() = %q, %v", s.Table(), err)
+	if assert.NoError(t, err, "WithTable(billing.Events)") {
+		assert.Equal(t, `"billing"."Events"`, s.Table(), "Table()")
 	}
 }
 
@@ -114,41 +102,33 @@ func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 			db = db2
 		}
 		s, err := sqlstore.New(db, sqlstore.WithTable(table))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- s.Migrate(context.Background()) }()
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatalf("concurrent Migrate: %v", err)
-		}
+		require.NoError(t, err, "concurrent Migrate")
 	}
 	s := newStore(t, db1, table) // and once more, sequentially
-	if r, err := s.Claim(context.Background(), "evt", "tok", time.Now(), time.Minute); err != nil || r != webhook.Claimed {
-		t.Fatalf("Claim after migrations = %v, %v", r, err)
-	}
+	r, err := s.Claim(context.Background(), "evt", "tok", time.Now(), time.Minute)
+	require.NoError(t, err, "Claim after migrations")
+	require.Equal(t, webhook.Claimed, r, "Claim after migrations")
 }
 
 func TestSchemaQualifiedTable(t *testing.T) {
 	db := openDB(t)
 	schema := "paykit_schema_" + strings.TrimPrefix(newTable(t, db), "paykit_test_")
-	if _, err := db.Exec(`CREATE SCHEMA "` + schema + `"`); err != nil {
-		t.Fatal(err)
-	}
+	_, err := db.Exec(`CREATE SCHEMA "` + schema + `"`)
+	require.NoError(t, err)
 	t.Cleanup(func() { db.Exec(`DROP SCHEMA "` + schema + `" CASCADE`) })
 	s := newStore(t, db, schema+".Events")
 	d := webhook.NewDeduper(s)
-	if err := d.Do(context.Background(), "evt", func(context.Context) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, d.Do(context.Background(), "evt", func(context.Context) error { return nil }))
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM "` + schema + `"."Events" WHERE completed`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("completed rows in %s.Events = %d, %v", schema, n, err)
-	}
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM "`+schema+`"."Events" WHERE completed`).Scan(&n))
+	require.Equal(t, 1, n, "completed rows in %s.Events", schema)
 }
 
 // Two replicas (two *sql.DB pools, two Dedupers) receive every delivery of every event, the
@@ -217,18 +197,15 @@ func TestTwoReplicasRace(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	// 8 workers acknowledge every event: one of them by running it, seven by ErrDuplicate.
-	if acked.Load() != 8*events || dups.Load() != 7*events {
-		t.Errorf("acknowledged %d (duplicates %d), want %d (%d)", acked.Load(), dups.Load(), 8*events, 7*events)
-	}
+	assert.Equal(t, int32(8*events), acked.Load(), "acknowledged")
+	assert.Equal(t, int32(7*events), dups.Load(), "acknowledged as duplicates")
 	for ev := 0; ev < events; ev++ {
-		if got := successes[ev].Load(); got != 1 {
-			t.Errorf("event %d processed %d times, want exactly 1", ev, got)
-		}
-		if ev%4 == 0 && attempts[ev].Load() < 2 {
-			t.Errorf("event %d failed once but ran only %d times", ev, attempts[ev].Load())
+		assert.Equal(t, int32(1), successes[ev].Load(), "event %d processed, want exactly once", ev)
+		if ev%4 == 0 {
+			assert.GreaterOrEqual(t, attempts[ev].Load(), int32(2), "event %d failed once but ran only once", ev)
 		}
 	}
 }
@@ -254,25 +231,18 @@ func TestLeaseTakeoverAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 
 	// Replica A claims the event and dies before finishing.
-	if r, err := storeA.Claim(ctx, "evt", "replica-a", clk.Now(), time.Minute); err != nil || r != webhook.Claimed {
-		t.Fatalf("A Claim = %v, %v", r, err)
-	}
+	r, err := storeA.Claim(ctx, "evt", "replica-a", clk.Now(), time.Minute)
+	require.NoError(t, err, "A Claim")
+	require.Equal(t, webhook.Claimed, r, "A Claim")
 	ran := 0
 	fn := func(context.Context) error { ran++; return nil }
 	clk.Advance(30 * time.Second)
-	if err := b.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrInFlight) {
-		t.Fatalf("B during A's lease = %v, want ErrInFlight", err)
-	}
+	require.ErrorIs(t, b.Do(ctx, "evt", fn), webhook.ErrInFlight, "B during A's lease")
 	clk.Advance(30 * time.Second)
-	if err := b.Do(ctx, "evt", fn); err != nil {
-		t.Fatalf("B after A's lease = %v, want takeover", err)
-	}
-	if err := storeA.Complete(ctx, "evt", "replica-a", clk.Now(), time.Hour); !errors.Is(err, webhook.ErrClaimLost) {
-		t.Fatalf("A completing late = %v, want ErrClaimLost", err)
-	}
-	if err := b.Do(ctx, "evt", fn); !errors.Is(err, webhook.ErrDuplicate) || ran != 1 {
-		t.Fatalf("after takeover = %v (ran %d), want ErrDuplicate and one run", err, ran)
-	}
+	require.NoError(t, b.Do(ctx, "evt", fn), "B after A's lease")
+	require.ErrorIs(t, storeA.Complete(ctx, "evt", "replica-a", clk.Now(), time.Hour), webhook.ErrClaimLost, "A completing late")
+	require.ErrorIs(t, b.Do(ctx, "evt", fn), webhook.ErrDuplicate, "after takeover")
+	require.Equal(t, 1, ran, "after takeover: want one run")
 }
 
 func TestRetentionAndPurge(t *testing.T) {
@@ -285,49 +255,35 @@ func TestRetentionAndPurge(t *testing.T) {
 	ok := func(context.Context) error { return nil }
 
 	for i := 0; i < 10; i++ {
-		if err := d.Do(ctx, fmt.Sprint("old_", i), ok); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, d.Do(ctx, fmt.Sprint("old_", i), ok))
 	}
-	if _, err := s.Claim(ctx, "crashed", "tok", clk.Now(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	_, err := s.Claim(ctx, "crashed", "tok", clk.Now(), time.Minute)
+	require.NoError(t, err)
 	clk.Advance(30 * time.Minute)
-	if err := d.Do(ctx, "recent", ok); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Do(ctx, "old_0", ok); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Fatalf("within retention = %v, want ErrDuplicate", err)
-	}
+	require.NoError(t, d.Do(ctx, "recent", ok))
+	require.ErrorIs(t, d.Do(ctx, "old_0", ok), webhook.ErrDuplicate, "within retention")
 	// Nothing but the crashed claim has expired yet.
-	if n, err := s.Purge(ctx); err != nil || n != 1 {
-		t.Fatalf("Purge = %d, %v; want 1 (the expired claim)", n, err)
-	}
+	n, err := s.Purge(ctx)
+	require.NoError(t, err, "Purge")
+	require.Equal(t, int64(1), n, "Purge, want only the expired claim")
 	clk.Advance(30 * time.Minute) // old_* reach the end of their retention
-	if n, err := s.Purge(ctx); err != nil || n != 10 {
-		t.Fatalf("Purge = %d, %v; want 10", n, err)
-	}
+	n, err = s.Purge(ctx)
+	require.NoError(t, err, "Purge")
+	require.Equal(t, int64(10), n, "Purge")
 	var left []string
 	rows, err := db.Query(`SELECT id FROM "` + table + `" ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rows.Close()
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rows.Scan(&id))
 		left = append(left, id)
 	}
-	if strings.Join(left, ",") != "recent" {
-		t.Fatalf("rows after purge = %v, want [recent]", left)
-	}
+	require.Equal(t, "recent", strings.Join(left, ","), "rows after purge = %v, want [recent]", left)
 	// A purged id is new again.
 	ran := false
-	if err := d.Do(ctx, "old_0", func(context.Context) error { ran = true; return nil }); err != nil || !ran {
-		t.Fatalf("after purge: %v (ran %v)", err, ran)
-	}
+	require.NoError(t, d.Do(ctx, "old_0", func(context.Context) error { ran = true; return nil }), "after purge")
+	require.True(t, ran, "after purge: the handler did not run")
 }
 
 func TestPurgeInBatches(t *testing.T) {
@@ -336,13 +292,12 @@ func TestPurgeInBatches(t *testing.T) {
 	clk := &clock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := newStore(t, db, table, sqlstore.WithClock(clk.Now))
 	// 12,000 expired rows: more than two purge batches.
-	if _, err := db.Exec(`INSERT INTO "`+table+`" (id, completed, expires_at)
-		SELECT 'bulk_' || g, true, $1 FROM generate_series(1, 12000) g`, clk.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := s.Purge(context.Background()); err != nil || n != 12000 {
-		t.Fatalf("Purge = %d, %v; want 12000", n, err)
-	}
+	_, err := db.Exec(`INSERT INTO "`+table+`" (id, completed, expires_at)
+		SELECT 'bulk_' || g, true, $1 FROM generate_series(1, 12000) g`, clk.Now())
+	require.NoError(t, err)
+	n, err := s.Purge(context.Background())
+	require.NoError(t, err, "Purge")
+	require.Equal(t, int64(12000), n, "Purge")
 }
 
 func TestCancelledContext(t *testing.T) {
@@ -350,12 +305,10 @@ func TestCancelledContext(t *testing.T) {
 	s := newStore(t, db, newTable(t, db))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Claim(ctx, "evt", "tok", time.Now(), time.Minute); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Claim with cancelled ctx = %v, want context.Canceled", err)
-	}
-	if _, err := s.Purge(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Purge with cancelled ctx = %v, want context.Canceled", err)
-	}
+	_, err := s.Claim(ctx, "evt", "tok", time.Now(), time.Minute)
+	require.ErrorIs(t, err, context.Canceled, "Claim with cancelled ctx")
+	_, err = s.Purge(ctx)
+	require.ErrorIs(t, err, context.Canceled, "Purge with cancelled ctx")
 }
 
 // Event ids of any length and bytes are stored: long or binary ones under a fixed-length digest
@@ -369,21 +322,16 @@ func TestAnyIDIsStoredUnderItsStoreKey(t *testing.T) {
 	for _, id := range ids {
 		runs := 0
 		fn := func(context.Context) error { runs++; return nil }
-		if err := d.Do(ctx, id, fn); err != nil {
-			t.Fatalf("Do(%.30q…): %v", id, err)
-		}
-		if err := d.Do(ctx, id, fn); !errors.Is(err, webhook.ErrDuplicate) || runs != 1 {
-			t.Fatalf("Do(%.30q…) again = %v (runs %d), want ErrDuplicate after one run", id, err, runs)
-		}
+		require.NoError(t, d.Do(ctx, id, fn), "Do(%.30q…)", id)
+		require.ErrorIs(t, d.Do(ctx, id, fn), webhook.ErrDuplicate, "Do(%.30q…) again", id)
+		require.Equal(t, 1, runs, "Do(%.30q…): want one run", id)
 		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE id = $1 AND completed`, webhook.StoreKey(id)).Scan(&n); err != nil || n != 1 {
-			t.Fatalf("rows keyed by StoreKey(%.30q…) = %d, %v; want 1", id, n, err)
-		}
+		require.NoError(t, db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE id = $1 AND completed`, webhook.StoreKey(id)).Scan(&n))
+		require.Equal(t, 1, n, "rows keyed by StoreKey(%.30q…)", id)
 	}
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM "` + table + `" WHERE id = 'evt_short'`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("short text id not stored verbatim: %d rows, %v", n, err)
-	}
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE id = 'evt_short'`).Scan(&n))
+	require.Equal(t, 1, n, "short text id not stored verbatim: rows")
 }
 
 // Rows written by earlier versions, which stored every id verbatim, keep deduping valid short
@@ -394,16 +342,13 @@ func TestRowsOfEarlierVersionsStillMatch(t *testing.T) {
 	s := newStore(t, db, table)
 	legacy := []string{"evt_legacy", "ünïcødé 😀", strings.Repeat("k", 1024)}
 	for _, id := range legacy {
-		if _, err := db.Exec(`INSERT INTO "`+table+`" (id, token, completed, expires_at) VALUES ($1, NULL, true, $2)`,
-			id, time.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := db.Exec(`INSERT INTO "`+table+`" (id, token, completed, expires_at) VALUES ($1, NULL, true, $2)`,
+			id, time.Now().Add(time.Hour))
+		require.NoError(t, err)
 	}
 	d := webhook.NewDeduper(s)
 	for _, id := range legacy {
-		if err := d.Do(context.Background(), id, func(context.Context) error { t.Errorf("%.20q ran again", id); return nil }); !errors.Is(err, webhook.ErrDuplicate) {
-			t.Fatalf("Do(%.20q…) over an earlier version's row = %v, want ErrDuplicate", id, err)
-		}
+		require.ErrorIs(t, d.Do(context.Background(), id, func(context.Context) error { assert.Failf(t, "ran again", "%.20q", id); return nil }), webhook.ErrDuplicate, "Do(%.20q…) over an earlier version's row", id)
 	}
 }
 
@@ -415,18 +360,16 @@ func TestTimesBeyondTheColumnRangeSaturate(t *testing.T) {
 	ctx := context.Background()
 	for _, now := range []time.Time{time.Date(9999, 6, 1, 0, 0, 0, 0, time.UTC), time.Unix(1<<62, 0)} {
 		id := fmt.Sprint("evt_", now.Year())
-		if r, err := s.Claim(ctx, id, "a", now, math.MaxInt64); err != nil || r != webhook.Claimed {
-			t.Fatalf("Claim in %d = %v, %v; want claimed", now.Year(), r, err)
-		}
-		if r, err := s.Claim(ctx, id, "b", now, time.Minute); err != nil || r != webhook.InFlight {
-			t.Fatalf("second Claim in %d = %v, %v; want in flight", now.Year(), r, err)
-		}
-		if err := s.Complete(ctx, id, "a", now, math.MaxInt64); err != nil {
-			t.Fatalf("Complete in %d: %v", now.Year(), err)
-		}
+		r, err := s.Claim(ctx, id, "a", now, math.MaxInt64)
+		require.NoError(t, err, "Claim in %d", now.Year())
+		require.Equal(t, webhook.Claimed, r, "Claim in %d", now.Year())
+		r, err = s.Claim(ctx, id, "b", now, time.Minute)
+		require.NoError(t, err, "second Claim in %d", now.Year())
+		require.Equal(t, webhook.InFlight, r, "second Claim in %d", now.Year())
+		require.NoError(t, s.Complete(ctx, id, "a", now, math.MaxInt64), "Complete in %d", now.Year())
 	}
 	// The year-9999 id's retention (clamped to the end of 9999) is still running mid-9999.
-	if r, err := s.Claim(ctx, "evt_9999", "c", time.Date(9999, 7, 1, 0, 0, 0, 0, time.UTC), time.Minute); err != nil || r != webhook.Duplicate {
-		t.Fatalf("Claim after completion = %v, %v; want duplicate", r, err)
-	}
+	r, err := s.Claim(ctx, "evt_9999", "c", time.Date(9999, 7, 1, 0, 0, 0, 0, time.UTC), time.Minute)
+	require.NoError(t, err, "Claim after completion")
+	require.Equal(t, webhook.Duplicate, r, "Claim after completion")
 }
