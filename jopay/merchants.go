@@ -21,9 +21,13 @@ type Merchant struct {
 	OnboardingStatus string
 	// OnboardingURL is where the merchant completes onboarding.
 	OnboardingURL string
-	// The profile fields, as given at creation (empty when the API does not echo them).
+	// The profile fields, as given at creation (empty when the API does not echo them):
+	// Email, DisplayName, BusinessName, Country, Phone, Website, Instagram and Industry.
 	Email, DisplayName, BusinessName, Country, Phone, Website, Instagram, Industry string
-	DisplayCurrency, AccountType                                                   string
+	// DisplayCurrency is the merchant's display currency (ISO 4217), as given at creation.
+	DisplayCurrency string
+	// AccountType is the merchant's account type, as given at creation.
+	AccountType string
 	// CreatedAt is when the merchant was created, when the API sends it.
 	CreatedAt time.Time
 }

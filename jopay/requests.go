@@ -34,10 +34,13 @@ type PaymentRequest struct {
 	MerchantID string
 	// Metadata is the metadata given at creation, echoed back.
 	Metadata map[string]string
-	// PaymentMode, Memo, CustomerName and CustomerEmail are echoed when the API sends them.
-	PaymentMode   PaymentMode
-	Memo          string
-	CustomerName  string
+	// PaymentMode is the request's payment mode, echoed when the API sends it.
+	PaymentMode PaymentMode
+	// Memo is the memo given at creation, echoed when the API sends it.
+	Memo string
+	// CustomerName is the customer's name given at creation, echoed when the API sends it.
+	CustomerName string
+	// CustomerEmail is the customer's email given at creation, echoed when the API sends it.
 	CustomerEmail string
 	// TxHash is the payment transaction hash, when the API sends it.
 	TxHash string

@@ -10,43 +10,32 @@ import (
 
 // Polling defaults of WaitForRequest.
 const (
-	DefaultPollInterval    = 2 * time.Second
-	DefaultMaxPollInterval = 30 * time.Second
+	DefaultPollInterval    = transport.DefaultPollInterval
+	DefaultMaxPollInterval = transport.DefaultMaxPollInterval
 )
 
 // WaitOption configures WaitForRequest.
 type WaitOption func(*waitConfig)
 
-type waitConfig struct {
-	initial, max time.Duration
-	onChange     func(*PaymentRequest)
-	callOpts     []paykit.CallOption
-}
+type waitConfig = transport.WaitConfig[*PaymentRequest]
 
 // WithPollInterval sets the first wait between polls and the cap it grows to (×1.5 per
 // unchanged poll, ±20% jitter; defaults 2 s and 30 s). Non-positive values keep the defaults.
 func WithPollInterval(initial, max time.Duration) WaitOption {
-	return func(c *waitConfig) {
-		if initial > 0 {
-			c.initial = initial
-		}
-		if max > 0 {
-			c.max = max
-		}
-	}
+	return func(c *waitConfig) { c.SetPollInterval(initial, max) }
 }
 
 // OnStatusChange calls fn with the first request seen and again each time its status or proof
 // status changes (requested → opened → paid). fn runs on WaitForRequest's goroutine; keep it
 // quick.
 func OnStatusChange(fn func(*PaymentRequest)) WaitOption {
-	return func(c *waitConfig) { c.onChange = fn }
+	return func(c *waitConfig) { c.OnChange = fn }
 }
 
 // WithCallOptions applies opts to every poll's GetRequest (paykit.WithHeader,
 // paykit.WithTimeout per poll, paykit.WithResponseInfo for the last poll, …).
 func WithCallOptions(opts ...paykit.CallOption) WaitOption {
-	return func(c *waitConfig) { c.callOpts = append(c.callOpts, opts...) }
+	return func(c *waitConfig) { c.AddCallOptions(opts...) }
 }
 
 // WaitForRequest polls GetRequest until the payment request is terminal — paid (proof
@@ -67,23 +56,10 @@ func (c *Client) WaitForRequest(ctx context.Context, id string, opts ...WaitOpti
 	if _, err := requestPath(id, ""); err != nil {
 		return nil, err
 	}
-	cfg := waitConfig{initial: DefaultPollInterval, max: DefaultMaxPollInterval}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	cfg := transport.NewWaitConfig[*PaymentRequest](opts)
+	if c.pollSleep != nil {
+		cfg.Sleep = c.pollSleep
 	}
-	return transport.Poll[*PaymentRequest]{
-		What:          "jopay: waiting for request " + id,
-		Initial:       cfg.initial,
-		Max:           cfg.max,
-		MaxRetryAfter: c.maxRetryAfter,
-		Fetch: func(ctx context.Context) (*PaymentRequest, error) {
-			return c.GetRequest(ctx, id, cfg.callOpts...)
-		},
-		Status:   func(r *PaymentRequest) string { return string(r.Status) + "/" + string(r.ProofStatus) },
-		Terminal: (*PaymentRequest).IsTerminal,
-		OnChange: cfg.onChange,
-		Sleep:    c.pollSleep,
-	}.Run(ctx)
+	return transport.WaitFor(ctx, cfg, "jopay: waiting for request "+id, c.maxRetryAfter, id, c.GetRequest,
+		func(r *PaymentRequest) string { return string(r.Status) + "/" + string(r.ProofStatus) }, (*PaymentRequest).IsTerminal)
 }

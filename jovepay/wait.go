@@ -10,45 +10,33 @@ import (
 
 // Polling defaults of WaitForPayment.
 const (
-	DefaultPollInterval    = 2 * time.Second
-	DefaultMaxPollInterval = 30 * time.Second
+	DefaultPollInterval    = transport.DefaultPollInterval
+	DefaultMaxPollInterval = transport.DefaultMaxPollInterval
 )
 
 // WaitOption configures WaitForPayment.
 type WaitOption func(*waitConfig)
 
-type waitConfig struct {
-	initial, max time.Duration
-	onChange     func(*Payment)
-	callOpts     []paykit.CallOption
-	sleep        func(context.Context, time.Duration) error // nil: transport.Sleep; tests replace it
-}
+type waitConfig = transport.WaitConfig[*Payment]
 
 // WithPollInterval sets the first wait between polls and the cap it grows to (×1.5 per
 // unchanged poll, ±20% jitter; defaults 2 s and 30 s). Non-positive values keep the defaults.
 func WithPollInterval(initial, max time.Duration) WaitOption {
-	return func(c *waitConfig) {
-		if initial > 0 {
-			c.initial = initial
-		}
-		if max > 0 {
-			c.max = max
-		}
-	}
+	return func(c *waitConfig) { c.SetPollInterval(initial, max) }
 }
 
 // OnStatusChange calls fn with the first payment seen and again each time the payment's status
 // changes (waiting → confirming → confirmed → sending → finished). fn runs on WaitForPayment's
 // goroutine; keep it quick.
 func OnStatusChange(fn func(*Payment)) WaitOption {
-	return func(c *waitConfig) { c.onChange = fn }
+	return func(c *waitConfig) { c.OnChange = fn }
 }
 
 // WithCallOptions applies opts to every poll (every GET /payment/{id}): a header, a timeout per
 // poll, a retry limit. WithResponseInfo receives the last poll's info. WithIdempotencyKey makes
 // the first poll fail with a *paykit.ValidationError, as GetPayment does.
 func WithCallOptions(opts ...paykit.CallOption) WaitOption {
-	return func(c *waitConfig) { c.callOpts = append(c.callOpts, opts...) }
+	return func(c *waitConfig) { c.AddCallOptions(opts...) }
 }
 
 // WaitForPayment polls GetPayment until the payment reaches a final status (finished, failed,
@@ -68,23 +56,7 @@ func WithCallOptions(opts ...paykit.CallOption) WaitOption {
 // Polling is the fallback for servers that cannot receive IPNs; NewIPNHandler reports the same
 // changes sooner. An unpaid payment expires after 7 days, so bound ctx.
 func (c *Client) WaitForPayment(ctx context.Context, id ID, opts ...WaitOption) (*Payment, error) {
-	cfg := waitConfig{initial: DefaultPollInterval, max: DefaultMaxPollInterval}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-	return transport.Poll[*Payment]{
-		What:          "jovepay: waiting for payment " + string(id),
-		Initial:       cfg.initial,
-		Max:           cfg.max,
-		MaxRetryAfter: c.maxRetryAfter,
-		Fetch: func(ctx context.Context) (*Payment, error) {
-			return c.GetPayment(ctx, id, cfg.callOpts...)
-		},
-		Status:   func(p *Payment) string { return string(p.Status) },
-		Terminal: func(p *Payment) bool { return p.Status.IsTerminal() },
-		OnChange: cfg.onChange,
-		Sleep:    cfg.sleep,
-	}.Run(ctx)
+	cfg := transport.NewWaitConfig[*Payment](opts)
+	return transport.WaitFor(ctx, cfg, "jovepay: waiting for payment "+string(id), c.maxRetryAfter, id, c.GetPayment,
+		func(p *Payment) string { return string(p.Status) }, func(p *Payment) bool { return p.Status.IsTerminal() })
 }

@@ -14,5 +14,5 @@ func (c *Client) StreamWithClock(ctx context.Context, p StreamParams, now func()
 
 // WithWaitSleep makes WaitForInvoice wait between polls with sleep instead of a timer.
 func WithWaitSleep(sleep func(context.Context, time.Duration) error) WaitOption {
-	return func(c *waitConfig) { c.sleep = sleep }
+	return func(c *waitConfig) { c.Sleep = sleep }
 }

@@ -10,37 +10,25 @@ import (
 
 // Polling defaults of WaitForInvoice.
 const (
-	DefaultPollInterval    = 2 * time.Second
-	DefaultMaxPollInterval = 30 * time.Second
+	DefaultPollInterval    = transport.DefaultPollInterval
+	DefaultMaxPollInterval = transport.DefaultMaxPollInterval
 )
 
 // WaitOption configures WaitForInvoice.
 type WaitOption func(*waitConfig)
 
-type waitConfig struct {
-	initial, max time.Duration
-	onChange     func(*InvoiceStatus)
-	call         []paykit.CallOption
-	sleep        func(context.Context, time.Duration) error // nil: transport.Sleep; tests replace it
-}
+type waitConfig = transport.WaitConfig[*InvoiceStatus]
 
 // WithPollInterval sets the first wait between polls and the cap it grows to (×1.5 per
 // unchanged poll, ±20% jitter; defaults 2 s and 30 s). Non-positive values keep the defaults.
 func WithPollInterval(initial, max time.Duration) WaitOption {
-	return func(c *waitConfig) {
-		if initial > 0 {
-			c.initial = initial
-		}
-		if max > 0 {
-			c.max = max
-		}
-	}
+	return func(c *waitConfig) { c.SetPollInterval(initial, max) }
 }
 
 // OnStatusChange calls fn with the first status seen and again each time the invoice's status
 // changes (unpaid → underpaid → paid). fn runs on WaitForInvoice's goroutine; keep it quick.
 func OnStatusChange(fn func(*InvoiceStatus)) WaitOption {
-	return func(c *waitConfig) { c.onChange = fn }
+	return func(c *waitConfig) { c.OnChange = fn }
 }
 
 // WithCallOptions applies per-call options to every poll (each GetInvoiceStatus call):
@@ -49,7 +37,7 @@ func OnStatusChange(fn func(*InvoiceStatus)) WaitOption {
 // latest poll. paykit.WithIdempotencyKey is refused: polling sends no write. Several
 // WithCallOptions accumulate in order.
 func WithCallOptions(opts ...paykit.CallOption) WaitOption {
-	return func(c *waitConfig) { c.call = append(c.call, opts...) }
+	return func(c *waitConfig) { c.AddCallOptions(opts...) }
 }
 
 // WaitForInvoice polls GetInvoiceStatus until the invoice is paid, expired or canceled and
@@ -70,23 +58,7 @@ func (c *Client) WaitForInvoice(ctx context.Context, id string, opts ...WaitOpti
 	if err := checkID("invoice_id", id); err != nil {
 		return nil, err
 	}
-	cfg := waitConfig{initial: DefaultPollInterval, max: DefaultMaxPollInterval}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-	return transport.Poll[*InvoiceStatus]{
-		What:          "pepay: waiting for invoice " + id,
-		Initial:       cfg.initial,
-		Max:           cfg.max,
-		MaxRetryAfter: c.settings.MaxRetryAfter,
-		Fetch: func(ctx context.Context) (*InvoiceStatus, error) {
-			return c.GetInvoiceStatus(ctx, id, cfg.call...)
-		},
-		Status:   func(st *InvoiceStatus) string { return string(st.Status()) },
-		Terminal: func(st *InvoiceStatus) bool { return st.Status().IsTerminal() },
-		OnChange: cfg.onChange,
-		Sleep:    cfg.sleep,
-	}.Run(ctx)
+	cfg := transport.NewWaitConfig[*InvoiceStatus](opts)
+	return transport.WaitFor(ctx, cfg, "pepay: waiting for invoice "+id, c.settings.MaxRetryAfter, id, c.GetInvoiceStatus,
+		func(st *InvoiceStatus) string { return string(st.Status()) }, func(st *InvoiceStatus) bool { return st.Status().IsTerminal() })
 }

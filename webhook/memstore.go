@@ -31,7 +31,7 @@ const minSweepOps = 256
 //
 // A completed id costs one map entry of the id and an int64; a claim in flight also holds a
 // small record with its token until it completes or is released. A Deduper over a MemoryStore
-// claims through an internal path that needs no token string, so a duplicate costs one map
+// claims through a private fast path that needs no token string, so a duplicate costs one map
 // lookup and a first delivery no allocation besides the map's own growth.
 type MemoryStore struct {
 	seed   maphash.Seed

@@ -115,3 +115,60 @@ func Jitter(d time.Duration) time.Duration {
 	spread := int64(d) * 2 / 5
 	return time.Duration(int64(d) - spread/2 + rand.Int64N(spread+1))
 }
+
+// Polling defaults of every WaitFor… method.
+const (
+	DefaultPollInterval    = 2 * time.Second
+	DefaultMaxPollInterval = 30 * time.Second
+)
+
+// WaitConfig is what a provider's WaitOptions set: each provider declares
+// `type WaitOption func(*waitConfig)` with `type waitConfig = transport.WaitConfig[*Object]`
+// and its WithPollInterval, OnStatusChange and WithCallOptions call the setters here.
+type WaitConfig[S any] struct {
+	// Initial and Max bound the wait between polls (see Poll).
+	Initial, Max time.Duration
+	// OnChange is called with the first object seen and after every status change.
+	OnChange func(S)
+	// CallOptions are applied to every poll.
+	CallOptions []paykit.CallOption
+	// Sleep waits between polls; nil means Sleep (tests replace it).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewWaitConfig applies opts (nil entries skipped) to the defaults.
+func NewWaitConfig[S any, O ~func(*WaitConfig[S])](opts []O) WaitConfig[S] {
+	c := WaitConfig[S]{Initial: DefaultPollInterval, Max: DefaultMaxPollInterval}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// SetPollInterval sets the bounds; non-positive values keep the current ones.
+func (c *WaitConfig[S]) SetPollInterval(initial, max time.Duration) {
+	if initial > 0 {
+		c.Initial = initial
+	}
+	if max > 0 {
+		c.Max = max
+	}
+}
+
+// AddCallOptions appends per-call options applied to every poll.
+func (c *WaitConfig[S]) AddCallOptions(opts ...paykit.CallOption) {
+	c.CallOptions = append(c.CallOptions, opts...)
+}
+
+// WaitFor polls fetch(ctx, id, c.CallOptions...) under c until a terminal status (see Poll.Run).
+func WaitFor[S, ID any](ctx context.Context, c WaitConfig[S], what string, maxRetryAfter time.Duration, id ID,
+	fetch func(ctx context.Context, id ID, opts ...paykit.CallOption) (S, error), status func(S) string, terminal func(S) bool,
+) (S, error) {
+	return Poll[S]{
+		What: what, Initial: c.Initial, Max: c.Max, MaxRetryAfter: maxRetryAfter,
+		Fetch:  func(ctx context.Context) (S, error) { return fetch(ctx, id, c.CallOptions...) },
+		Status: status, Terminal: terminal, OnChange: c.OnChange, Sleep: c.Sleep,
+	}.Run(ctx)
+}
