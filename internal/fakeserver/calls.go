@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 )
 
@@ -37,6 +38,7 @@ type CallLog struct {
 	mu    sync.Mutex
 	calls []Call
 	off   bool
+	seq   int64 // request ids handed out
 }
 
 // Disable stops recording (for benchmarks whose memory figures should not include the log).
@@ -46,8 +48,10 @@ func (l *CallLog) Disable() {
 	l.off = true
 }
 
-// Wrap returns next with every request recorded before it is handled. The body is read (up to
-// MaxCallBody) and handed on unchanged, the unread rest included.
+// Wrap returns next with every request recorded before it is handled, and answered with an
+// X-Request-Id header ("req_1", "req_2", …) as real providers send, so that callers can see it in
+// paykit.ResponseInfo and in errors. The body is read (up to MaxCallBody) and handed on
+// unchanged, the unread rest included.
 func (l *CallLog) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.mu.Lock()
@@ -69,7 +73,10 @@ func (l *CallLog) Wrap(next http.Handler) http.Handler {
 			l.calls = append(l.calls[:0], l.calls[len(l.calls)-MaxCalls/2:]...)
 		}
 		l.calls = append(l.calls, c)
+		l.seq++
+		id := l.seq
 		l.mu.Unlock()
+		w.Header().Set("X-Request-Id", "req_"+strconv.FormatInt(id, 10))
 		next.ServeHTTP(w, r)
 	})
 }
