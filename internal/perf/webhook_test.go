@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	stripewebhook "github.com/stripe/stripe-go/v82/webhook"
+
 	"github.com/paykit-go/paykit/webhook"
 )
 
@@ -245,7 +247,64 @@ func verifyComparisons(b *testing.B) []comparison {
 			baseline: hmacFloor(sha256.New, tsSecret, []byte(ts+"."), payload, sig),
 		})
 	}
-	return rows
+	return append(rows, stripeComparison(b))
+}
+
+// stripeEvent is a Stripe-style event (payment_intent.succeeded), its metadata padded so that
+// the compact JSON is about size bytes.
+func stripeEvent(b *testing.B, size int) []byte {
+	metadata := map[string]string{"order_id": "A-1001"}
+	event := map[string]any{
+		"id": "evt_3QxYz2LkdIwHu7ix0Ab1Cd2E", "object": "event", "api_version": "2025-08-27.basil",
+		"created": 1767225600, "livemode": false, "pending_webhooks": 1, "type": "payment_intent.succeeded",
+		"request": map[string]any{"id": "req_8sTuVwXyZ01234", "idempotency_key": "order-A-1001-pay"},
+		"data": map[string]any{"object": map[string]any{
+			"id": "pi_3QxYz2LkdIwHu7ix0Fg3Hi4J", "object": "payment_intent", "amount": 2750,
+			"amount_received": 2750, "currency": "usd", "status": "succeeded",
+			"customer": "cus_Rk7LmNoPq8StUv", "payment_method": "pm_1QxYz2LkdIwHu7ixAbCdEfGh",
+			"metadata": metadata,
+		}},
+	}
+	for i := 0; len(mustJSON(b, event)) < size; i++ {
+		metadata["line_"+strconv.Itoa(i)] = "item " + strconv.Itoa(i)
+	}
+	return mustJSON(b, event)
+}
+
+// stripeComparison: the timestamp verifier against stripe-go's webhook.ValidatePayload (the
+// signature check ConstructEvent runs before decoding the event) on the same signed Stripe-style
+// event, both with a one-hour tolerance and the system clock.
+func stripeComparison(b *testing.B) comparison {
+	const secret = "whsec_0123456789abcdef0123456789abcdef"
+	payload := stripeEvent(b, 1024)
+	v, err := webhook.NewTimestampVerifier(secret, webhook.WithTolerance(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := webhook.SignTimestamp(secret, time.Now(), payload)
+	if err := stripewebhook.ValidatePayloadWithTolerance(payload, header, secret, time.Hour); err != nil {
+		b.Fatalf("stripe-go rejects the signed payload: %v", err)
+	}
+	return comparison{
+		path:   fmt.Sprintf("timestamp Verify, %d B Stripe-style event, vs stripe-go webhook.ValidatePayload", len(payload)),
+		target: 1.0, info: true,
+		subject: func(n int) error {
+			for i := 0; i < n; i++ {
+				if err := v.Verify(payload, header); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		baseline: func(n int) error {
+			for i := 0; i < n; i++ {
+				if err := stripewebhook.ValidatePayloadWithTolerance(payload, header, secret, time.Hour); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
 }
 
 // hmacFloor is the least a verifier must do: a pre-keyed HMAC over prefix+message, compared

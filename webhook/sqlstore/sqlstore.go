@@ -12,9 +12,23 @@
 //	dedupe := webhook.NewDeduper(store)
 //
 // Every state change is one atomic statement keyed by the event id, so no transaction or lock
-// is held while a handler runs. Times come from the Deduper's clock (keep replica clocks
-// NTP-synchronised; skew shortens or lengthens leases by the same amount). Completed rows are
-// kept for the retention window; call Purge periodically to delete expired rows.
+// is held while a handler runs, and a Deduper.Do costs two round trips: the claim (a single
+// INSERT … ON CONFLICT that also tells a duplicate from an event in flight) before the handler,
+// and the completion (or release) after it. Neither can be saved: the claim's answer decides
+// whether the handler runs, and the completion can only be sent once it succeeded and must be
+// stored before Do reports success. Each statement borrows a connection from the pool for its
+// round trip only, so size the pool for the deliveries you handle at once, with as many idle
+// connections as open ones:
+//
+//	db.SetMaxOpenConns(32)
+//	db.SetMaxIdleConns(32) // the default, 2, closes and reopens 30 connections per burst of 32
+//	db.SetConnMaxIdleTime(5 * time.Minute)
+//
+// With the pgx driver, statements are prepared once per connection and reused automatically.
+//
+// Times come from the Deduper's clock (keep replica clocks NTP-synchronised; skew shortens or
+// lengthens leases by the same amount). Completed rows are kept for the retention window; call
+// Purge periodically to delete expired rows.
 //
 // Any non-empty id works, whatever its length or bytes: rows are keyed by webhook.StoreKey(id),
 // which is the id itself for text of up to 1024 bytes (so rows written by earlier versions keep
