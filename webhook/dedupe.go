@@ -110,6 +110,7 @@ type Deduper struct {
 	store     Store
 	mem       *MemoryStore // store, when it is one: Do then uses its allocation-free claims
 	lease     time.Duration
+	memLease  time.Duration // lease of Do's claims over mem: padded by a tick with coarse
 	retention time.Duration
 	now       func() time.Time
 	custom    bool         // now was set by WithDedupeClock
@@ -176,8 +177,10 @@ func NewDeduper(store Store, opts ...DedupeOption) *Deduper {
 	}
 	if m, ok := store.(*MemoryStore); ok {
 		d.mem = m
+		d.memLease = d.lease
 		if !d.custom {
 			d.coarse = new(coarseClock)
+			d.memLease = satDuration(d.lease, coarseTick) // the reading may be a tick old
 		}
 	}
 	return d
@@ -201,30 +204,35 @@ func NewDeduper(store Store, opts ...DedupeOption) *Deduper {
 // context that ignores ctx's cancellation (bounded by a short timeout), so a provider hanging up
 // does not leave the outcome unrecorded.
 func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Context) error) error {
-	if d.mem == nil || eventID == "" {
+	m := d.mem
+	if m == nil || eventID == "" {
 		return d.doStore(ctx, eventID, fn)
 	}
-	// Over a MemoryStore: claim inline, so a duplicate costs little more than one map lookup.
+	// Over a MemoryStore: claim inline, so that a duplicate costs one map lookup under its
+	// shard's lock, like any sharded map, and a first delivery looks the id up only once.
 	var n int64
-	lease := d.lease
 	if c := d.coarse; c != nil {
 		if n = c.now.Load(); n == 0 || !c.used.Load() {
 			n = c.mark()
 		}
-		lease = satDuration(lease, coarseTick) // the reading may be a tick old
 	} else {
 		n = d.customNow()
 	}
-	res, ref := d.mem.claim(eventID, n, lease)
-	switch res {
-	case Duplicate:
+	sh := m.shard(eventID)
+	sh.mu.Lock()
+	v, ok := sh.m[eventID]
+	if ok && v >= memCompletedMin && live(v, n) {
+		sh.mu.Unlock()
 		d.observe(ctx, DedupeDuplicate)
 		return ErrDuplicate
-	case InFlight:
+	}
+	res, slot, seq := sh.claimFound(eventID, "", n, d.memLease, v, ok)
+	sh.mu.Unlock()
+	if res == InFlight {
 		d.observe(ctx, DedupeInFlight)
 		return ErrInFlight
 	}
-	return d.runClaimed(ctx, eventID, ref, fn)
+	return d.runClaimed(ctx, eventID, memRef{sh: sh, slot: slot, seq: seq}, fn)
 }
 
 // doStore is Do over any Store. Its defers stay out of Do: a function with that many returns

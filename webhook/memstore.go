@@ -26,8 +26,10 @@ const minSweepOps = 256
 //
 // Eviction is amortized: a shard is swept after as many new ids as it held after its previous
 // sweep (at least 256), so each write pays O(1) on average and the store holds at most about
-// twice the ids still within their lease or retention. A shard's map is rebuilt when it shrinks
-// to a quarter of its peak, so memory also returns after a burst.
+// twice the ids still within their lease or retention. A sweep visits a shard's ids only when
+// one of them may have expired: until the earliest lease or retention end in the shard, its
+// sweeps cost nothing. A shard's map is rebuilt when it shrinks to a quarter of its peak, so memory
+// also returns after a burst.
 //
 // A completed id costs one map entry of the id and an int64; a claim in flight also holds a
 // small record with its token until it completes or is released. A Deduper over a MemoryStore
@@ -51,7 +53,11 @@ type memShard struct {
 	sweepAt int        // inserts that trigger the next sweep: max(minSweepOps, len after last sweep)
 	peak    int        // largest len(m) since the map was last rebuilt
 	lastNow int64      // latest "now" seen (unix ns), used by sweeps
-	_       [24]byte   // pad to 128 bytes: shards locked by different cores do not false-share
+	// minEnd is at most every lease and retention end in the shard (math.MaxInt64 when it
+	// holds none): while it lies after lastNow, nothing can have expired and a sweep has
+	// nothing to visit.
+	minEnd int64
+	_      [16]byte // pad to 128 bytes: shards locked by different cores do not false-share
 }
 
 // memClaim is a claim in flight.
@@ -121,6 +127,7 @@ func NewMemoryStore() *MemoryStore {
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]int64)
 		s.shards[i].sweepAt = minSweepOps
+		s.shards[i].minEnd = math.MaxInt64
 	}
 	return s
 }
@@ -154,22 +161,30 @@ func (s *MemoryStore) claim(id string, n int64, lease time.Duration) (ClaimResul
 // claim claims id for token (or, when token is "", for the sequence number it returns) at n
 // (unix ns). The caller holds sh.mu.
 func (sh *memShard) claim(id, token string, n int64, lease time.Duration) (ClaimResult, int32, uint64) {
-	sh.observe(n)
 	v, ok := sh.m[id]
+	return sh.claimFound(id, token, n, lease, v, ok)
+}
+
+// claimFound is claim once id has been looked up: v, ok = sh.m[id]. The caller holds sh.mu.
+func (sh *memShard) claimFound(id, token string, n int64, lease time.Duration, v int64, ok bool) (ClaimResult, int32, uint64) {
+	sh.observe(n)
 	if ok && v >= memCompletedMin && live(v, n) {
 		return Duplicate, 0, 0
 	}
+	end := addSat(n, lease)
 	if ok && v < memCompletedMin { // claimed: in flight until its lease ends, then taken over in place
 		slot := int32(v - memClaimTag)
 		c := &sh.claims[slot]
 		if live(c.expires, n) {
 			return InFlight, 0, 0
 		}
+		sh.minEnd = min(sh.minEnd, end)
 		sh.seq++
-		*c = memClaim{token: token, seq: sh.seq, expires: addSat(n, lease)}
+		*c = memClaim{token: token, seq: sh.seq, expires: end}
 		return Claimed, slot, sh.seq
 	}
-	slot := sh.newClaim(token, addSat(n, lease))
+	sh.minEnd = min(sh.minEnd, end)
+	slot := sh.newClaim(token, end)
 	sh.m[id] = memClaimTag + int64(slot)
 	if !ok {
 		sh.wrote()
@@ -230,12 +245,13 @@ func (s *MemoryStore) Complete(_ context.Context, id, token string, now time.Tim
 func (s *MemoryStore) complete(id string, r memRef, n int64, retention time.Duration) error {
 	sh := r.sh
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	if !sh.owns(r) {
+		sh.mu.Unlock()
 		return ErrClaimLost
 	}
 	sh.observe(n)
 	sh.complete(id, r.slot, n, retention)
+	sh.mu.Unlock()
 	return nil
 }
 
@@ -247,7 +263,9 @@ func (sh *memShard) owns(r memRef) bool {
 // complete turns the claim in slot on id into a completed id. The caller holds sh.mu.
 func (sh *memShard) complete(id string, slot int32, n int64, retention time.Duration) {
 	sh.freeClaim(slot)
-	sh.m[id] = max(addSat(n, retention), memCompletedMin)
+	end := max(addSat(n, retention), memCompletedMin)
+	sh.minEnd = min(sh.minEnd, end)
+	sh.m[id] = end
 }
 
 // Release implements Store.
@@ -268,12 +286,13 @@ func (s *MemoryStore) Release(_ context.Context, id, token string) error {
 func (s *MemoryStore) release(id string, r memRef) error {
 	sh := r.sh
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	if !sh.owns(r) {
+		sh.mu.Unlock()
 		return ErrClaimLost
 	}
 	sh.freeClaim(r.slot)
 	delete(sh.m, id)
+	sh.mu.Unlock()
 	return nil
 }
 
@@ -327,23 +346,30 @@ func (sh *memShard) wrote() {
 }
 
 // sweep removes expired entries, rebuilding the map when it has shrunk well below its peak
-// (Go maps never give memory back on delete).
+// (Go maps never give memory back on delete). It visits the entries only if one of them may
+// have expired: with retention far longer than the time between sweeps, most sweeps cost O(1).
 func (sh *memShard) sweep() int {
 	sh.writes = 0
 	removed := 0
-	for id, v := range sh.m {
-		end, slot := v, int32(-1)
-		if v < memCompletedMin {
-			slot = int32(v - memClaimTag)
-			end = sh.claims[slot].expires
-		}
-		if !live(end, sh.lastNow) {
+	if sh.minEnd <= sh.lastNow {
+		minEnd := int64(math.MaxInt64)
+		for id, v := range sh.m {
+			end, slot := v, int32(-1)
+			if v < memCompletedMin {
+				slot = int32(v - memClaimTag)
+				end = sh.claims[slot].expires
+			}
+			if live(end, sh.lastNow) {
+				minEnd = min(minEnd, end)
+				continue
+			}
 			if slot >= 0 {
 				sh.freeClaim(slot)
 			}
 			delete(sh.m, id)
 			removed++
 		}
+		sh.minEnd = minEnd
 	}
 	if len(sh.free) == len(sh.claims) && cap(sh.claims) > minSweepOps { // release a burst's slots
 		sh.claims, sh.free = nil, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,11 @@ type comparison struct {
 	// status says how it compares, and it does not count as a missed target.
 	info bool
 	// chunk overrides -perf.chunk for rows whose operations are slow or batched (0: the flag).
-	chunk             time.Duration
+	chunk time.Duration
+	// prepare, when set, runs untimed before every chunk of either contender (building the
+	// chunk's inputs, fresh stores), followed by a garbage collection, so that neither side pays
+	// for the other's garbage or for making its inputs.
+	prepare           func(n int)
 	subject, baseline func(n int) error
 	// note explains a row that could not run (a missing server).
 	note string
@@ -68,6 +73,15 @@ func cost(fn func(int) error, n int, meter func() time.Duration) (time.Duration,
 	return time.Since(w0), err
 }
 
+// cost measures one chunk of fn under c (see comparison.prepare).
+func (c comparison) cost(fn func(int) error, n int) (time.Duration, error) {
+	if c.prepare != nil {
+		c.prepare(n)
+		runtime.GC()
+	}
+	return cost(fn, n, c.meter)
+}
+
 // calibrate returns the number of operations fn needs to take about one chunk of c.
 func (c comparison) calibrate(fn func(int) error) (int, error) {
 	target := *chunk
@@ -76,7 +90,7 @@ func (c comparison) calibrate(fn func(int) error) (int, error) {
 	}
 	n := 1
 	for {
-		d, err := cost(fn, n, c.meter)
+		d, err := c.cost(fn, n)
 		if err != nil {
 			return 0, err
 		}
@@ -103,24 +117,24 @@ func (c comparison) run() result {
 		if nb, err = c.calibrate(c.baseline); err != nil {
 			return result{err: fmt.Errorf("baseline: %w", err)}
 		}
-	} else if _, err := cost(c.subject, 1, c.meter); err != nil { // warm up
+	} else if _, err := c.cost(c.subject, 1); err != nil { // warm up
 		return result{err: err}
-	} else if _, err := cost(c.baseline, 1, c.meter); err != nil {
+	} else if _, err := c.cost(c.baseline, 1); err != nil {
 		return result{err: err}
 	}
 	var ratios []float64
 	for r := 0; r < *rounds; r++ {
 		var ts, tb time.Duration
 		var err error
-		first, second := func() { ts, err = cost(c.subject, ns, c.meter) }, func() {
+		first, second := func() { ts, err = c.cost(c.subject, ns) }, func() {
 			if err == nil {
-				tb, err = cost(c.baseline, nb, c.meter)
+				tb, err = c.cost(c.baseline, nb)
 			}
 		}
 		if r%2 == 1 {
-			first, second = func() { tb, err = cost(c.baseline, nb, c.meter) }, func() {
+			first, second = func() { tb, err = c.cost(c.baseline, nb) }, func() {
 				if err == nil {
-					ts, err = cost(c.subject, ns, c.meter)
+					ts, err = c.cost(c.subject, ns)
 				}
 			}
 		}
