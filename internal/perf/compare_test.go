@@ -40,8 +40,7 @@ type comparison struct {
 	// chunk overrides -perf.chunk for rows whose operations are slow or batched (0: the flag).
 	chunk time.Duration
 	// prepare, when set, runs untimed before every chunk of either contender (building the
-	// chunk's inputs, fresh stores), followed by a garbage collection, so that neither side pays
-	// for the other's garbage or for making its inputs.
+	// chunk's inputs, fresh stores), so that neither side pays for making its inputs.
 	prepare           func(n int)
 	subject, baseline func(n int) error
 	// note explains a row that could not run (a missing server).
@@ -77,8 +76,9 @@ func cost(fn func(int) error, n int, meter func() time.Duration) (time.Duration,
 func (c comparison) cost(fn func(int) error, n int) (time.Duration, error) {
 	if c.prepare != nil {
 		c.prepare(n)
-		runtime.GC()
 	}
+	// Every chunk starts from a collected heap: neither contender pays for the other's garbage.
+	runtime.GC()
 	return cost(fn, n, c.meter)
 }
 
