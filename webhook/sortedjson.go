@@ -166,11 +166,17 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 	forms := [3]SortedJSONForm{FormNode, FormPython, FormPHP}
 	var refused error // why a form was abandoned as too costly to reproduce
 	for fi, f := range forms {
+		if f == FormNode && nodeTried {
+			// The fast path's text is the Node form (its contract) and was tried already:
+			// copied for the comparisons below rather than written again.
+			st.out[fi], st.ok[fi] = append(st.out[fi][:0], form...), true
+			continue
+		}
 		st.out[fi], st.ok[fi] = st.c.AppendForm(st.out[fi][:0], sortedjson.Form(f))
 		if err := st.c.Err(); err != nil && refused == nil {
 			refused = err
 		}
-		if !st.ok[fi] || f == FormNode && nodeTried { // the fast path's form is this one
+		if !st.ok[fi] {
 			continue
 		}
 		// Which earlier forms have the same text: compared once, not once per secret.

@@ -25,6 +25,13 @@ import (
 //
 // Arrays come out as the Node reference writes them: objects keyed "0", "1", … in index order.
 //
+// An IPN sender's objects have the same few shapes (the same keys in the same order), so the
+// fast path remembers the last few (see shape): an object whose keys match one is put in
+// order without sorting, and its keys are compared with the remembered ones word by word
+// rather than scanned byte class by byte class. A body that matches no shape costs what it
+// would without them, plus remembering its objects' shapes: a copy of each key of at most 24
+// bytes, so still linear in the body.
+//
 // Every step is linear in the body: members are sorted with an O(n log n) sort whatever their
 // order (keys are unique in an accepted body, and byte order is a strict total order, so any
 // sort gives the same text), and the text is written once, in one pass at the end, rather than
@@ -39,20 +46,92 @@ type fastNode struct {
 	done []fastMember
 	// cmps counts the key comparisons of pdqsort on large objects (tests bound it).
 	cmps int
+	// shapes remembers the keys and key order of recently sorted objects (see shape), in
+	// sets of two slots chosen by the first key.
+	shapes [numShapes]shape
+	// gen counts the shapes remembered, so that an object can tell whether the shape that
+	// predicted its keys was replaced while its values were parsed.
+	gen uint32
 }
+
+// shape is the key order of an object of n members, minShape <= n <= maxInsertionSort, whose
+// keys differ within their first sixteen bytes: their (pre, pre2) prefixes in member order,
+// and perm, the member order sorted. Webhooks from one sender have the same few shapes (every
+// payment IPN has the same keys in the same order, and so has every item of an array of
+// objects), so an object with exactly those prefixes is sorted by perm, which is what sorting
+// it would give: keys that differ within their prefixes sort by their prefixes alone.
+//
+// A shape also predicts the keys of an object that starts with its first key: klen holds
+// each key's length, 0 for one longer than 24 bytes, and words its text (see predictedKey).
+type shape struct {
+	n     int
+	gen   uint32 // fastNode.gen when the shape was remembered
+	keys  [2 * maxInsertionSort]uint64
+	words [maxInsertionSort]keyWords
+	perm  [maxInsertionSort]uint8
+	klen  [maxInsertionSort]uint8
+}
+
+// keyWords is the text of a key of at most 24 bytes as three little-endian words, zero
+// padded, and the masks of its bytes in them.
+type keyWords struct{ w, m [3]uint64 }
+
+// shapeSet returns the index of the first of the two slots (a set) that may hold the shapes
+// of objects whose first key starts with pre.
+func shapeSet(pre uint64) int {
+	pre ^= pre >> 29
+	return int((pre*0x9e3779b97f4a7c15)>>(64-shapeBits)) &^ 1
+}
+
+// findShape returns the remembered shape whose first key has the prefixes pre and pre2, or nil.
+func (f *fastNode) findShape(pre, pre2 uint64) *shape {
+	i := shapeSet(pre)
+	for _, s := range [2]*shape{&f.shapes[i], &f.shapes[i+1]} {
+		if s.n > 0 && s.keys[0] == pre && s.keys[1] == pre2 {
+			return s
+		}
+	}
+	return nil
+}
+
+// shapeSlot returns the slot where to remember the shape of an object whose first key has
+// the prefixes pre and pre2: the slot of its set holding a shape with that first key, else
+// an empty one, else the second, whose shape moves to the first.
+func (f *fastNode) shapeSlot(pre, pre2 uint64) *shape {
+	if s := f.findShape(pre, pre2); s != nil {
+		return s
+	}
+	i := shapeSet(pre)
+	a, b := &f.shapes[i], &f.shapes[i+1]
+	if a.n == 0 {
+		return a
+	}
+	if b.n != 0 {
+		*a = *b
+	}
+	return b
+}
+
+const (
+	// numShapes (1 << shapeBits) is how many shapes a fastNode remembers: about 1.6 KiB each.
+	shapeBits = 3
+	numShapes = 1 << shapeBits
+	// minShape: smaller objects are sorted directly, which costs less than a shape look-up.
+	minShape = 3
+)
 
 // fastMember is one object member or array element: its key's text (between the quotes;
 // unused for an element) and where its value's canonical text is: in src for a scalar (copied
 // from valStart to valEnd), or the container's members or elements in done.
 type fastMember struct {
 	pre      uint64 // the key's first 8 bytes, big-endian, zero padded: most comparisons end here
+	pre2     uint64 // the key's next 8 bytes, likewise: most of the other comparisons end here
 	keyStart uint32
 	keyEnd   uint32
 	// valStart has inOut in its top bit when the value is an array.
 	valStart uint32
 	// valEnd has inOut in its top bit when the value is an object or array
-	// (valStart&^inOut:valEnd&^inOut are then its members or elements in done): 24 bytes a
-	// member keeps the sort's and the gather's moves cheap.
+	// (valStart&^inOut:valEnd&^inOut are then its members or elements in done).
 	valEnd uint32
 }
 
@@ -109,15 +188,49 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 	}
 	src := f.src
 	m0 := len(f.mem)
-	pos = skipWS(src, pos+1)
+	pos = skipIndent(src, pos+1)
 	if pos < len(src) && src[pos] == '}' {
 		return pos + 1, len(f.done), len(f.done), true
 	}
-	for {
+	var sh *shape // the remembered shape predicting the keys, if any
+	var gen uint32
+	predicted := 0 // members after the first whose keys sh predicted
+	count := 0     // members so far
+	for i := 0; ; i++ {
+		count++
 		var ks, ke int
-		var pre uint64
-		if pos, ks, ke, pre, ok = f.key(pos); !ok {
-			return 0, 0, 0, false
+		var pre, pre2 uint64
+		ok = false
+		if sh != nil && i < sh.n {
+			if pos+27 <= len(src) {
+				// The key sh predicts, compared in three masked words (see predictedKey; its
+				// check is written out here, in the loop every member takes).
+				l, kw := int(sh.klen[i]), &sh.words[i]
+				w0 := binary.LittleEndian.Uint64(src[pos+1:])
+				w1 := binary.LittleEndian.Uint64(src[pos+9:])
+				w2 := binary.LittleEndian.Uint64(src[pos+17:])
+				if l != 0 && src[pos] == '"' && src[pos+1+l] == '"' && src[pos+2+l] == ':' &&
+					(w0^kw.w[0])&kw.m[0]|(w1^kw.w[1])&kw.m[1]|(w2^kw.w[2])&kw.m[2] == 0 {
+					ks, ke, pre, pre2, ok = pos+1, pos+1+l, sh.keys[2*i], sh.keys[2*i+1], true
+					pos = skipWS(src, pos+3+l)
+				}
+			}
+			if !ok {
+				pos, ks, ke, pre, pre2, ok = f.predictedKey(pos, sh, i)
+			}
+			if ok {
+				predicted++
+			}
+		}
+		if !ok {
+			if pos, ks, ke, pre, pre2, ok = f.key(pos); !ok {
+				return 0, 0, 0, false
+			}
+			if i == 0 {
+				if sh = f.findShape(pre, pre2); sh != nil {
+					gen = sh.gen
+				}
+			}
 		}
 		var vs, ve uint32
 		if pos, vs, ve, ok = f.value(pos, depth); !ok {
@@ -130,13 +243,24 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 		}
 		f.mem = f.mem[:len(f.mem)+1]
 		m := &f.mem[len(f.mem)-1]
-		m.pre, m.keyStart, m.keyEnd, m.valStart, m.valEnd = pre, uint32(ks), uint32(ke), vs, ve
-		pos = skipWS(src, pos)
+		m.pre, m.pre2, m.keyStart, m.keyEnd, m.valStart, m.valEnd = pre, pre2, uint32(ks), uint32(ke), vs, ve
+		pos = skipIndent(src, pos)
 		if pos >= len(src) {
 			return 0, 0, 0, false
 		}
 		if src[pos] == ',' {
-			pos = skipWS(src, pos+1)
+			pos++
+			// A newline and up to seven spaces, as pretty-printed bodies have before
+			// members (see skipIndentRun; written out here).
+			if pos+9 <= len(src) && src[pos] == '\n' {
+				if w := binary.LittleEndian.Uint64(src[pos+1:]) ^ 0x2020202020202020; w != 0 {
+					if p := pos + 1 + bits.TrailingZeros64(w)>>3; src[p] > ' ' {
+						pos = p
+						continue
+					}
+				}
+			}
+			pos = skipWS(src, pos)
 			continue
 		}
 		if src[pos] != '}' {
@@ -145,16 +269,19 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 		pos++
 		break
 	}
+	// Every key after the first predicted by a shape that has not changed since: the keys'
+	// prefixes are the shape's.
+	allPredicted := sh != nil && predicted == count-1 && sh.gen == gen
 	members := f.mem[m0:]
 	start = len(f.done)
 	if len(members) <= maxInsertionSort {
-		if f.done, ok = f.appendSorted(f.done, members); !ok {
+		if f.done, ok = f.appendShaped(f.done, members, sh, allPredicted); !ok {
 			return 0, 0, 0, false // duplicate key: the general parser reports it
 		}
 	} else {
 		f.sortMembers(members)
 		for i := 1; i < len(members); i++ {
-			if a, b := &members[i-1], &members[i]; a.pre == b.pre && bytes.Equal(f.keyText(a), f.keyText(b)) {
+			if a, b := &members[i-1], &members[i]; a.pre == b.pre && a.pre2 == b.pre2 && bytes.Equal(f.keyText(a), f.keyText(b)) {
 				return 0, 0, 0, false // duplicate key
 			}
 		}
@@ -164,14 +291,80 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 	return pos, start, len(f.done), true
 }
 
+// appendShaped appends members, at most maxInsertionSort of them, to done in key order, or
+// returns ok false when two have the same key. An object of a remembered shape (sh, found by
+// its first key, unless a nested object's shape has replaced it since) is put in order by its
+// perm; one of minShape or more members is sorted and its shape remembered. predicted says
+// that the object's key prefixes are known to be sh's (sh predicted every key after the
+// first, the first was found by its prefixes, and sh has not changed since), so that only
+// their number is left to compare.
+func (f *fastNode) appendShaped(done, members []fastMember, sh *shape, predicted bool) (_ []fastMember, ok bool) {
+	n := len(members)
+	if n < minShape {
+		done, ok, _ = f.appendSorted(done, members, nil)
+		return done, ok
+	}
+	if sh != nil && sh.n == n {
+		same := true
+		if !predicted {
+			keys := sh.keys[:2*n]
+			for i := range members {
+				if m := &members[i]; m.pre != keys[2*i] || m.pre2 != keys[2*i+1] {
+					same = false
+					break
+				}
+			}
+		}
+		if same {
+			k := len(done)
+			done = slices.Grow(done, n)[:k+n]
+			out := done[k:]
+			for i, p := range sh.perm[:n] {
+				out[i] = members[p]
+			}
+			return done, true
+		}
+	}
+	var perm [maxInsertionSort]uint8
+	done, ok, byPrefix := f.appendSorted(done, members, &perm)
+	if ok && byPrefix {
+		sh = f.shapeSlot(members[0].pre, members[0].pre2)
+		f.gen++
+		sh.n, sh.gen = n, f.gen
+		for i := range members {
+			m := &members[i]
+			sh.keys[2*i], sh.keys[2*i+1] = m.pre, m.pre2
+			sh.klen[i] = 0
+			if l := int(m.keyEnd - m.keyStart); l <= 24 {
+				sh.klen[i] = uint8(l)
+				var b, mb [24]byte
+				copy(b[:], f.src[m.keyStart:m.keyEnd])
+				for j := range l {
+					mb[j] = 0xff
+				}
+				kw := &sh.words[i]
+				for j := range 3 {
+					kw.w[j] = binary.LittleEndian.Uint64(b[8*j:])
+					kw.m[j] = binary.LittleEndian.Uint64(mb[8*j:])
+				}
+			}
+		}
+		sh.perm = perm
+	}
+	return done, ok
+}
+
 // appendSorted appends members, at most maxInsertionSort of them, to done in key order, or
-// returns ok false when two have the same key. It sorts words holding a key's first seven
+// returns ok false when two have the same key. With perm, it also writes there the member
+// order it sorted them into, and byPrefix reports whether no two keys share their first
+// sixteen bytes. It sorts words holding a key's first seven
 // bytes above the member's index (which fits the low byte: maxInsertionSort < 256) by
 // insertion, moving words rather than members, then orders each run of keys sharing those
 // seven bytes by full comparison, and gathers the members in that order.
-func (f *fastNode) appendSorted(done, members []fastMember) (_ []fastMember, ok bool) {
+func (f *fastNode) appendSorted(done, members []fastMember, perm *[maxInsertionSort]uint8) (_ []fastMember, ok, byPrefix bool) {
 	var w [maxInsertionSort]uint64
 	words := w[:len(members)]
+	byPrefix = true
 	for i := range members {
 		words[i] = members[i].pre&^0xff | uint64(i)
 	}
@@ -188,8 +381,12 @@ func (f *fastNode) appendSorted(done, members []fastMember) (_ []fastMember, ok 
 		for j < len(words) && words[j]>>8 == words[i]>>8 {
 			j++
 		}
-		if j-i > 1 && !f.sortRun(members, words[i:j]) {
-			return done, false
+		if j-i > 1 {
+			full, ok := f.sortRun(members, words[i:j])
+			if !ok {
+				return done, false, false
+			}
+			byPrefix = byPrefix && !full
 		}
 		i = j
 	}
@@ -199,13 +396,19 @@ func (f *fastNode) appendSorted(done, members []fastMember) (_ []fastMember, ok 
 	for i, x := range words {
 		out[i] = members[x&0xff]
 	}
-	return done, true
+	if perm != nil {
+		for i, x := range words {
+			perm[i] = uint8(x)
+		}
+	}
+	return done, true, byPrefix
 }
 
 // sortRun orders by full key comparison the words of members whose keys share their first
-// seven bytes, or returns false when two keys are equal (insertion sort compares every key
-// with the one it comes to rest after, so equal keys always meet).
-func (f *fastNode) sortRun(members []fastMember, run []uint64) bool {
+// seven bytes, or returns ok false when two keys are equal (insertion sort compares every key
+// with the one it comes to rest after, so equal keys always meet). full reports whether two
+// keys shared their first sixteen bytes, so that their text beyond had to be compared.
+func (f *fastNode) sortRun(members []fastMember, run []uint64) (full, ok bool) {
 	for i := 1; i < len(run); i++ {
 		x := run[i]
 		m := &members[x&0xff]
@@ -214,10 +417,14 @@ func (f *fastNode) sortRun(members []fastMember, run []uint64) bool {
 			p := &members[run[j-1]&0xff]
 			c := cmp.Compare(m.pre, p.pre)
 			if c == 0 {
+				c = cmp.Compare(m.pre2, p.pre2)
+			}
+			if c == 0 {
+				full = true
 				c = bytes.Compare(f.keyText(m), f.keyText(p))
 			}
 			if c == 0 {
-				return false
+				return full, false
 			}
 			if c > 0 {
 				break
@@ -226,7 +433,7 @@ func (f *fastNode) sortRun(members []fastMember, run []uint64) bool {
 		}
 		run[j] = x
 	}
-	return true
+	return full, true
 }
 
 // array parses the array opening at pos, depth levels deep, and records its elements, in
@@ -238,7 +445,7 @@ func (f *fastNode) array(pos, depth int) (end, start, stop int, ok bool) {
 	}
 	src := f.src
 	m0 := len(f.mem)
-	pos = skipWS(src, pos+1)
+	pos = skipIndent(src, pos+1)
 	if pos < len(src) && src[pos] == ']' {
 		return pos + 1, len(f.done), len(f.done), true
 	}
@@ -253,12 +460,12 @@ func (f *fastNode) array(pos, depth int) (end, start, stop int, ok bool) {
 		f.mem = f.mem[:len(f.mem)+1]
 		m := &f.mem[len(f.mem)-1]
 		m.valStart, m.valEnd = vs, ve
-		pos = skipWS(src, pos)
+		pos = skipIndent(src, pos)
 		if pos >= len(src) {
 			return 0, 0, 0, false
 		}
 		if src[pos] == ',' {
-			pos = skipWS(src, pos+1)
+			pos = skipIndent(src, pos+1)
 			continue
 		}
 		if src[pos] != ']' {
@@ -336,37 +543,77 @@ func (f *fastNode) emitValue(dst []byte, m *fastMember) []byte {
 			dst = append(dst, ':')
 			k.next()
 		}
-		dst = f.emitValue(dst, &f.done[i])
+		if e := &f.done[i]; e.valEnd&inOut == 0 { // a scalar: copied here, without the call
+			dst = appendSpan(growSpan(dst), f.src, int(e.valStart), int(e.valEnd))
+		} else {
+			dst = f.emitValue(dst, e)
+		}
 	}
 	return append(dst, '}')
 }
 
 // key reads a member's key and the ':' after it. It returns the position of the value, the
 // key's text as src[ks:ke] and its sort prefix.
-func (f *fastNode) key(pos int) (_, ks, ke int, pre uint64, ok bool) {
+func (f *fastNode) key(pos int) (_, ks, ke int, pre, pre2 uint64, ok bool) {
 	src := f.src
 	if pos >= len(src) || src[pos] != '"' {
-		return 0, 0, 0, 0, false
+		return 0, 0, 0, 0, 0, false
 	}
 	start := pos + 1
-	end, pre := scanShortKey(src, start)
+	end, pre, pre2 := scanShortKey(src, start)
 	if end >= len(src) || src[end] != '"' {
-		return 0, 0, 0, 0, false // an escape, a control or non-ASCII byte, or no closing quote
+		return 0, 0, 0, 0, 0, false // an escape, a control or non-ASCII byte, or no closing quote
 	}
 	// A key starting with a digit may be an array index, which JavaScript orders first and
 	// numerically; "__proto__" is dropped by the Node reference. The general path handles both.
 	if pre>>56-'0' < 10 && end > start || end-start == 9 && string(src[start:end]) == "__proto__" {
-		return 0, 0, 0, 0, false
+		return 0, 0, 0, 0, 0, false
 	}
 	// The ':' usually follows the key directly.
 	if end+1 < len(src) && src[end+1] == ':' {
-		return skipWS(src, end+2), start, end, pre, true
+		return skipWS(src, end+2), start, end, pre, pre2, true
 	}
 	pos = skipWS(src, end+1)
 	if pos >= len(src) || src[pos] != ':' {
-		return 0, 0, 0, 0, false
+		return 0, 0, 0, 0, 0, false
 	}
-	return skipWS(src, pos+1), start, end, pre, true
+	return skipWS(src, pos+1), start, end, pre, pre2, true
+}
+
+// predictedKey reads a member's key and the ':' after it, as key does, when the key is the
+// i-th key of sh (0 < sh.klen[i] <= 24), and returns ok false, having read nothing, when it
+// is not or when there is not enough text to tell. The key's bytes, and the quote after them,
+// are compared with the remembered text in three masked words instead of being scanned: a
+// remembered key passed key's checks, so the same text passes them too.
+func (f *fastNode) predictedKey(pos int, sh *shape, i int) (_, ks, ke int, pre, pre2 uint64, ok bool) {
+	src := f.src
+	l := int(sh.klen[i])
+	if l == 0 || pos+2+l >= len(src) || src[pos] != '"' || src[pos+1+l] != '"' {
+		return pos, 0, 0, 0, 0, false
+	}
+	kw := &sh.words[i]
+	text := src[pos+1:]
+	if len(text) < 24 { // near the end of the body: the words read from a zero-padded copy
+		var b [24]byte
+		copy(b[:], text)
+		text = b[:]
+	}
+	w0 := binary.LittleEndian.Uint64(text)
+	w1 := binary.LittleEndian.Uint64(text[8:])
+	w2 := binary.LittleEndian.Uint64(text[16:])
+	if (w0^kw.w[0])&kw.m[0]|(w1^kw.w[1])&kw.m[1]|(w2^kw.w[2])&kw.m[2] != 0 {
+		return pos, 0, 0, 0, 0, false
+	}
+	pre, pre2 = sh.keys[2*i], sh.keys[2*i+1]
+	ks, ke = pos+1, pos+1+l
+	if src[ke+1] == ':' { // ke+1 = pos+2+l < len(src)
+		return skipWS(src, ke+2), ks, ke, pre, pre2, true
+	}
+	p := skipWS(src, ke+1)
+	if p >= len(src) || src[p] != ':' {
+		return pos, 0, 0, 0, 0, false
+	}
+	return skipWS(src, p+1), ks, ke, pre, pre2, true
 }
 
 // value reads a value (a member's or an element's), depth levels deep, and returns the
@@ -419,6 +666,16 @@ func (f *fastNode) value(pos, depth int) (_ int, vs, ve uint32, ok bool) {
 		}
 		return 0, 0, 0, false
 	case c-'0' < 10 || c == '-':
+		if c != '0' && c != '-' {
+			// A count or an id: up to 15 digits, no fraction or exponent, printed as written.
+			i := pos + 1
+			for i < len(src) && src[i]-'0' < 10 {
+				i++
+			}
+			if i-pos <= 15 && i < len(src) && src[i] != '.' && src[i]|0x20 != 'e' {
+				return i, uint32(pos), uint32(i), true
+			}
+		}
 		// Ids, counts and amounts of up to 15 digits: their own digits, trailing fraction
 		// zeros dropped, are what JavaScript prints. Longer ones take scanNumber's test.
 		if end, printed, ok := shortDecimal(src, pos); ok {
@@ -445,22 +702,29 @@ func (f *fastNode) value(pos, depth int) (_ int, vs, ve uint32, ok bool) {
 }
 
 // scanShortKey returns the end of the plain ASCII text of the key starting at start, as
-// scanKey does, and its first eight bytes big-endian, zero padded. Keys are mostly shorter
-// than eight bytes, or differ within them: a single word decides, and the rest of a longer
-// key is only compared when two keys share their first bytes.
-func scanShortKey(src []byte, start int) (i int, pre uint64) {
-	if start+8 > len(src) {
+// scanKey does, and its first and next eight bytes big-endian, zero padded (keys hold no
+// zero byte, so padding never makes two keys alike). Keys are mostly shorter than sixteen
+// bytes, or differ within them: two words decide, and the rest of a longer key is only
+// compared when two keys share their first sixteen bytes.
+func scanShortKey(src []byte, start int) (i int, pre, pre2 uint64) {
+	if start+16 > len(src) {
 		i = skipSafe(src, start)
-		var b [8]byte
-		copy(b[:], src[start:i])
-		return i, binary.BigEndian.Uint64(b[:])
+		var b [16]byte
+		copy(b[:], src[start:min(i, start+16)])
+		return i, binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	}
 	w := binary.LittleEndian.Uint64(src[start:])
 	if m := strSpecial(w); m != 0 {
 		n := uint(bits.TrailingZeros64(m) >> 3) // plain bytes before the first special one, 0..7
-		return start + int(n), bits.ReverseBytes64(w) &^ (^uint64(0) >> (8 * n))
+		return start + int(n), bits.ReverseBytes64(w) &^ (^uint64(0) >> (8 * n)), 0
 	}
-	return skipSafe(src, start+8), bits.ReverseBytes64(w)
+	// Most longer keys (payment_status, outcome_currency) end within the next word.
+	w2 := binary.LittleEndian.Uint64(src[start+8:])
+	if m := strSpecial(w2); m != 0 {
+		n := uint(bits.TrailingZeros64(m) >> 3)
+		return start + 8 + int(n), bits.ReverseBytes64(w), bits.ReverseBytes64(w2) &^ (^uint64(0) >> (8 * n))
+	}
+	return skipSafe(src, start+16), bits.ReverseBytes64(w), bits.ReverseBytes64(w2)
 }
 
 // shortDecimal reads the number at pos when it has no exponent, at most 15 digits besides
@@ -554,6 +818,9 @@ func (f *fastNode) sortMembers(members []fastMember) {
 		f.cmps++
 		if a.pre != b.pre {
 			return cmp.Compare(a.pre, b.pre)
+		}
+		if a.pre2 != b.pre2 {
+			return cmp.Compare(a.pre2, b.pre2)
 		}
 		return bytes.Compare(f.keyText(&a), f.keyText(&b))
 	})

@@ -239,11 +239,14 @@ func growSpan(dst []byte) []byte {
 // appendSpan appends src[a:b] to dst. A span of up to 32 bytes, with 32 bytes readable in src
 // and as much spare capacity in dst, is copied as one fixed-size 32-byte move and dst is then
 // cut to the span's length: for the short keys and values of a webhook body, the call and size
-// dispatch of runtime.memmove cost more than the copy. The bytes past len(dst) are scratch.
+// dispatch of runtime.memmove cost more than the copy. The move goes through a local array:
+// assigned directly from one slice's array to the other's, it compiles to a memmove call (the
+// two might overlap). The bytes past len(dst) are scratch.
 func appendSpan(dst, src []byte, a, b int) []byte {
 	n := len(dst)
 	if b-a <= 32 && a+32 <= len(src) && n+32 <= cap(dst) {
-		*(*[32]byte)(dst[n : n+32]) = *(*[32]byte)(src[a : a+32])
+		t := *(*[32]byte)(src[a : a+32])
+		*(*[32]byte)(dst[n : n+32]) = t
 		return dst[:n+b-a]
 	}
 	return append(dst, src[a:b]...)

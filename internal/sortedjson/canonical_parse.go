@@ -276,6 +276,27 @@ func skipWS(src []byte, pos int) int {
 	return pos
 }
 
+// skipIndent is skipWS before an object member or an array element, where pretty-printed
+// bodies put a newline and a run of spaces (see skipIndentRun).
+func skipIndent(src []byte, pos int) int {
+	if pos < len(src) && src[pos] > ' ' {
+		return pos
+	}
+	return skipIndentRun(src, pos)
+}
+
+// skipIndentRun compares the eight bytes after a newline with spaces at once.
+func skipIndentRun(src []byte, pos int) int {
+	if pos+9 <= len(src) && src[pos] == '\n' {
+		if w := binary.LittleEndian.Uint64(src[pos+1:]) ^ 0x2020202020202020; w != 0 {
+			if p := pos + 1 + bits.TrailingZeros64(w)>>3; src[p] > ' ' {
+				return p
+			}
+		}
+	}
+	return skipWS(src, pos)
+}
+
 // newNode appends a zero node and returns it for its fields to be set in place: appending a
 // filled-in struct literal costs a store-forwarding stall per node (the literal is assembled
 // on the stack field by field, then copied as one 16-byte load). The list doubles when full:
