@@ -131,7 +131,7 @@ func clientComparisons(b *testing.B) []comparison {
 		hc, base := env.hc, env.base
 		rows = append(rows,
 			comparison{
-				path: "client GET (JoPay GetRequest, ~1.2 KiB), " + env.name + ", vs net/http+encoding/json", target: env.get,
+				path: "client GET (JoPay GetRequest, ~1.2 KiB), " + env.name + ", vs net/http+encoding/json", target: env.get, collect: true,
 				subject: func(n int) error {
 					for i := 0; i < n; i++ {
 						if _, err := c.GetRequest(ctx, requestID); err != nil {
@@ -151,7 +151,7 @@ func clientComparisons(b *testing.B) []comparison {
 				},
 			},
 			comparison{
-				path: "client POST (JoPay CreateRequest), " + env.name + ", vs net/http+encoding/json", target: env.post,
+				path: "client POST (JoPay CreateRequest), " + env.name + ", vs net/http+encoding/json", target: env.post, collect: true,
 				subject: func(n int) error {
 					p := createParams()
 					for i := 0; i < n; i++ {
@@ -191,7 +191,7 @@ func restyComparison(b *testing.B, hc *http.Client) comparison {
 	rc := resty.NewWithClient(hc).SetBaseURL(base).SetAuthToken(perfKey).SetHeader("Accept", "application/json")
 	ctx := context.Background()
 	return comparison{
-		path: "client GET (JoPay GetRequest, ~1.2 KiB), in-memory, vs resty v2 (SetResult into a struct)", target: 1.0,
+		path: "client GET (JoPay GetRequest, ~1.2 KiB), in-memory, vs resty v2 (SetResult into a struct)", target: 1.0, collect: true,
 		subject: func(n int) error {
 			for i := 0; i < n; i++ {
 				if _, err := c.GetRequest(ctx, requestID); err != nil {

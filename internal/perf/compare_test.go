@@ -39,6 +39,11 @@ type comparison struct {
 	info bool
 	// chunk overrides -perf.chunk for rows whose operations are slow or batched (0: the flag).
 	chunk time.Duration
+	// collect starts every chunk from a collected heap, for rows that allocate much per
+	// operation, so that neither contender pays for the other's garbage. A collection also
+	// empties every sync.Pool, so rows whose speed comes from pooled state leave it off (a
+	// collection every chunk would charge them a cold start that production does not pay).
+	collect bool
 	// prepare, when set, runs untimed before every chunk of either contender (building the
 	// chunk's inputs, fresh stores), so that neither side pays for making its inputs.
 	prepare           func(n int)
@@ -77,8 +82,9 @@ func (c comparison) cost(fn func(int) error, n int) (time.Duration, error) {
 	if c.prepare != nil {
 		c.prepare(n)
 	}
-	// Every chunk starts from a collected heap: neither contender pays for the other's garbage.
-	runtime.GC()
+	if c.collect {
+		runtime.GC()
+	}
 	return cost(fn, n, c.meter)
 }
 

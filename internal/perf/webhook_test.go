@@ -114,7 +114,7 @@ func dedupeComparisons(b *testing.B) []comparison {
 	exp := time.Now().Add(72 * time.Hour).UnixNano()
 	return []comparison{
 		{
-			path: "MemoryStore via Deduper.Do, distinct ids, parallel, vs sharded map insert", target: 0.9, throughput: true,
+			path: "MemoryStore via Deduper.Do, distinct ids, parallel, vs sharded map insert", target: 0.9, throughput: true, collect: true,
 			prepare: func(n int) {
 				list = fresh(n)
 				d = webhook.NewDeduper(webhook.NewMemoryStore())
