@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/paykit-go/paykit/internal/sortedjson"
 )
@@ -44,6 +45,10 @@ type SortedJSONVerifier struct {
 	headers         []string  // where VerifyHeader reads the signature (WithSignatureHeaders)
 	rawKeys         [][]byte  // keys of the raw-body HMAC-SHA256 fallback; nil when off (WithRawBodyFallback)
 	pool            sync.Pool // of *sjState
+	// last holds one idle state, taken and given back with single atomic operations: cheaper
+	// than pool's Get and Put, which only serve when it is empty (held by a concurrent call)
+	// or, on release, full. Like a pooled state, it is bounded by maxPooledBytes.
+	last atomic.Pointer[sjState]
 }
 
 // sjSecret maps one configured secret to its HMAC keys: the Node and Python programs use the
@@ -147,15 +152,24 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 	if !decodeHex512(&want, signature) {
 		return fmt.Errorf("%w: signature is not hex", ErrMalformedSignature)
 	}
-	st := v.pool.Get().(*sjState)
-	defer v.release(st)
+	st := v.last.Swap(nil)
+	if st == nil {
+		st = v.pool.Get().(*sjState)
+	}
+	err := v.verify(st, payload, &want)
+	v.release(st) // not deferred: a panic just leaves the state to the garbage collector
+	return err
+}
+
+// verify is Verify once the signature is decoded, with st its own (from last or the pool).
+func (v *SortedJSONVerifier) verify(st *sjState, payload []byte, want *[sha512.Size]byte) error {
 	// JovePay signs the Node form, and most bodies are in the subset the one-pass fast path
 	// handles: try that first. Only a mismatch, or a body outside the subset, pays for the
 	// general parse and the other two forms.
 	form, nodeTried := st.fast.NodeForm(payload)
 	if nodeTried {
 		for _, s := range v.secrets {
-			if st.match(v.keys, s.raw, form, &want) {
+			if st.match(v.keys, s.raw, form, want) {
 				return nil
 			}
 		}
@@ -192,7 +206,7 @@ func (v *SortedJSONVerifier) Verify(payload []byte, signature string) error {
 			if v.alreadyTried(&same, &forms, fi, k) {
 				continue
 			}
-			if st.match(v.keys, k, st.out[fi], &want) {
+			if st.match(v.keys, k, st.out[fi], want) {
 				return nil
 			}
 		}
@@ -243,7 +257,9 @@ func (v *SortedJSONVerifier) release(st *sjState) {
 		nodes > maxPooledBytes/16 {
 		return
 	}
-	v.pool.Put(st)
+	if !v.last.CompareAndSwap(nil, st) {
+		v.pool.Put(st)
+	}
 }
 
 // decodeHex512 decodes a 128-digit hex string (either case) into dst.

@@ -30,10 +30,7 @@ func shortestIsExact(s uint64, p int) bool {
 	if s == 0 || s%10 == 0 || p < 1 || p > 27 {
 		return false
 	}
-	pow5 := uint64(1)
-	for i := 0; i < p; i++ {
-		pow5 *= 5 // 5^27 < 2^63
-	}
+	pow5 := pow5Table(p)
 	// 1. D = s / (5^p × 2^p). Shift s so that the quotient by 5^p has 63 or 64 bits.
 	sh := 63 + bits.Len64(pow5) - bits.Len64(s)
 	nhi, nlo := shl128(0, s, uint(sh))
@@ -116,4 +113,42 @@ func sub128(ahi, alo, bhi, blo uint64) (uint64, uint64) {
 
 func less128(ahi, alo, bhi, blo uint64) bool {
 	return ahi < bhi || ahi == bhi && alo < blo
+}
+
+// pow5Table returns 5^p for 0 <= p <= 27 (5^27 < 2^63), read from a table rather than
+// multiplied out: a chain of p dependent multiplications costs more than the rest of
+// shortestIsExact's arithmetic before the division.
+func pow5Table(p int) uint64 {
+	const tbl = "" +
+		"\x01\x00\x00\x00\x00\x00\x00\x00" + // 5^0
+		"\x05\x00\x00\x00\x00\x00\x00\x00" + // 5^1
+		"\x19\x00\x00\x00\x00\x00\x00\x00" + // 5^2
+		"\x7d\x00\x00\x00\x00\x00\x00\x00" + // 5^3
+		"\x71\x02\x00\x00\x00\x00\x00\x00" + // 5^4
+		"\x35\x0c\x00\x00\x00\x00\x00\x00" + // 5^5
+		"\x09\x3d\x00\x00\x00\x00\x00\x00" + // 5^6
+		"\x2d\x31\x01\x00\x00\x00\x00\x00" + // 5^7
+		"\xe1\xf5\x05\x00\x00\x00\x00\x00" + // 5^8
+		"\x65\xcd\x1d\x00\x00\x00\x00\x00" + // 5^9
+		"\xf9\x02\x95\x00\x00\x00\x00\x00" + // 5^10
+		"\xdd\x0e\xe9\x02\x00\x00\x00\x00" + // 5^11
+		"\x51\x4a\x8d\x0e\x00\x00\x00\x00" + // 5^12
+		"\x95\x73\xc2\x48\x00\x00\x00\x00" + // 5^13
+		"\xe9\x41\xcc\x6b\x01\x00\x00\x00" + // 5^14
+		"\x8d\x49\xfd\x1a\x07\x00\x00\x00" + // 5^15
+		"\xc1\x6f\xf2\x86\x23\x00\x00\x00" + // 5^16
+		"\xc5\x2e\xbc\xa2\xb1\x00\x00\x00" + // 5^17
+		"\xd9\xe9\xac\x2d\x78\x03\x00\x00" + // 5^18
+		"\x3d\x91\x60\xe4\x58\x11\x00\x00" + // 5^19
+		"\x31\xd6\xe2\x75\xbc\x56\x00\x00" + // 5^20
+		"\xf5\x2e\x6e\x4d\xae\xb1\x01\x00" + // 5^21
+		"\xc9\xea\x26\x83\x67\x78\x08\x00" + // 5^22
+		"\xed\x95\xc2\x8f\x05\x5a\x2a\x00" + // 5^23
+		"\xa1\xed\xcc\xce\x1b\xc2\xd3\x00" + // 5^24
+		"\x25\xa4\x00\x0a\x8b\xca\x22\x04" + // 5^25
+		"\xb9\x34\x03\x32\xb7\xf4\xad\x14" + // 5^26
+		"\x9d\x07\x10\xfa\x93\xc7\x65\x67" //  5^27
+	b := tbl[8*p : 8*p+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
