@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopay"
 )
 
@@ -141,36 +142,6 @@ func coSetup(t *testing.T, opts ...jopay.Option) (*jopay.Client, *coServer) {
 	return c, s
 }
 
-// coObserver is a paykit.Observer that records every call's CallStart and ending.
-type coObserver struct {
-	mu    sync.Mutex
-	calls []paykit.CallStart
-	ends  []paykit.ResponseInfo
-}
-
-func (o *coObserver) StartCall(ctx context.Context, cs paykit.CallStart) (context.Context, paykit.CallObserver) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls = append(o.calls, cs)
-	return ctx, coCallObserver{o}
-}
-
-func (o *coObserver) starts() []paykit.CallStart {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.calls)
-}
-
-type coCallObserver struct{ o *coObserver }
-
-func (coCallObserver) StartAttempt(ctx context.Context, _ int) context.Context { return ctx }
-func (coCallObserver) EndAttempt(context.Context, int, int, error)             {}
-func (c coCallObserver) End(_ context.Context, info paykit.ResponseInfo, _ error) {
-	c.o.mu.Lock()
-	defer c.o.mu.Unlock()
-	c.o.ends = append(c.o.ends, info)
-}
-
 // coMethod calls one client method with the per-call options.
 type coMethod struct {
 	name   string
@@ -242,21 +213,12 @@ func TestCallOptionsReachEveryMethod(t *testing.T) {
 	for _, m := range methods {
 		covered = append(covered, m.name)
 	}
-	// BaseURL and Mode send nothing.
-	exceptions := []string{"BaseURL", "Mode"}
-	var exported []string
-	typ := reflect.TypeFor[*jopay.Client]()
-	for i := range typ.NumMethod() {
-		if name := typ.Method(i).Name; !slices.Contains(exceptions, name) {
-			exported = append(exported, name)
-		}
-	}
-	slices.Sort(covered)
-	require.Empty(t, cmp.Diff(exported, covered), "methods of *jopay.Client (-reflect +table)")
+	// BaseURL and Mode send nothing; WaitForRequest takes call options through WithCallOptions.
+	apitest.MethodTable(t, reflect.TypeFor[*jopay.Client](), covered, []string{"BaseURL", "Mode"}, []string{"WaitForRequest"})
 
 	for _, m := range methods {
 		t.Run(m.name, func(t *testing.T) {
-			obs := &coObserver{}
+			obs := &apitest.Observer{}
 			c, srv := coSetup(t, jopay.WithObserver(obs))
 			var info paykit.ResponseInfo
 			err := m.call(context.Background(), c, paykit.WithHeader("X-Paykit-Test", m.name), paykit.WithResponseInfo(&info))
@@ -270,7 +232,7 @@ func TestCallOptionsReachEveryMethod(t *testing.T) {
 			assert.Equal(t, 1, info.Attempts)
 			assert.Equal(t, "rid-42", info.RequestID)
 			var routes []string
-			for _, cs := range obs.starts() {
+			for _, cs := range obs.Starts() {
 				assert.Equal(t, jopay.Provider, cs.Provider)
 				assert.NotContains(t, cs.Route, coRequestID)
 				assert.NotContains(t, cs.Route, coMerchantID)

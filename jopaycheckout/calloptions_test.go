@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jopaycheckout"
 )
 
@@ -115,24 +116,6 @@ func cxClient(t *testing.T, s *cxServer, opts ...jopaycheckout.Option) *jopayche
 	return c
 }
 
-type cxObserver struct {
-	mu     sync.Mutex
-	starts []paykit.CallStart
-}
-
-func (o *cxObserver) StartCall(ctx context.Context, cs paykit.CallStart) (context.Context, paykit.CallObserver) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.starts = append(o.starts, cs)
-	return ctx, cxCallObserver{}
-}
-
-type cxCallObserver struct{}
-
-func (cxCallObserver) StartAttempt(ctx context.Context, _ int) context.Context { return ctx }
-func (cxCallObserver) EndAttempt(context.Context, int, int, error)             {}
-func (cxCallObserver) End(context.Context, paykit.ResponseInfo, error)         {}
-
 type cxMethod struct {
 	name  string
 	call  func(ctx context.Context, c *jopaycheckout.Client, opts ...paykit.CallOption) error
@@ -160,22 +143,16 @@ func cxMethods() []cxMethod {
 // template to the Observer; the table covers every exported method.
 func TestCallOptionsReachEveryMethod(t *testing.T) {
 	methods := cxMethods()
-	var covered, exported []string
+	var covered []string
 	for _, m := range methods {
 		covered = append(covered, m.name)
 	}
-	typ := reflect.TypeFor[*jopaycheckout.Client]()
-	for i := range typ.NumMethod() {
-		if name := typ.Method(i).Name; name != "BaseURL" && name != "Mode" { // they send nothing
-			exported = append(exported, name)
-		}
-	}
-	slices.Sort(covered)
-	require.Empty(t, cmp.Diff(exported, covered), "methods of *jopaycheckout.Client (-reflect +table)")
+	// BaseURL and Mode send nothing.
+	apitest.MethodTable(t, reflect.TypeFor[*jopaycheckout.Client](), covered, []string{"BaseURL", "Mode"}, nil)
 	for _, m := range methods {
 		t.Run(m.name, func(t *testing.T) {
 			s := cxStart(t)
-			obs := &cxObserver{}
+			obs := &apitest.Observer{}
 			c := cxClient(t, s, jopaycheckout.WithObserver(obs))
 			var info paykit.ResponseInfo
 			require.NoError(t, m.call(context.Background(), c, paykit.WithHeader("X-Paykit-Test", m.name), paykit.WithResponseInfo(&info)))
@@ -188,10 +165,11 @@ func TestCallOptionsReachEveryMethod(t *testing.T) {
 			want := paykit.RateLimit{Limit: 100, Remaining: 98}
 			assert.Equal(t, want.Limit, info.RateLimit.Limit)
 			assert.Equal(t, want.Remaining, info.RateLimit.Remaining)
-			require.Len(t, obs.starts, 1)
-			assert.Equal(t, m.route, obs.starts[0].Method+" "+obs.starts[0].Route)
-			assert.NotContains(t, obs.starts[0].Route, cxSessionID)
-			assert.Equal(t, jopaycheckout.Provider, obs.starts[0].Provider)
+			starts := obs.Starts()
+			require.Len(t, starts, 1)
+			assert.Equal(t, m.route, starts[0].Method+" "+starts[0].Route)
+			assert.NotContains(t, starts[0].Route, cxSessionID)
+			assert.Equal(t, jopaycheckout.Provider, starts[0].Provider)
 		})
 	}
 }

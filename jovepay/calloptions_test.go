@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/jovepay"
 )
 
@@ -164,40 +164,6 @@ func readBody(r *http.Request) string {
 	return string(b)
 }
 
-// routeObserver records the CallStart of every call and the ResponseInfo it ended with.
-type routeObserver struct {
-	mu     sync.Mutex
-	starts []paykit.CallStart
-	ends   []paykit.ResponseInfo
-}
-
-func (o *routeObserver) StartCall(ctx context.Context, cs paykit.CallStart) (context.Context, paykit.CallObserver) {
-	o.mu.Lock()
-	o.starts = append(o.starts, cs)
-	o.mu.Unlock()
-	return ctx, routeCall{o}
-}
-
-func (o *routeObserver) routes() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []string
-	for _, s := range o.starts {
-		out = append(out, s.Method+" "+s.Route)
-	}
-	return out
-}
-
-type routeCall struct{ o *routeObserver }
-
-func (routeCall) StartAttempt(ctx context.Context, _ int) context.Context { return ctx }
-func (routeCall) EndAttempt(context.Context, int, int, error)             {}
-func (c routeCall) End(_ context.Context, info paykit.ResponseInfo, _ error) {
-	c.o.mu.Lock()
-	c.o.ends = append(c.o.ends, info)
-	c.o.mu.Unlock()
-}
-
 // coMethod is one exported Client method called with the per-call options.
 type coMethod struct {
 	name string
@@ -301,21 +267,14 @@ func TestCallOptionsEveryMethod(t *testing.T) {
 	for _, m := range methods {
 		names = append(names, m.name)
 	}
-	var exported []string
-	typ := reflect.TypeFor[*jovepay.Client]()
-	for i := range typ.NumMethod() {
-		if name := typ.Method(i).Name; !slices.Contains(coNoRequest, name) {
-			exported = append(exported, name)
-		}
-	}
-	slices.Sort(names)
-	require.Empty(t, cmp.Diff(exported, names), "methods in the table vs exported methods of *Client minus %v (-exported +table)", coNoRequest)
+	// WaitForPayment takes call options through WithCallOptions.
+	apitest.MethodTable(t, reflect.TypeFor[*jovepay.Client](), names, coNoRequest, []string{"WaitForPayment"})
 
 	for _, m := range methods {
 		t.Run(m.name, func(t *testing.T) {
 			srv := newCoServer(t)
 			srv.serveAll()
-			obs := new(routeObserver)
+			obs := new(apitest.Observer)
 			c := srv.client(jovepay.WithObserver(obs))
 			var info paykit.ResponseInfo
 			err := m.call(context.Background(), c, paykit.WithHeader(coTestHdr, m.name), paykit.WithResponseInfo(&info))
@@ -337,7 +296,7 @@ func TestCallOptionsEveryMethod(t *testing.T) {
 			assert.Positive(t, info.Duration, "info.Duration")
 			assert.Empty(t, info.IdempotencyKey, "info.IdempotencyKey: JovePay takes none")
 
-			routes := obs.routes()
+			routes := obs.Routes()
 			assert.Empty(t, cmp.Diff(m.routes, routes), "observed routes (-want +got)")
 			for _, r := range routes {
 				for _, raw := range []string{coPaymentID, coInvoiceID, coOrderID, "5000000001"} {

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,36 +21,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 	"github.com/paykit-go/paykit/pepay/pepaytest"
 )
 
-// callRecorder is a paykit.Observer that records every call's CallStart.
-type callRecorder struct {
-	mu     sync.Mutex
-	starts []paykit.CallStart
-}
-
-func (r *callRecorder) StartCall(ctx context.Context, cs paykit.CallStart) (context.Context, paykit.CallObserver) {
-	r.mu.Lock()
-	r.starts = append(r.starts, cs)
-	r.mu.Unlock()
-	return ctx, nopCallObserver{}
-}
-
-func (r *callRecorder) take() []paykit.CallStart {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.starts
-	r.starts = nil
-	return out
-}
-
-type nopCallObserver struct{}
-
-func (nopCallObserver) StartAttempt(ctx context.Context, _ int) context.Context { return ctx }
-func (nopCallObserver) EndAttempt(context.Context, int, int, error)             {}
-func (nopCallObserver) End(context.Context, paykit.ResponseInfo, error)         {}
 func drainSeq[T any](seq iter.Seq2[T, error]) error {
 	for _, err := range seq {
 		if err != nil {
@@ -64,10 +38,10 @@ func drainSeq[T any](seq iter.Seq2[T, error]) error {
 // callFixture is what the table's calls need: objects on a fake Pepay and clients for it.
 type callFixture struct {
 	srv       *pepaytest.Server
-	client    *pepay.Client // merchant key and dashboard token, with a callRecorder
+	client    *pepay.Client // merchant key and dashboard token, with a recording apitest.Observer
 	payor     *pepay.PayorClient
 	commerce  *pepay.CommerceClient
-	obs       *callRecorder
+	obs       *apitest.Observer
 	invoiceID string
 	customer  string
 	eventID   string
@@ -94,7 +68,7 @@ func newCallFixture(t *testing.T) *callFixture {
 		break
 	}
 	require.NotEmpty(t, eventID, "the fake recorded no event for the new invoice")
-	obs := &callRecorder{}
+	obs := &apitest.Observer{}
 	c, err := srv.NewClient(pepay.WithDashboardToken(pepaytest.DefaultDashboardToken), pepay.WithObserver(obs))
 	require.NoError(t, err)
 	payor, err := c.PayorSession(created.PaymentSessionHeaders)
@@ -104,7 +78,7 @@ func newCallFixture(t *testing.T) *callFixture {
 	require.NotEmpty(t, tokens)
 	commerce, err := srv.NewCommerceClient(pepay.WithObserver(obs))
 	require.NoError(t, err)
-	obs.take()
+	obs.Take()
 	srv.ResetCalls()
 	return &callFixture{
 		srv: srv, client: c, payor: payor, commerce: commerce, obs: obs,
@@ -246,37 +220,17 @@ var (
 		"StreamWithClock": "test hook for Stream (export_test.go)",
 	}
 	streamOnly = map[string]string{"Stream": "WebSocket; reconnects are reported through OnReconnect"}
-	// viaOwnOption are the methods whose trailing variadic parameter has its own option type;
-	// they take call options through WithCallOptions.
-	viaOwnOption = map[string]bool{"WaitForInvoice": true}
 )
 
-var callOptionType = reflect.TypeFor[[]paykit.CallOption]()
-
 // checkCompleteTable asserts that calls names exactly typ's exported methods minus exceptions,
-// and that each takes trailing ...paykit.CallOption.
+// and that each takes trailing ...paykit.CallOption (WaitForInvoice through WithCallOptions).
 func checkCompleteTable(t *testing.T, typ reflect.Type, calls []clientCall, exceptions map[string]string) {
 	t.Helper()
-	var want, got []string
-	for i := range typ.NumMethod() {
-		m := typ.Method(i)
-		if _, skip := exceptions[m.Name]; skip {
-			continue
-		}
-		want = append(want, m.Name)
-		if viaOwnOption[m.Name] {
-			continue
-		}
-		ft := m.Type
-		ok := ft.IsVariadic() && ft.In(ft.NumIn()-1) == callOptionType
-		assert.True(t, ok, "%s.%s does not take trailing ...paykit.CallOption: %v", typ, m.Name, ft)
-	}
+	var table []string
 	for _, c := range calls {
-		got = append(got, c.method)
+		table = append(table, c.method)
 	}
-	sort.Strings(want)
-	sort.Strings(got)
-	assert.Empty(t, cmp.Diff(want, got), "%s methods in the table (-reflect +table)", typ)
+	apitest.MethodTable(t, typ, table, slices.Collect(maps.Keys(exceptions)), []string{"WaitForInvoice"})
 }
 
 func TestCallOptions_tableIsComplete(t *testing.T) {
@@ -312,7 +266,7 @@ func TestCallOptions_everyMethod(t *testing.T) {
 				assert.NotNil(t, info.Header)
 				assert.Positive(t, info.Duration)
 
-				starts := f.obs.take()
+				starts := f.obs.Take()
 				require.Len(t, starts, len(calls), "one observed call per request")
 				for _, s := range starts {
 					assert.Equal(t, "pepay", s.Provider)

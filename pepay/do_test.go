@@ -15,17 +15,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/apitest"
 	"github.com/paykit-go/paykit/pepay"
 )
 
 // doSetup returns a client aimed at a fresh mux (go-github style) with fast retries and an
 // observer, and the observer.
-func doSetup(t *testing.T, opts ...pepay.Option) (*pepay.Client, *http.ServeMux, *callRecorder) {
+func doSetup(t *testing.T, opts ...pepay.Option) (*pepay.Client, *http.ServeMux, *apitest.Observer) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	obs := &callRecorder{}
+	obs := &apitest.Observer{}
 	base := []pepay.Option{pepay.WithBaseURL(srv.URL), pepay.WithRetryWait(time.Millisecond, 2*time.Millisecond), pepay.WithObserver(obs)}
 	c, err := pepay.NewClient(coKey, append(base, opts...)...)
 	require.NoError(t, err)
@@ -64,7 +65,7 @@ func TestDo_getDecodesWrappedList(t *testing.T) {
 	assert.Empty(t, cmp.Diff(want, out.Data))
 	assert.Equal(t, http.StatusOK, info.StatusCode)
 	assert.Equal(t, 1, info.Attempts)
-	assert.Empty(t, cmp.Diff([]paykit.CallStart{{Provider: "pepay", Method: "GET", Route: "/webhooks"}}, obs.take()))
+	assert.Empty(t, cmp.Diff([]paykit.CallStart{{Provider: "pepay", Method: "GET", Route: "/webhooks"}}, obs.Take()))
 }
 
 func TestDo_postSendsBody(t *testing.T) {
@@ -83,7 +84,7 @@ func TestDo_postSendsBody(t *testing.T) {
 	var out webhookEndpoint
 	require.NoError(t, c.Do(context.Background(), http.MethodPost, "webhooks/we_123/rotate-secret", body, &out))
 	assert.Equal(t, webhookEndpoint{ID: "we_123", URL: "https://shop.example/hook"}, out)
-	starts := obs.take()
+	starts := obs.Take()
 	require.Len(t, starts, 1)
 	assert.Equal(t, "/webhooks/{id}/rotate-secret", starts[0].Route)
 }
