@@ -1,7 +1,6 @@
 package jopay
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,8 +24,7 @@ type Client struct {
 	// merchantsLimit admits POST /merchants on the key's quota and its own at one instant,
 	// instead of the client's limiter; nil when the caller chose a limiter (WithRateLimiter).
 	merchantsLimit paykit.RateLimiter
-	maxRetryAfter  time.Duration                                    // WithMaxRetryAfter, for WaitForRequest
-	pollSleep      func(ctx context.Context, d time.Duration) error // nil: transport.Sleep; tests replace it
+	maxRetryAfter  time.Duration // WithMaxRetryAfter, for WaitForRequest
 }
 
 // Option configures NewClient. Options validate their argument; NewClient reports the first
@@ -35,9 +33,8 @@ type Option func(*options) error
 
 type options struct {
 	transport.Settings
-	slug      string
-	clock     ratelimit.Clock                                  // the default limiters' clock; tests replace it
-	pollSleep func(ctx context.Context, d time.Duration) error // WaitForRequest's sleep; tests replace it
+	slug  string
+	clock ratelimit.Clock // the default limiters' clock; tests replace it
 }
 
 // JoPay's documented rate limits per API key, in sliding one-minute windows. The client keeps
@@ -122,11 +119,6 @@ func withClock(clk ratelimit.Clock) Option {
 	return func(o *options) error { o.clock = clk; return nil }
 }
 
-// withPollSleep makes WaitForRequest wait with sleep instead of a timer (tests).
-func withPollSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(o *options) error { o.pollSleep = sleep; return nil }
-}
-
 // AdminBaseURL is the shared Partner API host; it serves the same routes and data as the
 // partner's own https://{slug}.jopay.app/api/v1.
 const AdminBaseURL = "https://admin.jopay.app/api/v1"
@@ -179,7 +171,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{t: t, mode: KeyMode(apiKey), merchantsLimit: merchantsLimit, maxRetryAfter: o.MaxRetryAfter, pollSleep: o.pollSleep}, nil
+	return &Client{t: t, mode: KeyMode(apiKey), merchantsLimit: merchantsLimit, maxRetryAfter: o.MaxRetryAfter}, nil
 }
 
 // BaseURL returns the API base URL the client sends to, without a trailing slash.

@@ -10,7 +10,7 @@ import (
 // WithTestClock runs the client's default rate limiters on clk (a fake clock in tests).
 func WithTestClock(clk ratelimit.Clock) Option { return withClock(clk) }
 
-// WithTestPollSleep makes WaitForRequest wait with sleep instead of a timer.
-func WithTestPollSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return withPollSleep(sleep)
+// WithWaitSleep makes WaitForRequest wait between polls with sleep instead of a timer.
+func WithWaitSleep(sleep func(context.Context, time.Duration) error) WaitOption {
+	return func(c *waitConfig) { c.Sleep = sleep }
 }

@@ -57,9 +57,6 @@ func (c *Client) WaitForRequest(ctx context.Context, id string, opts ...WaitOpti
 		return nil, err
 	}
 	cfg := transport.NewWaitConfig[*PaymentRequest](opts)
-	if c.pollSleep != nil {
-		cfg.Sleep = c.pollSleep
-	}
 	return transport.WaitFor(ctx, cfg, "jopay: waiting for request "+id, c.maxRetryAfter, id, c.GetRequest,
 		func(r *PaymentRequest) string { return string(r.Status) + "/" + string(r.ProofStatus) }, (*PaymentRequest).IsTerminal)
 }

@@ -25,7 +25,7 @@ type wtStep struct {
 
 // wtSetup serves steps to successive GetRequest polls (the last one repeats) and returns a
 // client whose WaitForRequest sleeps through sleep.
-func wtSetup(t *testing.T, steps []wtStep, sleep func(ctx context.Context, d time.Duration) error, opts ...jopay.Option) (*jopay.Client, *atomic.Int32) {
+func wtSetup(t *testing.T, steps []wtStep, opts ...jopay.Option) (*jopay.Client, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
 	mux := http.NewServeMux()
@@ -48,7 +48,7 @@ func wtSetup(t *testing.T, steps []wtStep, sleep func(ctx context.Context, d tim
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	base := []jopay.Option{jopay.WithBaseURL(srv.URL + "/api/v1"), jopay.WithRateLimiter(nil), jopay.WithMaxRetries(0), jopay.WithTestPollSleep(sleep)}
+	base := []jopay.Option{jopay.WithBaseURL(srv.URL + "/api/v1"), jopay.WithRateLimiter(nil), jopay.WithMaxRetries(0)}
 	c, err := jopay.NewClient(testKey, append(base, opts...)...)
 	require.NoError(t, err)
 	return c, &n
@@ -86,10 +86,10 @@ func TestWaitForRequestStopsOnTerminal(t *testing.T) {
 		{req: coRequestJSON(jopay.StatusOpened, jopay.ProofStatusVerified)},
 	}
 	var sleeps wtSleeps
-	c, n := wtSetup(t, steps, sleeps.sleep)
+	c, n := wtSetup(t, steps)
 	var changes []string
 	var info paykit.ResponseInfo
-	r, err := c.WaitForRequest(context.Background(), coRequestID, wtCall,
+	r, err := c.WaitForRequest(context.Background(), coRequestID, wtCall, jopay.WithWaitSleep(sleeps.sleep),
 		jopay.WithPollInterval(time.Second, 4*time.Second),
 		jopay.WithCallOptions(paykit.WithResponseInfo(&info)),
 		jopay.OnStatusChange(func(r *jopay.PaymentRequest) {
@@ -106,8 +106,8 @@ func TestWaitForRequestStopsOnTerminal(t *testing.T) {
 	assert.Equal(t, http.StatusOK, info.StatusCode, "the last poll's ResponseInfo")
 
 	// An expired or cancelled request is terminal too.
-	c2, n2 := wtSetup(t, []wtStep{{req: coRequestJSON(jopay.StatusExpired, jopay.ProofStatusNone)}}, sleeps.sleep)
-	r, err = c2.WaitForRequest(context.Background(), coRequestID, wtCall)
+	c2, n2 := wtSetup(t, []wtStep{{req: coRequestJSON(jopay.StatusExpired, jopay.ProofStatusNone)}})
+	r, err = c2.WaitForRequest(context.Background(), coRequestID, wtCall, jopay.WithWaitSleep(sleeps.sleep))
 	require.NoError(t, err)
 	assert.Equal(t, jopay.StatusExpired, r.Status)
 	assert.Equal(t, int32(1), n2.Load())
@@ -125,8 +125,8 @@ func TestWaitForRequestStopsWhenContextEnds(t *testing.T) {
 		}
 		return ctx.Err()
 	}
-	c, n := wtSetup(t, []wtStep{{req: coRequestJSON(jopay.StatusOpened, jopay.ProofStatusNone)}}, sleep)
-	r, err := c.WaitForRequest(ctx, coRequestID, wtCall)
+	c, n := wtSetup(t, []wtStep{{req: coRequestJSON(jopay.StatusOpened, jopay.ProofStatusNone)}})
+	r, err := c.WaitForRequest(ctx, coRequestID, wtCall, jopay.WithWaitSleep(sleep))
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, r)
 	assert.Equal(t, coRequestID, r.ID)
@@ -137,8 +137,8 @@ func TestWaitForRequestStopsWhenContextEnds(t *testing.T) {
 // A permanent error is returned at once; a transient one is polled through.
 func TestWaitForRequestErrors(t *testing.T) {
 	var sleeps wtSleeps
-	c, n := wtSetup(t, []wtStep{{status: http.StatusNotFound}}, sleeps.sleep)
-	_, err := c.WaitForRequest(context.Background(), coRequestID, wtCall)
+	c, n := wtSetup(t, []wtStep{{status: http.StatusNotFound}})
+	_, err := c.WaitForRequest(context.Background(), coRequestID, wtCall, jopay.WithWaitSleep(sleeps.sleep))
 	var apiErr *paykit.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusNotFound, apiErr.Status)
@@ -146,7 +146,7 @@ func TestWaitForRequestErrors(t *testing.T) {
 	assert.Empty(t, sleeps.all())
 
 	var vErr *paykit.ValidationError
-	_, err = c.WaitForRequest(context.Background(), "", wtCall)
+	_, err = c.WaitForRequest(context.Background(), "", wtCall, jopay.WithWaitSleep(sleeps.sleep))
 	require.ErrorAs(t, err, &vErr)
 	assert.Equal(t, int32(1), n.Load())
 }
@@ -158,8 +158,8 @@ func TestWaitForRequestCapsRetryAfter(t *testing.T) {
 		{status: http.StatusTooManyRequests, retryAfter: "86400"},
 		{req: coRequestJSON(jopay.StatusOpened, jopay.ProofStatusVerified)},
 	}
-	c, n := wtSetup(t, steps, sleeps.sleep, jopay.WithMaxRetryAfter(5*time.Second))
-	r, err := c.WaitForRequest(context.Background(), coRequestID, wtCall, jopay.WithPollInterval(10*time.Millisecond, 20*time.Millisecond))
+	c, n := wtSetup(t, steps, jopay.WithMaxRetryAfter(5*time.Second))
+	r, err := c.WaitForRequest(context.Background(), coRequestID, wtCall, jopay.WithWaitSleep(sleeps.sleep), jopay.WithPollInterval(10*time.Millisecond, 20*time.Millisecond))
 	require.NoError(t, err)
 	assert.True(t, r.IsPaid())
 	assert.Equal(t, int32(2), n.Load())

@@ -113,7 +113,7 @@ func TestWaitForPaymentTerminal(t *testing.T) {
 			p, err := c.WaitForPayment(context.Background(), coPaymentID,
 				jovepay.WithPollInterval(10*time.Millisecond, 40*time.Millisecond),
 				jovepay.OnStatusChange(func(p *jovepay.Payment) { seen = append(seen, p) }),
-				jovepay.WithSleep(sl.sleep))
+				jovepay.WithWaitSleep(sl.sleep))
 			require.NoError(t, err)
 			require.NotNil(t, p)
 			assert.Equal(t, final, p.Status, "returned status")
@@ -141,7 +141,7 @@ func TestWaitForPaymentBackoff(t *testing.T) {
 	c := srv.client()
 	sl := new(sleepLog)
 	_, err := c.WaitForPayment(context.Background(), coPaymentID,
-		jovepay.WithPollInterval(100*time.Millisecond, 300*time.Millisecond), jovepay.WithSleep(sl.sleep))
+		jovepay.WithPollInterval(100*time.Millisecond, 300*time.Millisecond), jovepay.WithWaitSleep(sl.sleep))
 	require.NoError(t, err)
 	// Nominal waits: 100, 150, 225, 300, 300, 300 (waiting), then 100 after the change.
 	nominal := []time.Duration{100, 150, 225, 300, 300, 300, 100}
@@ -167,7 +167,7 @@ func TestWaitForPaymentContextEnd(t *testing.T) {
 		}
 		return nil
 	}}
-	p, err := c.WaitForPayment(ctx, coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithSleep(sl.sleep))
+	p, err := c.WaitForPayment(ctx, coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithWaitSleep(sl.sleep))
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, p, "the last payment seen")
 	assert.Equal(t, jovepay.StatusConfirming, p.Status, "last status")
@@ -199,7 +199,7 @@ func TestWaitForPaymentPermanentError(t *testing.T) {
 			ps := servePolls(t, srv, append(tc.steps, pollStep{status: jovepay.StatusFinished})...)
 			c := srv.client()
 			sl := new(sleepLog)
-			p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithSleep(sl.sleep))
+			p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithWaitSleep(sl.sleep))
 			var apiErr *paykit.Error
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tc.steps[len(tc.steps)-1].httpStatus, apiErr.Status, "status")
@@ -221,7 +221,7 @@ func TestWaitForPaymentTransientError(t *testing.T) {
 	ps := servePolls(t, srv, pollStep{httpStatus: 502}, pollStep{status: jovepay.StatusFinished})
 	c := srv.client(jovepay.WithMaxRetries(0))
 	sl := new(sleepLog)
-	p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithSleep(sl.sleep))
+	p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithWaitSleep(sl.sleep))
 	require.NoError(t, err)
 	assert.Equal(t, jovepay.StatusFinished, p.Status, "status")
 	assert.Equal(t, 2, ps.count(), "polls")
@@ -243,7 +243,7 @@ func TestWaitForPaymentRetryAfterCap(t *testing.T) {
 			ps := servePolls(t, srv, pollStep{httpStatus: 429, retryAfter: 86400}, pollStep{status: jovepay.StatusFinished})
 			c := srv.client(tc.opts...)
 			sl := new(sleepLog)
-			p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(10*time.Millisecond, 20*time.Millisecond), jovepay.WithSleep(sl.sleep))
+			p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(10*time.Millisecond, 20*time.Millisecond), jovepay.WithWaitSleep(sl.sleep))
 			require.NoError(t, err)
 			assert.Equal(t, jovepay.StatusFinished, p.Status, "status")
 			assert.Equal(t, 2, ps.count(), "polls: the transport does not wait a day for the 429 either")
@@ -260,7 +260,7 @@ func TestWaitForPaymentCallOptions(t *testing.T) {
 	c := srv.client()
 	var info paykit.ResponseInfo
 	sl := new(sleepLog)
-	_, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithSleep(sl.sleep),
+	_, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithPollInterval(time.Millisecond, time.Millisecond), jovepay.WithWaitSleep(sl.sleep),
 		jovepay.WithCallOptions(paykit.WithHeader(coTestHdr, "wait"), paykit.WithResponseInfo(&info)))
 	require.NoError(t, err)
 	reqs := srv.take()
@@ -306,7 +306,7 @@ func TestWaitForPaymentPerPollTimeout(t *testing.T) {
 	})
 	c := srv.client()
 	sl := new(sleepLog)
-	p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithSleep(sl.sleep),
+	p, err := c.WaitForPayment(context.Background(), coPaymentID, jovepay.WithWaitSleep(sl.sleep),
 		jovepay.WithCallOptions(paykit.WithTimeout(50*time.Millisecond)))
 	require.NoError(t, err)
 	assert.Equal(t, jovepay.StatusFinished, p.Status, "status")
