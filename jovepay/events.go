@@ -252,14 +252,25 @@ func isSyntaxError(err error) bool {
 // duplicate keys, invalid UTF-8, a number beyond the float64 range: only the opt-in raw-body
 // HMAC fallback can accept one, and it signs the exact bytes) gets
 // "jovepay:raw-sha256:<hex SHA-256 of Raw>".
-func (i *IPN) DedupeKey() string {
-	canon, err := webhook.CanonicalSortedJSON(i.Raw, webhook.FormNode)
+func (i *IPN) DedupeKey() string { return dedupeKey(i.Raw, nil) }
+
+// dedupeKey is IPN.DedupeKey of raw. With a verifier, the canonical forms are written with its
+// reusable buffers (SortedJSONVerifier.AppendCanonical: the Node form of a usual IPN takes one
+// pass and allocates only its text), as NewIPNHandler does; without one, by CanonicalSortedJSON.
+func dedupeKey(raw []byte, v *webhook.SortedJSONVerifier) string {
+	canonical := func(form webhook.SortedJSONForm) ([]byte, error) {
+		if v != nil {
+			return v.AppendCanonical(make([]byte, 0, len(raw)+16), raw, form)
+		}
+		return webhook.CanonicalSortedJSON(raw, form)
+	}
+	canon, err := canonical(webhook.FormNode)
 	if errors.Is(err, webhook.ErrNoCanonicalForm) {
 		// JSON.parse + sortObject fails only on null; the Python form is the only one it has.
-		canon, err = webhook.CanonicalSortedJSON(i.Raw, webhook.FormPython)
+		canon, err = canonical(webhook.FormPython)
 	}
 	if err != nil {
-		sum := sha256.Sum256(i.Raw)
+		sum := sha256.Sum256(raw)
 		return "jovepay:raw-sha256:" + hex.EncodeToString(sum[:])
 	}
 	var f keyFields
@@ -413,6 +424,9 @@ func keyText(raw []byte) string {
 		return ""
 	}
 	if raw[0] == '"' {
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 {
+			return string(raw[1 : len(raw)-1]) // no escape: the text is the value (raw is valid JSON)
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
@@ -421,12 +435,39 @@ func keyText(raw []byte) string {
 	return string(raw)
 }
 
+// isNormDecimal reports whether s is a non-negative decimal as normDecimal writes it: no sign,
+// no exponent, no leading zero before other integer digits, no trailing fractional zero.
+func isNormDecimal(s string) bool {
+	dot := strings.IndexByte(s, '.')
+	intPart, frac := s, ""
+	if dot >= 0 {
+		intPart, frac = s[:dot], s[dot+1:]
+		if frac == "" || frac[len(frac)-1] == '0' {
+			return false
+		}
+	}
+	if intPart == "" || (intPart[0] == '0' && len(intPart) > 1) {
+		return false
+	}
+	for _, part := range [2]string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // amountText returns a Node-form amount as a decimal without trailing fractional zeros ("0"
 // for null or absent), or its keyText when it is not a decimal.
 func amountText(raw []byte) string {
 	text := keyText(raw)
 	if text == "" {
 		return "0"
+	}
+	if raw[0] != '"' && isNormDecimal(text) {
+		return text // a number JavaScript wrote without exponent: already in the key's form
 	}
 	d, err := paykit.ParseDecimal(strings.TrimSpace(text))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/paykit-go/paykit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -345,9 +346,13 @@ func FuzzIPNDedupeKey(f *testing.F) {
 	for _, name := range []string{"ipn_payment_seed.json", "ipn_payment_providers.json", "ipn_withdrawal_seed.json", "ipn_recurring_seed.json"} {
 		f.Add(apitest.Fixture(f, name))
 	}
+	sv, err := webhook.NewSortedJSONVerifier("k")
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		key := (&IPN{Raw: body}).DedupeKey()
 		require.NotEmpty(t, key, "empty key")
+		// NewIPNHandler's key, written with the verifier's buffers, is the same.
+		require.Equal(t, key, dedupeKey(body, sv), "the handler's key for %q", body)
 		var junk keyFields
 		_ = junk.scan(body) // any bytes: must not panic or loop
 		if canon, err := webhook.CanonicalSortedJSON(body, webhook.FormNode); err == nil {
@@ -388,6 +393,16 @@ func BenchmarkIPNDedupeKey(b *testing.B) {
 			}
 		}
 	})
+	b.Run("DedupeKey_handler", func(b *testing.B) { // as NewIPNHandler computes it
+		sv := v.v
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for i := 0; i < b.N; i++ {
+			if dedupeKey(body, sv) == "" {
+				b.Fatal("empty key")
+			}
+		}
+	})
 	b.Run("baseline_ParseIPN", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
@@ -423,5 +438,25 @@ func TestKeyFieldsScan(t *testing.T) {
 	for _, bad := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1}x`, `{"a":"1}`, `{1:2}`} {
 		var g keyFields
 		assert.False(t, g.scan([]byte(bad)), "scan(%q) accepted", bad)
+	}
+}
+
+// The key's fast paths give what the general ones do: an unescaped string's text is its value,
+// and a number already in normal form is kept as written.
+func TestDedupeKeyFastTexts(t *testing.T) {
+	for _, raw := range []string{`"abc"`, `"a b:c%"`, `"é"`, `"a\"b"`, `"\u0041"`, `""`, `"\\"`} {
+		var want string
+		require.NoError(t, json.Unmarshal([]byte(raw), &want))
+		assert.Equal(t, want, keyText([]byte(raw)), "keyText(%s)", raw)
+	}
+	for text, norm := range map[string]bool{"0": true, "15": true, "15.5": true, "0.0123": true, "10": true,
+		"100.001": true, "5077125051": true, "0.1": true, "1.0": false, "1.": false, "01": false, "-1": false,
+		"1e-7": false, ".5": false, "00.5": false, "1.50": false, "": false, "12a": false, "1.2.3": false} {
+		assert.Equal(t, norm, isNormDecimal(text), "isNormDecimal(%q)", text)
+		if norm {
+			d, err := paykit.ParseDecimal(text)
+			require.NoError(t, err)
+			assert.Equal(t, normDecimal(d), text, "normal form of %q", text)
+		}
 	}
 }

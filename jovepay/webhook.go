@@ -89,8 +89,9 @@ func NewIPNHandler(secret string, fn func(ctx context.Context, ipn *IPN) error, 
 // ipnEndpoint is JovePay's IPN delivery format around the verifier v.
 func ipnEndpoint(v *webhook.SortedJSONVerifier) webhook.Endpoint[*IPN] {
 	return webhook.Endpoint[*IPN]{
-		Verify:  v.VerifyHeader,
-		Parse:   ParseIPN,
-		EventID: func(_ []byte, _ http.Header, ipn *IPN) string { return ipn.DedupeKey() },
+		Verify: v.VerifyHeader,
+		Parse:  ParseIPN,
+		// IPN.DedupeKey, with the verifier's reusable buffers.
+		EventID: func(_ []byte, _ http.Header, ipn *IPN) string { return dedupeKey(ipn.Raw, v) },
 	}
 }

@@ -69,6 +69,26 @@ func ExampleCanonicalSortedJSON() {
 	// python {"a":1.0,"b":[1,2],"z":{},"\u00e9":"x"}
 }
 
+// A verifier writes canonical forms with its own reusable buffers, for instance to key events
+// on what the signature covers rather than on the body's bytes.
+func ExampleSortedJSONVerifier_AppendCanonical() {
+	v, err := webhook.NewSortedJSONVerifier("ipn-secret")
+	if err != nil {
+		panic(err)
+	}
+	var buf []byte
+	for _, body := range []string{`{"payment_id":1,"payment_status":"finished"}`, `{ "payment_status": "finished", "payment_id": 1.0 }`} {
+		buf, err = v.AppendCanonical(buf[:0], []byte(body), webhook.FormNode)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s\n", buf)
+	}
+	// Output:
+	// {"payment_id":1,"payment_status":"finished"}
+	// {"payment_id":1,"payment_status":"finished"}
+}
+
 // An IPN endpoint: VerifyRequest reads the body under the size limit, checks x-jovepay-sig
 // (or x-nowpayments-sig) and hands back the verified bytes.
 func ExampleSortedJSONVerifier_VerifyRequest() {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -30,6 +31,17 @@ func FuzzSortedJSONRoundTrip(f *testing.F) {
 		}
 		_ = v.Verify(body, signature) // arbitrary signature: must not panic
 		for _, form := range []SortedJSONForm{FormNode, FormPHP, FormPython} {
+			// The verifier's AppendCanonical is CanonicalSortedJSON with reused buffers.
+			want, wantErr := CanonicalSortedJSON(body, form)
+			got, gotErr := v.AppendCanonical([]byte("prefix"), body, form)
+			if wantErr != nil {
+				require.Error(t, gotErr, "AppendCanonical accepts %q in the %s form", body, form)
+				assert.Equal(t, wantErr.Error(), gotErr.Error(), "AppendCanonical error for %q (%s)", body, form)
+				assert.Equal(t, "prefix", string(got), "AppendCanonical changed dst on error")
+			} else {
+				require.NoError(t, gotErr, "AppendCanonical refuses %q in the %s form", body, form)
+				assert.Equal(t, "prefix"+string(want), string(got), "AppendCanonical text for %q (%s)", body, form)
+			}
 			sig, err := SignSortedJSONForm(secret, body, form)
 			if err != nil {
 				continue

@@ -420,3 +420,57 @@ func TestSortedJSONPooledStateIsReset(t *testing.T) {
 		}
 	}
 }
+
+// AppendCanonical gives CanonicalSortedJSON's text and errors in every form, appended to dst,
+// from any goroutine; the fast path and the general one both feed it.
+func TestAppendCanonicalMatchesCanonical(t *testing.T) {
+	v, err := NewSortedJSONVerifier("ipn-secret")
+	require.NoError(t, err)
+	bodies := append([]string{string(readPaymentIPN(t)), `{"b":[1,2],"a":1.0,"é":"x","z":{}}`,
+		`{"a":9.10,"b":{"d":[0.20,3],"c":"x"}}`, "{\"a\":\"\xff\"}", `{"a":1e400}`, `{"a":1,"a":2}`,
+		strings.Repeat("[", MaxSortedJSONDepth+1) + strings.Repeat("]", MaxSortedJSONDepth+1), ``},
+		fuzzSeeds...)
+	forms := []SortedJSONForm{FormNode, FormPHP, FormPython}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, body := range bodies {
+				for _, form := range forms {
+					want, wantErr := CanonicalSortedJSON([]byte(body), form)
+					dst := []byte("dst:")
+					got, gotErr := v.AppendCanonical(dst, []byte(body), form)
+					if wantErr != nil {
+						assert.EqualError(t, gotErr, wantErr.Error(), "%s form of %q", form, body)
+						assert.Equal(t, "dst:", string(got), "dst changed on error for %q", body)
+						continue
+					}
+					assert.NoError(t, gotErr, "%s form of %q", form, body)
+					assert.Equal(t, "dst:"+string(want), string(got), "%s form of %q", form, body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	_, err = v.AppendCanonical(nil, []byte(`{}`), SortedJSONForm(7))
+	assert.Error(t, err, "an unknown form")
+}
+
+// The Node form of a payment IPN reuses the verifier's buffers: nothing is allocated when dst
+// has room.
+func TestAppendCanonicalAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	v, err := NewSortedJSONVerifier("ipn-secret")
+	require.NoError(t, err)
+	body := readPaymentIPN(t)
+	dst := make([]byte, 0, 2*len(body))
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := v.AppendCanonical(dst[:0], body, FormNode); err != nil {
+			panic(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
