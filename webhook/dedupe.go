@@ -208,8 +208,9 @@ func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Contex
 	if m == nil || eventID == "" {
 		return d.doStore(ctx, eventID, fn)
 	}
-	// Over a MemoryStore: claim inline, so that a duplicate costs one map lookup under its
-	// shard's lock, like any sharded map, and a first delivery looks the id up only once.
+	// Over a MemoryStore: claim inline, so that the id is hashed once for its shard and its
+	// table position, a duplicate costs one probe under the shard's lock, and a first delivery
+	// one probe that inserts.
 	var n int64
 	if c := d.coarse; c != nil {
 		if n = c.now.Load(); n == 0 || !c.used.Load() {
@@ -218,26 +219,29 @@ func (d *Deduper) Do(ctx context.Context, eventID string, fn func(context.Contex
 	} else {
 		n = d.customNow()
 	}
-	sh := m.shard(eventID)
+	h := m.hash(eventID)
+	sh := m.shard(h)
 	sh.mu.Lock()
-	v, ok := sh.m[eventID]
-	if ok && v >= memCompletedMin && live(v, n) {
-		sh.mu.Unlock()
-		d.observe(ctx, DedupeDuplicate)
-		return ErrDuplicate
+	pos, ok := sh.t.find(eventID, h)
+	if ok {
+		if v := sh.t.slot(pos).v; v >= memCompletedMin && live(v, n) {
+			sh.mu.Unlock()
+			d.observe(ctx, DedupeDuplicate)
+			return ErrDuplicate
+		}
 	}
-	res, slot, seq := sh.claimFound(eventID, "", n, d.memLease, v, ok)
+	res, ref := sh.claimAt(eventID, h, "", n, d.memLease, pos, ok)
 	sh.mu.Unlock()
 	if res == InFlight {
 		d.observe(ctx, DedupeInFlight)
 		return ErrInFlight
 	}
-	return d.runClaimed(ctx, eventID, memRef{sh: sh, slot: slot, seq: seq}, fn)
+	return d.runClaimed(ctx, eventID, ref, fn)
 }
 
 // doStore is Do over any Store. Its defers stay out of Do: a function with that many returns
 // and defers goes through the runtime's defer handling on every return, which would cost the
-// MemoryStore path as much as its map lookup.
+// MemoryStore path as much as its table lookup.
 func (d *Deduper) doStore(ctx context.Context, eventID string, fn func(context.Context) error) error {
 	if eventID == "" {
 		d.observe(ctx, DedupeEmptyID)
