@@ -13,7 +13,7 @@ import (
 // numbers JavaScript prints as written or with trailing fraction zeros dropped — in one pass
 // over the body, without building the parse tree the three-form canonicaliser needs. Verify
 // tries it first: for such a body the Node form is all it takes to accept the signature
-// JovePay makes, and this pass costs about half the general one.
+// JovePay makes, and this pass costs a fraction of the general one.
 //
 // It declines (ok false) at the first thing outside that subset: escapes, control or
 // non-ASCII bytes, keys that could be array indexes (a leading digit) or "__proto__", numbers
@@ -27,10 +27,21 @@ import (
 //
 // An IPN sender's objects have the same few shapes (the same keys in the same order), so the
 // fast path remembers the last few (see shape): an object whose keys match one is put in
-// order without sorting, and its keys are compared with the remembered ones word by word
-// rather than scanned byte class by byte class. A body that matches no shape costs what it
-// would without them, plus remembering its objects' shapes: a copy of each key of at most 24
-// bytes, so still linear in the body.
+// order without sorting, and its keys are compared with the remembered ones, quotes and ':'
+// included, a masked word at a time rather than scanned. An object finds its shape by its
+// first key's prefixes, or, nested in a member or array of a known shape, from the hint its
+// parent remembered for that place (see shape.child), its first key then compared rather than
+// scanned and looked up. A body that matches no shape costs what it would without them, plus
+// remembering its objects' shapes: a copy of each key of at most maxPredicted bytes, so still
+// linear in the body.
+//
+// A pass like this one waits mostly on its own chain of positions: each token's end decides
+// where the next one starts. Where the end can be computed without looking at the text (a
+// predicted key) or found by a loop whose exit the branch predictor learns (short strings,
+// number digits, indentation: see skipShort), the processor runs ahead on the predicted
+// position while the check completes; a word-at-a-time scan, whose result feeds the next
+// load, makes it wait instead. So short texts are read a byte at a time, and only their rest
+// eight bytes at a time.
 //
 // Every step is linear in the body: members are sorted with an O(n log n) sort whatever their
 // order (keys are unique in an accepted body, and byte order is a strict total order, so any
@@ -42,8 +53,9 @@ type fastNode struct {
 	out []byte
 	// mem is a stack of the members of the objects being parsed, innermost last.
 	mem []fastMember
-	// done holds the sorted members of the finished objects, each object's contiguous.
-	done []fastMember
+	// done holds the spans of the sorted members of the finished objects, each object's
+	// contiguous: half a member's size, since only the sort needs its key prefixes.
+	done []fastSpan
 	// cmps counts the key comparisons of pdqsort on large objects (tests bound it).
 	cmps int
 	// shapes remembers the keys and key order of recently sorted objects (see shape), in
@@ -52,6 +64,11 @@ type fastNode struct {
 	// gen counts the shapes remembered, so that an object can tell whether the shape that
 	// predicted its keys was replaced while its values were parsed.
 	gen uint32
+	// slot is 1 + the index in shapes of the shape of the object parsed last, 0 if it has
+	// none: its parent remembers it as the hint for the next object in the same place.
+	slot int
+	// root is the slot of the last body's top-level object: the hint for the next body's.
+	root int
 }
 
 // shape is the key order of an object of n members, minShape <= n <= maxInsertionSort, whose
@@ -62,7 +79,8 @@ type fastNode struct {
 // it would give: keys that differ within their prefixes sort by their prefixes alone.
 //
 // A shape also predicts the keys of an object that starts with its first key: klen holds
-// each key's length, 0 for one longer than 24 bytes, and words its text (see predictedKey).
+// each key's length, 0 for one longer than maxPredicted bytes, and words its text as it
+// appears in a compact body, `"key":` (see predictedKey).
 type shape struct {
 	n     int
 	gen   uint32 // fastNode.gen when the shape was remembered
@@ -70,11 +88,20 @@ type shape struct {
 	words [maxInsertionSort]keyWords
 	perm  [maxInsertionSort]uint8
 	klen  [maxInsertionSort]uint8
+	// child holds, for a member whose value was an object, 1 + the index in shapes of that
+	// object's shape (0 if none): the hint for the object in the same member of the next
+	// object of this shape, whose first key is then compared with the hinted shape's rather
+	// than scanned and looked up. A hint is only ever a guess, checked against the text.
+	child [maxInsertionSort]uint8
 }
 
-// keyWords is the text of a key of at most 24 bytes as three little-endian words, zero
-// padded, and the masks of its bytes in them.
+// keyWords is the text `"key":` of a key of at most maxPredicted bytes as three little-endian
+// words, zero padded, and the masks of its bytes in them.
 type keyWords struct{ w, m [3]uint64 }
+
+// maxPredicted is the length of the longest key a shape predicts: `"key":` fills the three
+// words of keyWords.
+const maxPredicted = 24 - 3
 
 // shapeSet returns the index of the first of the two slots (a set) that may hold the shapes
 // of objects whose first key starts with pre.
@@ -83,33 +110,34 @@ func shapeSet(pre uint64) int {
 	return int((pre*0x9e3779b97f4a7c15)>>(64-shapeBits)) &^ 1
 }
 
-// findShape returns the remembered shape whose first key has the prefixes pre and pre2, or nil.
-func (f *fastNode) findShape(pre, pre2 uint64) *shape {
+// findSlot returns the index in shapes of the remembered shape whose first key has the
+// prefixes pre and pre2, or -1.
+func (f *fastNode) findSlot(pre, pre2 uint64) int {
 	i := shapeSet(pre)
-	for _, s := range [2]*shape{&f.shapes[i], &f.shapes[i+1]} {
-		if s.n > 0 && s.keys[0] == pre && s.keys[1] == pre2 {
-			return s
+	for j := i; j < i+2; j++ {
+		if s := &f.shapes[j]; s.n > 0 && s.keys[0] == pre && s.keys[1] == pre2 {
+			return j
 		}
 	}
-	return nil
+	return -1
 }
 
-// shapeSlot returns the slot where to remember the shape of an object whose first key has
-// the prefixes pre and pre2: the slot of its set holding a shape with that first key, else
-// an empty one, else the second, whose shape moves to the first.
-func (f *fastNode) shapeSlot(pre, pre2 uint64) *shape {
-	if s := f.findShape(pre, pre2); s != nil {
-		return s
+// shapeSlot returns the index of the slot where to remember the shape of an object whose
+// first key has the prefixes pre and pre2: the slot of its set holding a shape with that first
+// key, else an empty one, else the second, whose shape moves to the first.
+func (f *fastNode) shapeSlot(pre, pre2 uint64) int {
+	if j := f.findSlot(pre, pre2); j >= 0 {
+		return j
 	}
 	i := shapeSet(pre)
 	a, b := &f.shapes[i], &f.shapes[i+1]
 	if a.n == 0 {
-		return a
+		return i
 	}
 	if b.n != 0 {
 		*a = *b
 	}
-	return b
+	return i + 1
 }
 
 const (
@@ -124,8 +152,13 @@ const (
 // unused for an element) and where its value's canonical text is: in src for a scalar (copied
 // from valStart to valEnd), or the container's members or elements in done.
 type fastMember struct {
-	pre      uint64 // the key's first 8 bytes, big-endian, zero padded: most comparisons end here
-	pre2     uint64 // the key's next 8 bytes, likewise: most of the other comparisons end here
+	pre  uint64 // the key's first 8 bytes, big-endian, zero padded: most comparisons end here
+	pre2 uint64 // the key's next 8 bytes, likewise: most of the other comparisons end here
+	fastSpan
+}
+
+// fastSpan is where a member's key and value are (see fastMember).
+type fastSpan struct {
 	keyStart uint32
 	keyEnd   uint32
 	// valStart has inOut in its top bit when the value is an array.
@@ -164,7 +197,8 @@ func (f *fastNode) nodeForm(src []byte) (_ []byte, ok bool) {
 		f.src = nil
 		return nil, false
 	}
-	end, start, stop, ok := f.object(pos, 1)
+	end, start, stop, ok := f.object(pos, 1, f.root)
+	f.root = f.slot // one sender's bodies have the same shape
 	if ok && skipWS(src, end) == len(src) {
 		// Without arrays the form is never longer than the body (the same tokens, whitespace
 		// dropped); array index keys lengthen it, and append grows it for them.
@@ -181,8 +215,9 @@ func (f *fastNode) nodeForm(src []byte) (_ []byte, ok bool) {
 
 // object parses the object opening at pos, depth levels deep, and records its members,
 // sorted, in f.done. It returns the position after the object and where its members lie in
-// f.done.
-func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
+// f.done, and sets f.slot. hint is 1 + the index in f.shapes of the shape the object likely
+// has (see shape.child), or 0.
+func (f *fastNode) object(pos, depth, hint int) (end, start, stop int, ok bool) {
 	if depth > MaxDepth {
 		return 0, 0, 0, false
 	}
@@ -190,10 +225,20 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 	m0 := len(f.mem)
 	pos = skipIndent(src, pos+1)
 	if pos < len(src) && src[pos] == '}' {
+		f.slot = 0
 		return pos + 1, len(f.done), len(f.done), true
 	}
 	var sh *shape // the remembered shape predicting the keys, if any
+	shi := -1     // its index in f.shapes
 	var gen uint32
+	if hint > 0 {
+		// The hinted shape (see shape.child) predicts the first key too; if the key is not
+		// its first, the key is read and looked up as without a hint.
+		if shi = (hint - 1) % numShapes; f.shapes[shi].n > 0 {
+			sh = &f.shapes[shi]
+			gen = sh.gen
+		}
+	}
 	predicted := 0 // members after the first whose keys sh predicted
 	count := 0     // members so far
 	for i := 0; ; i++ {
@@ -202,15 +247,19 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 		var pre, pre2 uint64
 		ok = false
 		if sh != nil && i < sh.n {
-			if pos+27 <= len(src) {
-				// The key sh predicts, compared in three masked words (see predictedKey; its
-				// check is written out here, in the loop every member takes).
-				l, kw := int(sh.klen[i]), &sh.words[i]
-				w0 := binary.LittleEndian.Uint64(src[pos+1:])
-				w1 := binary.LittleEndian.Uint64(src[pos+9:])
-				w2 := binary.LittleEndian.Uint64(src[pos+17:])
-				if l != 0 && src[pos] == '"' && src[pos+1+l] == '"' && src[pos+2+l] == ':' &&
-					(w0^kw.w[0])&kw.m[0]|(w1^kw.w[1])&kw.m[1]|(w2^kw.w[2])&kw.m[2] == 0 {
+			if l := int(sh.klen[i]); l != 0 && pos+(l+3+7)&^7 <= len(src) {
+				// The key sh predicts, with its quotes and the ':' after it, compared in as
+				// many masked words as it takes (see predictedKey; its check is written out
+				// here, in the loop every member takes).
+				kw := &sh.words[i]
+				d := (binary.LittleEndian.Uint64(src[pos:]) ^ kw.w[0]) & kw.m[0]
+				if l > 8-3 {
+					d |= (binary.LittleEndian.Uint64(src[pos+8:]) ^ kw.w[1]) & kw.m[1]
+					if l > 16-3 {
+						d |= (binary.LittleEndian.Uint64(src[pos+16:]) ^ kw.w[2]) & kw.m[2]
+					}
+				}
+				if d == 0 {
 					ks, ke, pre, pre2, ok = pos+1, pos+1+l, sh.keys[2*i], sh.keys[2*i+1], true
 					pos = skipWS(src, pos+3+l)
 				}
@@ -218,7 +267,7 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 			if !ok {
 				pos, ks, ke, pre, pre2, ok = f.predictedKey(pos, sh, i)
 			}
-			if ok {
+			if ok && i > 0 {
 				predicted++
 			}
 		}
@@ -227,14 +276,48 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 				return 0, 0, 0, false
 			}
 			if i == 0 {
-				if sh = f.findShape(pre, pre2); sh != nil {
+				shi = f.findSlot(pre, pre2)
+				if sh = f.shapeAt(shi); sh != nil {
 					gen = sh.gen
 				}
 			}
 		}
 		var vs, ve uint32
-		if pos, vs, ve, ok = f.value(pos, depth); !ok {
+		if pos >= len(src) {
 			return 0, 0, 0, false
+		}
+		// Strings and numbers, the most common values, are read here; objects here too, to
+		// pass them their hint.
+		switch c := src[pos]; {
+		case c == '"':
+			end := skipShort(src, pos+1)
+			if end >= len(src) || src[end] != '"' {
+				return 0, 0, 0, false
+			}
+			vs, ve, pos = uint32(pos), uint32(end+1), end+1
+		case c-'0' < 10 || c == '-':
+			var end, printed int
+			if end, printed, ok = number(src, pos); !ok {
+				return 0, 0, 0, false
+			}
+			vs, ve, pos = uint32(pos), uint32(printed), end
+		case c == '{':
+			hint := 0
+			if sh != nil && i < sh.n {
+				hint = int(sh.child[i])
+			}
+			end, start, stop, ok := f.object(pos, depth+1, hint)
+			if !ok {
+				return 0, 0, 0, false
+			}
+			vs, ve, pos = uint32(start), uint32(stop)|inOut, end
+			if sh != nil && i < sh.n && sh.gen == gen {
+				sh.child[i] = uint8(f.slot) // the hint for the next object of this shape
+			}
+		default:
+			if pos, vs, ve, ok = f.value(pos, depth, 0); !ok {
+				return 0, 0, 0, false
+			}
 		}
 		// Filled in place: appending a struct literal assembles it on the stack first and
 		// then copies it, a store-forwarding stall per member.
@@ -250,14 +333,13 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 		}
 		if src[pos] == ',' {
 			pos++
-			// A newline and up to seven spaces, as pretty-printed bodies have before
-			// members (see skipIndentRun; written out here).
-			if pos+9 <= len(src) && src[pos] == '\n' {
-				if w := binary.LittleEndian.Uint64(src[pos+1:]) ^ 0x2020202020202020; w != 0 {
-					if p := pos + 1 + bits.TrailingZeros64(w)>>3; src[p] > ' ' {
-						pos = p
-						continue
-					}
+			// A newline and a run of spaces, as pretty-printed bodies have before members,
+			// read a byte at a time: a body's indentation repeats, so the loop's exit is a
+			// branch the processor predicts (see skipShort).
+			if pos < len(src) && src[pos] == '\n' {
+				pos++
+				for pos < len(src) && src[pos] == ' ' {
+					pos++
 				}
 			}
 			pos = skipWS(src, pos)
@@ -274,8 +356,9 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 	allPredicted := sh != nil && predicted == count-1 && sh.gen == gen
 	members := f.mem[m0:]
 	start = len(f.done)
+	f.slot = 0
 	if len(members) <= maxInsertionSort {
-		if f.done, ok = f.appendShaped(f.done, members, sh, allPredicted); !ok {
+		if f.done, ok = f.appendShaped(f.done, members, shi, allPredicted); !ok {
 			return 0, 0, 0, false // duplicate key: the general parser reports it
 		}
 	} else {
@@ -285,7 +368,9 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 				return 0, 0, 0, false // duplicate key
 			}
 		}
-		f.done = append(f.done, members...)
+		for i := range members {
+			f.done = append(f.done, members[i].fastSpan)
+		}
 	}
 	f.mem = f.mem[:m0]
 	return pos, start, len(f.done), true
@@ -298,13 +383,13 @@ func (f *fastNode) object(pos, depth int) (end, start, stop int, ok bool) {
 // that the object's key prefixes are known to be sh's (sh predicted every key after the
 // first, the first was found by its prefixes, and sh has not changed since), so that only
 // their number is left to compare.
-func (f *fastNode) appendShaped(done, members []fastMember, sh *shape, predicted bool) (_ []fastMember, ok bool) {
+func (f *fastNode) appendShaped(done []fastSpan, members []fastMember, shi int, predicted bool) (_ []fastSpan, ok bool) {
 	n := len(members)
 	if n < minShape {
 		done, ok, _ = f.appendSorted(done, members, nil)
 		return done, ok
 	}
-	if sh != nil && sh.n == n {
+	if sh := f.shapeAt(shi); sh != nil && sh.n == n {
 		same := true
 		if !predicted {
 			keys := sh.keys[:2*n]
@@ -320,26 +405,31 @@ func (f *fastNode) appendShaped(done, members []fastMember, sh *shape, predicted
 			done = slices.Grow(done, n)[:k+n]
 			out := done[k:]
 			for i, p := range sh.perm[:n] {
-				out[i] = members[p]
+				out[i] = members[p].fastSpan
 			}
+			f.slot = shi + 1
 			return done, true
 		}
 	}
 	var perm [maxInsertionSort]uint8
 	done, ok, byPrefix := f.appendSorted(done, members, &perm)
 	if ok && byPrefix {
-		sh = f.shapeSlot(members[0].pre, members[0].pre2)
+		shi = f.shapeSlot(members[0].pre, members[0].pre2)
+		sh := &f.shapes[shi]
+		f.slot = shi + 1
 		f.gen++
-		sh.n, sh.gen = n, f.gen
+		sh.n, sh.gen, sh.child = n, f.gen, [maxInsertionSort]uint8{}
 		for i := range members {
 			m := &members[i]
 			sh.keys[2*i], sh.keys[2*i+1] = m.pre, m.pre2
 			sh.klen[i] = 0
-			if l := int(m.keyEnd - m.keyStart); l <= 24 {
+			if l := int(m.keyEnd - m.keyStart); l <= maxPredicted {
 				sh.klen[i] = uint8(l)
 				var b, mb [24]byte
-				copy(b[:], f.src[m.keyStart:m.keyEnd])
-				for j := range l {
+				b[0] = '"'
+				copy(b[1:], f.src[m.keyStart:m.keyEnd])
+				b[l+1], b[l+2] = '"', ':'
+				for j := range l + 3 {
 					mb[j] = 0xff
 				}
 				kw := &sh.words[i]
@@ -354,6 +444,14 @@ func (f *fastNode) appendShaped(done, members []fastMember, sh *shape, predicted
 	return done, ok
 }
 
+// shapeAt returns the shape at index i of f.shapes, or nil for i < 0.
+func (f *fastNode) shapeAt(i int) *shape {
+	if i < 0 {
+		return nil
+	}
+	return &f.shapes[i%numShapes]
+}
+
 // appendSorted appends members, at most maxInsertionSort of them, to done in key order, or
 // returns ok false when two have the same key. With perm, it also writes there the member
 // order it sorted them into, and byPrefix reports whether no two keys share their first
@@ -361,7 +459,7 @@ func (f *fastNode) appendShaped(done, members []fastMember, sh *shape, predicted
 // bytes above the member's index (which fits the low byte: maxInsertionSort < 256) by
 // insertion, moving words rather than members, then orders each run of keys sharing those
 // seven bytes by full comparison, and gathers the members in that order.
-func (f *fastNode) appendSorted(done, members []fastMember, perm *[maxInsertionSort]uint8) (_ []fastMember, ok, byPrefix bool) {
+func (f *fastNode) appendSorted(done []fastSpan, members []fastMember, perm *[maxInsertionSort]uint8) (_ []fastSpan, ok, byPrefix bool) {
 	var w [maxInsertionSort]uint64
 	words := w[:len(members)]
 	byPrefix = true
@@ -394,7 +492,7 @@ func (f *fastNode) appendSorted(done, members []fastMember, perm *[maxInsertionS
 	done = slices.Grow(done, len(words))[:n+len(words)]
 	out := done[n:]
 	for i, x := range words {
-		out[i] = members[x&0xff]
+		out[i] = members[x&0xff].fastSpan
 	}
 	if perm != nil {
 		for i, x := range words {
@@ -449,10 +547,14 @@ func (f *fastNode) array(pos, depth int) (end, start, stop int, ok bool) {
 	if pos < len(src) && src[pos] == ']' {
 		return pos + 1, len(f.done), len(f.done), true
 	}
+	hint := 0 // the shape of the last element that was an object: elements share theirs
 	for {
 		var vs, ve uint32
-		if pos, vs, ve, ok = f.value(pos, depth); !ok {
+		if pos, vs, ve, ok = f.value(pos, depth, hint); !ok {
 			return 0, 0, 0, false
+		}
+		if ve&inOut != 0 && vs&inOut == 0 {
+			hint = f.slot
 		}
 		if len(f.mem) == cap(f.mem) {
 			f.mem = slices.Grow(f.mem, 16)
@@ -475,29 +577,36 @@ func (f *fastNode) array(pos, depth int) (end, start, stop int, ok bool) {
 		break
 	}
 	start = len(f.done)
-	f.done = append(f.done, f.mem[m0:]...)
+	for i := m0; i < len(f.mem); i++ {
+		f.done = append(f.done, f.mem[i].fastSpan)
+	}
 	f.mem = f.mem[:m0]
 	return pos, start, len(f.done), true
 }
 
 // emit appends the Node form of the object whose sorted members are f.done[lo:hi]. Keys and
-// values are copied with appendSpan, which growSpan gives room for.
+// values are copied with appendSpan, which growSpan gives room for. Each member is written
+// after a ',', the first one's then turned into the '{'.
 func (f *fastNode) emit(dst []byte, lo, hi int) []byte {
+	if lo == hi {
+		return append(dst, '{', '}')
+	}
 	src := f.src
-	dst = growSpan(dst)
-	dst = append(dst, '{')
+	o := len(dst)
 	for i := lo; i < hi; i++ {
 		m := &f.done[i]
-		dst = growSpan(dst)
-		if i > lo {
-			dst = append(dst, ',')
-		}
+		dst = append(growSpan(dst), ',')
 		ks, ke := int(m.keyStart)-1, int(m.keyEnd)+1 // the key with its quotes
 		switch {
 		case m.valEnd&inOut != 0:
 			dst = appendSpan(dst, src, ks, ke)
 			dst = append(dst, ':')
-			dst = f.emitValue(dst, m)
+			lo, hi := int(m.valStart&^inOut), int(m.valEnd&^inOut)
+			if m.valStart&inOut == 0 {
+				dst = f.emit(dst, lo, hi)
+			} else {
+				dst = f.emitArray(dst, lo, hi)
+			}
 		case int(m.valStart) == ke+1:
 			// `"key":value` with nothing in between, as in compact bodies: one copy.
 			dst = appendSpan(dst, src, ks, int(m.valEnd))
@@ -511,19 +620,13 @@ func (f *fastNode) emit(dst []byte, lo, hi int) []byte {
 			dst = appendSpan(dst, src, int(m.valStart), int(m.valEnd))
 		}
 	}
+	dst[o] = '{'
 	return append(dst, '}')
 }
 
-// emitValue appends the Node form of the value of m.
-func (f *fastNode) emitValue(dst []byte, m *fastMember) []byte {
-	if m.valEnd&inOut == 0 {
-		return appendSpan(growSpan(dst), f.src, int(m.valStart), int(m.valEnd))
-	}
-	lo, hi := int(m.valStart&^inOut), int(m.valEnd&^inOut)
-	if m.valStart&inOut == 0 {
-		return f.emit(dst, lo, hi)
-	}
-	// An array: the object the Node reference makes of it, keyed by index in index order.
+// emitArray appends the Node form of the array whose elements are f.done[lo:hi]: the object
+// the Node reference makes of it, keyed by index in index order.
+func (f *fastNode) emitArray(dst []byte, lo, hi int) []byte {
 	dst = growSpan(dst)
 	dst = append(dst, '{')
 	var k indexKey
@@ -543,10 +646,14 @@ func (f *fastNode) emitValue(dst []byte, m *fastMember) []byte {
 			dst = append(dst, ':')
 			k.next()
 		}
-		if e := &f.done[i]; e.valEnd&inOut == 0 { // a scalar: copied here, without the call
+		e := &f.done[i]
+		switch {
+		case e.valEnd&inOut == 0: // a scalar
 			dst = appendSpan(growSpan(dst), f.src, int(e.valStart), int(e.valEnd))
-		} else {
-			dst = f.emitValue(dst, e)
+		case e.valStart&inOut == 0:
+			dst = f.emit(dst, int(e.valStart), int(e.valEnd&^inOut))
+		default:
+			dst = f.emitArray(dst, int(e.valStart&^inOut), int(e.valEnd&^inOut))
 		}
 	}
 	return append(dst, '}')
@@ -581,27 +688,34 @@ func (f *fastNode) key(pos int) (_, ks, ke int, pre, pre2 uint64, ok bool) {
 }
 
 // predictedKey reads a member's key and the ':' after it, as key does, when the key is the
-// i-th key of sh (0 < sh.klen[i] <= 24), and returns ok false, having read nothing, when it
-// is not or when there is not enough text to tell. The key's bytes, and the quote after them,
-// are compared with the remembered text in three masked words instead of being scanned: a
+// i-th key of sh (0 < sh.klen[i] <= maxPredicted), and returns ok false, having read nothing,
+// when it is not or when there is not enough text to tell. The key's bytes and its quotes are
+// compared with the remembered text in three masked words instead of being scanned: a
 // remembered key passed key's checks, so the same text passes them too.
 func (f *fastNode) predictedKey(pos int, sh *shape, i int) (_, ks, ke int, pre, pre2 uint64, ok bool) {
 	src := f.src
 	l := int(sh.klen[i])
-	if l == 0 || pos+2+l >= len(src) || src[pos] != '"' || src[pos+1+l] != '"' {
+	if l == 0 || pos+2+l >= len(src) {
 		return pos, 0, 0, 0, 0, false
 	}
 	kw := &sh.words[i]
-	text := src[pos+1:]
+	text := src[pos:]
 	if len(text) < 24 { // near the end of the body: the words read from a zero-padded copy
 		var b [24]byte
 		copy(b[:], text)
 		text = b[:]
 	}
-	w0 := binary.LittleEndian.Uint64(text)
-	w1 := binary.LittleEndian.Uint64(text[8:])
-	w2 := binary.LittleEndian.Uint64(text[16:])
-	if (w0^kw.w[0])&kw.m[0]|(w1^kw.w[1])&kw.m[1]|(w2^kw.w[2])&kw.m[2] != 0 {
+	// The ':' may come after whitespace: not compared here.
+	colon := uint64(0xff) << (8 * ((l + 2) % 8))
+	var d uint64
+	for j := range 3 {
+		m := kw.m[j]
+		if j == (l+2)/8 {
+			m &^= colon
+		}
+		d |= (binary.LittleEndian.Uint64(text[8*j:]) ^ kw.w[j]) & m
+	}
+	if d != 0 {
 		return pos, 0, 0, 0, 0, false
 	}
 	pre, pre2 = sh.keys[2*i], sh.keys[2*i+1]
@@ -618,30 +732,21 @@ func (f *fastNode) predictedKey(pos int, sh *shape, i int) (_, ks, ke int, pre, 
 
 // value reads a value (a member's or an element's), depth levels deep, and returns the
 // position after it and where its canonical text is (see fastMember's valStart and valEnd).
-func (f *fastNode) value(pos, depth int) (_ int, vs, ve uint32, ok bool) {
+// hint is passed on to an object (see object).
+func (f *fastNode) value(pos, depth, hint int) (_ int, vs, ve uint32, ok bool) {
 	src := f.src
 	if pos >= len(src) {
 		return 0, 0, 0, false
 	}
 	switch c := src[pos]; {
 	case c == '"':
-		var end int
-		if pos+9 <= len(src) {
-			// Short values (currencies, statuses) end within the first eight bytes.
-			if s0 := strSpecial(binary.LittleEndian.Uint64(src[pos+1:])); s0 != 0 {
-				end = pos + 1 + bits.TrailingZeros64(s0)>>3
-			} else {
-				end = skipSafe(src, pos+9)
-			}
-		} else {
-			end = skipSafe(src, pos+1)
-		}
+		end := skipShort(src, pos+1)
 		if end >= len(src) || src[end] != '"' {
 			return 0, 0, 0, false
 		}
 		return end + 1, uint32(pos), uint32(end + 1), true
 	case c == '{':
-		end, start, stop, ok := f.object(pos, depth+1)
+		end, start, stop, ok := f.object(pos, depth+1, hint)
 		if !ok {
 			return 0, 0, 0, false
 		}
@@ -666,40 +771,70 @@ func (f *fastNode) value(pos, depth int) (_ int, vs, ve uint32, ok bool) {
 		}
 		return 0, 0, 0, false
 	case c-'0' < 10 || c == '-':
-		if c != '0' && c != '-' {
-			// A count or an id: up to 15 digits, no fraction or exponent, printed as written.
-			i := pos + 1
-			for i < len(src) && src[i]-'0' < 10 {
-				i++
-			}
-			if i-pos <= 15 && i < len(src) && src[i] != '.' && src[i]|0x20 != 'e' {
-				return i, uint32(pos), uint32(i), true
-			}
-		}
-		// Ids, counts and amounts of up to 15 digits: their own digits, trailing fraction
-		// zeros dropped, are what JavaScript prints. Longer ones take scanNumber's test.
-		if end, printed, ok := shortDecimal(src, pos); ok {
-			return end, uint32(pos), uint32(printed), true
-		}
-		end, flags, ok := scanNumber(src, pos)
-		if !ok || flags&nExp != 0 {
-			return 0, 0, 0, false
-		}
-		if flags&nNodeRaw != 0 {
-			return end, uint32(pos), uint32(end), true
-		}
-		if t := trimFraction(src, end, flags); t < end {
-			// Amounts like 9.10 or 2.00: JavaScript drops the trailing fraction zeros (and a
-			// point left bare) that do not change the double, and prints the rest as written
-			// when scanNumber says so of the shortened text.
-			if _, f2, _ := scanNumber(src[:t], pos); f2&nNodeRaw != 0 {
-				return end, uint32(pos), uint32(t), true
-			}
-		}
-		return 0, 0, 0, false
+		end, printed, ok := number(src, pos)
+		return end, uint32(pos), uint32(printed), ok
 	}
 	return 0, 0, 0, false // not JSON
 }
+
+// number reads the number at pos and returns its end and the end of the text JavaScript
+// prints for it, which starts at pos; ok is false for a number outside the subset and for text
+// that is not a number.
+func number(src []byte, pos int) (end, printed int, ok bool) {
+	c := src[pos]
+	if c != '0' && c != '-' {
+		// A count or an id: up to 15 digits, no fraction or exponent, printed as written.
+		i := pos + 1
+		for i < len(src) && src[i]-'0' < 10 {
+			i++
+		}
+		if i-pos <= 15 && i < len(src) && src[i] != '.' && src[i]|0x20 != 'e' {
+			return i, i, true
+		}
+	}
+	// Ids, counts and amounts of up to 15 digits: their own digits, trailing fraction
+	// zeros dropped, are what JavaScript prints. Longer ones take scanNumber's test.
+	if end, printed, ok := shortDecimal(src, pos); ok {
+		return end, printed, true
+	}
+	end, flags, ok := scanNumber(src, pos)
+	if !ok || flags&nExp != 0 {
+		return 0, 0, false
+	}
+	if flags&nNodeRaw != 0 {
+		return end, end, true
+	}
+	if t := trimFraction(src, end, flags); t < end {
+		// Amounts like 9.10 or 2.00: JavaScript drops the trailing fraction zeros (and a
+		// point left bare) that do not change the double, and prints the rest as written
+		// when scanNumber says so of the shortened text.
+		if _, f2, _ := scanNumber(src[:t], pos); f2&nNodeRaw != 0 {
+			return end, t, true
+		}
+	}
+	return 0, 0, false
+}
+
+// skipShort returns the index of the first byte at or after i that is not strSafe, as
+// skipSafe does, but reads the first shortRun bytes one at a time. Most string values of a
+// webhook are short, and those at one place of a body have the same length from one object or
+// body to the next (ids, currencies, statuses, codes): the exit of a byte loop is then a
+// branch the processor predicts, so it parses on at the predicted position while the loop is
+// checked, where a word-at-a-time scan makes every later load wait for its result (half the
+// cost of a pass over the nested document in BenchmarkFastNodeDocs).
+func skipShort(src []byte, i int) int {
+	lim := min(len(src), i+shortRun)
+	for i < lim && strSafe(src[i]) {
+		i++
+	}
+	if i == lim {
+		return skipSafe(src, i)
+	}
+	return i
+}
+
+// shortRun is how many bytes skipShort reads one at a time.
+const shortRun = 16
 
 // scanShortKey returns the end of the plain ASCII text of the key starting at start, as
 // scanKey does, and its first and next eight bytes big-endian, zero padded (keys hold no
@@ -730,7 +865,9 @@ func scanShortKey(src []byte, start int) (i int, pre, pre2 uint64) {
 // shortDecimal reads the number at pos when it has no exponent, at most 15 digits besides
 // leading zeros and trailing fraction zeros, and a value of 0 or at least 1e-6 in magnitude
 // (not -0): such a decimal is the shortest round-trip text of its double, so JavaScript prints
-// it as written once the trailing fraction zeros (and a point left bare) are dropped. It
+// it as written once the trailing fraction zeros (and a point left bare) are dropped. So it
+// does with 16 or 17 such digits, a fraction among them, when shortestIsExact vouches for
+// them (as scanNumber asks it). It
 // returns the end of the number and the end of that printed text; ok is false for any other
 // number, and for text that is not a JSON number, which scanNumber then judges.
 func shortDecimal(src []byte, pos int) (end, printed int, ok bool) {
@@ -767,6 +904,11 @@ func shortDecimal(src []byte, pos int) (end, printed int, ok bool) {
 	}
 	if src[is] != '0' {
 		if ie-is+t-fs > 15 {
+			// 16 or 17 digits: as written when it is the shortest text of its double, the
+			// test scanNumber makes (here without reading the number again).
+			if ie-is+t-fs <= 17 && t > fs && shortestIsExact(digitsValue(src[is:ie], src[fs:t]), t-fs) {
+				return fe, t, true
+			}
 			return 0, 0, false
 		}
 		if t == fs {
@@ -784,8 +926,11 @@ func shortDecimal(src []byte, pos int) (end, printed int, ok bool) {
 	for src[lead] == '0' {
 		lead++
 	}
-	if lead-fs > 5 || t-lead > 15 {
-		return 0, 0, false // below 1e-6 (exponent form), or too many digits to tell here
+	if lead-fs > 5 {
+		return 0, 0, false // below 1e-6: exponent form
+	}
+	if t-lead > 15 && (t-lead > 17 || !shortestIsExact(digitsValue(nil, src[lead:t]), t-fs)) {
+		return 0, 0, false // too many digits for its double to print them all
 	}
 	return fe, t, true
 }
