@@ -172,13 +172,7 @@ func TestMemTablePurgesTombstonesWithoutGrowing(t *testing.T) {
 }
 
 func TestMemTableCompact(t *testing.T) {
-	tb := newMemTable(maphash.MakeSeed())
-	want := map[string]int64{}
-	for i := range 10000 {
-		id := "evt_" + strconv.Itoa(i)
-		memPut(&tb, id, tb.hash(id), int64(i))
-		want[id] = int64(i)
-	}
+	tb, want := filledMemTable(10000)
 	require.False(t, tb.compact(), "compact of a table without deletes rebuilt it")
 	for i := range 9900 {
 		id := "evt_" + strconv.Itoa(i)
@@ -237,13 +231,7 @@ func TestMemTableCollidingHashes(t *testing.T) {
 
 // Beyond memFragGroups groups, a rebuild hashes the ids again.
 func TestMemTableRebuildBeyondStoredHashBits(t *testing.T) {
-	tb := newMemTable(maphash.MakeSeed())
-	want := map[string]int64{}
-	for i := range 1000 {
-		id := "evt_" + strconv.Itoa(i)
-		memPut(&tb, id, tb.hash(id), int64(i))
-		want[id] = int64(i)
-	}
+	tb, want := filledMemTable(1000)
 	tb.rebuild(2 * memFragGroups)
 	require.Empty(t, cmp.Diff(want, checkMemTable(t, &tb, tb.hash)), "contents in %d groups", len(tb.groups))
 	require.True(t, tb.compact(), "compact of 1000 ids in %d groups", len(tb.groups))
@@ -423,4 +411,17 @@ func FuzzMemTable(f *testing.F) {
 		}
 		require.Empty(t, cmp.Diff(model, checkMemTable(t, &tb, hash)), "contents")
 	})
+}
+
+// filledMemTable returns a table holding ids evt_0 … evt_<n-1> mapped to their index, and the
+// map of what it holds.
+func filledMemTable(n int) (memTable, map[string]int64) {
+	tb := newMemTable(maphash.MakeSeed())
+	want := make(map[string]int64, n)
+	for i := range n {
+		id := "evt_" + strconv.Itoa(i)
+		memPut(&tb, id, tb.hash(id), int64(i))
+		want[id] = int64(i)
+	}
+	return tb, want
 }
