@@ -174,6 +174,25 @@ func clientComparisons(b *testing.B) []comparison {
 					return nil
 				},
 			})
+		if env.name == "loopback" {
+			// The loopback rows' noise floor: the bare GET against itself, both sides on the
+			// same client, as paykit and the floor are.
+			bareGet := func(hc *http.Client) func(int) error {
+				return func(n int) error {
+					for i := 0; i < n; i++ {
+						var out wireRequest
+						if err := bareDo(ctx, hc, http.MethodGet, base+"/requests/"+requestID, nil, &out); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+			}
+			rows = append(rows, comparison{
+				path: "control: net/http+encoding/json GET against itself, loopback", control: true, collect: true,
+				subject: bareGet(hc), baseline: bareGet(hc),
+			})
+		}
 	}
 	// Right after its net/http row: the in-memory GET against resty v2.
 	return slices.Insert(rows, 1, restyComparison(b, inMemory))

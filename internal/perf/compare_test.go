@@ -37,6 +37,10 @@ type comparison struct {
 	// info marks a row whose target is informational (a peer library rather than the floor): its
 	// status says how it compares, and it does not count as a missed target.
 	info bool
+	// control marks a row whose two contenders are the same code (the floor against itself): its
+	// spread shows how far this machine moves a ratio that is 1 by construction, for reading
+	// the rows around it. It has no target.
+	control bool
 	// chunk overrides -perf.chunk for rows whose operations are slow or batched (0: the flag).
 	chunk time.Duration
 	// collect starts every chunk from a collected heap, for rows that allocate much per
@@ -200,6 +204,10 @@ func BenchmarkCompare(b *testing.B) {
 			r := c.run()
 			if r.err != nil {
 				b.Errorf("%s: %v", c.path, r.err)
+				continue
+			}
+			if c.control {
+				fmt.Fprintf(tw, "%s	%.2f×	%.2f–%.2f (%d rounds)	–	control: identical contenders\n", c.path, r.median, r.p25, r.p75, r.rounds)
 				continue
 			}
 			status := "target met"
