@@ -9,7 +9,8 @@
 // falls back to elapsed time when it is not), and is not run without PAYKIT_TEST_POSTGRES_DSN.
 //
 // Run the whole comparison (about half a minute) and print the table with "target met" or
-// "MISSED" beside every ratio (informational rows, against peers, say "within" or "above"):
+// "MISSED" beside every ratio (informational rows, against peers, say "within" or "above"; the
+// control row, the bare loopback GET against itself, shows how far noise alone moves a ratio):
 //
 //	go test ./internal/perf -run '^$' -bench Compare -benchtime 1x
 //
