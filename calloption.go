@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/paykit-go/paykit/internal/httpsyntax"
 )
 
 // CallOption adjusts one client call. Every method of every provider client takes trailing
@@ -79,7 +81,7 @@ func WithIdempotencyKey(key string) CallOption {
 // *ValidationError. Several WithHeader options with one name send every value.
 func WithHeader(name, value string) CallOption {
 	return CallOption{func(c *CallConfig) error {
-		if !headerName(name) {
+		if !httpsyntax.IsToken(name) {
 			return &ValidationError{Field: "WithHeader", Reason: fmt.Sprintf("%q is not a valid header name", name)}
 		}
 		if reservedHeader(name) {
@@ -132,23 +134,6 @@ func WithResponseInfo(info *ResponseInfo) CallOption {
 		c.ResponseInfo = info
 		return nil
 	}}
-}
-
-// headerName reports whether s is an HTTP header field name (an RFC 9110 token).
-func headerName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // reservedHeader reports whether the client owns the header: credentials, framing, the

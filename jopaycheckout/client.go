@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paykit-go/paykit"
+	"github.com/paykit-go/paykit/internal/httpsyntax"
 	"github.com/paykit-go/paykit/internal/transport"
 )
 
@@ -89,7 +90,7 @@ func WithObserver(o paykit.Observer) Option { return shared(transport.WithObserv
 // in the same header.
 func WithIdempotencyHeader(name string) Option {
 	return func(o *options) error {
-		if !isToken(name) {
+		if !httpsyntax.IsToken(name) {
 			return transport.NamedOption("WithIdempotencyHeader", errors.New("idempotency header name must be a non-empty HTTP header name"))
 		}
 		o.idemHeader = name
@@ -168,20 +169,3 @@ func (c *Client) Mode() Mode { return c.mode }
 
 // BaseURL returns the API base URL the client sends to, without a trailing slash.
 func (c *Client) BaseURL() string { return c.t.BaseURL() }
-
-// isToken reports whether s is an HTTP token (RFC 9110), the syntax of a header name.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
