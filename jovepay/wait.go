@@ -49,9 +49,10 @@ func WithCallOptions(opts ...paykit.CallOption) WaitOption {
 // after that cap, not after a day.
 //
 // Transient failures (connection errors, 429, 5xx — after the client's own retries — and a poll
-// that outlasts its own WithTimeout given through WithCallOptions) are retried within the loop; any other error (404, 401/403, a validation error) is returned at once with
-// the last payment seen (an invalid id, before anything is sent). When ctx ends it returns the last payment seen (nil if none) with ctx's
-// error wrapped.
+// that outlasts its own WithTimeout given through WithCallOptions) are retried within the loop;
+// any other error (404, 401/403, a validation error) is returned at once with the last payment
+// seen (an invalid id, before anything is sent). When ctx ends it returns the last payment seen
+// (nil if none) with ctx's error wrapped.
 //
 // Polling is the fallback for servers that cannot receive IPNs; NewIPNHandler reports the same
 // changes sooner. An unpaid payment expires after 7 days, so bound ctx.
